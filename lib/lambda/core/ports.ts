@@ -1,0 +1,150 @@
+/**
+ * Ports: the narrow interfaces the domain code depends on. AWS adapters
+ * (`lib/lambda/adapters/aws`) implement them for Lambda; local adapters (`lib/drill`)
+ * implement them for the drill on real PostgreSQL. The decision and action code is
+ * the same in both.
+ *
+ * Contract shared by every adapter: calls that observe (probe, describe, read) never
+ * throw for an unhealthy or unreachable target; they return a result that says so.
+ * Calls that act (promote, fence, set DNS, notify, store) throw a named error from
+ * `errors.ts` when they fail, with the underlying error as `cause`.
+ */
+import type { DbRole, DnsView, InstanceView, LagReading, ProbeResult } from "./types";
+
+/** Talks SQL to the databases (IAM auth over TLS on AWS, password auth in the drill). */
+export interface DatabaseProbe {
+  /**
+   * Probe the primary: connect, `SELECT 1`, then write the heartbeat row (so a fenced or
+   * read-only primary shows up as `read-only`). Bounded by `timeoutMs` end to end.
+   */
+  probePrimary(timeoutMs: number): Promise<ProbeResult>;
+  /**
+   * Read the newest heartbeat on the replica and return the lag (replica clock now minus
+   * the newest heartbeat timestamp). Bounded by `timeoutMs`.
+   */
+  readReplicaLag(timeoutMs: number): Promise<LagReading>;
+}
+
+/** Outcome of fencing the old primary. */
+export interface FenceResult {
+  /** True when the old primary can no longer accept client writes (or was already fenced). */
+  readonly fenced: boolean;
+  /** What was done or why it could not be done (e.g. its region's API did not answer). */
+  readonly detail: string;
+}
+
+/** Control plane of the two instances (RDS API on AWS, process + admin connection in the drill). */
+export interface DatabaseControl {
+  /** Current state of one instance. Never throws: an unreachable API gives `apiReachable: false`. */
+  describe(role: DbRole): Promise<InstanceView>;
+  /**
+   * Stop the old primary from accepting client writes (AWS: remove client ingress from its
+   * security group; drill: make it refuse writes). Best effort: if its API is unreachable,
+   * returns `fenced: false` with the reason instead of throwing.
+   */
+  fencePrimary(): Promise<FenceResult>;
+  /**
+   * Promote the replica to a standalone writer (AWS: `PromoteReadReplica` with backup
+   * retention). Idempotent: a no-op when it is already promoted.
+   */
+  promoteReplica(): Promise<void>;
+  /** Resolve when the replica is a writable standalone instance; throws after `timeoutMs`. */
+  waitUntilWritable(timeoutMs: number): Promise<InstanceView>;
+  /**
+   * For a planned switchover: resolve when the replica has replayed everything the fenced
+   * primary wrote; throws after `timeoutMs`.
+   */
+  waitUntilCaughtUp(timeoutMs: number): Promise<void>;
+}
+
+/** The `writer` / `reader` names clients resolve (Route 53 private zone on AWS). */
+export interface Dns {
+  read(): Promise<DnsView>;
+  /** Point `writer` at `target` (UPSERT) and resolve once the change is in sync everywhere. */
+  setWriter(target: string, timeoutMs: number): Promise<void>;
+  /** Point `reader` at `target` (UPSERT) and resolve once the change is in sync everywhere. */
+  setReader(target: string, timeoutMs: number): Promise<void>;
+}
+
+export type Severity = "info" | "warning" | "critical";
+
+/** A message for people (SNS on AWS, a file in the drill). */
+export interface Notification {
+  readonly subject: string;
+  readonly severity: Severity;
+  /** Event type, e.g. `failover-started`, `failover-succeeded`, `failover-failed`, `failover-blocked`. */
+  readonly event: string;
+  readonly message: string;
+  /** Structured detail (decision, state), rendered as JSON under the message. */
+  readonly detail?: Record<string, unknown>;
+}
+
+export interface Notifier {
+  notify(notification: Notification): Promise<void>;
+}
+
+/** One entry of a report's timeline. */
+export interface TimelineEntry {
+  readonly atMs: number;
+  /** Short machine-readable event name: `fault-injected`, `probe`, `decision`, `fenced`, `promoted`, `writer-switched`, … */
+  readonly event: string;
+  readonly detail: string;
+}
+
+/** The audit record of one failover, switchover or drill. */
+export interface FailoverReport {
+  /** Unique, stable id; also the object name (`reports/<kind>/<id>.json`). */
+  readonly id: string;
+  readonly kind: "failover" | "switchover" | "drill";
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number;
+  readonly outcome: "succeeded" | "failed" | "not-needed" | "blocked";
+  readonly decisions: readonly { readonly atMs: number; readonly kind: string; readonly reason: string }[];
+  readonly timeline: readonly TimelineEntry[];
+  readonly figures: {
+    /** Failure start → failure confirmed. */
+    readonly detectionSeconds: number | null;
+    /** Promotion call → replica writable. */
+    readonly promotionSeconds: number | null;
+    /** Failure start → writer switched (the last step clients need). */
+    readonly rtoSeconds: number | null;
+    /** Last healthy replication lag: the window of commits that may be lost. */
+    readonly dataLossWindowSeconds: number | null;
+  };
+  readonly oldPrimary: InstanceView;
+  readonly newPrimary: InstanceView;
+  readonly error?: string;
+}
+
+export interface ReportStore {
+  /** Store the report; returns where it went (S3 URI or file path). */
+  put(report: FailoverReport): Promise<string>;
+  /** True when a report with this id and kind exists. */
+  exists(kind: FailoverReport["kind"], id: string): Promise<boolean>;
+}
+
+/**
+ * Where the last healthy lag comes from when the monitor's own run has none (the primary
+ * was already down when the run started): CloudWatch metric history on AWS, the drill's
+ * in-memory record locally.
+ */
+export interface LagHistory {
+  /** Newest lag reading taken strictly before `beforeMs`, within `lookbackSeconds`. */
+  lastHealthyLag(beforeMs: number, lookbackSeconds: number): Promise<LagReading | null>;
+}
+
+export interface Clock {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** All ports together, as handed to the orchestrator. */
+export interface Ports {
+  readonly probe: DatabaseProbe;
+  readonly control: DatabaseControl;
+  readonly dns: Dns;
+  readonly notifier: Notifier;
+  readonly reports: ReportStore;
+  readonly lagHistory: LagHistory;
+  readonly clock: Clock;
+}

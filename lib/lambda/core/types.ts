@@ -1,0 +1,192 @@
+/**
+ * Domain types of the failover engine. Pure data: no AWS SDK, no Pulumi, no I/O.
+ *
+ * Times are epoch milliseconds (`…AtMs`), durations carry their unit in the name
+ * (`…Ms`, `…Seconds`). Everything here is JSON-serialisable, because snapshots and
+ * results travel between the health-monitor and failover functions (Lambda async
+ * destination) and end up verbatim in the audit report.
+ */
+
+/** Which database a probe or control call is about. */
+export type DbRole = "primary" | "replica";
+
+/**
+ * The outcome of one probe. A failed probe is a result, never an exception.
+ * - `ok`: connected, `SELECT 1` answered (and, on the primary, the heartbeat write committed).
+ * - `unreachable`: TCP connect refused / host unreachable / DNS failure.
+ * - `timeout`: no answer within the probe timeout (a frozen or overloaded server, a dropped network path).
+ * - `auth-failed`: the server answered but refused our credentials (token expired, role missing).
+ * - `read-only`: the server answered but refused a write (a fenced primary, or a standby).
+ * - `error`: anything else the server said (disk full, too many connections, …); `detail` says what.
+ */
+export type ProbeOutcome = "ok" | "unreachable" | "timeout" | "auth-failed" | "read-only" | "error";
+
+export interface ProbeResult {
+  readonly target: DbRole;
+  readonly atMs: number;
+  readonly outcome: ProbeOutcome;
+  /** Wall time the probe took, including a timeout. */
+  readonly latencyMs: number;
+  /** Human-readable detail for anything that is not `ok` (server message, error code). */
+  readonly detail?: string;
+}
+
+/** One replication-lag reading, taken from the heartbeat row on the replica. */
+export interface LagReading {
+  readonly atMs: number;
+  /**
+   * Seconds between the newest heartbeat visible on the replica and the time it was read;
+   * `null` when the replica could not be read (its probe result says why).
+   */
+  readonly lagSeconds: number | null;
+  readonly probe: ProbeResult;
+}
+
+/**
+ * RDS-level status as the control plane reports it, normalised. `unknown` when the
+ * region's API did not answer (see `InstanceView.apiReachable`).
+ */
+export type InstanceStatus =
+  | "available"
+  | "backing-up"
+  | "modifying"
+  | "promoting"
+  | "rebooting"
+  | "stopped"
+  | "stopping"
+  | "failed"
+  | "storage-full"
+  | "deleting"
+  | "not-found"
+  | "unknown";
+
+/** What the control plane says about one instance. */
+export interface InstanceView {
+  /** RDS DB instance identifier (or the local cluster's node name in the drill). */
+  readonly id: string;
+  readonly role: DbRole;
+  readonly status: InstanceStatus;
+  /** Raw status string from the API, for the report. */
+  readonly rawStatus?: string;
+  /** Endpoint address (host name) clients connect to, when known. */
+  readonly endpoint?: string;
+  /** True while this instance replicates from a source (RDS `ReadReplicaSourceDBInstanceIdentifier` set). */
+  readonly isReplica: boolean;
+  /** False when the region's API could not be reached or answered with a server error. */
+  readonly apiReachable: boolean;
+  /** True when client ingress has been removed (the old primary is fenced). */
+  readonly fenced?: boolean;
+}
+
+/** Where the `writer` name points right now. */
+export interface DnsView {
+  /** Target of the writer record (an endpoint host name); `null` if the record is missing. */
+  readonly writerTarget: string | null;
+  readonly readerTarget: string | null;
+}
+
+/**
+ * Evidence from an alarm (the second, independent trigger): the primary-unreachable
+ * alarm only goes to ALARM after several consecutive breaching minutes.
+ */
+export interface AlarmEvidence {
+  readonly alarmName: string;
+  readonly state: "ALARM" | "OK" | "INSUFFICIENT_DATA";
+  readonly sinceMs: number;
+  readonly reason: string;
+}
+
+/** What asked for this evaluation. */
+export type Trigger =
+  | { readonly kind: "monitor"; readonly runId: string }
+  | { readonly kind: "alarm"; readonly alarm: AlarmEvidence }
+  | {
+      readonly kind: "manual";
+      readonly action: "failover" | "switchover" | "status";
+      readonly requestedBy: string;
+      readonly reason: string;
+      /** Operator explicitly accepts losing the commits the replica had not replayed. */
+      readonly acceptDataLoss: boolean;
+    };
+
+/**
+ * Everything `decide` needs, read once before deciding (Patroni style: read one
+ * snapshot, decide purely, then act).
+ */
+export interface ClusterSnapshot {
+  readonly takenAtMs: number;
+  readonly trigger: Trigger;
+  /** Probe results of the primary, oldest first (the monitor's window). */
+  readonly primaryProbes: readonly ProbeResult[];
+  /**
+   * The newest lag reading taken while the primary was still healthy, i.e. before the
+   * first failed probe of the current failure. Lag measured after the primary died
+   * grows by definition and says nothing about data at risk. `null` if none is known.
+   */
+  readonly lastHealthyLag: LagReading | null;
+  readonly primary: InstanceView;
+  readonly replica: InstanceView;
+  readonly dns: DnsView;
+  /** True when the audit report of the failover that promoted `replica` exists. */
+  readonly reportWritten: boolean;
+}
+
+/** Tunables of the failover decision. Defaults live in `policy.ts`. */
+export interface FailoverPolicy {
+  /** Probes per monitor run. */
+  readonly probesPerRun: number;
+  /** Seconds between two probes inside one run. */
+  readonly probeIntervalSeconds: number;
+  /** Timeout of one probe. */
+  readonly probeTimeoutSeconds: number;
+  /** Consecutive failed primary probes needed before failing over. */
+  readonly consecutiveFailuresToFailover: number;
+  /** Never fail over automatically when the last healthy lag exceeded this (RPO guard). */
+  readonly maxReplicationLagSeconds: number;
+  /** Fail over even when the lag guard trips (accepting data loss). Off by default. */
+  readonly acceptDataLoss: boolean;
+  /** How old the last healthy lag reading may be before it is considered unknown. */
+  readonly maxLagReadingAgeSeconds: number;
+}
+
+/** The steps that carry out a failover, in order. Each is idempotent and re-reads state first. */
+export type FailoverStep =
+  | "notify-start"
+  | "fence-old-primary"
+  | "wait-replica-caught-up"
+  | "promote-replica"
+  | "wait-replica-writable"
+  | "switch-writer"
+  | "notify-success"
+  | "write-report";
+
+/**
+ * The decision, a discriminated union; every variant carries a human-readable `reason`
+ * sentence that ends up in logs, alerts and the report.
+ */
+export type Decision =
+  | { readonly kind: "none"; readonly reason: string }
+  | { readonly kind: "alert-only"; readonly reason: string; readonly severity: "warning" | "critical" }
+  | {
+      readonly kind: "promote-replica";
+      readonly reason: string;
+      /** When the failure began (first failed probe of the consecutive run, or the alarm's start). */
+      readonly failureStartedAtMs: number;
+      /** When the failure was confirmed (the probe or alarm that met the threshold). */
+      readonly detectedAtMs: number;
+      readonly planned: boolean;
+      readonly steps: readonly FailoverStep[];
+    }
+  | {
+      readonly kind: "complete-failover";
+      readonly reason: string;
+      /** The steps still missing from a failover that was interrupted. */
+      readonly steps: readonly FailoverStep[];
+    }
+  | {
+      readonly kind: "blocked";
+      readonly reason: string;
+      readonly guard: "replication-lag" | "lag-unknown" | "replica-unhealthy" | "dns-missing";
+    };
+
+export type DecisionKind = Decision["kind"];
