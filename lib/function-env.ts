@@ -1,0 +1,74 @@
+/**
+ * The environment contract between TapStack (which sets these variables on the Lambda
+ * functions from resource outputs) and the handlers (which read them once at start).
+ * Both sides import this list, so a variable cannot be set under one name and read
+ * under another. Plain constants only: this module imports neither Pulumi nor the AWS SDK.
+ */
+
+/** Variables of the `health-monitor` function. */
+export const MONITOR_ENV = [
+  /** RDS endpoint address of the primary. */
+  "PRIMARY_HOST",
+  /** RDS endpoint address of the replica. */
+  "REPLICA_HOST",
+  "DB_PORT",
+  "DB_NAME",
+  /** Database role the monitor logs in as with IAM database authentication. */
+  "MONITOR_DB_USER",
+  "PRIMARY_REGION",
+  "REPLICA_REGION",
+  /** ARN of the RDS-managed master secret; read only by the one-time `bootstrap` action. */
+  "MASTER_SECRET_ARN",
+  "PROBES_PER_RUN",
+  "PROBE_INTERVAL_SECONDS",
+  "PROBE_TIMEOUT_SECONDS",
+  "METRICS_NAMESPACE",
+  "ENVIRONMENT_SUFFIX",
+] as const;
+
+/** Variables of the `failover` function. */
+export const FAILOVER_ENV = [
+  "PRIMARY_INSTANCE_ID",
+  "REPLICA_INSTANCE_ID",
+  "PRIMARY_REGION",
+  "REPLICA_REGION",
+  /** Security group of the primary whose client ingress is revoked to fence it. */
+  "PRIMARY_SECURITY_GROUP_ID",
+  "HOSTED_ZONE_ID",
+  /** Fully-qualified `writer.<zone>` and `reader.<zone>` record names. */
+  "WRITER_RECORD_NAME",
+  "READER_RECORD_NAME",
+  "DNS_TTL_SECONDS",
+  /** SNS topic for DR events, in the function's (DR) region. */
+  "ALERT_TOPIC_ARN",
+  "REPORT_BUCKET",
+  "BACKUP_RETENTION_DAYS",
+  "MAX_REPLICATION_LAG_SECONDS",
+  "ACCEPT_DATA_LOSS",
+  "CONSECUTIVE_FAILURES",
+  "PROBES_PER_RUN",
+  "PROBE_INTERVAL_SECONDS",
+  "PROBE_TIMEOUT_SECONDS",
+  /** Name of the primary-unreachable alarm (the second trigger). */
+  "PRIMARY_ALARM_NAME",
+  "METRICS_NAMESPACE",
+  "ENVIRONMENT_SUFFIX",
+] as const;
+
+export type MonitorEnvName = (typeof MONITOR_ENV)[number];
+export type FailoverEnvName = (typeof FAILOVER_ENV)[number];
+
+/** CloudWatch namespace and metric names the monitor emits (EMF) and alarms read. */
+export const METRICS = {
+  /** 1 per successful primary probe, 0 per failed one; the primary-health alarm reads its Minimum. */
+  primaryReachable: "PrimaryReachable",
+  /** Heartbeat lag on the replica, seconds. */
+  heartbeatLagSeconds: "HeartbeatLagSeconds",
+  /** 1 per completed monitor run; the monitor-silent alarm fires when it stops. */
+  monitorRun: "MonitorRun",
+  /** Probe latency, milliseconds. */
+  probeLatencyMs: "ProbeLatencyMs",
+} as const;
+
+/** Dimension every monitor metric carries, so stacks do not mix. */
+export const METRIC_DIMENSION = "Environment";
