@@ -51,6 +51,8 @@ export const FAILOVER_ENV = [
   "PROBE_TIMEOUT_SECONDS",
   /** Name of the primary-unreachable alarm (the second trigger). */
   "PRIMARY_ALARM_NAME",
+  /** Name of the health-monitor function: results from any other function are refused. */
+  "MONITOR_FUNCTION_NAME",
   "METRICS_NAMESPACE",
   "ENVIRONMENT_SUFFIX",
 ] as const;
