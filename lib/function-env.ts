@@ -22,6 +22,11 @@ export const MONITOR_ENV = [
   "PROBES_PER_RUN",
   "PROBE_INTERVAL_SECONDS",
   "PROBE_TIMEOUT_SECONDS",
+  /**
+   * Same value as the failover function's: a monitor run stops probing once this many
+   * consecutive failures are seen, so a smaller value here would hide failures from it.
+   */
+  "CONSECUTIVE_FAILURES",
   "METRICS_NAMESPACE",
   "ENVIRONMENT_SUFFIX",
 ] as const;
