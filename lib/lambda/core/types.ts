@@ -76,6 +76,12 @@ export interface InstanceView {
   readonly apiReachable: boolean;
   /** True when client ingress has been removed (the old primary is fenced). */
   readonly fenced?: boolean;
+  /**
+   * When the instance was created (RDS `InstanceCreateTime`). An instance can be promoted
+   * only once in its life, so id + creation time names one failover: the report id is built
+   * from it, which keeps the id stable whichever trigger resumes an interrupted failover.
+   */
+  readonly createdAtMs?: number;
 }
 
 /** Where the `writer` name points right now. */

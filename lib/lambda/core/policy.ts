@@ -1,0 +1,119 @@
+/**
+ * The failover policy: defaults and validation. Pure: no AWS SDK, no Pulumi, no I/O.
+ */
+import { ConfigurationError } from "./errors";
+import type { FailoverPolicy } from "./types";
+
+/**
+ * The defaults agreed for production: 4 probes 15 s apart with a 3 s timeout each, fail over
+ * after 3 consecutive failures (≈ 45 s of evidence), never when the replica was more than
+ * 60 s behind before the failure, and treat a lag reading older than 5 minutes as unknown.
+ */
+export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
+  probesPerRun: 4,
+  probeIntervalSeconds: 15,
+  probeTimeoutSeconds: 3,
+  consecutiveFailuresToFailover: 3,
+  maxReplicationLagSeconds: 60,
+  acceptDataLoss: false,
+  maxLagReadingAgeSeconds: 300,
+});
+
+/**
+ * The monitor is scheduled once a minute (EventBridge `rate(1 minute)`); a run that lasts
+ * longer overlaps the next one, and two runs probing at once double the load on a primary
+ * that may already be struggling.
+ */
+export const MONITOR_SCHEDULE_SECONDS = 60;
+
+/** Where each field is set, so an error can name the knob an operator actually turns. */
+const FIELD_SOURCE: Record<keyof FailoverPolicy, string> = {
+  probesPerRun: "PROBES_PER_RUN",
+  probeIntervalSeconds: "PROBE_INTERVAL_SECONDS",
+  probeTimeoutSeconds: "PROBE_TIMEOUT_SECONDS",
+  consecutiveFailuresToFailover: "CONSECUTIVE_FAILURES",
+  maxReplicationLagSeconds: "MAX_REPLICATION_LAG_SECONDS",
+  acceptDataLoss: "ACCEPT_DATA_LOSS",
+  maxLagReadingAgeSeconds: "policy.maxLagReadingAgeSeconds",
+};
+
+function describeValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+function integerProblem(
+  p: FailoverPolicy,
+  field: keyof FailoverPolicy,
+  min: number,
+  max: number,
+): string | undefined {
+  const value: unknown = p[field];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    return (
+      `${field} must be a whole number from ${min} to ${max}; got ${describeValue(value)}. ` +
+      `Fix: set ${FIELD_SOURCE[field]} to a value in that range (default ${String(DEFAULT_POLICY[field])}).`
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Every problem with `p`, one sentence each naming the field, the bad value and the fix;
+ * empty when the policy is sound. `decide` uses this to refuse to act on a bad policy
+ * without throwing.
+ */
+export function policyProblems(p: FailoverPolicy): string[] {
+  const problems = [
+    integerProblem(p, "probesPerRun", 1, 20),
+    integerProblem(p, "probeIntervalSeconds", 1, MONITOR_SCHEDULE_SECONDS),
+    integerProblem(p, "probeTimeoutSeconds", 1, 30),
+    // One failed probe is a blip: a failover on a single probe would fire on every packet loss.
+    integerProblem(p, "consecutiveFailuresToFailover", 2, 20),
+    integerProblem(p, "maxReplicationLagSeconds", 0, 86_400),
+    integerProblem(p, "maxLagReadingAgeSeconds", 60, 86_400),
+  ].filter((problem): problem is string => problem !== undefined);
+
+  if (typeof p.acceptDataLoss !== "boolean") {
+    problems.push(
+      `acceptDataLoss must be true or false; got ${describeValue(p.acceptDataLoss)}. ` +
+        `Fix: set ${FIELD_SOURCE.acceptDataLoss} to "true" or "false" (default false).`,
+    );
+  }
+  if (problems.length > 0) return problems;
+
+  if (p.consecutiveFailuresToFailover > p.probesPerRun) {
+    problems.push(
+      `consecutiveFailuresToFailover (${p.consecutiveFailuresToFailover}) exceeds probesPerRun ` +
+        `(${p.probesPerRun}): one monitor run could never confirm a failure. ` +
+        `Fix: lower CONSECUTIVE_FAILURES or raise PROBES_PER_RUN.`,
+    );
+  }
+  if (p.probeTimeoutSeconds >= p.probeIntervalSeconds) {
+    problems.push(
+      `probeTimeoutSeconds (${p.probeTimeoutSeconds}) must be shorter than probeIntervalSeconds ` +
+        `(${p.probeIntervalSeconds}) so a probe ends before the next one starts. ` +
+        `Fix: lower PROBE_TIMEOUT_SECONDS or raise PROBE_INTERVAL_SECONDS.`,
+    );
+  }
+  const runSeconds = (p.probesPerRun - 1) * p.probeIntervalSeconds + p.probeTimeoutSeconds;
+  if (runSeconds > MONITOR_SCHEDULE_SECONDS) {
+    problems.push(
+      `a monitor run would last up to ${runSeconds} s ((probesPerRun - 1) × probeIntervalSeconds + ` +
+        `probeTimeoutSeconds), longer than the ${MONITOR_SCHEDULE_SECONDS} s schedule, so runs would overlap. ` +
+        `Fix: lower PROBES_PER_RUN or PROBE_INTERVAL_SECONDS.`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Check a policy and return it frozen. Throws a `ConfigurationError` listing every problem
+ * (field, value, fix) so an operator can correct them all in one go.
+ */
+export function validatePolicy(p: FailoverPolicy): FailoverPolicy {
+  const problems = policyProblems(p);
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid failover policy: ${problems.join(" ")}`);
+  }
+  return Object.freeze({ ...p });
+}
