@@ -1,0 +1,105 @@
+/**
+ * Realistic events as Lambda and EventBridge deliver them to the failover function, built from
+ * defaults that individual tests override.
+ */
+import type { MonitorResult } from "../../../lib/lambda/core/monitor";
+import type { ProbeResult } from "../../../lib/lambda/core/types";
+
+export const MONITOR_FUNCTION = "health-monitor-dev";
+export const PRIMARY_ALARM = "primary-unreachable-dev";
+export const EXPECTATIONS = { monitorFunctionName: MONITOR_FUNCTION, primaryAlarmName: PRIMARY_ALARM };
+
+/** 2026-03-01T10:00:00Z */
+export const T0_MS = Date.UTC(2026, 2, 1, 10, 0, 0);
+
+export function probe(offsetSeconds: number, outcome: ProbeResult["outcome"], latencyMs = 12): ProbeResult {
+  return {
+    target: "primary",
+    atMs: T0_MS + offsetSeconds * 1000,
+    outcome,
+    latencyMs,
+    ...(outcome === "ok" ? {} : { detail: `${outcome} after ${latencyMs} ms` }),
+  };
+}
+
+/** A run whose first probe succeeded and the next three failed. */
+export function failingRun(overrides: Partial<MonitorResult> = {}): MonitorResult {
+  const lag = {
+    atMs: T0_MS - 500,
+    lagSeconds: 1.5,
+    probe: { target: "replica" as const, atMs: T0_MS - 500, outcome: "ok" as const, latencyMs: 9 },
+  };
+  return {
+    runId: "6f1c2b7e-run",
+    startedAtMs: T0_MS - 600,
+    finishedAtMs: T0_MS + 48_000,
+    primaryProbes: [
+      probe(0, "ok"),
+      probe(15, "timeout", 3000),
+      probe(30, "unreachable", 40),
+      probe(45, "timeout", 3000),
+    ],
+    lag,
+    lastHealthyLag: lag,
+    consecutiveFailures: 3,
+    suspectedFailure: true,
+    ...overrides,
+  };
+}
+
+/** The envelope Lambda sends to an asynchronous invocation's on-success destination. */
+export function monitorEnvelope(
+  payload: unknown = failingRun(),
+  overrides: Record<string, unknown> = {},
+  requestContext: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    version: "1.0",
+    timestamp: "2026-03-01T10:00:48.311Z",
+    requestContext: {
+      requestId: "c5b0e1f4-7a3d-4f3e-9e0b-1a2b3c4d5e6f",
+      functionArn: `arn:aws:lambda:ap-southeast-1:123456789012:function:${MONITOR_FUNCTION}:$LATEST`,
+      condition: "Success",
+      approximateInvokeCount: 1,
+      ...requestContext,
+    },
+    requestPayload: {
+      version: "0",
+      id: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+      "detail-type": "Scheduled Event",
+      source: "aws.events",
+    },
+    responseContext: { statusCode: 200, executedVersion: "$LATEST" },
+    responsePayload: payload,
+    ...overrides,
+  };
+}
+
+/** EventBridge's CloudWatch Alarm State Change event. */
+export function alarmEvent(
+  state: { value?: unknown; reason?: unknown; timestamp?: unknown } = {},
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    version: "0",
+    id: "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+    "detail-type": "CloudWatch Alarm State Change",
+    source: "aws.cloudwatch",
+    account: "123456789012",
+    time: "2026-03-01T10:03:00Z",
+    region: "ap-southeast-1",
+    resources: [`arn:aws:cloudwatch:ap-southeast-1:123456789012:alarm:${PRIMARY_ALARM}`],
+    detail: {
+      alarmName: PRIMARY_ALARM,
+      state: {
+        value: "ALARM",
+        reason: "Threshold Crossed: 3 out of the last 3 datapoints were less than the threshold (1.0).",
+        timestamp: "2026-03-01T10:03:00.123+0000",
+        ...state,
+      },
+      previousState: { value: "OK", reason: "ok", timestamp: "2026-03-01T09:00:00.000+0000" },
+      configuration: { metrics: [] },
+    },
+    ...overrides,
+  };
+}
