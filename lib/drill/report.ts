@@ -1,0 +1,356 @@
+import type { FailoverReport } from "../lambda/core/ports";
+import type { Decision, FailoverPolicy } from "../lambda/core/types";
+import type { ScenarioName } from "./args";
+import type { AckedCommit, FailedWrite } from "./workload";
+
+/** Version of the drill's JSON report; bumped on any incompatible change (documented in docs/drill.md). */
+export const DRILL_REPORT_SCHEMA_VERSION = 1;
+
+/** One event of a scenario's timeline. */
+export interface DrillEvent {
+  readonly atMs: number;
+  /** Seconds relative to the fault (negative before it). */
+  readonly offsetSeconds: number;
+  /**
+   * `fault-injected`, `fault-cleared`, `probe`, `lag`, `decision`, `notification`, `fenced`,
+   * `promote-called`, `promoted`, `writer-switched`, `first-write`, `writes-failing`, …
+   */
+  readonly event: string;
+  readonly detail: string;
+  /** For `probe` events: whether the probe succeeded (drives the chart's colours). */
+  readonly ok?: boolean;
+}
+
+/** One call of the failover engine (`evaluateAndAct`) during a scenario. */
+export interface EvaluationRecord {
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number;
+  /** `monitor` or `manual:switchover`. */
+  readonly trigger: string;
+  readonly decision: Decision;
+  readonly acted: boolean;
+  /** Time of the newest probe the evaluation was given (the probe that confirmed the failure). */
+  readonly lastProbeAtMs: number | null;
+  /** Last healthy lag the engine's snapshot held, seconds. */
+  readonly lastHealthyLagSeconds: number | null;
+  readonly error?: string;
+  readonly reportLocation?: string;
+  readonly report?: FailoverReport;
+}
+
+/** What the runner observed during one scenario, before any figure is derived. */
+export interface ScenarioObservations {
+  readonly faultAtMs: number;
+  readonly evaluations: readonly EvaluationRecord[];
+  /** When `pg_promote()` was called / when the replica answered as a writable primary. */
+  readonly promoteCalledAtMs: number | null;
+  readonly writableAtMs: number | null;
+  /** How many times a promotion actually changed a server from standby to primary. */
+  readonly promotions: number;
+  /** When `writer` was pointed at a different endpoint (the last such change). */
+  readonly writerSwitchedAtMs: number | null;
+  /** The first acknowledged commit of an attempt started after the fault, on the final writer. */
+  readonly firstWriteAfterFault: AckedCommit | null;
+  /** Acknowledged commits missing on the final writer; `null` when they could not be checked. */
+  readonly lostCommits: readonly AckedCommit[] | null;
+  readonly ackedCommits: number;
+  readonly inDoubtCommits: number;
+}
+
+/** The measured figures of one scenario. `null` means "did not happen" (e.g. no promotion). */
+export interface ScenarioFigures {
+  /** Fault → failure confirmed (the probe that met the threshold, or the first alert). */
+  readonly detectionSeconds: number | null;
+  /** `pg_promote()` called → replica writable (PostgreSQL's own promotion time). */
+  readonly promotionSeconds: number | null;
+  /** Decision → `writer` switched, minus PostgreSQL's promotion time: the engine's own overhead. */
+  readonly orchestrationMs: number | null;
+  /** Fault → `writer` switched. */
+  readonly writerSwitchedSeconds: number | null;
+  /** Fault → first acknowledged write through `writer` (what clients feel). */
+  readonly rtoSeconds: number | null;
+  /** Acknowledged commits missing on the final writer, checked row by row. */
+  readonly lostCommits: number | null;
+  /** Sequence numbers of the lost commits. */
+  readonly lostCommitSeqs: readonly number[];
+  /** The engine's estimate: the last healthy replication lag before the failure. */
+  readonly dataLossWindowSeconds: number | null;
+  /** Measured: fault time minus the acknowledgement time of the oldest lost commit (0 when none lost). */
+  readonly measuredDataLossWindowSeconds: number | null;
+  /** Promotions in a scenario where the primary was healthy or had to be kept (blip, partition, lag). */
+  readonly falseFailovers: number;
+  readonly promotions: number;
+  readonly ackedCommits: number;
+  readonly inDoubtCommits: number;
+}
+
+const seconds = (ms: number): number => Math.round(ms) / 1000;
+
+/**
+ * The evaluation that decided the outcome after the fault: the promotion if there was one,
+ * else the first evaluation that decided anything but `none`.
+ */
+export function decisiveEvaluation(obs: ScenarioObservations): EvaluationRecord | undefined {
+  const after = obs.evaluations.filter((e) => e.finishedAtMs >= obs.faultAtMs);
+  return (
+    after.find((e) => e.decision.kind === "promote-replica") ?? after.find((e) => e.decision.kind !== "none")
+  );
+}
+
+/** Derives the figures from what was observed. Pure; every figure is defined in docs/drill.md. */
+export function computeFigures(obs: ScenarioObservations, promotionExpected: boolean): ScenarioFigures {
+  const decisive = decisiveEvaluation(obs);
+  let detectionSeconds: number | null = null;
+  if (decisive) {
+    const confirmedAtMs =
+      decisive.decision.kind === "promote-replica"
+        ? decisive.decision.detectedAtMs
+        : (decisive.lastProbeAtMs ?? decisive.startedAtMs);
+    detectionSeconds = seconds(confirmedAtMs - obs.faultAtMs);
+  }
+  const promotionMs =
+    obs.promoteCalledAtMs !== null && obs.writableAtMs !== null
+      ? obs.writableAtMs - obs.promoteCalledAtMs
+      : null;
+  const acting = obs.evaluations.find((e) => e.acted);
+  const orchestrationMs =
+    acting && promotionMs !== null && obs.writerSwitchedAtMs !== null
+      ? Math.max(0, Math.round(obs.writerSwitchedAtMs - acting.startedAtMs - promotionMs))
+      : null;
+  const lost = obs.lostCommits;
+  const engineWindow = acting?.report?.figures.dataLossWindowSeconds ?? acting?.lastHealthyLagSeconds ?? null;
+  let measuredWindow: number | null = null;
+  if (lost !== null) {
+    const oldest = lost.reduce<number | null>(
+      (min, c) => (min === null || c.ackedAtMs < min ? c.ackedAtMs : min),
+      null,
+    );
+    measuredWindow = oldest === null ? 0 : seconds(Math.max(0, obs.faultAtMs - oldest));
+  }
+  return {
+    detectionSeconds,
+    promotionSeconds: promotionMs === null ? null : seconds(promotionMs),
+    orchestrationMs,
+    writerSwitchedSeconds:
+      obs.writerSwitchedAtMs === null ? null : seconds(obs.writerSwitchedAtMs - obs.faultAtMs),
+    rtoSeconds: obs.firstWriteAfterFault ? seconds(obs.firstWriteAfterFault.ackedAtMs - obs.faultAtMs) : null,
+    lostCommits: lost === null ? null : lost.length,
+    lostCommitSeqs: lost === null ? [] : lost.map((c) => c.seq),
+    dataLossWindowSeconds: engineWindow,
+    measuredDataLossWindowSeconds: measuredWindow,
+    falseFailovers: promotionExpected ? 0 : obs.promotions,
+    promotions: obs.promotions,
+    ackedCommits: obs.ackedCommits,
+    inDoubtCommits: obs.inDoubtCommits,
+  };
+}
+
+/** One pass/fail check of a scenario's expected outcome. */
+export interface ScenarioCheck {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly detail: string;
+}
+
+/** A published target and whether this run met it (informational: targets never fail the drill). */
+export interface TargetCheck {
+  readonly name: string;
+  readonly limit: string;
+  readonly value: string;
+  readonly met: boolean;
+}
+
+/** The targets the README publishes, for a scenario that promoted; only meaningful with 1 s probes and 3 failures. */
+export function targetChecks(figures: ScenarioFigures, policy: FailoverPolicy): TargetCheck[] {
+  if (policy.probeIntervalSeconds !== 1 || policy.consecutiveFailuresToFailover !== 3) return [];
+  const checks: TargetCheck[] = [];
+  const add = (name: string, value: number | null, limit: number, unit: string) => {
+    if (value === null) return;
+    checks.push({ name, limit: `<= ${limit} ${unit}`, value: `${value} ${unit}`, met: value <= limit });
+  };
+  if (figures.promotions > 0) {
+    add("detection", figures.detectionSeconds, 3.5, "s");
+    add("RTO", figures.rtoSeconds, 10, "s");
+    add("orchestration", figures.orchestrationMs, 500, "ms");
+  }
+  return checks;
+}
+
+/** Acknowledged and failed writes per time bucket, for the chart. */
+export interface WriteSeries {
+  /** Start of the first bucket, seconds relative to the fault. */
+  readonly startOffsetSeconds: number;
+  readonly bucketMs: number;
+  readonly acked: readonly number[];
+  readonly failed: readonly number[];
+}
+
+/** Buckets writes by acknowledgement (or failure) time. */
+export function writeSeries(
+  acked: readonly AckedCommit[],
+  failed: readonly FailedWrite[],
+  fromMs: number,
+  toMs: number,
+  faultAtMs: number,
+  bucketMs = 250,
+): WriteSeries {
+  const n = Math.max(1, Math.ceil((toMs - fromMs) / bucketMs));
+  const a = new Array<number>(n).fill(0);
+  const f = new Array<number>(n).fill(0);
+  const slot = (t: number) => Math.min(n - 1, Math.max(0, Math.floor((t - fromMs) / bucketMs)));
+  for (const c of acked) if (c.ackedAtMs >= fromMs && c.ackedAtMs <= toMs) a[slot(c.ackedAtMs)]++;
+  for (const w of failed) if (w.failedAtMs >= fromMs && w.failedAtMs <= toMs) f[slot(w.failedAtMs)]++;
+  return { startOffsetSeconds: seconds(fromMs - faultAtMs), bucketMs, acked: a, failed: f };
+}
+
+/** The report of one scenario, as written into the JSON report. */
+export interface ScenarioReport {
+  readonly name: ScenarioName;
+  readonly description: string;
+  /** What must happen, in one sentence. */
+  readonly expectation: string;
+  readonly passed: boolean;
+  readonly checks: readonly ScenarioCheck[];
+  readonly startedAtMs: number;
+  readonly faultAtMs: number | null;
+  readonly finishedAtMs: number;
+  readonly promoted: boolean;
+  /** Where `writer` pointed at the start and at the end. */
+  readonly writer: { readonly initial: string; readonly final: string | null };
+  readonly decisions: readonly {
+    readonly atMs: number;
+    readonly trigger: string;
+    readonly kind: string;
+    readonly reason: string;
+    readonly acted: boolean;
+    readonly error?: string;
+  }[];
+  readonly figures: ScenarioFigures | null;
+  readonly targets: readonly TargetCheck[];
+  readonly timeline: readonly DrillEvent[];
+  readonly writes: WriteSeries | null;
+  readonly notifications: readonly {
+    readonly atMs: number;
+    readonly event: string;
+    readonly severity: string;
+    readonly subject: string;
+  }[];
+  /** Where the engine's own `FailoverReport` went, when it wrote one. */
+  readonly engineReportLocation: string | null;
+  readonly cleanup: { readonly complete: boolean; readonly detail: string };
+  /** Set when the scenario could not run to the end (the cluster did not start, …). */
+  readonly error?: string;
+}
+
+/** What the same run means with the production defaults. */
+export interface ProductionTranslation {
+  readonly policy: FailoverPolicy;
+  readonly notes: readonly string[];
+}
+
+/** The whole JSON report of a drill run (schema in docs/drill.md). */
+export interface DrillReport {
+  readonly schemaVersion: typeof DRILL_REPORT_SCHEMA_VERSION;
+  readonly tool: "tapstack-drill";
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly outputDir: string;
+  readonly settings: {
+    readonly scenarios: readonly ScenarioName[];
+    readonly policy: FailoverPolicy;
+    readonly commitsPerSecond: number;
+    readonly warmupSeconds: number;
+    readonly blipSeconds: number;
+    readonly observeSeconds: number;
+    readonly scenarioTimeoutSeconds: number;
+    readonly postgresVersion: string | null;
+  };
+  readonly production: ProductionTranslation;
+  readonly passed: boolean;
+  readonly scenarios: readonly ScenarioReport[];
+}
+
+/**
+ * Explains what the drill's figures mean with the production policy: the probe cadence
+ * scales detection, RDS promotion replaces PostgreSQL's, and clients also wait out the DNS TTL.
+ */
+export function translateToProduction(
+  drill: FailoverPolicy,
+  production: FailoverPolicy,
+  dnsTtlSeconds: number,
+): ProductionTranslation {
+  const drillWindow = drill.consecutiveFailuresToFailover * drill.probeIntervalSeconds;
+  const prodWindow = production.consecutiveFailuresToFailover * production.probeIntervalSeconds;
+  const prodRun =
+    (production.probesPerRun - 1) * production.probeIntervalSeconds + production.probeTimeoutSeconds;
+  return {
+    policy: production,
+    notes: [
+      `Detection: the drill confirms a failure after ${drill.consecutiveFailuresToFailover} failed probes ` +
+        `${drill.probeIntervalSeconds} s apart (about ${drillWindow} s); production needs ` +
+        `${production.consecutiveFailuresToFailover} probes ${production.probeIntervalSeconds} s apart ` +
+        `(about ${prodWindow} s), plus up to the gap between two scheduled runs ` +
+        `(each run probes for ${prodRun} s of its minute).`,
+      `Promotion: the drill measures PostgreSQL's own promotion (pg_promote); on RDS, PromoteReadReplica ` +
+        "takes minutes (it also turns on backups); only the orchestration overhead carries over.",
+      `Clients: the drill's writer name changes at once; Route 53 clients keep the old answer for up to ` +
+        `the record's TTL (${dnsTtlSeconds} s), which adds to the RTO clients see.`,
+      `Lag guard: the drill blocks automatic failover above ${drill.maxReplicationLagSeconds} s of lag; ` +
+        `production above ${production.maxReplicationLagSeconds} s.`,
+    ],
+  };
+}
+
+const fmt = (value: number | null, unit: string): string => (value === null ? "—" : `${value} ${unit}`);
+
+/** The human-readable summary printed at the end of a run. */
+export function renderSummary(report: DrillReport): string {
+  const p = report.settings.policy;
+  const lines: string[] = [];
+  lines.push(`TapStack DR drill — ${report.passed ? "PASSED" : "FAILED"}`);
+  lines.push(
+    `Settings: probes every ${p.probeIntervalSeconds} s (timeout ${p.probeTimeoutSeconds} s, ${p.probesPerRun} per run), ` +
+      `fail over after ${p.consecutiveFailuresToFailover} failures, lag guard ${p.maxReplicationLagSeconds} s` +
+      `${p.acceptDataLoss ? " (data loss accepted)" : ""}, workload ${report.settings.commitsPerSecond} commits/s` +
+      (report.settings.postgresVersion ? `, PostgreSQL ${report.settings.postgresVersion}` : ""),
+  );
+  for (const s of report.scenarios) {
+    lines.push("");
+    lines.push(`■ ${s.name} — ${s.passed ? "passed" : "FAILED"}: ${s.description}`);
+    lines.push(`  expected: ${s.expectation}`);
+    if (s.error) lines.push(`  error: ${s.error}`);
+    const last = s.decisions.filter((d) => d.kind !== "none").at(-1);
+    lines.push(
+      `  outcome: ${s.promoted ? "replica promoted" : "no promotion"}; writer ${s.writer.initial} → ${s.writer.final ?? "missing"}`,
+    );
+    if (last) lines.push(`  decision: ${last.kind} — ${last.reason}`);
+    const f = s.figures;
+    if (f) {
+      lines.push(
+        `  detection ${fmt(f.detectionSeconds, "s")} | promotion ${fmt(f.promotionSeconds, "s")} | ` +
+          `orchestration ${fmt(f.orchestrationMs, "ms")} | writer switched ${fmt(f.writerSwitchedSeconds, "s")} | ` +
+          `RTO ${fmt(f.rtoSeconds, "s")}`,
+      );
+      lines.push(
+        `  commits acknowledged ${f.ackedCommits} (in doubt ${f.inDoubtCommits}) | lost ${fmt(f.lostCommits, "")}`.trimEnd() +
+          (f.lostCommitSeqs.length > 0 ? ` (seq ${abbreviate(f.lostCommitSeqs)})` : "") +
+          ` | data-loss window: engine ${fmt(f.dataLossWindowSeconds, "s")}, measured ${fmt(f.measuredDataLossWindowSeconds, "s")}` +
+          ` | false failovers ${f.falseFailovers}`,
+      );
+    }
+    for (const c of s.checks) lines.push(`  ${c.passed ? "✓" : "✗"} ${c.name}: ${c.detail}`);
+    for (const t of s.targets)
+      lines.push(`  target ${t.name} ${t.limit}: ${t.value} ${t.met ? "(met)" : "(MISSED)"}`);
+    if (!s.cleanup.complete) lines.push(`  ✗ cleanup: ${s.cleanup.detail}`);
+  }
+  lines.push("");
+  lines.push("With the production defaults:");
+  for (const note of report.production.notes) lines.push(`  - ${note}`);
+  lines.push("");
+  lines.push(`Report: ${report.outputDir}/report.json, chart: ${report.outputDir}/timeline.svg`);
+  return lines.join("\n");
+}
+
+function abbreviate(seqs: readonly number[]): string {
+  return seqs.length <= 12 ? seqs.join(", ") : `${seqs.slice(0, 10).join(", ")}, … ${seqs.length - 10} more`;
+}
