@@ -1,0 +1,603 @@
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  type SecurityGroupRule,
+} from "@aws-sdk/client-ec2";
+import {
+  DBInstanceNotFoundFault,
+  DescribeDBInstancesCommand,
+  InvalidDBInstanceStateFault,
+  PromoteReadReplicaCommand,
+  RDSClient,
+  type DBInstance,
+} from "@aws-sdk/client-rds";
+import { mockClient } from "aws-sdk-client-mock";
+import {
+  RdsDatabaseControl,
+  normaliseRdsStatus,
+  type RdsDatabaseControlConfig,
+} from "../../../../lib/lambda/adapters/aws/rds-database-control";
+import { ConfigurationError, ControlPlaneError, WaitTimeoutError } from "../../../../lib/lambda/core/errors";
+import type { InstanceStatus } from "../../../../lib/lambda/core/types";
+import { FakeClock, awsError, networkError } from "./fake-clock";
+
+const primaryRds = mockClient(RDSClient);
+const replicaRdsClient = new RDSClient({ region: "ap-southeast-1" });
+const primaryRdsClient = new RDSClient({ region: "ap-southeast-2" });
+const ec2 = mockClient(EC2Client);
+const cloudWatch = mockClient(CloudWatchClient);
+
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+
+const config: RdsDatabaseControlConfig = {
+  primaryInstanceId: "rds-primary-dev",
+  replicaInstanceId: "rds-replica-dev",
+  primarySecurityGroupId: "sg-0abc123",
+  backupRetentionDays: 7,
+  pollIntervalMs: 15_000,
+  lagPollIntervalMs: 30_000,
+};
+
+function control(clock = new FakeClock(T0), overrides: Partial<RdsDatabaseControlConfig> = {}) {
+  return new RdsDatabaseControl(
+    { ...config, ...overrides },
+    {
+      primaryRds: primaryRdsClient,
+      replicaRds: replicaRdsClient,
+      primaryEc2: new EC2Client({ region: "ap-southeast-2" }),
+      replicaCloudWatch: new CloudWatchClient({ region: "ap-southeast-1" }),
+    },
+    clock,
+  );
+}
+
+const primaryInstance: DBInstance = {
+  DBInstanceIdentifier: "rds-primary-dev",
+  DBInstanceStatus: "available",
+  Endpoint: { Address: "rds-primary-dev.abc.ap-southeast-2.rds.amazonaws.com", Port: 5432 },
+  InstanceCreateTime: new Date(Date.UTC(2026, 0, 1)),
+};
+
+function replicaInstance(status: string, isReplica: boolean): DBInstance {
+  return {
+    DBInstanceIdentifier: "rds-replica-dev",
+    DBInstanceStatus: status,
+    Endpoint: { Address: "rds-replica-dev.abc.ap-southeast-2.rds.amazonaws.com", Port: 5432 },
+    ...(isReplica ? { ReadReplicaSourceDBInstanceIdentifier: "rds-primary-dev" } : {}),
+  };
+}
+
+/** aws-sdk-client-mock mocks by client class, so route calls by the instance asked for. */
+function describeReturns(...replicaStates: DBInstance[]) {
+  let call = 0;
+  primaryRds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
+    if (input.DBInstanceIdentifier === "rds-primary-dev") return { DBInstances: [primaryInstance] };
+    return { DBInstances: [replicaStates[Math.min(call++, replicaStates.length - 1)]] };
+  });
+}
+
+beforeEach(() => {
+  primaryRds.reset();
+  ec2.reset();
+  cloudWatch.reset();
+});
+
+describe("normaliseRdsStatus", () => {
+  const table: [raw: string | undefined, status: InstanceStatus][] = [
+    ["available", "available"],
+    ["storage-optimization", "available"],
+    ["backing-up", "backing-up"],
+    ["modifying", "modifying"],
+    ["configuring-iam-database-auth", "modifying"],
+    ["upgrading", "modifying"],
+    ["rebooting", "rebooting"],
+    ["starting", "rebooting"],
+    ["stopped", "stopped"],
+    ["stopping", "stopping"],
+    ["failed", "failed"],
+    ["inaccessible-encryption-credentials", "failed"],
+    ["incompatible-parameters", "failed"],
+    ["storage-full", "storage-full"],
+    ["deleting", "deleting"],
+    ["Available", "available"],
+    ["something-new", "unknown"],
+    [undefined, "unknown"],
+  ];
+  it.each(table)("%s → %s", (raw, status) => expect(normaliseRdsStatus(raw)).toBe(status));
+});
+
+describe("RdsDatabaseControl.describe", () => {
+  it("asks the primary's region for the primary and maps the instance", async () => {
+    describeReturns(replicaInstance("available", true));
+    const view = await control().describe("primary");
+    expect(primaryRds.commandCalls(DescribeDBInstancesCommand)[0].args[0].input).toEqual({
+      DBInstanceIdentifier: "rds-primary-dev",
+    });
+    expect(primaryRds.commandCalls(DescribeDBInstancesCommand)[0].thisValue).toBe(primaryRdsClient);
+    expect(view).toEqual({
+      id: "rds-primary-dev",
+      role: "primary",
+      status: "available",
+      rawStatus: "available",
+      endpoint: "rds-primary-dev.abc.ap-southeast-2.rds.amazonaws.com",
+      isReplica: false,
+      apiReachable: true,
+      createdAtMs: Date.UTC(2026, 0, 1),
+    });
+  });
+
+  it("asks the replica's region for the replica and sees it replicating", async () => {
+    describeReturns(replicaInstance("backing-up", true));
+    const view = await control().describe("replica");
+    expect(primaryRds.commandCalls(DescribeDBInstancesCommand)[0].thisValue).toBe(replicaRdsClient);
+    expect(view).toMatchObject({
+      id: "rds-replica-dev",
+      role: "replica",
+      status: "backing-up",
+      isReplica: true,
+    });
+  });
+
+  const failures: [
+    situation: string,
+    err: Error,
+    status: InstanceStatus,
+    apiReachable: boolean,
+    raw: string,
+  ][] = [
+    [
+      "not found",
+      new DBInstanceNotFoundFault({
+        message: "DBInstance rds-primary-dev not found.",
+        $metadata: { httpStatusCode: 404 },
+      }),
+      "not-found",
+      true,
+      "DBInstanceNotFoundFault: DBInstance rds-primary-dev not found. (HTTP 404)",
+    ],
+    [
+      "throttling that outlasted the retries",
+      awsError("ThrottlingException", "Rate exceeded", 400),
+      "unknown",
+      false,
+      "ThrottlingException: Rate exceeded (HTTP 400)",
+    ],
+    [
+      "service unavailable",
+      awsError("ServiceUnavailable", "Service unavailable", 503),
+      "unknown",
+      false,
+      "ServiceUnavailable: Service unavailable (HTTP 503)",
+    ],
+    [
+      "internal failure",
+      awsError("InternalFailure", "internal", 500),
+      "unknown",
+      false,
+      "InternalFailure: internal (HTTP 500)",
+    ],
+    [
+      "SDK timeout",
+      awsError("TimeoutError", "Connection timed out after 3000 ms"),
+      "unknown",
+      false,
+      "TimeoutError: Connection timed out after 3000 ms",
+    ],
+    [
+      "request timeout",
+      awsError("RequestTimeout", "timed out", 400),
+      "unknown",
+      false,
+      "RequestTimeout: timed out (HTTP 400)",
+    ],
+    [
+      "network error",
+      networkError("ECONNREFUSED"),
+      "unknown",
+      false,
+      "ECONNREFUSED: connect ECONNREFUSED 10.0.0.1:443",
+    ],
+    [
+      "access denied (the API answered)",
+      awsError("AccessDenied", "not authorized to DescribeDBInstances", 403),
+      "unknown",
+      true,
+      "AccessDenied: not authorized to DescribeDBInstances (HTTP 403)",
+    ],
+  ];
+  it.each(failures)("never throws: %s", async (_situation, err, status, apiReachable, raw) => {
+    primaryRds.on(DescribeDBInstancesCommand).rejects(err);
+    await expect(control().describe("primary")).resolves.toEqual({
+      id: "rds-primary-dev",
+      role: "primary",
+      status,
+      rawStatus: raw,
+      isReplica: false,
+      apiReachable,
+    });
+  });
+
+  it("reports not-found when the answer holds no instance", async () => {
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    await expect(control().describe("replica")).resolves.toMatchObject({
+      status: "not-found",
+      apiReachable: true,
+    });
+  });
+});
+
+describe("RdsDatabaseControl.fencePrimary", () => {
+  const clientV4: SecurityGroupRule = {
+    SecurityGroupRuleId: "sgr-client4",
+    GroupId: "sg-0abc123",
+    IsEgress: false,
+    IpProtocol: "tcp",
+    FromPort: 5432,
+    ToPort: 5432,
+    CidrIpv4: "10.20.0.0/16",
+  };
+  const clientV6: SecurityGroupRule = {
+    ...clientV4,
+    SecurityGroupRuleId: "sgr-client6",
+    CidrIpv4: undefined,
+    CidrIpv6: "fd00::/8",
+  };
+  const prefixList: SecurityGroupRule = {
+    ...clientV4,
+    SecurityGroupRuleId: "sgr-pl",
+    CidrIpv4: undefined,
+    PrefixListId: "pl-123",
+  };
+  const monitorGroup: SecurityGroupRule = {
+    ...clientV4,
+    SecurityGroupRuleId: "sgr-monitor",
+    CidrIpv4: undefined,
+    ReferencedGroupInfo: { GroupId: "sg-0monitor" },
+  };
+  const monitorCidr: SecurityGroupRule = {
+    ...clientV4,
+    SecurityGroupRuleId: "sgr-monitor-cidr",
+    CidrIpv4: "10.1.0.0/24",
+  };
+  const egress: SecurityGroupRule = {
+    ...clientV4,
+    SecurityGroupRuleId: "sgr-egress",
+    IsEgress: true,
+    CidrIpv4: "0.0.0.0/0",
+  };
+
+  it("revokes client CIDR and prefix-list ingress, keeps the monitor's rules and egress", async () => {
+    ec2
+      .on(DescribeSecurityGroupRulesCommand)
+      .resolvesOnce({ SecurityGroupRules: [clientV4, monitorGroup, egress], NextToken: "page2" })
+      .resolvesOnce({ SecurityGroupRules: [clientV6, prefixList, monitorCidr] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+
+    const result = await control(new FakeClock(T0), { monitorIngressCidrs: ["10.1.0.0/24"] }).fencePrimary();
+
+    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand).map((c) => c.args[0].input)).toEqual([
+      { Filters: [{ Name: "group-id", Values: ["sg-0abc123"] }] },
+      { Filters: [{ Name: "group-id", Values: ["sg-0abc123"] }], NextToken: "page2" },
+    ]);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand).map((c) => c.args[0].input)).toEqual([
+      { GroupId: "sg-0abc123", SecurityGroupRuleIds: ["sgr-client4", "sgr-client6", "sgr-pl"] },
+    ]);
+    expect(result).toEqual({
+      fenced: true,
+      detail:
+        "revoked 3 client ingress rule(s) from sg-0abc123 (10.20.0.0/16, fd00::/8, pl-123); 2 monitor rule(s) kept",
+    });
+  });
+
+  it("is idempotent: nothing left to revoke is fenced without a revoke call", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [monitorGroup, egress] });
+    await expect(control().fencePrimary()).resolves.toEqual({
+      fenced: true,
+      detail: "sg-0abc123 has no client ingress left (1 monitor rule(s) kept)",
+    });
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
+  it("treats a rule revoked concurrently as fenced", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2
+      .on(RevokeSecurityGroupIngressCommand)
+      .rejects(
+        awsError("InvalidSecurityGroupRuleId.NotFound", "The rule ID 'sgr-client4' does not exist", 400),
+      );
+    await expect(control().fencePrimary()).resolves.toMatchObject({ fenced: true });
+  });
+
+  const unreachable: [situation: string, err: Error, reason: string][] = [
+    [
+      "EC2 throttling",
+      awsError("RequestLimitExceeded", "Request limit exceeded.", 503),
+      "RequestLimitExceeded: Request limit exceeded. (HTTP 503)",
+    ],
+    [
+      "EC2 5xx",
+      awsError("Unavailable", "The server is overloaded", 503),
+      "Unavailable: The server is overloaded (HTTP 503)",
+    ],
+    ["timeout", awsError("TimeoutError", "socket hang up"), "TimeoutError: socket hang up"],
+  ];
+  it.each(unreachable)(
+    "returns fenced false with the reason on %s while reading",
+    async (_s, err, reason) => {
+      ec2.on(DescribeSecurityGroupRulesCommand).rejects(err);
+      await expect(control().fencePrimary()).resolves.toEqual({
+        fenced: false,
+        detail: `EC2 API did not answer while fencing sg-0abc123: ${reason}`,
+      });
+      expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+    },
+  );
+
+  it("returns fenced false when the revoke itself gets no answer", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(networkError("ETIMEDOUT"));
+    await expect(control().fencePrimary()).resolves.toEqual({
+      fenced: false,
+      detail: "EC2 API did not answer while fencing sg-0abc123: ETIMEDOUT: connect ETIMEDOUT 10.0.0.1:443",
+    });
+  });
+
+  it("throws ControlPlaneError with the cause when EC2 refuses", async () => {
+    const denied = awsError(
+      "UnauthorizedOperation",
+      "You are not authorized to perform this operation.",
+      403,
+    );
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(denied);
+    const fencing = control().fencePrimary();
+    await expect(fencing).rejects.toThrow(ControlPlaneError);
+    await expect(fencing).rejects.toMatchObject({
+      message:
+        "Fencing sg-0abc123 failed: UnauthorizedOperation: You are not authorized to perform this operation. (HTTP 403)",
+      cause: denied,
+    });
+  });
+
+  it("throws when EC2 answers Return false", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: false });
+    await expect(control().fencePrimary()).rejects.toThrow(
+      "RevokeSecurityGroupIngress on sg-0abc123 returned false for sgr-client4",
+    );
+  });
+});
+
+describe("RdsDatabaseControl.promoteReplica", () => {
+  it("promotes a replica with the configured backup retention", async () => {
+    describeReturns(replicaInstance("available", true));
+    primaryRds.on(PromoteReadReplicaCommand).resolves({});
+    await control().promoteReplica();
+    const calls = primaryRds.commandCalls(PromoteReadReplicaCommand);
+    expect(calls.map((c) => c.args[0].input)).toEqual([
+      { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 7 },
+    ]);
+    expect(calls[0].thisValue).toBe(replicaRdsClient);
+  });
+
+  it("does nothing when the replica was already promoted", async () => {
+    describeReturns(replicaInstance("available", false));
+    await control().promoteReplica();
+    expect(primaryRds.commandCalls(PromoteReadReplicaCommand)).toHaveLength(0);
+  });
+
+  const inProgress: [situation: string, after: DBInstance][] = [
+    ["already modifying", replicaInstance("modifying", true)],
+    ["rebooting at the end of promotion", replicaInstance("rebooting", true)],
+    ["promotion finished meanwhile", replicaInstance("backing-up", false)],
+  ];
+  it.each(inProgress)("treats InvalidDBInstanceState as in progress when %s", async (_s, after) => {
+    describeReturns(replicaInstance("available", true), after);
+    primaryRds.on(PromoteReadReplicaCommand).rejects(
+      new InvalidDBInstanceStateFault({
+        message: "DB Instance is not in available state",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    await expect(control().promoteReplica()).resolves.toBeUndefined();
+    expect(primaryRds.commandCalls(PromoteReadReplicaCommand)).toHaveLength(1);
+  });
+
+  it("explains InvalidDBInstanceState while the replica is backing up", async () => {
+    const refused = awsError("InvalidDBInstanceState", "Instance is backing up", 400);
+    describeReturns(replicaInstance("available", true), replicaInstance("backing-up", true));
+    primaryRds.on(PromoteReadReplicaCommand).rejects(refused);
+    const promotion = control().promoteReplica();
+    await expect(promotion).rejects.toThrow(ControlPlaneError);
+    await expect(promotion).rejects.toMatchObject({
+      cause: refused,
+      message:
+        "RDS refused to promote rds-replica-dev in state backing-up: InvalidDBInstanceState: Instance is backing up (HTTP 400); " +
+        "RDS cannot promote a replica while it is backing up, retry when it is done",
+    });
+  });
+
+  it("wraps other RDS errors in ControlPlaneError with the cause", async () => {
+    const denied = awsError("AccessDenied", "not authorized to PromoteReadReplica", 403);
+    describeReturns(replicaInstance("available", true));
+    primaryRds.on(PromoteReadReplicaCommand).rejects(denied);
+    await expect(control().promoteReplica()).rejects.toMatchObject({
+      name: "ControlPlaneError",
+      message:
+        "PromoteReadReplica rds-replica-dev failed: AccessDenied: not authorized to PromoteReadReplica (HTTP 403)",
+      cause: denied,
+    });
+  });
+
+  it("refuses when the replica's region does not answer, without calling PromoteReadReplica", async () => {
+    primaryRds.on(DescribeDBInstancesCommand).rejects(awsError("ServiceUnavailable", "down", 503));
+    await expect(control().promoteReplica()).rejects.toThrow(
+      "Cannot promote rds-replica-dev: the replica region's RDS API did not answer (ServiceUnavailable: down (HTTP 503))",
+    );
+    expect(primaryRds.commandCalls(PromoteReadReplicaCommand)).toHaveLength(0);
+  });
+
+  it("refuses when the replica does not exist", async () => {
+    primaryRds.on(DescribeDBInstancesCommand).rejects(awsError("DBInstanceNotFound", "gone", 404));
+    await expect(control().promoteReplica()).rejects.toThrow(
+      "Cannot promote rds-replica-dev: DescribeDBInstances says it does not exist",
+    );
+  });
+});
+
+describe("RdsDatabaseControl.waitUntilWritable", () => {
+  it("polls until the replica is available and no longer a replica", async () => {
+    describeReturns(
+      replicaInstance("modifying", true),
+      replicaInstance("rebooting", true),
+      replicaInstance("available", false),
+    );
+    const clock = new FakeClock(T0);
+    const view = await control(clock).waitUntilWritable(600_000);
+    expect(view).toMatchObject({ status: "available", isReplica: false, role: "replica" });
+    expect(clock.sleeps).toEqual([15_000, 15_000]);
+  });
+
+  it("keeps waiting through an unreachable API and an available-but-still-replica state", async () => {
+    let call = 0;
+    primaryRds.on(DescribeDBInstancesCommand).callsFake(() => {
+      call += 1;
+      if (call === 1) throw awsError("ThrottlingException", "Rate exceeded", 400);
+      return { DBInstances: [replicaInstance("available", call < 3)] };
+    });
+    const clock = new FakeClock(T0);
+    await expect(control(clock).waitUntilWritable(600_000)).resolves.toMatchObject({ isReplica: false });
+    expect(call).toBe(3);
+  });
+
+  it("throws WaitTimeoutError with the last state after the timeout", async () => {
+    describeReturns(replicaInstance("modifying", true));
+    const clock = new FakeClock(T0);
+    const waiting = control(clock).waitUntilWritable(40_000);
+    await expect(waiting).rejects.toThrow(WaitTimeoutError);
+    await expect(waiting).rejects.toThrow(
+      "Timed out after 40000 ms waiting for rds-replica-dev to become a writable standalone instance (4 checks); " +
+        "last state: modifying, isReplica=true",
+    );
+    expect(clock.sleeps).toEqual([15_000, 15_000, 10_000]);
+  });
+
+  it("fails at once when the replica disappears", async () => {
+    primaryRds.on(DescribeDBInstancesCommand).rejects(awsError("DBInstanceNotFoundFault", "gone", 404));
+    await expect(control().waitUntilWritable(600_000)).rejects.toThrow(ControlPlaneError);
+  });
+});
+
+describe("RdsDatabaseControl.waitUntilCaughtUp", () => {
+  const minute = 60_000;
+
+  it("reads AWS/RDS ReplicaLag of the replica from the fencing time", async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: "replicaLag", Timestamps: [new Date(T0 + minute)], Values: [0] }],
+    });
+    await control(new FakeClock(T0)).waitUntilCaughtUp(300_000);
+    expect(cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        MetricDataQueries: [
+          {
+            Id: "replicaLag",
+            MetricStat: {
+              Metric: {
+                Namespace: "AWS/RDS",
+                MetricName: "ReplicaLag",
+                Dimensions: [{ Name: "DBInstanceIdentifier", Value: "rds-replica-dev" }],
+              },
+              Period: 60,
+              Stat: "Maximum",
+            },
+            ReturnData: true,
+          },
+        ],
+        StartTime: new Date(T0),
+        EndTime: new Date(T0 + minute),
+        ScanBy: "TimestampDescending",
+      },
+    ]);
+  });
+
+  it("ignores minutes from before fencing and waits for a zero-lag minute after it", async () => {
+    const clock = new FakeClock(T0 + 10_000);
+    cloudWatch
+      .on(GetMetricDataCommand)
+      // Only the minute that began before fencing: proves nothing.
+      .resolvesOnce({ MetricDataResults: [{ Timestamps: [new Date(T0)], Values: [0] }] })
+      .resolvesOnce({
+        MetricDataResults: [{ Timestamps: [new Date(T0 + minute), new Date(T0)], Values: [4, 0] }],
+      })
+      .rejectsOnce(awsError("ThrottlingException", "Rate exceeded", 400))
+      .resolves({ MetricDataResults: [{ Timestamps: [new Date(T0 + 2 * minute)], Values: [0] }] });
+    await control(clock).waitUntilCaughtUp(600_000);
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(4);
+    expect(clock.sleeps).toEqual([30_000, 30_000, 30_000]);
+  });
+
+  it("accepts a configured tolerance", async () => {
+    cloudWatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Timestamps: [new Date(T0 + minute)], Values: [1] }] });
+    await expect(
+      control(new FakeClock(T0), { caughtUpLagSeconds: 1 }).waitUntilCaughtUp(60_000),
+    ).resolves.toBeUndefined();
+  });
+
+  it("throws WaitTimeoutError with the newest lag when the replica does not catch up", async () => {
+    cloudWatch
+      .on(GetMetricDataCommand)
+      .resolves({ MetricDataResults: [{ Timestamps: [new Date(T0 + minute)], Values: [12.5] }] });
+    const waiting = control(new FakeClock(T0)).waitUntilCaughtUp(90_000);
+    await expect(waiting).rejects.toThrow(WaitTimeoutError);
+    await expect(waiting).rejects.toThrow(
+      "waiting for rds-replica-dev to replay everything (ReplicaLag <= 0 s) (4 checks); " +
+        "last state: ReplicaLag 12.5 s at 2026-11-25T10:01:00.000Z",
+    );
+  });
+
+  it("throws ControlPlaneError when CloudWatch refuses the read", async () => {
+    cloudWatch.on(GetMetricDataCommand).rejects(awsError("AccessDenied", "no cloudwatch:GetMetricData", 403));
+    await expect(control().waitUntilCaughtUp(60_000)).rejects.toThrow(
+      "Reading ReplicaLag of rds-replica-dev failed: AccessDenied: no cloudwatch:GetMetricData (HTTP 403)",
+    );
+  });
+});
+
+describe("RdsDatabaseControl configuration", () => {
+  const bad: [situation: string, overrides: Partial<RdsDatabaseControlConfig>, message: string][] = [
+    [
+      "empty primary id",
+      { primaryInstanceId: "" },
+      'RdsDatabaseControl primaryInstanceId must be a non-empty string, got ""',
+    ],
+    [
+      "security group name instead of id",
+      { primarySecurityGroupId: "db-sg" },
+      'primarySecurityGroupId must look like "sg-0123abcd", got "db-sg" (check PRIMARY_SECURITY_GROUP_ID)',
+    ],
+    [
+      "backup retention 0",
+      { backupRetentionDays: 0 },
+      "backupRetentionDays must be an integer from 1 to 35, got 0 (check BACKUP_RETENTION_DAYS)",
+    ],
+    [
+      "backup retention 36",
+      { backupRetentionDays: 36 },
+      "backupRetentionDays must be an integer from 1 to 35, got 36",
+    ],
+    ["zero poll interval", { pollIntervalMs: 0 }, "pollIntervalMs must be an integer >= 1, got 0"],
+    [
+      "negative lag tolerance",
+      { caughtUpLagSeconds: -1 },
+      "caughtUpLagSeconds must be an integer >= 0, got -1",
+    ],
+  ];
+  it.each(bad)("rejects %s", (_s, overrides, message) => {
+    expect(() => control(new FakeClock(T0), overrides)).toThrow(ConfigurationError);
+    expect(() => control(new FakeClock(T0), overrides)).toThrow(message);
+  });
+});
