@@ -1,0 +1,780 @@
+/**
+ * A local PostgreSQL 14 cluster for the DR drill and the integration tests: a primary and a
+ * streaming replica on loopback, built in a fresh temporary directory and torn down without
+ * leaving processes or files behind.
+ *
+ * ```ts
+ * const cluster = await startCluster();
+ * try {
+ *   const client = new Client(cluster.clientConfig(cluster.primary, "superuser"));
+ *   …
+ *   await cluster.kill(cluster.primary, "SIGKILL"); // crash the primary
+ *   await cluster.promote(cluster.replica);
+ * } finally {
+ *   await cluster.destroy();
+ * }
+ * ```
+ *
+ * Layout of the temporary directory: `primary/` and `replica/` (data directories),
+ * `primary.log` and `replica.log` (server logs).
+ *
+ * Fidelity trade-offs, all for a fast start (a few seconds for both nodes) on a drill whose
+ * data is thrown away: `fsync = off` (safe against a crash of PostgreSQL itself, which is
+ * what the drill injects, not against losing the machine), small `shared_buffers`, no TLS,
+ * password (SCRAM) authentication instead of IAM.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Client, escapeLiteral, type ClientConfig } from "pg";
+import { bootstrapMonitorRole } from "../lambda/adapters/postgres/bootstrap";
+import type { PgProbeConfig } from "../lambda/adapters/postgres/probe";
+import { resolveBinaries, resolveOsUser, spawnIdentity, type PgBinaries, type PgOsUser } from "./pg-binaries";
+import { TcpProxy } from "./tcp-proxy";
+
+/** The two nodes, named by the role they start with (the names stay after a promotion). */
+export type NodeName = "primary" | "replica";
+
+/** The database users the cluster creates. */
+export type ClusterUser = "superuser" | "monitor";
+
+/** Signals the drill injects; see {@link LocalCluster.kill}. */
+export type FaultSignal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM" | "SIGINT" | "SIGQUIT";
+
+/** Options of {@link startCluster}; every field has a default. */
+export interface ClusterOptions {
+  /** Application database, holding the heartbeat table (default `tapdb`). */
+  readonly database?: string;
+  /** Superuser the drill administers the cluster with (default `drill`). */
+  readonly superuser?: string;
+  /** The health monitor's role, created by the same bootstrap as on RDS (default `tap_monitor`). */
+  readonly monitorUser?: string;
+  /** Directory holding initdb, pg_ctl and postgres; defaults to `TAP_PG_BIN`, then the embedded package. */
+  readonly binDir?: string;
+  /** Parent of the temporary directory (default: the system temp directory). */
+  readonly baseDir?: string;
+  /** Deadline for each node to accept connections, and for the replica to catch up (default 30 s). */
+  readonly startTimeoutMs?: number;
+  /** Progress lines (e.g. `console.log`); silent by default. */
+  readonly log?: (line: string) => void;
+}
+
+/** One PostgreSQL server of the cluster. */
+export interface PgNode {
+  readonly name: NodeName;
+  /** Always 127.0.0.1: nothing listens beyond loopback. */
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** Postmaster process id while the server runs, `null` when it is stopped. */
+  readonly pid: number | null;
+}
+
+const HOST = "127.0.0.1";
+const REPLICATION_USER = "replicator";
+const REPLICATION_SLOT = "replica_slot";
+const POLL_INTERVAL_MS = 50;
+
+/**
+ * Settings shared by both nodes (the replica starts as a copy of the primary's directory).
+ * Node-specific ones (`port`, `cluster_name`) go on the command line, which also keeps them
+ * out of reach of `ALTER SYSTEM`.
+ */
+const SERVER_SETTINGS = `
+# --- TapStack drill settings ---
+listen_addresses = '${HOST}'
+# TCP only: no socket file in /tmp that two clusters could fight over.
+unix_socket_directories = ''
+# max_connections, max_wal_senders, max_worker_processes stay at initdb's choice: the replica
+# starts from initdb's control file and refuses to run with lower values than it records.
+shared_buffers = 16MB
+password_encryption = scram-sha-256
+wal_level = replica
+max_wal_size = 256MB
+hot_standby = on
+hot_standby_feedback = on
+wal_receiver_status_interval = 1s
+# The standby retries its primary quickly after a restart (default 5 s).
+wal_retrieve_retry_interval = 500ms
+# Asynchronous replication, like an RDS read replica: commits do not wait for the replica.
+synchronous_commit = local
+# Throw-away data: survive a PostgreSQL crash (the OS keeps the page cache), not a power cut.
+fsync = off
+log_line_prefix = '%m [%p] %q%a '
+`;
+
+const HBA = `# TYPE  DATABASE     USER           ADDRESS       METHOD
+host    all          all            ${HOST}/32  scram-sha-256
+host    replication  ${REPLICATION_USER}     ${HOST}/32  scram-sha-256
+`;
+
+interface NodeState {
+  readonly name: NodeName;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  child?: ChildProcess;
+  exited?: Promise<void>;
+}
+
+/** Clusters not yet destroyed; torn down synchronously if the process exits first. */
+const liveClusters = new Set<LocalCluster>();
+let exitHooksInstalled = false;
+
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on("exit", () => {
+    for (const cluster of liveClusters) cluster.destroySync();
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const handler = (): void => {
+      for (const cluster of liveClusters) cluster.destroySync();
+      process.off(signal, handler);
+      // Listening to a signal replaces Node's default (exit); when nobody else listens,
+      // re-raise it so the process still ends the way the sender meant.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
+}
+
+/** A running primary + replica. Create it with {@link startCluster}. */
+export class LocalCluster {
+  /** The node that starts as primary. */
+  readonly primary: PgNode;
+  /** The node that starts as a streaming replica of `primary`. */
+  readonly replica: PgNode;
+  private readonly states: Record<NodeName, NodeState>;
+  private readonly passwords: Record<ClusterUser | "replication", string>;
+  private proxy?: TcpProxy;
+  private destroyed = false;
+
+  /** @internal use {@link startCluster}. */
+  constructor(
+    /** The temporary directory everything lives in. */
+    readonly rootDir: string,
+    readonly binaries: PgBinaries,
+    readonly osUser: PgOsUser,
+    readonly database: string,
+    readonly superuser: string,
+    readonly monitorUser: string,
+    ports: Record<NodeName, number>,
+    private readonly log: (line: string) => void,
+  ) {
+    const state = (name: NodeName): NodeState => ({
+      name,
+      port: ports[name],
+      dataDir: path.join(rootDir, name),
+      logFile: path.join(rootDir, `${name}.log`),
+    });
+    this.states = { primary: state("primary"), replica: state("replica") };
+    this.primary = this.nodeView("primary");
+    this.replica = this.nodeView("replica");
+    this.passwords = {
+      superuser: randomPassword(),
+      monitor: randomPassword(),
+      replication: randomPassword(),
+    };
+  }
+
+  /**
+   * The TCP proxy in front of the primary that the monitor connects through (see
+   * {@link monitorProbeConfig}); cut it to partition the monitor from the primary while
+   * clients, which connect directly, keep writing.
+   */
+  get monitorPath(): TcpProxy {
+    if (!this.proxy) throw new Error("the cluster has not started its monitor path yet");
+    return this.proxy;
+  }
+
+  /** Connection settings for `pg` as `user`, straight to `node` (not through the proxy). */
+  clientConfig(node: PgNode, user: ClusterUser = "superuser", database = this.database): ClientConfig {
+    return {
+      host: HOST,
+      port: node.port,
+      user: this.userName(user),
+      password: this.passwords[user],
+      database,
+      application_name: `tap-drill-${user}`,
+    };
+  }
+
+  /** `postgresql://` URI for `user` on `node`, e.g. for psql or a workload. */
+  connectionString(node: PgNode, user: ClusterUser = "superuser", database = this.database): string {
+    const name = encodeURIComponent(this.userName(user));
+    const password = encodeURIComponent(this.passwords[user]);
+    return `postgresql://${name}:${password}@${HOST}:${node.port}/${encodeURIComponent(database)}`;
+  }
+
+  /**
+   * Configuration of the real `PgDatabaseProbe` as the health monitor: the monitor role with
+   * its password, the primary through the monitor path (proxy), the replica directly.
+   */
+  monitorProbeConfig(): PgProbeConfig {
+    const password = this.passwords.monitor;
+    return {
+      primary: { host: this.monitorPath.host, port: this.monitorPath.port },
+      replica: { host: HOST, port: this.replica.port },
+      database: this.database,
+      user: this.monitorUser,
+      password: async () => password,
+      ssl: false,
+    };
+  }
+
+  /** Runs one statement on `node` as the superuser over a fresh connection. */
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(
+    node: PgNode,
+    sql: string,
+    params: unknown[] = [],
+    database = this.database,
+  ): Promise<R[]> {
+    const client = new Client({
+      ...this.clientConfig(node, "superuser", database),
+      connectionTimeoutMillis: 5000,
+    });
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      const result = await client.query<R>(sql, params);
+      return result.rows;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** True while the postmaster of `node` runs (also when frozen). */
+  isRunning(node: PgNode): boolean {
+    const state = this.states[node.name];
+    return state.child !== undefined && state.child.exitCode === null && state.child.signalCode === null;
+  }
+
+  /** The postmaster and its children (backends, WAL sender/receiver, …), postmaster first. */
+  processIds(node: PgNode): number[] {
+    const pid = node.pid;
+    return pid === null ? [] : [pid, ...childPids(pid)];
+  }
+
+  /**
+   * Injects a fault into `node`:
+   * - `SIGKILL`: the server dies at once, as with a lost host: every process of the node is
+   *   frozen and then killed, so none gets to write or answer in between. Resolves when all
+   *   are gone.
+   * - `SIGSTOP` / `SIGCONT`: freezes / resumes every process of the node. A frozen server
+   *   still completes TCP handshakes in the kernel, then never answers: a probe times out.
+   * - `SIGTERM` / `SIGINT` / `SIGQUIT`: PostgreSQL's smart / fast / immediate shutdown, sent
+   *   to the postmaster only.
+   */
+  async kill(node: PgNode, signal: FaultSignal): Promise<void> {
+    const pids = this.processIds(node);
+    if (pids.length === 0) throw new Error(`${node.name} is not running: nothing to send ${signal} to`);
+    if (signal === "SIGKILL") {
+      signalAll(pids, "SIGSTOP");
+      signalAll(processIdsAgain(pids[0], pids), "SIGKILL");
+      await this.waitForExit(node, 10_000);
+      return;
+    }
+    if (signal === "SIGSTOP" || signal === "SIGCONT") {
+      signalAll(signal === "SIGSTOP" ? pids : [...pids].reverse(), signal);
+      return;
+    }
+    process.kill(pids[0], signal);
+  }
+
+  /** `pg_ctl stop -m immediate`: the postmaster aborts every backend without a checkpoint. */
+  async stopImmediate(node: PgNode): Promise<void> {
+    if (!this.isRunning(node)) return;
+    // A frozen server would never act on the stop request.
+    signalAll([...this.processIds(node)].reverse(), "SIGCONT");
+    await this.run(this.binaries.pgCtl, ["stop", "-D", node.dataDir, "-m", "immediate", "-w", "-t", "30"]);
+    await this.waitForExit(node, 10_000);
+  }
+
+  /** Starts a stopped node again (after a crash or a stop) and waits until it accepts connections. */
+  async start(node: PgNode, timeoutMs = 30_000): Promise<void> {
+    if (this.isRunning(node)) return;
+    this.spawnServer(this.states[node.name]);
+    await this.waitUntilAccepting(node, "postgres", timeoutMs);
+  }
+
+  /** True while `node` is a standby (replaying WAL). */
+  async isInRecovery(node: PgNode): Promise<boolean> {
+    const rows = await this.query<{ in_recovery: boolean }>(
+      node,
+      "SELECT pg_is_in_recovery() AS in_recovery",
+    );
+    return rows[0].in_recovery;
+  }
+
+  /** Pauses WAL replay on the replica (it keeps receiving, stops applying): its lag grows. */
+  async pauseReplay(node: PgNode = this.replica): Promise<void> {
+    await this.query(node, "SELECT pg_wal_replay_pause()");
+    // The pause takes effect between records; wait until replay has really stopped.
+    await this.pollUntil(
+      async () => {
+        const rows = await this.query<{ state: string }>(
+          node,
+          "SELECT pg_get_wal_replay_pause_state() AS state",
+        );
+        return rows[0].state === "paused";
+      },
+      10_000,
+      `WAL replay on ${node.name} to pause`,
+    );
+  }
+
+  /** Resumes WAL replay paused by {@link pauseReplay}. */
+  async resumeReplay(node: PgNode = this.replica): Promise<void> {
+    await this.query(node, "SELECT pg_wal_replay_resume()");
+  }
+
+  /**
+   * Promotes `node` to primary with `pg_promote(wait => true, wait_seconds => 60)`.
+   * Idempotent: a node that is already out of recovery is left alone.
+   */
+  async promote(node: PgNode): Promise<void> {
+    if (!(await this.isInRecovery(node))) return;
+    const rows = await this.query<{ promoted: boolean }>(node, "SELECT pg_promote(true, 60) AS promoted");
+    if (!rows[0].promoted) {
+      throw new Error(`${node.name} did not finish promotion within 60 s; see ${node.logFile}`);
+    }
+  }
+
+  /**
+   * Fences `node`: new transactions default to read-only and every client session is ended,
+   * so writers reconnect and get SQLSTATE 25006. (A superuser can still override the default
+   * per session; the drill's clients and the monitor are not superusers.)
+   * Resolves once a fresh session sees the setting.
+   */
+  async setReadOnly(node: PgNode): Promise<void> {
+    await this.setDefaultReadOnly(node, true);
+  }
+
+  /** Undoes {@link setReadOnly}. */
+  async clearReadOnly(node: PgNode): Promise<void> {
+    await this.setDefaultReadOnly(node, false);
+  }
+
+  /**
+   * Waits until the replica has replayed everything the primary had written when the call
+   * began (compares `pg_current_wal_lsn()` with `pg_last_wal_replay_lsn()`).
+   */
+  async waitForReplication(
+    timeoutMs = 30_000,
+    from: PgNode = this.primary,
+    to: PgNode = this.replica,
+  ): Promise<void> {
+    const rows = await this.query<{ lsn: string }>(from, "SELECT pg_current_wal_lsn()::text AS lsn");
+    const target = rows[0].lsn;
+    await this.pollUntil(
+      async () => {
+        const replayed = await this.query<{ done: boolean }>(
+          to,
+          "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done",
+          [target],
+        );
+        return replayed[0].done;
+      },
+      timeoutMs,
+      `${to.name} to replay ${from.name}'s WAL up to ${target}`,
+    );
+  }
+
+  /**
+   * Stops every process the cluster started (resuming frozen ones first, then an immediate
+   * shutdown), closes the proxy and removes the temporary directory. Safe to call twice.
+   */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    try {
+      await this.proxy?.close();
+      for (const name of ["primary", "replica"] as const) {
+        const node = this.nodeView(name);
+        const pids = this.processIds(node);
+        if (pids.length === 0) continue;
+        signalAll([...pids].reverse(), "SIGCONT");
+        signalAll([pids[0]], "SIGQUIT");
+        try {
+          await this.waitForExit(node, 10_000);
+        } catch {
+          signalAll(processIdsAgain(pids[0], pids), "SIGKILL");
+          await this.waitForExit(node, 5_000);
+        }
+      }
+    } finally {
+      fs.rmSync(this.rootDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      liveClusters.delete(this);
+    }
+  }
+
+  /**
+   * Synchronous teardown for process exit, where no promise can settle: resume, shut down
+   * immediately, wait briefly, kill what is left, remove the directory.
+   */
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    liveClusters.delete(this);
+    const all: number[] = [];
+    for (const name of ["primary", "replica"] as const) {
+      const pids = this.processIds(this.nodeView(name));
+      signalAll([...pids].reverse(), "SIGCONT");
+      signalAll(pids.slice(0, 1), "SIGQUIT");
+      all.push(...pids);
+    }
+    const deadline = Date.now() + 3000;
+    while (all.some(isAlive) && Date.now() < deadline) sleepSync(POLL_INTERVAL_MS);
+    signalAll(all.filter(isAlive), "SIGKILL");
+    fs.rmSync(this.rootDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+
+  /** @internal builds and starts both nodes; called once by {@link startCluster}. */
+  async boot(timeoutMs: number): Promise<void> {
+    const primary = this.states.primary;
+    const replica = this.states.replica;
+    const pwfile = path.join(this.rootDir, "superuser.pw");
+    this.writeOwned(pwfile, `${this.passwords.superuser}\n`);
+    this.log(`initdb ${primary.dataDir} (${this.binaries.version})`);
+    await this.run(this.binaries.initdb, [
+      "-D",
+      primary.dataDir,
+      "-U",
+      this.superuser,
+      `--pwfile=${pwfile}`,
+      "--auth=scram-sha-256",
+      "--encoding=UTF8",
+      "--locale=C",
+      "--no-sync",
+      "--no-instructions",
+    ]);
+    fs.rmSync(pwfile);
+    fs.appendFileSync(path.join(primary.dataDir, "postgresql.conf"), SERVER_SETTINGS);
+    fs.writeFileSync(path.join(primary.dataDir, "pg_hba.conf"), HBA);
+
+    // The replica is a cold copy of the freshly initialised, never started data directory:
+    // a cleanly shut-down cluster is consistent as it lies on disk, so no backup label or
+    // base backup is needed (these binaries have no pg_basebackup, and the low-level backup
+    // API changed names in PostgreSQL 15). Everything created afterwards - roles, database,
+    // heartbeat table - reaches the replica the way production changes do: through WAL.
+    await this.run("cp", ["-a", primary.dataDir, replica.dataDir]);
+    const conninfo = [
+      `host=${HOST}`,
+      `port=${primary.port}`,
+      `user=${REPLICATION_USER}`,
+      `password=${this.passwords.replication}`,
+      `application_name=replica`,
+    ].join(" ");
+    fs.appendFileSync(
+      path.join(replica.dataDir, "postgresql.conf"),
+      `primary_conninfo = ${escapeLiteral(conninfo)}\nprimary_slot_name = '${REPLICATION_SLOT}'\n`,
+    );
+    this.writeOwned(path.join(replica.dataDir, "standby.signal"), "");
+
+    this.log(`starting primary on ${HOST}:${primary.port}`);
+    this.spawnServer(primary);
+    await this.waitUntilAccepting(this.primary, "postgres", timeoutMs);
+    await this.setUpPrimary();
+
+    this.log(`starting replica on ${HOST}:${replica.port}`);
+    this.spawnServer(replica);
+    await this.waitUntilAccepting(this.replica, "postgres", timeoutMs);
+    await this.waitForReplication(timeoutMs);
+    await this.pollUntil(
+      async () => {
+        const rows = await this.query<{ n: string }>(
+          this.primary,
+          "SELECT count(*)::text AS n FROM pg_stat_replication WHERE state = 'streaming'",
+        );
+        return rows[0].n === "1";
+      },
+      timeoutMs,
+      "the replica to stream from the primary",
+    );
+
+    this.proxy = await TcpProxy.start({ targetHost: HOST, targetPort: primary.port });
+    this.log(`cluster ready in ${this.rootDir} (monitor path ${HOST}:${this.proxy.port})`);
+  }
+
+  private async setUpPrimary(): Promise<void> {
+    // Before anything else, so the slot keeps every WAL segment the replica will need.
+    await this.query(
+      this.primary,
+      `SELECT pg_create_physical_replication_slot('${REPLICATION_SLOT}', true)`,
+      [],
+      "postgres",
+    );
+    await this.query(
+      this.primary,
+      `CREATE ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION PASSWORD ${escapeLiteral(this.passwords.replication)}`,
+      [],
+      "postgres",
+    );
+    await this.query(this.primary, `CREATE DATABASE "${this.database}"`, [], "postgres");
+    const client = new Client(this.clientConfig(this.primary, "superuser"));
+    await client.connect();
+    try {
+      await bootstrapMonitorRole(client, { monitorUser: this.monitorUser, iamAuth: false });
+      // On RDS the monitor logs in with IAM tokens; here it gets a password.
+      await client.query(
+        `ALTER ROLE "${this.monitorUser}" PASSWORD ${escapeLiteral(this.passwords.monitor)}`,
+      );
+    } finally {
+      await client.end();
+    }
+  }
+
+  private async setDefaultReadOnly(node: PgNode, readOnly: boolean): Promise<void> {
+    const statement = readOnly
+      ? "ALTER SYSTEM SET default_transaction_read_only = on"
+      : "ALTER SYSTEM RESET default_transaction_read_only";
+    await this.query(node, statement);
+    await this.query(node, "SELECT pg_reload_conf()");
+    // The reload is asynchronous: wait until a fresh session sees the new default, so
+    // nothing connects in between and still writes.
+    const expected = readOnly ? "on" : "off";
+    await this.pollUntil(
+      async () => {
+        const rows = await this.query<{ value: string }>(
+          node,
+          "SELECT current_setting('default_transaction_read_only') AS value",
+        );
+        return rows[0].value === expected;
+      },
+      10_000,
+      `${node.name} to report default_transaction_read_only = ${expected}`,
+    );
+    if (readOnly) {
+      await this.query(
+        node,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      );
+    }
+  }
+
+  private nodeView(name: NodeName): PgNode {
+    const state = this.states[name];
+    return {
+      name,
+      host: HOST,
+      port: state.port,
+      dataDir: state.dataDir,
+      logFile: state.logFile,
+      get pid(): number | null {
+        const child = state.child;
+        return child && child.pid !== undefined && child.exitCode === null && child.signalCode === null
+          ? child.pid
+          : null;
+      },
+    };
+  }
+
+  private userName(user: ClusterUser): string {
+    return user === "superuser" ? this.superuser : this.monitorUser;
+  }
+
+  /** Spawns the postmaster directly (not via `pg_ctl start`), so it is our child and gets reaped. */
+  private spawnServer(state: NodeState): void {
+    const logFd = fs.openSync(state.logFile, "a");
+    try {
+      const child = spawn(
+        this.binaries.postgres,
+        ["-D", state.dataDir, "-p", String(state.port), "-c", `cluster_name=${state.name}`],
+        { ...spawnIdentity(this.osUser), stdio: ["ignore", logFd, logFd] },
+      );
+      state.child = child;
+      state.exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.on("error", (error) => this.log(`${state.name}: ${error.message}`));
+    } finally {
+      fs.closeSync(logFd);
+    }
+  }
+
+  private async waitUntilAccepting(node: PgNode, database: string, timeoutMs: number): Promise<void> {
+    await this.pollUntil(
+      async () => {
+        if (!this.isRunning(node)) {
+          throw new Error(`${node.name} exited during startup:\n${tail(node.logFile)}`);
+        }
+        try {
+          await this.query(node, "SELECT 1", [], database);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+      `${node.name} to accept connections on ${HOST}:${node.port}`,
+    );
+  }
+
+  /** Waits until the postmaster and every child of `node` are gone. */
+  private async waitForExit(node: PgNode, timeoutMs: number): Promise<void> {
+    const state = this.states[node.name];
+    const pid = state.child?.pid;
+    const children = pid === undefined ? [] : childPids(pid);
+    await this.pollUntil(
+      async () => !this.isRunning(node) && !children.some(isAlive),
+      timeoutMs,
+      `${node.name} (pid ${pid}) and its ${children.length} child processes to exit`,
+    );
+    await state.exited;
+  }
+
+  private async pollUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await check()) return;
+      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+
+  /** Runs a program as the PostgreSQL user; rejects with its output when it fails. */
+  private run(command: string, args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command, args, {
+        ...spawnIdentity(this.osUser),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (code === 0) resolve();
+        else
+          reject(
+            new Error(`${path.basename(command)} ${args.join(" ")} exited with ${code}:\n${output.trim()}`),
+          );
+      });
+    });
+  }
+
+  /** Writes a file the PostgreSQL user owns (we may be root). */
+  private writeOwned(file: string, content: string): void {
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    if (this.osUser.switchUser) fs.chownSync(file, this.osUser.uid, this.osUser.gid);
+  }
+}
+
+/**
+ * Builds a primary and a streaming replica in a fresh temporary directory on free loopback
+ * ports and waits until the replica streams. On failure everything started is torn down
+ * before the error is thrown; on process exit, SIGINT, SIGTERM or SIGHUP clusters that were
+ * not destroyed are torn down synchronously.
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
+  const osUser = resolveOsUser();
+  const binaries = resolveBinaries(osUser, options.binDir);
+  const database = options.database ?? "tapdb";
+  const superuser = options.superuser ?? "drill";
+  for (const [key, value] of Object.entries({ database, superuser })) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
+      throw new RangeError(`${key}="${value}" is not a plain identifier: use a-z, 0-9 and _ (e.g. "tapdb")`);
+    }
+  }
+  const baseDir = options.baseDir ?? os.tmpdir();
+  const rootDir = fs.mkdtempSync(path.join(baseDir, "tap-drill-"));
+  if (osUser.switchUser) fs.chownSync(rootDir, osUser.uid, osUser.gid);
+  const ports = { primary: await freePort(), replica: await freePort() };
+  const cluster = new LocalCluster(
+    rootDir,
+    binaries,
+    osUser,
+    database,
+    superuser,
+    options.monitorUser ?? "tap_monitor",
+    ports,
+    options.log ?? (() => undefined),
+  );
+  installExitHooks();
+  liveClusters.add(cluster);
+  try {
+    await cluster.boot(options.startTimeoutMs ?? 30_000);
+  } catch (error) {
+    const logs = ["primary", "replica"]
+      .map((name) => `--- ${name}.log ---\n${tail(path.join(rootDir, `${name}.log`))}`)
+      .join("\n");
+    await cluster.destroy();
+    throw new Error(`local cluster failed to start: ${(error as Error).message}\n${logs}`, { cause: error });
+  }
+  return cluster;
+}
+
+/** Asks the kernel for a free loopback port. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, HOST, resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function randomPassword(): string {
+  return crypto.randomBytes(18).toString("base64url");
+}
+
+/** Direct children of `parentPid`, from /proc (PostgreSQL's children all hang off the postmaster). */
+export function childPids(parentPid: number): number[] {
+  const result: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.ppid === parentPid && stat.state !== "Z") result.push(Number(entry));
+  }
+  return result;
+}
+
+/** The postmaster's current children plus those known before (it may have forked meanwhile). */
+function processIdsAgain(postmaster: number, known: number[]): number[] {
+  return [...new Set([...known, ...childPids(postmaster)])];
+}
+
+/** True when `pid` exists and is not a zombie (a zombie has exited and only awaits reaping). */
+export function isAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
+function readStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0], ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function signalAll(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}

