@@ -1,0 +1,634 @@
+/**
+ * The failover decision: `decide(snapshot, policy, nowMs)`, a pure function, and the pure
+ * checks it is made of. Each check returns *why not* when something may not happen, so the
+ * reason ends up verbatim in logs, alerts and the audit report (the Patroni / Stolon shape:
+ * read one snapshot, decide purely, then act).
+ */
+import { policyProblems } from "./policy";
+import type {
+  ClusterSnapshot,
+  Decision,
+  FailoverPolicy,
+  FailoverStep,
+  InstanceStatus,
+  InstanceView,
+  LagReading,
+  ProbeOutcome,
+  ProbeResult,
+  Trigger,
+} from "./types";
+
+/** Steps of an unplanned failover, in order. */
+export const FAILOVER_STEPS: readonly FailoverStep[] = Object.freeze([
+  "notify-start",
+  "fence-old-primary",
+  "promote-replica",
+  "wait-replica-writable",
+  "switch-writer",
+  "write-report",
+  "notify-success",
+] as const);
+
+/**
+ * Steps of a planned switchover: the old primary is fenced first and the replica must replay
+ * everything it wrote before it is promoted, so no committed transaction is lost.
+ */
+export const SWITCHOVER_STEPS: readonly FailoverStep[] = Object.freeze([
+  "notify-start",
+  "fence-old-primary",
+  "wait-replica-caught-up",
+  "promote-replica",
+  "wait-replica-writable",
+  "switch-writer",
+  "write-report",
+  "notify-success",
+] as const);
+
+const PROBE_OUTCOMES: readonly ProbeOutcome[] = [
+  "ok",
+  "unreachable",
+  "timeout",
+  "auth-failed",
+  "read-only",
+  "error",
+];
+
+/** Replica states from which promotion cannot succeed or makes no sense. */
+const UNUSABLE_STATUSES: readonly InstanceStatus[] = [
+  "failed",
+  "storage-full",
+  "deleting",
+  "not-found",
+  "stopped",
+  "stopping",
+];
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot sanity
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/**
+ * What is structurally wrong with a snapshot (non-finite times, probes out of order, an
+ * unknown trigger), or `null` when it can be trusted. A malformed snapshot is a bug in
+ * whoever built it; acting on it could promote on evidence that does not exist.
+ */
+export function snapshotProblem(snapshot: ClusterSnapshot, nowMs: number): string | null {
+  if (!isFiniteNumber(nowMs)) return `the evaluation time is ${String(nowMs)}, not a number of milliseconds`;
+  if (!isFiniteNumber(snapshot.takenAtMs)) return `takenAtMs is ${String(snapshot.takenAtMs)}`;
+  const trigger = snapshot.trigger as Trigger | undefined;
+  switch (trigger?.kind) {
+    case "monitor":
+      break;
+    case "alarm":
+      if (!isFiniteNumber(trigger.alarm.sinceMs))
+        return `the alarm's sinceMs is ${String(trigger.alarm.sinceMs)}`;
+      break;
+    case "manual":
+      if (!["failover", "switchover", "status"].includes(trigger.action)) {
+        return `the manual action ${JSON.stringify(trigger.action)} is not one of failover, switchover, status`;
+      }
+      break;
+    default:
+      return `the trigger ${JSON.stringify(trigger)} is not a monitor, alarm or manual trigger`;
+  }
+  if (!Array.isArray(snapshot.primaryProbes)) return "primaryProbes is not a list";
+  let previousAtMs = -Infinity;
+  for (const [index, probe] of snapshot.primaryProbes.entries()) {
+    if (!isFiniteNumber(probe.atMs)) return `primaryProbes[${index}].atMs is ${String(probe.atMs)}`;
+    if (!isFiniteNumber(probe.latencyMs) || probe.latencyMs < 0) {
+      return `primaryProbes[${index}].latencyMs is ${String(probe.latencyMs)}`;
+    }
+    if (!PROBE_OUTCOMES.includes(probe.outcome)) {
+      return `primaryProbes[${index}].outcome ${JSON.stringify(probe.outcome)} is not a known probe outcome`;
+    }
+    if (probe.target !== "primary") return `primaryProbes[${index}] probed the ${String(probe.target)}`;
+    if (probe.atMs < previousAtMs) {
+      return (
+        `primaryProbes[${index}] (${iso(probe.atMs)}) is older than primaryProbes[${index - 1}] ` +
+        `(${iso(previousAtMs)}); probes must be oldest first`
+      );
+    }
+    previousAtMs = probe.atMs;
+  }
+  if (snapshot.lastHealthyLag !== null && !isFiniteNumber(snapshot.lastHealthyLag.atMs)) {
+    return `lastHealthyLag.atMs is ${String(snapshot.lastHealthyLag.atMs)}`;
+  }
+  if (!snapshot.primary || !snapshot.replica || !snapshot.dns)
+    return "the primary, replica or DNS view is missing";
+  if (snapshot.primary.role !== "primary" || snapshot.replica.role !== "replica") {
+    return `the instance views have roles ${snapshot.primary.role} / ${snapshot.replica.role} instead of primary / replica`;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence of a failure
+
+/** Number of failed probes at the end of the window (the failure that is still going on). */
+export function consecutiveFailures(probes: readonly ProbeResult[]): number {
+  let count = 0;
+  for (let i = probes.length - 1; i >= 0 && probes[i].outcome !== "ok"; i--) count++;
+  return count;
+}
+
+/** When the current failure began and when it was confirmed. */
+export interface FailureWindow {
+  readonly failureStartedAtMs: number;
+  readonly detectedAtMs: number;
+}
+
+/**
+ * Start of the failure according to the evidence: the first probe of the trailing run of
+ * failed probes; else, for an alarm, the moment it went to ALARM; else the moment the
+ * snapshot was taken (a manual request). Used for the lag-history look-up, the lag reading's
+ * age and the report.
+ */
+export function failureStartMs(trigger: Trigger, probes: readonly ProbeResult[], takenAtMs: number): number {
+  const failed = consecutiveFailures(probes);
+  if (failed > 0) return probes[probes.length - failed].atMs;
+  if (trigger.kind === "alarm") return trigger.alarm.sinceMs;
+  return takenAtMs;
+}
+
+/**
+ * Whether the probes alone prove a failure: `threshold` consecutive failed probes at the end
+ * of the window. Returns the window, or why not.
+ */
+export function probeEvidence(
+  probes: readonly ProbeResult[],
+  threshold: number,
+):
+  | { readonly confirmed: true; readonly window: FailureWindow }
+  | { readonly confirmed: false; readonly reason: string } {
+  if (probes.length === 0) return { confirmed: false, reason: "No probe of the primary was made." };
+  const trailing = consecutiveFailures(probes);
+  const failedTotal = probes.filter((p) => p.outcome !== "ok").length;
+  if (trailing >= threshold) {
+    const first = probes.length - trailing;
+    return {
+      confirmed: true,
+      window: { failureStartedAtMs: probes[first].atMs, detectedAtMs: probes[first + threshold - 1].atMs },
+    };
+  }
+  if (failedTotal === 0) {
+    return { confirmed: false, reason: `All ${probes.length} probes of the primary succeeded.` };
+  }
+  const outcomes = probes.map((p) => p.outcome).join(", ");
+  return {
+    confirmed: false,
+    reason:
+      `${failedTotal} of ${probes.length} probes failed (${outcomes}) but only the last ${trailing} in a row; ` +
+      `${threshold} consecutive failures are needed before failing over.`,
+  };
+}
+
+/**
+ * The second, independent signal that the primary is really gone (not just unreachable from
+ * the monitor's network path): its region's API does not answer, or RDS itself reports it in
+ * a state other than `available`. Returns the signal, or why there is none.
+ */
+export function secondSignal(primary: InstanceView): { readonly present: boolean; readonly reason: string } {
+  if (!primary.apiReachable) {
+    return { present: true, reason: `the RDS API of the primary's region did not answer` };
+  }
+  if (primary.status !== "available") {
+    return {
+      present: true,
+      reason: `RDS reports the primary ${primary.id} as ${primary.rawStatus ?? primary.status}`,
+    };
+  }
+  return {
+    present: false,
+    reason:
+      `RDS still reports the primary ${primary.id} as available and its API answers, so the failed probes ` +
+      `may be a network path or credentials problem between the monitor and the database`,
+  };
+}
+
+/** Why the replica cannot be promoted now, or `null` when it can. */
+export function replicaIneligibility(replica: InstanceView): string | null {
+  if (!replica.apiReachable) {
+    return `The RDS API of the replica ${replica.id} did not answer, so it can be neither checked nor promoted.`;
+  }
+  if (replica.status === "backing-up") {
+    // RDS refuses PromoteReadReplica while a backup runs (InvalidDBInstanceState).
+    return `The replica ${replica.id} is backing up; RDS refuses to promote it until the backup ends.`;
+  }
+  if (replica.status !== "available") {
+    return `The replica ${replica.id} is ${replica.rawStatus ?? replica.status}, not available; promoting it would not give a writer.`;
+  }
+  if (!replica.isReplica) return `The replica ${replica.id} is not replicating from the primary.`;
+  if (!replica.endpoint) return `The replica ${replica.id} has no known endpoint to point the writer at.`;
+  return null;
+}
+
+/** Result of the lag guard: pass (with what was measured), or blocked with the guard that tripped. */
+export type LagCheck =
+  | { readonly ok: true; readonly reason: string; readonly dataLossWindowSeconds: number | null }
+  | { readonly ok: false; readonly guard: "replication-lag" | "lag-unknown"; readonly reason: string };
+
+/**
+ * The RPO guard. The reading must come from before the failure (lag measured after the
+ * primary died grows by definition) and be recent enough to describe the moment it died.
+ * A lag beyond `maxReplicationLagSeconds` passes only when data loss is accepted; an
+ * unknown lag passes only when `acceptUnknown` (an operator's explicit request).
+ */
+export function lagGuard(
+  lag: LagReading | null,
+  failureStartedAtMs: number,
+  policy: FailoverPolicy,
+  acceptDataLoss: boolean,
+  acceptUnknown: boolean,
+): LagCheck {
+  const unknown = (why: string): LagCheck =>
+    acceptUnknown
+      ? { ok: true, reason: `${why}; the operator accepted the data loss.`, dataLossWindowSeconds: null }
+      : {
+          ok: false,
+          guard: "lag-unknown",
+          reason: `${why}, so the data at risk is unknown: a human must decide.`,
+        };
+
+  if (lag === null) return unknown("No replication-lag reading from before the failure is known");
+  const value = lag.lagSeconds;
+  if (value === null) {
+    return unknown(
+      `The last lag reading (${iso(lag.atMs)}) could not read the replica (${lag.probe.outcome})`,
+    );
+  }
+  if (!Number.isFinite(value) || value < 0) {
+    return unknown(`The last lag reading (${iso(lag.atMs)}) is ${String(value)} s, which is not a valid lag`);
+  }
+  if (lag.atMs > failureStartedAtMs) {
+    return unknown(
+      `The last lag reading (${iso(lag.atMs)}) was taken after the failure began (${iso(failureStartedAtMs)})`,
+    );
+  }
+  const ageMs = failureStartedAtMs - lag.atMs;
+  if (ageMs > policy.maxLagReadingAgeSeconds * 1000) {
+    return unknown(
+      `The last lag reading is ${seconds(ageMs)} older than the failure, more than the ` +
+        `${policy.maxLagReadingAgeSeconds} s allowed`,
+    );
+  }
+  if (value > policy.maxReplicationLagSeconds) {
+    const why = `The replica was ${value} s behind before the failure, more than the ${policy.maxReplicationLagSeconds} s limit`;
+    return acceptDataLoss
+      ? {
+          ok: true,
+          reason: `${why}; data loss is accepted, so up to ${value} s of commits may be lost.`,
+          dataLossWindowSeconds: value,
+        }
+      : {
+          ok: false,
+          guard: "replication-lag",
+          reason: `${why}; failing over would lose up to ${value} s of commits: a human must decide.`,
+        };
+  }
+  return {
+    ok: true,
+    reason: `The replica was ${value} s behind before the failure (limit ${policy.maxReplicationLagSeconds} s).`,
+    dataLossWindowSeconds: value,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where a failover stands
+
+/**
+ * True when the instance is a standalone writer. `backing-up` counts: with backups turned on,
+ * RDS takes a backup right after `PromoteReadReplica` and the instance accepts writes meanwhile
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html).
+ */
+export function isWritable(view: InstanceView): boolean {
+  return (
+    view.apiReachable && !view.isReplica && (view.status === "available" || view.status === "backing-up")
+  );
+}
+
+/** How far a failover of `replica` has come, read from the real state. */
+export type FailoverPhase =
+  /** The replica is still replicating: no failover has begun. */
+  | "not-started"
+  /** Promotion was requested and is running. */
+  | "promoting"
+  /** The replica is a standalone writer but `writer` does not point at it. */
+  | "promoted"
+  /** `writer` points at the promoted replica but the report is missing. */
+  | "writer-switched"
+  /** Promoted, switched, reported. */
+  | "complete"
+  /** `writer` points at an instance that is still a replica: clients cannot write. */
+  | "inconsistent"
+  /** The replica's API did not answer: its state is unknown. */
+  | "unknown";
+
+export interface FailoverState {
+  readonly phase: FailoverPhase;
+  /** Steps still needed to finish an interrupted failover (empty unless promoting / promoted / writer-switched). */
+  readonly missingSteps: readonly FailoverStep[];
+  readonly reason: string;
+}
+
+/** Where a failover of the snapshot's replica stands, and what is left to do. */
+export function failoverState(snapshot: ClusterSnapshot): FailoverState {
+  const { replica, dns } = snapshot;
+  if (!replica.apiReachable) {
+    return {
+      phase: "unknown",
+      missingSteps: [],
+      reason: `The RDS API of the replica ${replica.id} did not answer, so whether it was promoted is unknown.`,
+    };
+  }
+  const writerOnReplica = replica.endpoint !== undefined && dns.writerTarget === replica.endpoint;
+  if (replica.isReplica && replica.status !== "promoting") {
+    if (writerOnReplica) {
+      return {
+        phase: "inconsistent",
+        missingSteps: [],
+        reason:
+          `The writer record points at ${replica.endpoint}, but ${replica.id} is still a read-only replica: ` +
+          `clients cannot write. A human must point writer back at the primary or promote the replica.`,
+      };
+    }
+    return {
+      phase: "not-started",
+      missingSteps: [],
+      reason: `The replica ${replica.id} is still replicating.`,
+    };
+  }
+  if (replica.status === "promoting" || (!writerOnReplica && !isWritable(replica))) {
+    return {
+      phase: replica.status === "promoting" ? "promoting" : "promoted",
+      missingSteps: ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+      reason: `The replica ${replica.id} was promoted and is ${replica.rawStatus ?? replica.status}; writer does not point at it yet.`,
+    };
+  }
+  if (!writerOnReplica) {
+    return {
+      phase: "promoted",
+      missingSteps: ["switch-writer", "write-report", "notify-success"],
+      reason: `The replica ${replica.id} was promoted and is writable, but writer still points at ${dns.writerTarget ?? "nothing"}.`,
+    };
+  }
+  if (!snapshot.reportWritten) {
+    return {
+      phase: "writer-switched",
+      missingSteps: ["write-report", "notify-success"],
+      reason: `The replica ${replica.id} was promoted and writer points at it, but the failover report is missing.`,
+    };
+  }
+  return {
+    phase: "complete",
+    missingSteps: [],
+    reason: `The failover to ${replica.id} is complete: promoted, writer switched, report written.`,
+  };
+}
+
+/** True when the latest probe shows the old primary accepting writes (the heartbeat write committed). */
+function primaryAcceptsWrites(snapshot: ClusterSnapshot): boolean {
+  const probes = snapshot.primaryProbes;
+  return probes.length > 0 && probes[probes.length - 1].outcome === "ok";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The decision
+
+const none = (reason: string): Decision => ({ kind: "none", reason });
+const alert = (severity: "warning" | "critical", reason: string): Decision => ({
+  kind: "alert-only",
+  severity,
+  reason,
+});
+
+/**
+ * Decide what to do about the snapshot. Pure: same input, same decision; never throws.
+ *
+ * In order: a malformed snapshot or policy gives `none`; a failover that already began is
+ * finished (`complete-failover`) or reported done (`none`), and a returning old primary is
+ * only reported (`alert-only`, never a flip back); otherwise the trigger's evidence must show
+ * a failure (≥ `consecutiveFailuresToFailover` consecutive failed probes, or the alarm in
+ * ALARM) *and* a second signal (RDS status or the region's API), and the replica must pass
+ * the health, DNS and lag guards (`blocked` says which did not).
+ */
+export function decide(snapshot: ClusterSnapshot, policy: FailoverPolicy, nowMs: number): Decision {
+  const problem = snapshotProblem(snapshot, nowMs);
+  if (problem) return none(`Snapshot rejected, nothing will be done: ${problem}.`);
+  const badPolicy = policyProblems(policy);
+  if (badPolicy.length > 0) return none(`Policy rejected, nothing will be done: ${badPolicy.join(" ")}`);
+
+  const state = failoverState(snapshot);
+  switch (state.phase) {
+    case "unknown":
+      return blocked("replica-unhealthy", state.reason);
+    case "inconsistent":
+      return alert("critical", state.reason);
+    case "complete":
+      return afterFailover(snapshot, state);
+    case "promoting":
+    case "promoted":
+    case "writer-switched":
+      return resume(snapshot, state);
+    case "not-started":
+      break;
+  }
+
+  const trigger = snapshot.trigger;
+  if (trigger.kind === "manual") {
+    if (trigger.action === "switchover") return decideSwitchover(snapshot, policy);
+    if (trigger.action === "failover") return decideManualFailover(snapshot, policy, trigger.acceptDataLoss);
+    if (!snapshot.primaryProbes.some((p) => p.outcome !== "ok")) return none(statusSentence(snapshot));
+  }
+  return decideAutomatic(snapshot, policy);
+}
+
+function afterFailover(snapshot: ClusterSnapshot, state: FailoverState): Decision {
+  const { primary, replica } = snapshot;
+  if (primaryAcceptsWrites(snapshot) && !primary.fenced) {
+    return alert(
+      "critical",
+      `The old primary ${primary.id} accepts writes again after the failover to ${replica.id}. Writer stays on ` +
+        `${replica.id} (never flipped back automatically); fence ${primary.id} now to stop clients that connect ` +
+        `to it directly, then fail back as a planned switchover.`,
+    );
+  }
+  if (primary.apiReachable && primary.status === "available") {
+    return alert(
+      "warning",
+      `The old primary ${primary.id} is available again after the failover to ${replica.id}` +
+        `${primary.fenced ? " (fenced)" : ""}. Writer stays on ${replica.id}; fail back only as a planned switchover.`,
+    );
+  }
+  return none(`${state.reason} Nothing left to do.`);
+}
+
+function resume(snapshot: ClusterSnapshot, state: FailoverState): Decision {
+  const { primary, replica } = snapshot;
+  if (UNUSABLE_STATUSES.includes(replica.status)) {
+    return {
+      kind: "blocked",
+      guard: "replica-unhealthy",
+      reason:
+        `The replica ${replica.id} was promoted but is now ${replica.rawStatus ?? replica.status}; pointing writer ` +
+        `at it would not help and pointing it back at ${primary.id} could split the data: a human must decide.`,
+    };
+  }
+  if (state.phase !== "writer-switched" && primaryAcceptsWrites(snapshot) && !primary.fenced) {
+    return alert(
+      "critical",
+      `${state.reason} But the old primary ${primary.id} accepts writes and is not fenced: switching writer now ` +
+        `would split writes between two databases. A human must fence ${primary.id} or abandon the failover.`,
+    );
+  }
+  return {
+    kind: "complete-failover",
+    reason: `Resuming an interrupted failover: ${state.reason}`,
+    steps: state.missingSteps,
+  };
+}
+
+type BlockGuard = Extract<Decision, { kind: "blocked" }>["guard"];
+
+/** The guards every promotion passes: replica healthy, writer record present, lag known and small. */
+function promotionGuards(
+  snapshot: ClusterSnapshot,
+  policy: FailoverPolicy,
+  failureStartedAtMs: number,
+  acceptDataLoss: boolean,
+  acceptUnknownLag: boolean,
+):
+  | { readonly ok: false; readonly guard: BlockGuard; readonly reason: string }
+  | { readonly ok: true; readonly lag: string } {
+  const replicaProblem = replicaIneligibility(snapshot.replica);
+  if (replicaProblem) return { ok: false, guard: "replica-unhealthy", reason: replicaProblem };
+  if (snapshot.dns.writerTarget === null) {
+    return {
+      ok: false,
+      guard: "dns-missing",
+      reason:
+        "The writer record does not exist, so clients are not reaching the database through it and moving it " +
+        "would not move them: a human must check the DNS setup.",
+    };
+  }
+  const lag = lagGuard(snapshot.lastHealthyLag, failureStartedAtMs, policy, acceptDataLoss, acceptUnknownLag);
+  if (!lag.ok) return { ok: false, guard: lag.guard, reason: lag.reason };
+  return { ok: true, lag: lag.reason };
+}
+
+const blocked = (guard: BlockGuard, reason: string): Decision => ({ kind: "blocked", guard, reason });
+
+function decideAutomatic(snapshot: ClusterSnapshot, policy: FailoverPolicy): Decision {
+  const { trigger, primary, replica } = snapshot;
+  let window: FailureWindow;
+  let evidence: string;
+  if (
+    trigger.kind === "alarm" &&
+    consecutiveFailures(snapshot.primaryProbes) < policy.consecutiveFailuresToFailover
+  ) {
+    if (trigger.alarm.state !== "ALARM") {
+      return none(`The alarm ${trigger.alarm.alarmName} is ${trigger.alarm.state}; nothing to do.`);
+    }
+    window = { failureStartedAtMs: trigger.alarm.sinceMs, detectedAtMs: snapshot.takenAtMs };
+    evidence = `The alarm ${trigger.alarm.alarmName} has been in ALARM since ${iso(trigger.alarm.sinceMs)} (${trigger.alarm.reason})`;
+  } else {
+    const probes = probeEvidence(snapshot.primaryProbes, policy.consecutiveFailuresToFailover);
+    if (!probes.confirmed) {
+      const failed = snapshot.primaryProbes.filter((p) => p.outcome !== "ok").length;
+      // A single failed probe is a blip (packet loss, a slow checkpoint): not worth waking anyone.
+      return failed >= 2
+        ? alert("warning", `The primary ${primary.id} is suspect: ${probes.reason}`)
+        : none(probes.reason);
+    }
+    window = probes.window;
+    evidence =
+      `${consecutiveFailures(snapshot.primaryProbes)} consecutive probes of the primary ${primary.id} failed ` +
+      `since ${iso(window.failureStartedAtMs)}`;
+  }
+
+  const signal = secondSignal(primary);
+  if (!signal.present) {
+    return alert(
+      "critical",
+      `${evidence}, but ${signal.reason}: not failing over automatically, a human must check.`,
+    );
+  }
+  const guards = promotionGuards(snapshot, policy, window.failureStartedAtMs, policy.acceptDataLoss, false);
+  if (!guards.ok) return blocked(guards.guard, `${evidence} and ${signal.reason}. ${guards.reason}`);
+  return {
+    kind: "promote-replica",
+    reason: `${evidence} and ${signal.reason}. ${guards.lag} Promoting ${replica.id}.`,
+    failureStartedAtMs: window.failureStartedAtMs,
+    detectedAtMs: window.detectedAtMs,
+    planned: false,
+    steps: FAILOVER_STEPS,
+  };
+}
+
+function decideManualFailover(
+  snapshot: ClusterSnapshot,
+  policy: FailoverPolicy,
+  acceptDataLoss: boolean,
+): Decision {
+  const trigger = snapshot.trigger;
+  const who =
+    trigger.kind === "manual" ? `${trigger.requestedBy} requested a failover (${trigger.reason})` : "";
+  const failureStartedAtMs = failureStartMs(trigger, snapshot.primaryProbes, snapshot.takenAtMs);
+  const guards = promotionGuards(snapshot, policy, failureStartedAtMs, acceptDataLoss, acceptDataLoss);
+  if (!guards.ok) return blocked(guards.guard, `${who}. ${guards.reason}`);
+  return {
+    kind: "promote-replica",
+    reason: `${who}. ${guards.lag} Promoting ${snapshot.replica.id}.`,
+    failureStartedAtMs,
+    detectedAtMs: snapshot.takenAtMs,
+    planned: false,
+    steps: FAILOVER_STEPS,
+  };
+}
+
+function decideSwitchover(snapshot: ClusterSnapshot, policy: FailoverPolicy): Decision {
+  const { trigger, primary } = snapshot;
+  const who =
+    trigger.kind === "manual" ? `${trigger.requestedBy} requested a switchover (${trigger.reason})` : "";
+  if (!primary.apiReachable || primary.status !== "available") {
+    return none(
+      `${who}, but a switchover needs a running primary to fence and drain, and ${primary.id} is ` +
+        `${primary.apiReachable ? primary.status : "unreachable through its API"}. Request a failover instead.`,
+    );
+  }
+  // The lag must be known and small: the switchover fences the primary first, and a replica that
+  // cannot catch up in time would leave no writer at all.
+  const guards = promotionGuards(snapshot, policy, snapshot.takenAtMs, false, false);
+  if (!guards.ok) return blocked(guards.guard, `${who}. ${guards.reason}`);
+  return {
+    kind: "promote-replica",
+    reason: `${who}. ${guards.lag} Switching over to ${snapshot.replica.id} with zero data loss.`,
+    failureStartedAtMs: snapshot.takenAtMs,
+    detectedAtMs: snapshot.takenAtMs,
+    planned: true,
+    steps: SWITCHOVER_STEPS,
+  };
+}
+
+function statusSentence(snapshot: ClusterSnapshot): string {
+  const { primary, replica, dns, lastHealthyLag } = snapshot;
+  const lag =
+    lastHealthyLag && lastHealthyLag.lagSeconds !== null
+      ? `${lastHealthyLag.lagSeconds} s at ${iso(lastHealthyLag.atMs)}`
+      : "unknown";
+  return (
+    `Status: primary ${primary.id} is ${primary.apiReachable ? primary.status : "unreachable through its API"}` +
+    `${primary.fenced ? " (fenced)" : ""}; replica ${replica.id} is ${replica.status} and replicating; ` +
+    `writer → ${dns.writerTarget ?? "missing"}; replication lag ${lag}. No failover is needed or in progress.`
+  );
+}

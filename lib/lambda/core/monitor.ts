@@ -1,0 +1,125 @@
+/**
+ * One run of the health monitor: read the replica lag once, then probe the primary several
+ * times a few seconds apart. Pure orchestration over the `DatabaseProbe` and `Clock` ports,
+ * so the same code runs in Lambda, in the local drill and under a fake clock in tests.
+ */
+import { consecutiveFailures } from "./decide";
+import type { Clock, DatabaseProbe, LagHistory } from "./ports";
+import type { FailoverPolicy, LagReading, ProbeResult } from "./types";
+
+/** What one monitor run saw; handed to the failover function as its evidence. */
+export interface MonitorResult {
+  readonly runId: string;
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number;
+  /** Probes of the primary, oldest first. */
+  readonly primaryProbes: ProbeResult[];
+  /** The replica-lag reading taken at the start of the run (`null` only if none was taken). */
+  readonly lag: LagReading | null;
+  /**
+   * `lag` when it can be trusted as the lag from before a failure: the first probe of the run
+   * succeeded and the replica could be read. Otherwise `null`, and the failover side asks
+   * `LagHistory` for an earlier reading.
+   */
+  readonly lastHealthyLag: LagReading | null;
+  /** Failed probes in a row at the end of the run. */
+  readonly consecutiveFailures: number;
+  /** True when any probe of the run failed: the failover side should evaluate. */
+  readonly suspectedFailure: boolean;
+}
+
+/** Ports a monitor run needs. `lagHistory` is accepted so callers can pass one set of ports; the run itself does not read history. */
+export interface MonitorDeps {
+  readonly probe: DatabaseProbe;
+  readonly clock: Clock;
+  readonly lagHistory?: LagHistory;
+}
+
+export interface MonitorOptions {
+  readonly runId: string;
+  /** Called after every probe (the handler emits a metric per probe). */
+  readonly onProbe?: (probe: ProbeResult) => void;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Run the monitor once.
+ *
+ * The replica lag is read first, while the primary may still be healthy: lag measured after
+ * the primary died grows by definition, so only a reading from before the failure says how
+ * much data is at risk. Then the primary is probed `probesPerRun` times, `probeIntervalSeconds`
+ * apart (measured from the first probe, so slow probes do not stretch the run), each bounded by
+ * `probeTimeoutSeconds`. The run stops as soon as `consecutiveFailuresToFailover` failures in a
+ * row are seen: further probes would only delay the hand-off.
+ *
+ * The ports promise never to throw for an unhealthy target; if one does anyway, the throw is
+ * recorded as an `error` result, so one bad probe cannot hide the others.
+ */
+export async function runMonitor(
+  deps: MonitorDeps,
+  policy: FailoverPolicy,
+  options: MonitorOptions,
+): Promise<MonitorResult> {
+  const { probe, clock } = deps;
+  const timeoutMs = policy.probeTimeoutSeconds * 1000;
+  const intervalMs = policy.probeIntervalSeconds * 1000;
+  const startedAtMs = clock.nowMs();
+
+  let lag: LagReading;
+  try {
+    lag = await probe.readReplicaLag(timeoutMs);
+  } catch (error) {
+    const atMs = clock.nowMs();
+    lag = {
+      atMs: startedAtMs,
+      lagSeconds: null,
+      probe: {
+        target: "replica",
+        atMs: startedAtMs,
+        outcome: "error",
+        latencyMs: atMs - startedAtMs,
+        detail: describeError(error),
+      },
+    };
+  }
+
+  const primaryProbes: ProbeResult[] = [];
+  const firstProbeAtMs = clock.nowMs();
+  for (let index = 0; index < policy.probesPerRun; index++) {
+    if (index > 0) {
+      const waitMs = firstProbeAtMs + index * intervalMs - clock.nowMs();
+      if (waitMs > 0) await clock.sleep(waitMs);
+    }
+    const probeStartMs = clock.nowMs();
+    let result: ProbeResult;
+    try {
+      result = await probe.probePrimary(timeoutMs);
+    } catch (error) {
+      result = {
+        target: "primary",
+        atMs: probeStartMs,
+        outcome: "error",
+        latencyMs: clock.nowMs() - probeStartMs,
+        detail: describeError(error),
+      };
+    }
+    primaryProbes.push(result);
+    options.onProbe?.(result);
+    if (consecutiveFailures(primaryProbes) >= policy.consecutiveFailuresToFailover) break;
+  }
+
+  const firstOk = primaryProbes.length > 0 && primaryProbes[0].outcome === "ok";
+  return {
+    runId: options.runId,
+    startedAtMs,
+    finishedAtMs: clock.nowMs(),
+    primaryProbes,
+    lag,
+    lastHealthyLag: firstOk && lag.lagSeconds !== null ? lag : null,
+    consecutiveFailures: consecutiveFailures(primaryProbes),
+    suspectedFailure: primaryProbes.some((p) => p.outcome !== "ok"),
+  };
+}

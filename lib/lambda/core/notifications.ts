@@ -1,0 +1,164 @@
+/**
+ * The messages the failover engine sends to people, built purely from decisions and state so
+ * their exact wording is tested. Events: `failover-started`, `failover-succeeded`,
+ * `failover-failed`, `failover-blocked` (critical), `primary-suspect` (alert-only before a
+ * failover) and `post-failover-alert` (alert-only after one).
+ */
+import { failoverState } from "./decide";
+import type { FailoverReport, Notification } from "./ports";
+import type { ClusterSnapshot, Decision, FailoverStep, InstanceView } from "./types";
+
+/** SNS rejects a subject longer than 100 characters (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). */
+export const MAX_SUBJECT_LENGTH = 100;
+
+/** Cut a subject to what SNS accepts, marking the cut. */
+export function subjectLine(text: string): string {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length <= MAX_SUBJECT_LENGTH ? oneLine : `${oneLine.slice(0, MAX_SUBJECT_LENGTH - 1)}…`;
+}
+
+type OperationKind = FailoverReport["kind"];
+
+function operationName(kind: OperationKind): string {
+  return kind === "switchover" ? "Switchover" : kind === "drill" ? "Drill failover" : "Failover";
+}
+
+function instanceSummary(view: InstanceView): Record<string, unknown> {
+  return {
+    id: view.id,
+    status: view.status,
+    isReplica: view.isReplica,
+    apiReachable: view.apiReachable,
+    endpoint: view.endpoint ?? null,
+    fenced: view.fenced ?? null,
+  };
+}
+
+/** The state part every notification carries, so a reader needs nothing else to act. */
+export function stateDetail(snapshot: ClusterSnapshot): Record<string, unknown> {
+  return {
+    primary: instanceSummary(snapshot.primary),
+    replica: instanceSummary(snapshot.replica),
+    writerTarget: snapshot.dns.writerTarget,
+    readerTarget: snapshot.dns.readerTarget,
+    lastHealthyLagSeconds: snapshot.lastHealthyLag?.lagSeconds ?? null,
+    reportWritten: snapshot.reportWritten,
+    trigger: snapshot.trigger,
+  };
+}
+
+/** Warning or critical alert for an `alert-only` decision: nothing is done automatically. */
+export function alertNotification(
+  decision: Extract<Decision, { kind: "alert-only" }>,
+  snapshot: ClusterSnapshot,
+): Notification {
+  const afterFailover = failoverState(snapshot).phase !== "not-started";
+  return {
+    subject: subjectLine(
+      afterFailover
+        ? `DR attention: ${snapshot.primary.id} / ${snapshot.replica.id} after failover`
+        : `DR warning: primary ${snapshot.primary.id} is suspect`,
+    ),
+    severity: decision.severity,
+    event: afterFailover ? "post-failover-alert" : "primary-suspect",
+    message: `${decision.reason} No automatic action was taken.`,
+    detail: { decision, state: stateDetail(snapshot) },
+  };
+}
+
+/** Critical alert for a `blocked` decision: a failover is warranted but a guard stopped it. */
+export function blockedNotification(
+  decision: Extract<Decision, { kind: "blocked" }>,
+  snapshot: ClusterSnapshot,
+): Notification {
+  return {
+    subject: subjectLine(`DR failover BLOCKED (${decision.guard}): ${snapshot.replica.id} not promoted`),
+    severity: "critical",
+    event: "failover-blocked",
+    message:
+      `${decision.reason} The failover is blocked by the ${decision.guard} guard; nothing was changed. ` +
+      `An operator can request {"action":"failover","acceptDataLoss":true} to override the lag guard.`,
+    detail: { decision, state: stateDetail(snapshot) },
+  };
+}
+
+/** Sent before the first step that changes anything. */
+export function startedNotification(
+  decision: Extract<Decision, { kind: "promote-replica" | "complete-failover" }>,
+  snapshot: ClusterSnapshot,
+  kind: OperationKind,
+): Notification {
+  const verb = decision.kind === "complete-failover" ? "resumed" : "started";
+  return {
+    subject: subjectLine(`${operationName(kind)} ${verb}: promoting ${snapshot.replica.id}`),
+    severity: "critical",
+    event: "failover-started",
+    message: `${decision.reason} Steps: ${decision.steps.join(" → ")}.`,
+    detail: { decision, state: stateDetail(snapshot) },
+  };
+}
+
+/** Sent once the writer points at the new primary and the report is stored. */
+export function succeededNotification(
+  report: FailoverReport,
+  reportLocation: string | undefined,
+  writerTarget: string,
+): Notification {
+  const f = report.figures;
+  const figure = (value: number | null): string => (value === null ? "unknown" : `${value} s`);
+  return {
+    subject: subjectLine(`${operationName(report.kind)} succeeded: ${report.newPrimary.id} is the writer`),
+    severity: "critical",
+    event: "failover-succeeded",
+    message:
+      `writer now points at ${writerTarget} (${report.newPrimary.id}). Detection ${figure(f.detectionSeconds)}, ` +
+      `promotion ${figure(f.promotionSeconds)}, RTO ${figure(f.rtoSeconds)}, data-loss window ` +
+      `${figure(f.dataLossWindowSeconds)}. Report: ${reportLocation ?? "not stored"}. ` +
+      `${report.oldPrimary.id} must not take writes again; fail back only as a planned switchover.`,
+    detail: { reportId: report.id, reportLocation: reportLocation ?? null, figures: f },
+  };
+}
+
+/** The exact state after a failed step, as the failure notification reports it. */
+export interface FailureState {
+  readonly failedStep: FailoverStep;
+  readonly error: string;
+  readonly completedSteps: readonly FailoverStep[];
+  readonly primary: InstanceView;
+  readonly replica: InstanceView;
+  readonly writerTarget: string | null;
+  readonly rolledBackWriterTo: string | null;
+  readonly rollbackError: string | null;
+}
+
+/** Sent when a step failed: what failed, what was undone, where everything stands. */
+export function failedNotification(state: FailureState, kind: OperationKind): Notification {
+  const promoted = !state.replica.isReplica;
+  const rollback =
+    state.rolledBackWriterTo !== null
+      ? `writer was rolled back to ${state.rolledBackWriterTo}. `
+      : state.rollbackError !== null
+        ? `Rolling writer back FAILED (${state.rollbackError}). `
+        : "";
+  const next = promoted
+    ? `${state.replica.id} is promoted: re-running the failover resumes from the missing steps and never promotes again.`
+    : `${state.replica.id} is still a replica: re-running the failover starts again from the real state.`;
+  return {
+    subject: subjectLine(`${operationName(kind)} FAILED at ${state.failedStep}: ${state.replica.id}`),
+    severity: "critical",
+    event: "failover-failed",
+    message:
+      `${operationName(kind)} step ${state.failedStep} failed: ${state.error}. ${rollback}` +
+      `writer points at ${state.writerTarget ?? "nothing"}. ${next}`,
+    detail: {
+      failedStep: state.failedStep,
+      error: state.error,
+      completedSteps: state.completedSteps,
+      primary: instanceSummary(state.primary),
+      replica: instanceSummary(state.replica),
+      writerTarget: state.writerTarget,
+      rolledBackWriterTo: state.rolledBackWriterTo,
+      rollbackError: state.rollbackError,
+    },
+  };
+}

@@ -1,0 +1,478 @@
+/**
+ * Observe → decide → act. `readSnapshot` reads the real state once, `decide` chooses purely,
+ * `evaluateAndAct` carries the decision out step by step. Each step re-reads the state it
+ * depends on and skips what is already done, so a run that crashed half way is resumed by the
+ * next one without promoting twice or pointing `writer` back at the old primary.
+ */
+import { decide, failureStartMs, isWritable, replicaIneligibility, consecutiveFailures } from "./decide";
+import {
+  alertNotification,
+  blockedNotification,
+  failedNotification,
+  startedNotification,
+  succeededNotification,
+} from "./notifications";
+import type { FailoverReport, Notification, Ports, TimelineEntry } from "./ports";
+import { REPORT_KINDS, buildReport, reportId } from "./report";
+import type {
+  ClusterSnapshot,
+  Decision,
+  FailoverPolicy,
+  FailoverStep,
+  InstanceView,
+  LagReading,
+  ProbeResult,
+  Trigger,
+} from "./types";
+
+/** What the trigger brings along: the monitor's probes and its lag reading, if any. */
+export interface Evidence {
+  readonly primaryProbes: readonly ProbeResult[];
+  readonly lastHealthyLag: LagReading | null;
+}
+
+/** Deadlines of the slow steps, and the kind of report to write. */
+export interface ActOptions {
+  /** Promote call → replica writable; RDS typically needs several minutes. */
+  readonly promotionTimeoutMs: number;
+  /** A Route 53 change reaching INSYNC; usually under a minute. */
+  readonly dnsTimeoutMs: number;
+  /** A switchover's wait for the replica to replay everything the fenced primary wrote. */
+  readonly catchUpTimeoutMs: number;
+  readonly reportKind: "failover" | "switchover" | "drill";
+}
+
+/** What one evaluation saw, decided and did. */
+export interface Outcome {
+  readonly snapshot: ClusterSnapshot;
+  readonly decision: Decision;
+  /** True when steps were executed (even if one of them failed). */
+  readonly acted: boolean;
+  readonly report?: FailoverReport;
+  readonly reportLocation?: string;
+  /** Set when a step or a notification failed; the handler decides whether to rethrow. */
+  readonly error?: string;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** True once a promotion of the replica has been requested (it can never be undone). */
+function promotionBegun(replica: InstanceView): boolean {
+  return replica.apiReachable && (!replica.isReplica || replica.status === "promoting");
+}
+
+/** True when a report for this promotion exists under any kind (a drill's resume may come as a failover). */
+async function reportExists(ports: Ports, id: string): Promise<boolean> {
+  for (const kind of REPORT_KINDS) {
+    if (await ports.reports.exists(kind, id)) return true;
+  }
+  return false;
+}
+
+/**
+ * Read the real state once: both instances and the DNS records (in parallel: in a disaster one
+ * region's API may take its full timeout), the last healthy lag from `LagHistory` when the
+ * evidence has none (newest reading before the failure began, within
+ * `maxLagReadingAgeSeconds`), and, once the replica has been promoted, whether the report of
+ * that promotion exists.
+ */
+export async function readSnapshot(
+  ports: Ports,
+  trigger: Trigger,
+  evidence: Evidence,
+  policy: FailoverPolicy,
+): Promise<ClusterSnapshot> {
+  const takenAtMs = ports.clock.nowMs();
+  const [primary, replica, dns] = await Promise.all([
+    ports.control.describe("primary"),
+    ports.control.describe("replica"),
+    ports.dns.read(),
+  ]);
+  const failureStartedAtMs = failureStartMs(trigger, evidence.primaryProbes, takenAtMs);
+  const lastHealthyLag =
+    evidence.lastHealthyLag ??
+    (await ports.lagHistory.lastHealthyLag(failureStartedAtMs, policy.maxLagReadingAgeSeconds));
+  const reportWritten = promotionBegun(replica)
+    ? await reportExists(ports, reportId(replica, failureStartedAtMs))
+    : false;
+  return {
+    takenAtMs,
+    trigger,
+    primaryProbes: evidence.primaryProbes,
+    lastHealthyLag,
+    primary,
+    replica,
+    dns,
+    reportWritten,
+  };
+}
+
+/** A step that could not be carried out; the message says why, for the alert. */
+class StepFailure extends Error {}
+
+/** Mutable record of one execution: what was seen and when. */
+interface Run {
+  readonly timeline: TimelineEntry[];
+  readonly completed: FailoverStep[];
+  primary: InstanceView;
+  replica: InstanceView;
+  /** Writer target before this run changed it; `null` until it does. */
+  writerBeforeSwitch: string | null;
+  writerTarget: string | null;
+  promoteCalledAtMs: number | null;
+  writableAtMs: number | null;
+  writerSwitchedAtMs: number | null;
+  report?: FailoverReport;
+  reportLocation?: string;
+}
+
+/**
+ * Read the snapshot, decide, and act on the decision:
+ * - manual `status`: read and decide only (never acts, never notifies);
+ * - `none`: nothing; `alert-only`: a warning or critical alert; `blocked`: a critical
+ *   `failover-blocked` alert; nothing is changed in either case;
+ * - `promote-replica` / `complete-failover`: execute the decision's steps in order.
+ *
+ * If a step fails, the remaining steps are skipped, `writer` is rolled back to its previous
+ * target when it points at a replica that is not writable, `failover-failed` is sent with the
+ * exact state, a `failed` report is stored when possible, and `error` is set. A failed
+ * notification never stops a failover: it is recorded in the timeline and in `error`.
+ *
+ * Throws only when the snapshot itself cannot be read (the ports promise it can).
+ */
+export async function evaluateAndAct(
+  ports: Ports,
+  trigger: Trigger,
+  evidence: Evidence,
+  policy: FailoverPolicy,
+  options: ActOptions,
+): Promise<Outcome> {
+  const snapshot = await readSnapshot(ports, trigger, evidence, policy);
+  const decidedAtMs = ports.clock.nowMs();
+  const decision = decide(snapshot, policy, decidedAtMs);
+  const observed: Outcome = { snapshot, decision, acted: false };
+  if (trigger.kind === "manual" && trigger.action === "status") return observed;
+
+  switch (decision.kind) {
+    case "none":
+      return observed;
+    case "alert-only": {
+      const error = await tryNotify(ports, alertNotification(decision, snapshot));
+      return error === null ? observed : { ...observed, error };
+    }
+    case "blocked": {
+      const error = await tryNotify(ports, blockedNotification(decision, snapshot));
+      return error === null ? observed : { ...observed, error };
+    }
+    case "promote-replica":
+    case "complete-failover":
+      return execute(ports, snapshot, decision, decidedAtMs, options);
+  }
+}
+
+/** Send a notification; return the error text instead of throwing. */
+async function tryNotify(ports: Ports, notification: Notification): Promise<string | null> {
+  try {
+    await ports.notifier.notify(notification);
+    return null;
+  } catch (error) {
+    return `notification ${notification.event} failed: ${describeError(error)}`;
+  }
+}
+
+async function execute(
+  ports: Ports,
+  snapshot: ClusterSnapshot,
+  decision: Extract<Decision, { kind: "promote-replica" | "complete-failover" }>,
+  decidedAtMs: number,
+  options: ActOptions,
+): Promise<Outcome> {
+  const { clock } = ports;
+  const planned = decision.kind === "promote-replica" && decision.planned;
+  const failureStartedAtMs =
+    decision.kind === "promote-replica"
+      ? decision.failureStartedAtMs
+      : consecutiveFailures(snapshot.primaryProbes) > 0 || snapshot.trigger.kind === "alarm"
+        ? failureStartMs(snapshot.trigger, snapshot.primaryProbes, snapshot.takenAtMs)
+        : null;
+  const detectedAtMs = decision.kind === "promote-replica" ? decision.detectedAtMs : null;
+  const id = reportId(snapshot.replica, failureStartedAtMs ?? snapshot.takenAtMs);
+
+  const run: Run = {
+    timeline: evidenceTimeline(snapshot, decision, decidedAtMs, failureStartedAtMs, detectedAtMs),
+    completed: [],
+    primary: snapshot.primary,
+    replica: snapshot.replica,
+    writerBeforeSwitch: null,
+    writerTarget: snapshot.dns.writerTarget,
+    promoteCalledAtMs: null,
+    writableAtMs: null,
+    writerSwitchedAtMs: null,
+  };
+  const note = (event: string, detail: string): void => {
+    run.timeline.push({ atMs: clock.nowMs(), event, detail });
+  };
+  const notificationErrors: string[] = [];
+  const notify = async (notification: Notification): Promise<void> => {
+    const error = await tryNotify(ports, notification);
+    if (error !== null) {
+      notificationErrors.push(error);
+      note("notify-failed", error);
+    }
+  };
+  const report = (
+    outcome: FailoverReport["outcome"],
+    reportIdValue: string,
+    error?: string,
+  ): FailoverReport =>
+    buildReport({
+      id: reportIdValue,
+      kind: options.reportKind,
+      startedAtMs: snapshot.takenAtMs,
+      finishedAtMs: clock.nowMs(),
+      outcome,
+      decisions: [{ atMs: decidedAtMs, kind: decision.kind, reason: decision.reason }],
+      timeline: run.timeline,
+      moments: {
+        failureStartedAtMs,
+        detectedAtMs,
+        promoteCalledAtMs: run.promoteCalledAtMs,
+        writableAtMs: run.writableAtMs,
+        writerSwitchedAtMs: run.writerSwitchedAtMs,
+      },
+      lastHealthyLagSeconds: snapshot.lastHealthyLag?.lagSeconds ?? null,
+      planned,
+      oldPrimary: run.primary,
+      newPrimary: run.replica,
+      ...(error !== undefined ? { error } : {}),
+    });
+
+  const steps: Record<FailoverStep, () => Promise<void>> = {
+    "notify-start": () => notify(startedNotification(decision, snapshot, options.reportKind)),
+
+    "fence-old-primary": async () => {
+      run.primary = await ports.control.describe("primary");
+      if (run.primary.fenced) {
+        note("fenced", `${run.primary.id} was already fenced.`);
+        return;
+      }
+      const fence = await ports.control.fencePrimary();
+      run.primary = { ...run.primary, fenced: fence.fenced };
+      if (fence.fenced) {
+        note("fenced", fence.detail);
+        return;
+      }
+      // A switchover promises zero data loss: that needs a primary that has stopped writing.
+      if (planned) throw new StepFailure(`the old primary could not be fenced (${fence.detail})`);
+      // An unplanned failover goes on: the primary is down or its region unreachable (the second
+      // signal), and waiting for its API would only lengthen the outage.
+      note("fence-skipped", fence.detail);
+    },
+
+    "wait-replica-caught-up": async () => {
+      await ports.control.waitUntilCaughtUp(options.catchUpTimeoutMs);
+      note("caught-up", `${run.replica.id} has replayed everything ${run.primary.id} wrote.`);
+    },
+
+    "promote-replica": async () => {
+      run.replica = await ports.control.describe("replica");
+      if (promotionBegun(run.replica)) {
+        note(
+          "promote-skipped",
+          `${run.replica.id} is already promoted (${run.replica.status}); not promoting again.`,
+        );
+        return;
+      }
+      const problem = replicaIneligibility(run.replica);
+      if (problem !== null) throw new StepFailure(problem);
+      run.promoteCalledAtMs = clock.nowMs();
+      await ports.control.promoteReplica();
+      note("promote-requested", `Promotion of ${run.replica.id} requested.`);
+    },
+
+    "wait-replica-writable": async () => {
+      run.replica = await ports.control.waitUntilWritable(options.promotionTimeoutMs);
+      run.writableAtMs = clock.nowMs();
+      note("promoted", `${run.replica.id} is a writable standalone instance (${run.replica.status}).`);
+    },
+
+    "switch-writer": async () => {
+      const [dns, replica] = await Promise.all([ports.dns.read(), ports.control.describe("replica")]);
+      run.replica = replica;
+      run.writerTarget = dns.writerTarget;
+      const target = replica.endpoint;
+      if (!isWritable(replica) || target === undefined) {
+        throw new StepFailure(
+          `${replica.id} is not a writable standalone instance (${replica.status}, replica: ${replica.isReplica}, ` +
+            `endpoint: ${target ?? "unknown"}); writer was left at ${dns.writerTarget ?? "nothing"}`,
+        );
+      }
+      if (dns.writerTarget === target) {
+        note("writer-switched", `writer already points at ${target}.`);
+        return;
+      }
+      run.writerBeforeSwitch = dns.writerTarget;
+      await ports.dns.setWriter(target, options.dnsTimeoutMs);
+      run.writerTarget = target;
+      run.writerSwitchedAtMs = clock.nowMs();
+      note("writer-switched", `writer moved from ${dns.writerTarget ?? "nothing"} to ${target}.`);
+    },
+
+    "write-report": async () => {
+      if (await reportExists(ports, id)) {
+        note("report-exists", `Report ${id} was already written.`);
+        return;
+      }
+      run.report = report("succeeded", id);
+      run.reportLocation = await ports.reports.put(run.report);
+    },
+
+    "notify-success": () =>
+      notify(
+        succeededNotification(
+          run.report ?? report("succeeded", id),
+          run.reportLocation,
+          run.writerTarget ?? "nothing",
+        ),
+      ),
+  };
+
+  for (const step of decision.steps) {
+    try {
+      await steps[step]();
+      run.completed.push(step);
+    } catch (error) {
+      const message = error instanceof StepFailure ? error.message : describeError(error);
+      note("step-failed", `${step}: ${message}`);
+      return fail(ports, snapshot, decision, run, step, message, options, report, notificationErrors);
+    }
+  }
+  const finalReport = run.report;
+  return {
+    snapshot,
+    decision,
+    acted: true,
+    ...(finalReport !== undefined ? { report: finalReport } : {}),
+    ...(run.reportLocation !== undefined ? { reportLocation: run.reportLocation } : {}),
+    ...(notificationErrors.length > 0 ? { error: notificationErrors.join("; ") } : {}),
+  };
+}
+
+/** The evidence and the decision, as the first entries of the timeline. */
+function evidenceTimeline(
+  snapshot: ClusterSnapshot,
+  decision: Decision,
+  decidedAtMs: number,
+  failureStartedAtMs: number | null,
+  detectedAtMs: number | null,
+): TimelineEntry[] {
+  const timeline: TimelineEntry[] = snapshot.primaryProbes.map((p) => ({
+    atMs: p.atMs,
+    event: "probe",
+    detail: `${p.outcome} in ${p.latencyMs} ms${p.detail ? `: ${p.detail}` : ""}`,
+  }));
+  if (failureStartedAtMs !== null) {
+    timeline.push({
+      atMs: failureStartedAtMs,
+      event: "failure-started",
+      detail: "First failed check of the failure.",
+    });
+  }
+  if (detectedAtMs !== null) {
+    timeline.push({ atMs: detectedAtMs, event: "failure-detected", detail: "The failure was confirmed." });
+  }
+  timeline.push({ atMs: decidedAtMs, event: "decision", detail: `${decision.kind}: ${decision.reason}` });
+  return timeline;
+}
+
+/**
+ * After a failed step: roll `writer` back if it points at a replica that cannot take writes,
+ * alert with the exact state, store a `failed` report when possible. Never promotes and never
+ * moves `writer` anywhere but back to where this failover found it.
+ */
+async function fail(
+  ports: Ports,
+  snapshot: ClusterSnapshot,
+  decision: Decision,
+  run: Run,
+  failedStep: FailoverStep,
+  message: string,
+  options: ActOptions,
+  report: (outcome: FailoverReport["outcome"], id: string, error?: string) => FailoverReport,
+  notificationErrors: string[],
+): Promise<Outcome> {
+  const [dns, replica] = await Promise.all([ports.dns.read(), ports.control.describe("replica")]);
+  run.replica = replica;
+  run.writerTarget = dns.writerTarget;
+
+  // Where writer pointed before this failover touched it. A resumed run that found writer
+  // already on the replica has nothing of its own to undo.
+  const previousWriter = run.writerBeforeSwitch ?? snapshot.dns.writerTarget;
+  let rolledBackWriterTo: string | null = null;
+  let rollbackError: string | null = null;
+  const writerOnReplica = replica.endpoint !== undefined && dns.writerTarget === replica.endpoint;
+  if (
+    writerOnReplica &&
+    !isWritable(replica) &&
+    previousWriter !== null &&
+    previousWriter !== dns.writerTarget
+  ) {
+    // Clients sent to a replica that cannot write get errors; where they were before is better.
+    try {
+      await ports.dns.setWriter(previousWriter, options.dnsTimeoutMs);
+      rolledBackWriterTo = previousWriter;
+      run.writerTarget = previousWriter;
+      run.timeline.push({
+        atMs: ports.clock.nowMs(),
+        event: "writer-rolled-back",
+        detail: `writer moved back to ${previousWriter} because ${replica.id} is not writable.`,
+      });
+    } catch (error) {
+      rollbackError = describeError(error);
+      run.timeline.push({ atMs: ports.clock.nowMs(), event: "rollback-failed", detail: rollbackError });
+    }
+  }
+
+  const notifyError = await tryNotify(
+    ports,
+    failedNotification(
+      {
+        failedStep,
+        error: message,
+        completedSteps: [...run.completed],
+        primary: run.primary,
+        replica,
+        writerTarget: run.writerTarget,
+        rolledBackWriterTo,
+        rollbackError,
+      },
+      options.reportKind,
+    ),
+  );
+  if (notifyError !== null) notificationErrors.push(notifyError);
+
+  // The failed attempt gets its own report id: the id of the successful report stays free for
+  // the run that completes this failover.
+  const failedReport = report(
+    "failed",
+    `${reportId(replica, snapshot.takenAtMs)}-attempt-${snapshot.takenAtMs}`,
+    `${failedStep}: ${message}`,
+  );
+  let reportLocation: string | undefined;
+  try {
+    reportLocation = await ports.reports.put(failedReport);
+  } catch (error) {
+    notificationErrors.push(`failed report could not be stored: ${describeError(error)}`);
+  }
+
+  return {
+    snapshot,
+    decision,
+    acted: true,
+    report: failedReport,
+    ...(reportLocation !== undefined ? { reportLocation } : {}),
+    error: [`${failedStep} failed: ${message}`, ...notificationErrors].join("; "),
+  };
+}
