@@ -1,0 +1,530 @@
+/**
+ * TapStack configuration: every key the program reads, its default, and the validation that
+ * runs before any resource is declared. Keys live under the project namespace `tap:`; the DR
+ * (control) region is the stack's own `aws:region`.
+ *
+ * Validation is a pure function over the raw string values, so it is tested without Pulumi and
+ * reused by `npm run synth`. Every problem names the key, the bad value and the fix; all
+ * problems are reported at once.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./infra/naming";
+
+/** Pulumi project name, and therefore the config namespace. */
+export const PROJECT = "tap";
+
+/** Commercial AWS regions (https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints). */
+export const AWS_REGIONS: ReadonlySet<string> = new Set([
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+  "af-south-1",
+  "ap-east-1",
+  "ap-east-2",
+  "ap-south-1",
+  "ap-south-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-southeast-3",
+  "ap-southeast-4",
+  "ap-southeast-5",
+  "ap-southeast-7",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ca-central-1",
+  "ca-west-1",
+  "eu-central-1",
+  "eu-central-2",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-south-1",
+  "eu-south-2",
+  "eu-north-1",
+  "il-central-1",
+  "me-south-1",
+  "me-central-1",
+  "mx-central-1",
+  "sa-east-1",
+]);
+
+/** Validated, typed configuration of one TapStack deployment. */
+export interface TapConfig {
+  /** Short lowercase name of the environment (`dev`, `prod`); part of every physical name. */
+  readonly environmentSuffix: string;
+  /** Value of the `Owner` tag. */
+  readonly owner: string;
+  /** Region of the RDS primary. */
+  readonly primaryRegion: string;
+  /** The stack's `aws:region`: monitor, failover, DR bucket, backup copies, Route 53 zone. */
+  readonly drRegion: string;
+  /** Region of the read replica: the primary region (default) or the DR region. */
+  readonly replicaRegion: string;
+  /** PostgreSQL major ("14") or exact minor ("14.15") version. */
+  readonly engineVersion: string;
+  /** `postgres14` for any 14.x. */
+  readonly parameterGroupFamily: string;
+  readonly instanceClass: string;
+  readonly allocatedStorageGb: number;
+  /** Upper bound of RDS storage autoscaling. */
+  readonly maxAllocatedStorageGb: number;
+  /** Automated backup retention of the primary, and of the backup copies in the DR region. */
+  readonly backupRetentionDays: number;
+  /** Replica-lag alarm threshold and the failover engine's RPO guard. */
+  readonly maxReplicationLagSeconds: number;
+  /** Addresses subscribed (by email) to both SNS topics. */
+  readonly alertEmails: readonly string[];
+  /** IPv4 CIDRs of database clients allowed to reach 5432 (besides the monitor subnets). */
+  readonly allowedClientCidrs: readonly string[];
+  readonly multiAz: boolean;
+  /** When true, the primary also keeps a final snapshot on delete. */
+  readonly deletionProtection: boolean;
+  readonly primaryVpcCidr: string;
+  readonly drVpcCidr: string;
+  readonly databaseName: string;
+  readonly masterUsername: string;
+  /** Private hosted zone holding `writer.` and `reader.` */
+  readonly hostedZoneName: string;
+  readonly dnsTtlSeconds: number;
+  readonly cpuAlarmPercent: number;
+  readonly connectionsAlarmCount: number;
+  readonly freeStorageAlarmPercent: number;
+  readonly freeableMemoryAlarmMb: number;
+  readonly writeLatencyAlarmMs: number;
+  readonly performanceInsightsRetentionDays: number;
+  /** Days before noncurrent backup-object versions move to STANDARD_IA. */
+  readonly noncurrentTransitionDays: number;
+  /** Days before noncurrent backup-object versions are deleted. */
+  readonly noncurrentExpirationDays: number;
+}
+
+/** One rejected value. */
+export interface ConfigProblem {
+  /** Fully-qualified key, e.g. `tap:replicaRegion`. */
+  readonly key: string;
+  /** The value as given (`<unset>` when missing). */
+  readonly value: string;
+  /** What is wrong and how to fix it. */
+  readonly fix: string;
+}
+
+/** Thrown when one or more config values are invalid; `problems` lists each one. */
+export class ConfigValidationError extends Error {
+  constructor(public readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid TapStack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p.key} = ${p.value}: ${p.fix}`).join("\n"),
+    );
+    this.name = "ConfigValidationError";
+  }
+}
+
+/** Raw values as Pulumi stores them: strings, lists and objects JSON-encoded. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+/** The stack region key; not under `tap:` because Pulumi's AWS provider owns it. */
+export const STACK_REGION_KEY = "aws:region";
+/** DR region when the stack sets no `aws:region`. */
+export const DEFAULT_DR_REGION = "ap-southeast-1";
+
+/** Defaults of every optional `tap:` key (`environmentSuffix` is required, `hostedZoneName` derived). */
+export const DEFAULTS = {
+  owner: "platform-team",
+  primaryRegion: "ap-southeast-2",
+  engineVersion: "14",
+  instanceClass: "db.t3.medium",
+  allocatedStorageGb: 50,
+  maxAllocatedStorageGb: 200,
+  backupRetentionDays: 7,
+  maxReplicationLagSeconds: 60,
+  alertEmails: [] as readonly string[],
+  allowedClientCidrs: [] as readonly string[],
+  multiAz: false,
+  deletionProtection: false,
+  primaryVpcCidr: "10.20.0.0/16",
+  drVpcCidr: "10.30.0.0/16",
+  databaseName: "app",
+  masterUsername: "tap_admin",
+  dnsTtlSeconds: 30,
+  cpuAlarmPercent: 80,
+  /** About 80% of max_connections on db.t3.medium (LEAST(DBInstanceClassMemory/9531392, 5000) ≈ 410). */
+  connectionsAlarmCount: 320,
+  freeStorageAlarmPercent: 10,
+  freeableMemoryAlarmMb: 256,
+  writeLatencyAlarmMs: 20,
+  performanceInsightsRetentionDays: 7,
+  noncurrentTransitionDays: 30,
+  noncurrentExpirationDays: 365,
+} as const;
+
+/** Every key under `tap:` the program reads. */
+export const CONFIG_KEYS: readonly string[] = [
+  "environmentSuffix",
+  "replicaRegion",
+  "hostedZoneName",
+  ...Object.keys(DEFAULTS),
+];
+
+const SUFFIX_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+// RFC 5322 is far wider; this is the shape SNS email subscriptions accept in practice.
+const EMAIL_PATTERN = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+const ENGINE_VERSION_PATTERN = /^14(\.\d+)?$/;
+const INSTANCE_CLASS_PATTERN = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
+// PostgreSQL identifiers RDS accepts for the database and master user: letter first, max 63.
+const PG_IDENTIFIER_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+const ZONE_NAME_PATTERN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+// Names RDS reserves for the master user (CreateDBInstance MasterUsername).
+const RESERVED_USERNAMES = new Set(["postgres", "rdsadmin", "rds_superuser", "admin", "root"]);
+
+/** A parsed IPv4 CIDR. */
+export interface Ipv4Cidr {
+  /** Network address as an unsigned 32-bit integer. */
+  readonly network: number;
+  readonly prefixLength: number;
+}
+
+/**
+ * Parses `a.b.c.d/n`; returns a reason string instead when it is not a canonical IPv4 CIDR
+ * (host bits set are refused: AWS would silently widen or reject it).
+ */
+export function parseIpv4Cidr(text: string): Ipv4Cidr | string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!m) return "is not an IPv4 CIDR like 10.0.0.0/16";
+  const octets = m.slice(1, 5).map(Number);
+  const prefixLength = Number(m[5]);
+  if (octets.some((o) => o > 255)) return "has an octet above 255";
+  if (prefixLength > 32) return "has a prefix length above 32";
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefixLength);
+  if (address % size !== 0) {
+    const network = address - (address % size);
+    return `has host bits set; did you mean ${formatIpv4(network)}/${prefixLength}?`;
+  }
+  return { network: address, prefixLength };
+}
+
+/** Formats an unsigned 32-bit address as dotted quad. */
+export function formatIpv4(address: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+}
+
+/** True when two CIDRs share any address. */
+export function cidrsOverlap(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
+  const aEnd = a.network + 2 ** (32 - a.prefixLength);
+  const bEnd = b.network + 2 ** (32 - b.prefixLength);
+  return a.network < bEnd && b.network < aEnd;
+}
+
+/**
+ * The private subnets of a VPC: the VPC split in four equal blocks, the first `count` used
+ * (one per availability zone; the rest stays free for later tiers).
+ */
+export function privateSubnetCidrs(vpcCidr: string, count: number): string[] {
+  const parsed = parseIpv4Cidr(vpcCidr);
+  if (typeof parsed === "string") throw new Error(`VPC CIDR ${vpcCidr} ${parsed}`);
+  const prefixLength = parsed.prefixLength + 2;
+  const size = 2 ** (32 - prefixLength);
+  return Array.from({ length: count }, (_, i) => `${formatIpv4(parsed.network + i * size)}/${prefixLength}`);
+}
+
+/**
+ * Validates raw config values (keys without the `tap:` prefix, plus `aws:region`) and returns
+ * the typed config, or throws {@link ConfigValidationError} listing every problem.
+ */
+export function validateConfig(raw: RawConfig): TapConfig {
+  const problems: ConfigProblem[] = [];
+  const problem = (key: string, value: string | undefined, fix: string): void => {
+    problems.push({
+      key: key === STACK_REGION_KEY ? key : `${PROJECT}:${key}`,
+      value: value === undefined ? "<unset>" : JSON.stringify(value),
+      fix,
+    });
+  };
+
+  for (const key of Object.keys(raw)) {
+    if (key !== STACK_REGION_KEY && !CONFIG_KEYS.includes(key) && raw[key] !== undefined) {
+      problem(key, raw[key], `unknown key (a typo?); known keys: ${CONFIG_KEYS.join(", ")}`);
+    }
+  }
+
+  const str = (key: keyof typeof DEFAULTS): string => {
+    const v = raw[key];
+    return v === undefined || v === "" ? String(DEFAULTS[key]) : v;
+  };
+  const int = (key: keyof typeof DEFAULTS, min: number, max: number, unit: string): number => {
+    const text = raw[key];
+    if (text === undefined || text === "") return DEFAULTS[key] as number;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problem(key, text, `must be a whole number of ${unit} from ${min} to ${max}`);
+      return DEFAULTS[key] as number;
+    }
+    return n;
+  };
+  const bool = (key: keyof typeof DEFAULTS): boolean => {
+    const text = raw[key];
+    if (text === undefined || text === "") return DEFAULTS[key] as boolean;
+    if (text === "true" || text === "false") return text === "true";
+    problem(key, text, "must be true or false");
+    return DEFAULTS[key] as boolean;
+  };
+  const list = (key: keyof typeof DEFAULTS, example: string): string[] => {
+    const text = raw[key];
+    if (text === undefined || text === "") return [...(DEFAULTS[key] as readonly string[])];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed) || parsed.some((e) => typeof e !== "string")) {
+      problem(key, text, `must be a list of strings, e.g. pulumi config set --path '${key}[0]' ${example}`);
+      return [];
+    }
+    return parsed as string[];
+  };
+
+  // environmentSuffix: part of RDS identifiers and S3 bucket names (lowercase, digits, hyphens).
+  const environmentSuffix = raw.environmentSuffix ?? "";
+  const maxSuffix = maxEnvironmentSuffixLength();
+  if (environmentSuffix === "") {
+    problem("environmentSuffix", raw.environmentSuffix, "is required, e.g. pulumi config set environmentSuffix dev");
+  } else if (!SUFFIX_PATTERN.test(environmentSuffix)) {
+    problem(
+      "environmentSuffix",
+      environmentSuffix,
+      "must be lowercase letters and digits, optionally separated by single hyphens (RDS identifiers and S3 bucket names allow nothing else), e.g. dev or pr-42",
+    );
+  } else if (environmentSuffix.length > maxSuffix) {
+    const longest = NAME_LIMITS.map((l) => ({ l, name: l.build(environmentSuffix) })).find(
+      ({ l, name }) => name.length > l.maxLength,
+    );
+    problem(
+      "environmentSuffix",
+      environmentSuffix,
+      `is ${environmentSuffix.length} characters; at most ${maxSuffix} fit, because the ${longest?.l.resource} name would be ${longest?.name.length} characters (limit ${longest?.l.maxLength})`,
+    );
+  }
+
+  const owner = str("owner");
+  if (!/^[\p{L}\p{N}\s_.:/=+\-@]{1,256}$/u.test(owner)) {
+    problem("owner", owner, "must be 1-256 characters allowed in AWS tag values (letters, digits, spaces, _.:/=+-@)");
+  }
+
+  const region = (key: "primaryRegion" | "replicaRegion" | typeof STACK_REGION_KEY, value: string): void => {
+    if (!AWS_REGIONS.has(value)) {
+      problem(key, value, `is not an AWS region; use one of ${[...AWS_REGIONS].join(", ")}`);
+    }
+  };
+  const primaryRegion = str("primaryRegion");
+  region("primaryRegion", primaryRegion);
+  const drRegion = raw[STACK_REGION_KEY] || DEFAULT_DR_REGION;
+  region(STACK_REGION_KEY, drRegion);
+  if (drRegion === primaryRegion) {
+    problem(
+      STACK_REGION_KEY,
+      drRegion,
+      `the stack (DR) region must differ from tap:primaryRegion (${primaryRegion}), or the monitor and backups die with the primary; e.g. pulumi config set aws:region ap-southeast-1`,
+    );
+  }
+  const replicaRegion = raw.replicaRegion || primaryRegion;
+  if (raw.replicaRegion) region("replicaRegion", replicaRegion);
+  if (AWS_REGIONS.has(replicaRegion) && replicaRegion !== primaryRegion && replicaRegion !== drRegion) {
+    problem(
+      "replicaRegion",
+      replicaRegion,
+      `must be the primary region (${primaryRegion}, same-region replica) or the stack's DR region (${drRegion}, cross-region replica)`,
+    );
+  }
+
+  const engineVersion = str("engineVersion");
+  if (!ENGINE_VERSION_PATTERN.test(engineVersion)) {
+    problem(
+      "engineVersion",
+      engineVersion,
+      'must be PostgreSQL 14: "14" (latest minor, auto-upgraded) or an exact minor such as "14.15"; the parameter group family is postgres14',
+    );
+  }
+
+  const instanceClass = str("instanceClass");
+  if (!INSTANCE_CLASS_PATTERN.test(instanceClass)) {
+    problem("instanceClass", instanceClass, "must be an RDS instance class such as db.t3.medium or db.r6g.large");
+  }
+
+  // gp3 needs at least 20 GiB; RDS caps PostgreSQL at 64 TiB.
+  const allocatedStorageGb = int("allocatedStorageGb", 20, 65536, "GiB");
+  const maxAllocatedStorageGb = int("maxAllocatedStorageGb", 20, 65536, "GiB");
+  if (maxAllocatedStorageGb < allocatedStorageGb) {
+    problem(
+      "maxAllocatedStorageGb",
+      String(maxAllocatedStorageGb),
+      `must be at least tap:allocatedStorageGb (${allocatedStorageGb}); storage autoscaling only grows`,
+    );
+  }
+  // 0 would disable backups, and RDS refuses read replicas of a source without backups.
+  const backupRetentionDays = int("backupRetentionDays", 1, 35, "days");
+
+  const lagText = raw.maxReplicationLagSeconds;
+  let maxReplicationLagSeconds: number = DEFAULTS.maxReplicationLagSeconds;
+  if (lagText !== undefined && lagText !== "") {
+    const n = Number(lagText);
+    if (!Number.isInteger(n) || n <= 0 || n > 3600) {
+      problem(
+        "maxReplicationLagSeconds",
+        lagText,
+        "must be a whole number of seconds above 0 (and at most 3600); it is the replica-lag alarm threshold and the failover data-loss guard",
+      );
+    } else {
+      maxReplicationLagSeconds = n;
+    }
+  }
+
+  const alertEmails = list("alertEmails", "oncall@example.com");
+  for (const email of alertEmails) {
+    if (!EMAIL_PATTERN.test(email)) {
+      problem("alertEmails", email, "is not an email address like oncall@example.com");
+    }
+  }
+
+  const allowedClientCidrs = list("allowedClientCidrs", "10.20.0.0/16");
+  for (const cidr of allowedClientCidrs) {
+    const parsed = parseIpv4Cidr(cidr);
+    if (typeof parsed === "string") {
+      problem("allowedClientCidrs", cidr, `${parsed}`);
+    } else if (parsed.prefixLength < 8) {
+      problem(
+        "allowedClientCidrs",
+        cidr,
+        "opens PostgreSQL to far too much of the address space (nothing wider than /8, never 0.0.0.0/0); list the client networks instead",
+      );
+    }
+  }
+
+  const vpcCidr = (key: "primaryVpcCidr" | "drVpcCidr"): Ipv4Cidr | undefined => {
+    const value = str(key);
+    const parsed = parseIpv4Cidr(value);
+    if (typeof parsed === "string") {
+      problem(key, value, `${parsed}`);
+      return undefined;
+    }
+    // AWS VPCs are /16../28; four subnets of at least /28 need a /26 or larger.
+    if (parsed.prefixLength < 16 || parsed.prefixLength > 26) {
+      problem(key, value, "must have a prefix length from /16 to /26 (AWS VPC limits, four subnets per VPC)");
+      return undefined;
+    }
+    return parsed;
+  };
+  const primaryVpc = vpcCidr("primaryVpcCidr");
+  const drVpc = vpcCidr("drVpcCidr");
+  if (primaryVpc && drVpc && cidrsOverlap(primaryVpc, drVpc)) {
+    problem("drVpcCidr", str("drVpcCidr"), `overlaps tap:primaryVpcCidr (${str("primaryVpcCidr")}); VPC peering needs disjoint ranges`);
+  }
+
+  const databaseName = str("databaseName");
+  if (!PG_IDENTIFIER_PATTERN.test(databaseName)) {
+    problem("databaseName", databaseName, "must start with a lowercase letter and contain only a-z, 0-9, _ (max 63)");
+  }
+  const masterUsername = str("masterUsername");
+  if (!PG_IDENTIFIER_PATTERN.test(masterUsername) || RESERVED_USERNAMES.has(masterUsername)) {
+    problem(
+      "masterUsername",
+      masterUsername,
+      `must start with a lowercase letter, contain only a-z, 0-9, _ and not be reserved (${[...RESERVED_USERNAMES].join(", ")})`,
+    );
+  }
+
+  const hostedZoneName = raw.hostedZoneName || `${environmentSuffix || "env"}.tapstack.internal`;
+  if (!ZONE_NAME_PATTERN.test(hostedZoneName)) {
+    problem("hostedZoneName", hostedZoneName, "must be a lowercase DNS name such as dev.tapstack.internal (no trailing dot)");
+  }
+
+  const dnsTtlSeconds = int("dnsTtlSeconds", 5, 300, "seconds");
+  const cpuAlarmPercent = int("cpuAlarmPercent", 1, 100, "percent");
+  const connectionsAlarmCount = int("connectionsAlarmCount", 1, 5000, "connections");
+  const freeStorageAlarmPercent = int("freeStorageAlarmPercent", 1, 99, "percent");
+  const freeableMemoryAlarmMb = int("freeableMemoryAlarmMb", 1, 1048576, "MiB");
+  const writeLatencyAlarmMs = int("writeLatencyAlarmMs", 1, 60000, "milliseconds");
+  const performanceInsightsRetentionDays = int("performanceInsightsRetentionDays", 7, 731, "days");
+  // RDS accepts 7, 731, or a multiple of 31 (CreateDBInstance PerformanceInsightsRetentionPeriod).
+  if (
+    performanceInsightsRetentionDays !== 7 &&
+    performanceInsightsRetentionDays !== 731 &&
+    performanceInsightsRetentionDays % 31 !== 0
+  ) {
+    problem(
+      "performanceInsightsRetentionDays",
+      String(performanceInsightsRetentionDays),
+      "must be 7, 731, or a multiple of 31 (RDS accepts nothing else)",
+    );
+  }
+  // S3 refuses transitions to STANDARD_IA before 30 days.
+  const noncurrentTransitionDays = int("noncurrentTransitionDays", 30, 3650, "days");
+  const noncurrentExpirationDays = int("noncurrentExpirationDays", 1, 36500, "days");
+  if (noncurrentExpirationDays <= noncurrentTransitionDays) {
+    problem(
+      "noncurrentExpirationDays",
+      String(noncurrentExpirationDays),
+      `must be greater than tap:noncurrentTransitionDays (${noncurrentTransitionDays}); a version cannot move to STANDARD_IA after it is deleted`,
+    );
+  }
+
+  const multiAz = bool("multiAz");
+  const deletionProtection = bool("deletionProtection");
+
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  return {
+    environmentSuffix,
+    owner,
+    primaryRegion,
+    drRegion,
+    replicaRegion,
+    engineVersion,
+    parameterGroupFamily: "postgres14",
+    instanceClass,
+    allocatedStorageGb,
+    maxAllocatedStorageGb,
+    backupRetentionDays,
+    maxReplicationLagSeconds,
+    alertEmails,
+    allowedClientCidrs,
+    multiAz,
+    deletionProtection,
+    primaryVpcCidr: str("primaryVpcCidr"),
+    drVpcCidr: str("drVpcCidr"),
+    databaseName,
+    masterUsername,
+    hostedZoneName,
+    dnsTtlSeconds,
+    cpuAlarmPercent,
+    connectionsAlarmCount,
+    freeStorageAlarmPercent,
+    freeableMemoryAlarmMb,
+    writeLatencyAlarmMs,
+    performanceInsightsRetentionDays,
+    noncurrentTransitionDays,
+    noncurrentExpirationDays,
+  };
+}
+
+/** True when the replica lives in the DR region (cross-region replica). */
+export function isCrossRegionReplica(config: Pick<TapConfig, "primaryRegion" | "replicaRegion">): boolean {
+  return config.replicaRegion !== config.primaryRegion;
+}
+
+/**
+ * Reads the running Pulumi program's config (`tap:*` and `aws:region`) and validates it.
+ * Call before declaring any resource.
+ */
+export function loadConfig(): TapConfig {
+  const all = pulumi.runtime.allConfig();
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(all)) {
+    if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
+  }
+  const stackRegion = all[STACK_REGION_KEY];
+  if (stackRegion !== undefined) raw[STACK_REGION_KEY] = stackRegion;
+  return validateConfig(raw);
+}

@@ -1,0 +1,266 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { isCrossRegionReplica, privateSubnetCidrs, type TapConfig } from "../config";
+import type { BuildContext } from "./context";
+
+/** PostgreSQL's port; RDS instances here listen on the default. */
+export const POSTGRES_PORT = 5432;
+/** Private subnets per VPC, one per availability zone. */
+export const SUBNETS_PER_VPC = 2;
+
+/** One VPC with its private subnets. */
+export interface VpcResult {
+  readonly vpc: aws.ec2.Vpc;
+  readonly subnets: readonly aws.ec2.Subnet[];
+  /** CIDRs of `subnets`, in the same order (known before deployment). */
+  readonly subnetCidrs: readonly string[];
+  readonly routeTable: aws.ec2.RouteTable;
+}
+
+/** Where one ingress rule of a database security group lets PostgreSQL traffic in from. */
+export interface DbIngressSource {
+  readonly cidr: string;
+  /**
+   * `monitor`: a DR-VPC subnet the health monitor runs in (kept when fencing, so the monitor
+   * still sees the old primary). `client`: an application network (revoked when fencing).
+   */
+  readonly kind: "monitor" | "client";
+  readonly description: string;
+}
+
+/**
+ * The only sources a database security group admits on 5432: the DR VPC's monitor subnets
+ * and the configured client CIDRs, deduplicated, monitor first. Nothing else, never 0.0.0.0/0
+ * (config validation refuses anything wider than /8).
+ */
+export function dbIngressSources(config: Pick<TapConfig, "drVpcCidr" | "allowedClientCidrs">): DbIngressSource[] {
+  const sources: DbIngressSource[] = privateSubnetCidrs(config.drVpcCidr, SUBNETS_PER_VPC).map((cidr, i) => ({
+    cidr,
+    kind: "monitor",
+    description: `health monitor, DR subnet ${i + 1}`,
+  }));
+  for (const cidr of config.allowedClientCidrs) {
+    if (!sources.some((s) => s.cidr === cidr)) {
+      sources.push({ cidr, kind: "client", description: `database clients ${cidr}` });
+    }
+  }
+  return sources;
+}
+
+/** The database security group of one instance, with its ingress rules. */
+export interface DbSecurityGroup {
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  /** Rules by source; the failover engine revokes the `client` ones to fence an old primary. */
+  readonly ingressRules: readonly { readonly source: DbIngressSource; readonly rule: aws.vpc.SecurityGroupIngressRule }[];
+}
+
+/** Everything the network builder creates. */
+export interface NetworkResult {
+  readonly primaryVpc: VpcResult;
+  readonly drVpc: VpcResult;
+  readonly peering: aws.ec2.VpcPeeringConnection;
+  readonly peeringAccepter: aws.ec2.VpcPeeringConnectionAccepter;
+  /** Security group of the primary only, so it can be fenced without touching the replica. */
+  readonly primaryDbSecurityGroup: DbSecurityGroup;
+  /** Security group of the replica, in the replica's VPC. */
+  readonly replicaDbSecurityGroup: DbSecurityGroup;
+  /** Security group of the health-monitor function in the DR VPC (egress 5432 to the databases). */
+  readonly monitorSecurityGroup: aws.ec2.SecurityGroup;
+  /** The VPC the replica lives in: `primaryVpc` (same-region) or `drVpc` (cross-region). */
+  readonly replicaVpc: VpcResult;
+}
+
+function buildVpc(
+  ctx: BuildContext,
+  role: "primary" | "dr",
+  cidr: string,
+  provider: aws.Provider,
+): VpcResult {
+  const opts = { parent: ctx.parent, provider };
+  const vpcName = ctx.name(`vpc-${role}`);
+  // Private hosted zones need DNS support and hostnames on
+  // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/hosted-zone-private-considerations.html).
+  const vpc = new aws.ec2.Vpc(
+    vpcName,
+    { cidrBlock: cidr, enableDnsSupport: true, enableDnsHostnames: true, tags: ctx.tags("network", vpcName) },
+    opts,
+  );
+  // The default security group allows all traffic between its members; strip its rules so
+  // nothing can rely on it by accident.
+  const defaultSgName = ctx.name(`sg-default-${role}`);
+  new aws.ec2.DefaultSecurityGroup(
+    defaultSgName,
+    { vpcId: vpc.id, tags: ctx.tags("network", defaultSgName) },
+    opts,
+  );
+  const zones = aws.getAvailabilityZonesOutput({ state: "available" }, opts);
+  const subnetCidrs = privateSubnetCidrs(cidr, SUBNETS_PER_VPC);
+  const routeTableName = ctx.name(`rtb-private-${role}`);
+  // No internet or NAT gateway anywhere: the only routes are local and the peering.
+  const routeTable = new aws.ec2.RouteTable(
+    routeTableName,
+    { vpcId: vpc.id, tags: ctx.tags("network", routeTableName) },
+    opts,
+  );
+  const subnets = subnetCidrs.map((subnetCidr, i) => {
+    const subnetName = ctx.name(`subnet-private-${role}-${i + 1}`);
+    const subnet = new aws.ec2.Subnet(
+      subnetName,
+      {
+        vpcId: vpc.id,
+        cidrBlock: subnetCidr,
+        availabilityZone: zones.names[i],
+        mapPublicIpOnLaunch: false,
+        tags: ctx.tags("network", subnetName),
+      },
+      opts,
+    );
+    new aws.ec2.RouteTableAssociation(
+      ctx.name(`rtb-assoc-${role}-${i + 1}`),
+      { subnetId: subnet.id, routeTableId: routeTable.id },
+      opts,
+    );
+    return subnet;
+  });
+  return { vpc, subnets, subnetCidrs, routeTable };
+}
+
+function buildDbSecurityGroup(
+  ctx: BuildContext,
+  role: "primary" | "replica",
+  vpc: VpcResult,
+  provider: aws.Provider,
+): DbSecurityGroup {
+  const opts = { parent: ctx.parent, provider };
+  const sgName = ctx.name(`sg-db-${role}`);
+  // No egress rules: RDS carries replication on its own network, so the instance needs none.
+  // Rules are separate resources, never inline: the two styles overwrite each other.
+  const securityGroup = new aws.ec2.SecurityGroup(
+    sgName,
+    {
+      vpcId: vpc.vpc.id,
+      description: `PostgreSQL ${role} ${ctx.config.environmentSuffix}: 5432 from monitor subnets and client CIDRs only`,
+      revokeRulesOnDelete: true,
+      tags: ctx.tags(role, sgName),
+    },
+    opts,
+  );
+  const ingressRules = dbIngressSources(ctx.config).map((source, i) => {
+    const ruleName = ctx.name(`sgr-db-${role}-${source.kind}-${i + 1}`);
+    const rule = new aws.vpc.SecurityGroupIngressRule(
+      ruleName,
+      {
+        securityGroupId: securityGroup.id,
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        cidrIpv4: source.cidr,
+        description: source.description,
+        tags: { ...ctx.tags(role, ruleName), "Ingress-Kind": source.kind },
+      },
+      opts,
+    );
+    return { source, rule };
+  });
+  return { securityGroup, ingressRules };
+}
+
+/**
+ * Both VPCs (private subnets in two AZs, no internet path), inter-region peering with routes
+ * both ways, one database security group per instance, and the monitor's security group.
+ */
+export function buildNetwork(ctx: BuildContext): NetworkResult {
+  const { config, providers } = ctx;
+  const primaryVpc = buildVpc(ctx, "primary", config.primaryVpcCidr, providers.primary);
+  const drVpc = buildVpc(ctx, "dr", config.drVpcCidr, providers.dr);
+
+  // Inter-region peering cannot be auto-accepted by the requester: the accepter side is a
+  // separate resource in the peer region
+  // (https://docs.aws.amazon.com/vpc/latest/peering/create-vpc-peering-connection.html).
+  const peeringName = ctx.name("pcx-dr-primary");
+  const peering = new aws.ec2.VpcPeeringConnection(
+    peeringName,
+    {
+      vpcId: drVpc.vpc.id,
+      peerVpcId: primaryVpc.vpc.id,
+      peerRegion: config.primaryRegion,
+      autoAccept: false,
+      tags: ctx.tags("network", peeringName),
+    },
+    { parent: ctx.parent, provider: providers.dr },
+  );
+  const accepterName = ctx.name("pcx-accepter-primary");
+  const peeringAccepter = new aws.ec2.VpcPeeringConnectionAccepter(
+    accepterName,
+    { vpcPeeringConnectionId: peering.id, autoAccept: true, tags: ctx.tags("network", accepterName) },
+    { parent: ctx.parent, provider: providers.primary },
+  );
+  // Routes into a peering that is still pending-acceptance fail, hence dependsOn the accepter.
+  new aws.ec2.Route(
+    ctx.name("route-dr-to-primary"),
+    {
+      routeTableId: drVpc.routeTable.id,
+      destinationCidrBlock: config.primaryVpcCidr,
+      vpcPeeringConnectionId: peering.id,
+    },
+    { parent: ctx.parent, provider: providers.dr, dependsOn: [peeringAccepter] },
+  );
+  new aws.ec2.Route(
+    ctx.name("route-primary-to-dr"),
+    {
+      routeTableId: primaryVpc.routeTable.id,
+      destinationCidrBlock: config.drVpcCidr,
+      vpcPeeringConnectionId: peering.id,
+    },
+    { parent: ctx.parent, provider: providers.primary, dependsOn: [peeringAccepter] },
+  );
+
+  const replicaVpc = isCrossRegionReplica(config) ? drVpc : primaryVpc;
+  const primaryDbSecurityGroup = buildDbSecurityGroup(ctx, "primary", primaryVpc, providers.primary);
+  const replicaDbSecurityGroup = buildDbSecurityGroup(ctx, "replica", replicaVpc, providers.replica);
+
+  const monitorSgName = ctx.name("sg-health-monitor");
+  const monitorSecurityGroup = new aws.ec2.SecurityGroup(
+    monitorSgName,
+    {
+      vpcId: drVpc.vpc.id,
+      description: `Health monitor ${config.environmentSuffix}: egress 5432 to the database subnets only`,
+      revokeRulesOnDelete: true,
+      tags: ctx.tags("monitoring", monitorSgName),
+    },
+    { parent: ctx.parent, provider: providers.dr },
+  );
+  const dbSubnetCidrs = [...new Set([...primaryVpc.subnetCidrs, ...replicaVpc.subnetCidrs])];
+  dbSubnetCidrs.forEach((cidr, i) => {
+    const ruleName = ctx.name(`sgr-monitor-egress-${i + 1}`);
+    new aws.vpc.SecurityGroupEgressRule(
+      ruleName,
+      {
+        securityGroupId: monitorSecurityGroup.id,
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        cidrIpv4: cidr,
+        description: `PostgreSQL in ${cidr}`,
+        tags: ctx.tags("monitoring", ruleName),
+      },
+      { parent: ctx.parent, provider: providers.dr },
+    );
+  });
+
+  return {
+    primaryVpc,
+    drVpc,
+    peering,
+    peeringAccepter,
+    primaryDbSecurityGroup,
+    replicaDbSecurityGroup,
+    monitorSecurityGroup,
+    replicaVpc,
+  };
+}
+
+/** Subnet ids of a VPC as one output (for Lambda `vpcConfig` and RDS subnet groups). */
+export function subnetIds(vpc: VpcResult): pulumi.Output<string[]> {
+  return pulumi.all(vpc.subnets.map((s) => s.id));
+}

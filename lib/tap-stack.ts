@@ -1,0 +1,149 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { TapConfig } from "./config";
+import { buildAlerting, METRICS_NAMESPACE, type AlertingResult } from "./infra/alerting";
+import { buildBackups, type BackupsResult } from "./infra/backups";
+import { createContext, type BuildContext } from "./infra/context";
+import { buildDatabase, type DatabaseResult } from "./infra/database";
+import { buildDns, type DnsResult } from "./infra/dns";
+import { buildEncryption, type EncryptionResult } from "./infra/encryption";
+import { buildNetwork, subnetIds, type NetworkResult } from "./infra/network";
+
+/** Arguments of {@link TapStack}. */
+export interface TapStackArgs {
+  /** Validated configuration (see `loadConfig` in `lib/config.ts`); validation must run first. */
+  readonly config: TapConfig;
+}
+
+/**
+ * The whole DR system for one RDS PostgreSQL 14 database: network, keys, primary and replica,
+ * cross-region backups, backup buckets, alerting, alarms and DNS, across the primary region and
+ * the stack's DR region. The constructor only calls the builders in `lib/infra/`, in order.
+ */
+export class TapStack extends pulumi.ComponentResource {
+  /** Builder results, for anything built on top of the stack (e.g. the failover functions). */
+  public readonly context: BuildContext;
+  public readonly network: NetworkResult;
+  public readonly encryption: EncryptionResult;
+  public readonly database: DatabaseResult;
+  public readonly backups: BackupsResult;
+  public readonly alerting: AlertingResult;
+  public readonly dns: DnsResult;
+
+  public readonly primaryRegion: string;
+  public readonly replicaRegion: string;
+  public readonly drRegion: string;
+  public readonly primaryInstanceId: pulumi.Output<string>;
+  public readonly primaryAddress: pulumi.Output<string>;
+  /** `host:port` */
+  public readonly primaryEndpoint: pulumi.Output<string>;
+  public readonly primaryArn: pulumi.Output<string>;
+  public readonly replicaInstanceId: pulumi.Output<string>;
+  public readonly replicaAddress: pulumi.Output<string>;
+  public readonly replicaEndpoint: pulumi.Output<string>;
+  public readonly replicaArn: pulumi.Output<string>;
+  public readonly primarySecurityGroupId: pulumi.Output<string>;
+  public readonly replicaSecurityGroupId: pulumi.Output<string>;
+  public readonly monitorSecurityGroupId: pulumi.Output<string>;
+  /** Private subnets of the DR VPC, where the health monitor runs. */
+  public readonly drPrivateSubnetIds: pulumi.Output<string[]>;
+  public readonly hostedZoneId: pulumi.Output<string>;
+  public readonly writerRecordName: string;
+  public readonly readerRecordName: string;
+  public readonly dnsTtlSeconds: number;
+  public readonly primaryAlarmTopicArn: pulumi.Output<string>;
+  public readonly drEventsTopicArn: pulumi.Output<string>;
+  public readonly primaryBackupBucketName: pulumi.Output<string>;
+  public readonly primaryBackupBucketArn: pulumi.Output<string>;
+  public readonly drBackupBucketName: pulumi.Output<string>;
+  public readonly drBackupBucketArn: pulumi.Output<string>;
+  public readonly primaryKmsKeyArn: pulumi.Output<string>;
+  public readonly drKmsKeyArn: pulumi.Output<string>;
+  public readonly masterSecretArn: pulumi.Output<string>;
+  public readonly primaryUnreachableAlarmName: pulumi.Output<string>;
+  public readonly monitorSilentAlarmName: pulumi.Output<string>;
+  public readonly metricsNamespace: string;
+
+  constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tap:index:TapStack", name, {}, opts);
+    const { config } = args;
+
+    this.context = createContext(config, this);
+    this.network = buildNetwork(this.context);
+    this.encryption = buildEncryption(this.context);
+    this.database = buildDatabase(this.context, this.network, this.encryption);
+    this.backups = buildBackups(this.context, this.database, this.encryption);
+    this.alerting = buildAlerting(this.context, this.database, this.encryption);
+    this.dns = buildDns(this.context, this.network, this.database, this.alerting);
+
+    const { primary, replica } = this.database;
+    this.primaryRegion = config.primaryRegion;
+    this.replicaRegion = config.replicaRegion;
+    this.drRegion = config.drRegion;
+    this.primaryInstanceId = primary.identifier;
+    this.primaryAddress = primary.address;
+    this.primaryEndpoint = primary.endpoint;
+    this.primaryArn = primary.arn;
+    this.replicaInstanceId = replica.identifier;
+    this.replicaAddress = replica.address;
+    this.replicaEndpoint = replica.endpoint;
+    this.replicaArn = replica.arn;
+    this.primarySecurityGroupId = this.network.primaryDbSecurityGroup.securityGroup.id;
+    this.replicaSecurityGroupId = this.network.replicaDbSecurityGroup.securityGroup.id;
+    this.monitorSecurityGroupId = this.network.monitorSecurityGroup.id;
+    this.drPrivateSubnetIds = subnetIds(this.network.drVpc);
+    this.hostedZoneId = this.dns.zone.zoneId;
+    this.writerRecordName = this.dns.writerRecordName;
+    this.readerRecordName = this.dns.readerRecordName;
+    this.dnsTtlSeconds = config.dnsTtlSeconds;
+    this.primaryAlarmTopicArn = this.alerting.primaryTopic.arn;
+    this.drEventsTopicArn = this.alerting.drTopic.arn;
+    this.primaryBackupBucketName = this.backups.primaryBucket.bucket.bucket;
+    this.primaryBackupBucketArn = this.backups.primaryBucket.bucket.arn;
+    this.drBackupBucketName = this.backups.drBucket.bucket.bucket;
+    this.drBackupBucketArn = this.backups.drBucket.bucket.arn;
+    this.primaryKmsKeyArn = this.encryption.primaryKey.arn;
+    this.drKmsKeyArn = this.encryption.drKey.arn;
+    this.masterSecretArn = this.database.masterSecretArn;
+    this.primaryUnreachableAlarmName = this.alerting.primaryUnreachableAlarm.name;
+    this.monitorSilentAlarmName = this.alerting.monitorSilentAlarm.name;
+    this.metricsNamespace = METRICS_NAMESPACE;
+
+    this.registerOutputs(this.outputs());
+  }
+
+  /** The stack outputs `bin/tap.ts` exports (plain values and outputs, no resources). */
+  public outputs(): Record<string, pulumi.Input<unknown>> {
+    return {
+      primaryRegion: this.primaryRegion,
+      replicaRegion: this.replicaRegion,
+      drRegion: this.drRegion,
+      primaryInstanceId: this.primaryInstanceId,
+      primaryAddress: this.primaryAddress,
+      primaryEndpoint: this.primaryEndpoint,
+      primaryArn: this.primaryArn,
+      replicaInstanceId: this.replicaInstanceId,
+      replicaAddress: this.replicaAddress,
+      replicaEndpoint: this.replicaEndpoint,
+      replicaArn: this.replicaArn,
+      primarySecurityGroupId: this.primarySecurityGroupId,
+      replicaSecurityGroupId: this.replicaSecurityGroupId,
+      monitorSecurityGroupId: this.monitorSecurityGroupId,
+      drPrivateSubnetIds: this.drPrivateSubnetIds,
+      hostedZoneId: this.hostedZoneId,
+      writerRecordName: this.writerRecordName,
+      readerRecordName: this.readerRecordName,
+      primaryAlarmTopicArn: this.primaryAlarmTopicArn,
+      drEventsTopicArn: this.drEventsTopicArn,
+      primaryBackupBucketName: this.primaryBackupBucketName,
+      primaryBackupBucketArn: this.primaryBackupBucketArn,
+      drBackupBucketName: this.drBackupBucketName,
+      drBackupBucketArn: this.drBackupBucketArn,
+      primaryKmsKeyArn: this.primaryKmsKeyArn,
+      drKmsKeyArn: this.drKmsKeyArn,
+      masterSecretArn: this.masterSecretArn,
+      primaryUnreachableAlarmName: this.primaryUnreachableAlarmName,
+      monitorSilentAlarmName: this.monitorSilentAlarmName,
+      metricsNamespace: this.metricsNamespace,
+    };
+  }
+}
