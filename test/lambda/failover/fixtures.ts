@@ -103,3 +103,29 @@ export function alarmEvent(
     ...overrides,
   };
 }
+
+/** The environment TapStack sets on the failover function of a `dev` stack. */
+export const FAILOVER_ENV_FIXTURE: Record<string, string> = {
+  PRIMARY_INSTANCE_ID: "rds-primary-dev",
+  REPLICA_INSTANCE_ID: "rds-replica-dev",
+  PRIMARY_REGION: "ap-southeast-2",
+  REPLICA_REGION: "ap-southeast-2",
+  PRIMARY_SECURITY_GROUP_ID: "sg-0a1b2c3d4e5f60718",
+  HOSTED_ZONE_ID: "Z0123456789ABCDEFGHIJ",
+  WRITER_RECORD_NAME: "writer.db-dev.internal",
+  READER_RECORD_NAME: "reader.db-dev.internal",
+  DNS_TTL_SECONDS: "30",
+  ALERT_TOPIC_ARN: "arn:aws:sns:ap-southeast-1:123456789012:dr-events-dev",
+  REPORT_BUCKET: "backups-dr-dev-7f3a",
+  BACKUP_RETENTION_DAYS: "7",
+  MAX_REPLICATION_LAG_SECONDS: "60",
+  ACCEPT_DATA_LOSS: "false",
+  CONSECUTIVE_FAILURES: "3",
+  PROBES_PER_RUN: "4",
+  PROBE_INTERVAL_SECONDS: "15",
+  PROBE_TIMEOUT_SECONDS: "3",
+  PRIMARY_ALARM_NAME: PRIMARY_ALARM,
+  MONITOR_FUNCTION_NAME: MONITOR_FUNCTION,
+  METRICS_NAMESPACE: "TapStack/DR",
+  ENVIRONMENT_SUFFIX: "dev",
+};

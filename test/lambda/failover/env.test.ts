@@ -1,0 +1,162 @@
+import { ConfigurationError } from "../../../lib/lambda/core/errors";
+import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
+import { readFailoverConfig } from "../../../lib/lambda/failover/env";
+import { FAILOVER_ENV_FIXTURE } from "./fixtures";
+
+function problemsOf(env: Record<string, string | undefined>): string {
+  try {
+    readFailoverConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error("the environment was accepted");
+}
+
+describe("readFailoverConfig", () => {
+  it("reads a complete environment", () => {
+    expect(readFailoverConfig(FAILOVER_ENV_FIXTURE)).toEqual({
+      primaryInstanceId: "rds-primary-dev",
+      replicaInstanceId: "rds-replica-dev",
+      primaryRegion: "ap-southeast-2",
+      replicaRegion: "ap-southeast-2",
+      primarySecurityGroupId: "sg-0a1b2c3d4e5f60718",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      writerRecordName: "writer.db-dev.internal",
+      readerRecordName: "reader.db-dev.internal",
+      dnsTtlSeconds: 30,
+      alertTopicArn: "arn:aws:sns:ap-southeast-1:123456789012:dr-events-dev",
+      reportBucket: "backups-dr-dev-7f3a",
+      backupRetentionDays: 7,
+      primaryAlarmName: "primary-unreachable-dev",
+      monitorFunctionName: "health-monitor-dev",
+      metricsNamespace: "TapStack/DR",
+      environmentSuffix: "dev",
+      policy: { ...DEFAULT_POLICY },
+    });
+  });
+
+  it("maps the guard variables onto the policy and drops a trailing dot from record names", () => {
+    const config = readFailoverConfig({
+      ...FAILOVER_ENV_FIXTURE,
+      MAX_REPLICATION_LAG_SECONDS: "120",
+      ACCEPT_DATA_LOSS: "true",
+      CONSECUTIVE_FAILURES: "4",
+      WRITER_RECORD_NAME: "writer.db-dev.internal.",
+    });
+    expect(config.policy).toEqual({
+      ...DEFAULT_POLICY,
+      maxReplicationLagSeconds: 120,
+      acceptDataLoss: true,
+      consecutiveFailuresToFailover: 4,
+    });
+    expect(config.writerRecordName).toBe("writer.db-dev.internal");
+  });
+
+  const rules: [string, Record<string, string | undefined>, string][] = [
+    [
+      "a missing variable",
+      { REPORT_BUCKET: undefined },
+      "REPORT_BUCKET is missing: set it to an S3 bucket name (3–63 lower-case letters, digits, '.', '-'), such as backups-dr-dev",
+    ],
+    [
+      "a boolean spelled yes",
+      { ACCEPT_DATA_LOSS: "yes" },
+      'ACCEPT_DATA_LOSS="yes" is not valid: expected "true" or "false"',
+    ],
+    ["a boolean in capitals", { ACCEPT_DATA_LOSS: "TRUE" }, 'ACCEPT_DATA_LOSS="TRUE" is not valid'],
+    [
+      "a topic ARN of another service",
+      { ALERT_TOPIC_ARN: "arn:aws:sqs:ap-southeast-1:123456789012:dr-events-dev" },
+      'ALERT_TOPIC_ARN="arn:aws:sqs:ap-southeast-1:123456789012:dr-events-dev" is not valid: expected an ARN of the sns service',
+    ],
+    [
+      "a topic ARN without an account",
+      { ALERT_TOPIC_ARN: "arn:aws:sns:ap-southeast-1::dr-events-dev" },
+      'ALERT_TOPIC_ARN="arn:aws:sns:ap-southeast-1::dr-events-dev" is not valid',
+    ],
+    [
+      "a topic name instead of an ARN",
+      { ALERT_TOPIC_ARN: "dr-events-dev" },
+      'ALERT_TOPIC_ARN="dr-events-dev" is not valid',
+    ],
+    [
+      "an instance id with a double hyphen",
+      { PRIMARY_INSTANCE_ID: "rds--primary" },
+      'PRIMARY_INSTANCE_ID="rds--primary" is not valid: expected an RDS DB instance identifier',
+    ],
+    [
+      "an instance id starting with a digit",
+      { REPLICA_INSTANCE_ID: "1replica" },
+      'REPLICA_INSTANCE_ID="1replica" is not valid',
+    ],
+    [
+      "a hosted zone id with its /hostedzone/ prefix",
+      { HOSTED_ZONE_ID: "/hostedzone/Z0123456789ABCDEFGHIJ" },
+      'HOSTED_ZONE_ID="/hostedzone/Z0123456789ABCDEFGHIJ" is not valid: expected a Route 53 hosted zone id',
+    ],
+    [
+      "a security group name instead of its id",
+      { PRIMARY_SECURITY_GROUP_ID: "db-sg-dev" },
+      'PRIMARY_SECURITY_GROUP_ID="db-sg-dev" is not valid: expected a security group id such as sg-0123456789abcdef0',
+    ],
+    [
+      "a record name that is not fully qualified",
+      { WRITER_RECORD_NAME: "writer" },
+      'WRITER_RECORD_NAME="writer" is not valid: expected a fully-qualified record name such as writer.db-dev.internal',
+    ],
+    [
+      "a bucket name with capitals",
+      { REPORT_BUCKET: "Backups-DR" },
+      'REPORT_BUCKET="Backups-DR" is not valid',
+    ],
+    [
+      "a backup retention beyond what RDS allows",
+      { BACKUP_RETENTION_DAYS: "36" },
+      'BACKUP_RETENTION_DAYS="36" is not valid: expected a positive integer such as 7 (at most 35)',
+    ],
+    ["a zero DNS TTL", { DNS_TTL_SECONDS: "0" }, 'DNS_TTL_SECONDS="0" is not valid'],
+    [
+      "a monitor function given as an ARN",
+      { MONITOR_FUNCTION_NAME: "arn:aws:lambda:ap-southeast-1:123456789012:function:health-monitor-dev" },
+      "is not valid: expected a Lambda function name (not an ARN)",
+    ],
+    [
+      "an alarm name longer than CloudWatch allows",
+      { PRIMARY_ALARM_NAME: "a".repeat(256) },
+      "PRIMARY_ALARM_NAME is 256 characters long: CloudWatch alarm names have at most 255",
+    ],
+    [
+      "the same instance as primary and replica",
+      { REPLICA_INSTANCE_ID: "rds-primary-dev" },
+      'PRIMARY_INSTANCE_ID and REPLICA_INSTANCE_ID are both "rds-primary-dev": the replica must be a different instance',
+    ],
+    [
+      "the same record as writer and reader",
+      { READER_RECORD_NAME: "writer.db-dev.internal" },
+      'WRITER_RECORD_NAME and READER_RECORD_NAME are both "writer.db-dev.internal": they must be different records',
+    ],
+    [
+      "a missing lag guard",
+      { MAX_REPLICATION_LAG_SECONDS: undefined },
+      "MAX_REPLICATION_LAG_SECONDS is missing",
+    ],
+  ];
+  it.each(rules)("refuses %s, naming the variable and the expected form", (_name, change, message) => {
+    const text = problemsOf({ ...FAILOVER_ENV_FIXTURE, ...change });
+    expect(text).toContain(message);
+    expect(text).toContain("The failover function's environment is invalid (1 problem)");
+  });
+
+  it("refuses an empty environment with every variable named", () => {
+    const text = problemsOf({});
+    expect(text).toContain("(22 problems)");
+    for (const name of Object.keys(FAILOVER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
+  });
+
+  it("restates a policy the core refuses in terms of the environment", () => {
+    const text = problemsOf({ ...FAILOVER_ENV_FIXTURE, PROBE_TIMEOUT_SECONDS: "15" });
+    expect(text).toContain("The failover function's environment gives an invalid failover policy");
+    expect(text).toContain("probeTimeoutSeconds (15) must be shorter than probeIntervalSeconds (15)");
+  });
+});
