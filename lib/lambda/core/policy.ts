@@ -57,6 +57,22 @@ function integerProblem(
   return undefined;
 }
 
+function numberProblem(
+  p: FailoverPolicy,
+  field: keyof FailoverPolicy,
+  min: number,
+  max: number,
+): string | undefined {
+  const value: unknown = p[field];
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    return (
+      `${field} must be a number from ${min} to ${max}; got ${describeValue(value)}. ` +
+      `Fix: set ${FIELD_SOURCE[field]} to a value in that range (default ${String(DEFAULT_POLICY[field])}).`
+    );
+  }
+  return undefined;
+}
+
 /**
  * Every problem with `p`, one sentence each naming the field, the bad value and the fix;
  * empty when the policy is sound. `decide` uses this to refuse to act on a bad policy
@@ -66,7 +82,8 @@ export function policyProblems(p: FailoverPolicy): string[] {
   const problems = [
     integerProblem(p, "probesPerRun", 1, 20),
     integerProblem(p, "probeIntervalSeconds", 1, MONITOR_SCHEDULE_SECONDS),
-    integerProblem(p, "probeTimeoutSeconds", 1, 30),
+    // A fraction is allowed: the local drill probes every second, which needs a sub-second timeout.
+    numberProblem(p, "probeTimeoutSeconds", 0.1, 30),
     // One failed probe is a blip: a failover on a single probe would fire on every packet loss.
     integerProblem(p, "consecutiveFailuresToFailover", 2, 20),
     integerProblem(p, "maxReplicationLagSeconds", 0, 86_400),
