@@ -1,0 +1,491 @@
+/**
+ * Hand-written synth inventories of a compliant TapStack `dev` stack, in the shape
+ * `npm run synth` writes, for both replica placements. Tests start from one and break exactly
+ * one thing to show a policy catches it.
+ */
+import type { SynthOutput, SynthResource } from "../../policy/offline";
+
+export const ACCOUNT = "123456789012";
+export const SUFFIX = "dev";
+export const PRIMARY_REGION = "ap-southeast-2";
+export const DR_REGION = "ap-southeast-1";
+
+export type Placement = "same-region" | "cross-region";
+
+const tags = (role: string, name: string): Record<string, string> => ({
+  Environment: SUFFIX,
+  Owner: "platform-team",
+  "DR-Role": role,
+  Name: name,
+});
+
+export const arns = {
+  primaryKey: `arn:aws:kms:${PRIMARY_REGION}:${ACCOUNT}:key/11111111-1111-1111-1111-111111111111`,
+  drKey: `arn:aws:kms:${DR_REGION}:${ACCOUNT}:key/22222222-2222-2222-2222-222222222222`,
+  primaryDb: `arn:aws:rds:${PRIMARY_REGION}:${ACCOUNT}:db:rds-primary-dev`,
+  replicaDb: (region: string) => `arn:aws:rds:${region}:${ACCOUNT}:db:rds-replica-dev`,
+  primaryBucket: "arn:aws:s3:::s3-backups-primary-dev-1a2b3c4",
+  drBucket: "arn:aws:s3:::s3-backups-dr-dev-5d6e7f8",
+  dbAlarmsTopic: `arn:aws:sns:${PRIMARY_REGION}:${ACCOUNT}:sns-db-alarms-dev`,
+  drEventsTopic: `arn:aws:sns:${DR_REGION}:${ACCOUNT}:sns-dr-events-dev`,
+};
+
+const tlsOnly = (bucketArn: string): string =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  });
+
+const topicPolicy = (topicArn: string): string =>
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowCloudWatchAlarms",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: topicArn,
+      },
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  });
+
+function bucketResources(
+  role: "primary" | "dr",
+  bucketArn: string,
+  keyArn: string,
+  region: string,
+): SynthResource[] {
+  const provider = role === "primary" ? "aws-primary-dev" : "aws-dr-dev";
+  const id = bucketArn.split(":::")[1];
+  const r = (type: string, name: string, inputs: Record<string, unknown>): SynthResource => ({
+    type,
+    name,
+    provider,
+    region,
+    inputs,
+  });
+  return [
+    {
+      ...r("aws:s3/bucket:Bucket", `s3-backups-${role}-dev`, {
+        forceDestroy: true,
+        tags: tags("backup", `s3-backups-${role}-dev`),
+      }),
+      id,
+      outputs: { arn: bucketArn, bucket: id },
+    },
+    r("aws:s3/bucketVersioning:BucketVersioning", `s3-versioning-${role}-dev`, {
+      bucket: id,
+      versioningConfiguration: { status: "Enabled" },
+    }),
+    r(
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      `s3-sse-${role}-dev`,
+      {
+        bucket: id,
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
+            bucketKeyEnabled: true,
+          },
+        ],
+      },
+    ),
+    r("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `s3-public-access-${role}-dev`, {
+      bucket: id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    }),
+    r("aws:s3/bucketPolicy:BucketPolicy", `s3-policy-${role}-dev`, {
+      bucket: id,
+      policy: tlsOnly(bucketArn),
+    }),
+  ];
+}
+
+/** Identity policy of the failover function, scoped as DESIGN.md requires. */
+export function failoverPolicy(replicaRegion: string): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DescribeTheTwoInstances",
+        Effect: "Allow",
+        Action: ["rds:DescribeDBInstances"],
+        Resource: [arns.primaryDb, arns.replicaDb(replicaRegion)],
+      },
+      {
+        Sid: "PromoteTheReplica",
+        Effect: "Allow",
+        Action: ["rds:PromoteReadReplica"],
+        Resource: [arns.replicaDb(replicaRegion)],
+      },
+      {
+        Sid: "FenceThePrimary",
+        Effect: "Allow",
+        Action: ["ec2:RevokeSecurityGroupIngress"],
+        Resource: [`arn:aws:ec2:${PRIMARY_REGION}:${ACCOUNT}:security-group/sg-0primary`],
+      },
+      {
+        Sid: "ReadSecurityGroups",
+        Effect: "Allow",
+        Action: ["ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"],
+        Resource: "*",
+      },
+      {
+        Sid: "SwitchWriter",
+        Effect: "Allow",
+        Action: ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+        Resource: ["arn:aws:route53:::hostedzone/Z0TAPDEV"],
+      },
+      {
+        Sid: "WaitForInsync",
+        Effect: "Allow",
+        Action: ["route53:GetChange"],
+        Resource: ["arn:aws:route53:::change/*"],
+      },
+      { Sid: "Notify", Effect: "Allow", Action: ["sns:Publish"], Resource: [arns.drEventsTopic] },
+      {
+        Sid: "WriteReports",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:GetObject"],
+        Resource: [`${arns.drBucket}/reports/*`],
+      },
+      {
+        Sid: "UseTheDrKey",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: [arns.drKey],
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": [`s3.${DR_REGION}.amazonaws.com`, `sns.${DR_REGION}.amazonaws.com`],
+          },
+        },
+      },
+      { Sid: "LagHistory", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: "*" },
+    ],
+  };
+}
+
+/** A complete, compliant inventory. */
+export function compliantStack(placement: Placement = "same-region"): SynthOutput {
+  const cross = placement === "cross-region";
+  const replicaRegion = cross ? DR_REGION : PRIMARY_REGION;
+  const replicaProvider = cross ? "aws-dr-dev" : "aws-primary-dev";
+  const resources: SynthResource[] = [
+    {
+      type: "pulumi:providers:aws",
+      name: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      inputs: {
+        region: PRIMARY_REGION,
+        defaultTags: JSON.stringify({ tags: { Environment: SUFFIX, Owner: "platform-team" } }),
+      },
+    },
+    {
+      type: "pulumi:providers:aws",
+      name: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: {
+        region: DR_REGION,
+        defaultTags: JSON.stringify({ tags: { Environment: SUFFIX, Owner: "platform-team" } }),
+      },
+    },
+    {
+      type: "aws:kms/key:Key",
+      name: "kms-primary-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      id: "11111111-1111-1111-1111-111111111111",
+      outputs: { arn: arns.primaryKey },
+      inputs: {
+        enableKeyRotation: true,
+        deletionWindowInDays: 7,
+        tags: tags("encryption", "kms-primary-dev"),
+      },
+    },
+    {
+      type: "aws:kms/key:Key",
+      name: "kms-dr-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "22222222-2222-2222-2222-222222222222",
+      outputs: { arn: arns.drKey },
+      inputs: { enableKeyRotation: true, deletionWindowInDays: 7, tags: tags("encryption", "kms-dr-dev") },
+    },
+    {
+      type: "aws:rds/parameterGroup:ParameterGroup",
+      name: "pg-postgres14-primary-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      inputs: {
+        name: "pg-postgres14-primary-dev",
+        family: "postgres14",
+        parameters: [{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }],
+        tags: tags("primary", "pg-postgres14-primary-dev"),
+      },
+    },
+    ...(cross
+      ? [
+          {
+            type: "aws:rds/parameterGroup:ParameterGroup",
+            name: "pg-postgres14-dr-dev",
+            provider: "aws-dr-dev",
+            region: DR_REGION,
+            inputs: {
+              name: "pg-postgres14-dr-dev",
+              family: "postgres14",
+              parameters: [{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }],
+              tags: tags("replica", "pg-postgres14-dr-dev"),
+            },
+          },
+        ]
+      : []),
+    {
+      type: "aws:rds/instance:Instance",
+      name: "rds-primary-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      id: "rds-primary-dev",
+      outputs: { arn: arns.primaryDb },
+      inputs: {
+        identifier: "rds-primary-dev",
+        engine: "postgres",
+        engineVersion: "14",
+        storageEncrypted: true,
+        kmsKeyId: arns.primaryKey,
+        manageMasterUserPassword: true,
+        masterUserSecretKmsKeyId: arns.primaryKey,
+        parameterGroupName: "pg-postgres14-primary-dev",
+        publiclyAccessible: false,
+        backupRetentionPeriod: 7,
+        deletionProtection: false,
+        skipFinalSnapshot: true,
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: arns.primaryKey,
+        tags: tags("primary", "rds-primary-dev"),
+      },
+    },
+    {
+      type: "aws:rds/instance:Instance",
+      name: "rds-replica-dev",
+      provider: replicaProvider,
+      region: replicaRegion,
+      id: "rds-replica-dev",
+      outputs: { arn: arns.replicaDb(replicaRegion) },
+      inputs: {
+        identifier: "rds-replica-dev",
+        replicateSourceDb: cross ? arns.primaryDb : "rds-primary-dev",
+        ...(cross ? { kmsKeyId: arns.drKey } : {}),
+        storageEncrypted: true,
+        parameterGroupName: cross ? "pg-postgres14-dr-dev" : "pg-postgres14-primary-dev",
+        publiclyAccessible: false,
+        backupRetentionPeriod: 0,
+        deletionProtection: false,
+        skipFinalSnapshot: true,
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: cross ? arns.drKey : arns.primaryKey,
+        tags: tags("replica", "rds-replica-dev"),
+      },
+    },
+    {
+      type: "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+      name: "rds-backups-replication-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: { sourceDbInstanceArn: arns.primaryDb, retentionPeriod: 7, kmsKeyId: arns.drKey },
+    },
+    ...bucketResources("primary", arns.primaryBucket, arns.primaryKey, PRIMARY_REGION),
+    ...bucketResources("dr", arns.drBucket, arns.drKey, DR_REGION),
+    {
+      type: "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+      name: "s3-replication-primary-to-dr-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      inputs: {
+        bucket: "s3-backups-primary-dev-1a2b3c4",
+        role: `arn:aws:iam::${ACCOUNT}:role/iam-s3-replication-dev-0a0a0a0`,
+        rules: [
+          {
+            id: "all",
+            status: "Enabled",
+            filter: {},
+            deleteMarkerReplication: { status: "Enabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: { bucket: arns.drBucket, encryptionConfiguration: { replicaKmsKeyId: arns.drKey } },
+          },
+        ],
+      },
+    },
+    {
+      type: "aws:sns/topic:Topic",
+      name: "sns-db-alarms-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      id: arns.dbAlarmsTopic,
+      outputs: { arn: arns.dbAlarmsTopic },
+      inputs: {
+        name: "sns-db-alarms-dev",
+        kmsMasterKeyId: arns.primaryKey,
+        tags: tags("alerting", "sns-db-alarms-dev"),
+      },
+    },
+    {
+      type: "aws:sns/topicPolicy:TopicPolicy",
+      name: "sns-db-alarms-policy-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      inputs: { arn: arns.dbAlarmsTopic, policy: topicPolicy(arns.dbAlarmsTopic) },
+    },
+    {
+      type: "aws:sns/topic:Topic",
+      name: "sns-dr-events-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: arns.drEventsTopic,
+      outputs: { arn: arns.drEventsTopic },
+      inputs: {
+        name: "sns-dr-events-dev",
+        kmsMasterKeyId: arns.drKey,
+        tags: tags("alerting", "sns-dr-events-dev"),
+      },
+    },
+    {
+      type: "aws:sns/topicPolicy:TopicPolicy",
+      name: "sns-dr-events-policy-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: { arn: arns.drEventsTopic, policy: topicPolicy(arns.drEventsTopic) },
+    },
+    {
+      type: "aws:cloudwatch/metricAlarm:MetricAlarm",
+      name: "alarm-replica-lag-dev",
+      provider: replicaProvider,
+      region: replicaRegion,
+      inputs: {
+        name: "alarm-replica-lag-dev",
+        namespace: "AWS/RDS",
+        metricName: "ReplicaLag",
+        dimensions: { DBInstanceIdentifier: "rds-replica-dev" },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 3,
+        threshold: 60,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [cross ? arns.drEventsTopic : arns.dbAlarmsTopic],
+        tags: tags("monitoring", "alarm-replica-lag-dev"),
+      },
+    },
+    {
+      type: "aws:ec2/securityGroup:SecurityGroup",
+      name: "sg-db-primary-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      id: "sg-0primary",
+      inputs: {
+        name: "sg-db-primary-dev",
+        description: "PostgreSQL from the monitor subnets",
+        tags: tags("network", "sg-db-primary-dev"),
+      },
+    },
+    {
+      type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+      name: "sg-db-primary-from-monitor-dev",
+      provider: "aws-primary-dev",
+      region: PRIMARY_REGION,
+      inputs: {
+        securityGroupId: "sg-0primary",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        cidrIpv4: "10.30.0.0/18",
+        tags: tags("network", "sg-db-primary-from-monitor-dev"),
+      },
+    },
+    {
+      type: "aws:cloudwatch/logGroup:LogGroup",
+      name: "log-failover-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: {
+        name: "/aws/lambda/lambda-failover-dev",
+        kmsKeyId: arns.drKey,
+        retentionInDays: 30,
+        tags: tags("failover", "log-failover-dev"),
+      },
+    },
+    {
+      type: "aws:iam/role:Role",
+      name: "iam-failover-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "iam-failover-dev-3c3c3c3",
+      outputs: { arn: `arn:aws:iam::${ACCOUNT}:role/iam-failover-dev-3c3c3c3` },
+      inputs: {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+        tags: tags("failover", "iam-failover-dev"),
+      },
+    },
+    {
+      type: "aws:iam/rolePolicy:RolePolicy",
+      name: "iam-failover-policy-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: { role: "iam-failover-dev-3c3c3c3", policy: JSON.stringify(failoverPolicy(replicaRegion)) },
+    },
+  ];
+  return { resources };
+}
+
+/** A copy of `synth` with `edit` applied to the inputs of the resource named `name`. */
+export function withInputs(
+  synth: SynthOutput,
+  name: string,
+  edit: (inputs: Record<string, unknown>) => Record<string, unknown>,
+): SynthOutput {
+  let found = false;
+  const resources = synth.resources.map((r) => {
+    if (r.name !== name) return r;
+    found = true;
+    return { ...r, inputs: edit(structuredClone(r.inputs)) };
+  });
+  if (!found) throw new Error(`fixture has no resource named ${name}`);
+  return { resources };
+}
+
+/** A copy of `synth` without the resources named `names`. */
+export function without(synth: SynthOutput, ...names: string[]): SynthOutput {
+  for (const n of names) {
+    if (!synth.resources.some((r) => r.name === n)) throw new Error(`fixture has no resource named ${n}`);
+  }
+  return { resources: synth.resources.filter((r) => !names.includes(r.name)) };
+}
+
+/** A copy of `synth` plus `extra`. */
+export function plus(synth: SynthOutput, ...extra: SynthResource[]): SynthOutput {
+  return { resources: [...synth.resources, ...extra] };
+}
