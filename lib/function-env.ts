@@ -75,6 +75,10 @@ export const METRICS = {
   monitorRun: "MonitorRun",
   /** Probe latency, milliseconds. */
   probeLatencyMs: "ProbeLatencyMs",
+  /** Emitted by the failover function: 1 when an evaluation carried out failover steps, else 0. */
+  failoverActed: "FailoverActed",
+  /** Emitted by the failover function: 1 when an evaluation ended with an error (step or notification), else 0. */
+  failoverFailed: "FailoverFailed",
 } as const;
 
 /** Dimension every monitor metric carries, so stacks do not mix. */

@@ -12,15 +12,11 @@
  */
 import { InvalidEventError } from "../core/errors";
 import type { MonitorResult } from "../core/monitor";
+import type { Evidence } from "../core/orchestrator";
 import type { AlarmEvidence, DbRole, LagReading, ProbeOutcome, ProbeResult, Trigger } from "../core/types";
 
 /** What the orchestrator gets besides the trigger: the monitor's observations, when there are any. */
-export interface Evidence {
-  /** Probe results of the primary, oldest first; empty for alarm and operator triggers. */
-  readonly primaryProbes: readonly ProbeResult[];
-  /** The lag reading of a run whose first probe succeeded; `null` lets the orchestrator ask LagHistory. */
-  readonly lastHealthyLag: LagReading | null;
-}
+export type { Evidence };
 
 /** Where an accepted event came from. */
 export type EventSource = "monitor" | "alarm" | "manual";
