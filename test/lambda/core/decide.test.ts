@@ -1,0 +1,633 @@
+import fc from "fast-check";
+import {
+  FAILOVER_STEPS,
+  SWITCHOVER_STEPS,
+  consecutiveFailures,
+  decide,
+  failoverState,
+  failureStartMs,
+  isWritable,
+  lagGuard,
+} from "../../../lib/lambda/core/decide";
+import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
+import type {
+  ClusterSnapshot,
+  Decision,
+  FailoverPolicy,
+  ProbeOutcome,
+  Trigger,
+} from "../../../lib/lambda/core/types";
+import { PRIMARY_ENDPOINT, REPLICA_ENDPOINT, T0, primaryView, replicaView } from "../../support/fake-ports";
+import { lagReading, probes, promotedReplica, snapshot } from "../../support/snapshots";
+
+const NOW = T0 + 60_000;
+const FAILED_PRIMARY = primaryView({ status: "failed", rawStatus: "failed" });
+const DOWN = probes("timeout", "timeout", "timeout");
+
+function manual(action: "failover" | "switchover" | "status", acceptDataLoss = false): Trigger {
+  return { kind: "manual", action, requestedBy: "alice@example.com", reason: "game day", acceptDataLoss };
+}
+
+const alarm = (state: "ALARM" | "OK"): Trigger => ({
+  kind: "alarm",
+  alarm: { alarmName: "primary-unreachable-dev", state, sinceMs: T0 - 120_000, reason: "Threshold Crossed" },
+});
+
+interface Situation {
+  readonly name: string;
+  readonly snapshot: ClusterSnapshot;
+  readonly policy?: FailoverPolicy;
+  readonly nowMs?: number;
+  /** Fields of the decision that must match exactly. */
+  readonly expected: Partial<Decision> & { kind: Decision["kind"] };
+  /** A phrase the reason must contain: the *why* a reader relies on. */
+  readonly because: string;
+}
+
+const situations: Situation[] = [
+  {
+    name: "healthy: every probe succeeded",
+    snapshot: snapshot(),
+    expected: { kind: "none" },
+    because: "All 4 probes of the primary succeeded.",
+  },
+  {
+    name: "one blip is not worth an alert",
+    snapshot: snapshot({ primaryProbes: probes("ok", "timeout", "ok", "ok") }),
+    expected: { kind: "none" },
+    because: "1 of 4 probes failed (ok, timeout, ok, ok) but only the last 0 in a row",
+  },
+  {
+    name: "2 of 4 failures: primary suspect, warning only",
+    snapshot: snapshot({ primaryProbes: probes("ok", "timeout", "ok", "unreachable") }),
+    expected: { kind: "alert-only", severity: "warning" },
+    because: "The primary tap-primary-dev is suspect: 2 of 4 probes failed",
+  },
+  {
+    name: "3 failures but not consecutive: warning only",
+    snapshot: snapshot({
+      primaryProbes: probes("timeout", "timeout", "ok", "timeout"),
+      primary: FAILED_PRIMARY,
+    }),
+    expected: { kind: "alert-only", severity: "warning" },
+    because: "3 of 4 probes failed (timeout, timeout, ok, timeout) but only the last 1 in a row",
+  },
+  {
+    name: "3 consecutive failures and RDS reports the primary failed: promote",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY }),
+    expected: {
+      kind: "promote-replica",
+      failureStartedAtMs: T0,
+      detectedAtMs: T0 + 30_000,
+      planned: false,
+      steps: FAILOVER_STEPS,
+    },
+    because:
+      "3 consecutive probes of the primary tap-primary-dev failed since 2024-05-01T10:00:00.000Z and RDS reports the primary tap-primary-dev as failed",
+  },
+  {
+    name: "failure after a good probe: failure starts at the first failed probe",
+    snapshot: snapshot({
+      primaryProbes: probes("ok", "unreachable", "unreachable", "unreachable"),
+      primary: primaryView({ status: "rebooting", rawStatus: "rebooting" }),
+    }),
+    expected: { kind: "promote-replica", failureStartedAtMs: T0 + 15_000, detectedAtMs: T0 + 45_000 },
+    because: "RDS reports the primary tap-primary-dev as rebooting",
+  },
+  {
+    name: "primary down but RDS says available: no second signal, alert a human",
+    snapshot: snapshot({ primaryProbes: DOWN }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "RDS still reports the primary tap-primary-dev as available and its API answers",
+  },
+  {
+    name: "IAM auth failing on a running primary is not an outage",
+    snapshot: snapshot({ primaryProbes: probes("auth-failed", "auth-failed", "auth-failed") }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "may be a network path or credentials problem",
+  },
+  {
+    name: "region API unreachable is the second signal",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: primaryView({
+        apiReachable: false,
+        status: "unknown",
+        rawStatus: undefined,
+        endpoint: undefined,
+      }),
+    }),
+    expected: { kind: "promote-replica", failureStartedAtMs: T0 },
+    because: "the RDS API of the primary's region did not answer",
+  },
+  {
+    name: "replica lagging beyond the limit before the failure: blocked",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(90) }),
+    expected: { kind: "blocked", guard: "replication-lag" },
+    because:
+      "The replica was 90 s behind before the failure, more than the 60 s limit; failing over would lose up to 90 s of commits",
+  },
+  {
+    name: "replica lagging beyond the limit with acceptDataLoss: promote",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(90) }),
+    policy: { ...DEFAULT_POLICY, acceptDataLoss: true },
+    expected: { kind: "promote-replica" },
+    because: "data loss is accepted, so up to 90 s of commits may be lost",
+  },
+  {
+    name: "lag exactly at the limit passes",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(60) }),
+    expected: { kind: "promote-replica" },
+    because: "The replica was 60 s behind before the failure (limit 60 s).",
+  },
+  {
+    name: "no lag reading known: blocked, a human decides",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: null }),
+    expected: { kind: "blocked", guard: "lag-unknown" },
+    because: "No replication-lag reading from before the failure is known, so the data at risk is unknown",
+  },
+  {
+    name: "lag unknown stays blocked even when the policy accepts data loss",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: null }),
+    policy: { ...DEFAULT_POLICY, acceptDataLoss: true },
+    expected: { kind: "blocked", guard: "lag-unknown" },
+    because: "a human must decide",
+  },
+  {
+    name: "lag reading too old: blocked",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(2, 301) }),
+    expected: { kind: "blocked", guard: "lag-unknown" },
+    because: "The last lag reading is 301 s older than the failure, more than the 300 s allowed",
+  },
+  {
+    name: "lag reading that could not read the replica: blocked",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(null) }),
+    expected: { kind: "blocked", guard: "lag-unknown" },
+    because: "could not read the replica (timeout)",
+  },
+  {
+    name: "lag reading taken after the failure began: blocked",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(2, -10) }),
+    expected: { kind: "blocked", guard: "lag-unknown" },
+    because: "was taken after the failure began",
+  },
+  {
+    name: "replica itself unhealthy: blocked",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: replicaView({ status: "storage-full", rawStatus: "storage-full" }),
+    }),
+    expected: { kind: "blocked", guard: "replica-unhealthy" },
+    because: "The replica tap-replica-dev is storage-full, not available",
+  },
+  {
+    name: "replica backing up cannot be promoted yet: blocked",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: replicaView({ status: "backing-up", rawStatus: "backing-up" }),
+    }),
+    expected: { kind: "blocked", guard: "replica-unhealthy" },
+    because: "RDS refuses to promote it until the backup ends",
+  },
+  {
+    name: "replica's region API unreachable: state unknown, blocked",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: replicaView({ apiReachable: false, status: "unknown" }),
+    }),
+    expected: { kind: "blocked", guard: "replica-unhealthy" },
+    because: "whether it was promoted is unknown",
+  },
+  {
+    name: "writer record missing: blocked",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      dns: { writerTarget: null, readerTarget: null },
+    }),
+    expected: { kind: "blocked", guard: "dns-missing" },
+    because: "The writer record does not exist",
+  },
+  {
+    name: "already promoted, writer switched, report written: nothing left to do",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: promotedReplica,
+      dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
+      reportWritten: true,
+    }),
+    expected: { kind: "none" },
+    because:
+      "The failover to tap-replica-dev is complete: promoted, writer switched, report written. Nothing left to do.",
+  },
+  {
+    name: "half done: promoted but writer not switched → switch writer and report only",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, replica: promotedReplica }),
+    expected: { kind: "complete-failover", steps: ["switch-writer", "write-report", "notify-success"] },
+    because: `writer still points at ${PRIMARY_ENDPOINT}`,
+  },
+  {
+    name: "half done: promotion still running → wait, then switch writer",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: replicaView({ status: "promoting", rawStatus: "modifying" }),
+    }),
+    expected: {
+      kind: "complete-failover",
+      steps: ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+    },
+    because: "was promoted and is modifying",
+  },
+  {
+    name: "half done, resumed by an alarm trigger with no probes at all",
+    snapshot: snapshot({
+      trigger: alarm("ALARM"),
+      primaryProbes: [],
+      primary: FAILED_PRIMARY,
+      replica: promotedReplica,
+    }),
+    expected: { kind: "complete-failover", steps: ["switch-writer", "write-report", "notify-success"] },
+    because: "Resuming an interrupted failover",
+  },
+  {
+    name: "writer switched but report missing → write the report only",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: promotedReplica,
+      dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
+    }),
+    expected: { kind: "complete-failover", steps: ["write-report", "notify-success"] },
+    because: "the failover report is missing",
+  },
+  {
+    name: "promoted while the old primary still takes writes unfenced: no switch, alert",
+    snapshot: snapshot({ primaryProbes: probes("ok", "ok", "ok", "ok"), replica: promotedReplica }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "would split writes between two databases",
+  },
+  {
+    name: "old primary back after failover and accepting writes: alert, never flip back",
+    snapshot: snapshot({
+      primaryProbes: probes("ok", "ok", "ok", "ok"),
+      replica: promotedReplica,
+      dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
+      reportWritten: true,
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "Writer stays on tap-replica-dev (never flipped back automatically)",
+  },
+  {
+    name: "old primary back after failover but fenced: warning",
+    snapshot: snapshot({
+      primaryProbes: probes("read-only", "read-only", "read-only"),
+      primary: primaryView({ fenced: true }),
+      replica: promotedReplica,
+      dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
+      reportWritten: true,
+    }),
+    expected: { kind: "alert-only", severity: "warning" },
+    because: "is available again after the failover to tap-replica-dev (fenced)",
+  },
+  {
+    name: "writer points at a replica that is still replicating: critical alert",
+    snapshot: snapshot({ dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT } }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "is still a read-only replica: clients cannot write",
+  },
+  {
+    name: "alarm in ALARM with RDS reporting the primary failed: promote from the alarm's start",
+    snapshot: snapshot({
+      trigger: alarm("ALARM"),
+      primaryProbes: [],
+      primary: FAILED_PRIMARY,
+      lastHealthyLag: lagReading(2, 130),
+    }),
+    expected: { kind: "promote-replica", failureStartedAtMs: T0 - 120_000, detectedAtMs: T0 + 50_000 },
+    because:
+      "The alarm primary-unreachable-dev has been in ALARM since 2024-05-01T09:58:00.000Z (Threshold Crossed)",
+  },
+  {
+    name: "alarm in ALARM but RDS says available: alert",
+    snapshot: snapshot({ trigger: alarm("ALARM"), primaryProbes: [] }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "not failing over automatically",
+  },
+  {
+    name: "alarm back to OK: nothing",
+    snapshot: snapshot({ trigger: alarm("OK"), primaryProbes: [], primary: FAILED_PRIMARY }),
+    expected: { kind: "none" },
+    because: "The alarm primary-unreachable-dev is OK; nothing to do.",
+  },
+  {
+    name: "manual failover of a healthy cluster: the operator is the signal",
+    snapshot: snapshot({ trigger: manual("failover"), primaryProbes: [] }),
+    expected: {
+      kind: "promote-replica",
+      failureStartedAtMs: T0 + 50_000,
+      detectedAtMs: T0 + 50_000,
+      planned: false,
+    },
+    because: "alice@example.com requested a failover (game day)",
+  },
+  {
+    name: "manual failover keeps the lag guard",
+    snapshot: snapshot({ trigger: manual("failover"), primaryProbes: [], lastHealthyLag: lagReading(90) }),
+    expected: { kind: "blocked", guard: "replication-lag" },
+    because: "more than the 60 s limit",
+  },
+  {
+    name: "manual failover accepting data loss overrides a large lag",
+    snapshot: snapshot({
+      trigger: manual("failover", true),
+      primaryProbes: [],
+      lastHealthyLag: lagReading(90),
+    }),
+    expected: { kind: "promote-replica" },
+    because: "data loss is accepted",
+  },
+  {
+    name: "manual failover accepting data loss overrides an unknown lag",
+    snapshot: snapshot({ trigger: manual("failover", true), primaryProbes: [], lastHealthyLag: null }),
+    expected: { kind: "promote-replica" },
+    because: "the operator accepted the data loss",
+  },
+  {
+    name: "manual status of a healthy cluster: a status sentence",
+    snapshot: snapshot({ trigger: manual("status"), primaryProbes: [] }),
+    expected: { kind: "none" },
+    because: `Status: primary tap-primary-dev is available; replica tap-replica-dev is available and replicating; writer → ${PRIMARY_ENDPOINT}; replication lag 2 s at 2024-05-01T09:59:55.000Z.`,
+  },
+  {
+    name: "manual status with failing probes says what the monitor path would decide",
+    snapshot: snapshot({ trigger: manual("status"), primaryProbes: DOWN, primary: FAILED_PRIMARY }),
+    expected: { kind: "promote-replica" },
+    because: "3 consecutive probes",
+  },
+  {
+    name: "manual switchover of a healthy cluster: planned, zero data loss",
+    snapshot: snapshot({ trigger: manual("switchover"), primaryProbes: [] }),
+    expected: { kind: "promote-replica", planned: true, steps: SWITCHOVER_STEPS },
+    because: "Switching over to tap-replica-dev with zero data loss.",
+  },
+  {
+    name: "manual switchover with the primary down: refused, use failover",
+    snapshot: snapshot({ trigger: manual("switchover"), primaryProbes: [], primary: FAILED_PRIMARY }),
+    expected: { kind: "none" },
+    because: "Request a failover instead.",
+  },
+  {
+    name: "manual switchover with a lagging replica: blocked (it would leave no writer)",
+    snapshot: snapshot({
+      trigger: manual("switchover"),
+      primaryProbes: [],
+      lastHealthyLag: lagReading(90, 0),
+    }),
+    expected: { kind: "blocked", guard: "replication-lag" },
+    because: "more than the 60 s limit",
+  },
+  {
+    name: "malformed: probes out of order, even with every failure signal",
+    snapshot: snapshot({
+      primaryProbes: [
+        probes("timeout", "timeout")[1],
+        ...probes("timeout", "timeout").slice(0, 1),
+        probes("timeout", "timeout", "timeout")[2],
+      ],
+      primary: FAILED_PRIMARY,
+    }),
+    expected: { kind: "none" },
+    because:
+      "Snapshot rejected, nothing will be done: primaryProbes[1] (2024-05-01T10:00:00.000Z) is older than primaryProbes[0] (2024-05-01T10:00:15.000Z); probes must be oldest first.",
+  },
+  {
+    name: "malformed: NaN probe time",
+    snapshot: snapshot({
+      primaryProbes: DOWN.map((p, i) => (i === 1 ? { ...p, atMs: Number.NaN } : p)),
+      primary: FAILED_PRIMARY,
+    }),
+    expected: { kind: "none" },
+    because: "Snapshot rejected, nothing will be done: primaryProbes[1].atMs is NaN.",
+  },
+  {
+    name: "malformed: NaN snapshot time",
+    snapshot: snapshot({ takenAtMs: Number.NaN, primaryProbes: DOWN, primary: FAILED_PRIMARY }),
+    expected: { kind: "none" },
+    because: "takenAtMs is NaN",
+  },
+  {
+    name: "malformed: NaN evaluation time",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY }),
+    nowMs: Number.NaN,
+    expected: { kind: "none" },
+    because: "the evaluation time is NaN",
+  },
+  {
+    name: "malformed: unknown trigger",
+    snapshot: snapshot({
+      trigger: { kind: "cron" } as unknown as Trigger,
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+    }),
+    expected: { kind: "none" },
+    because: 'the trigger {"kind":"cron"} is not a monitor, alarm or manual trigger',
+  },
+  {
+    name: "malformed: unknown probe outcome",
+    snapshot: snapshot({
+      primaryProbes: DOWN.map((p) => ({ ...p, outcome: "down" as ProbeOutcome })),
+      primary: FAILED_PRIMARY,
+    }),
+    expected: { kind: "none" },
+    because: 'primaryProbes[0].outcome "down" is not a known probe outcome',
+  },
+  {
+    name: "a policy that fails over on one probe is refused",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY }),
+    policy: { ...DEFAULT_POLICY, consecutiveFailuresToFailover: 1 },
+    expected: { kind: "none" },
+    because:
+      "Policy rejected, nothing will be done: consecutiveFailuresToFailover must be a whole number from 2 to 20; got 1.",
+  },
+];
+
+describe("decide: named situations", () => {
+  it.each(situations.map((s) => [s.name, s] as const))("%s", (_name, situation) => {
+    const decision = decide(situation.snapshot, situation.policy ?? DEFAULT_POLICY, situation.nowMs ?? NOW);
+    expect(decision).toMatchObject(situation.expected);
+    expect(decision.reason).toContain(situation.because);
+  });
+
+  it("is pure: the same snapshot gives the same decision and is not modified", () => {
+    const input = snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY });
+    const copy = JSON.parse(JSON.stringify(input)) as ClusterSnapshot;
+    expect(decide(input, DEFAULT_POLICY, NOW)).toEqual(decide(input, DEFAULT_POLICY, NOW));
+    expect(input).toEqual(copy);
+  });
+
+  it("reads the full reason of a promotion as one sentence chain", () => {
+    const decision = decide(snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY }), DEFAULT_POLICY, NOW);
+    expect(decision.reason).toBe(
+      "3 consecutive probes of the primary tap-primary-dev failed since 2024-05-01T10:00:00.000Z and RDS reports " +
+        "the primary tap-primary-dev as failed. The replica was 2 s behind before the failure (limit 60 s). " +
+        "Promoting tap-replica-dev.",
+    );
+  });
+});
+
+describe("decide: properties", () => {
+  const outcome = fc.constantFrom<ProbeOutcome>(
+    "ok",
+    "unreachable",
+    "timeout",
+    "auth-failed",
+    "read-only",
+    "error",
+  );
+
+  it("never promotes automatically with fewer trailing failures than the threshold", () => {
+    fc.assert(
+      fc.property(fc.array(outcome, { minLength: 0, maxLength: 8 }), (outcomes) => {
+        fc.pre(consecutiveFailures(probes(...outcomes)) < DEFAULT_POLICY.consecutiveFailuresToFailover);
+        const decision = decide(
+          snapshot({ primaryProbes: probes(...outcomes), primary: FAILED_PRIMARY }),
+          DEFAULT_POLICY,
+          NOW,
+        );
+        expect(decision.kind).not.toBe("promote-replica");
+      }),
+    );
+  });
+
+  it("never promotes on a snapshot whose probes are out of order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength: 2, maxLength: 6 }),
+        (offsets) => {
+          const times = offsets.map((o) => T0 + o);
+          fc.pre(times.some((t, i) => i > 0 && t < times[i - 1]));
+          const shuffled = times.map((atMs) => ({
+            target: "primary" as const,
+            atMs,
+            outcome: "timeout" as const,
+            latencyMs: 1,
+          }));
+          const decision = decide(
+            snapshot({ primaryProbes: shuffled, primary: FAILED_PRIMARY }),
+            DEFAULT_POLICY,
+            NOW,
+          );
+          expect(decision.kind).toBe("none");
+          expect(decision.reason).toContain("probes must be oldest first");
+        },
+      ),
+    );
+  });
+});
+
+describe("consecutiveFailures", () => {
+  it.each([
+    ["no probes", [], 0],
+    ["all ok", ["ok", "ok"], 0],
+    ["trailing run of two", ["timeout", "ok", "timeout", "error"], 2],
+    ["recovered at the end", ["timeout", "timeout", "timeout", "ok"], 0],
+    ["all failed", ["unreachable", "timeout", "read-only"], 3],
+  ] as [string, ProbeOutcome[], number][])("%s", (_name, outcomes, expected) => {
+    expect(consecutiveFailures(probes(...outcomes))).toBe(expected);
+  });
+});
+
+describe("failureStartMs", () => {
+  it("is the first probe of the trailing failure run", () => {
+    expect(failureStartMs({ kind: "monitor", runId: "r" }, probes("ok", "timeout", "timeout"), T0 + 99)).toBe(
+      T0 + 15_000,
+    );
+  });
+  it("falls back to the alarm's start, then to the snapshot time", () => {
+    expect(failureStartMs(alarm("ALARM"), probes("ok"), T0 + 99)).toBe(T0 - 120_000);
+    expect(failureStartMs(manual("failover"), [], T0 + 99)).toBe(T0 + 99);
+  });
+});
+
+describe("lagGuard", () => {
+  it.each([
+    ["fresh small lag passes", lagReading(5), false, false, { ok: true, dataLossWindowSeconds: 5 }],
+    ["zero lag passes", lagReading(0), false, false, { ok: true, dataLossWindowSeconds: 0 }],
+    [
+      "negative lag is not a valid reading",
+      lagReading(-3),
+      false,
+      false,
+      { ok: false, guard: "lag-unknown" },
+    ],
+    ["too large without acceptance", lagReading(61), false, false, { ok: false, guard: "replication-lag" }],
+    ["too large with acceptance", lagReading(61), true, false, { ok: true, dataLossWindowSeconds: 61 }],
+    ["unknown with operator acceptance", null, true, true, { ok: true, dataLossWindowSeconds: null }],
+    [
+      "age exactly at the limit passes",
+      lagReading(1, 300),
+      false,
+      false,
+      { ok: true, dataLossWindowSeconds: 1 },
+    ],
+  ] as const)("%s", (_name, lag, acceptLoss, acceptUnknown, expected) => {
+    expect(lagGuard(lag, T0, DEFAULT_POLICY, acceptLoss, acceptUnknown)).toMatchObject(expected);
+  });
+});
+
+describe("failoverState", () => {
+  it.each([
+    ["replica replicating", snapshot(), "not-started", []],
+    [
+      "promotion running",
+      snapshot({ replica: replicaView({ status: "promoting" }) }),
+      "promoting",
+      ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+    ],
+    [
+      "promoted and backing up counts as writable",
+      snapshot({ replica: replicaView({ isReplica: false, status: "backing-up" }) }),
+      "promoted",
+      ["switch-writer", "write-report", "notify-success"],
+    ],
+    [
+      "promoted, modifying",
+      snapshot({ replica: replicaView({ isReplica: false, status: "modifying" }) }),
+      "promoted",
+      ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+    ],
+    [
+      "writer switched",
+      snapshot({ replica: promotedReplica, dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: null } }),
+      "writer-switched",
+      ["write-report", "notify-success"],
+    ],
+    [
+      "complete",
+      snapshot({
+        replica: promotedReplica,
+        dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: null },
+        reportWritten: true,
+      }),
+      "complete",
+      [],
+    ],
+  ] as const)("%s", (_name, input, phase, steps) => {
+    const state = failoverState(input);
+    expect(state.phase).toBe(phase);
+    expect(state.missingSteps).toEqual(steps);
+  });
+
+  it("isWritable needs a reachable, standalone, available or backing-up instance", () => {
+    expect(isWritable(promotedReplica)).toBe(true);
+    expect(isWritable(replicaView({ isReplica: false, status: "backing-up" }))).toBe(true);
+    expect(isWritable(replicaView())).toBe(false);
+    expect(isWritable(replicaView({ isReplica: false, status: "modifying" }))).toBe(false);
+    expect(isWritable(replicaView({ isReplica: false, apiReachable: false }))).toBe(false);
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * In-memory ports for the failover engine: a fake two-instance cluster, DNS, notifier, report
+ * store, lag history and clock. Every call is recorded in order in `calls`, so tests can
+ * assert the exact sequence of port calls a decision causes.
+ */
+import { ControlPlaneError, DnsChangeError, WaitTimeoutError } from "../../lib/lambda/core/errors";
+import type {
+  Clock,
+  DatabaseControl,
+  DatabaseProbe,
+  Dns,
+  FailoverReport,
+  FenceResult,
+  LagHistory,
+  Notification,
+  Notifier,
+  Ports,
+  ReportStore,
+} from "../../lib/lambda/core/ports";
+import type {
+  DbRole,
+  DnsView,
+  InstanceView,
+  LagReading,
+  ProbeOutcome,
+  ProbeResult,
+} from "../../lib/lambda/core/types";
+
+/** 2024-05-01T10:00:00.000Z: every fake starts here. */
+export const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
+
+export const PRIMARY_ENDPOINT = "tap-primary-dev.abc123.ap-southeast-2.rds.amazonaws.com";
+export const REPLICA_ENDPOINT = "tap-replica-dev.abc123.ap-southeast-2.rds.amazonaws.com";
+export const REPLICA_CREATED_AT_MS = Date.UTC(2024, 3, 1, 0, 0, 0);
+
+/** A clock that only moves when told to; `sleep` moves it and resolves at once. */
+export class FakeClock implements Clock {
+  readonly sleeps: number[] = [];
+  constructor(public now = T0) {}
+  nowMs(): number {
+    return this.now;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.now += ms;
+  }
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+export function primaryView(overrides: Partial<InstanceView> = {}): InstanceView {
+  return {
+    id: "tap-primary-dev",
+    role: "primary",
+    status: "available",
+    rawStatus: "available",
+    endpoint: PRIMARY_ENDPOINT,
+    isReplica: false,
+    apiReachable: true,
+    fenced: false,
+    ...overrides,
+  };
+}
+
+export function replicaView(overrides: Partial<InstanceView> = {}): InstanceView {
+  return {
+    id: "tap-replica-dev",
+    role: "replica",
+    status: "available",
+    rawStatus: "available",
+    endpoint: REPLICA_ENDPOINT,
+    isReplica: true,
+    apiReachable: true,
+    createdAtMs: REPLICA_CREATED_AT_MS,
+    ...overrides,
+  };
+}
+
+/** Behaviour knobs of the fake cluster; each test changes only what its situation needs. */
+export interface FakeBehaviour {
+  /** How long a promotion takes until the replica is writable; `null` = it never finishes (timeout). */
+  promotionDurationMs: number | null;
+  /** How long a DNS change takes to reach INSYNC. */
+  dnsSyncMs: number;
+  /** Error thrown by `setWriter`; `applyBeforeFailing` = the UPSERT went through but INSYNC was not confirmed. */
+  setWriterError: { error: Error; applyBeforeFailing: boolean; onlyForTarget?: string } | null;
+  promoteError: Error | null;
+  fenceError: Error | null;
+  catchUpError: Error | null;
+  putError: Error | null;
+  notifyError: Error | null;
+  /** Status the replica settles in after a promotion that never finishes. */
+  stuckPromotionStatus: InstanceView["status"];
+}
+
+/** The whole fake world, with the ports as views onto it. */
+export class FakeCluster {
+  readonly calls: string[] = [];
+  readonly clock: FakeClock;
+  primary: InstanceView;
+  replica: InstanceView;
+  dnsView: { writerTarget: string | null; readerTarget: string | null };
+  readonly notifications: Notification[] = [];
+  readonly reports = new Map<string, FailoverReport>();
+  /** Reading `LagHistory` returns, and the arguments it was asked with. */
+  historyReading: LagReading | null = null;
+  /** Scripted primary probe outcomes, consumed in order (then `ok`), and each probe's latency. */
+  probeScript: { outcome: ProbeOutcome; latencyMs?: number; detail?: string }[] = [];
+  replicaLag: LagReading | null = null;
+  readonly behaviour: FakeBehaviour = {
+    promotionDurationMs: 120_000,
+    dnsSyncMs: 20_000,
+    setWriterError: null,
+    promoteError: null,
+    fenceError: null,
+    catchUpError: null,
+    putError: null,
+    notifyError: null,
+    stuckPromotionStatus: "modifying",
+  };
+
+  constructor(
+    init: {
+      primary?: Partial<InstanceView>;
+      replica?: Partial<InstanceView>;
+      dns?: Partial<DnsView>;
+      clock?: FakeClock;
+    } = {},
+  ) {
+    this.clock = init.clock ?? new FakeClock();
+    this.primary = primaryView(init.primary);
+    this.replica = replicaView(init.replica);
+    this.dnsView = { writerTarget: PRIMARY_ENDPOINT, readerTarget: REPLICA_ENDPOINT, ...init.dns };
+  }
+
+  /** Names of the calls made, without arguments. */
+  get callNames(): string[] {
+    return this.calls.map((c) => c.replace(/\(.*$/, ""));
+  }
+
+  /** Store a report as if an earlier run had written it. */
+  addReport(kind: FailoverReport["kind"], id: string): void {
+    this.reports.set(`${kind}/${id}`, { id, kind } as FailoverReport);
+  }
+
+  readonly probe: DatabaseProbe = {
+    probePrimary: async (timeoutMs: number): Promise<ProbeResult> => {
+      this.calls.push(`probe.probePrimary(${timeoutMs})`);
+      const next = this.probeScript.shift() ?? { outcome: "ok" as const };
+      const atMs = this.clock.nowMs();
+      const latencyMs = next.latencyMs ?? (next.outcome === "timeout" ? timeoutMs : 5);
+      this.clock.advance(latencyMs);
+      return {
+        target: "primary",
+        atMs,
+        outcome: next.outcome,
+        latencyMs,
+        ...(next.detail ? { detail: next.detail } : {}),
+      };
+    },
+    readReplicaLag: async (timeoutMs: number): Promise<LagReading> => {
+      this.calls.push(`probe.readReplicaLag(${timeoutMs})`);
+      const atMs = this.clock.nowMs();
+      this.clock.advance(4);
+      return (
+        this.replicaLag ?? {
+          atMs,
+          lagSeconds: 1,
+          probe: { target: "replica", atMs, outcome: "ok", latencyMs: 4 },
+        }
+      );
+    },
+  };
+
+  readonly control: DatabaseControl = {
+    describe: async (role: DbRole): Promise<InstanceView> => {
+      this.calls.push(`control.describe(${role})`);
+      return role === "primary" ? { ...this.primary } : { ...this.replica };
+    },
+    fencePrimary: async (): Promise<FenceResult> => {
+      this.calls.push("control.fencePrimary()");
+      if (this.behaviour.fenceError) throw this.behaviour.fenceError;
+      if (!this.primary.apiReachable) {
+        return { fenced: false, detail: "the EC2 API of ap-southeast-2 did not answer; ingress left as is" };
+      }
+      this.primary = { ...this.primary, fenced: true };
+      return { fenced: true, detail: "removed client ingress from sg-0primary" };
+    },
+    promoteReplica: async (): Promise<void> => {
+      this.calls.push("control.promoteReplica()");
+      if (this.behaviour.promoteError) throw this.behaviour.promoteError;
+      this.replica = { ...this.replica, isReplica: false, status: "modifying", rawStatus: "modifying" };
+    },
+    waitUntilWritable: async (timeoutMs: number): Promise<InstanceView> => {
+      this.calls.push(`control.waitUntilWritable(${timeoutMs})`);
+      const duration = this.behaviour.promotionDurationMs;
+      if (duration === null || duration > timeoutMs || this.replica.isReplica) {
+        this.clock.advance(timeoutMs);
+        this.replica = {
+          ...this.replica,
+          status: this.behaviour.stuckPromotionStatus,
+          rawStatus: this.behaviour.stuckPromotionStatus,
+        };
+        throw new WaitTimeoutError(`${this.replica.id} was not writable after ${timeoutMs} ms`);
+      }
+      this.clock.advance(duration);
+      this.replica = { ...this.replica, status: "available", rawStatus: "available" };
+      return { ...this.replica };
+    },
+    waitUntilCaughtUp: async (timeoutMs: number): Promise<void> => {
+      this.calls.push(`control.waitUntilCaughtUp(${timeoutMs})`);
+      if (this.behaviour.catchUpError) {
+        this.clock.advance(timeoutMs);
+        throw this.behaviour.catchUpError;
+      }
+      this.clock.advance(2_000);
+    },
+  };
+
+  readonly dns: Dns = {
+    read: async (): Promise<DnsView> => {
+      this.calls.push("dns.read()");
+      return { ...this.dnsView };
+    },
+    setWriter: async (target: string, timeoutMs: number): Promise<void> => {
+      this.calls.push(`dns.setWriter(${target}, ${timeoutMs})`);
+      const failure = this.behaviour.setWriterError;
+      if (failure && (failure.onlyForTarget === undefined || failure.onlyForTarget === target)) {
+        if (failure.applyBeforeFailing) this.dnsView = { ...this.dnsView, writerTarget: target };
+        this.clock.advance(timeoutMs);
+        throw failure.error;
+      }
+      this.clock.advance(this.behaviour.dnsSyncMs);
+      this.dnsView = { ...this.dnsView, writerTarget: target };
+    },
+    setReader: async (target: string, timeoutMs: number): Promise<void> => {
+      this.calls.push(`dns.setReader(${target}, ${timeoutMs})`);
+      this.clock.advance(this.behaviour.dnsSyncMs);
+      this.dnsView = { ...this.dnsView, readerTarget: target };
+    },
+  };
+
+  readonly notifier: Notifier = {
+    notify: async (notification: Notification): Promise<void> => {
+      this.calls.push(`notifier.notify(${notification.event})`);
+      if (this.behaviour.notifyError) throw this.behaviour.notifyError;
+      this.notifications.push(notification);
+    },
+  };
+
+  readonly reportStore: ReportStore = {
+    put: async (report: FailoverReport): Promise<string> => {
+      this.calls.push(`reports.put(${report.kind}/${report.id})`);
+      if (this.behaviour.putError) throw this.behaviour.putError;
+      this.reports.set(`${report.kind}/${report.id}`, report);
+      return `s3://tap-backups-dr-dev/reports/${report.kind}/${report.id}.json`;
+    },
+    exists: async (kind: FailoverReport["kind"], id: string): Promise<boolean> => {
+      this.calls.push(`reports.exists(${kind}/${id})`);
+      return this.reports.has(`${kind}/${id}`);
+    },
+  };
+
+  readonly lagHistory: LagHistory = {
+    lastHealthyLag: async (beforeMs: number, lookbackSeconds: number): Promise<LagReading | null> => {
+      this.calls.push(`lagHistory.lastHealthyLag(${beforeMs}, ${lookbackSeconds})`);
+      return this.historyReading;
+    },
+  };
+
+  /** All ports together, as the orchestrator takes them. */
+  get ports(): Ports {
+    return {
+      probe: this.probe,
+      control: this.control,
+      dns: this.dns,
+      notifier: this.notifier,
+      reports: this.reportStore,
+      lagHistory: this.lagHistory,
+      clock: this.clock,
+    };
+  }
+}
+
+/** Errors the way the AWS adapters raise them, for failure scenarios. */
+export const errors = {
+  dnsTimeout: () => new DnsChangeError("writer change C123 did not reach INSYNC within 60000 ms"),
+  promoteRefused: () =>
+    new ControlPlaneError("PromoteReadReplica refused: InvalidDBInstanceState", {
+      cause: Object.assign(new Error("Instance is not in a valid state"), { name: "InvalidDBInstanceState" }),
+    }),
+};
