@@ -248,6 +248,18 @@ export class LocalCluster {
     }
   }
 
+  /**
+   * Runs an administrative statement on `node` in the `postgres` database, which exists from
+   * initdb on: a replica accepts connections before it has replayed `CREATE DATABASE`.
+   */
+  private admin<R extends Record<string, unknown> = Record<string, unknown>>(
+    node: PgNode,
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<R[]> {
+    return this.query<R>(node, sql, params, "postgres");
+  }
+
   /** True while the postmaster of `node` runs (also when frozen). */
   isRunning(node: PgNode): boolean {
     const state = this.states[node.name];
@@ -304,7 +316,7 @@ export class LocalCluster {
 
   /** True while `node` is a standby (replaying WAL). */
   async isInRecovery(node: PgNode): Promise<boolean> {
-    const rows = await this.query<{ in_recovery: boolean }>(
+    const rows = await this.admin<{ in_recovery: boolean }>(
       node,
       "SELECT pg_is_in_recovery() AS in_recovery",
     );
@@ -313,11 +325,11 @@ export class LocalCluster {
 
   /** Pauses WAL replay on the replica (it keeps receiving, stops applying): its lag grows. */
   async pauseReplay(node: PgNode = this.replica): Promise<void> {
-    await this.query(node, "SELECT pg_wal_replay_pause()");
+    await this.admin(node, "SELECT pg_wal_replay_pause()");
     // The pause takes effect between records; wait until replay has really stopped.
     await this.pollUntil(
       async () => {
-        const rows = await this.query<{ state: string }>(
+        const rows = await this.admin<{ state: string }>(
           node,
           "SELECT pg_get_wal_replay_pause_state() AS state",
         );
@@ -330,7 +342,7 @@ export class LocalCluster {
 
   /** Resumes WAL replay paused by {@link pauseReplay}. */
   async resumeReplay(node: PgNode = this.replica): Promise<void> {
-    await this.query(node, "SELECT pg_wal_replay_resume()");
+    await this.admin(node, "SELECT pg_wal_replay_resume()");
   }
 
   /**
@@ -339,7 +351,7 @@ export class LocalCluster {
    */
   async promote(node: PgNode): Promise<void> {
     if (!(await this.isInRecovery(node))) return;
-    const rows = await this.query<{ promoted: boolean }>(node, "SELECT pg_promote(true, 60) AS promoted");
+    const rows = await this.admin<{ promoted: boolean }>(node, "SELECT pg_promote(true, 60) AS promoted");
     if (!rows[0].promoted) {
       throw new Error(`${node.name} did not finish promotion within 60 s; see ${node.logFile}`);
     }
@@ -369,11 +381,11 @@ export class LocalCluster {
     from: PgNode = this.primary,
     to: PgNode = this.replica,
   ): Promise<void> {
-    const rows = await this.query<{ lsn: string }>(from, "SELECT pg_current_wal_lsn()::text AS lsn");
+    const rows = await this.admin<{ lsn: string }>(from, "SELECT pg_current_wal_lsn()::text AS lsn");
     const target = rows[0].lsn;
     await this.pollUntil(
       async () => {
-        const replayed = await this.query<{ done: boolean }>(
+        const replayed = await this.admin<{ done: boolean }>(
           to,
           "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done",
           [target],
@@ -487,7 +499,7 @@ export class LocalCluster {
     await this.waitForReplication(timeoutMs);
     await this.pollUntil(
       async () => {
-        const rows = await this.query<{ n: string }>(
+        const rows = await this.admin<{ n: string }>(
           this.primary,
           "SELECT count(*)::text AS n FROM pg_stat_replication WHERE state = 'streaming'",
         );
@@ -503,19 +515,12 @@ export class LocalCluster {
 
   private async setUpPrimary(): Promise<void> {
     // Before anything else, so the slot keeps every WAL segment the replica will need.
-    await this.query(
-      this.primary,
-      `SELECT pg_create_physical_replication_slot('${REPLICATION_SLOT}', true)`,
-      [],
-      "postgres",
-    );
-    await this.query(
+    await this.admin(this.primary, `SELECT pg_create_physical_replication_slot('${REPLICATION_SLOT}', true)`);
+    await this.admin(
       this.primary,
       `CREATE ROLE ${REPLICATION_USER} WITH LOGIN REPLICATION PASSWORD ${escapeLiteral(this.passwords.replication)}`,
-      [],
-      "postgres",
     );
-    await this.query(this.primary, `CREATE DATABASE "${this.database}"`, [], "postgres");
+    await this.admin(this.primary, `CREATE DATABASE "${this.database}"`);
     const client = new Client(this.clientConfig(this.primary, "superuser"));
     await client.connect();
     try {
@@ -533,14 +538,14 @@ export class LocalCluster {
     const statement = readOnly
       ? "ALTER SYSTEM SET default_transaction_read_only = on"
       : "ALTER SYSTEM RESET default_transaction_read_only";
-    await this.query(node, statement);
-    await this.query(node, "SELECT pg_reload_conf()");
+    await this.admin(node, statement);
+    await this.admin(node, "SELECT pg_reload_conf()");
     // The reload is asynchronous: wait until a fresh session sees the new default, so
     // nothing connects in between and still writes.
     const expected = readOnly ? "on" : "off";
     await this.pollUntil(
       async () => {
-        const rows = await this.query<{ value: string }>(
+        const rows = await this.admin<{ value: string }>(
           node,
           "SELECT current_setting('default_transaction_read_only') AS value",
         );
@@ -550,7 +555,7 @@ export class LocalCluster {
       `${node.name} to report default_transaction_read_only = ${expected}`,
     );
     if (readOnly) {
-      await this.query(
+      await this.admin(
         node,
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,

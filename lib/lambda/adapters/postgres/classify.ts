@@ -65,22 +65,23 @@ const SQLSTATE_PATTERN = /^[0-9A-Z]{5}$/;
  */
 export function classifyProbeError(error: unknown): ClassifiedError {
   const e = (typeof error === "object" && error !== null ? error : {}) as ErrorLike;
-  if (Array.isArray(e.errors) && e.errors.length > 0 && typeof e.code !== "string") {
+  if (Array.isArray(e.errors) && e.errors.length > 0) {
     return classifyProbeError(e.errors[0]);
   }
   const code = typeof e.code === "string" ? e.code : undefined;
   const message =
     typeof e.message === "string" && e.message !== "" ? e.message : String(error ?? "unknown error");
 
+  // Socket codes first: "EPIPE" would also pass for a SQLSTATE.
+  if (code && UNREACHABLE_SOCKET_CODES.has(code))
+    return { outcome: "unreachable", detail: `${code}: ${message}` };
+  if (code && TIMEOUT_SOCKET_CODES.has(code)) return { outcome: "timeout", detail: `${code}: ${message}` };
   if (code && SQLSTATE_PATTERN.test(code)) {
     const detail = `SQLSTATE ${code}: ${message}`;
     if (AUTH_SQLSTATES.has(code)) return { outcome: "auth-failed", detail };
     if (READ_ONLY_SQLSTATES.has(code)) return { outcome: "read-only", detail };
     return { outcome: "error", detail };
   }
-  if (code && UNREACHABLE_SOCKET_CODES.has(code))
-    return { outcome: "unreachable", detail: `${code}: ${message}` };
-  if (code && TIMEOUT_SOCKET_CODES.has(code)) return { outcome: "timeout", detail: `${code}: ${message}` };
   if (CONNECTION_LOST_MESSAGES.includes(message)) {
     return { outcome: "unreachable", detail: `${message} (the server or the network closed the connection)` };
   }
