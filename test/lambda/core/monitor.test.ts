@@ -1,0 +1,139 @@
+import { runMonitor } from "../../../lib/lambda/core/monitor";
+import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
+import type { ProbeResult } from "../../../lib/lambda/core/types";
+import { FakeCluster, T0 } from "../../support/fake-ports";
+
+function monitorOf(cluster: FakeCluster) {
+  const seen: ProbeResult[] = [];
+  const run = runMonitor({ probe: cluster.probe, clock: cluster.clock }, DEFAULT_POLICY, {
+    runId: "run-42",
+    onProbe: (p) => seen.push(p),
+  });
+  return { run, seen };
+}
+
+describe("runMonitor", () => {
+  it("reads the lag first, then probes 4 times 15 s apart, each bounded by 3 s", async () => {
+    const cluster = new FakeCluster();
+    const { run, seen } = monitorOf(cluster);
+    const result = await run;
+
+    expect(cluster.calls).toEqual([
+      "probe.readReplicaLag(3000)",
+      "probe.probePrimary(3000)",
+      "probe.probePrimary(3000)",
+      "probe.probePrimary(3000)",
+      "probe.probePrimary(3000)",
+    ]);
+    // Lag read takes 4 ms, so probes start at T0+4 and keep a 15 s cadence despite 5 ms probes.
+    expect(result.primaryProbes.map((p) => p.atMs - T0)).toEqual([4, 15_004, 30_004, 45_004]);
+    expect(cluster.clock.sleeps).toEqual([14_995, 14_995, 14_995]);
+    expect(seen).toEqual(result.primaryProbes);
+    expect(result).toMatchObject({
+      runId: "run-42",
+      startedAtMs: T0,
+      finishedAtMs: T0 + 45_009,
+      consecutiveFailures: 0,
+      suspectedFailure: false,
+    });
+    expect(result.lag).toEqual(result.lastHealthyLag);
+    expect(result.lastHealthyLag?.lagSeconds).toBe(1);
+  });
+
+  it("stops as soon as 3 consecutive failures are seen and hands off", async () => {
+    const cluster = new FakeCluster();
+    cluster.probeScript = [
+      { outcome: "timeout" },
+      { outcome: "timeout" },
+      { outcome: "timeout" },
+      { outcome: "ok" },
+    ];
+    const result = await monitorOf(cluster).run;
+
+    expect(cluster.callNames.filter((c) => c === "probe.probePrimary")).toHaveLength(3);
+    expect(result.primaryProbes.map((p) => p.outcome)).toEqual(["timeout", "timeout", "timeout"]);
+    expect(result.consecutiveFailures).toBe(3);
+    expect(result.suspectedFailure).toBe(true);
+    // The first probe failed: the reading taken at the start may already be after the failure.
+    expect(result.lastHealthyLag).toBeNull();
+    expect(result.lag?.lagSeconds).toBe(1);
+    // Timeouts take the full 3 s, so the waits shrink to keep the 15 s cadence.
+    expect(cluster.clock.sleeps).toEqual([12_000, 12_000]);
+  });
+
+  it("keeps the lag as healthy when the failure starts after the first probe", async () => {
+    const cluster = new FakeCluster();
+    cluster.probeScript = [
+      { outcome: "ok" },
+      { outcome: "unreachable" },
+      { outcome: "unreachable" },
+      { outcome: "unreachable" },
+    ];
+    const result = await monitorOf(cluster).run;
+    expect(result.primaryProbes).toHaveLength(4);
+    expect(result.consecutiveFailures).toBe(3);
+    expect(result.lastHealthyLag).toEqual(result.lag);
+  });
+
+  it("reports a blip as suspected without stopping early", async () => {
+    const cluster = new FakeCluster();
+    cluster.probeScript = [{ outcome: "ok" }, { outcome: "timeout" }, { outcome: "ok" }, { outcome: "ok" }];
+    const result = await monitorOf(cluster).run;
+    expect(result.primaryProbes).toHaveLength(4);
+    expect(result).toMatchObject({ consecutiveFailures: 0, suspectedFailure: true });
+  });
+
+  it("does not trust a lag reading that could not read the replica", async () => {
+    const cluster = new FakeCluster();
+    cluster.replicaLag = {
+      atMs: T0,
+      lagSeconds: null,
+      probe: { target: "replica", atMs: T0, outcome: "timeout", latencyMs: 3000 },
+    };
+    const result = await monitorOf(cluster).run;
+    expect(result.lag?.lagSeconds).toBeNull();
+    expect(result.lastHealthyLag).toBeNull();
+  });
+
+  it("turns a port that throws into error results instead of failing the run", async () => {
+    const cluster = new FakeCluster();
+    const probe = {
+      readReplicaLag: async () => {
+        throw new Error("socket hang up");
+      },
+      probePrimary: async () => {
+        cluster.clock.advance(7);
+        throw new TypeError("boom");
+      },
+    };
+    const result = await runMonitor({ probe, clock: cluster.clock }, DEFAULT_POLICY, { runId: "r" });
+    expect(result.lag).toEqual({
+      atMs: T0,
+      lagSeconds: null,
+      probe: { target: "replica", atMs: T0, outcome: "error", latencyMs: 0, detail: "Error: socket hang up" },
+    });
+    expect(result.primaryProbes).toEqual([
+      { target: "primary", atMs: T0, outcome: "error", latencyMs: 7, detail: "TypeError: boom" },
+      { target: "primary", atMs: T0 + 15_000, outcome: "error", latencyMs: 7, detail: "TypeError: boom" },
+      { target: "primary", atMs: T0 + 30_000, outcome: "error", latencyMs: 7, detail: "TypeError: boom" },
+    ]);
+  });
+
+  it("follows a custom policy's count, interval and timeout", async () => {
+    const cluster = new FakeCluster();
+    const policy = {
+      ...DEFAULT_POLICY,
+      probesPerRun: 2,
+      probeIntervalSeconds: 10,
+      probeTimeoutSeconds: 2,
+      consecutiveFailuresToFailover: 2,
+    };
+    const result = await runMonitor({ probe: cluster.probe, clock: cluster.clock }, policy, { runId: "r" });
+    expect(cluster.calls).toEqual([
+      "probe.readReplicaLag(2000)",
+      "probe.probePrimary(2000)",
+      "probe.probePrimary(2000)",
+    ]);
+    expect(result.primaryProbes[1].atMs - result.primaryProbes[0].atMs).toBe(10_000);
+  });
+});

@@ -1,0 +1,99 @@
+import { ConfigurationError } from "../../../lib/lambda/core/errors";
+import { DEFAULT_POLICY, policyProblems, validatePolicy } from "../../../lib/lambda/core/policy";
+import type { FailoverPolicy } from "../../../lib/lambda/core/types";
+
+describe("DEFAULT_POLICY", () => {
+  it("holds the agreed production defaults", () => {
+    expect(DEFAULT_POLICY).toEqual({
+      probesPerRun: 4,
+      probeIntervalSeconds: 15,
+      probeTimeoutSeconds: 3,
+      consecutiveFailuresToFailover: 3,
+      maxReplicationLagSeconds: 60,
+      acceptDataLoss: false,
+      maxLagReadingAgeSeconds: 300,
+    });
+    expect(Object.isFrozen(DEFAULT_POLICY)).toBe(true);
+  });
+
+  it("is valid", () => {
+    expect(policyProblems(DEFAULT_POLICY)).toEqual([]);
+  });
+});
+
+describe("validatePolicy", () => {
+  it("returns a frozen copy of a sound policy", () => {
+    const input = { ...DEFAULT_POLICY, maxReplicationLagSeconds: 30 };
+    const result = validatePolicy(input);
+    expect(result).toEqual(input);
+    expect(result).not.toBe(input);
+    expect(Object.isFrozen(result)).toBe(true);
+  });
+
+  it.each([
+    [
+      "zero probes",
+      { probesPerRun: 0 },
+      "probesPerRun must be a whole number from 1 to 20; got 0. Fix: set PROBES_PER_RUN to a value in that range (default 4).",
+    ],
+    [
+      "fractional interval",
+      { probeIntervalSeconds: 7.5 },
+      "probeIntervalSeconds must be a whole number from 1 to 60; got 7.5. Fix: set PROBE_INTERVAL_SECONDS",
+    ],
+    [
+      "NaN timeout",
+      { probeTimeoutSeconds: Number.NaN },
+      "probeTimeoutSeconds must be a number from 0.1 to 30; got NaN.",
+    ],
+    [
+      "failing over on a single probe",
+      { consecutiveFailuresToFailover: 1 },
+      "consecutiveFailuresToFailover must be a whole number from 2 to 20; got 1. Fix: set CONSECUTIVE_FAILURES",
+    ],
+    [
+      "negative lag limit",
+      { maxReplicationLagSeconds: -1 },
+      "maxReplicationLagSeconds must be a whole number from 0 to 86400; got -1. Fix: set MAX_REPLICATION_LAG_SECONDS",
+    ],
+    [
+      "string acceptDataLoss",
+      { acceptDataLoss: "yes" },
+      'acceptDataLoss must be true or false; got "yes". Fix: set ACCEPT_DATA_LOSS',
+    ],
+    [
+      "more failures needed than probes made",
+      { consecutiveFailuresToFailover: 5 },
+      "consecutiveFailuresToFailover (5) exceeds probesPerRun (4): one monitor run could never confirm a failure.",
+    ],
+    [
+      "timeout as long as the interval",
+      { probeTimeoutSeconds: 15 },
+      "probeTimeoutSeconds (15) must be shorter than probeIntervalSeconds (15)",
+    ],
+    [
+      "a run longer than the one-minute schedule",
+      { probesPerRun: 5, probeIntervalSeconds: 15 },
+      "a monitor run would last up to 63 s",
+    ],
+  ] as [string, Partial<Record<keyof FailoverPolicy, unknown>>, string][])(
+    "rejects %s",
+    (_name, change, message) => {
+      const policy = { ...DEFAULT_POLICY, ...change } as FailoverPolicy;
+      expect(() => validatePolicy(policy)).toThrow(ConfigurationError);
+      expect(() => validatePolicy(policy)).toThrow(message);
+    },
+  );
+
+  it("accepts a sub-second probe timeout (the local drill probes every second)", () => {
+    const drill = { ...DEFAULT_POLICY, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 };
+    expect(validatePolicy(drill).probeTimeoutSeconds).toBe(0.5);
+  });
+
+  it("lists every problem at once", () => {
+    const problems = policyProblems({ ...DEFAULT_POLICY, probesPerRun: 0, maxLagReadingAgeSeconds: 10 });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^probesPerRun /);
+    expect(problems[1]).toMatch(/^maxLagReadingAgeSeconds must be a whole number from 60 to 86400; got 10\./);
+  });
+});
