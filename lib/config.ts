@@ -290,7 +290,11 @@ export function validateConfig(raw: RawConfig): TapConfig {
   const environmentSuffix = raw.environmentSuffix ?? "";
   const maxSuffix = maxEnvironmentSuffixLength();
   if (environmentSuffix === "") {
-    problem("environmentSuffix", raw.environmentSuffix, "is required, e.g. pulumi config set environmentSuffix dev");
+    problem(
+      "environmentSuffix",
+      raw.environmentSuffix,
+      "is required, e.g. pulumi config set environmentSuffix dev",
+    );
   } else if (!SUFFIX_PATTERN.test(environmentSuffix)) {
     problem(
       "environmentSuffix",
@@ -310,7 +314,11 @@ export function validateConfig(raw: RawConfig): TapConfig {
 
   const owner = str("owner");
   if (!/^[\p{L}\p{N}\s_.:/=+\-@]{1,256}$/u.test(owner)) {
-    problem("owner", owner, "must be 1-256 characters allowed in AWS tag values (letters, digits, spaces, _.:/=+-@)");
+    problem(
+      "owner",
+      owner,
+      "must be 1-256 characters allowed in AWS tag values (letters, digits, spaces, _.:/=+-@)",
+    );
   }
 
   const region = (key: "primaryRegion" | "replicaRegion" | typeof STACK_REGION_KEY, value: string): void => {
@@ -350,7 +358,11 @@ export function validateConfig(raw: RawConfig): TapConfig {
 
   const instanceClass = str("instanceClass");
   if (!INSTANCE_CLASS_PATTERN.test(instanceClass)) {
-    problem("instanceClass", instanceClass, "must be an RDS instance class such as db.t3.medium or db.r6g.large");
+    problem(
+      "instanceClass",
+      instanceClass,
+      "must be an RDS instance class such as db.t3.medium or db.r6g.large",
+    );
   }
 
   // gp3 needs at least 20 GiB; RDS caps PostgreSQL at 64 TiB.
@@ -419,12 +431,20 @@ export function validateConfig(raw: RawConfig): TapConfig {
   const primaryVpc = vpcCidr("primaryVpcCidr");
   const drVpc = vpcCidr("drVpcCidr");
   if (primaryVpc && drVpc && cidrsOverlap(primaryVpc, drVpc)) {
-    problem("drVpcCidr", str("drVpcCidr"), `overlaps tap:primaryVpcCidr (${str("primaryVpcCidr")}); VPC peering needs disjoint ranges`);
+    problem(
+      "drVpcCidr",
+      str("drVpcCidr"),
+      `overlaps tap:primaryVpcCidr (${str("primaryVpcCidr")}); VPC peering needs disjoint ranges`,
+    );
   }
 
   const databaseName = str("databaseName");
   if (!PG_IDENTIFIER_PATTERN.test(databaseName)) {
-    problem("databaseName", databaseName, "must start with a lowercase letter and contain only a-z, 0-9, _ (max 63)");
+    problem(
+      "databaseName",
+      databaseName,
+      "must start with a lowercase letter and contain only a-z, 0-9, _ (max 63)",
+    );
   }
   const masterUsername = str("masterUsername");
   if (!PG_IDENTIFIER_PATTERN.test(masterUsername) || RESERVED_USERNAMES.has(masterUsername)) {
@@ -437,7 +457,11 @@ export function validateConfig(raw: RawConfig): TapConfig {
 
   const hostedZoneName = raw.hostedZoneName || `${environmentSuffix || "env"}.tapstack.internal`;
   if (!ZONE_NAME_PATTERN.test(hostedZoneName)) {
-    problem("hostedZoneName", hostedZoneName, "must be a lowercase DNS name such as dev.tapstack.internal (no trailing dot)");
+    problem(
+      "hostedZoneName",
+      hostedZoneName,
+      "must be a lowercase DNS name such as dev.tapstack.internal (no trailing dot)",
+    );
   }
 
   const dnsTtlSeconds = int("dnsTtlSeconds", 5, 300, "seconds");

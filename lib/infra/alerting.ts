@@ -60,27 +60,83 @@ export function alarmSpecs(config: TapConfig): AlarmSpec[] {
     treatMissingData: "missing",
     description,
   });
-  const freeStorageBytes = Math.floor((config.allocatedStorageGb * GIB * config.freeStorageAlarmPercent) / 100);
+  const freeStorageBytes = Math.floor(
+    (config.allocatedStorageGb * GIB * config.freeStorageAlarmPercent) / 100,
+  );
   const perInstance = (subject: "primary" | "replica"): AlarmSpec[] => [
-    rds(subject, "cpu", "CPUUtilization", "Average", "GreaterThanThreshold", config.cpuAlarmPercent, 60, 5,
-      `${subject} CPU above ${config.cpuAlarmPercent}% for 5 minutes`),
-    rds(subject, "connections", "DatabaseConnections", "Maximum", "GreaterThanThreshold", config.connectionsAlarmCount, 60, 5,
-      `${subject} connections above ${config.connectionsAlarmCount} for 5 minutes`),
-    rds(subject, "free-storage", "FreeStorageSpace", "Minimum", "LessThanThreshold", freeStorageBytes, 300, 1,
-      `${subject} free storage below ${config.freeStorageAlarmPercent}% of ${config.allocatedStorageGb} GiB`),
-    rds(subject, "freeable-memory", "FreeableMemory", "Minimum", "LessThanThreshold", config.freeableMemoryAlarmMb * MIB, 300, 3,
-      `${subject} freeable memory below ${config.freeableMemoryAlarmMb} MiB for 15 minutes`),
+    rds(
+      subject,
+      "cpu",
+      "CPUUtilization",
+      "Average",
+      "GreaterThanThreshold",
+      config.cpuAlarmPercent,
+      60,
+      5,
+      `${subject} CPU above ${config.cpuAlarmPercent}% for 5 minutes`,
+    ),
+    rds(
+      subject,
+      "connections",
+      "DatabaseConnections",
+      "Maximum",
+      "GreaterThanThreshold",
+      config.connectionsAlarmCount,
+      60,
+      5,
+      `${subject} connections above ${config.connectionsAlarmCount} for 5 minutes`,
+    ),
+    rds(
+      subject,
+      "free-storage",
+      "FreeStorageSpace",
+      "Minimum",
+      "LessThanThreshold",
+      freeStorageBytes,
+      300,
+      1,
+      `${subject} free storage below ${config.freeStorageAlarmPercent}% of ${config.allocatedStorageGb} GiB`,
+    ),
+    rds(
+      subject,
+      "freeable-memory",
+      "FreeableMemory",
+      "Minimum",
+      "LessThanThreshold",
+      config.freeableMemoryAlarmMb * MIB,
+      300,
+      3,
+      `${subject} freeable memory below ${config.freeableMemoryAlarmMb} MiB for 15 minutes`,
+    ),
   ];
   return [
     ...perInstance("primary"),
     // WriteLatency is reported in seconds.
-    rds("primary", "write-latency", "WriteLatency", "Average", "GreaterThanThreshold", config.writeLatencyAlarmMs / 1000, 60, 5,
-      `primary write latency above ${config.writeLatencyAlarmMs} ms for 5 minutes`),
+    rds(
+      "primary",
+      "write-latency",
+      "WriteLatency",
+      "Average",
+      "GreaterThanThreshold",
+      config.writeLatencyAlarmMs / 1000,
+      60,
+      5,
+      `primary write latency above ${config.writeLatencyAlarmMs} ms for 5 minutes`,
+    ),
     ...perInstance("replica"),
     // RDS ReplicaLag can read up to 5 minutes on an idle source; the monitor's heartbeat write
     // every minute keeps the source busy enough for it to be meaningful.
-    rds("replica", "replica-lag", "ReplicaLag", "Maximum", "GreaterThanThreshold", config.maxReplicationLagSeconds, 60, 3,
-      `replica lag above ${config.maxReplicationLagSeconds} s for 3 minutes: a failover now would lose data`),
+    rds(
+      "replica",
+      "replica-lag",
+      "ReplicaLag",
+      "Maximum",
+      "GreaterThanThreshold",
+      config.maxReplicationLagSeconds,
+      60,
+      3,
+      `replica lag above ${config.maxReplicationLagSeconds} s for 3 minutes: a failover now would lose data`,
+    ),
     {
       id: "heartbeat-lag",
       subject: "monitor",
@@ -163,7 +219,9 @@ export function topicPolicy(
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: "SNS:Publish",
         Resource: topicArn,
-        Condition: { ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${accountId}:alarm:*` } },
+        Condition: {
+          ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${accountId}:alarm:*` },
+        },
       },
       {
         Sid: "DenyInsecureTransport",
@@ -186,8 +244,16 @@ function topic(
 ): aws.sns.Topic {
   const opts = { parent: ctx.parent, provider };
   const name = ctx.name(`sns-${topicName}`);
-  const t = new aws.sns.Topic(name, { name, kmsMasterKeyId: key.arn, tags: ctx.tags("alerting", name) }, opts);
-  new aws.sns.TopicPolicy(ctx.name(`sns-policy-${topicName}`), { arn: t.arn, policy: topicPolicy(t.arn, ctx.accountId, region) }, opts);
+  const t = new aws.sns.Topic(
+    name,
+    { name, kmsMasterKeyId: key.arn, tags: ctx.tags("alerting", name) },
+    opts,
+  );
+  new aws.sns.TopicPolicy(
+    ctx.name(`sns-policy-${topicName}`),
+    { arn: t.arn, policy: topicPolicy(t.arn, ctx.accountId, region) },
+    opts,
+  );
   ctx.config.alertEmails.forEach((email, i) => {
     // Email subscriptions stay "pending confirmation" until the recipient clicks the link.
     new aws.sns.TopicSubscription(
@@ -203,20 +269,30 @@ function topic(
  * SNS topics per region and every alarm, each notifying the topic in its own region
  * (a CloudWatch alarm cannot notify a topic in another region).
  */
-export function buildAlerting(ctx: BuildContext, database: DatabaseResult, keys: EncryptionResult): AlertingResult {
+export function buildAlerting(
+  ctx: BuildContext,
+  database: DatabaseResult,
+  keys: EncryptionResult,
+): AlertingResult {
   const { config, providers } = ctx;
   const primaryTopic = topic(ctx, "db-alarms", config.primaryRegion, keys.primaryKey, providers.primary);
   const drTopic = topic(ctx, "dr-events", config.drRegion, keys.drKey, providers.dr);
-  const topicOf = (provider: aws.Provider): aws.sns.Topic => (provider === providers.primary ? primaryTopic : drTopic);
+  const topicOf = (provider: aws.Provider): aws.sns.Topic =>
+    provider === providers.primary ? primaryTopic : drTopic;
 
   const alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
   for (const spec of alarmSpecs(config)) {
     const provider =
-      spec.subject === "primary" ? providers.primary : spec.subject === "replica" ? providers.replica : providers.dr;
-    const dimensions: Record<string, pulumi.Input<string>> =
-      spec.subject === "monitor"
-        ? { [METRIC_DIMENSION]: config.environmentSuffix }
-        : { DBInstanceIdentifier: (spec.subject === "primary" ? database.primary : database.replica).identifier };
+      spec.subject === "primary"
+        ? providers.primary
+        : spec.subject === "replica"
+          ? providers.replica
+          : providers.dr;
+    const dimensions: Record<string, pulumi.Input<string>> = spec.subject === "monitor"
+      ? { [METRIC_DIMENSION]: config.environmentSuffix }
+      : {
+          DBInstanceIdentifier: (spec.subject === "primary" ? database.primary : database.replica).identifier,
+        };
     const name = ctx.name(`alarm-${spec.subject}-${spec.id}`);
     const target = topicOf(provider).arn;
     alarms[`${spec.subject}-${spec.id}`] = new aws.cloudwatch.MetricAlarm(

@@ -82,7 +82,10 @@ export function replicationPolicy(args: {
         Condition: {
           StringLike: {
             "kms:ViaService": `s3.${args.sourceRegion}.amazonaws.com`,
-            "kms:EncryptionContext:aws:s3:arn": [args.sourceBucketArn, pulumi.interpolate`${args.sourceBucketArn}/*`],
+            "kms:EncryptionContext:aws:s3:arn": [
+              args.sourceBucketArn,
+              pulumi.interpolate`${args.sourceBucketArn}/*`,
+            ],
           },
         },
       },
@@ -183,7 +186,11 @@ function backupBucket(
  * Cross-region automated backups of the primary, both backup buckets (versioned, SSE-KMS,
  * private, TLS-only, lifecycle) and replication primary → DR re-encrypted with the DR key.
  */
-export function buildBackups(ctx: BuildContext, database: DatabaseResult, keys: EncryptionResult): BackupsResult {
+export function buildBackups(
+  ctx: BuildContext,
+  database: DatabaseResult,
+  keys: EncryptionResult,
+): BackupsResult {
   const { config, providers } = ctx;
 
   // Must be created in the destination region, with a key of that region.
@@ -260,7 +267,11 @@ export function buildBackups(ctx: BuildContext, database: DatabaseResult, keys: 
         },
       ],
     },
-    { parent: ctx.parent, provider: providers.primary, dependsOn: [primaryBucket.versioning, drBucket.versioning, rolePolicy] },
+    {
+      parent: ctx.parent,
+      provider: providers.primary,
+      dependsOn: [primaryBucket.versioning, drBucket.versioning, rolePolicy],
+    },
   );
 
   return { automatedBackupsReplication, primaryBucket, drBucket, replicationRole };

@@ -28,7 +28,9 @@ export interface ReplicaPlacement {
 }
 
 /** Decides {@link ReplicaPlacement} from config. */
-export function replicaPlacement(config: Pick<TapConfig, "primaryRegion" | "replicaRegion">): ReplicaPlacement {
+export function replicaPlacement(
+  config: Pick<TapConfig, "primaryRegion" | "replicaRegion">,
+): ReplicaPlacement {
   const crossRegion = isCrossRegionReplica(config);
   return crossRegion
     ? {
@@ -74,7 +76,11 @@ export interface DatabaseResult {
   readonly masterSecretArn: pulumi.Output<string>;
 }
 
-function parameterGroup(ctx: BuildContext, role: "primary" | "dr", provider: aws.Provider): aws.rds.ParameterGroup {
+function parameterGroup(
+  ctx: BuildContext,
+  role: "primary" | "dr",
+  provider: aws.Provider,
+): aws.rds.ParameterGroup {
   const pgName = ctx.name(`pg-${ctx.config.parameterGroupFamily}-${role}`);
   return new aws.rds.ParameterGroup(
     pgName,
@@ -109,7 +115,11 @@ function subnetGroup(
 }
 
 /** Parameter groups, subnet groups, the encrypted primary and its read replica. */
-export function buildDatabase(ctx: BuildContext, network: NetworkResult, keys: EncryptionResult): DatabaseResult {
+export function buildDatabase(
+  ctx: BuildContext,
+  network: NetworkResult,
+  keys: EncryptionResult,
+): DatabaseResult {
   const { config, providers } = ctx;
   const placement = replicaPlacement(config);
 

@@ -48,14 +48,26 @@ export function buildDns(
   const readerRecordName = `reader.${config.hostedZoneName}`;
   const writerRecord = new aws.route53.Record(
     ctx.name("r53-writer"),
-    { zoneId: zone.zoneId, name: writerRecordName, type: "CNAME", ttl: config.dnsTtlSeconds, records: [database.primary.address] },
+    {
+      zoneId: zone.zoneId,
+      name: writerRecordName,
+      type: "CNAME",
+      ttl: config.dnsTtlSeconds,
+      records: [database.primary.address],
+    },
     // After a failover the engine points `writer` at the promoted replica; a later `pulumi up`
     // must not silently point it back at the old primary.
     { ...opts, ignoreChanges: ["records"] },
   );
   const readerRecord = new aws.route53.Record(
     ctx.name("r53-reader"),
-    { zoneId: zone.zoneId, name: readerRecordName, type: "CNAME", ttl: config.dnsTtlSeconds, records: [database.replica.address] },
+    {
+      zoneId: zone.zoneId,
+      name: readerRecordName,
+      type: "CNAME",
+      ttl: config.dnsTtlSeconds,
+      records: [database.replica.address],
+    },
     opts,
   );
   // Route 53's own checkers cannot reach a private endpoint; a CLOUDWATCH_METRIC check follows

@@ -47,14 +47,21 @@ export function keyPolicy(accountId: pulumi.Input<string>, region: string): pulu
         Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         Resource: "*",
         Condition: {
-          ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:aws:logs:${region}:${accountId}:*` },
+          ArnLike: {
+            "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:aws:logs:${region}:${accountId}:*`,
+          },
         },
       },
     ],
   });
 }
 
-function buildKey(ctx: BuildContext, role: "primary" | "dr", region: string, provider: aws.Provider): aws.kms.Key {
+function buildKey(
+  ctx: BuildContext,
+  role: "primary" | "dr",
+  region: string,
+  provider: aws.Provider,
+): aws.kms.Key {
   const opts = { parent: ctx.parent, provider };
   const keyName = ctx.name(`kms-${role}`);
   const key = new aws.kms.Key(
@@ -69,7 +76,11 @@ function buildKey(ctx: BuildContext, role: "primary" | "dr", region: string, pro
     },
     opts,
   );
-  new aws.kms.Alias(ctx.name(`kms-alias-${role}`), { name: `alias/tap-${role}-${ctx.config.environmentSuffix}`, targetKeyId: key.keyId }, opts);
+  new aws.kms.Alias(
+    ctx.name(`kms-alias-${role}`),
+    { name: `alias/tap-${role}-${ctx.config.environmentSuffix}`, targetKeyId: key.keyId },
+    opts,
+  );
   return key;
 }
 
@@ -77,5 +88,9 @@ function buildKey(ctx: BuildContext, role: "primary" | "dr", region: string, pro
 export function buildEncryption(ctx: BuildContext): EncryptionResult {
   const primaryKey = buildKey(ctx, "primary", ctx.config.primaryRegion, ctx.providers.primary);
   const drKey = buildKey(ctx, "dr", ctx.config.drRegion, ctx.providers.dr);
-  return { primaryKey, drKey, replicaKey: ctx.providers.replica === ctx.providers.primary ? primaryKey : drKey };
+  return {
+    primaryKey,
+    drKey,
+    replicaKey: ctx.providers.replica === ctx.providers.primary ? primaryKey : drKey,
+  };
 }

@@ -33,7 +33,9 @@ export interface DbIngressSource {
  * and the configured client CIDRs, deduplicated, monitor first. Nothing else, never 0.0.0.0/0
  * (config validation refuses anything wider than /8).
  */
-export function dbIngressSources(config: Pick<TapConfig, "drVpcCidr" | "allowedClientCidrs">): DbIngressSource[] {
+export function dbIngressSources(
+  config: Pick<TapConfig, "drVpcCidr" | "allowedClientCidrs">,
+): DbIngressSource[] {
   const sources: DbIngressSource[] = privateSubnetCidrs(config.drVpcCidr, SUBNETS_PER_VPC).map((cidr, i) => ({
     cidr,
     kind: "monitor",
@@ -51,7 +53,10 @@ export function dbIngressSources(config: Pick<TapConfig, "drVpcCidr" | "allowedC
 export interface DbSecurityGroup {
   readonly securityGroup: aws.ec2.SecurityGroup;
   /** Rules by source; the failover engine revokes the `client` ones to fence an old primary. */
-  readonly ingressRules: readonly { readonly source: DbIngressSource; readonly rule: aws.vpc.SecurityGroupIngressRule }[];
+  readonly ingressRules: readonly {
+    readonly source: DbIngressSource;
+    readonly rule: aws.vpc.SecurityGroupIngressRule;
+  }[];
 }
 
 /** Everything the network builder creates. */

@@ -1,0 +1,98 @@
+/**
+ * The resource inventory `npm run synth` prints and writes: which resource is created where,
+ * through which provider, with which (resolved, secret-redacted) inputs.
+ */
+import { redactSecrets, type RecordedResource } from "./mocks";
+
+/** One line of the inventory; the JSON file holds exactly these fields. */
+export interface InventoryEntry {
+  readonly type: string;
+  readonly name: string;
+  /** Logical name of the provider, `null` for the component. */
+  readonly provider: string | null;
+  /** Region the resource is created in, or `global` (IAM, Route 53, the component). */
+  readonly region: string;
+  /** The `DR-Role` tag; `untagged` for types that take no tags, `provider`, or `component`. */
+  readonly drRole: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** Turns recorded resources into inventory entries (providers included, secrets redacted). */
+export function toInventory(resources: readonly RecordedResource[]): InventoryEntry[] {
+  return resources.map((r) => {
+    const tags = r.inputs.tags as Record<string, unknown> | undefined;
+    const drRole =
+      typeof tags?.["DR-Role"] === "string"
+        ? (tags["DR-Role"] as string)
+        : r.type.startsWith("pulumi:providers:")
+          ? "provider"
+          : r.custom
+            ? "untagged"
+            : "component";
+    return {
+      type: r.type,
+      name: r.name,
+      provider: r.provider,
+      region: r.region,
+      drRole,
+      inputs: redactSecrets(r.inputs) as Record<string, unknown>,
+    };
+  });
+}
+
+/** Number of resources per region, regions sorted. */
+export function countByRegion(entries: readonly InventoryEntry[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of [...entries].sort((a, b) => a.region.localeCompare(b.region))) {
+    counts[e.region] = (counts[e.region] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** The `--out` JSON document. */
+export function inventoryDocument(entries: readonly InventoryEntry[]): {
+  resources: {
+    type: string;
+    name: string;
+    provider: string | null;
+    region: string;
+    inputs: Record<string, unknown>;
+  }[];
+} {
+  return {
+    resources: entries.map(({ type, name, provider, region, inputs }) => ({
+      type,
+      name,
+      provider,
+      region,
+      inputs,
+    })),
+  };
+}
+
+/** Human-readable inventory grouped by region, then DR-Role. */
+export function formatInventory(entries: readonly InventoryEntry[], title: string): string {
+  const lines: string[] = [title, ""];
+  const regions = [...new Set(entries.map((e) => e.region))].sort();
+  for (const region of regions) {
+    const inRegion = entries.filter((e) => e.region === region);
+    lines.push(`${region} (${inRegion.length} resources)`);
+    const roles = [...new Set(inRegion.map((e) => e.drRole))].sort();
+    for (const role of roles) {
+      const inRole = inRegion.filter((e) => e.drRole === role);
+      lines.push(`  DR-Role ${role} (${inRole.length})`);
+      for (const e of [...inRole].sort(
+        (a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name),
+      )) {
+        lines.push(`    ${e.type.padEnd(72)} ${e.name}`);
+      }
+    }
+    lines.push("");
+  }
+  lines.push(
+    `Total: ${entries.length} resources (${Object.entries(countByRegion(entries))
+      .map(([r, n]) => `${r}: ${n}`)
+      .join(", ")})`,
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,47 @@
+/**
+ * Runs the Pulumi program (`bin/tap.ts`) under {@link RecordingMocks} and returns every
+ * resource it declared. A module registry runs the program once: to synthesize another
+ * config, use a fresh process (or `jest.resetModules()` and re-import this module).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { DEFAULT_DR_REGION, PROJECT, STACK_REGION_KEY } from "../config";
+import { RecordingMocks, type RecordedResource } from "./mocks";
+
+/** What one offline run of the program produced. */
+export interface SynthResult {
+  readonly resources: readonly RecordedResource[];
+  /** Invoke tokens the mocks did not know; should be empty. */
+  readonly unmockedCalls: readonly string[];
+  /** The program's stack outputs, resolved. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+}
+
+// Internal to @pulumi/pulumi (not in its .d.ts): waits until every pending registration and
+// invoke has finished, which is what `pulumi up` waits for before it exits.
+const waitForRPCs = (settings as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs;
+
+function resolve(value: unknown): Promise<unknown> {
+  return pulumi.Output.isInstance(value)
+    ? new Promise((res) => (value as pulumi.Output<unknown>).apply((v) => res(v)))
+    : Promise.resolve(value);
+}
+
+/**
+ * Synthesizes stack `stack` with `config` (fully-qualified keys: `tap:…`, `aws:region`).
+ * Rejects with the program's error, e.g. a `ConfigValidationError`.
+ */
+export async function synthesize(
+  stack: string,
+  config: Readonly<Record<string, string>>,
+): Promise<SynthResult> {
+  const mocks = new RecordingMocks(config[STACK_REGION_KEY] ?? DEFAULT_DR_REGION);
+  // preview=false: with preview the computed outputs stay unknown and never resolve.
+  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+  pulumi.runtime.setAllConfig({ ...config });
+  const program = (await import("../../bin/tap")) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
+  await waitForRPCs();
+  return { resources: mocks.resources, unmockedCalls: mocks.unmockedCalls, outputs };
+}
