@@ -1,0 +1,472 @@
+import { InvalidEventError } from "../../../lib/lambda/core/errors";
+import type { Outcome } from "../../../lib/lambda/core/orchestrator";
+import type { Decision } from "../../../lib/lambda/core/types";
+import { readFailoverConfig } from "../../../lib/lambda/failover/env";
+import {
+  actOptionsFor,
+  createFailoverHandler,
+  FailoverIncompleteError,
+  NO_DATABASE_PROBE,
+  type FailoverHandlerDeps,
+} from "../../../lib/lambda/failover/handler";
+import { FakeCluster, T0 } from "../../support/fake-ports";
+import { lagReading, probes, snapshot } from "../../support/snapshots";
+import { alarmEvent, FAILOVER_ENV_FIXTURE, failingRun, monitorEnvelope } from "./fixtures";
+
+const config = readFailoverConfig(FAILOVER_ENV_FIXTURE);
+
+/** Records what the handler logs and which metrics it stores and flushes. */
+function recorders() {
+  const lines: { level: string; message: string; extra: unknown }[] = [];
+  const log = (level: string) => (message: string, extra?: unknown) =>
+    void lines.push({ level, message, extra });
+  const logger = {
+    info: jest.fn(log("info")),
+    warn: jest.fn(log("warn")),
+    error: jest.fn(log("error")),
+    appendKeys: jest.fn(),
+    addContext: jest.fn(),
+  };
+  const stored: [string, number][] = [];
+  const flushed: [string, number][][] = [];
+  const metrics = {
+    addMetric: jest.fn((name: string, _unit: string, value: number) => void stored.push([name, value])),
+    hasStoredMetrics: jest.fn(() => stored.length > 0),
+    publishStoredMetrics: jest.fn(() => {
+      flushed.push(stored.splice(0));
+      return metrics;
+    }),
+  };
+  return { lines, logger, metrics, flushed };
+}
+
+function build(cluster: FakeCluster, evaluate?: FailoverHandlerDeps["evaluate"]) {
+  const rec = recorders();
+  const handler = createFailoverHandler({
+    config,
+    ports: cluster.ports,
+    logger: rec.logger as unknown as FailoverHandlerDeps["logger"],
+    metrics: rec.metrics as unknown as FailoverHandlerDeps["metrics"],
+    ...(evaluate === undefined ? {} : { evaluate }),
+  });
+  return { handler, ...rec };
+}
+
+/** A Lambda context with `remainingMs` left. */
+function lambdaContext(remainingMs: number) {
+  return { awsRequestId: "req-1", functionName: "failover-dev", getRemainingTimeInMillis: () => remainingMs };
+}
+
+describe("rejected events take no action at all", () => {
+  const rejected: [string, unknown][] = [
+    ["null", null],
+    ["an array", []],
+    [
+      "a result from another function",
+      monitorEnvelope(
+        undefined,
+        {},
+        { functionArn: "arn:aws:lambda:ap-southeast-1:123456789012:function:other" },
+      ),
+    ],
+    ["a malformed monitor result", monitorEnvelope({ runId: "x" })],
+    [
+      "an alarm with another name",
+      alarmEvent({}, { detail: { ...(alarmEvent().detail as object), alarmName: "cpu-high-dev" } }),
+    ],
+    [
+      "an operator request with an extra key",
+      { action: "failover", requestedBy: "alice", reason: "r", force: true },
+    ],
+    ["an operator request without requestedBy", { action: "failover", reason: "r" }],
+  ];
+  it.each(rejected)("%s: InvalidEventError, logged, no port call, no metric", async (_name, event) => {
+    const cluster = new FakeCluster();
+    const evaluate = jest.fn();
+    const { handler, lines, flushed } = build(cluster, evaluate);
+    await expect(handler(event, lambdaContext(900_000))).rejects.toBeInstanceOf(InvalidEventError);
+    expect(evaluate).not.toHaveBeenCalled();
+    expect(cluster.calls).toEqual([]);
+    expect(flushed).toEqual([]);
+    expect(lines).toEqual([
+      {
+        level: "error",
+        message: "Invocation failed; nothing more was done",
+        extra: { error: expect.any(InvalidEventError) },
+      },
+    ]);
+  });
+
+  it("an alarm back to OK returns a no-action result without reading anything", async () => {
+    const cluster = new FakeCluster();
+    const { handler, lines } = build(cluster);
+    await expect(handler(alarmEvent({ value: "OK" }))).resolves.toEqual({
+      source: "alarm",
+      trigger: "alarm",
+      decision: "none",
+      reason: "Alarm primary-unreachable-dev is OK: only ALARM asks for an evaluation.",
+      acted: false,
+      reportLocation: null,
+      error: null,
+    });
+    expect(cluster.calls).toEqual([]);
+    expect(lines.map((l) => l.message)).toEqual(["Event asks for no action"]);
+  });
+});
+
+describe("wiring to the orchestrator (core mocked)", () => {
+  const promote: Decision = {
+    kind: "promote-replica",
+    reason: "3 consecutive failed probes and RDS reports the primary as failed.",
+    failureStartedAtMs: T0 + 15_000,
+    detectedAtMs: T0 + 45_000,
+    planned: false,
+    steps: [
+      "notify-start",
+      "fence-old-primary",
+      "promote-replica",
+      "wait-replica-writable",
+      "switch-writer",
+      "notify-success",
+      "write-report",
+    ],
+  };
+  const situations: [
+    string,
+    Outcome,
+    { decision: string; acted: boolean; reportLocation: string | null; metrics: [string, number][] },
+  ][] = [
+    [
+      "none",
+      { snapshot: snapshot(), decision: { kind: "none", reason: "Primary healthy." }, acted: false },
+      {
+        decision: "none",
+        acted: false,
+        reportLocation: null,
+        metrics: [
+          ["FailoverActed", 0],
+          ["FailoverFailed", 0],
+        ],
+      },
+    ],
+    [
+      "alert-only",
+      {
+        snapshot: snapshot(),
+        decision: { kind: "alert-only", reason: "One failed probe.", severity: "warning" },
+        acted: false,
+      },
+      {
+        decision: "alert-only",
+        acted: false,
+        reportLocation: null,
+        metrics: [
+          ["FailoverActed", 0],
+          ["FailoverFailed", 0],
+        ],
+      },
+    ],
+    [
+      "blocked",
+      {
+        snapshot: snapshot(),
+        decision: { kind: "blocked", reason: "Lag 90 s > 60 s.", guard: "replication-lag" },
+        acted: false,
+      },
+      {
+        decision: "blocked",
+        acted: false,
+        reportLocation: null,
+        metrics: [
+          ["FailoverActed", 0],
+          ["FailoverFailed", 0],
+        ],
+      },
+    ],
+    [
+      "promote-replica",
+      {
+        snapshot: snapshot(),
+        decision: promote,
+        acted: true,
+        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+      },
+      {
+        decision: "promote-replica",
+        acted: true,
+        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+        metrics: [
+          ["FailoverActed", 1],
+          ["FailoverFailed", 0],
+        ],
+      },
+    ],
+    [
+      "complete-failover",
+      {
+        snapshot: snapshot(),
+        decision: {
+          kind: "complete-failover",
+          reason: "Promoted; writer not switched.",
+          steps: ["switch-writer", "notify-success", "write-report"],
+        },
+        acted: true,
+        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+      },
+      {
+        decision: "complete-failover",
+        acted: true,
+        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+        metrics: [
+          ["FailoverActed", 1],
+          ["FailoverFailed", 0],
+        ],
+      },
+    ],
+  ];
+  it.each(situations)(
+    "%s: hands over trigger and evidence, returns the compact result",
+    async (_name, outcome, expected) => {
+      const cluster = new FakeCluster();
+      const evaluate = jest.fn(async () => outcome);
+      const { handler, flushed } = build(cluster, evaluate);
+      const run = failingRun();
+      const response = await handler(monitorEnvelope(run), lambdaContext(900_000));
+
+      expect(evaluate).toHaveBeenCalledTimes(1);
+      expect(evaluate).toHaveBeenCalledWith(
+        cluster.ports,
+        { kind: "monitor", runId: run.runId },
+        { primaryProbes: run.primaryProbes, lastHealthyLag: run.lastHealthyLag },
+        config.policy,
+        {
+          promotionTimeoutMs: 600_000,
+          dnsTimeoutMs: 120_000,
+          catchUpTimeoutMs: 180_000,
+          reportKind: "failover",
+        },
+      );
+      expect(response).toEqual({
+        source: "monitor",
+        trigger: "monitor",
+        decision: expected.decision,
+        reason: outcome.decision.reason,
+        acted: expected.acted,
+        reportLocation: expected.reportLocation,
+        error: null,
+      });
+      expect(flushed).toEqual([expected.metrics]);
+      // The handler itself touches no port: everything goes through the orchestrator.
+      expect(cluster.calls).toEqual([]);
+    },
+  );
+
+  it("passes an alarm trigger with empty evidence (the orchestrator asks LagHistory)", async () => {
+    const evaluate = jest.fn(async (): Promise<Outcome> => ({
+      snapshot: snapshot(),
+      decision: { kind: "none", reason: "ok" },
+      acted: false,
+    }));
+    const { handler } = build(new FakeCluster(), evaluate);
+    await handler(alarmEvent());
+    expect(evaluate.mock.calls[0]).toEqual([
+      expect.anything(),
+      {
+        kind: "alarm",
+        alarm: {
+          alarmName: "primary-unreachable-dev",
+          state: "ALARM",
+          sinceMs: Date.parse("2026-03-01T10:03:00.123Z"),
+          reason: "Threshold Crossed: 3 out of the last 3 datapoints were less than the threshold (1.0).",
+        },
+      },
+      { primaryProbes: [], lastHealthyLag: null },
+      config.policy,
+      expect.objectContaining({ reportKind: "failover" }),
+    ]);
+  });
+
+  it("a switchover request reserves time for the catch-up and writes a switchover report", async () => {
+    const evaluate = jest.fn(async (): Promise<Outcome> => ({
+      snapshot: snapshot(),
+      decision: { kind: "none", reason: "ok" },
+      acted: false,
+    }));
+    const { handler } = build(new FakeCluster(), evaluate);
+    await handler({ action: "switchover", requestedBy: "alice", reason: "game day" }, lambdaContext(900_000));
+    expect(evaluate.mock.calls[0]?.[4]).toEqual({
+      promotionTimeoutMs: 555_000,
+      dnsTimeoutMs: 120_000,
+      catchUpTimeoutMs: 180_000,
+      reportKind: "switchover",
+    });
+  });
+
+  it("a status request returns the snapshot that was read", async () => {
+    const seen = snapshot({ primaryProbes: probes("ok") });
+    const evaluate = jest.fn(async (): Promise<Outcome> => ({
+      snapshot: seen,
+      decision: { kind: "none", reason: "Status: all good." },
+      acted: false,
+    }));
+    const { handler } = build(new FakeCluster(), evaluate);
+    const response = await handler({ action: "status", requestedBy: "oncall", reason: "check" });
+    expect(response).toEqual({
+      source: "manual",
+      trigger: "manual",
+      decision: "none",
+      reason: "Status: all good.",
+      acted: false,
+      reportLocation: null,
+      error: null,
+      snapshot: seen,
+    });
+  });
+
+  it("an outcome with an error is logged with the state and rethrown, metrics still flushed", async () => {
+    const failed: Outcome = {
+      snapshot: snapshot(),
+      decision: {
+        kind: "complete-failover",
+        reason: "Promoted; writer not switched.",
+        steps: ["switch-writer"],
+      },
+      acted: true,
+      reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+      error: "switch-writer failed: DnsChangeError: writer change C123 did not reach INSYNC within 120000 ms",
+    };
+    const { handler, lines, flushed } = build(
+      new FakeCluster(),
+      jest.fn(async () => failed),
+    );
+    const attempt = handler(monitorEnvelope());
+    await expect(attempt).rejects.toBeInstanceOf(FailoverIncompleteError);
+    await expect(attempt).rejects.toThrow(
+      "complete-failover ended with an error: switch-writer failed: DnsChangeError: writer change C123 did not reach INSYNC within 120000 ms (report: s3://backups-dr-dev-7f3a/reports/failover/r1.json)",
+    );
+    expect(lines.filter((l) => l.level === "error")).toEqual([
+      {
+        level: "error",
+        message: "Evaluation ended with an error",
+        extra: expect.objectContaining({ decision: failed.decision, snapshot: failed.snapshot }),
+      },
+    ]);
+    expect(flushed).toEqual([
+      [
+        ["FailoverActed", 1],
+        ["FailoverFailed", 1],
+      ],
+    ]);
+  });
+
+  it("an orchestrator that throws is logged and rethrown", async () => {
+    const boom = new Error("describe failed");
+    const { handler, lines, flushed } = build(
+      new FakeCluster(),
+      jest.fn(async () => Promise.reject(boom)),
+    );
+    await expect(handler(monitorEnvelope())).rejects.toBe(boom);
+    expect(lines.filter((l) => l.level === "error")).toEqual([
+      { level: "error", message: "Invocation failed; nothing more was done", extra: { error: boom } },
+    ]);
+    expect(flushed).toEqual([]);
+  });
+});
+
+describe("actOptionsFor", () => {
+  const failover = { kind: "monitor", runId: "r" } as const;
+  const switchover = {
+    kind: "manual",
+    action: "switchover",
+    requestedBy: "a",
+    reason: "r",
+    acceptDataLoss: false,
+  } as const;
+  const cases: [string, Parameters<typeof actOptionsFor>[0], number | undefined, number, string][] = [
+    ["a fresh 15-minute invocation is capped at 10 minutes", failover, 900_000, 600_000, "failover"],
+    ["no context (operator test run) uses the Lambda maximum", failover, undefined, 600_000, "failover"],
+    ["8 minutes left keeps time for DNS and the report", failover, 480_000, 315_000, "failover"],
+    ["a nearly spent invocation still waits the minimum", failover, 100_000, 60_000, "failover"],
+    ["a switchover also keeps time for the catch-up", switchover, 900_000, 555_000, "switchover"],
+  ];
+  it.each(cases)("%s", (_name, trigger, remainingMs, promotionTimeoutMs, reportKind) => {
+    expect(actOptionsFor(trigger, remainingMs)).toEqual({
+      promotionTimeoutMs,
+      dnsTimeoutMs: 120_000,
+      catchUpTimeoutMs: 180_000,
+      reportKind,
+    });
+  });
+});
+
+describe("NO_DATABASE_PROBE", () => {
+  it("refuses to probe: the failover function cannot reach the database", async () => {
+    await expect(NO_DATABASE_PROBE.probePrimary(3000)).rejects.toThrow("never probes it");
+    await expect(NO_DATABASE_PROBE.readReplicaLag(3000)).rejects.toThrow("never reads replica lag");
+  });
+});
+
+describe("end to end with the real orchestrator and fake ports", () => {
+  /** A monitor run at the fake cluster's T0: first probe ok, then three failures. */
+  function runAtT0(outcomes: Parameters<typeof probes>) {
+    const primaryProbes = probes(...outcomes);
+    return failingRun({
+      startedAtMs: T0 - 100,
+      finishedAtMs: T0 + 60_000,
+      primaryProbes,
+      lag: lagReading(2),
+      lastHealthyLag: lagReading(2),
+      consecutiveFailures: outcomes.length - outcomes.lastIndexOf("ok") - 1,
+      suspectedFailure: outcomes.some((o) => o !== "ok"),
+    });
+  }
+
+  it("a confirmed failure promotes the replica: the port calls in order", async () => {
+    const cluster = new FakeCluster({ primary: { status: "failed", rawStatus: "failed" } });
+    cluster.clock.now = T0 + 60_000;
+    const { handler } = build(cluster);
+    const response = await handler(
+      monitorEnvelope(runAtT0(["ok", "timeout", "timeout", "timeout"])),
+      lambdaContext(900_000),
+    );
+    expect(response).toMatchObject({
+      source: "monitor",
+      decision: "promote-replica",
+      acted: true,
+      error: null,
+    });
+    expect(response.reportLocation).toMatch(/^s3:\/\/tap-backups-dr-dev\/reports\/failover\/.+\.json$/);
+    const acting = cluster.callNames.filter((c) => !/describe|read|exists|lastHealthyLag/.test(c));
+    expect(acting).toEqual([
+      "notifier.notify",
+      "control.fencePrimary",
+      "control.promoteReplica",
+      "control.waitUntilWritable",
+      "dns.setWriter",
+      // The report is written first so the success notification can say where it is.
+      "reports.put",
+      "notifier.notify",
+    ]);
+    expect(cluster.notifications.map((n) => n.event)).toEqual(["failover-started", "failover-succeeded"]);
+    expect(cluster.calls).toContain("control.waitUntilWritable(600000)");
+    expect(cluster.calls).not.toContain("probe.probePrimary(3000)");
+  });
+
+  it("a healthy run reads the state and does nothing", async () => {
+    const cluster = new FakeCluster();
+    cluster.clock.now = T0 + 60_000;
+    const { handler } = build(cluster);
+    const response = await handler(monitorEnvelope(runAtT0(["ok", "ok", "ok", "ok"])));
+    expect(response).toMatchObject({ decision: "none", acted: false, error: null });
+    expect(cluster.callNames.filter((c) => !/describe|read|exists|lastHealthyLag/.test(c))).toEqual([]);
+  });
+
+  it("a status request never acts, even when a failover would be due", async () => {
+    const cluster = new FakeCluster({ primary: { status: "failed", rawStatus: "failed" } });
+    const { handler } = build(cluster);
+    const response = await handler({ action: "status", requestedBy: "oncall", reason: "check" });
+    expect(response.acted).toBe(false);
+    expect(response.snapshot?.primary.status).toBe("failed");
+    expect(cluster.callNames.filter((c) => !/describe|read|exists|lastHealthyLag/.test(c))).toEqual([]);
+  });
+});
