@@ -45,6 +45,12 @@ export interface BootstrapResult {
   readonly rdsIamGranted: boolean;
 }
 
+/**
+ * Serialises concurrent bootstraps (two CREATE ROLE racing would fail with 23505); held until
+ * the transaction ends.
+ */
+const BOOTSTRAP_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('tap_dr.bootstrap'))";
+
 /** Role names we accept: a plain lower-case identifier, so it never needs quoting surprises. */
 const ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Roles PostgreSQL or RDS reserve; making one of them the monitor would be a grave mistake. */
@@ -69,8 +75,8 @@ export function validateMonitorUser(monitorUser: string): void {
 }
 
 /**
- * The statements of one bootstrap, in order, inside one transaction. Exported so the exact
- * SQL is reviewable and tested.
+ * The statements of one bootstrap, in order; they run in one transaction after an advisory
+ * lock. Exported so the exact SQL is reviewable and tested.
  */
 export function bootstrapStatements(options: BootstrapOptions): string[] {
   validateMonitorUser(options.monitorUser);
@@ -83,8 +89,6 @@ export function bootstrapStatements(options: BootstrapOptions): string[] {
   const role = escapeIdentifier(options.monitorUser);
   const roleLiteral = escapeLiteral(options.monitorUser);
   const statements = [
-    // Serialises concurrent bootstraps: two CREATE ROLE racing would fail with 23505.
-    `SELECT pg_advisory_xact_lock(hashtext('tap_dr.bootstrap'))`,
     `CREATE SCHEMA IF NOT EXISTS ${HEARTBEAT_SCHEMA}`,
     CREATE_HEARTBEAT_TABLE_SQL,
     // No password: on RDS the role logs in with IAM tokens; the drill sets its own password.
@@ -137,6 +141,7 @@ export async function bootstrapMonitorRole(
   const statements = bootstrapStatements(options);
   await client.query("BEGIN");
   try {
+    await client.query(BOOTSTRAP_LOCK_SQL);
     const existing = await client.query(
       `SELECT 1 FROM pg_roles WHERE rolname = ${escapeLiteral(options.monitorUser)}`,
     );
