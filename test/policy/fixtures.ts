@@ -276,6 +276,7 @@ export function compliantStack(placement: Placement = "same-region"): SynthOutpu
         manageMasterUserPassword: true,
         masterUserSecretKmsKeyId: arns.primaryKey,
         parameterGroupName: "pg-postgres14-primary-dev",
+        vpcSecurityGroupIds: ["sg-0primary"],
         publiclyAccessible: false,
         backupRetentionPeriod: 7,
         deletionProtection: false,
@@ -457,8 +458,87 @@ export function compliantStack(placement: Placement = "same-region"): SynthOutpu
       region: DR_REGION,
       inputs: { role: "iam-failover-dev-3c3c3c3", policy: JSON.stringify(failoverPolicy(replicaRegion)) },
     },
+    {
+      type: "aws:route53/zone:Zone",
+      name: "zone-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "Z0TAPDEV",
+      inputs: { name: "dev.tapstack.internal", tags: tags("dns", "zone-dev") },
+    },
+    {
+      type: "aws:iam/role:Role",
+      name: "iam-s3-replication-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "iam-s3-replication-dev-0a0a0a0",
+      outputs: { arn: `arn:aws:iam::${ACCOUNT}:role/iam-s3-replication-dev-0a0a0a0` },
+      inputs: {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+        tags: tags("backup", "iam-s3-replication-dev"),
+      },
+    },
+    {
+      type: "aws:iam/rolePolicy:RolePolicy",
+      name: "iam-s3-replication-policy-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: { role: "iam-s3-replication-dev-0a0a0a0", policy: JSON.stringify(replicationPolicy()) },
+    },
   ];
   return { resources };
+}
+
+/** The S3 replication role's policy, as lib/infra/backups.ts writes it. */
+export function replicationPolicy(): object {
+  const ctx = (bucket: string) => [bucket, `${bucket}/*`];
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+        Resource: [arns.primaryBucket],
+      },
+      {
+        Effect: "Allow",
+        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+        Resource: [`${arns.primaryBucket}/*`],
+      },
+      {
+        Effect: "Allow",
+        Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+        Resource: [`${arns.drBucket}/*`],
+      },
+      {
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: [arns.primaryKey],
+        Condition: {
+          StringLike: {
+            "kms:ViaService": `s3.${PRIMARY_REGION}.amazonaws.com`,
+            "kms:EncryptionContext:aws:s3:arn": ctx(arns.primaryBucket),
+          },
+        },
+      },
+      {
+        Effect: "Allow",
+        Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+        Resource: [arns.drKey],
+        Condition: {
+          StringLike: {
+            "kms:ViaService": `s3.${DR_REGION}.amazonaws.com`,
+            "kms:EncryptionContext:aws:s3:arn": ctx(arns.drBucket),
+          },
+        },
+      },
+    ],
+  };
 }
 
 /** A copy of `synth` with `edit` applied to the inputs of the resource named `name`. */

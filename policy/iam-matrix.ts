@@ -1,0 +1,274 @@
+/**
+ * The least-privilege matrix: for each TapStack role, what it must be able to do and what it
+ * must never do, with the concrete ARNs of one synth inventory. Resources the stack does not
+ * own ("another instance", "another zone") are made-up ARNs in the same account and region,
+ * which is what a too-broad grant would also match.
+ */
+import { T, str } from "./model";
+import { accountOf, arnOf, type MatrixRow } from "./least-privilege";
+import type { SynthOutput, SynthResource } from "./offline";
+
+/** The resources the matrix talks about, found in an inventory. */
+export interface MatrixTargets {
+  readonly account: string;
+  readonly primaryRegion: string;
+  readonly drRegion: string;
+  readonly primaryDb: string;
+  readonly replicaDb: string;
+  readonly replicaRegion: string;
+  readonly zone: string;
+  readonly dbAlarmsTopic: string;
+  readonly drEventsTopic: string;
+  readonly primaryBucket: string;
+  readonly drBucket: string;
+  readonly primaryKey: string;
+  readonly drKey: string;
+  readonly primarySecurityGroup: string;
+}
+
+const tag = (r: SynthResource, k: string): string | undefined => {
+  const t = r.inputs["tags"];
+  return t && typeof t === "object" ? ((t as Record<string, unknown>)[k] as string | undefined) : undefined;
+};
+
+function one(synth: SynthOutput, what: string, pred: (r: SynthResource) => boolean): SynthResource {
+  const found = synth.resources.filter(pred);
+  if (found.length !== 1) {
+    throw new Error(
+      `least-privilege matrix: expected exactly one ${what} in the synth output, found ${found.length}`,
+    );
+  }
+  return found[0];
+}
+
+/** Finds the matrix's resources; throws naming what is missing. */
+export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets {
+  const account = accountOf(synth);
+  const arn = (r: SynthResource): string => arnOf(r, account);
+  const isDb = (r: SynthResource): boolean => r.type === T.rdsInstance;
+  const primary = one(
+    synth,
+    "primary RDS instance",
+    (r) => isDb(r) && r.inputs["replicateSourceDb"] === undefined,
+  );
+  const replica = one(
+    synth,
+    "replica RDS instance",
+    (r) => isDb(r) && r.inputs["replicateSourceDb"] !== undefined,
+  );
+  const inDr = (r: SynthResource): boolean => r.region === drRegion;
+  const bucket = (dr: boolean) =>
+    one(
+      synth,
+      `${dr ? "DR" : "primary"} backup bucket`,
+      (r) => (r.type === T.s3Bucket || r.type === T.s3BucketV2) && inDr(r) === dr,
+    );
+  const topic = (dr: boolean) =>
+    one(synth, `${dr ? "DR" : "primary"} SNS topic`, (r) => r.type === T.snsTopic && inDr(r) === dr);
+  const key = (dr: boolean) =>
+    one(synth, `${dr ? "DR" : "primary"} KMS key`, (r) => r.type === T.kmsKey && inDr(r) === dr);
+  const zone = one(synth, "Route 53 zone", (r) => r.type === "aws:route53/zone:Zone");
+  const sgIds = (primary.inputs["vpcSecurityGroupIds"] as unknown[] | undefined) ?? [];
+  const sg = synth.resources.find(
+    (r) =>
+      r.type === T.securityGroup &&
+      sgIds.some((id) => id === r.id || id === r.name || id === r.outputs?.["id"]),
+  );
+  const primaryRegion = primary.region ?? "";
+  return {
+    account,
+    primaryRegion,
+    drRegion,
+    primaryDb: arn(primary),
+    replicaDb: arn(replica),
+    replicaRegion: replica.region ?? primaryRegion,
+    zone: arn(zone),
+    dbAlarmsTopic: arn(topic(false)),
+    drEventsTopic: arn(topic(true)),
+    primaryBucket: arn(bucket(false)),
+    drBucket: arn(bucket(true)),
+    primaryKey: arn(key(false)),
+    drKey: arn(key(true)),
+    primarySecurityGroup: sg
+      ? arn(sg)
+      : `arn:aws:ec2:${primaryRegion}:${account}:security-group/${String(sgIds[0] ?? "sg-unknown")}`,
+  };
+}
+
+/** Builds every row of the matrix for one inventory. */
+export function buildMatrix(t: MatrixTargets): MatrixRow[] {
+  const other = {
+    db: (region: string) => `arn:aws:rds:${region}:${t.account}:db:payments-ledger`,
+    zone: "arn:aws:route53:::hostedzone/ZOTHERZONE0001",
+    topic: `arn:aws:sns:${t.drRegion}:${t.account}:billing-events`,
+    key: `arn:aws:kms:${t.drRegion}:${t.account}:key/99999999-9999-9999-9999-999999999999`,
+    sg: `arn:aws:ec2:${t.primaryRegion}:${t.account}:security-group/sg-0other`,
+    role: `arn:aws:iam::${t.account}:role/admin`,
+  };
+  const rows: MatrixRow[] = [];
+  const allow = (
+    role: string,
+    action: string,
+    resource: string,
+    why: string,
+    extra: Partial<MatrixRow> = {},
+  ): void => {
+    rows.push({ role, action, resource, expected: "allow", why, ...extra });
+  };
+  const deny = (
+    role: string,
+    action: string,
+    resource: string,
+    why: string,
+    extra: Partial<MatrixRow> = {},
+  ): void => {
+    rows.push({ role, action, resource, expected: "deny", why, ...extra });
+  };
+  const viaS3 = { "kms:ViaService": `s3.${t.drRegion}.amazonaws.com` };
+  const viaSns = { "kms:ViaService": `sns.${t.drRegion}.amazonaws.com` };
+
+  // ---- failover function ------------------------------------------------------------------
+  const f = "iam-failover";
+  allow(f, "rds:DescribeDBInstances", t.primaryDb, "reads the primary's status");
+  allow(f, "rds:DescribeDBInstances", t.replicaDb, "reads the replica's status");
+  allow(f, "rds:PromoteReadReplica", t.replicaDb, "promotes this replica");
+  allow(f, "ec2:RevokeSecurityGroupIngress", t.primarySecurityGroup, "fences the old primary");
+  allow(f, "ec2:DescribeSecurityGroups", "*", "finds the client-ingress rules to revoke", { scope: "*" });
+  allow(f, "ec2:DescribeSecurityGroupRules", "*", "finds the client-ingress rules to revoke", { scope: "*" });
+  allow(f, "route53:ChangeResourceRecordSets", t.zone, "switches writer.<zone>");
+  allow(f, "route53:ListResourceRecordSets", t.zone, "reads where writer.<zone> points");
+  allow(f, "route53:GetChange", "arn:aws:route53:::change/C0123456789", "waits for INSYNC", {
+    scope: "arn:aws:route53:::change/*",
+  });
+  allow(f, "sns:Publish", t.drEventsTopic, "notifies start / success / failure");
+  allow(f, "s3:PutObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "writes the audit report", {
+    scope: `${t.drBucket}/reports/*`,
+  });
+  allow(
+    f,
+    "s3:GetObject",
+    `${t.drBucket}/reports/failover/2026-01-01.json`,
+    "checks whether the report exists (resume)",
+    {
+      scope: `${t.drBucket}/reports/*`,
+    },
+  );
+  allow(f, "kms:GenerateDataKey", t.drKey, "encrypts the report (SSE-KMS)", { context: viaS3 });
+  allow(f, "kms:Decrypt", t.drKey, "reads an existing report back (SSE-KMS)", { context: viaS3 });
+  allow(f, "kms:GenerateDataKey", t.drKey, "publishes to the encrypted topic", { context: viaSns });
+  allow(f, "cloudwatch:GetMetricData", "*", "reads the last healthy lag", { scope: "*" });
+  deny(f, "rds:PromoteReadReplica", t.primaryDb, "the primary is never promoted");
+  deny(f, "rds:PromoteReadReplica", other.db(t.replicaRegion), "no other instance is ever promoted");
+  deny(f, "rds:DeleteDBInstance", t.replicaDb, "failover never deletes the replica");
+  deny(f, "rds:DeleteDBInstance", t.primaryDb, "failover never deletes the primary");
+  deny(f, "rds:DeleteDBInstance", other.db(t.primaryRegion), "no other instance is deleted");
+  deny(f, "rds:ModifyDBInstance", t.primaryDb, "promotion sets retention itself; no other changes");
+  deny(f, "rds:RebootDBInstance", t.primaryDb, "fencing is by security group, not reboot");
+  deny(f, "ec2:RevokeSecurityGroupIngress", other.sg, "only the primary's group is fenced");
+  deny(f, "ec2:AuthorizeSecurityGroupIngress", t.primarySecurityGroup, "failover never opens ingress");
+  deny(f, "route53:ChangeResourceRecordSets", other.zone, "other zones are not touched");
+  deny(f, "route53:DeleteHostedZone", t.zone, "the zone itself is not touched");
+  deny(f, "sns:Publish", other.topic, "only the DR topic");
+  deny(f, "s3:GetObject", `${t.drBucket}/exports/snapshot-0001.parquet`, "backup data is not readable");
+  deny(f, "s3:GetObject", `${t.primaryBucket}/exports/snapshot-0001.parquet`, "backup data is not readable");
+  deny(f, "s3:PutObject", `${t.drBucket}/exports/snapshot-0001.parquet`, "writes only under reports/");
+  deny(f, "s3:DeleteObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "reports are never deleted");
+  deny(f, "s3:PutObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "TLS only (bucket policy)", {
+    context: { "aws:SecureTransport": "false" },
+  });
+  deny(f, "kms:Decrypt", other.key, "no other KMS key");
+  deny(f, "kms:Decrypt", t.primaryKey, "the primary-region key protects backup data");
+  deny(f, "kms:Decrypt", t.drKey, "the DR key only through S3 or SNS", {
+    context: { "kms:ViaService": `secretsmanager.${t.drRegion}.amazonaws.com` },
+  });
+  deny(f, "iam:PassRole", other.role, "never passes roles");
+  deny(f, "iam:PutRolePolicy", other.role, "never touches IAM");
+  deny(f, "iam:AttachRolePolicy", other.role, "never touches IAM");
+  deny(
+    f,
+    "secretsmanager:GetSecretValue",
+    `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:rds!db-master-AbCdEf`,
+    "never reads the master secret",
+  );
+
+  // ---- S3 replication ----------------------------------------------------------------------
+  const s = "iam-s3-replication";
+  const viaS3Primary = { "kms:ViaService": `s3.${t.primaryRegion}.amazonaws.com` };
+  allow(s, "s3:GetReplicationConfiguration", t.primaryBucket, "reads the source's rules");
+  allow(s, "s3:ListBucket", t.primaryBucket, "lists the source");
+  for (const a of [
+    "s3:GetObjectVersionForReplication",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionTagging",
+  ]) {
+    allow(s, a, `${t.primaryBucket}/exports/snapshot-0001.parquet`, "reads source versions to copy", {
+      scope: `${t.primaryBucket}/*`,
+    });
+  }
+  for (const a of ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]) {
+    allow(s, a, `${t.drBucket}/exports/snapshot-0001.parquet`, "writes replicas", {
+      scope: `${t.drBucket}/*`,
+    });
+  }
+  allow(s, "kms:Decrypt", t.primaryKey, "decrypts source objects", {
+    context: { ...viaS3Primary, "kms:EncryptionContext:aws:s3:arn": t.primaryBucket },
+  });
+  allow(s, "kms:Encrypt", t.drKey, "re-encrypts replicas with the DR key", {
+    context: { ...viaS3, "kms:EncryptionContext:aws:s3:arn": t.drBucket },
+  });
+  allow(s, "kms:GenerateDataKey", t.drKey, "re-encrypts replicas with the DR key", {
+    context: { ...viaS3, "kms:EncryptionContext:aws:s3:arn": t.drBucket },
+  });
+  deny(
+    s,
+    "s3:GetObject",
+    `${t.primaryBucket}/exports/snapshot-0001.parquet`,
+    "copies versions, never reads data directly",
+  );
+  deny(s, "s3:GetObject", `${t.drBucket}/exports/snapshot-0001.parquet`, "never reads the replicas");
+  deny(
+    s,
+    "s3:DeleteObject",
+    `${t.primaryBucket}/exports/snapshot-0001.parquet`,
+    "never deletes source objects",
+  );
+  deny(
+    s,
+    "s3:ReplicateObject",
+    `${t.primaryBucket}/exports/snapshot-0001.parquet`,
+    "replicates only into the DR bucket",
+  );
+  deny(s, "kms:Decrypt", t.primaryKey, "decrypts only through S3 for the source bucket", {
+    context: {
+      "kms:ViaService": `s3.${t.primaryRegion}.amazonaws.com`,
+      "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::someone-elses-bucket",
+    },
+  });
+  deny(s, "kms:Decrypt", other.key, "no other KMS key", { context: viaS3 });
+  deny(s, "iam:PassRole", other.role, "never passes roles");
+  deny(s, "rds:DeleteDBInstance", t.primaryDb, "no database access");
+
+  return rows;
+}
+
+/** The suffix a synth inventory was built with (the `Environment` tag of the primary instance). */
+export function suffixOf(synth: SynthOutput): string {
+  const db = synth.resources.find((r) => r.type === T.rdsInstance);
+  const env = db ? tag(db, "Environment") : undefined;
+  if (!env)
+    throw new Error(
+      "cannot tell the environment suffix: no RDS instance with an Environment tag in the synth output",
+    );
+  return env;
+}
+
+/** The DR (stack) region: where the backup replication lives. */
+export function drRegionOf(synth: SynthOutput): string {
+  const rep = synth.resources.find((r) => r.type === T.rdsBackupReplication);
+  const region = rep?.region ?? (rep ? str(rep.inputs, "region") : undefined);
+  if (!region)
+    throw new Error(
+      "cannot tell the DR region: no InstanceAutomatedBackupsReplication with a region in the synth output",
+    );
+  return region;
+}

@@ -1,0 +1,59 @@
+/**
+ * Where the offline checks get their inventory: `npm run synth`'s program run in this
+ * process (ids and mocked outputs included, so references between resources resolve), or a
+ * file written by `npm run synth -- --out <file>`.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseSynthOutput, type SynthOutput } from "./offline";
+
+/** Replica placements the checks cover: same-region (the brief's default) and cross-region. */
+export const PLACEMENTS = [
+  { label: "replica in ap-southeast-2 (same region as the primary)", replicaRegion: "ap-southeast-2" },
+  { label: "replica in ap-southeast-1 (cross-region, DR region)", replicaRegion: "ap-southeast-1" },
+] as const;
+
+/**
+ * Runs the TapStack program under the synth mocks with `Pulumi.<stack>.yaml` plus `overrides`.
+ * The program runs once per module registry: use a fresh process (or `jest.resetModules()`)
+ * per call.
+ */
+export async function synthesizeInventory(
+  stack: string,
+  overrides: Readonly<Record<string, string>>,
+  root = resolve(__dirname, ".."),
+): Promise<SynthOutput> {
+  const { readStackConfig } = await import("../lib/synth/stack-file");
+  const { synthesize } = await import("../lib/synth/run");
+  const { redactSecrets } = await import("../lib/synth/mocks");
+  const result = await synthesize(stack, { ...readStackConfig(stack, root), ...overrides });
+  if (result.unmockedCalls.length > 0) {
+    throw new Error(
+      `the program made invokes the offline mocks do not know: ${result.unmockedCalls.join(", ")}`,
+    );
+  }
+  return {
+    resources: result.resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      ...(r.provider ? { provider: r.provider } : {}),
+      region: r.region,
+      inputs: redactSecrets(r.inputs) as Record<string, unknown>,
+      id: r.id,
+      outputs: redactSecrets(r.state) as Record<string, unknown>,
+    })),
+  };
+}
+
+/** Reads a `npm run synth -- --out <file>` document. */
+export function readInventory(file: string): SynthOutput {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(
+      `${file}: cannot read the synth output (${(e as Error).message}); write it with npm run synth -- --out ${file}`,
+    );
+  }
+  return parseSynthOutput(json, file);
+}
