@@ -1,5 +1,5 @@
 import { InvalidEventError } from "../../../lib/lambda/core/errors";
-import type { Outcome } from "../../../lib/lambda/core/orchestrator";
+import type { evaluateAndAct, Outcome } from "../../../lib/lambda/core/orchestrator";
 import type { Decision } from "../../../lib/lambda/core/types";
 import { readFailoverConfig } from "../../../lib/lambda/failover/env";
 import {
@@ -32,9 +32,8 @@ function recorders() {
   const metrics = {
     addMetric: jest.fn((name: string, _unit: string, value: number) => void stored.push([name, value])),
     hasStoredMetrics: jest.fn(() => stored.length > 0),
-    publishStoredMetrics: jest.fn(() => {
+    publishStoredMetrics: jest.fn((): void => {
       flushed.push(stored.splice(0));
-      return metrics;
     }),
   };
   return { lines, logger, metrics, flushed };
@@ -262,7 +261,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
   );
 
   it("passes an alarm trigger with empty evidence (the orchestrator asks LagHistory)", async () => {
-    const evaluate = jest.fn(async (): Promise<Outcome> => ({
+    const evaluate = jest.fn(async (..._args: Parameters<typeof evaluateAndAct>): Promise<Outcome> => ({
       snapshot: snapshot(),
       decision: { kind: "none", reason: "ok" },
       acted: false,
@@ -287,7 +286,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
   });
 
   it("a switchover request reserves time for the catch-up and writes a switchover report", async () => {
-    const evaluate = jest.fn(async (): Promise<Outcome> => ({
+    const evaluate = jest.fn(async (..._args: Parameters<typeof evaluateAndAct>): Promise<Outcome> => ({
       snapshot: snapshot(),
       decision: { kind: "none", reason: "ok" },
       acted: false,
@@ -304,7 +303,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
 
   it("a status request returns the snapshot that was read", async () => {
     const seen = snapshot({ primaryProbes: probes("ok") });
-    const evaluate = jest.fn(async (): Promise<Outcome> => ({
+    const evaluate = jest.fn(async (..._args: Parameters<typeof evaluateAndAct>): Promise<Outcome> => ({
       snapshot: seen,
       decision: { kind: "none", reason: "Status: all good." },
       acted: false,
