@@ -53,6 +53,7 @@ export function readInventory(file: string): SynthOutput {
   } catch (e) {
     throw new Error(
       `${file}: cannot read the synth output (${(e as Error).message}); write it with npm run synth -- --out ${file}`,
+      { cause: e },
     );
   }
   return parseSynthOutput(json, file);
