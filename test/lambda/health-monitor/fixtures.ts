@@ -15,3 +15,19 @@ export const MONITOR_ENV_FIXTURE: Record<string, string> = {
   METRICS_NAMESPACE: "TapStack/DR",
   ENVIRONMENT_SUFFIX: "dev",
 };
+
+/** EventBridge's scheduled event, as the `rate(1 minute)` rule delivers it. */
+export function scheduledEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: "0",
+    id: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    source: "aws.events",
+    account: "123456789012",
+    time: "2026-03-01T10:00:00Z",
+    region: "ap-southeast-1",
+    resources: ["arn:aws:events:ap-southeast-1:123456789012:rule/health-monitor-schedule-dev"],
+    detail: {},
+    ...overrides,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The events the health-monitor accepts: EventBridge's scheduled tick (run the monitor) and an
+ * operator's `{ "action": "bootstrap" }` (create the monitor's role and heartbeat table once).
+ * Anything else is refused with an {@link InvalidEventError}, and nothing is done. Pure.
+ */
+import { InvalidEventError } from "../core/errors";
+import { describeValue } from "../failover/events";
+
+/** What the invocation asks for. */
+export type MonitorRequest =
+  | {
+      readonly kind: "run";
+      /** The scheduled event's id: unique per tick, and the same on Lambda's retries of that tick. */
+      readonly runId: string;
+    }
+  | { readonly kind: "bootstrap" };
+
+function refuse(problem: string): never {
+  throw new InvalidEventError(`Refused the health-monitor event: ${problem}. Nothing was done.`);
+}
+
+/**
+ * Parses an invocation event of the health-monitor.
+ * Scheduled events: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
+ */
+export function parseMonitorEvent(event: unknown): MonitorRequest {
+  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+    return refuse(`expected an object, got ${describeValue(event)}`);
+  }
+  const record = event as Record<string, unknown>;
+  if ("action" in record) {
+    const extra = Object.keys(record).filter((key) => key !== "action");
+    if (record.action !== "bootstrap" || extra.length > 0) {
+      return refuse(
+        `an operator request must be exactly {"action":"bootstrap"}, got action ${describeValue(record.action)}` +
+          (extra.length > 0 ? ` and unexpected keys ${extra.map((k) => JSON.stringify(k)).join(", ")}` : ""),
+      );
+    }
+    return { kind: "bootstrap" };
+  }
+  if (record.source !== "aws.events" || record["detail-type"] !== "Scheduled Event") {
+    return refuse(
+      `expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or {"action":"bootstrap"}, got source ${describeValue(
+        record.source,
+      )} and detail-type ${describeValue(record["detail-type"])}`,
+    );
+  }
+  if (typeof record.id !== "string" || record.id.trim() === "") {
+    return refuse(`a scheduled event must carry its id, got ${describeValue(record.id)}`);
+  }
+  return { kind: "run", runId: record.id };
+}
