@@ -29,7 +29,8 @@ function resolve(value: unknown): Promise<unknown> {
 
 /**
  * Synthesizes stack `stack` with `config` (fully-qualified keys: `tap:…`, `aws:region`).
- * Rejects with the program's error, e.g. a `ConfigValidationError`.
+ * Rejects with the program's error, e.g. a `ConfigValidationError`. Pass `mocks` to inspect
+ * what was recorded even when the program fails.
  */
 export async function synthesize(
   stack: string,
