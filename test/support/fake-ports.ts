@@ -84,7 +84,13 @@ export interface FakeBehaviour {
   /** How long a DNS change takes to reach INSYNC. */
   dnsSyncMs: number;
   /** Error thrown by `setWriter`; `applyBeforeFailing` = the UPSERT went through but INSYNC was not confirmed. */
-  setWriterError: { error: Error; applyBeforeFailing: boolean; onlyForTarget?: string } | null;
+  setWriterError: {
+    error: Error;
+    applyBeforeFailing: boolean;
+    onlyForTarget?: string;
+    /** Runs after the failed change, e.g. to let the replica fail at the same moment. */
+    then?: () => void;
+  } | null;
   promoteError: Error | null;
   fenceError: Error | null;
   catchUpError: Error | null;
@@ -134,6 +140,32 @@ export class FakeCluster {
     this.dnsView = { writerTarget: PRIMARY_ENDPOINT, readerTarget: REPLICA_ENDPOINT, ...init.dns };
   }
 
+  /**
+   * Simulates the function dying mid-run: after the first call whose text starts with this has
+   * had its effect, it throws and so does every later call, leaving the state as it is.
+   */
+  crashAfter: string | null = null;
+  private crashed = false;
+
+  /** Let a crashed cluster be used again, as the next invocation would. */
+  restart(): void {
+    this.crashed = false;
+    this.crashAfter = null;
+  }
+
+  private record(call: string): void {
+    if (this.crashed) throw new Error(`crashed before ${call}`);
+    this.calls.push(call);
+  }
+
+  private effectDone(): void {
+    const last = this.calls[this.calls.length - 1];
+    if (this.crashAfter !== null && last.startsWith(this.crashAfter)) {
+      this.crashed = true;
+      throw new Error(`crashed after ${last}`);
+    }
+  }
+
   /** Names of the calls made, without arguments. */
   get callNames(): string[] {
     return this.calls.map((c) => c.replace(/\(.*$/, ""));
@@ -146,7 +178,7 @@ export class FakeCluster {
 
   readonly probe: DatabaseProbe = {
     probePrimary: async (timeoutMs: number): Promise<ProbeResult> => {
-      this.calls.push(`probe.probePrimary(${timeoutMs})`);
+      this.record(`probe.probePrimary(${timeoutMs})`);
       const next = this.probeScript.shift() ?? { outcome: "ok" as const };
       const atMs = this.clock.nowMs();
       const latencyMs = next.latencyMs ?? (next.outcome === "timeout" ? timeoutMs : 5);
@@ -160,7 +192,7 @@ export class FakeCluster {
       };
     },
     readReplicaLag: async (timeoutMs: number): Promise<LagReading> => {
-      this.calls.push(`probe.readReplicaLag(${timeoutMs})`);
+      this.record(`probe.readReplicaLag(${timeoutMs})`);
       const atMs = this.clock.nowMs();
       this.clock.advance(4);
       return (
@@ -175,25 +207,27 @@ export class FakeCluster {
 
   readonly control: DatabaseControl = {
     describe: async (role: DbRole): Promise<InstanceView> => {
-      this.calls.push(`control.describe(${role})`);
+      this.record(`control.describe(${role})`);
       return role === "primary" ? { ...this.primary } : { ...this.replica };
     },
     fencePrimary: async (): Promise<FenceResult> => {
-      this.calls.push("control.fencePrimary()");
+      this.record("control.fencePrimary()");
       if (this.behaviour.fenceError) throw this.behaviour.fenceError;
       if (!this.primary.apiReachable) {
         return { fenced: false, detail: "the EC2 API of ap-southeast-2 did not answer; ingress left as is" };
       }
       this.primary = { ...this.primary, fenced: true };
+      this.effectDone();
       return { fenced: true, detail: "removed client ingress from sg-0primary" };
     },
     promoteReplica: async (): Promise<void> => {
-      this.calls.push("control.promoteReplica()");
+      this.record("control.promoteReplica()");
       if (this.behaviour.promoteError) throw this.behaviour.promoteError;
       this.replica = { ...this.replica, isReplica: false, status: "modifying", rawStatus: "modifying" };
+      this.effectDone();
     },
     waitUntilWritable: async (timeoutMs: number): Promise<InstanceView> => {
-      this.calls.push(`control.waitUntilWritable(${timeoutMs})`);
+      this.record(`control.waitUntilWritable(${timeoutMs})`);
       const duration = this.behaviour.promotionDurationMs;
       if (duration === null || duration > timeoutMs || this.replica.isReplica) {
         this.clock.advance(timeoutMs);
@@ -206,10 +240,11 @@ export class FakeCluster {
       }
       this.clock.advance(duration);
       this.replica = { ...this.replica, status: "available", rawStatus: "available" };
+      this.effectDone();
       return { ...this.replica };
     },
     waitUntilCaughtUp: async (timeoutMs: number): Promise<void> => {
-      this.calls.push(`control.waitUntilCaughtUp(${timeoutMs})`);
+      this.record(`control.waitUntilCaughtUp(${timeoutMs})`);
       if (this.behaviour.catchUpError) {
         this.clock.advance(timeoutMs);
         throw this.behaviour.catchUpError;
@@ -220,22 +255,24 @@ export class FakeCluster {
 
   readonly dns: Dns = {
     read: async (): Promise<DnsView> => {
-      this.calls.push("dns.read()");
+      this.record("dns.read()");
       return { ...this.dnsView };
     },
     setWriter: async (target: string, timeoutMs: number): Promise<void> => {
-      this.calls.push(`dns.setWriter(${target}, ${timeoutMs})`);
+      this.record(`dns.setWriter(${target}, ${timeoutMs})`);
       const failure = this.behaviour.setWriterError;
       if (failure && (failure.onlyForTarget === undefined || failure.onlyForTarget === target)) {
         if (failure.applyBeforeFailing) this.dnsView = { ...this.dnsView, writerTarget: target };
         this.clock.advance(timeoutMs);
+        failure.then?.();
         throw failure.error;
       }
       this.clock.advance(this.behaviour.dnsSyncMs);
       this.dnsView = { ...this.dnsView, writerTarget: target };
+      this.effectDone();
     },
     setReader: async (target: string, timeoutMs: number): Promise<void> => {
-      this.calls.push(`dns.setReader(${target}, ${timeoutMs})`);
+      this.record(`dns.setReader(${target}, ${timeoutMs})`);
       this.clock.advance(this.behaviour.dnsSyncMs);
       this.dnsView = { ...this.dnsView, readerTarget: target };
     },
@@ -243,28 +280,30 @@ export class FakeCluster {
 
   readonly notifier: Notifier = {
     notify: async (notification: Notification): Promise<void> => {
-      this.calls.push(`notifier.notify(${notification.event})`);
+      this.record(`notifier.notify(${notification.event})`);
       if (this.behaviour.notifyError) throw this.behaviour.notifyError;
       this.notifications.push(notification);
+      this.effectDone();
     },
   };
 
   readonly reportStore: ReportStore = {
     put: async (report: FailoverReport): Promise<string> => {
-      this.calls.push(`reports.put(${report.kind}/${report.id})`);
+      this.record(`reports.put(${report.kind}/${report.id})`);
       if (this.behaviour.putError) throw this.behaviour.putError;
       this.reports.set(`${report.kind}/${report.id}`, report);
+      this.effectDone();
       return `s3://tap-backups-dr-dev/reports/${report.kind}/${report.id}.json`;
     },
     exists: async (kind: FailoverReport["kind"], id: string): Promise<boolean> => {
-      this.calls.push(`reports.exists(${kind}/${id})`);
+      this.record(`reports.exists(${kind}/${id})`);
       return this.reports.has(`${kind}/${id}`);
     },
   };
 
   readonly lagHistory: LagHistory = {
     lastHealthyLag: async (beforeMs: number, lookbackSeconds: number): Promise<LagReading | null> => {
-      this.calls.push(`lagHistory.lastHealthyLag(${beforeMs}, ${lookbackSeconds})`);
+      this.record(`lagHistory.lastHealthyLag(${beforeMs}, ${lookbackSeconds})`);
       return this.historyReading;
     },
   };
