@@ -50,7 +50,7 @@ export const DRILL_POLICY: FailoverPolicy = {
   consecutiveFailuresToFailover: 3,
   maxReplicationLagSeconds: 5,
   acceptDataLoss: false,
-  maxLagReadingAgeSeconds: 30,
+  maxLagReadingAgeSeconds: 60,
 };
 
 /** Default drill settings (see `--help`). */

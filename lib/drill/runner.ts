@@ -1,0 +1,486 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+
+import { PgDatabaseProbe } from "../lambda/adapters/postgres/probe";
+import { SystemClock } from "../lambda/adapters/aws/system-clock";
+import { DEFAULT_POLICY, validatePolicy } from "../lambda/core/policy";
+import type { ActOptions } from "../lambda/core/orchestrator";
+import type { Clock, Ports } from "../lambda/core/ports";
+import type { FailoverPolicy } from "../lambda/core/types";
+import { type DrillOptions, DrillUsageError, type ScenarioName } from "./args";
+import { type ClusterOptions, isAlive, type LocalCluster, startCluster } from "./cluster";
+import { formatEndpoint } from "./endpoint";
+import { FileNotifier, FileReportStore } from "./file-adapters";
+import { LocalDatabaseControl } from "./local-control";
+import { LocalDns } from "./local-dns";
+import { MemoryLagHistory } from "./memory-lag-history";
+import { MonitorLoop } from "./monitor-loop";
+import type { PgLogin } from "./pg-session";
+import {
+  computeFigures,
+  DRILL_REPORT_SCHEMA_VERSION,
+  type DrillEvent,
+  type DrillReport,
+  type EvaluationRecord,
+  type ScenarioFigures,
+  type ScenarioReport,
+  targetChecks,
+  translateToProduction,
+  writeSeries,
+} from "./report";
+import { checkScenario, SCENARIOS } from "./scenarios";
+import { renderTimelineSvg } from "./svg";
+import { createWorkloadTable, findLostCommits, Workload } from "./workload";
+
+/** Route 53 TTL of the writer / reader records in production (DESIGN.md). */
+export const PRODUCTION_DNS_TTL_SECONDS = 30;
+
+/** Instance ids of the local nodes, as decisions and reports name them. */
+export const LOCAL_INSTANCE_IDS = { primary: "pg-primary", replica: "pg-replica" } as const;
+
+/** Where the drill writes and how it reports progress. */
+export interface DrillEnvironment {
+  /** The run's output folder (created if missing). */
+  readonly outDir: string;
+  /** Progress lines; silent when omitted. */
+  readonly log?: (line: string) => void;
+  /** Passed to the local cluster (e.g. a base directory for tests). */
+  readonly cluster?: Omit<ClusterOptions, "log">;
+  readonly clock?: Clock;
+}
+
+/** Engine deadlines in the drill: generous next to the drill's seconds, tight enough to end a stuck scenario. */
+const ACT_OPTIONS: ActOptions = {
+  promotionTimeoutMs: 30_000,
+  dnsTimeoutMs: 2_000,
+  catchUpTimeoutMs: 15_000,
+  reportKind: "drill",
+};
+
+/** Write-workload bounds: a frozen server must not hold a client longer than this. */
+const STATEMENT_TIMEOUT_MS = 1_000;
+const RECONNECT_DELAY_MS = 50;
+const POLL_MS = 25;
+
+/**
+ * Runs the chosen scenarios one after another, each on a fresh cluster, and writes
+ * `report.json` and `timeline.svg` (plus `--json FILE` when asked) into the output folder.
+ */
+export async function runDrill(options: DrillOptions, env: DrillEnvironment): Promise<DrillReport> {
+  let policy: FailoverPolicy;
+  try {
+    policy = validatePolicy(options.policy);
+  } catch (error) {
+    throw new DrillUsageError(`the timing options give an invalid policy: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const clock = env.clock ?? new SystemClock();
+  const log = env.log ?? (() => undefined);
+  await fs.mkdir(env.outDir, { recursive: true });
+  const startedAtMs = clock.nowMs();
+  const scenarios: ScenarioReport[] = [];
+  let postgresVersion: string | null = null;
+  for (const name of options.scenarios) {
+    log(`▶ ${name}: ${SCENARIOS[name].description}`);
+    const result = await runScenario(name, { ...options, policy }, { ...env, clock, log }, (v) => {
+      postgresVersion = v;
+    });
+    log(`  ${result.passed ? "passed" : "FAILED"}${result.error ? ` (${result.error})` : ""}`);
+    scenarios.push(result);
+  }
+  const report: DrillReport = {
+    schemaVersion: DRILL_REPORT_SCHEMA_VERSION,
+    tool: "tapstack-drill",
+    startedAt: new Date(startedAtMs).toISOString(),
+    finishedAt: new Date(clock.nowMs()).toISOString(),
+    outputDir: env.outDir,
+    settings: {
+      scenarios: options.scenarios,
+      policy,
+      commitsPerSecond: options.commitsPerSecond,
+      warmupSeconds: options.warmupSeconds,
+      blipSeconds: options.blipSeconds,
+      observeSeconds: options.observeSeconds,
+      scenarioTimeoutSeconds: options.scenarioTimeoutSeconds,
+      postgresVersion,
+    },
+    production: translateToProduction(policy, DEFAULT_POLICY, PRODUCTION_DNS_TTL_SECONDS),
+    passed: scenarios.every((s) => s.passed),
+    scenarios,
+  };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  await fs.writeFile(path.join(env.outDir, "report.json"), json, "utf8");
+  await fs.writeFile(path.join(env.outDir, "timeline.svg"), renderTimelineSvg(report), "utf8");
+  if (options.jsonFile) {
+    await fs.mkdir(path.dirname(path.resolve(options.jsonFile)), { recursive: true });
+    await fs.writeFile(options.jsonFile, json, "utf8");
+  }
+  return report;
+}
+
+/** Mutable collector of one scenario's timeline. */
+class Timeline {
+  private readonly raw: Omit<DrillEvent, "offsetSeconds">[] = [];
+  constructor(private readonly clock: Clock) {}
+  add(event: string, detail: string, atMs = this.clock.nowMs(), ok?: boolean): void {
+    this.raw.push({ atMs, event, detail, ...(ok !== undefined ? { ok } : {}) });
+  }
+  events(faultAtMs: number): DrillEvent[] {
+    return [...this.raw]
+      .sort((a, b) => a.atMs - b.atMs)
+      .map((e) => ({ ...e, offsetSeconds: Math.round(e.atMs - faultAtMs) / 1000 }));
+  }
+}
+
+/**
+ * Runs one scenario on a fresh cluster: start, warm up, inject the fault, let the engine
+ * act, measure, check, tear down. Never throws: a failure becomes the scenario's `error`.
+ */
+export async function runScenario(
+  name: ScenarioName,
+  options: DrillOptions,
+  env: DrillEnvironment & { readonly clock: Clock; readonly log: (line: string) => void },
+  onVersion: (version: string) => void = () => undefined,
+): Promise<ScenarioReport> {
+  const def = SCENARIOS[name];
+  const { clock, log } = env;
+  const policy = options.policy;
+  const dir = path.join(env.outDir, name);
+  const timeline = new Timeline(clock);
+  const startedAtMs = clock.nowMs();
+  let cluster: LocalCluster | undefined;
+  let monitor: MonitorLoop | undefined;
+  let workload: Workload | undefined;
+  let faultAtMs: number | null = null;
+  let error: string | undefined;
+  let figures: ScenarioFigures | null = null;
+  let writerInitial = "";
+  let writerFinal: string | null = null;
+  let replicaEndpoint = "";
+  let notifier: FileNotifier | undefined;
+  let writes: ScenarioReport["writes"] = null;
+  let evaluations: readonly EvaluationRecord[] = [];
+  let cleanup = { complete: false, detail: "the cluster was not started" };
+  let writeFailuresAfterFault = 0;
+  try {
+    cluster = await startCluster({ ...env.cluster, log: (line) => log(`  ${line}`) });
+    onVersion(cluster.binaries.version);
+    const createdAtMs = clock.nowMs();
+    const login = (node: LocalCluster["primary"]): PgLogin => {
+      const c = cluster!.clientConfig(node, "superuser");
+      return {
+        host: node.host,
+        port: node.port,
+        user: String(c.user),
+        password: String(c.password),
+        database: String(c.database),
+      };
+    };
+    await createWorkloadTable(login(cluster.primary), 5_000);
+    await cluster.waitForReplication(10_000);
+
+    writerInitial = formatEndpoint(cluster.primary);
+    replicaEndpoint = formatEndpoint(cluster.replica);
+    const dns = new LocalDns({ writer: writerInitial, reader: replicaEndpoint }, () => clock.nowMs());
+    dns.onChange((c) =>
+      timeline.add(`${c.record}-switched`, `${c.record} ${c.from ?? "nothing"} → ${c.to}`, c.atMs),
+    );
+    const control = new LocalDatabaseControl(cluster, clock, {
+      adminTimeoutMs: 1_000,
+      fenceTimeoutMs: 3_000,
+      pollIntervalMs: POLL_MS,
+      ids: LOCAL_INSTANCE_IDS,
+      createdAtMs,
+    });
+    notifier = new FileNotifier(dir, () => clock.nowMs());
+    notifier.onNotify((n) =>
+      timeline.add("notification", `${n.event} (${n.severity}): ${n.subject}`, n.atMs),
+    );
+    const lagHistory = new MemoryLagHistory();
+    const ports: Ports = {
+      probe: new PgDatabaseProbe({ ...cluster.monitorProbeConfig(), nowMs: () => clock.nowMs() }),
+      control,
+      dns,
+      notifier,
+      reports: new FileReportStore(dir),
+      lagHistory,
+      clock,
+    };
+    const superuser = cluster.clientConfig(cluster.primary, "superuser");
+    workload = new Workload({
+      resolveWriter: () => dns.resolveWriter(),
+      login: {
+        user: String(superuser.user),
+        password: String(superuser.password),
+        database: String(superuser.database),
+      },
+      commitsPerSecond: options.commitsPerSecond,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      reconnectDelayMs: RECONNECT_DELAY_MS,
+      clock,
+    });
+    monitor = new MonitorLoop(ports, lagHistory, policy, ACT_OPTIONS, {
+      onProbe: (p) =>
+        timeline.add(
+          "probe",
+          `${p.outcome} in ${p.latencyMs} ms${p.detail ? `: ${p.detail}` : ""}`,
+          p.atMs,
+          p.outcome === "ok",
+        ),
+      onLag: (l) =>
+        timeline.add(
+          "lag",
+          l.lagSeconds === null ? `replica unreadable (${l.probe.outcome})` : `${l.lagSeconds} s`,
+          l.atMs,
+        ),
+      onEvaluation: (e) => {
+        if (e.decision.kind !== "none" || e.acted) {
+          timeline.add("decision", `${e.decision.kind}: ${e.decision.reason}`, e.startedAtMs);
+        }
+        for (const entry of e.report?.timeline ?? []) {
+          if (
+            ["fenced", "fence-skipped", "caught-up", "step-failed", "rollback-failed"].includes(entry.event)
+          ) {
+            timeline.add(entry.event, entry.detail, entry.atMs);
+          }
+        }
+      },
+    });
+    timeline.add("workload-started", `${options.commitsPerSecond} commits/s through writer`);
+    workload.start();
+    monitor.start();
+
+    // Warm up: the engine needs a healthy lag reading from before the fault, and clients must be writing.
+    const warmDeadline = clock.nowMs() + 30_000;
+    const warmUntil = clock.nowMs() + options.warmupSeconds * 1000;
+    while (lagHistory.all().length === 0 || workload.acks().length === 0 || clock.nowMs() < warmUntil) {
+      if (clock.nowMs() > warmDeadline)
+        throw new Error("no healthy monitor run and acknowledged write within 30 s of start");
+      await clock.sleep(POLL_MS);
+    }
+
+    const deadline = () => (faultAtMs ?? clock.nowMs()) + options.scenarioTimeoutSeconds * 1000;
+    const fault = (detail: string) => {
+      faultAtMs = clock.nowMs();
+      timeline.add("fault-injected", detail, faultAtMs);
+      log(`  fault: ${detail}`);
+    };
+    switch (name) {
+      case "crash":
+        fault("SIGKILL to every process of the primary");
+        await cluster.kill(cluster.primary, "SIGKILL");
+        break;
+      case "stop":
+        control.markStopped("primary");
+        fault("pg_ctl stop -m immediate on the primary");
+        await cluster.stopImmediate(cluster.primary);
+        break;
+      case "blip":
+        fault(`SIGSTOP to the primary for ${options.blipSeconds} s`);
+        await cluster.kill(cluster.primary, "SIGSTOP");
+        await clock.sleep(options.blipSeconds * 1000);
+        await cluster.kill(cluster.primary, "SIGCONT");
+        timeline.add("fault-cleared", "SIGCONT: the primary runs again");
+        break;
+      case "lagging-replica": {
+        await cluster.pauseReplay(cluster.replica);
+        timeline.add("replay-paused", "WAL replay paused on the replica");
+        const limit = policy.maxReplicationLagSeconds;
+        const lagDeadline =
+          clock.nowMs() + (limit + 4 * policy.probesPerRun * policy.probeIntervalSeconds + 10) * 1000;
+        while (!lagHistory.all().some((r) => (r.lagSeconds ?? 0) > limit)) {
+          if (clock.nowMs() > lagDeadline)
+            throw new Error(`the replica's lag never exceeded ${limit} s after pausing replay`);
+          await clock.sleep(POLL_MS);
+        }
+        fault(`SIGKILL to the primary while the replica lags more than ${limit} s`);
+        await cluster.kill(cluster.primary, "SIGKILL");
+        break;
+      }
+      case "partition":
+        fault("the monitor's path to the primary is cut (packets dropped)");
+        cluster.monitorPath.cut("drop");
+        break;
+      case "switchover": {
+        // Automatic failover is paused for planned maintenance, as an operator would.
+        await monitor.stop();
+        const latest = monitor.latest();
+        const lag = await lagHistory.lastHealthyLag(clock.nowMs() + 1, policy.maxLagReadingAgeSeconds);
+        fault("an operator requests a planned switchover");
+        await monitor.evaluate(
+          {
+            kind: "manual",
+            action: "switchover",
+            requestedBy: "drill",
+            reason: "planned switchover game day",
+            acceptDataLoss: false,
+          },
+          { primaryProbes: latest?.primaryProbes ?? [], lastHealthyLag: lag },
+        );
+        break;
+      }
+    }
+    const faultTime = faultAtMs as number | null;
+    if (faultTime === null) throw new Error("the fault was never injected");
+
+    // Wait for the outcome.
+    if (def.promotionExpected) {
+      while (clock.nowMs() < deadline()) {
+        if (dns.resolveWriter() === replicaEndpoint && workload.firstAckFrom(faultTime, replicaEndpoint))
+          break;
+        if (
+          monitor
+            .records()
+            .some((e) => e.startedAtMs >= faultTime && (e.decision.kind === "blocked" || e.error))
+        )
+          break;
+        await clock.sleep(POLL_MS);
+      }
+    } else {
+      const watchUntil = faultTime + options.observeSeconds * 1000;
+      while (clock.nowMs() < Math.min(watchUntil, deadline())) await clock.sleep(POLL_MS);
+      if (name === "partition") {
+        cluster.monitorPath.restore();
+        timeline.add("fault-cleared", "the monitor's path to the primary is restored");
+        await clock.sleep(policy.probeIntervalSeconds * 1000 * 2);
+      }
+    }
+    await monitor.stop();
+    await workload.stop();
+
+    // Measure.
+    writerFinal = dns.resolveWriter();
+    const promoted = control.promotionRecord();
+    if (promoted.promoteCalledAtMs !== null)
+      timeline.add("promote-called", "pg_promote() on the replica", promoted.promoteCalledAtMs);
+    if (promoted.writableAtMs !== null)
+      timeline.add("promoted", "the replica accepts writes", promoted.writableAtMs);
+    const finalNode = writerFinal === replicaEndpoint ? cluster.replica : cluster.primary;
+    const firstWrite = workload.firstAckFrom(faultTime, writerFinal ?? undefined) ?? null;
+    if (firstWrite)
+      timeline.add(
+        "first-write",
+        `commit #${firstWrite.seq} acknowledged by ${firstWrite.endpoint}`,
+        firstWrite.ackedAtMs,
+      );
+    const failuresAfter = workload.failures().filter((f) => f.startedAtMs >= faultTime);
+    writeFailuresAfterFault = failuresAfter.length;
+    if (failuresAfter.length > 0)
+      timeline.add(
+        "writes-failing",
+        `first failed write: ${failuresAfter[0].error}`,
+        failuresAfter[0].failedAtMs,
+      );
+    let lost = null;
+    if (cluster.isRunning(finalNode)) {
+      try {
+        lost = (await findLostCommits(login(finalNode), workload.acks(), 10_000)).lost;
+      } catch (e) {
+        log(`  could not check commits on ${finalNode.name}: ${(e as Error).message}`);
+      }
+    }
+    evaluations = monitor.records();
+    const acks = workload.acks();
+    figures = computeFigures(
+      {
+        faultAtMs: faultTime,
+        evaluations,
+        promoteCalledAtMs: promoted.promoteCalledAtMs,
+        writableAtMs: promoted.writableAtMs,
+        promotions: promoted.promotions,
+        writerSwitchedAtMs:
+          dns
+            .changes()
+            .filter((c) => c.record === "writer")
+            .at(-1)?.atMs ?? null,
+        firstWriteAfterFault: firstWrite,
+        lostCommits: lost,
+        ackedCommits: acks.length,
+        inDoubtCommits: workload.failures().filter((f) => f.inDoubt).length,
+      },
+      def.promotionExpected,
+    );
+    writes = writeSeries(acks, workload.failures(), startedAtMs, clock.nowMs(), faultTime);
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+    log(`  error: ${error}`);
+  } finally {
+    await monitor?.stop().catch(() => undefined);
+    await workload?.stop().catch(() => undefined);
+    if (cluster) cleanup = await destroyAndCheck(cluster);
+  }
+  const finishedAtMs = clock.nowMs();
+  const notifications = notifier?.notifications() ?? [];
+  const checks =
+    figures === null
+      ? []
+      : checkScenario(name, {
+          figures,
+          evaluations,
+          notificationEvents: notifications.map((n) => n.event),
+          writerInitial,
+          writerFinal,
+          replicaEndpoint,
+          writeFailuresAfterFault,
+        });
+  const cleanupCheck = { name: "cleanup complete", passed: cleanup.complete, detail: cleanup.detail };
+  const engineReport = evaluations.find((e) => e.reportLocation !== undefined);
+  return {
+    name,
+    description: def.description,
+    expectation: def.expectation,
+    passed: error === undefined && checks.every((c) => c.passed) && cleanup.complete,
+    checks: [...checks, cleanupCheck],
+    startedAtMs,
+    faultAtMs,
+    finishedAtMs,
+    promoted: (figures?.promotions ?? 0) > 0,
+    writer: { initial: writerInitial, final: writerFinal },
+    decisions: evaluations
+      .filter((e) => e.decision.kind !== "none" || e.acted || e.error !== undefined)
+      .map((e) => ({
+        atMs: e.startedAtMs,
+        trigger: e.trigger,
+        kind: e.decision.kind,
+        reason: e.decision.reason,
+        acted: e.acted,
+        ...(e.error !== undefined ? { error: e.error } : {}),
+      })),
+    figures,
+    targets: figures ? targetChecks(figures, policy) : [],
+    timeline: timeline.events(faultAtMs ?? startedAtMs),
+    writes,
+    notifications: notifications.map((n) => ({
+      atMs: n.atMs,
+      event: n.event,
+      severity: n.severity,
+      subject: n.subject,
+    })),
+    engineReportLocation: engineReport?.reportLocation ?? null,
+    cleanup,
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+/** Tears the cluster down and verifies that no process and no directory is left. */
+async function destroyAndCheck(cluster: LocalCluster): Promise<{ complete: boolean; detail: string }> {
+  const pids = [...cluster.processIds(cluster.primary), ...cluster.processIds(cluster.replica)];
+  try {
+    await cluster.destroy();
+  } catch (e) {
+    return { complete: false, detail: `teardown failed: ${(e as Error).message}` };
+  }
+  const alive = pids.filter(isAlive);
+  const dirLeft = await fs
+    .access(cluster.rootDir)
+    .then(() => true)
+    .catch(() => false);
+  const problems = [
+    ...(alive.length > 0 ? [`processes still running: ${alive.join(", ")}`] : []),
+    ...(dirLeft ? [`directory left behind: ${cluster.rootDir}`] : []),
+  ];
+  return problems.length === 0
+    ? { complete: true, detail: `${pids.length} processes stopped, ${cluster.rootDir} removed` }
+    : { complete: false, detail: problems.join("; ") };
+}
