@@ -31,9 +31,13 @@ describe("parseMonitorEvent", () => {
     [
       "an alarm event",
       { source: "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", id: "x" },
-      'got source the string "aws.cloudwatch" and detail-type the string "CloudWatch Alarm State Change"',
+      'expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or {"action":"bootstrap"}, got source the string "aws.cloudwatch" and detail-type the string "CloudWatch Alarm State Change"',
     ],
-    ["an empty object", {}, "got source nothing and detail-type nothing"],
+    [
+      "an empty object",
+      {},
+      'expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or {"action":"bootstrap"}, got source nothing and detail-type nothing',
+    ],
     [
       "a scheduled event without id",
       { ...scheduledEvent(), id: "" },
