@@ -67,7 +67,10 @@ export function hydrateSymlinks(packageDir: string): number {
     const linkPath = path.join(packageDir, target);
     // Relative to the link's own directory, so the tree still works after being copied.
     const linkValue = path.relative(path.dirname(linkPath), path.join(packageDir, source));
-    if (isSymlinkTo(linkPath, linkValue)) continue;
+    // Present (a link that resolves, or a real file): the loader is satisfied.
+    if (fs.existsSync(linkPath)) continue;
+    // A dangling link (e.g. from a moved tree) is replaced.
+    fs.rmSync(linkPath, { force: true });
     try {
       fs.symlinkSync(linkValue, linkPath);
       created += 1;
@@ -77,14 +80,6 @@ export function hydrateSymlinks(packageDir: string): number {
     }
   }
   return created;
-}
-
-function isSymlinkTo(linkPath: string, linkValue: string): boolean {
-  try {
-    return fs.readlinkSync(linkPath) === linkValue;
-  } catch {
-    return false;
-  }
 }
 
 /** Finds the installed platform package by walking Node's module search paths. */
@@ -104,8 +99,10 @@ export function findEmbeddedPackageDir(): string | undefined {
  * root, so as root we switch to `TAP_PG_USER` (default `nobody`); otherwise we run as
  * ourselves.
  */
-export function resolveOsUser(env: NodeJS.ProcessEnv = process.env): PgOsUser {
-  const uid = process.getuid?.() ?? -1;
+export function resolveOsUser(
+  env: NodeJS.ProcessEnv = process.env,
+  uid: number = process.getuid?.() ?? -1,
+): PgOsUser {
   if (uid !== 0) {
     return { name: os.userInfo().username, uid, gid: process.getgid?.() ?? -1, switchUser: false };
   }
@@ -201,11 +198,16 @@ function makeWorldReadable(dir: string): void {
  * Order: `binDir` argument, then `TAP_PG_BIN`, then the embedded package (symlinks
  * recreated first; copied to a world-readable place if `user` cannot run it in place).
  * Throws an error naming the directory and the fix when nothing usable is found.
+ *
+ * @param user who must be able to run the binaries (see {@link resolveOsUser}).
+ * @param binDir explicit bin directory; wins over `TAP_PG_BIN`.
+ * @param packageDir the embedded platform package (found on Node's module paths by default; `null`: none).
  */
 export function resolveBinaries(
   user: PgOsUser,
   binDir?: string,
   env: NodeJS.ProcessEnv = process.env,
+  packageDir: string | null = findEmbeddedPackageDir() ?? null,
 ): PgBinaries {
   const explicit = binDir ?? env[PG_BIN_ENV];
   if (explicit) {
@@ -228,7 +230,6 @@ export function resolveBinaries(
     return binariesIn(explicit, version);
   }
 
-  const packageDir = findEmbeddedPackageDir();
   if (!packageDir) {
     throw new Error(
       `PostgreSQL binaries not found: ${PLATFORM_PACKAGE} is not installed (it exists for linux-x64 only). ` +
