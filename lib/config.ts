@@ -455,8 +455,10 @@ export function validateConfig(raw: RawConfig): TapConfig {
     );
   }
 
-  const hostedZoneName = raw.hostedZoneName || `${environmentSuffix || "env"}.tapstack.internal`;
-  if (!ZONE_NAME_PATTERN.test(hostedZoneName)) {
+  // The derived default is a valid DNS name whenever the suffix is valid, so only an explicit
+  // value is checked (a bad suffix is reported once, under its own key).
+  const hostedZoneName = raw.hostedZoneName || `${environmentSuffix}.tapstack.internal`;
+  if (raw.hostedZoneName && !ZONE_NAME_PATTERN.test(hostedZoneName)) {
     problem(
       "hostedZoneName",
       hostedZoneName,

@@ -1,0 +1,319 @@
+import {
+  CONFIG_KEYS,
+  ConfigValidationError,
+  cidrsOverlap,
+  parseIpv4Cidr,
+  privateSubnetCidrs,
+  validateConfig,
+  type RawConfig,
+} from "../lib/config";
+
+const VALID: RawConfig = { environmentSuffix: "dev", "aws:region": "ap-southeast-1" };
+
+/** The problems validateConfig reports for `overrides` on top of a valid config. */
+function problemsFor(overrides: RawConfig): { key: string; value: string; fix: string }[] {
+  try {
+    validateConfig({ ...VALID, ...overrides });
+  } catch (err) {
+    if (err instanceof ConfigValidationError) return err.problems.map((p) => ({ ...p }));
+    throw err;
+  }
+  return [];
+}
+
+describe("validateConfig defaults", () => {
+  it("fills every optional key with the documented default", () => {
+    expect(validateConfig(VALID)).toEqual({
+      environmentSuffix: "dev",
+      owner: "platform-team",
+      primaryRegion: "ap-southeast-2",
+      drRegion: "ap-southeast-1",
+      replicaRegion: "ap-southeast-2",
+      engineVersion: "14",
+      parameterGroupFamily: "postgres14",
+      instanceClass: "db.t3.medium",
+      allocatedStorageGb: 50,
+      maxAllocatedStorageGb: 200,
+      backupRetentionDays: 7,
+      maxReplicationLagSeconds: 60,
+      alertEmails: [],
+      allowedClientCidrs: [],
+      multiAz: false,
+      deletionProtection: false,
+      primaryVpcCidr: "10.20.0.0/16",
+      drVpcCidr: "10.30.0.0/16",
+      databaseName: "app",
+      masterUsername: "tap_admin",
+      hostedZoneName: "dev.tapstack.internal",
+      dnsTtlSeconds: 30,
+      cpuAlarmPercent: 80,
+      connectionsAlarmCount: 320,
+      freeStorageAlarmPercent: 10,
+      freeableMemoryAlarmMb: 256,
+      writeLatencyAlarmMs: 20,
+      performanceInsightsRetentionDays: 7,
+      noncurrentTransitionDays: 30,
+      noncurrentExpirationDays: 365,
+    });
+  });
+
+  it("uses ap-southeast-1 as the DR region when the stack sets no aws:region", () => {
+    expect(validateConfig({ environmentSuffix: "dev" }).drRegion).toBe("ap-southeast-1");
+  });
+
+  it("parses lists, numbers and booleans from Pulumi's string values", () => {
+    const config = validateConfig({
+      ...VALID,
+      replicaRegion: "ap-southeast-1",
+      engineVersion: "14.15",
+      alertEmails: '["a@example.com","b.c+dr@example.co.uk"]',
+      allowedClientCidrs: '["10.20.0.0/16","192.168.10.0/24"]',
+      maxReplicationLagSeconds: "30",
+      multiAz: "true",
+      deletionProtection: "true",
+    });
+    expect(config).toMatchObject({
+      replicaRegion: "ap-southeast-1",
+      engineVersion: "14.15",
+      alertEmails: ["a@example.com", "b.c+dr@example.co.uk"],
+      allowedClientCidrs: ["10.20.0.0/16", "192.168.10.0/24"],
+      maxReplicationLagSeconds: 30,
+      multiAz: true,
+      deletionProtection: true,
+    });
+  });
+
+  it("accepts the longest suffix that fits every derived name (34 characters)", () => {
+    expect(validateConfig({ ...VALID, environmentSuffix: "a".repeat(34) }).environmentSuffix).toHaveLength(
+      34,
+    );
+  });
+});
+
+describe("validateConfig rejects, naming key, value and fix", () => {
+  it.each<[string, RawConfig, { key: string; value: string; fix: RegExp }]>([
+    [
+      "a missing suffix",
+      { environmentSuffix: undefined },
+      { key: "tap:environmentSuffix", value: "<unset>", fix: /is required/ },
+    ],
+    [
+      "an uppercase suffix",
+      { environmentSuffix: "Dev" },
+      { key: "tap:environmentSuffix", value: '"Dev"', fix: /lowercase letters and digits/ },
+    ],
+    [
+      "an underscore in the suffix",
+      { environmentSuffix: "pr_42" },
+      { key: "tap:environmentSuffix", value: '"pr_42"', fix: /single hyphens/ },
+    ],
+    [
+      "a double hyphen in the suffix",
+      { environmentSuffix: "pr--42" },
+      { key: "tap:environmentSuffix", value: '"pr--42"', fix: /single hyphens/ },
+    ],
+    [
+      "a suffix too long for the Lambda function name",
+      { environmentSuffix: "a".repeat(35) },
+      {
+        key: "tap:environmentSuffix",
+        value: `"${"a".repeat(35)}"`,
+        fix: /at most 34 fit, because the health-monitor Lambda function name would be 65 characters \(limit 64\)/,
+      },
+    ],
+    [
+      "an unknown primary region",
+      { primaryRegion: "ap-southeast-9" },
+      { key: "tap:primaryRegion", value: '"ap-southeast-9"', fix: /is not an AWS region/ },
+    ],
+    [
+      "an unknown stack region",
+      { "aws:region": "mars-1" },
+      { key: "aws:region", value: '"mars-1"', fix: /is not an AWS region/ },
+    ],
+    [
+      "a DR region equal to the primary region",
+      { "aws:region": "ap-southeast-2" },
+      { key: "aws:region", value: '"ap-southeast-2"', fix: /must differ from tap:primaryRegion/ },
+    ],
+    [
+      "a replica region that is neither primary nor DR",
+      { replicaRegion: "us-east-1" },
+      {
+        key: "tap:replicaRegion",
+        value: '"us-east-1"',
+        fix: /must be the primary region \(ap-southeast-2.*or the stack's DR region \(ap-southeast-1/,
+      },
+    ],
+    [
+      "a lag threshold of 0",
+      { maxReplicationLagSeconds: "0" },
+      { key: "tap:maxReplicationLagSeconds", value: '"0"', fix: /above 0/ },
+    ],
+    [
+      "a negative lag threshold",
+      { maxReplicationLagSeconds: "-5" },
+      { key: "tap:maxReplicationLagSeconds", value: '"-5"', fix: /above 0/ },
+    ],
+    [
+      "a fractional lag threshold",
+      { maxReplicationLagSeconds: "1.5" },
+      { key: "tap:maxReplicationLagSeconds", value: '"1.5"', fix: /whole number of seconds/ },
+    ],
+    [
+      "a malformed email",
+      { alertEmails: '["oncall@example"]' },
+      { key: "tap:alertEmails", value: '"oncall@example"', fix: /not an email address/ },
+    ],
+    [
+      "emails that are not a list",
+      { alertEmails: "oncall@example.com" },
+      { key: "tap:alertEmails", value: '"oncall@example.com"', fix: /must be a list of strings/ },
+    ],
+    [
+      "a malformed CIDR",
+      { allowedClientCidrs: '["10.0.0/16"]' },
+      { key: "tap:allowedClientCidrs", value: '"10.0.0/16"', fix: /not an IPv4 CIDR/ },
+    ],
+    [
+      "a CIDR with host bits",
+      { allowedClientCidrs: '["10.20.1.5/16"]' },
+      { key: "tap:allowedClientCidrs", value: '"10.20.1.5/16"', fix: /did you mean 10\.20\.0\.0\/16/ },
+    ],
+    [
+      "0.0.0.0/0 as a client CIDR",
+      { allowedClientCidrs: '["0.0.0.0/0"]' },
+      { key: "tap:allowedClientCidrs", value: '"0.0.0.0/0"', fix: /never 0\.0\.0\.0\/0/ },
+    ],
+    [
+      "engine version 15",
+      { engineVersion: "15" },
+      { key: "tap:engineVersion", value: '"15"', fix: /must be PostgreSQL 14/ },
+    ],
+    [
+      "engine version 14.x with letters",
+      { engineVersion: "14.x" },
+      { key: "tap:engineVersion", value: '"14.x"', fix: /must be PostgreSQL 14/ },
+    ],
+    [
+      "a malformed instance class",
+      { instanceClass: "t3.medium" },
+      { key: "tap:instanceClass", value: '"t3.medium"', fix: /db\.t3\.medium/ },
+    ],
+    [
+      "storage below the gp3 minimum",
+      { allocatedStorageGb: "10" },
+      { key: "tap:allocatedStorageGb", value: '"10"', fix: /from 20 to 65536/ },
+    ],
+    [
+      "autoscaling below allocated storage",
+      { allocatedStorageGb: "100", maxAllocatedStorageGb: "50" },
+      { key: "tap:maxAllocatedStorageGb", value: '"50"', fix: /at least tap:allocatedStorageGb \(100\)/ },
+    ],
+    [
+      "0 days of backups",
+      { backupRetentionDays: "0" },
+      { key: "tap:backupRetentionDays", value: '"0"', fix: /from 1 to 35/ },
+    ],
+    [
+      "a non-boolean multiAz",
+      { multiAz: "yes" },
+      { key: "tap:multiAz", value: '"yes"', fix: /true or false/ },
+    ],
+    [
+      "overlapping VPC CIDRs",
+      { drVpcCidr: "10.20.128.0/17" },
+      { key: "tap:drVpcCidr", value: '"10.20.128.0/17"', fix: /overlaps tap:primaryVpcCidr/ },
+    ],
+    [
+      "a VPC too large for AWS",
+      { primaryVpcCidr: "10.0.0.0/8" },
+      { key: "tap:primaryVpcCidr", value: '"10.0.0.0/8"', fix: /\/16 to \/26/ },
+    ],
+    [
+      "a reserved master user",
+      { masterUsername: "postgres" },
+      { key: "tap:masterUsername", value: '"postgres"', fix: /not be reserved/ },
+    ],
+    [
+      "a database name with a hyphen",
+      { databaseName: "my-app" },
+      { key: "tap:databaseName", value: '"my-app"', fix: /only a-z, 0-9, _/ },
+    ],
+    [
+      "a zone name with a trailing dot",
+      { hostedZoneName: "db.internal." },
+      { key: "tap:hostedZoneName", value: '"db.internal."', fix: /no trailing dot/ },
+    ],
+    [
+      "a PI retention RDS refuses",
+      { performanceInsightsRetentionDays: "30" },
+      { key: "tap:performanceInsightsRetentionDays", value: '"30"', fix: /7, 731, or a multiple of 31/ },
+    ],
+    [
+      "expiry before the IA transition",
+      { noncurrentExpirationDays: "20" },
+      {
+        key: "tap:noncurrentExpirationDays",
+        value: '"20"',
+        fix: /greater than tap:noncurrentTransitionDays \(30\)/,
+      },
+    ],
+    [
+      "a misspelt key",
+      { replicaRegon: "ap-southeast-1" },
+      { key: "tap:replicaRegon", value: '"ap-southeast-1"', fix: /unknown key \(a typo\?\)/ },
+    ],
+  ])("%s", (_situation, overrides, expected) => {
+    const problems = problemsFor(overrides);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toEqual({
+      key: expected.key,
+      value: expected.value,
+      fix: expect.stringMatching(expected.fix),
+    });
+  });
+
+  it("reports every problem at once in one message", () => {
+    expect(() => validateConfig({ environmentSuffix: "Dev", maxReplicationLagSeconds: "0" })).toThrow(
+      'Invalid TapStack configuration (2 problems):\n  - tap:environmentSuffix = "Dev": must be lowercase letters',
+    );
+  });
+
+  it("lists the known keys in the unknown-key message", () => {
+    expect(problemsFor({ typo: "x" })[0].fix).toContain(CONFIG_KEYS.join(", "));
+  });
+});
+
+describe("CIDR helpers", () => {
+  it.each([
+    ["10.20.0.0/16", { network: 0x0a140000, prefixLength: 16 }],
+    ["192.168.1.0/24", { network: 0xc0a80100, prefixLength: 24 }],
+    ["0.0.0.0/0", { network: 0, prefixLength: 0 }],
+    ["10.0.0.0/33", "has a prefix length above 32"],
+    ["256.0.0.0/8", "has an octet above 255"],
+    ["10.0.0.1/24", "has host bits set; did you mean 10.0.0.0/24?"],
+    ["fd00::/8", "is not an IPv4 CIDR like 10.0.0.0/16"],
+  ])("parseIpv4Cidr(%s)", (text, expected) => {
+    expect(parseIpv4Cidr(text)).toEqual(expected);
+  });
+
+  it("splits a VPC into quarter-size subnets", () => {
+    expect(privateSubnetCidrs("10.30.0.0/16", 2)).toEqual(["10.30.0.0/18", "10.30.64.0/18"]);
+    expect(privateSubnetCidrs("172.16.8.0/24", 4)).toEqual([
+      "172.16.8.0/26",
+      "172.16.8.64/26",
+      "172.16.8.128/26",
+      "172.16.8.192/26",
+    ]);
+  });
+
+  it.each([
+    ["10.20.0.0/16", "10.30.0.0/16", false],
+    ["10.20.0.0/16", "10.20.255.0/24", true],
+    ["10.0.0.0/8", "10.200.0.0/16", true],
+    ["10.20.0.0/17", "10.20.128.0/17", false],
+  ])("cidrsOverlap(%s, %s) = %s", (a, b, expected) => {
+    expect(cidrsOverlap(parseIpv4Cidr(a) as never, parseIpv4Cidr(b) as never)).toBe(expected);
+  });
+});
