@@ -1,0 +1,88 @@
+import {
+  DEFAULT_DRILL_OPTIONS,
+  DRILL_POLICY,
+  DrillUsageError,
+  parseDrillArgs,
+  SCENARIO_NAMES,
+} from "../../lib/drill/args";
+import { validatePolicy } from "../../lib/lambda/core/policy";
+
+describe("parseDrillArgs", () => {
+  it("defaults to the crash scenario with the scaled-down policy", () => {
+    const options = parseDrillArgs([]);
+    expect(options.scenarios).toEqual(["crash"]);
+    expect(options.policy).toEqual(DRILL_POLICY);
+    expect(options.commitsPerSecond).toBe(100);
+    expect(options.outDir).toBeNull();
+    expect(options.jsonFile).toBeNull();
+  });
+
+  it("gives a policy the engine accepts (1 s probes need a sub-second timeout)", () => {
+    expect(validatePolicy(DRILL_POLICY)).toEqual(DRILL_POLICY);
+  });
+
+  const accepted: [string, string[], (o: ReturnType<typeof parseDrillArgs>) => unknown, unknown][] = [
+    ["one scenario", ["--scenario", "blip"], (o) => o.scenarios, ["blip"]],
+    ["--name=value form", ["--scenario=partition"], (o) => o.scenarios, ["partition"]],
+    ["every scenario", ["--all"], (o) => o.scenarios, [...SCENARIO_NAMES]],
+    ["JSON copy", ["--json", "out/drill.json"], (o) => o.jsonFile, "out/drill.json"],
+    ["output folder", ["--out", "/tmp/x"], (o) => o.outDir, "/tmp/x"],
+    ["probe interval", ["--probe-interval", "2"], (o) => o.policy.probeIntervalSeconds, 2],
+    ["failures", ["--failures", "2"], (o) => o.policy.consecutiveFailuresToFailover, 2],
+    ["fractional timeout", ["--probe-timeout", "0.25"], (o) => o.policy.probeTimeoutSeconds, 0.25],
+    ["lag guard off by zero", ["--max-lag", "0"], (o) => o.policy.maxReplicationLagSeconds, 0],
+    ["accept data loss", ["--accept-data-loss"], (o) => o.policy.acceptDataLoss, true],
+    ["rate", ["--rate", "200"], (o) => o.commitsPerSecond, 200],
+    ["help", ["-h"], (o) => o.help, true],
+  ];
+  it.each(accepted)("accepts %s", (_name, argv, pick, expected) => {
+    expect(pick(parseDrillArgs(argv))).toEqual(expected);
+  });
+
+  const refused: [string, string[], string][] = [
+    [
+      "an unknown scenario",
+      ["--scenario", "meteor"],
+      '--scenario "meteor" is not a scenario; use one of: crash, stop',
+    ],
+    ["an unknown option", ["--fast"], 'unknown option "--fast"'],
+    ["a missing value", ["--rate"], "--rate needs a value, e.g. --rate 2"],
+    ["an option where a value belongs", ["--json", "--all"], "--json needs a value"],
+    ["a non-number", ["--probe-interval", "fast"], '--probe-interval "fast" is not a number'],
+    ["a fraction for a count", ["--failures", "2.5"], '--failures "2.5" is not a whole number'],
+    ["zero rate", ["--rate", "0"], "--rate 0 is out of range; pass a number greater than 0"],
+    ["a value on a flag", ["--all=yes"], "--all takes no value"],
+    ["--scenario with --all", ["--scenario", "crash", "--all"], "--scenario and --all exclude each other"],
+    [
+      "a timeout as long as the interval",
+      ["--probe-timeout", "1"],
+      "--probe-timeout 1 must be below --probe-interval 1",
+    ],
+    ["more failures than probes per run", ["--failures", "5"], "--failures 5 exceeds --probes-per-run 4"],
+    [
+      "a blip as long as the detection window",
+      ["--scenario", "blip", "--blip", "2"],
+      "--blip 2 must be shorter than the detection window ((--failures - 1) x --probe-interval = 2 s)",
+    ],
+  ];
+  it.each(refused)("refuses %s with a message naming the fix", (_name, argv, message) => {
+    let thrown: unknown;
+    try {
+      parseDrillArgs(argv);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(DrillUsageError);
+    expect((thrown as Error).message).toContain(message);
+  });
+
+  it("does not check the blip length when blip is not run", () => {
+    expect(parseDrillArgs(["--blip", "5"]).blipSeconds).toBe(5);
+  });
+
+  it("leaves the defaults object untouched", () => {
+    parseDrillArgs(["--all", "--rate", "7", "--probes-per-run", "5"]);
+    expect(DEFAULT_DRILL_OPTIONS.scenarios).toEqual(["crash"]);
+    expect(DRILL_POLICY.probesPerRun).toBe(4);
+  });
+});
