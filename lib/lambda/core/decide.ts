@@ -185,10 +185,11 @@ export function probeEvidence(
     return { confirmed: false, reason: `All ${probes.length} probes of the primary succeeded.` };
   }
   const outcomes = probes.map((p) => p.outcome).join(", ");
+  const run = trailing === 0 ? "and the last probe succeeded" : `but only the last ${trailing} in a row`;
   return {
     confirmed: false,
     reason:
-      `${failedTotal} of ${probes.length} probes failed (${outcomes}) but only the last ${trailing} in a row; ` +
+      `${failedTotal} of ${probes.length} probes failed (${outcomes}) ${run}; ` +
       `${threshold} consecutive failures are needed before failing over.`,
   };
 }

@@ -55,7 +55,8 @@ const situations: Situation[] = [
     name: "one blip is not worth an alert",
     snapshot: snapshot({ primaryProbes: probes("ok", "timeout", "ok", "ok") }),
     expected: { kind: "none" },
-    because: "1 of 4 probes failed (ok, timeout, ok, ok) but only the last 0 in a row",
+    because:
+      "1 of 4 probes failed (ok, timeout, ok, ok) and the last probe succeeded; 3 consecutive failures are needed before failing over.",
   },
   {
     name: "2 of 4 failures: primary suspect, warning only",
