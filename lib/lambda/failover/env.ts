@@ -28,6 +28,11 @@ export interface FailoverConfig {
   readonly dnsTtlSeconds: number;
   /** SNS topic for DR events. */
   readonly alertTopicArn: string;
+  /**
+   * The DR (control) region the function runs in, taken from the topic's ARN: the topic, the
+   * report bucket and the monitor's metrics all live there.
+   */
+  readonly controlRegion: string;
   readonly reportBucket: string;
   /** Backup retention set on the replica when it is promoted. */
   readonly backupRetentionDays: number;
@@ -99,5 +104,9 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
     acceptDataLoss: read.boolean("ACCEPT_DATA_LOSS"),
   };
   read.finish();
-  return { ...config, policy: policyFromEnv(policy, "failover") };
+  return {
+    ...config,
+    controlRegion: config.alertTopicArn.split(":")[3],
+    policy: policyFromEnv(policy, "failover"),
+  };
 }

@@ -26,6 +26,7 @@ describe("readFailoverConfig", () => {
       readerRecordName: "reader.db-dev.internal",
       dnsTtlSeconds: 30,
       alertTopicArn: "arn:aws:sns:ap-southeast-1:123456789012:dr-events-dev",
+      controlRegion: "ap-southeast-1",
       reportBucket: "backups-dr-dev-7f3a",
       backupRetentionDays: 7,
       primaryAlarmName: "primary-unreachable-dev",
