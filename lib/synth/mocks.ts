@@ -297,7 +297,13 @@ export function mockCallResult(token: string, inputs: State, region: string): St
       return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
     case "aws:index/getAvailabilityZones:getAvailabilityZones": {
       const r = String(inputs.region ?? region);
-      const short = r.replace(/^(\w\w)-(\w)\w*-(\d)$/, "$1$2$3");
+      // Real zone ids abbreviate the region: ap-southeast-2 → apse2, us-east-1 → use1.
+      const [area, direction = "", number = ""] = r.split("-");
+      const abbrev = direction.replace(
+        /(north|south)?(east|west|central)?/,
+        (_m, ns?: string, ew?: string) => `${ns?.[0] ?? ""}${ew?.[0] ?? ""}`,
+      );
+      const short = `${area}${abbrev}${number}`;
       return {
         id: r,
         region: r,
