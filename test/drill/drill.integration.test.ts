@@ -1,0 +1,169 @@
+/**
+ * Every drill scenario on real PostgreSQL 14 (primary + streaming replica on loopback),
+ * through the same runMonitor → evaluateAndAct code the Lambda functions run.
+ * One run of all six scenarios (about 80 s); each test then checks one scenario's outcome.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { DRILL_POLICY, parseDrillArgs, SCENARIO_NAMES, type ScenarioName } from "../../lib/drill/args";
+import type { DrillReport, ScenarioReport } from "../../lib/drill/report";
+import { runDrill } from "../../lib/drill/runner";
+
+jest.setTimeout(240_000);
+
+let outDir: string;
+let clusterBase: string;
+let report: DrillReport;
+const byName = (name: ScenarioName): ScenarioReport => {
+  const found = report.scenarios.find((s) => s.name === name);
+  if (!found) throw new Error(`scenario ${name} missing from the report`);
+  return found;
+};
+
+beforeAll(async () => {
+  outDir = fs.mkdtempSync(path.join(os.tmpdir(), "drill-out-"));
+  clusterBase = fs.mkdtempSync(path.join(os.tmpdir(), "drill-clusters-"));
+  fs.chmodSync(clusterBase, 0o755); // PostgreSQL runs as an unprivileged user when we are root.
+  // Shorter watch windows than the CLI defaults keep the suite fast; still 2+ monitor runs.
+  const options = parseDrillArgs([
+    "--all",
+    "--observe",
+    "6",
+    "--json",
+    path.join(outDir, "copy", "drill.json"),
+  ]);
+  report = await runDrill(options, { outDir, cluster: { baseDir: clusterBase } });
+});
+
+afterAll(() => {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.rmSync(clusterBase, { recursive: true, force: true });
+});
+
+describe("npm run drill --all on real PostgreSQL 14", () => {
+  it("runs every scenario in order with the drill policy and PostgreSQL 14", () => {
+    expect(report.scenarios.map((s) => s.name)).toEqual([...SCENARIO_NAMES]);
+    expect(report.settings.policy).toEqual(DRILL_POLICY);
+    expect(report.settings.postgresVersion).toMatch(/^14\./);
+  });
+
+  it.each([...SCENARIO_NAMES])("%s passes every check and cleans up completely", (name) => {
+    const s = byName(name);
+    expect(s.error).toBeUndefined();
+    expect(s.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(s.cleanup.complete).toBe(true);
+    expect(s.passed).toBe(true);
+  });
+
+  it("leaves no cluster directory behind", () => {
+    expect(fs.readdirSync(clusterBase)).toEqual([]);
+  });
+
+  it.each(["crash", "stop"] as const)("%s: promotes once, moves writer, lists lost commits", (name) => {
+    const s = byName(name);
+    const f = s.figures!;
+    expect(s.promoted).toBe(true);
+    expect(f.promotions).toBe(1);
+    expect(s.writer.final).not.toBe(s.writer.initial);
+    const promote = s.decisions.find((d) => d.kind === "promote-replica");
+    expect(promote?.trigger).toBe("monitor");
+    expect(promote?.reason).toContain("3 consecutive probes of the primary pg-primary failed");
+    expect(promote?.reason).toContain(name === "crash" ? "process exited" : "shut down (immediate)");
+    // Lost commits are counted row by row; the list and the count agree.
+    expect(f.lostCommits).not.toBeNull();
+    expect(f.lostCommitSeqs).toHaveLength(f.lostCommits!);
+    expect(f.falseFailovers).toBe(0);
+    // The orchestrator wrote its own audit report into the run's folder.
+    expect(s.engineReportLocation).toMatch(new RegExp(`${name}/reports/drill/pg-replica-created-.*\\.json$`));
+    expect(fs.existsSync(s.engineReportLocation!)).toBe(true);
+    const events = s.timeline.map((e) => e.event);
+    for (const event of [
+      "fault-injected",
+      "probe",
+      "decision",
+      "fence-skipped",
+      "promote-called",
+      "promoted",
+      "writer-switched",
+      "first-write",
+    ]) {
+      expect(events).toContain(event);
+    }
+  });
+
+  it.each(["crash", "stop"] as const)("%s: figures are consistent with each other", (name) => {
+    const f = byName(name).figures!;
+    // Three failed probes one second apart: the failure cannot be confirmed sooner than 2 s after the fault.
+    expect(f.detectionSeconds!).toBeGreaterThanOrEqual(2);
+    expect(f.writerSwitchedSeconds!).toBeGreaterThan(f.detectionSeconds!);
+    expect(f.rtoSeconds!).toBeGreaterThanOrEqual(f.writerSwitchedSeconds!);
+    expect(f.promotionSeconds!).toBeGreaterThan(0);
+    expect(f.orchestrationMs!).toBeGreaterThanOrEqual(0);
+  });
+
+  it("blip: no promotion, writer unchanged, writes resume on the primary, nothing lost", () => {
+    const s = byName("blip");
+    expect(s.promoted).toBe(false);
+    expect(s.writer.final).toBe(s.writer.initial);
+    expect(s.decisions.some((d) => d.kind === "promote-replica" || d.kind === "blocked")).toBe(false);
+    expect(s.figures!.lostCommits).toBe(0);
+    expect(s.figures!.rtoSeconds!).toBeGreaterThanOrEqual(1);
+    expect(s.timeline.map((e) => e.event)).toContain("fault-cleared");
+  });
+
+  it("lagging-replica: blocked by the lag guard, alerts a human, never promotes", () => {
+    const s = byName("lagging-replica");
+    expect(s.promoted).toBe(false);
+    expect(s.figures!.promotions).toBe(0);
+    const blocked = s.decisions.filter((d) => d.kind === "blocked");
+    expect(blocked.length).toBeGreaterThan(0);
+    expect(blocked[0].reason).toContain("more than the 5 s limit; failing over would lose up to");
+    expect(s.notifications.map((n) => n.event)).toContain("failover-blocked");
+    expect(s.notifications.find((n) => n.event === "failover-blocked")?.severity).toBe("critical");
+    expect(s.figures!.rtoSeconds).toBeNull();
+  });
+
+  it("partition: critical alert, no promotion, clients never stopped writing", () => {
+    const s = byName("partition");
+    expect(s.promoted).toBe(false);
+    const alert = s.decisions.find((d) => d.kind === "alert-only");
+    expect(alert?.reason).toContain("still reports the primary pg-primary as available");
+    expect(s.notifications.some((n) => n.severity === "critical")).toBe(true);
+    expect(s.figures!.lostCommits).toBe(0);
+    const failedProbes = s.timeline.filter(
+      (e) => e.event === "probe" && e.ok === false && e.offsetSeconds >= 0,
+    );
+    expect(failedProbes.length).toBeGreaterThanOrEqual(3);
+    expect(failedProbes.every((e) => e.detail.startsWith("timeout"))).toBe(true);
+  });
+
+  it("switchover: planned, zero lost commits, old primary fenced", () => {
+    const s = byName("switchover");
+    const f = s.figures!;
+    expect(s.promoted).toBe(true);
+    expect(f.lostCommits).toBe(0);
+    expect(f.lostCommitSeqs).toEqual([]);
+    expect(f.ackedCommits).toBeGreaterThan(50);
+    expect(s.decisions[0].trigger).toBe("manual:switchover");
+    expect(s.decisions[0].reason).toContain("with zero data loss");
+    const events = s.timeline.map((e) => e.event);
+    expect(events).toContain("fenced");
+    expect(events).toContain("caught-up");
+    expect(s.targets).toEqual([]);
+  });
+
+  it("writes report.json, the --json copy and the SVG chart", () => {
+    const written = JSON.parse(fs.readFileSync(path.join(outDir, "report.json"), "utf8")) as DrillReport;
+    expect(written.schemaVersion).toBe(1);
+    expect(written.scenarios).toHaveLength(6);
+    expect(fs.readFileSync(path.join(outDir, "copy", "drill.json"), "utf8")).toBe(
+      fs.readFileSync(path.join(outDir, "report.json"), "utf8"),
+    );
+    const svg = fs.readFileSync(path.join(outDir, "timeline.svg"), "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/class="scenario"/g)).toHaveLength(6);
+    expect(fs.existsSync(path.join(outDir, "crash", "notifications.jsonl"))).toBe(true);
+  });
+});
