@@ -8,9 +8,14 @@ import { mockClient } from "aws-sdk-client-mock";
 import { ConfigurationError, InvalidEventError } from "../../../lib/lambda/core/errors";
 import { FAILOVER_ENV_FIXTURE } from "./fixtures";
 
-const sdk = [RDSClient, EC2Client, Route53Client, SNSClient, S3Client, CloudWatchClient].map((c) =>
-  mockClient(c),
-);
+const sdk = [
+  mockClient(RDSClient),
+  mockClient(EC2Client),
+  mockClient(Route53Client),
+  mockClient(SNSClient),
+  mockClient(S3Client),
+  mockClient(CloudWatchClient),
+];
 
 /** Loads a fresh copy of the entry module with `env` as the function's environment. */
 function loadEntry(
@@ -23,7 +28,9 @@ function loadEntry(
   try {
     let loaded: typeof import("../../../lib/lambda/failover/index") | undefined;
     jest.isolateModules(() => {
-      loaded = jest.requireActual("../../../lib/lambda/failover/index");
+      loaded = jest.requireActual<typeof import("../../../lib/lambda/failover/index")>(
+        "../../../lib/lambda/failover/index",
+      );
     });
     return loaded!;
   } finally {
