@@ -293,6 +293,14 @@ export class LocalCluster {
     }
     if (signal === "SIGSTOP" || signal === "SIGCONT") {
       signalAll(signal === "SIGSTOP" ? pids : [...pids].reverse(), signal);
+      // Delivery is asynchronous (a process running on another CPU stops a moment later):
+      // resolve only once every process is in the state the caller asked for.
+      const stopped = signal === "SIGSTOP";
+      await this.pollUntil(
+        async () => pids.every((pid) => !isAlive(pid) || isStopped(pid) === stopped),
+        5_000,
+        `${node.name} to ${stopped ? "freeze" : "resume"} after ${signal}`,
+      );
       return;
     }
     process.kill(pids[0], signal);
@@ -749,6 +757,11 @@ function processIdsAgain(postmaster: number, known: number[]): number[] {
 export function isAlive(pid: number): boolean {
   const stat = readStat(pid);
   return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
+/** True while `pid` is stopped by a signal (state T). */
+function isStopped(pid: number): boolean {
+  return readStat(pid)?.state === "T";
 }
 
 function readStat(pid: number): { state: string; ppid: number } | undefined {
