@@ -649,5 +649,10 @@ describe("TapStack with invalid config", () => {
       'tap:replicaRegion = "us-west-2": must be the primary region (ap-southeast-2, same-region replica) or the stack\'s DR region (ap-southeast-1, cross-region replica)',
     );
     expect(mocks.resources).toEqual([]);
+    // Control: these mocks are the active ones, so an empty record means nothing was declared.
+    const pulumi = await import("@pulumi/pulumi");
+    const probe = new pulumi.ComponentResource("test:index:Probe", "probe-dev");
+    await new Promise((resolve) => probe.urn.apply(resolve));
+    expect(mocks.resources.map((r) => r.type)).toEqual(["test:index:Probe"]);
   });
 });

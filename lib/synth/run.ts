@@ -35,8 +35,8 @@ function resolve(value: unknown): Promise<unknown> {
 export async function synthesize(
   stack: string,
   config: Readonly<Record<string, string>>,
+  mocks: RecordingMocks = new RecordingMocks(config[STACK_REGION_KEY] ?? DEFAULT_DR_REGION),
 ): Promise<SynthResult> {
-  const mocks = new RecordingMocks(config[STACK_REGION_KEY] ?? DEFAULT_DR_REGION);
   // preview=false: with preview the computed outputs stay unknown and never resolve.
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig({ ...config });
