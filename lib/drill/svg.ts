@@ -26,6 +26,7 @@ export function escapeXml(text: string): string {
 }
 
 const r1 = (n: number): string => (Math.round(n * 10) / 10).toString();
+const r2 = (n: number): string => (Math.round(n * 100) / 100).toString();
 
 /**
  * Renders the drill's timeline chart: one panel per scenario, time in seconds relative to
@@ -99,7 +100,7 @@ function renderPanel(s: ScenarioReport, top: number): string {
       const t = writes.startOffsetSeconds + (i * writes.bucketMs) / 1000;
       const h = (n / max) * 60;
       out.push(
-        `<rect class="ack" x="${r1(x(t))}" y="${r1(writesBase - h)}" width="${r1(barWidth)}" height="${r1(h)}" fill="#1f77b4"><title>${n} commits acknowledged at ${r1(t)} s</title></rect>`,
+        `<rect class="ack" x="${r1(x(t))}" y="${r1(writesBase - h)}" width="${r1(barWidth)}" height="${r1(h)}" fill="#1f77b4"><title>${n} commits acknowledged at ${r2(t)} s</title></rect>`,
       );
     });
     writes.failed.forEach((n, i) => {
@@ -107,7 +108,7 @@ function renderPanel(s: ScenarioReport, top: number): string {
       const t = writes.startOffsetSeconds + (i * writes.bucketMs) / 1000;
       const h = Math.max(2, (n / max) * 30);
       out.push(
-        `<rect class="failed-write" x="${r1(x(t))}" y="${writesBase}" width="${r1(barWidth)}" height="${r1(h)}" fill="#d62728"><title>${n} failed write attempts at ${r1(t)} s</title></rect>`,
+        `<rect class="failed-write" x="${r1(x(t))}" y="${writesBase}" width="${r1(barWidth)}" height="${r1(h)}" fill="#d62728"><title>${n} failed write attempts at ${r2(t)} s</title></rect>`,
       );
     });
     out.push(
