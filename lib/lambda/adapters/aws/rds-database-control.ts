@@ -227,7 +227,10 @@ export class RdsDatabaseControl implements DatabaseControl {
           detail: `${groupId} has no client ingress left (${kept} monitor rule(s) kept)`,
         };
       }
-      const ruleIds = clientRules.map((rule) => rule.SecurityGroupRuleId as string);
+      // DescribeSecurityGroupRules always returns rule ids; the type marks every field optional.
+      const ruleIds = clientRules.flatMap((rule) =>
+        rule.SecurityGroupRuleId ? [rule.SecurityGroupRuleId] : [],
+      );
       try {
         const out = await this.clients.primaryEc2.send(
           new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ruleIds }),
