@@ -190,11 +190,9 @@ describe("Route53Dns.setWriter", () => {
 
   it("throws WaitTimeoutError when the change never syncs, bounded by the timeout", async () => {
     changeAccepted();
-    route53
-      .on(GetChangeCommand)
-      .resolves({
-        ChangeInfo: { Id: "/change/C2682N5HXP0BZ4", Status: "PENDING", SubmittedAt: new Date(T0) },
-      });
+    route53.on(GetChangeCommand).resolves({
+      ChangeInfo: { Id: "/change/C2682N5HXP0BZ4", Status: "PENDING", SubmittedAt: new Date(T0) },
+    });
     const clock = new FakeClock(T0);
     const switching = dns(clock).setWriter(NEW_PRIMARY, 12_000);
     await expect(switching).rejects.toThrow(WaitTimeoutError);
