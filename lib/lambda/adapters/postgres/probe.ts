@@ -157,7 +157,9 @@ export class PgDatabaseProbe implements DatabaseProbe {
             target,
             atMs,
             outcome: "timeout",
-            latencyMs: elapsedMs(),
+            // Node timers may fire a fraction of a millisecond early by our clock; a timeout
+            // took at least its full budget.
+            latencyMs: Math.max(elapsedMs(), timeoutMs),
             detail: `no answer from ${endpoint.host}:${endpoint.port} within ${timeoutMs} ms`,
           },
         };

@@ -123,6 +123,19 @@ describe("PgDatabaseProbe.probePrimary", () => {
     });
   });
 
+  it("timeout: a password provider that never answers (IAM signing stuck) is cut off at the deadline", async () => {
+    const result = await probeWith({ password: () => new Promise<string>(() => undefined) }).probePrimary(
+      300,
+    );
+    expect(result.outcome).toBe("timeout");
+    expect(result.latencyMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it("error: TLS required but the server does not offer it (verify-full against a plain server)", async () => {
+    const result = await probeWith({ ssl: { rejectUnauthorized: true } }).probePrimary(TIMEOUT_MS);
+    expect(result).toMatchObject({ outcome: "error", detail: "The server does not support SSL connections" });
+  });
+
   it("error: a non-positive timeout is refused without connecting", async () => {
     const result = await probeWith().probePrimary(0);
     expect(result).toMatchObject({
