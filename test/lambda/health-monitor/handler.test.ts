@@ -1,0 +1,182 @@
+import { InvalidEventError } from "../../../lib/lambda/core/errors";
+import type { DatabaseProbe } from "../../../lib/lambda/core/ports";
+import { readMonitorConfig } from "../../../lib/lambda/health-monitor/env";
+import {
+  createMonitorHandler,
+  splitProbe,
+  type MonitorHandlerDeps,
+} from "../../../lib/lambda/health-monitor/handler";
+import { FakeCluster, T0 } from "../../support/fake-ports";
+import { MONITOR_ENV_FIXTURE, scheduledEvent } from "./fixtures";
+
+const config = readMonitorConfig(MONITOR_ENV_FIXTURE);
+
+function build(cluster: FakeCluster, bootstrap: MonitorHandlerDeps["bootstrap"] = jest.fn()) {
+  const lines: { level: string; message: string; extra: unknown }[] = [];
+  const log = (level: string) => (message: string, extra?: unknown) =>
+    void lines.push({ level, message, extra });
+  const logger = {
+    info: jest.fn(log("info")),
+    warn: jest.fn(log("warn")),
+    error: jest.fn(log("error")),
+    appendKeys: jest.fn(),
+    addContext: jest.fn(),
+  };
+  const stored: [string, string, number][] = [];
+  const flushed: [string, string, number][][] = [];
+  const metrics = {
+    addMetric: jest.fn((name: string, unit: string, value: number) => void stored.push([name, unit, value])),
+    hasStoredMetrics: jest.fn(() => stored.length > 0),
+    publishStoredMetrics: jest.fn((): void => void flushed.push(stored.splice(0))),
+  };
+  const handler = createMonitorHandler({
+    config,
+    probe: cluster.probe,
+    clock: cluster.clock,
+    logger: logger as unknown as MonitorHandlerDeps["logger"],
+    metrics: metrics as unknown as MonitorHandlerDeps["metrics"],
+    bootstrap,
+  });
+  return { handler, lines, flushed, logger };
+}
+
+describe("scheduled run", () => {
+  it("a healthy primary: one lag read, four probes, one reachable/latency pair per probe, lag and run", async () => {
+    const cluster = new FakeCluster();
+    const { handler, flushed } = build(cluster);
+    const result = await handler(scheduledEvent());
+
+    expect(cluster.callNames).toEqual([
+      "probe.readReplicaLag",
+      "probe.probePrimary",
+      "probe.probePrimary",
+      "probe.probePrimary",
+      "probe.probePrimary",
+    ]);
+    expect(cluster.calls[1]).toBe("probe.probePrimary(3000)");
+    expect(result).toMatchObject({
+      runId: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+      startedAtMs: T0,
+      consecutiveFailures: 0,
+      suspectedFailure: false,
+    });
+    expect(result).toHaveProperty("lastHealthyLag.lagSeconds", 1);
+    expect(flushed).toEqual([
+      [
+        ["PrimaryReachable", "Count", 1],
+        ["ProbeLatencyMs", "Milliseconds", 5],
+        ["PrimaryReachable", "Count", 1],
+        ["ProbeLatencyMs", "Milliseconds", 5],
+        ["PrimaryReachable", "Count", 1],
+        ["ProbeLatencyMs", "Milliseconds", 5],
+        ["PrimaryReachable", "Count", 1],
+        ["ProbeLatencyMs", "Milliseconds", 5],
+        ["HeartbeatLagSeconds", "Seconds", 1],
+        ["MonitorRun", "Count", 1],
+      ],
+    ]);
+    // Probes are 15 s apart, measured from the first probe.
+    expect(cluster.clock.sleeps).toEqual([14_995, 14_995, 14_995]);
+  });
+
+  it("a failing primary: the run stops at 3 consecutive failures and each failure shows as 0", async () => {
+    const cluster = new FakeCluster();
+    cluster.probeScript = [
+      { outcome: "ok" },
+      { outcome: "timeout" },
+      { outcome: "unreachable", latencyMs: 40 },
+      { outcome: "timeout" },
+    ];
+    const { handler, flushed, lines } = build(cluster);
+    const result = await handler(scheduledEvent());
+
+    expect(result).toMatchObject({ consecutiveFailures: 3, suspectedFailure: true });
+    expect(flushed[0]?.filter(([name]) => name === "PrimaryReachable").map(([, , v]) => v)).toEqual([
+      1, 0, 0, 0,
+    ]);
+    expect(flushed[0]?.filter(([name]) => name === "ProbeLatencyMs").map(([, , v]) => v)).toEqual([
+      5, 3000, 40, 3000,
+    ]);
+    expect(lines.filter((l) => l.message === "Primary probe failed")).toHaveLength(3);
+  });
+
+  it("an unreadable replica emits no lag value (a gap, not a zero)", async () => {
+    const cluster = new FakeCluster();
+    cluster.replicaLag = {
+      atMs: T0,
+      lagSeconds: null,
+      probe: { target: "replica", atMs: T0, outcome: "timeout", latencyMs: 3000, detail: "no answer" },
+    };
+    const { handler, flushed } = build(cluster);
+    const result = await handler(scheduledEvent());
+    expect(result).toHaveProperty("lastHealthyLag", null);
+    expect(flushed[0]?.map(([name]) => name)).not.toContain("HeartbeatLagSeconds");
+    expect(flushed[0]?.at(-1)).toEqual(["MonitorRun", "Count", 1]);
+  });
+});
+
+describe("bootstrap", () => {
+  it("runs the bootstrap only, probes nothing and emits no metric", async () => {
+    const cluster = new FakeCluster();
+    const done = {
+      action: "bootstrap" as const,
+      monitorUser: "dr_monitor",
+      primaryHost: "h",
+      roleCreated: true,
+      rdsIamGranted: true,
+    };
+    const bootstrap = jest.fn(async () => done);
+    const { handler, flushed } = build(cluster, bootstrap);
+    await expect(handler({ action: "bootstrap" })).resolves.toEqual(done);
+    expect(bootstrap).toHaveBeenCalledTimes(1);
+    expect(cluster.calls).toEqual([]);
+    expect(flushed).toEqual([]);
+  });
+
+  it("a failing bootstrap is logged and rethrown", async () => {
+    const failure = new Error("permission denied to create role");
+    const { handler, lines } = build(
+      new FakeCluster(),
+      jest.fn(async () => Promise.reject(failure)),
+    );
+    await expect(handler({ action: "bootstrap" })).rejects.toBe(failure);
+    expect(lines).toEqual([{ level: "error", message: "Invocation failed", extra: { error: failure } }]);
+  });
+});
+
+describe("anything else", () => {
+  const rejected: [string, unknown][] = [
+    ["null", null],
+    ["a failover request", { action: "failover", requestedBy: "a", reason: "r" }],
+    ["an alarm event", { source: "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change" }],
+  ];
+  it.each(rejected)(
+    "%s: InvalidEventError, logged, no probe, no bootstrap, no metric",
+    async (_name, event) => {
+      const cluster = new FakeCluster();
+      const bootstrap = jest.fn();
+      const { handler, flushed, lines } = build(cluster, bootstrap);
+      await expect(handler(event)).rejects.toBeInstanceOf(InvalidEventError);
+      expect(cluster.calls).toEqual([]);
+      expect(bootstrap).not.toHaveBeenCalled();
+      expect(flushed).toEqual([]);
+      expect(lines).toEqual([
+        { level: "error", message: "Invocation failed", extra: { error: expect.any(InvalidEventError) } },
+      ]);
+    },
+  );
+});
+
+describe("splitProbe", () => {
+  it("sends primary probes to one probe and replica reads to the other", async () => {
+    const primary = { probePrimary: jest.fn(async () => "p"), readReplicaLag: jest.fn() };
+    const replica = { probePrimary: jest.fn(), readReplicaLag: jest.fn(async () => "r") };
+    const probe = splitProbe(primary as unknown as DatabaseProbe, replica as unknown as DatabaseProbe);
+    await expect(probe.probePrimary(3000)).resolves.toBe("p");
+    await expect(probe.readReplicaLag(2000)).resolves.toBe("r");
+    expect(primary.probePrimary).toHaveBeenCalledWith(3000);
+    expect(replica.readReplicaLag).toHaveBeenCalledWith(2000);
+    expect(primary.readReplicaLag).not.toHaveBeenCalled();
+    expect(replica.probePrimary).not.toHaveBeenCalled();
+  });
+});
