@@ -91,8 +91,11 @@ export function snapshotProblem(snapshot: ClusterSnapshot, nowMs: number): strin
     case "monitor":
       break;
     case "alarm":
-      if (!isFiniteNumber(trigger.alarm.sinceMs))
-        return `the alarm's sinceMs is ${String(trigger.alarm.sinceMs)}`;
+      if (!isFiniteNumber(trigger.alarm?.sinceMs))
+        return `the alarm's sinceMs is ${String(trigger.alarm?.sinceMs)}`;
+      if (!["ALARM", "OK", "INSUFFICIENT_DATA"].includes(trigger.alarm.state)) {
+        return `the alarm state ${JSON.stringify(trigger.alarm.state)} is not ALARM, OK or INSUFFICIENT_DATA`;
+      }
       break;
     case "manual":
       if (!["failover", "switchover", "status"].includes(trigger.action)) {
@@ -105,6 +108,7 @@ export function snapshotProblem(snapshot: ClusterSnapshot, nowMs: number): strin
   if (!Array.isArray(snapshot.primaryProbes)) return "primaryProbes is not a list";
   let previousAtMs = -Infinity;
   for (const [index, probe] of snapshot.primaryProbes.entries()) {
+    if (typeof probe !== "object" || probe === null) return `primaryProbes[${index}] is ${String(probe)}`;
     if (!isFiniteNumber(probe.atMs)) return `primaryProbes[${index}].atMs is ${String(probe.atMs)}`;
     if (!isFiniteNumber(probe.latencyMs) || probe.latencyMs < 0) {
       return `primaryProbes[${index}].latencyMs is ${String(probe.latencyMs)}`;
@@ -121,6 +125,7 @@ export function snapshotProblem(snapshot: ClusterSnapshot, nowMs: number): strin
     }
     previousAtMs = probe.atMs;
   }
+  if (snapshot.lastHealthyLag === undefined) return "lastHealthyLag is missing (null when unknown)";
   if (snapshot.lastHealthyLag !== null && !isFiniteNumber(snapshot.lastHealthyLag.atMs)) {
     return `lastHealthyLag.atMs is ${String(snapshot.lastHealthyLag.atMs)}`;
   }
@@ -265,7 +270,7 @@ export function lagGuard(
   const value = lag.lagSeconds;
   if (value === null) {
     return unknown(
-      `The last lag reading (${iso(lag.atMs)}) could not read the replica (${lag.probe.outcome})`,
+      `The last lag reading (${iso(lag.atMs)}) could not read the replica (${lag.probe?.outcome ?? "no probe"})`,
     );
   }
   if (!Number.isFinite(value) || value < 0) {

@@ -15,6 +15,7 @@ import type {
   Decision,
   FailoverPolicy,
   ProbeOutcome,
+  ProbeResult,
   Trigger,
 } from "../../../lib/lambda/core/types";
 import { PRIMARY_ENDPOINT, REPLICA_ENDPOINT, T0, primaryView, replicaView } from "../../support/fake-ports";
@@ -446,6 +447,22 @@ const situations: Situation[] = [
     }),
     expected: { kind: "none" },
     because: 'primaryProbes[0].outcome "down" is not a known probe outcome',
+  },
+  {
+    name: "malformed: a missing probe entry",
+    snapshot: snapshot({ primaryProbes: [...DOWN, null as unknown as ProbeResult], primary: FAILED_PRIMARY }),
+    expected: { kind: "none" },
+    because: "primaryProbes[3] is null",
+  },
+  {
+    name: "malformed: alarm without its evidence",
+    snapshot: snapshot({
+      trigger: { kind: "alarm" } as unknown as Trigger,
+      primaryProbes: [],
+      primary: FAILED_PRIMARY,
+    }),
+    expected: { kind: "none" },
+    because: "the alarm's sinceMs is undefined",
   },
   {
     name: "a policy that fails over on one probe is refused",
