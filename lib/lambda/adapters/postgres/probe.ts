@@ -2,6 +2,7 @@
  * `DatabaseProbe` over `pg`: the health monitor's eyes on the primary and the replica.
  */
 import { Client } from "pg";
+import { ConfigurationError } from "../../core/errors";
 import type { DatabaseProbe } from "../../core/ports";
 import type { DbRole, LagReading, ProbeResult } from "../../core/types";
 import { classifyProbeError } from "./classify";
@@ -199,16 +200,21 @@ async function closeQuietly(client: Client, gracefully: boolean): Promise<void> 
   }
 }
 
+/** Throws a `ConfigurationError` naming the key, the bad value and the fix. */
 function validateConfig(config: PgProbeConfig): void {
   for (const role of ["primary", "replica"] as const) {
     const { host, port } = config[role];
     if (typeof host !== "string" || host === "") {
-      throw new RangeError(`${role}.host is empty: give the ${role} endpoint's host name`);
+      throw new ConfigurationError(`${role}.host is empty: give the ${role} endpoint's host name`);
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new RangeError(`${role}.port=${port} is not a TCP port: use a whole number from 1 to 65535`);
+      throw new ConfigurationError(
+        `${role}.port=${port} is not a TCP port: use a whole number from 1 to 65535`,
+      );
     }
   }
-  if (config.database === "") throw new RangeError("database is empty: give the database name (DB_NAME)");
-  if (config.user === "") throw new RangeError("user is empty: give the monitor's role (MONITOR_DB_USER)");
+  if (config.database === "")
+    throw new ConfigurationError("database is empty: give the database name (DB_NAME)");
+  if (config.user === "")
+    throw new ConfigurationError("user is empty: give the monitor's role (MONITOR_DB_USER)");
 }

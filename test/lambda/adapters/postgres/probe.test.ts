@@ -2,6 +2,7 @@
  * PgDatabaseProbe against a real PostgreSQL 14 primary + streaming replica.
  */
 import { freePort } from "../../../../lib/drill/cluster";
+import { ConfigurationError } from "../../../../lib/lambda/core/errors";
 import { PgDatabaseProbe, type PgProbeConfig } from "../../../../lib/lambda/adapters/postgres/probe";
 import { sleep, useCluster } from "../../../support/pg-cluster";
 
@@ -179,6 +180,7 @@ describe("PgDatabaseProbe.probePrimary", () => {
 
   it("validates its configuration with errors naming the key", () => {
     const base = pg().monitorProbeConfig();
+    expect(() => new PgDatabaseProbe({ ...base, database: "" })).toThrow(ConfigurationError);
     expect(() => new PgDatabaseProbe({ ...base, primary: { host: "", port: 5432 } })).toThrow(
       "primary.host is empty: give the primary endpoint's host name",
     );
