@@ -23,7 +23,7 @@
  * what the drill injects, not against losing the machine), small `shared_buffers`, no TLS,
  * password (SCRAM) authentication instead of IAM.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -695,7 +695,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   }
   const baseDir = options.baseDir ?? os.tmpdir();
   const rootDir = fs.mkdtempSync(path.join(baseDir, "tap-drill-"));
-  if (osUser.switchUser) fs.chownSync(rootDir, osUser.uid, osUser.gid);
+  if (osUser.switchUser) {
+    fs.chownSync(rootDir, osUser.uid, osUser.gid);
+    // The directory is the user's now; it can still be out of reach behind a parent that
+    // only root may enter (e.g. a 0700 mkdtemp directory).
+    if (spawnSync("test", ["-w", rootDir], spawnIdentity(osUser)).status !== 0) {
+      fs.rmSync(rootDir, { recursive: true, force: true });
+      throw new Error(
+        `baseDir="${baseDir}" is not reachable by user "${osUser.name}", who runs PostgreSQL: ` +
+          `give it and its parents search permission (chmod o+x) or leave baseDir unset (system temp directory).`,
+      );
+    }
+  }
   const ports = { primary: await freePort(), replica: await freePort() };
   const cluster = new LocalCluster(
     rootDir,

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
 import { isAlive, startCluster } from "../../lib/drill/cluster";
@@ -91,6 +92,20 @@ describe("startCluster", () => {
     expect(rows).toEqual([{ me: "tap_monitor", db: "tapdb" }]);
     const hba = await pg().query(pg().primary, "SELECT DISTINCT auth_method FROM pg_hba_file_rules");
     expect(hba).toEqual([{ auth_method: "scram-sha-256" }]);
+  });
+});
+
+describe("monitorProbeConfig", () => {
+  it("sends the monitor to the primary through the monitor path and to the replica directly", () => {
+    const config = pg().monitorProbeConfig();
+    expect(config).toMatchObject({
+      primary: { host: "127.0.0.1", port: pg().monitorPath.port },
+      replica: { host: "127.0.0.1", port: pg().replica.port },
+      database: "tapdb",
+      user: "tap_monitor",
+      ssl: false,
+    });
+    expect(config.primary.port).not.toBe(pg().primary.port);
   });
 });
 
@@ -208,6 +223,47 @@ describe("teardown", () => {
     expect(pids.filter(isAlive)).toEqual([]);
     expect(fs.existsSync(cluster.rootDir)).toBe(false);
     await cluster.destroy();
+  });
+
+  it("a cluster that fails to start tears down what it started and shows the server logs", async () => {
+    const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "tap-cluster-fail-"));
+    fs.chmodSync(baseDir, 0o755);
+    try {
+      // 1 ms is too short for any server to accept connections.
+      const attempt = startCluster({ baseDir, startTimeoutMs: 1 });
+      await expect(attempt).rejects.toThrow(
+        /^local cluster failed to start: timed out after 1 ms waiting for primary to accept connections on 127\.0\.0\.1:\d+\n--- primary\.log ---/,
+      );
+      expect(fs.readdirSync(baseDir)).toEqual([]);
+    } finally {
+      fs.rmSync(baseDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a baseDir the PostgreSQL user cannot reach, leaving nothing behind", async () => {
+    const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "tap-cluster-locked-"));
+    try {
+      const attempt = startCluster({ baseDir });
+      if (pg().osUser.switchUser) {
+        // mkdtemp made it 0700 and root-owned: nobody cannot enter it.
+        await expect(attempt).rejects.toThrow(
+          `baseDir="${baseDir}" is not reachable by user "nobody", who runs PostgreSQL: give it and its ` +
+            "parents search permission (chmod o+x) or leave baseDir unset (system temp directory).",
+        );
+      } else {
+        // Not root: PostgreSQL runs as the owner of the directory, which can always reach it.
+        await (await attempt).destroy();
+      }
+      expect(fs.readdirSync(baseDir)).toEqual([]);
+    } finally {
+      fs.rmSync(baseDir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a database name that is not a plain identifier", async () => {
+    await expect(startCluster({ database: "my-db" })).rejects.toThrow(
+      'database="my-db" is not a plain identifier: use a-z, 0-9 and _ (e.g. "tapdb")',
+    );
   });
 
   const tsx = path.join(__dirname, "..", "..", "node_modules", ".bin", "tsx");

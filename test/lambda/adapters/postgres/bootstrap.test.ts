@@ -245,6 +245,25 @@ describe("bootstrapMonitorRole on PostgreSQL 14", () => {
     expect(facts.grants).toEqual([]);
   });
 
+  it("iamAuth grants rds_iam where it exists (as on RDS), once, however often it runs", async () => {
+    // RDS ships rds_iam as a NOLOGIN role; stand it in here.
+    await asSuperuser((client) => client.query("CREATE ROLE rds_iam NOLOGIN"));
+    try {
+      for (let run = 0; run < 2; run++) {
+        const result = await asSuperuser((client) =>
+          bootstrapMonitorRole(client, { monitorUser: "tap_iam_ok", iamAuth: true }),
+        );
+        expect(result).toEqual({ roleCreated: run === 0, rdsIamGranted: true });
+      }
+      expect((await roleFacts("tap_iam_ok")).memberships).toEqual([{ rolname: "rds_iam" }]);
+    } finally {
+      await asSuperuser(async (client) => {
+        await client.query("REVOKE rds_iam FROM tap_iam_ok");
+        await client.query("DROP ROLE rds_iam");
+      });
+    }
+  });
+
   it("iamAuth on community PostgreSQL fails with a hint, and rolls everything back", async () => {
     const attempt = asSuperuser((client) =>
       bootstrapMonitorRole(client, { monitorUser: "tap_iam", iamAuth: true }),
