@@ -1,4 +1,3 @@
-import { consecutiveFailures } from "../lambda/core/decide";
 import { runMonitor, type MonitorResult } from "../lambda/core/monitor";
 import { type ActOptions, type Evidence, evaluateAndAct } from "../lambda/core/orchestrator";
 import type { Clock, Ports } from "../lambda/core/ports";
@@ -51,11 +50,9 @@ class StoppableClock implements Clock {
  * `evaluateAndAct` with a `monitor` trigger, one evaluation at a time (the failover
  * function has a reserved concurrency of 1).
  *
- * Runs are back to back, so the probes form one continuous stream. A failure that starts
- * near the end of one run would otherwise need `consecutiveFailuresToFailover` fresh
- * failures in the next run before anyone looked at it; so the failed probes a run ends with
- * are carried into the next run's evidence, and as soon as the stream holds enough
- * consecutive failures the evidence is handed over at once, without waiting for the run to end.
+ * Runs are back to back at the probe cadence. A run never ends on a failing tail short of the
+ * threshold (`runMonitor` keeps probing until it succeeds or confirms), so each run's result
+ * is complete evidence on its own, exactly as the failover function receives it in Lambda.
  */
 export class MonitorLoop {
   private running = false;
@@ -121,29 +118,12 @@ export class MonitorLoop {
 
   private async run(): Promise<void> {
     const intervalMs = this.policy.probeIntervalSeconds * 1000;
-    const threshold = this.policy.consecutiveFailuresToFailover;
-    let carried: ProbeResult[] = [];
     while (this.running) {
       const runId = `drill-run-${this.runs + 1}`;
-      const runProbes: ProbeResult[] = [];
-      let handedOver = false;
       const result = await runMonitor({ probe: this.ports.probe, clock: this.clock }, this.policy, {
         runId,
         onProbe: (probe) => {
-          if (!this.running) return;
-          runProbes.push(probe);
-          this.hooks.onProbe?.(probe);
-          const stream = [...carried, ...runProbes];
-          // The run stops by itself at `threshold` failures of its own; hand over earlier only
-          // when the threshold is reached across the run boundary.
-          if (
-            !handedOver &&
-            consecutiveFailures(stream) >= threshold &&
-            consecutiveFailures(runProbes) < threshold
-          ) {
-            handedOver = true;
-            void this.evaluate({ kind: "monitor", runId }, { primaryProbes: stream, lastHealthyLag: null });
-          }
+          if (this.running) this.hooks.onProbe?.(probe);
         },
       });
       if (!this.running) break;
@@ -151,13 +131,10 @@ export class MonitorLoop {
       this.lastResult = result;
       if (result.lag) this.hooks.onLag?.(result.lag);
       if (result.lastHealthyLag) this.lagHistory.record(result.lastHealthyLag);
-      const window = [...carried, ...result.primaryProbes];
       await this.evaluate(
         { kind: "monitor", runId },
-        { primaryProbes: window, lastHealthyLag: result.lastHealthyLag },
+        { primaryProbes: result.primaryProbes, lastHealthyLag: result.lastHealthyLag },
       );
-      const trailing = consecutiveFailures(window);
-      carried = trailing > 0 ? window.slice(window.length - trailing) : [];
       // Keep the cadence: the next run's first probe comes one interval after this run's last.
       const last = result.primaryProbes.at(-1);
       if (last) {

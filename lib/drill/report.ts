@@ -281,16 +281,14 @@ export function translateToProduction(
 ): ProductionTranslation {
   const drillWindow = drill.consecutiveFailuresToFailover * drill.probeIntervalSeconds;
   const prodWindow = production.consecutiveFailuresToFailover * production.probeIntervalSeconds;
-  const prodRun =
-    (production.probesPerRun - 1) * production.probeIntervalSeconds + production.probeTimeoutSeconds;
   return {
     policy: production,
     notes: [
       `Detection: the drill confirms a failure after ${drill.consecutiveFailuresToFailover} failed probes ` +
         `${drill.probeIntervalSeconds} s apart (about ${drillWindow} s); production needs ` +
         `${production.consecutiveFailuresToFailover} probes ${production.probeIntervalSeconds} s apart ` +
-        `(about ${prodWindow} s), plus up to the gap between two scheduled runs ` +
-        `(each run probes for ${prodRun} s of its minute).`,
+        `(at most ${prodWindow + production.probeTimeoutSeconds} s from the fault to the confirming probe: ` +
+        "a run that ends on a failing probe keeps probing until it confirms or recovers).",
       `Promotion: the drill measures PostgreSQL's own promotion (pg_promote); on RDS, PromoteReadReplica ` +
         "takes minutes (it also turns on backups); only the orchestration overhead carries over.",
       `Clients: the drill's writer name changes at once; Route 53 clients keep the old answer for up to ` +

@@ -67,6 +67,11 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** Seconds for a sentence: three significant decimals are noise in a lag reading. */
+function roundSeconds(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
@@ -289,11 +294,11 @@ export function lagGuard(
     );
   }
   if (value > policy.maxReplicationLagSeconds) {
-    const why = `The replica was ${value} s behind before the failure, more than the ${policy.maxReplicationLagSeconds} s limit`;
+    const why = `The replica was ${roundSeconds(value)} s behind before the failure, more than the ${policy.maxReplicationLagSeconds} s limit`;
     return acceptDataLoss
       ? {
           ok: true,
-          reason: `${why}; data loss is accepted, so up to ${value} s of commits may be lost.`,
+          reason: `${why}; data loss is accepted, so up to ${roundSeconds(value)} s of commits may be lost.`,
           dataLossWindowSeconds: value,
         }
       : {
@@ -304,7 +309,7 @@ export function lagGuard(
   }
   return {
     ok: true,
-    reason: `The replica was ${value} s behind before the failure (limit ${policy.maxReplicationLagSeconds} s).`,
+    reason: `The replica was ${roundSeconds(value)} s behind before the failure (limit ${policy.maxReplicationLagSeconds} s).`,
     dataLossWindowSeconds: value,
   };
 }

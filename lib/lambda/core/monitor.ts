@@ -52,7 +52,7 @@ function describeError(error: unknown): string {
  * the primary died grows by definition, so only a reading from before the failure says how
  * much data is at risk. Then the primary is probed `probesPerRun` times, `probeIntervalSeconds`
  * apart (measured from the first probe, so slow probes do not stretch the run), each bounded by
- * `probeTimeoutSeconds`. The run stops as soon as `consecutiveFailuresToFailover` failures in a
+ * `probeTimeoutSeconds`, extended while the last probes failed (see below). The run stops as soon as `consecutiveFailuresToFailover` failures in a
  * row are seen: further probes would only delay the hand-off.
  *
  * The ports promise never to throw for an unhealthy target; if one does anyway, the throw is
@@ -88,7 +88,14 @@ export async function runMonitor(
 
   const primaryProbes: ProbeResult[] = [];
   const firstProbeAtMs = clock.nowMs();
-  for (let index = 0; index < policy.probesPerRun; index++) {
+  // A run never ends on a failing tail that is still short of the threshold: it keeps probing
+  // at the same cadence until a probe succeeds or the threshold is met (at most
+  // `consecutiveFailuresToFailover - 1` extra probes). Otherwise a failure that begins near the
+  // end of a run would need the threshold anew in the next run, and the worst-case detection
+  // time would grow by almost a whole run. With the extension it is bounded by
+  // `consecutiveFailuresToFailover × probeIntervalSeconds` (+ one probe timeout), whatever the
+  // failure's phase against the schedule.
+  for (let index = 0; index < policy.probesPerRun || consecutiveFailures(primaryProbes) > 0; index++) {
     if (index > 0) {
       const waitMs = firstProbeAtMs + index * intervalMs - clock.nowMs();
       if (waitMs > 0) await clock.sleep(waitMs);

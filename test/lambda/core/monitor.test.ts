@@ -83,6 +83,46 @@ describe("runMonitor", () => {
     expect(result).toMatchObject({ consecutiveFailures: 0, suspectedFailure: true });
   });
 
+  it("does not end on a failing tail: probes on until the threshold is met", async () => {
+    const cluster = new FakeCluster();
+    // The failure begins before the last scheduled probe: two extra probes confirm it.
+    cluster.probeScript = [
+      { outcome: "ok" },
+      { outcome: "ok" },
+      { outcome: "ok" },
+      { outcome: "unreachable" },
+      { outcome: "unreachable" },
+      { outcome: "unreachable" },
+      { outcome: "ok" },
+    ];
+    const result = await monitorOf(cluster).run;
+    expect(result.primaryProbes.map((p) => p.outcome)).toEqual([
+      "ok",
+      "ok",
+      "ok",
+      "unreachable",
+      "unreachable",
+      "unreachable",
+    ]);
+    expect(result.primaryProbes.map((p) => p.atMs - T0)).toEqual([4, 15_004, 30_004, 45_004, 60_004, 75_004]);
+    expect(result.consecutiveFailures).toBe(3);
+  });
+
+  it("ends an extended run at the first probe that succeeds again", async () => {
+    const cluster = new FakeCluster();
+    cluster.probeScript = [
+      { outcome: "ok" },
+      { outcome: "ok" },
+      { outcome: "ok" },
+      { outcome: "timeout" },
+      { outcome: "ok" },
+      { outcome: "timeout" },
+    ];
+    const result = await monitorOf(cluster).run;
+    expect(result.primaryProbes.map((p) => p.outcome)).toEqual(["ok", "ok", "ok", "timeout", "ok"]);
+    expect(result).toMatchObject({ consecutiveFailures: 0, suspectedFailure: true });
+  });
+
   it("does not trust a lag reading that could not read the replica", async () => {
     const cluster = new FakeCluster();
     cluster.replicaLag = {
