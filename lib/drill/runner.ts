@@ -61,6 +61,8 @@ const ACT_OPTIONS: ActOptions = {
 const STATEMENT_TIMEOUT_MS = 1_000;
 const RECONNECT_DELAY_MS = 50;
 const POLL_MS = 25;
+/** How long the workload keeps writing after the first write on the new writer. */
+const RECOVERY_TAIL_MS = 1500;
 
 /**
  * Runs the chosen scenarios one after another, each on a fresh cluster, and writes
@@ -327,8 +329,12 @@ export async function runScenario(
     // Wait for the outcome.
     if (def.promotionExpected) {
       while (clock.nowMs() < deadline()) {
-        if (dns.resolveWriter() === replicaEndpoint && workload.firstAckFrom(faultTime, replicaEndpoint))
+        if (dns.resolveWriter() === replicaEndpoint && workload.firstAckFrom(faultTime, replicaEndpoint)) {
+          // Keep writing a little longer: the report and chart then show steady writes on the new
+          // writer, and the row-by-row check covers commits made after the switch too.
+          await clock.sleep(RECOVERY_TAIL_MS);
           break;
+        }
         if (
           monitor
             .records()

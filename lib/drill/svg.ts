@@ -15,7 +15,12 @@ const MARKERS: Readonly<Record<string, { readonly colour: string; readonly label
 const WIDTH = 1000;
 const MARGIN_LEFT = 120;
 const MARGIN_RIGHT = 30;
-const PANEL_HEIGHT = 250;
+const PANEL_HEIGHT = 290;
+/** Rows available for marker labels above the probe lane, and their height. */
+const LABEL_ROWS = 5;
+const LABEL_ROW_HEIGHT = 11;
+/** Rough width of one character of an 11 px sans-serif label, for packing labels into rows. */
+const LABEL_CHAR_WIDTH = 6;
 
 /** Escapes text for SVG content and attributes. */
 export function escapeXml(text: string): string {
@@ -61,9 +66,10 @@ function renderPanel(s: ScenarioReport, top: number): string {
   const to = Math.ceil(Math.max(last, writesEnd, from + 1));
   const plotWidth = WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
   const x = (offsetSeconds: number) => MARGIN_LEFT + ((offsetSeconds - from) / (to - from)) * plotWidth;
-  const probeY = top + 60;
-  const writesBase = top + 150;
-  const axisY = top + 200;
+  const labelTop = top + 36;
+  const probeY = labelTop + LABEL_ROWS * LABEL_ROW_HEIGHT + 14;
+  const writesBase = probeY + 90;
+  const axisY = writesBase + 50;
   const out: string[] = [];
 
   const f = s.figures;
@@ -122,19 +128,22 @@ function renderPanel(s: ScenarioReport, top: number): string {
     );
   }
 
-  // Markers; labels alternate between two rows so neighbours do not overlap.
-  let row = 0;
+  // Markers. Close events (decision, promotion, writer switch within a few hundred ms) would
+  // print their labels on top of each other, so each label goes to the first row where it
+  // does not overlap the previous label, left-aligned at its line.
+  const rowEnds: number[] = Array.from({ length: LABEL_ROWS }, () => -Infinity);
   for (const e of events.filter((ev: DrillEvent) => MARKERS[ev.event] !== undefined)) {
     const m = MARKERS[e.event];
     if (e.event === "decision" && e.detail.startsWith("none")) continue;
-    const px = r1(x(e.offsetSeconds));
-    const labelY = top + 34 + (row++ % 2) * 12;
+    const px = x(e.offsetSeconds);
+    const free = rowEnds.findIndex((end) => end < px);
+    const row = free === -1 ? rowEnds.indexOf(Math.min(...rowEnds)) : free;
+    rowEnds[row] = px + 3 + m.label.length * LABEL_CHAR_WIDTH + 6;
+    const labelY = labelTop + row * LABEL_ROW_HEIGHT;
     out.push(
-      `<line class="marker" data-event="${e.event}" x1="${px}" y1="${labelY + 2}" x2="${px}" y2="${axisY}" stroke="${m.colour}" stroke-dasharray="4 2"><title>${escapeXml(`${r1(e.offsetSeconds)} s ${e.event}: ${e.detail}`)}</title></line>`,
+      `<line class="marker" data-event="${e.event}" x1="${r1(px)}" y1="${labelY + 2}" x2="${r1(px)}" y2="${axisY}" stroke="${m.colour}" stroke-dasharray="4 2"><title>${escapeXml(`${r1(e.offsetSeconds)} s ${e.event}: ${e.detail}`)}</title></line>`,
     );
-    out.push(
-      `<text x="${px}" y="${labelY}" fill="${m.colour}" text-anchor="middle">${escapeXml(m.label)}</text>`,
-    );
+    out.push(`<text x="${r1(px + 3)}" y="${labelY}" fill="${m.colour}">${escapeXml(m.label)}</text>`);
   }
   out.push(`</g>`);
   return out.join("\n");

@@ -45,7 +45,7 @@ describe("renderTimelineSvg", () => {
   const svg = renderTimelineSvg(report);
 
   it("draws one panel per scenario, sized to fit them", () => {
-    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="1000" height="560"/);
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="1000" height="640"/);
     expect(svg.match(/<g class="scenario"/g)).toHaveLength(2);
     expect(svg).toContain(">crash — passed</text>");
     expect(svg).toContain(">blip — FAILED</text>");
@@ -63,6 +63,19 @@ describe("renderTimelineSvg", () => {
     expect(markers.slice(0, 3)).toEqual(["fault-injected", "decision", "writer-switched"]);
     expect(svg).not.toContain("none: nothing to do");
     expect(svg).toContain("SIGKILL &lt;primary&gt;");
+  });
+
+  it("puts the labels of close markers on different rows", () => {
+    const svg = renderTimelineSvg(report);
+    const label = (text: string) => {
+      const m = new RegExp(`<text x="([\\d.]+)" y="([\\d.]+)" fill="[^"]+">${text}</text>`).exec(svg);
+      if (!m) throw new Error(`no label ${text}`);
+      return { x: Number(m[1]), y: Number(m[2]) };
+    };
+    // The decision (3 s) and the writer switch (3.3 s) are 85 px apart: too close for one row.
+    expect(label("writer switched").y).not.toBe(label("decision").y);
+    // The fault (0 s) is far from both: it takes the first row.
+    expect(label("fault").y).toBe(label("decision").y);
   });
 
   it("draws acknowledged writes above the axis and failed ones below", () => {
