@@ -62,8 +62,28 @@ export const FAILOVER_ENV = [
   "ENVIRONMENT_SUFFIX",
 ] as const;
 
+/** Variables of the `snapshot-export` function. */
+export const EXPORT_ENV = [
+  /**
+   * RDS identifier of the instance that currently takes writes (the primary, or the promoted
+   * replica once the stack's active writer has been switched). Its newest automated snapshot is exported.
+   */
+  "WRITER_INSTANCE_ID",
+  /** Region of the writer: its snapshots, the export tasks, the bucket and the key all live there. */
+  "WRITER_REGION",
+  /** Backup bucket in the writer's region (RDS exports only to a bucket in the snapshot's region). */
+  "EXPORT_BUCKET",
+  /** Role RDS assumes (`export.rds.amazonaws.com`) to write the export into the bucket. */
+  "EXPORT_ROLE_ARN",
+  /** Customer-managed KMS key in the writer's region that encrypts the exported files. */
+  "EXPORT_KMS_KEY_ARN",
+  "METRICS_NAMESPACE",
+  "ENVIRONMENT_SUFFIX",
+] as const;
+
 export type MonitorEnvName = (typeof MONITOR_ENV)[number];
 export type FailoverEnvName = (typeof FAILOVER_ENV)[number];
+export type ExportEnvName = (typeof EXPORT_ENV)[number];
 
 /** CloudWatch namespace and metric names the monitor emits (EMF) and alarms read. */
 export const METRICS = {
@@ -79,6 +99,10 @@ export const METRICS = {
   failoverActed: "FailoverActed",
   /** Emitted by the failover function: 1 when an evaluation ended with an error (step or notification), else 0. */
   failoverFailed: "FailoverFailed",
+  /** Emitted by the snapshot-export function: failed export tasks seen in the last 26 hours (0 when none). */
+  snapshotExportFailed: "SnapshotExportFailed",
+  /** Emitted by the snapshot-export function: hours since the newest export task completed. */
+  hoursSinceLastSuccessfulExport: "HoursSinceLastSuccessfulExport",
 } as const;
 
 /** Dimension every monitor metric carries, so stacks do not mix. */
