@@ -6,6 +6,7 @@ import { createContext, type BuildContext } from "./infra/context";
 import { buildDatabase, type DatabaseResult } from "./infra/database";
 import { buildDns, type DnsResult } from "./infra/dns";
 import { buildEncryption, type EncryptionResult } from "./infra/encryption";
+import { buildFunctions, type FunctionsResult } from "./infra/functions";
 import { buildNetwork, subnetIds, type NetworkResult } from "./infra/network";
 
 /** Arguments of {@link TapStack}. */
@@ -16,8 +17,8 @@ export interface TapStackArgs {
 
 /**
  * The whole DR system for one RDS PostgreSQL 14 database: network, keys, primary and replica,
- * cross-region backups, backup buckets, alerting, alarms and DNS, across the primary region and
- * the stack's DR region. The constructor only calls the builders in `lib/infra/`, in order.
+ * cross-region backups, backup buckets, alerting, alarms, DNS and the failover functions,
+ * across the primary region and the stack's DR region. The constructor only calls the builders in `lib/infra/`, in order.
  */
 export class TapStack extends pulumi.ComponentResource {
   /** Builder results, for anything built on top of the stack (e.g. the failover functions). */
@@ -28,6 +29,7 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly backups: BackupsResult;
   public readonly alerting: AlertingResult;
   public readonly dns: DnsResult;
+  public readonly functions: FunctionsResult;
 
   public readonly primaryRegion: string;
   public readonly replicaRegion: string;
@@ -62,6 +64,13 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly primaryUnreachableAlarmName: pulumi.Output<string>;
   public readonly monitorSilentAlarmName: pulumi.Output<string>;
   public readonly metricsNamespace: string;
+  public readonly monitorFunctionName: pulumi.Output<string>;
+  public readonly failoverFunctionName: pulumi.Output<string>;
+  public readonly failoverFunctionArn: pulumi.Output<string>;
+  /** The one-time bootstrap function in the primary region (invoke once after the first deployment). */
+  public readonly bootstrapFunctionName: pulumi.Output<string>;
+  /** The exact `aws lambda invoke` command of the one-time bootstrap. */
+  public readonly bootstrapCommand: string;
 
   constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tap:index:TapStack", name, {}, opts);
@@ -74,6 +83,14 @@ export class TapStack extends pulumi.ComponentResource {
     this.backups = buildBackups(this.context, this.database, this.encryption);
     this.alerting = buildAlerting(this.context, this.database, this.encryption);
     this.dns = buildDns(this.context, this.network, this.database, this.alerting);
+    this.functions = buildFunctions(this.context, {
+      network: this.network,
+      encryption: this.encryption,
+      database: this.database,
+      backups: this.backups,
+      alerting: this.alerting,
+      dns: this.dns,
+    });
 
     const { primary, replica } = this.database;
     this.primaryRegion = config.primaryRegion;
@@ -107,6 +124,11 @@ export class TapStack extends pulumi.ComponentResource {
     this.primaryUnreachableAlarmName = this.alerting.primaryUnreachableAlarm.name;
     this.monitorSilentAlarmName = this.alerting.monitorSilentAlarm.name;
     this.metricsNamespace = METRICS_NAMESPACE;
+    this.monitorFunctionName = this.functions.monitor.fn.name;
+    this.failoverFunctionName = this.functions.failover.fn.name;
+    this.failoverFunctionArn = this.functions.failover.fn.arn;
+    this.bootstrapFunctionName = this.functions.bootstrap.fn.name;
+    this.bootstrapCommand = this.functions.bootstrapCommand;
 
     this.registerOutputs(this.outputs());
   }
@@ -144,6 +166,11 @@ export class TapStack extends pulumi.ComponentResource {
       primaryUnreachableAlarmName: this.primaryUnreachableAlarmName,
       monitorSilentAlarmName: this.monitorSilentAlarmName,
       metricsNamespace: this.metricsNamespace,
+      monitorFunctionName: this.monitorFunctionName,
+      failoverFunctionName: this.failoverFunctionName,
+      failoverFunctionArn: this.failoverFunctionArn,
+      bootstrapFunctionName: this.bootstrapFunctionName,
+      bootstrapCommand: this.bootstrapCommand,
     };
   }
 }
