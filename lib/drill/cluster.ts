@@ -237,6 +237,9 @@ export class LocalCluster {
     const client = new Client({
       ...this.clientConfig(node, "superuser", database),
       connectionTimeoutMillis: 5000,
+      // A server frozen mid-statement must not hang the caller forever; long enough for
+      // pg_promote(true, 60).
+      query_timeout: 90_000,
     });
     client.on("error", () => undefined);
     await client.connect();
