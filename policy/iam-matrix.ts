@@ -4,7 +4,7 @@
  * own ("another instance", "another zone") are made-up ARNs in the same account and region,
  * which is what a too-broad grant would also match.
  */
-import { T, str } from "./model";
+import { T, obj, str } from "./model";
 import { accountOf, arnOf, type MatrixRow } from "./least-privilege";
 import type { SynthOutput, SynthResource } from "./offline";
 
@@ -24,7 +24,28 @@ export interface MatrixTargets {
   readonly primaryKey: string;
   readonly drKey: string;
   readonly primarySecurityGroup: string;
+  /** `writer.<zone>` and `reader.<zone>`, the only names the failover function may change. */
+  readonly writerRecordName: string;
+  readonly readerRecordName: string;
+  /** The failover function's log group ARN, when the inventory has the function. */
+  readonly failoverLogGroup?: string;
+  /** The health-monitor's resources, when the inventory has the function. */
+  readonly monitor?: {
+    readonly logGroup: string;
+    readonly failoverFunction: string;
+    /** `rds-db:connect` resources of the monitor user on the primary and on the replica. */
+    readonly primaryDbUser: string;
+    readonly replicaDbUser: string;
+  };
+  /** The one-time bootstrap function's resources, when the inventory has the function. */
+  readonly bootstrap?: {
+    readonly logGroup: string;
+    readonly masterSecret: string;
+  };
 }
+
+/** The database role the health-monitor logs in as (`FUNCTION_SETTINGS.monitorDbUser`). */
+export const MONITOR_DB_USER = "dr_monitor";
 
 const tag = (r: SynthResource, k: string): string | undefined => {
   const t = r.inputs["tags"];
@@ -75,6 +96,25 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
       sgIds.some((id) => id === r.id || id === r.name || id === r.outputs?.["id"]),
   );
   const primaryRegion = primary.region ?? "";
+  const logGroup = (fn: string): string | undefined => {
+    const lg = synth.resources.find(
+      (r) => r.type === T.logGroup && (str(r.inputs, "name") ?? "").startsWith(`/aws/lambda/lambda-${fn}-`),
+    );
+    return lg ? arn(lg) : undefined;
+  };
+  const fn = (name: string): SynthResource | undefined =>
+    synth.resources.find(
+      (r) => r.type === T.lambdaFunction && (str(r.inputs, "name") ?? "").startsWith(`lambda-${name}-`),
+    );
+  const resourceId = (db: SynthResource): string => String(db.outputs?.["resourceId"] ?? "db-UNKNOWN");
+  const dbUser = (db: SynthResource, region: string): string =>
+    `arn:aws:rds-db:${region}:${account}:dbuser:${resourceId(db)}/${MONITOR_DB_USER}`;
+  const failoverFn = fn("failover");
+  const monitorLogs = logGroup("health-monitor");
+  const bootstrapLogs = logGroup("db-bootstrap");
+  const secrets = primary.outputs?.["masterUserSecrets"];
+  const masterSecret = Array.isArray(secrets) ? String(obj(secrets[0])?.["secretArn"] ?? "") : "";
+  const zoneName = str(zone.inputs, "name") ?? "";
   return {
     account,
     primaryRegion,
@@ -92,6 +132,22 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
     primarySecurityGroup: sg
       ? arn(sg)
       : `arn:aws:ec2:${primaryRegion}:${account}:security-group/${String(sgIds[0] ?? "sg-unknown")}`,
+    writerRecordName: `writer.${zoneName}`,
+    readerRecordName: `reader.${zoneName}`,
+    ...(logGroup("failover") ? { failoverLogGroup: logGroup("failover") } : {}),
+    ...(fn("health-monitor") && monitorLogs && failoverFn
+      ? {
+          monitor: {
+            logGroup: monitorLogs,
+            failoverFunction: arn(failoverFn),
+            primaryDbUser: dbUser(primary, primaryRegion),
+            replicaDbUser: dbUser(replica, replica.region ?? primaryRegion),
+          },
+        }
+      : {}),
+    ...(fn("db-bootstrap") && bootstrapLogs && masterSecret !== ""
+      ? { bootstrap: { logGroup: bootstrapLogs, masterSecret } }
+      : {}),
   };
 }
 
@@ -126,6 +182,7 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   };
   const viaS3 = { "kms:ViaService": `s3.${t.drRegion}.amazonaws.com` };
   const viaSns = { "kms:ViaService": `sns.${t.drRegion}.amazonaws.com` };
+  const viaS3Primary = { "kms:ViaService": `s3.${t.primaryRegion}.amazonaws.com` };
 
   // ---- failover function ------------------------------------------------------------------
   const f = "iam-failover";
@@ -133,9 +190,30 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   allow(f, "rds:DescribeDBInstances", t.replicaDb, "reads the replica's status");
   allow(f, "rds:PromoteReadReplica", t.replicaDb, "promotes this replica");
   allow(f, "ec2:RevokeSecurityGroupIngress", t.primarySecurityGroup, "fences the old primary");
-  allow(f, "ec2:DescribeSecurityGroups", "*", "finds the client-ingress rules to revoke", { scope: "*" });
+  // The fencing adapter reads rules with DescribeSecurityGroupRules only; DescribeSecurityGroups
+  // was a guess of the first matrix and is not granted.
+  deny(f, "ec2:DescribeSecurityGroups", "*", "fencing reads rules, never whole groups");
   allow(f, "ec2:DescribeSecurityGroupRules", "*", "finds the client-ingress rules to revoke", { scope: "*" });
-  allow(f, "route53:ChangeResourceRecordSets", t.zone, "switches writer.<zone>");
+  const change = (name: string, type: string, action: string): Record<string, string[]> => ({
+    "route53:ChangeResourceRecordSetsNormalizedRecordNames": [name],
+    "route53:ChangeResourceRecordSetsRecordTypes": [type],
+    "route53:ChangeResourceRecordSetsActions": [action],
+  });
+  allow(f, "route53:ChangeResourceRecordSets", t.zone, "switches writer.<zone>", {
+    context: change(t.writerRecordName, "CNAME", "UPSERT"),
+  });
+  allow(f, "route53:ChangeResourceRecordSets", t.zone, "repoints reader.<zone>", {
+    context: change(t.readerRecordName, "CNAME", "UPSERT"),
+  });
+  deny(f, "route53:ChangeResourceRecordSets", t.zone, "no other name in the zone", {
+    context: change(`payments.${t.writerRecordName.replace(/^writer\./, "")}`, "CNAME", "UPSERT"),
+  });
+  deny(f, "route53:ChangeResourceRecordSets", t.zone, "CNAMEs only", {
+    context: change(t.writerRecordName, "A", "UPSERT"),
+  });
+  deny(f, "route53:ChangeResourceRecordSets", t.zone, "records are switched, never deleted", {
+    context: change(t.writerRecordName, "CNAME", "DELETE"),
+  });
   allow(f, "route53:ListResourceRecordSets", t.zone, "reads where writer.<zone> points");
   allow(f, "route53:GetChange", "arn:aws:route53:::change/C0123456789", "waits for INSYNC", {
     scope: "arn:aws:route53:::change/*",
@@ -153,6 +231,12 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
       scope: `${t.drBucket}/reports/*`,
     },
   );
+  allow(f, "s3:ListBucket", t.drBucket, "a missing report reads as 404, not 403", {
+    context: { "s3:prefix": "reports/failover/" },
+  });
+  deny(f, "s3:ListBucket", t.drBucket, "backup exports are not listed", {
+    context: { "s3:prefix": "exports/" },
+  });
   allow(f, "kms:GenerateDataKey", t.drKey, "encrypts the report (SSE-KMS)", { context: viaS3 });
   allow(f, "kms:Decrypt", t.drKey, "reads an existing report back (SSE-KMS)", { context: viaS3 });
   allow(f, "kms:GenerateDataKey", t.drKey, "publishes to the encrypted topic", { context: viaSns });
@@ -191,9 +275,94 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
     "never reads the master secret",
   );
 
+  if (t.failoverLogGroup !== undefined) {
+    for (const a of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+      allow(f, a, `${t.failoverLogGroup}:log-stream:2026/01/01/[$LATEST]0123`, "writes its own logs", {
+        scope: `${t.failoverLogGroup}:*`,
+      });
+    }
+    deny(f, "logs:CreateLogGroup", t.failoverLogGroup, "the log group is the stack's (retention, KMS)");
+  }
+
+  // ---- health-monitor function -------------------------------------------------------------
+  const eni = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+  ];
+  const vpcFunction = (role: string, logGroupArn: string): void => {
+    for (const a of eni) {
+      allow(role, a, "*", "Lambda manages the function's ENIs in its VPC", { scope: "*" });
+    }
+    for (const a of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+      allow(role, a, `${logGroupArn}:log-stream:2026/01/01/[$LATEST]0123`, "writes its own logs", {
+        scope: `${logGroupArn}:*`,
+      });
+    }
+    deny(
+      role,
+      "logs:PutLogEvents",
+      `${t.failoverLogGroup ?? "arn:aws:logs:x:0:log-group:other"}:log-stream:s`,
+      "only its own logs",
+    );
+    deny(role, "rds:PromoteReadReplica", t.replicaDb, "never acts on the cluster");
+    deny(role, "route53:ChangeResourceRecordSets", t.zone, "never touches DNS");
+    deny(role, "ec2:RevokeSecurityGroupIngress", t.primarySecurityGroup, "never fences");
+    deny(role, "iam:PassRole", other.role, "never passes roles");
+  };
+  if (t.monitor !== undefined) {
+    const m = "iam-health-monitor";
+    const masterSecret =
+      t.bootstrap?.masterSecret ??
+      `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:rds!db-master-AbCdEf`;
+    allow(m, "rds-db:connect", t.monitor.primaryDbUser, "probes the primary with IAM authentication");
+    allow(m, "rds-db:connect", t.monitor.replicaDbUser, "reads the heartbeat on the replica");
+    deny(
+      m,
+      "rds-db:connect",
+      t.monitor.primaryDbUser.replace(/[^/]+$/, "tap_admin"),
+      "never logs in as another database user",
+    );
+    allow(m, "lambda:InvokeFunction", t.monitor.failoverFunction, "hands each run's result to failover");
+    deny(
+      m,
+      "lambda:InvokeFunction",
+      t.monitor.failoverFunction.replace(/[^:]+$/, "payments-api"),
+      "no other function",
+    );
+    deny(m, "secretsmanager:GetSecretValue", masterSecret, "never holds the master password");
+    deny(m, "kms:Decrypt", t.primaryKey, "never decrypts the master secret");
+    vpcFunction(m, t.monitor.logGroup);
+  }
+
+  // ---- db-bootstrap function (one-time, primary region) -------------------------------------
+  if (t.bootstrap !== undefined) {
+    const b = "iam-db-bootstrap";
+    const viaSecrets = { "kms:ViaService": `secretsmanager.${t.primaryRegion}.amazonaws.com` };
+    allow(b, "secretsmanager:GetSecretValue", t.bootstrap.masterSecret, "reads the master credentials once");
+    deny(
+      b,
+      "secretsmanager:GetSecretValue",
+      `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:payments-api-AbCdEf`,
+      "no other secret",
+    );
+    allow(b, "kms:Decrypt", t.primaryKey, "decrypts the master secret", { context: viaSecrets });
+    deny(b, "kms:Decrypt", t.primaryKey, "only through Secrets Manager", { context: viaS3Primary });
+    deny(b, "kms:Decrypt", t.drKey, "no other key", { context: viaSecrets });
+    deny(
+      b,
+      "rds-db:connect",
+      t.monitor?.primaryDbUser ?? t.primaryDb,
+      "logs in with the master password, never IAM",
+    );
+    vpcFunction(b, t.bootstrap.logGroup);
+  }
+
   // ---- S3 replication ----------------------------------------------------------------------
   const s = "iam-s3-replication";
-  const viaS3Primary = { "kms:ViaService": `s3.${t.primaryRegion}.amazonaws.com` };
   allow(s, "s3:GetReplicationConfiguration", t.primaryBucket, "reads the source's rules");
   allow(s, "s3:ListBucket", t.primaryBucket, "lists the source");
   for (const a of [

@@ -95,6 +95,10 @@ export function arnOf(r: SynthResource, account: string): string {
       return `arn:aws:route53:::hostedzone/${id}`;
     case T.securityGroup:
       return `arn:aws:ec2:${region}:${account}:security-group/${id}`;
+    case T.logGroup:
+      return `arn:aws:logs:${region}:${account}:log-group:${str(r.inputs, "name") ?? id}`;
+    case T.lambdaFunction:
+      return `arn:aws:lambda:${region}:${account}:function:${str(r.inputs, "name") ?? id}`;
     default:
       throw new Error(`no ARN rule for ${r.type} "${r.name}"; record its arn in the synth output`);
   }

@@ -146,16 +146,32 @@ export function failoverPolicy(replicaRegion: string): object {
         Resource: [`arn:aws:ec2:${PRIMARY_REGION}:${ACCOUNT}:security-group/sg-0primary`],
       },
       {
-        Sid: "ReadSecurityGroups",
+        Sid: "ReadSecurityGroupRules",
         Effect: "Allow",
-        Action: ["ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"],
+        Action: ["ec2:DescribeSecurityGroupRules"],
         Resource: "*",
+      },
+      {
+        Sid: "ReadRecords",
+        Effect: "Allow",
+        Action: ["route53:ListResourceRecordSets"],
+        Resource: ["arn:aws:route53:::hostedzone/Z0TAPDEV"],
       },
       {
         Sid: "SwitchWriter",
         Effect: "Allow",
-        Action: ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+        Action: ["route53:ChangeResourceRecordSets"],
         Resource: ["arn:aws:route53:::hostedzone/Z0TAPDEV"],
+        Condition: {
+          "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+              "writer.dev.tapstack.internal",
+              "reader.dev.tapstack.internal",
+            ],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+            "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+          },
+        },
       },
       {
         Sid: "WaitForInsync",
@@ -171,6 +187,13 @@ export function failoverPolicy(replicaRegion: string): object {
         Resource: [`${arns.drBucket}/reports/*`],
       },
       {
+        Sid: "ListReports",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [arns.drBucket],
+        Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
+      },
+      {
         Sid: "UseTheDrKey",
         Effect: "Allow",
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
@@ -182,6 +205,12 @@ export function failoverPolicy(replicaRegion: string): object {
         },
       },
       { Sid: "LagHistory", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: "*" },
+      {
+        Sid: "OwnLogGroup",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`arn:aws:logs:${DR_REGION}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev:*`],
+      },
     ],
   };
 }
