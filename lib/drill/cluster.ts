@@ -295,7 +295,14 @@ export class LocalCluster {
       return;
     }
     if (signal === "SIGSTOP" || signal === "SIGCONT") {
-      signalAll(signal === "SIGSTOP" ? pids : [...pids].reverse(), signal);
+      if (signal === "SIGSTOP") {
+        signalAll(pids, signal);
+        // A child forked between listing and stopping the postmaster would keep running.
+        pids.push(...childPids(pids[0]).filter((pid) => !pids.includes(pid)));
+        signalAll(pids, signal);
+      } else {
+        signalAll([...pids].reverse(), signal);
+      }
       // Delivery is asynchronous (a process running on another CPU stops a moment later):
       // resolve only once every process is in the state the caller asked for.
       const stopped = signal === "SIGSTOP";
