@@ -1,0 +1,645 @@
+/**
+ * The functions' wiring: pure policy/environment builders as tables, then the real program under
+ * the synth mocks for both replica placements, asserting exact inputs (roles' statements and
+ * resources, environment, VPC config, schedule, destination, triggers, alarms, health check).
+ */
+import { join } from "node:path";
+import { FAILOVER_ENV, MONITOR_ENV } from "../../lib/function-env";
+import {
+  alarmEventPattern,
+  bootstrapCommand,
+  bootstrapPolicyDocument,
+  dbUserArn,
+  failoverEnvironment,
+  failoverPolicyDocument,
+  FUNCTION_SETTINGS,
+  functionName,
+  LAMBDA_CA_BUNDLE,
+  logGroupName,
+  monitorEnvironment,
+  monitorPolicyDocument,
+  secretsEndpointPolicy,
+  securityGroupArn,
+} from "../../lib/infra/functions";
+import { readFailoverConfig } from "../../lib/lambda/failover/env";
+import { readMonitorConfig } from "../../lib/lambda/health-monitor/env";
+import type { RecordedResource } from "../../lib/synth/mocks";
+import type { SynthResult } from "../../lib/synth/run";
+import { readStackConfig } from "../../lib/synth/stack-file";
+
+const ACCOUNT = "123456789012";
+const PRIMARY = "ap-southeast-2";
+const DR = "ap-southeast-1";
+
+describe("policy documents", () => {
+  const failoverTargets = {
+    primaryDbArn: `arn:aws:rds:${PRIMARY}:${ACCOUNT}:db:rds-primary-dev`,
+    replicaDbArn: `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-replica-dev`,
+    primarySecurityGroupArn: `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/sg-0abc`,
+    hostedZoneArn: "arn:aws:route53:::hostedzone/Z0ABC",
+    writerRecordName: "Writer.Dev.Internal.",
+    readerRecordName: "reader.dev.internal",
+    alertTopicArn: `arn:aws:sns:${DR}:${ACCOUNT}:sns-dr-events-dev`,
+    reportBucketArn: "arn:aws:s3:::s3-backups-dr-dev-abc",
+    drKeyArn: `arn:aws:kms:${DR}:${ACCOUNT}:key/k-dr`,
+    drRegion: DR,
+    logGroupArn: `arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev`,
+  };
+
+  it("failover: exactly the adapters' calls on exactly the stack's resources", () => {
+    expect(failoverPolicyDocument(failoverTargets).Statement).toEqual([
+      {
+        Sid: "DescribeBothInstances",
+        Effect: "Allow",
+        Action: ["rds:DescribeDBInstances"],
+        Resource: [failoverTargets.primaryDbArn, failoverTargets.replicaDbArn],
+      },
+      {
+        Sid: "PromoteTheReplicaOnly",
+        Effect: "Allow",
+        Action: ["rds:PromoteReadReplica"],
+        Resource: [failoverTargets.replicaDbArn],
+      },
+      {
+        Sid: "ReadSecurityGroupRules",
+        Effect: "Allow",
+        Action: ["ec2:DescribeSecurityGroupRules"],
+        Resource: ["*"],
+      },
+      {
+        Sid: "FenceThePrimary",
+        Effect: "Allow",
+        Action: ["ec2:RevokeSecurityGroupIngress"],
+        Resource: [failoverTargets.primarySecurityGroupArn],
+      },
+      {
+        Sid: "ReadRecords",
+        Effect: "Allow",
+        Action: ["route53:ListResourceRecordSets"],
+        Resource: ["arn:aws:route53:::hostedzone/Z0ABC"],
+      },
+      {
+        Sid: "UpsertWriterAndReaderCnames",
+        Effect: "Allow",
+        Action: ["route53:ChangeResourceRecordSets"],
+        Resource: ["arn:aws:route53:::hostedzone/Z0ABC"],
+        Condition: {
+          "ForAllValues:StringEquals": {
+            // Normalised: lower case, no trailing dot.
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+              "writer.dev.internal",
+              "reader.dev.internal",
+            ],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+            "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+          },
+        },
+      },
+      {
+        Sid: "WaitForInsync",
+        Effect: "Allow",
+        Action: ["route53:GetChange"],
+        Resource: ["arn:aws:route53:::change/*"],
+      },
+      {
+        Sid: "NotifyDrTopic",
+        Effect: "Allow",
+        Action: ["sns:Publish"],
+        Resource: [failoverTargets.alertTopicArn],
+      },
+      {
+        Sid: "ReadAndWriteReports",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:GetObject"],
+        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/reports/*"],
+      },
+      {
+        Sid: "ListReports",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc"],
+        Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
+      },
+      {
+        Sid: "DrKeyThroughS3AndSns",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: [failoverTargets.drKeyArn],
+        Condition: {
+          StringEquals: { "kms:ViaService": [`s3.${DR}.amazonaws.com`, `sns.${DR}.amazonaws.com`] },
+        },
+      },
+      { Sid: "ReadLagMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: ["*"] },
+      {
+        Sid: "OwnLogGroup",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`${failoverTargets.logGroupArn}:*`],
+      },
+    ]);
+  });
+
+  it("only Describe/metric reads and Lambda ENIs use '*' (AWS has no resource-level permission for them)", () => {
+    const star = (doc: ReturnType<typeof failoverPolicyDocument>) =>
+      doc.Statement.filter((s) => s.Resource.includes("*")).flatMap((s) => s.Action);
+    expect(star(failoverPolicyDocument(failoverTargets))).toEqual([
+      "ec2:DescribeSecurityGroupRules",
+      "cloudwatch:GetMetricData",
+    ]);
+    const eni = [
+      "ec2:CreateNetworkInterface",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+      "ec2:DeleteNetworkInterface",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:UnassignPrivateIpAddresses",
+    ];
+    expect(
+      star(monitorPolicyDocument({ dbUserArns: ["x"], failoverFunctionArn: "f", logGroupArn: "l" })),
+    ).toEqual(eni);
+    expect(
+      star(
+        bootstrapPolicyDocument({
+          masterSecretArn: "s",
+          secretKeyArn: "k",
+          primaryRegion: PRIMARY,
+          logGroupArn: "l",
+        }),
+      ),
+    ).toEqual(eni);
+  });
+
+  it("health-monitor: IAM login on both instances, its destination, its logs; no secret", () => {
+    const doc = monitorPolicyDocument({
+      dbUserArns: ["arn:aws:rds-db:p:1:dbuser:db-P/dr_monitor", "arn:aws:rds-db:r:1:dbuser:db-R/dr_monitor"],
+      failoverFunctionArn: `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-failover-dev`,
+      logGroupArn: "arn:aws:logs:x:1:log-group:/aws/lambda/lambda-health-monitor-dev",
+    });
+    expect(doc.Statement.map((s) => [s.Sid, s.Action.join(","), s.Resource.join(",")])).toEqual([
+      [
+        "IamDatabaseLogin",
+        "rds-db:connect",
+        "arn:aws:rds-db:p:1:dbuser:db-P/dr_monitor,arn:aws:rds-db:r:1:dbuser:db-R/dr_monitor",
+      ],
+      [
+        "VpcNetworkInterfaces",
+        "ec2:CreateNetworkInterface,ec2:DescribeNetworkInterfaces,ec2:DescribeSubnets,ec2:DeleteNetworkInterface,ec2:AssignPrivateIpAddresses,ec2:UnassignPrivateIpAddresses",
+        "*",
+      ],
+      [
+        "DeliverResultsToFailover",
+        "lambda:InvokeFunction",
+        `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-failover-dev`,
+      ],
+      [
+        "OwnLogGroup",
+        "logs:CreateLogStream,logs:PutLogEvents",
+        "arn:aws:logs:x:1:log-group:/aws/lambda/lambda-health-monitor-dev:*",
+      ],
+    ]);
+    expect(JSON.stringify(doc)).not.toContain("secretsmanager");
+  });
+
+  it("db-bootstrap: the master secret, its key only through Secrets Manager of the primary region", () => {
+    const doc = bootstrapPolicyDocument({
+      masterSecretArn: `arn:aws:secretsmanager:${PRIMARY}:${ACCOUNT}:secret:rds!db-1`,
+      secretKeyArn: `arn:aws:kms:${PRIMARY}:${ACCOUNT}:key/k-primary`,
+      primaryRegion: PRIMARY,
+      logGroupArn: "arn:aws:logs:p:1:log-group:/aws/lambda/lambda-db-bootstrap-dev",
+    });
+    expect(doc.Statement.slice(0, 2)).toEqual([
+      {
+        Sid: "ReadMasterSecret",
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: [`arn:aws:secretsmanager:${PRIMARY}:${ACCOUNT}:secret:rds!db-1`],
+      },
+      {
+        Sid: "DecryptMasterSecret",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: [`arn:aws:kms:${PRIMARY}:${ACCOUNT}:key/k-primary`],
+        Condition: { StringEquals: { "kms:ViaService": [`secretsmanager.${PRIMARY}.amazonaws.com`] } },
+      },
+    ]);
+  });
+
+  it.each([
+    ["a DbiResourceId", "db-ABC123", `arn:aws:rds-db:${PRIMARY}:${ACCOUNT}:dbuser:db-ABC123/dr_monitor`],
+  ])("dbUserArn with %s", (_label, id, expected) => {
+    expect(dbUserArn(PRIMARY, ACCOUNT, id, "dr_monitor")).toBe(expected);
+  });
+
+  it.each([
+    ["the instance identifier", "rds-primary-dev"],
+    ["an empty id", ""],
+    ["a lower-case id", "db-abc"],
+  ])("dbUserArn refuses %s, naming the value and the fix", (_label, id) => {
+    expect(() => dbUserArn(PRIMARY, ACCOUNT, id, "dr_monitor")).toThrow(
+      `DbiResourceId ${JSON.stringify(id)} is not an RDS resource id (db-XXXX); pass the instance's resourceId output, not its identifier`,
+    );
+  });
+
+  it("endpoint policy: the bootstrap role, GetSecretValue, the master secret, nothing else", () => {
+    expect(secretsEndpointPolicy("arn:aws:iam::1:role/b", "arn:s")).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "BootstrapReadsMasterSecret",
+          Effect: "Allow",
+          Principal: { AWS: ["arn:aws:iam::1:role/b"] },
+          Action: ["secretsmanager:GetSecretValue"],
+          Resource: ["arn:s"],
+        },
+      ],
+    });
+  });
+
+  it("the second trigger matches only this alarm entering ALARM", () => {
+    expect(alarmEventPattern("arn:aws:cloudwatch:r:1:alarm:a")).toEqual({
+      source: ["aws.cloudwatch"],
+      "detail-type": ["CloudWatch Alarm State Change"],
+      resources: ["arn:aws:cloudwatch:r:1:alarm:a"],
+      detail: { state: { value: ["ALARM"] } },
+    });
+  });
+
+  it("names and the bootstrap command", () => {
+    expect(functionName("db-bootstrap", "dev")).toBe("lambda-db-bootstrap-dev");
+    expect(logGroupName("lambda-failover-dev")).toBe("/aws/lambda/lambda-failover-dev");
+    expect(securityGroupArn(PRIMARY, ACCOUNT, "sg-1")).toBe(
+      `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/sg-1`,
+    );
+    expect(bootstrapCommand("lambda-db-bootstrap-dev", PRIMARY)).toBe(
+      "aws lambda invoke --region ap-southeast-2 --function-name lambda-db-bootstrap-dev " +
+        `--cli-binary-format raw-in-base64-out --payload '{"action":"bootstrap"}' bootstrap-result.json`,
+    );
+  });
+});
+
+describe("environment contracts", () => {
+  it("the monitor's environment sets every MONITOR_ENV variable and the RDS CA bundle", () => {
+    const env = monitorEnvironment({
+      primaryHost: "p.example",
+      replicaHost: "r.example",
+      dbPort: 5432,
+      dbName: "app",
+      primaryRegion: PRIMARY,
+      replicaRegion: PRIMARY,
+      masterSecretArn: "arn",
+      environmentSuffix: "dev",
+    });
+    expect(Object.keys(env).sort()).toEqual([...MONITOR_ENV, "NODE_EXTRA_CA_CERTS"].sort());
+    expect(env.NODE_EXTRA_CA_CERTS).toBe("/var/runtime/ca-cert.pem");
+  });
+
+  it("the failover environment sets exactly FAILOVER_ENV", () => {
+    const env = failoverEnvironment({
+      primaryInstanceId: "a",
+      replicaInstanceId: "b",
+      primaryRegion: PRIMARY,
+      replicaRegion: DR,
+      primarySecurityGroupId: "sg-1",
+      hostedZoneId: "Z1",
+      writerRecordName: "writer.x",
+      readerRecordName: "reader.x",
+      dnsTtlSeconds: 30,
+      alertTopicArn: "t",
+      reportBucket: "b",
+      backupRetentionDays: 7,
+      maxReplicationLagSeconds: 60,
+      primaryAlarmName: "alarm",
+      monitorFunctionName: "m",
+      environmentSuffix: "dev",
+    });
+    expect(Object.keys(env).sort()).toEqual([...FAILOVER_ENV].sort());
+    expect(env.ACCEPT_DATA_LOSS).toBe("false");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The real program under the synth mocks
+
+const DEV = readStackConfig("dev", join(__dirname, "..", ".."));
+
+async function synthesizeFresh(replicaRegion: string): Promise<SynthResult> {
+  jest.resetModules();
+  const { synthesize } = await import("../../lib/synth/run");
+  return synthesize("dev", { ...DEV, "tap:replicaRegion": replicaRegion });
+}
+
+function view(result: SynthResult) {
+  const named = (name: string): RecordedResource => {
+    const found = result.resources.filter((r) => r.name === name);
+    if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+    return found[0];
+  };
+  const state = (name: string, key: string): string => named(name).state[key] as string;
+  const policy = (name: string): { Statement: { Sid: string; Action: string[]; Resource: string[] }[] } =>
+    JSON.parse(named(name).inputs.policy as string);
+  const env = (name: string): Record<string, string> =>
+    (named(name).inputs.environment as { variables: Record<string, string> }).variables;
+  return { named, state, policy, env };
+}
+
+describe.each([
+  ["same-region", PRIMARY],
+  ["cross-region", DR],
+])("functions with a %s replica", (_label, replicaRegion) => {
+  let result: SynthResult;
+  let v: ReturnType<typeof view>;
+  beforeAll(async () => {
+    result = await synthesizeFresh(replicaRegion);
+    v = view(result);
+  });
+
+  it("makes only invokes the mocks know", () => {
+    expect(result.unmockedCalls).toEqual([]);
+  });
+
+  it.each([
+    ["lambda-health-monitor-dev", DR, "aws-dr-dev"],
+    ["lambda-failover-dev", DR, "aws-dr-dev"],
+    ["lambda-db-bootstrap-dev", PRIMARY, "aws-primary-dev"],
+    ["logs-health-monitor-dev", DR, "aws-dr-dev"],
+    ["logs-failover-dev", DR, "aws-dr-dev"],
+    ["logs-db-bootstrap-dev", PRIMARY, "aws-primary-dev"],
+    ["vpce-secretsmanager-primary-dev", PRIMARY, "aws-primary-dev"],
+    ["events-health-monitor-schedule-dev", DR, "aws-dr-dev"],
+    ["events-primary-unreachable-dev", DR, "aws-dr-dev"],
+    ["alarm-failover-errors-dev", DR, "aws-dr-dev"],
+  ])("creates %s in %s through %s", (name, region, provider) => {
+    expect({ region: v.named(name).region, provider: v.named(name).provider }).toEqual({ region, provider });
+  });
+
+  it("runs all three functions on Node.js 22 from minified ESM bundles with source maps", async () => {
+    for (const fn of ["lambda-health-monitor-dev", "lambda-failover-dev", "lambda-db-bootstrap-dev"]) {
+      expect(v.named(fn).inputs).toMatchObject({ runtime: "nodejs22.x", handler: "index.handler" });
+    }
+    // Under mocks the archive arrives as an AssetArchive whose assets are still a promise.
+    const files = async (fn: string): Promise<string[]> => {
+      const archive = v.named(fn).inputs.code as { assets: Promise<Record<string, unknown>> };
+      return Object.keys(await archive.assets);
+    };
+    const failoverFiles = await files("lambda-failover-dev");
+    expect(failoverFiles).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
+    // The rarely needed SDK clients are chunks of their own, loaded on first use.
+    expect(failoverFiles.filter((f) => f.startsWith("chunks/")).length).toBeGreaterThan(0);
+    expect(await files("lambda-db-bootstrap-dev")).toEqual(await files("lambda-health-monitor-dev"));
+  });
+
+  it("failover: no VPC, reserved concurrency 1, 15-minute timeout, its own KMS-encrypted log group", () => {
+    const fn = v.named("lambda-failover-dev").inputs;
+    expect(fn.vpcConfig).toBeUndefined();
+    expect(fn).toMatchObject({
+      name: "lambda-failover-dev",
+      reservedConcurrentExecutions: 1,
+      timeout: 900,
+      role: v.state("iam-failover-dev", "arn"),
+      loggingConfig: { logFormat: "Text", logGroup: "/aws/lambda/lambda-failover-dev" },
+    });
+    expect(v.named("logs-failover-dev").inputs).toMatchObject({
+      name: "/aws/lambda/lambda-failover-dev",
+      retentionInDays: 30,
+      kmsKeyId: v.state("kms-dr-dev", "arn"),
+    });
+  });
+
+  it("health-monitor: DR VPC private subnets with its own security group", () => {
+    expect(v.named("lambda-health-monitor-dev").inputs.vpcConfig).toEqual({
+      subnetIds: [v.named("subnet-private-dr-1-dev").id, v.named("subnet-private-dr-2-dev").id],
+      securityGroupIds: [v.named("sg-health-monitor-dev").id],
+    });
+    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(58);
+  });
+
+  it("the failover environment comes from resource outputs and passes the handler's validation", () => {
+    const env = v.env("lambda-failover-dev");
+    expect(env).toEqual({
+      PRIMARY_INSTANCE_ID: "rds-primary-dev",
+      REPLICA_INSTANCE_ID: "rds-replica-dev",
+      PRIMARY_REGION: PRIMARY,
+      REPLICA_REGION: replicaRegion,
+      PRIMARY_SECURITY_GROUP_ID: v.named("sg-db-primary-dev").id,
+      HOSTED_ZONE_ID: v.state("r53-zone-dev", "zoneId"),
+      WRITER_RECORD_NAME: "writer.dev.tapstack.internal",
+      READER_RECORD_NAME: "reader.dev.tapstack.internal",
+      DNS_TTL_SECONDS: "30",
+      ALERT_TOPIC_ARN: v.state("sns-dr-events-dev", "arn"),
+      REPORT_BUCKET: v.state("s3-backups-dr-dev", "bucket"),
+      BACKUP_RETENTION_DAYS: "7",
+      MAX_REPLICATION_LAG_SECONDS: "60",
+      ACCEPT_DATA_LOSS: "false",
+      CONSECUTIVE_FAILURES: "3",
+      PROBES_PER_RUN: "4",
+      PROBE_INTERVAL_SECONDS: "15",
+      PROBE_TIMEOUT_SECONDS: "3",
+      PRIMARY_ALARM_NAME: "alarm-monitor-primary-unreachable-dev",
+      MONITOR_FUNCTION_NAME: "lambda-health-monitor-dev",
+      METRICS_NAMESPACE: "TapStack",
+      ENVIRONMENT_SUFFIX: "dev",
+    });
+    const config = readFailoverConfig(env);
+    expect({
+      controlRegion: config.controlRegion,
+      policy: config.policy.consecutiveFailuresToFailover,
+    }).toEqual({
+      controlRegion: DR,
+      policy: FUNCTION_SETTINGS.consecutiveFailures,
+    });
+  });
+
+  it("the monitor and the bootstrap get the same environment, accepted by the handler inside Lambda", () => {
+    const env = v.env("lambda-health-monitor-dev");
+    expect(v.env("lambda-db-bootstrap-dev")).toEqual(env);
+    expect(env).toEqual({
+      PRIMARY_HOST: v.state("rds-primary-dev", "address"),
+      REPLICA_HOST: v.state("rds-replica-dev", "address"),
+      DB_PORT: "5432",
+      DB_NAME: "app",
+      MONITOR_DB_USER: "dr_monitor",
+      PRIMARY_REGION: PRIMARY,
+      REPLICA_REGION: replicaRegion,
+      MASTER_SECRET_ARN: (v.named("rds-primary-dev").state.masterUserSecrets as { secretArn: string }[])[0]
+        .secretArn,
+      PROBES_PER_RUN: "4",
+      PROBE_INTERVAL_SECONDS: "15",
+      PROBE_TIMEOUT_SECONDS: "3",
+      CONSECUTIVE_FAILURES: "3",
+      METRICS_NAMESPACE: "TapStack",
+      ENVIRONMENT_SUFFIX: "dev",
+      NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
+    });
+    const config = readMonitorConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: "lambda-health-monitor-dev" });
+    expect(config.masterSecretRegion).toBe(PRIMARY);
+  });
+
+  it("failover role: exact ARNs of this stack, the replica in its own region", () => {
+    const statements = v.policy("iam-failover-policy-dev").Statement;
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s.Resource]));
+    expect(bySid).toEqual({
+      DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
+      PromoteTheReplicaOnly: [`arn:aws:rds:${replicaRegion}:${ACCOUNT}:db:rds-replica-dev`],
+      ReadSecurityGroupRules: ["*"],
+      FenceThePrimary: [
+        `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/${v.named("sg-db-primary-dev").id}`,
+      ],
+      ReadRecords: [v.state("r53-zone-dev", "arn")],
+      UpsertWriterAndReaderCnames: [v.state("r53-zone-dev", "arn")],
+      WaitForInsync: ["arn:aws:route53:::change/*"],
+      NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
+      ReadAndWriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
+      ListReports: [v.state("s3-backups-dr-dev", "arn")],
+      DrKeyThroughS3AndSns: [v.state("kms-dr-dev", "arn")],
+      ReadLagMetrics: ["*"],
+      OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev:*`],
+    });
+    expect(v.named("iam-failover-policy-dev").inputs.role).toBe(v.named("iam-failover-dev").id);
+  });
+
+  it("health-monitor role: rds-db:connect on both instances' resource ids, InvokeFunction on failover", () => {
+    const bySid = Object.fromEntries(
+      v.policy("iam-health-monitor-policy-dev").Statement.map((s) => [s.Sid, s.Resource]),
+    );
+    const primaryId = v.state("rds-primary-dev", "resourceId");
+    const replicaId = v.state("rds-replica-dev", "resourceId");
+    expect(primaryId).toMatch(/^db-[A-Z0-9]{26}$/);
+    expect(bySid.IamDatabaseLogin).toEqual([
+      `arn:aws:rds-db:${PRIMARY}:${ACCOUNT}:dbuser:${primaryId}/dr_monitor`,
+      `arn:aws:rds-db:${replicaRegion}:${ACCOUNT}:dbuser:${replicaId}/dr_monitor`,
+    ]);
+    expect(bySid.DeliverResultsToFailover).toEqual([v.state("lambda-failover-dev", "arn")]);
+    expect(bySid.OwnLogGroup).toEqual([
+      `arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-health-monitor-dev:*`,
+    ]);
+  });
+
+  it("bootstrap role: the master secret and the primary key only", () => {
+    const bySid = Object.fromEntries(
+      v.policy("iam-db-bootstrap-policy-dev").Statement.map((s) => [s.Sid, s.Resource]),
+    );
+    expect(bySid.ReadMasterSecret).toEqual([
+      (v.named("rds-primary-dev").state.masterUserSecrets as { secretArn: string }[])[0].secretArn,
+    ]);
+    expect(bySid.DecryptMasterSecret).toEqual([v.state("kms-primary-dev", "arn")]);
+    expect(bySid.OwnLogGroup).toEqual([
+      `arn:aws:logs:${PRIMARY}:${ACCOUNT}:log-group:/aws/lambda/lambda-db-bootstrap-dev:*`,
+    ]);
+  });
+
+  it("the schedule runs the monitor every minute, with a permission scoped to the rule", () => {
+    expect(v.named("events-health-monitor-schedule-dev").inputs.scheduleExpression).toBe("rate(1 minute)");
+    expect(v.named("events-health-monitor-target-dev").inputs).toMatchObject({
+      rule: "events-health-monitor-schedule-dev",
+      arn: v.state("lambda-health-monitor-dev", "arn"),
+    });
+    expect(v.named("lambda-health-monitor-allow-schedule-dev").inputs).toMatchObject({
+      action: "lambda:InvokeFunction",
+      function: "lambda-health-monitor-dev",
+      principal: "events.amazonaws.com",
+      sourceArn: v.state("events-health-monitor-schedule-dev", "arn"),
+    });
+  });
+
+  it("the monitor's successful results go to failover; runs are not retried", () => {
+    expect(v.named("lambda-health-monitor-async-dev").inputs).toEqual({
+      functionName: "lambda-health-monitor-dev",
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: 60,
+      destinationConfig: { onSuccess: { destination: v.state("lambda-failover-dev", "arn") } },
+    });
+  });
+
+  it("the primary-unreachable alarm entering ALARM triggers failover", () => {
+    const alarmArn = v.state("alarm-monitor-primary-unreachable-dev", "arn");
+    expect(JSON.parse(v.named("events-primary-unreachable-dev").inputs.eventPattern as string)).toEqual(
+      alarmEventPattern(alarmArn),
+    );
+    expect(v.named("events-primary-unreachable-target-dev").inputs.arn).toBe(
+      v.state("lambda-failover-dev", "arn"),
+    );
+    expect(v.named("lambda-failover-allow-alarm-rule-dev").inputs).toMatchObject({
+      function: "lambda-failover-dev",
+      principal: "events.amazonaws.com",
+      sourceArn: v.state("events-primary-unreachable-dev", "arn"),
+    });
+  });
+
+  it("the Route 53 health check follows the primary-unreachable alarm in the DR region", () => {
+    expect(v.named("r53-health-primary-dev").inputs).toMatchObject({
+      type: "CLOUDWATCH_METRIC",
+      cloudwatchAlarmName: "alarm-monitor-primary-unreachable-dev",
+      cloudwatchAlarmRegion: DR,
+    });
+    expect(v.named("alarm-monitor-primary-unreachable-dev").region).toBe(DR);
+  });
+
+  it("alarms on any failover function error, notifying the DR topic", () => {
+    expect(v.named("alarm-failover-errors-dev").inputs).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: "lambda-failover-dev" },
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      period: 60,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
+      alarmActions: [v.state("sns-dr-events-dev", "arn")],
+    });
+  });
+
+  it("the bootstrap runs in the primary VPC and reaches Secrets Manager only through a locked endpoint", () => {
+    const bootstrapSg = v.named("sg-db-bootstrap-dev").id;
+    const endpointSg = v.named("sg-secretsmanager-endpoint-dev").id;
+    expect(v.named("lambda-db-bootstrap-dev").inputs.vpcConfig).toEqual({
+      subnetIds: [v.named("subnet-private-primary-1-dev").id, v.named("subnet-private-primary-2-dev").id],
+      securityGroupIds: [bootstrapSg],
+    });
+    const endpoint = v.named("vpce-secretsmanager-primary-dev").inputs;
+    expect(endpoint).toMatchObject({
+      vpcId: v.named("vpc-primary-dev").id,
+      serviceName: "com.amazonaws.ap-southeast-2.secretsmanager",
+      vpcEndpointType: "Interface",
+      privateDnsEnabled: true,
+      securityGroupIds: [endpointSg],
+    });
+    expect(JSON.parse(endpoint.policy as string)).toEqual(
+      secretsEndpointPolicy(
+        v.state("iam-db-bootstrap-dev", "arn"),
+        (v.named("rds-primary-dev").state.masterUserSecrets as { secretArn: string }[])[0].secretArn,
+      ),
+    );
+    expect(v.named("sgr-endpoint-from-bootstrap-dev").inputs).toMatchObject({
+      securityGroupId: endpointSg,
+      fromPort: 443,
+      toPort: 443,
+      referencedSecurityGroupId: bootstrapSg,
+    });
+    expect(v.named("sgr-db-primary-from-bootstrap-dev").inputs).toMatchObject({
+      securityGroupId: v.named("sg-db-primary-dev").id,
+      fromPort: 5432,
+      toPort: 5432,
+      referencedSecurityGroupId: bootstrapSg,
+    });
+    expect(v.env("lambda-db-bootstrap-dev")).not.toHaveProperty("SCHEDULE");
+    expect(
+      result.resources
+        .filter((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget")
+        .map((r) => r.inputs.arn),
+    ).not.toContain(v.state("lambda-db-bootstrap-dev", "arn"));
+  });
+
+  it("DB security groups admit the monitor on 5432 only; by security group where it shares the VPC", () => {
+    const monitorRules = result.resources.filter(
+      (r) =>
+        r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" &&
+        (r.inputs.tags as Record<string, string>)["Ingress-Kind"] === "monitor",
+    );
+    expect(monitorRules.every((r) => r.inputs.fromPort === 5432 && r.inputs.toPort === 5432)).toBe(true);
+    const bySgReference = monitorRules
+      .filter((r) => r.inputs.referencedSecurityGroupId === v.named("sg-health-monitor-dev").id)
+      .map((r) => r.name);
+    expect(bySgReference).toEqual(replicaRegion === DR ? ["sgr-db-replica-from-health-monitor-dev"] : []);
+  });
+});
