@@ -1,10 +1,10 @@
 import type { RDSClient } from "@aws-sdk/client-rds";
-import type { mockClient } from "aws-sdk-client-mock";
+import type { AwsClientStub } from "aws-sdk-client-mock";
 import { ConfigurationError, InvalidEventError } from "../../../lib/lambda/core/errors";
 import { EXPORT_ENV_FIXTURE } from "./fixtures";
 
 type EntryModule = typeof import("../../../lib/lambda/snapshot-export/index");
-type RdsMock = ReturnType<typeof mockClient<RDSClient>>;
+type RdsMock = AwsClientStub<RDSClient>;
 
 /**
  * Loads a fresh copy of the entry module with `env` as the function's environment. The module gets
