@@ -56,6 +56,9 @@ const UNTAGGABLE = new Set([
   "aws:sns/topicPolicy:TopicPolicy",
   "aws:sns/topicSubscription:TopicSubscription",
   "aws:route53/record:Record",
+  "aws:cloudwatch/eventTarget:EventTarget",
+  "aws:lambda/permission:Permission",
+  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
 ]);
 const DR_ROLES = [
   "primary",
@@ -204,7 +207,9 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
   it("gives each instance its own security group admitting 5432 only from monitor subnets and client CIDRs", () => {
     for (const role of ["primary", "replica"]) {
       const sgId = v.named(`sg-db-${role}-dev`).id;
-      const rules = v.ofType(INGRESS).filter((r) => r.inputs.securityGroupId === sgId);
+      const rules = v
+        .ofType(INGRESS)
+        .filter((r) => r.inputs.securityGroupId === sgId && r.inputs.cidrIpv4 !== undefined);
       expect(
         rules.map((r) => ({
           cidr: r.inputs.cidrIpv4,
@@ -226,7 +231,27 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
         .filter((s) => s.region === DR)
         .map((s) => s.inputs.cidrBlock),
     ).toEqual(["10.30.0.0/18", "10.30.64.0/18"]);
-    expect(v.ofType(INGRESS)).toHaveLength(6);
+    // Rules that name a security group: only the primary's, for the one-time bootstrap function in
+    // its VPC (the monitor in the other region is admitted by subnet CIDR above).
+    const referenced = v
+      .ofType(INGRESS)
+      .filter((r) => r.inputs.referencedSecurityGroupId !== undefined)
+      .map((r) => [r.name, r.inputs.securityGroupId, r.inputs.referencedSecurityGroupId, r.inputs.fromPort]);
+    expect(referenced).toEqual([
+      [
+        "sgr-endpoint-from-bootstrap-dev",
+        v.named("sg-secretsmanager-endpoint-dev").id,
+        v.named("sg-db-bootstrap-dev").id,
+        443,
+      ],
+      [
+        "sgr-db-primary-from-bootstrap-dev",
+        v.named("sg-db-primary-dev").id,
+        v.named("sg-db-bootstrap-dev").id,
+        5432,
+      ],
+    ]);
+    expect(v.ofType(INGRESS)).toHaveLength(8);
   });
 
   it("opens nothing to the internet anywhere", () => {
@@ -262,7 +287,9 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
   });
 
   it("limits the monitor's egress to 5432 on the database subnets", () => {
-    const rules = v.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+    const rules = v
+      .ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+      .filter((r) => r.inputs.securityGroupId === v.named("sg-health-monitor-dev").id);
     expect(
       rules.map((r) => [r.inputs.securityGroupId, r.inputs.cidrIpv4, r.inputs.fromPort, r.inputs.toPort]),
     ).toEqual([
@@ -423,8 +450,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
 
   it("wires every alarm to the SNS topic in its own region", () => {
     const alarms = v.ofType(ALARM);
-    // 5 primary, 5 replica (4 per instance + lag), 3 monitor-derived.
-    expect(alarms).toHaveLength(13);
+    // 5 primary, 5 replica (4 per instance + lag), 3 monitor-derived, failover function errors.
+    expect(alarms).toHaveLength(14);
     for (const alarm of alarms) {
       const [target] = alarm.inputs.alarmActions as string[];
       expect({ alarm: alarm.name, topicRegion: target.split(":")[3] }).toEqual({
@@ -526,7 +553,10 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
 
   it("tags every taggable resource with Environment, Owner, DR-Role and its name", () => {
     const taggable = v.all.filter((r) => !UNTAGGABLE.has(r.type));
-    expect(taggable).toHaveLength(49);
+    // 49 before the functions; they add 3 functions, 3 roles, 3 log groups, 2 event rules, the
+    // failover-errors alarm, the bootstrap's and the endpoint's security groups with 4 rules, and
+    // the Secrets Manager endpoint.
+    expect(taggable).toHaveLength(68);
     for (const r of taggable) {
       const tags = r.inputs.tags as Record<string, string> | undefined;
       expect({ name: r.name, tags }).toEqual({
