@@ -798,7 +798,9 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     );
   }
 
-  const scheduleName = ctx.name("events-health-monitor-schedule");
+  // EventBridge rule names are at most 64 characters; this one and "events-primary-unreachable"
+  // stay within that for the longest suffix config validation accepts.
+  const scheduleName = ctx.name("events-monitor-schedule");
   const monitorSchedule = new aws.cloudwatch.EventRule(
     scheduleName,
     {
@@ -810,7 +812,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     dr,
   );
   new aws.cloudwatch.EventTarget(
-    ctx.name("events-health-monitor-target"),
+    ctx.name("events-monitor-schedule-target"),
     { rule: monitorSchedule.name, arn: monitorFn.arn },
     dr,
   );

@@ -365,7 +365,7 @@ describe.each([
     ["logs-failover-dev", DR, "aws-dr-dev"],
     ["logs-db-bootstrap-dev", PRIMARY, "aws-primary-dev"],
     ["vpce-secretsmanager-primary-dev", PRIMARY, "aws-primary-dev"],
-    ["events-health-monitor-schedule-dev", DR, "aws-dr-dev"],
+    ["events-monitor-schedule-dev", DR, "aws-dr-dev"],
     ["events-primary-unreachable-dev", DR, "aws-dr-dev"],
     ["alarm-failover-errors-dev", DR, "aws-dr-dev"],
   ])("creates %s in %s through %s", (name, region, provider) => {
@@ -528,16 +528,16 @@ describe.each([
   });
 
   it("the schedule runs the monitor every minute, with a permission scoped to the rule", () => {
-    expect(v.named("events-health-monitor-schedule-dev").inputs.scheduleExpression).toBe("rate(1 minute)");
-    expect(v.named("events-health-monitor-target-dev").inputs).toMatchObject({
-      rule: "events-health-monitor-schedule-dev",
+    expect(v.named("events-monitor-schedule-dev").inputs.scheduleExpression).toBe("rate(1 minute)");
+    expect(v.named("events-monitor-schedule-target-dev").inputs).toMatchObject({
+      rule: "events-monitor-schedule-dev",
       arn: v.state("lambda-health-monitor-dev", "arn"),
     });
     expect(v.named("lambda-health-monitor-allow-schedule-dev").inputs).toMatchObject({
       action: "lambda:InvokeFunction",
       function: "lambda-health-monitor-dev",
       principal: "events.amazonaws.com",
-      sourceArn: v.state("events-health-monitor-schedule-dev", "arn"),
+      sourceArn: v.state("events-monitor-schedule-dev", "arn"),
     });
   });
 
