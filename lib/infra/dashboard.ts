@@ -1,0 +1,341 @@
+/**
+ * The CloudWatch dashboard of one stack, as plain data: which instance takes writes, what the monitor
+ * sees (probes, heartbeat lag), RDS's own view of both instances, the failover function and the
+ * snapshot exports. Pure: the stack calls {@link dashboardBody} inside an `apply` once identifiers and
+ * endpoints are known and passes `JSON.stringify` of the result as `dashboardBody`.
+ *
+ * A metric widget reads from exactly one region (its `region` property), and RDS publishes an
+ * instance's metrics only in that instance's region, so every RDS widget is drawn in the region of
+ * the instance it shows; the functions' metrics (EMF and AWS/Lambda) are in the DR region, where
+ * the functions run. Dashboard body reference:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+ */
+import { METRIC_DIMENSION, METRICS } from "../function-env";
+
+/** Which declared instance takes writes: the stack's `activeWriter` mode. */
+export type ActiveWriter = "primary" | "replica";
+
+/** One RDS instance as the dashboard shows it. */
+export interface DashboardInstance {
+  /** RDS DB instance identifier (`rds-primary-dev`). */
+  readonly instanceId: string;
+  /** The instance's own region: its RDS metrics exist only there. */
+  readonly region: string;
+  /** Endpoint address (host name). */
+  readonly endpoint: string;
+}
+
+/** What the dashboard is drawn from; plain values, resolved before the call. */
+export interface DashboardArgs {
+  readonly environmentSuffix: string;
+  /** Namespace of the functions' EMF metrics (`TapStack`). */
+  readonly metricsNamespace: string;
+  /** Region of the health monitor and the failover and snapshot-export functions. */
+  readonly drRegion: string;
+  readonly primary: DashboardInstance;
+  readonly replica: DashboardInstance;
+  readonly activeWriter: ActiveWriter;
+  /** `writer.<zone>`: the name applications write through. */
+  readonly writerRecordName: string;
+  /** The lag guard of the failover decision; drawn as a line on both lag graphs. */
+  readonly maxReplicationLagSeconds: number;
+  /** Physical name of the failover function. */
+  readonly failoverFunctionName: string;
+  /** Hours without a successful export before the export alarm fires; drawn as a line. Default 26. */
+  readonly exportOverdueHours?: number;
+}
+
+/** A metric line: `[namespace, name, dimension, value, …, options?]`. */
+export type MetricLine = readonly (string | { readonly [key: string]: string | number })[];
+
+/** One horizontal line on a graph. */
+export interface HorizontalAnnotation {
+  readonly label: string;
+  readonly value: number;
+  readonly color?: string;
+}
+
+/** A graph widget. */
+export interface MetricWidget {
+  readonly type: "metric";
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly properties: {
+    readonly title: string;
+    readonly region: string;
+    readonly view: "timeSeries";
+    readonly stacked: false;
+    readonly period: number;
+    readonly stat: string;
+    readonly metrics: readonly MetricLine[];
+    readonly annotations?: { readonly horizontal: readonly HorizontalAnnotation[] };
+    readonly yAxis?: {
+      readonly left: { readonly min?: number; readonly max?: number; readonly label?: string };
+    };
+  };
+}
+
+/** A Markdown widget. */
+export interface TextWidget {
+  readonly type: "text";
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly properties: { readonly markdown: string };
+}
+
+export type DashboardWidget = MetricWidget | TextWidget;
+
+/** The `dashboardBody` JSON, before `JSON.stringify`. */
+export interface DashboardBody {
+  readonly widgets: readonly DashboardWidget[];
+}
+
+/** Arguments that cannot give a working dashboard; the message names the key, the value and the fix. */
+export class InvalidDashboardArgsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidDashboardArgsError";
+  }
+}
+
+/** Default of {@link DashboardArgs.exportOverdueHours}: one daily export plus two hours of slack. */
+export const DEFAULT_EXPORT_OVERDUE_HOURS = 26;
+
+/** The dashboard grid is 24 units wide. */
+const GRID_WIDTH = 24;
+const HALF = 12;
+const GRAPH_HEIGHT = 6;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+function fail(key: string, value: unknown, fix: string): never {
+  throw new InvalidDashboardArgsError(`${key}=${JSON.stringify(value)} is not valid: ${fix}`);
+}
+
+function validate(args: DashboardArgs): void {
+  const text = (key: string, value: unknown) => {
+    if (typeof value !== "string" || value.trim() === "") fail(key, value, "expected a non-empty string");
+  };
+  text("environmentSuffix", args.environmentSuffix);
+  text("metricsNamespace", args.metricsNamespace);
+  text("writerRecordName", args.writerRecordName);
+  text("failoverFunctionName", args.failoverFunctionName);
+  if (!REGION_PATTERN.test(args.drRegion))
+    fail("drRegion", args.drRegion, "expected a region code such as ap-southeast-1");
+  for (const role of ["primary", "replica"] as const) {
+    const instance = args[role];
+    text(`${role}.instanceId`, instance?.instanceId);
+    text(`${role}.endpoint`, instance?.endpoint);
+    if (!REGION_PATTERN.test(instance.region)) {
+      fail(`${role}.region`, instance.region, "expected the instance's region code, such as ap-southeast-2");
+    }
+  }
+  if (args.activeWriter !== "primary" && args.activeWriter !== "replica") {
+    fail("activeWriter", args.activeWriter, 'expected "primary" or "replica"');
+  }
+  if (!(Number.isFinite(args.maxReplicationLagSeconds) && args.maxReplicationLagSeconds > 0)) {
+    fail(
+      "maxReplicationLagSeconds",
+      args.maxReplicationLagSeconds,
+      "expected a number of seconds > 0, such as 60",
+    );
+  }
+  const overdue = args.exportOverdueHours;
+  if (overdue !== undefined && !(Number.isFinite(overdue) && overdue > 0)) {
+    fail("exportOverdueHours", overdue, "expected a number of hours > 0, such as 26");
+  }
+}
+
+/** Lays widgets out left to right, wrapping at the grid's width. */
+class Grid {
+  private x = 0;
+  private y = 0;
+  private rowHeight = 0;
+  readonly widgets: DashboardWidget[] = [];
+
+  place<W extends DashboardWidget>(widget: Omit<W, "x" | "y">): void {
+    if (this.x + widget.width > GRID_WIDTH) {
+      this.x = 0;
+      this.y += this.rowHeight;
+      this.rowHeight = 0;
+    }
+    this.widgets.push({ ...widget, x: this.x, y: this.y } as DashboardWidget);
+    this.x += widget.width;
+    this.rowHeight = Math.max(this.rowHeight, widget.height);
+  }
+}
+
+function graph(
+  title: string,
+  region: string,
+  stat: string,
+  metrics: readonly MetricLine[],
+  extra: Pick<MetricWidget["properties"], "annotations" | "yAxis"> = {},
+): Omit<MetricWidget, "x" | "y"> {
+  return {
+    type: "metric",
+    width: HALF,
+    height: GRAPH_HEIGHT,
+    properties: { title, region, view: "timeSeries", stacked: false, period: 60, stat, metrics, ...extra },
+  };
+}
+
+/** The Markdown of the writer widget: who takes writes, through which name, and what to read next. */
+export function writerMarkdown(args: DashboardArgs): string {
+  const writer = args.activeWriter === "primary" ? args.primary : args.replica;
+  const other = args.activeWriter === "primary" ? args.replica : args.primary;
+  const standby =
+    args.activeWriter === "primary"
+      ? `Replica (standby): \`${other.instanceId}\` in ${other.region}, \`${other.endpoint}\``
+      : `Old primary: \`${other.instanceId}\` in ${other.region} (kept until removed after a final snapshot)`;
+  return [
+    `# TapStack ${args.environmentSuffix}: writer`,
+    `Active writer mode: **${args.activeWriter}**. Applications write through \`${args.writerRecordName}\`.`,
+    "",
+    `Writer: **\`${writer.instanceId}\`** in ${writer.region}, \`${writer.endpoint}\``,
+    "",
+    standby,
+    "",
+    `Lag guard: automatic failover is blocked above ${args.maxReplicationLagSeconds} s of replication lag. See RUNBOOK.md for every alert.`,
+  ].join("\n");
+}
+
+/**
+ * The dashboard body of one stack. Widgets, in order: the writer (text); primary probes; heartbeat
+ * lag and RDS `ReplicaLag`, both with the lag guard drawn at `maxReplicationLagSeconds`; CPU,
+ * connections, free storage and write latency of the primary and of the replica, side by side, each
+ * in its instance's region; the failover function's invocations and errors; monitor runs; export
+ * failures and hours since the last successful export (with the overdue line).
+ */
+export function dashboardBody(args: DashboardArgs): DashboardBody {
+  validate(args);
+  const ns = args.metricsNamespace;
+  const env = args.environmentSuffix;
+  const dr = args.drRegion;
+  const lagGuard: HorizontalAnnotation = {
+    label: `Lag guard: ${args.maxReplicationLagSeconds} s`,
+    value: args.maxReplicationLagSeconds,
+    color: "#d62728",
+  };
+  const overdueHours = args.exportOverdueHours ?? DEFAULT_EXPORT_OVERDUE_HOURS;
+  const custom = (metric: string): MetricLine => [ns, metric, METRIC_DIMENSION, env];
+  const rds = (instance: DashboardInstance, metric: string): MetricLine => [
+    "AWS/RDS",
+    metric,
+    "DBInstanceIdentifier",
+    instance.instanceId,
+  ];
+  const lambda = (metric: string): MetricLine => [
+    "AWS/Lambda",
+    metric,
+    "FunctionName",
+    args.failoverFunctionName,
+  ];
+
+  const grid = new Grid();
+  grid.place<TextWidget>({
+    type: "text",
+    width: GRID_WIDTH,
+    height: 4,
+    properties: { markdown: writerMarkdown(args) },
+  });
+  // Minimum: one failed probe in the minute shows as 0, the way the primary-health alarm reads it.
+  grid.place(
+    graph(`Primary reachable (1 = probe ok), ${env}`, dr, "Minimum", [custom(METRICS.primaryReachable)], {
+      yAxis: { left: { min: 0, max: 1 } },
+    }),
+  );
+  grid.place(
+    graph(`Monitor runs per minute, ${env}`, dr, "Sum", [custom(METRICS.monitorRun)], {
+      yAxis: { left: { min: 0 } },
+    }),
+  );
+  grid.place(
+    graph(`Heartbeat lag (seconds), ${env}`, dr, "Maximum", [custom(METRICS.heartbeatLagSeconds)], {
+      annotations: { horizontal: [lagGuard] },
+      yAxis: { left: { min: 0, label: "seconds" } },
+    }),
+  );
+  grid.place(
+    graph(
+      `RDS ReplicaLag of ${args.replica.instanceId} (seconds)`,
+      args.replica.region,
+      "Maximum",
+      [rds(args.replica, "ReplicaLag")],
+      { annotations: { horizontal: [lagGuard] }, yAxis: { left: { min: 0, label: "seconds" } } },
+    ),
+  );
+  const perInstance: [string, string, string, string][] = [
+    ["CPUUtilization", "CPU (%)", "Average", "percent"],
+    ["DatabaseConnections", "Connections", "Maximum", "count"],
+    ["FreeStorageSpace", "Free storage (bytes)", "Minimum", "bytes"],
+    // RDS reports WriteLatency in seconds.
+    ["WriteLatency", "Write latency (seconds)", "Average", "seconds"],
+  ];
+  for (const [metric, label, stat, unit] of perInstance) {
+    for (const role of ["primary", "replica"] as const) {
+      const instance = args[role];
+      grid.place(
+        graph(`${label}: ${role} ${instance.instanceId}`, instance.region, stat, [rds(instance, metric)], {
+          yAxis: { left: { min: 0, label: unit } },
+        }),
+      );
+    }
+  }
+  grid.place(
+    graph(
+      `Failover function: invocations and errors, ${env}`,
+      dr,
+      "Sum",
+      [lambda("Invocations"), lambda("Errors")],
+      { yAxis: { left: { min: 0 } } },
+    ),
+  );
+  grid.place(
+    graph(
+      `Failover steps taken / failed, ${env}`,
+      dr,
+      "Maximum",
+      [custom(METRICS.failoverActed), custom(METRICS.failoverFailed)],
+      { yAxis: { left: { min: 0, max: 1 } } },
+    ),
+  );
+  // Exports run daily: a one-day period shows one point per run instead of a sparse minute graph.
+  const daily = (widget: Omit<MetricWidget, "x" | "y">): Omit<MetricWidget, "x" | "y"> => ({
+    ...widget,
+    properties: { ...widget.properties, period: 86_400 },
+  });
+  grid.place(
+    daily(
+      graph(
+        `Snapshot exports failed (last 26 h), ${env}`,
+        dr,
+        "Maximum",
+        [custom(METRICS.snapshotExportFailed)],
+        {
+          yAxis: { left: { min: 0 } },
+        },
+      ),
+    ),
+  );
+  grid.place(
+    daily(
+      graph(
+        `Hours since the last successful export, ${env}`,
+        dr,
+        "Maximum",
+        [custom(METRICS.hoursSinceLastSuccessfulExport)],
+        {
+          annotations: {
+            horizontal: [{ label: `Overdue: ${overdueHours} h`, value: overdueHours, color: "#d62728" }],
+          },
+          yAxis: { left: { min: 0, label: "hours" } },
+        },
+      ),
+    ),
+  );
+  return { widgets: grid.widgets };
+}
