@@ -129,7 +129,8 @@ export const ENV_CREDENTIALS_MODULE =
 
 const STAND_IN = "tap-stand-in";
 
-function standInPlugin(lazy: readonly LazyClient[], root: string): esbuild.Plugin {
+/** esbuild plugin that substitutes the stand-ins of `lazy` and the environment credential provider. */
+export function standInPlugin(lazy: readonly LazyClient[], root: string): esbuild.Plugin {
   const byPackage = new Map(lazy.map((l) => [l.packageName, l]));
   return {
     name: STAND_IN,
