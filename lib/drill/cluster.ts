@@ -458,9 +458,14 @@ export class LocalCluster {
       signalAll(pids.slice(0, 1), "SIGQUIT");
       all.push(...pids);
     }
-    const deadline = Date.now() + 3000;
-    while (all.some(isAlive) && Date.now() < deadline) sleepSync(POLL_INTERVAL_MS);
+    const waitUntilGone = (ms: number): void => {
+      const deadline = Date.now() + ms;
+      while (all.some(isAlive) && Date.now() < deadline) sleepSync(POLL_INTERVAL_MS);
+    };
+    waitUntilGone(3000);
     signalAll(all.filter(isAlive), "SIGKILL");
+    // SIGKILL is delivered asynchronously; return only once nothing of ours runs.
+    waitUntilGone(2000);
     fs.rmSync(this.rootDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 
