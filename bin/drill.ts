@@ -1,5 +1,5 @@
 /**
- * `npm run drill`: a local DR game day on real PostgreSQL 14. See docs/drill.md.
+ * `npm run drill`: a local DR game day on real PostgreSQL 14. See the README (section "The local DR drill").
  * Exit code 0 when every scenario passed, 1 when one failed, 2 on a usage error.
  */
 import * as path from "node:path";

@@ -3,7 +3,7 @@ import type { Decision, FailoverPolicy } from "../lambda/core/types";
 import type { ScenarioName } from "./args";
 import type { AckedCommit, FailedWrite } from "./workload";
 
-/** Version of the drill's JSON report; bumped on any incompatible change (documented in docs/drill.md). */
+/** Version of the drill's JSON report; bumped on any incompatible change (documented in the README (section "The local DR drill")). */
 export const DRILL_REPORT_SCHEMA_VERSION = 1;
 
 /** One event of a scenario's timeline. */
@@ -97,7 +97,7 @@ export function decisiveEvaluation(obs: ScenarioObservations): EvaluationRecord 
   );
 }
 
-/** Derives the figures from what was observed. Pure; every figure is defined in docs/drill.md. */
+/** Derives the figures from what was observed. Pure; every figure is defined in the README (section "The local DR drill"). */
 export function computeFigures(obs: ScenarioObservations, promotionExpected: boolean): ScenarioFigures {
   const decisive = decisiveEvaluation(obs);
   let detectionSeconds: number | null = null;
@@ -248,7 +248,7 @@ export interface ProductionTranslation {
   readonly notes: readonly string[];
 }
 
-/** The whole JSON report of a drill run (schema in docs/drill.md). */
+/** The whole JSON report of a drill run (schema in the README (section "The local DR drill")). */
 export interface DrillReport {
   readonly schemaVersion: typeof DRILL_REPORT_SCHEMA_VERSION;
   readonly tool: "tapstack-drill";
