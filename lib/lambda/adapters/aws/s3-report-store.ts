@@ -1,7 +1,7 @@
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ConfigurationError, ReportStoreError } from "../../core/errors";
 import type { FailoverReport, ReportStore } from "../../core/ports";
-import { awsHttpStatus, describeAwsError, hasErrorName } from "./aws-errors";
+import { awsHttpStatus, describeAwsError } from "./aws-errors";
 
 const REPORT_KINDS: ReadonlySet<string> = new Set(["failover", "switchover", "drill"]);
 /** Report ids become object keys; keep them to characters that need no escaping anywhere. */
@@ -60,28 +60,38 @@ export class S3ReportStore implements ReportStore {
   }
 
   /**
-   * True when the report exists. S3 answers a HEAD for a missing object with 404 only when the
-   * caller may `s3:ListBucket`; without it the answer is 403, which is reported as an error naming
-   * that permission rather than guessed to mean "missing".
+   * True when the report exists, read with `ListObjectsV2 { Prefix: <exact key>, MaxKeys: 1 }`.
+   *
+   * Why not `HeadObject`: for a missing key S3 answers a HEAD with 404 only to a caller that may
+   * `s3:ListBucket` the bucket, else with 403. The failover role's `s3:ListBucket` is limited by
+   * an `s3:prefix` condition to `reports/*`, and a HEAD carries no prefix, so that grant would not
+   * apply and a missing report would read as 403. A listing carries the key as its prefix, so the
+   * same conditioned grant covers it, and no `s3:GetObject` is needed to check.
    * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html
+   *
+   * A prefix also matches longer keys (`….json.bak`). S3 lists keys in ascending UTF-8 binary
+   * order and a key sorts before every longer key it is a prefix of, so when the report exists it
+   * is the first (and only) key returned; anything else means it does not exist.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+   *
+   * Throws `ReportStoreError` when S3 refuses or does not answer; a 403 names the permission.
    */
   async exists(kind: FailoverReport["kind"], id: string): Promise<boolean> {
     const key = reportKey(kind, id);
+    let out;
     try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return true;
+      out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }));
     } catch (err) {
-      if (hasErrorName(err, "NotFound", "NoSuchKey") || awsHttpStatus(err) === 404) return false;
       const hint =
         awsHttpStatus(err) === 403
-          ? " (a missing object reads as 403 without s3:ListBucket on the bucket)"
+          ? ` (listing needs s3:ListBucket on arn:aws:s3:::${this.bucket} with s3:prefix matching "reports/*")`
           : "";
       throw new ReportStoreError(
         `Checking s3://${this.bucket}/${key} failed: ${describeAwsError(err)}${hint}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
+    return (out.Contents ?? []).some((object) => object.Key === key);
   }
 }

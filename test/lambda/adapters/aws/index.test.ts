@@ -2,7 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwat
 import { DescribeSecurityGroupRulesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import { ChangeResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
-import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import {
@@ -58,7 +58,7 @@ describe("awsFailoverAdapters", () => {
       .on(ChangeResourceRecordSetsCommand)
       .resolves({ ChangeInfo: { Id: "C1", Status: "INSYNC", SubmittedAt: new Date() } });
     sns.on(PublishCommand).resolves({});
-    s3.on(HeadObjectCommand).resolves({});
+    s3.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
 
     await adapters.control.describe("primary");
     await adapters.control.describe("replica");
@@ -81,7 +81,7 @@ describe("awsFailoverAdapters", () => {
       clients.route53("ap-southeast-1"),
     );
     expect(sns.commandCalls(PublishCommand)[0].thisValue).toBe(clients.sns("ap-southeast-1"));
-    expect(s3.commandCalls(HeadObjectCommand)[0].thisValue).toBe(clients.s3("ap-southeast-1"));
+    expect(s3.commandCalls(ListObjectsV2Command)[0].thisValue).toBe(clients.s3("ap-southeast-1"));
     expect(
       route53.commandCalls(ChangeResourceRecordSetsCommand)[0].args[0].input.ChangeBatch?.Changes?.[0],
     ).toMatchObject({

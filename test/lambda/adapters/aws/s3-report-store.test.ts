@@ -1,4 +1,4 @@
-import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { S3ReportStore, reportKey } from "../../../../lib/lambda/adapters/aws/s3-report-store";
 import { ConfigurationError, ReportStoreError } from "../../../../lib/lambda/core/errors";
@@ -81,35 +81,61 @@ describe("S3ReportStore.put", () => {
 });
 
 describe("S3ReportStore.exists", () => {
-  it("HEADs the report's key and answers true", async () => {
-    s3.on(HeadObjectCommand).resolves({ ContentLength: 10 });
+  const KEY = "reports/switchover/sw-1.json";
+
+  it("lists exactly the report's key, one entry at most, and never HEADs it", async () => {
+    s3.on(ListObjectsV2Command).resolves({ KeyCount: 1, Contents: [{ Key: KEY, Size: 10 }] });
     await expect(store().exists("switchover", "sw-1")).resolves.toBe(true);
-    expect(s3.commandCalls(HeadObjectCommand)[0].args[0].input).toEqual({
-      Bucket: BUCKET,
-      Key: "reports/switchover/sw-1.json",
+    expect(s3.calls().map((call) => call.args[0].input)).toEqual([
+      { Bucket: BUCKET, Prefix: KEY, MaxKeys: 1 },
+    ]);
+    expect(s3.commandCalls(HeadObjectCommand)).toHaveLength(0);
+  });
+
+  const listings: [situation: string, keys: string[], exists: boolean][] = [
+    ["the report is there", [KEY], true],
+    ["nothing under the key", [], false],
+    ["only a longer key that shares the prefix", [`${KEY}.bak`], false],
+    // S3 lists in UTF-8 binary order, so with MaxKeys 1 the exact key would come first; a listing
+    // that (wrongly) held both must still find it.
+    ["the report and a longer key", [KEY, `${KEY}.bak`], true],
+  ];
+  it.each(listings)("%s → %s", async (_s, keys, exists) => {
+    s3.on(ListObjectsV2Command).resolves({
+      KeyCount: keys.length,
+      ...(keys.length === 0 ? {} : { Contents: keys.map((Key) => ({ Key })) }),
+    });
+    await expect(store().exists("switchover", "sw-1")).resolves.toBe(exists);
+  });
+
+  it("names the listing permission when S3 answers 403", async () => {
+    const denied = awsError("AccessDenied", "Access Denied", 403);
+    s3.on(ListObjectsV2Command).rejects(denied);
+    const checking = store().exists("failover", "f-1");
+    await expect(checking).rejects.toThrow(ReportStoreError);
+    await expect(checking).rejects.toMatchObject({
+      message:
+        `Checking s3://${BUCKET}/reports/failover/f-1.json failed: AccessDenied: Access Denied (HTTP 403) ` +
+        `(listing needs s3:ListBucket on arn:aws:s3:::${BUCKET} with s3:prefix matching "reports/*")`,
+      cause: denied,
     });
   });
 
-  const missing: [situation: string, err: Error][] = [
-    ["the SDK's NotFound", new NotFound({ message: "NotFound", $metadata: { httpStatusCode: 404 } })],
-    ["a bare 404", awsError("UnknownError", "Not Found", 404)],
-  ];
-  it.each(missing)("answers false for %s", async (_s, err) => {
-    s3.on(HeadObjectCommand).rejects(err);
-    await expect(store().exists("failover", "f-1")).resolves.toBe(false);
+  it("throws ReportStoreError without a permission hint when S3 does not answer", async () => {
+    const reset = networkError("ECONNRESET");
+    s3.on(ListObjectsV2Command).rejects(reset);
+    await expect(store().exists("failover", "f-1")).rejects.toMatchObject({
+      name: "ReportStoreError",
+      message: `Checking s3://${BUCKET}/reports/failover/f-1.json failed: ECONNRESET: connect ECONNRESET 10.0.0.1:443`,
+      cause: reset,
+    });
   });
 
-  it("explains a 403, which is what a missing object looks like without s3:ListBucket", async () => {
-    s3.on(HeadObjectCommand).rejects(awsError("Forbidden", "Forbidden", 403));
-    await expect(store().exists("failover", "f-1")).rejects.toThrow(
-      `Checking s3://${BUCKET}/reports/failover/f-1.json failed: Forbidden: Forbidden (HTTP 403) ` +
-        "(a missing object reads as 403 without s3:ListBucket on the bucket)",
+  it("refuses an unsafe id before calling S3", async () => {
+    await expect(store().exists("failover", "../x")).rejects.toThrow(
+      'Report id "../x" cannot be an object name',
     );
-  });
-
-  it("throws ReportStoreError when S3 does not answer", async () => {
-    s3.on(HeadObjectCommand).rejects(networkError("ECONNRESET"));
-    await expect(store().exists("failover", "f-1")).rejects.toThrow(ReportStoreError);
+    expect(s3.calls()).toHaveLength(0);
   });
 
   it("rejects a bucket name that is not one", () => {
