@@ -98,7 +98,25 @@ export interface TapConfig {
   readonly noncurrentTransitionDays: number;
   /** Days before noncurrent backup-object versions are deleted. */
   readonly noncurrentExpirationDays: number;
+  /**
+   * Which instance slot takes writes: `primary` (`rds-primary-<suffix>`, the first deployment) or
+   * `replica` (`rds-replica-<suffix>`, after it was promoted). Set it after a failover or a
+   * switchover, once `pulumi refresh` has read the new topology (RUNBOOK.md, "Life after a failover").
+   */
+  readonly activeWriter: ActiveWriter;
+  /**
+   * When the standby slot is a standalone old writer (fenced by a failover, possibly holding commits
+   * that never reached the new writer): keep it as it is, fenced, with a final snapshot on delete
+   * (`true`), or rebuild it as a replica of the writer (`false`; replaces it, taking the final snapshot).
+   */
+  readonly keepOldWriter: boolean;
 }
+
+/** The instance slot that takes writes: `primary` = `rds-primary-<suffix>`, `replica` = `rds-replica-<suffix>`. */
+export type ActiveWriter = "primary" | "replica";
+
+/** Values `tap:activeWriter` accepts. */
+export const ACTIVE_WRITERS: readonly ActiveWriter[] = ["primary", "replica"];
 
 /** One rejected value. */
 export interface ConfigProblem {
@@ -157,6 +175,8 @@ export const DEFAULTS = {
   performanceInsightsRetentionDays: 7,
   noncurrentTransitionDays: 30,
   noncurrentExpirationDays: 365,
+  activeWriter: "primary",
+  keepOldWriter: true,
 } as const;
 
 /** Every key under `tap:` the program reads. */
@@ -498,6 +518,18 @@ export function validateConfig(raw: RawConfig): TapConfig {
 
   const multiAz = bool("multiAz");
   const deletionProtection = bool("deletionProtection");
+  const keepOldWriter = bool("keepOldWriter");
+  const activeWriterText = str("activeWriter");
+  let activeWriter: ActiveWriter = DEFAULTS.activeWriter;
+  if ((ACTIVE_WRITERS as readonly string[]).includes(activeWriterText)) {
+    activeWriter = activeWriterText as ActiveWriter;
+  } else {
+    problem(
+      "activeWriter",
+      activeWriterText,
+      `must be primary (rds-primary-${environmentSuffix || "<suffix>"} takes writes) or replica (rds-replica-${environmentSuffix || "<suffix>"} was promoted and takes writes), e.g. pulumi config set tap:activeWriter replica`,
+    );
+  }
 
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
@@ -532,6 +564,8 @@ export function validateConfig(raw: RawConfig): TapConfig {
     performanceInsightsRetentionDays,
     noncurrentTransitionDays,
     noncurrentExpirationDays,
+    activeWriter,
+    keepOldWriter,
   };
 }
 

@@ -54,6 +54,15 @@ describe("validateConfig defaults", () => {
       performanceInsightsRetentionDays: 7,
       noncurrentTransitionDays: 30,
       noncurrentExpirationDays: 365,
+      activeWriter: "primary",
+      keepOldWriter: true,
+    });
+  });
+
+  it("reads the topology after a failover: activeWriter replica, old writer rebuilt", () => {
+    expect(validateConfig({ ...VALID, activeWriter: "replica", keepOldWriter: "false" })).toMatchObject({
+      activeWriter: "replica",
+      keepOldWriter: false,
     });
   });
 
@@ -214,6 +223,20 @@ describe("validateConfig rejects, naming key, value and fix", () => {
       "0 days of backups",
       { backupRetentionDays: "0" },
       { key: "tap:backupRetentionDays", value: '"0"', fix: /from 1 to 35/ },
+    ],
+    [
+      "an activeWriter naming no slot",
+      { activeWriter: "secondary" },
+      {
+        key: "tap:activeWriter",
+        value: '"secondary"',
+        fix: /must be primary \(rds-primary-dev takes writes\) or replica \(rds-replica-dev was promoted and takes writes\), e\.g\. pulumi config set tap:activeWriter replica/,
+      },
+    ],
+    [
+      "a non-boolean keepOldWriter",
+      { keepOldWriter: "keep" },
+      { key: "tap:keepOldWriter", value: '"keep"', fix: /true or false/ },
     ],
     [
       "a non-boolean multiAz",
