@@ -36,8 +36,6 @@ export interface FailoverAdapterSettings {
   readonly backupRetentionDays: number;
   readonly metricsNamespace: string;
   readonly environmentSuffix: string;
-  /** Monitor CIDRs that survive fencing (a monitor in another region is admitted by CIDR). */
-  readonly monitorIngressCidrs?: readonly string[];
 }
 
 /** The AWS side of the failover engine's ports (the probe belongs to the monitor, not here). */
@@ -79,9 +77,6 @@ export function awsFailoverAdapters(
         replicaInstanceId: settings.replicaInstanceId,
         primarySecurityGroupId: settings.primarySecurityGroupId,
         backupRetentionDays: settings.backupRetentionDays,
-        ...(settings.monitorIngressCidrs === undefined
-          ? {}
-          : { monitorIngressCidrs: settings.monitorIngressCidrs }),
       },
       {
         primaryRds: clients.rds(settings.primaryRegion),

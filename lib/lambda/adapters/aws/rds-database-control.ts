@@ -5,7 +5,14 @@ import {
   type EC2Client,
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
-import { DescribeDBInstancesCommand, PromoteReadReplicaCommand, type RDSClient } from "@aws-sdk/client-rds";
+import {
+  AddTagsToResourceCommand,
+  DescribeDBInstancesCommand,
+  PromoteReadReplicaCommand,
+  RebootDBInstanceCommand,
+  type DBInstance,
+  type RDSClient,
+} from "@aws-sdk/client-rds";
 import { ConfigurationError, ControlPlaneError } from "../../core/errors";
 import type { Clock, DatabaseControl, FenceResult } from "../../core/ports";
 import type { DbRole, InstanceStatus, InstanceView } from "../../core/types";
@@ -16,17 +23,14 @@ import { pollUntil, type PollCheck } from "./poll";
 export interface RdsDatabaseControlConfig {
   readonly primaryInstanceId: string;
   readonly replicaInstanceId: string;
-  /** Security group of the primary whose client ingress is revoked to fence it. */
+  /**
+   * The primary's client security group: it holds only the rules that admit database clients, so
+   * fencing revokes every ingress rule in it. The monitor reaches the instance through a separate
+   * access group, which fencing never touches.
+   */
   readonly primarySecurityGroupId: string;
   /** Backup retention the promoted replica gets (RDS turns automated backups on at promotion). */
   readonly backupRetentionDays: number;
-  /**
-   * Ingress CIDRs that belong to the monitor and survive fencing. Rules that reference a security
-   * group are always kept; this list is for a monitor in another region, because security-group
-   * references do not work across an inter-region VPC peering, so that monitor is admitted by CIDR.
-   * https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html
-   */
-  readonly monitorIngressCidrs?: readonly string[];
   /** Pause between two `DescribeDBInstances` calls while waiting. Default 15 s. */
   readonly pollIntervalMs?: number;
   /** Pause between two CloudWatch reads in `waitUntilCaughtUp`. Default 30 s (the metric is per minute). */
@@ -99,6 +103,89 @@ export function normaliseRdsStatus(rawStatus: string | undefined): InstanceStatu
  */
 const PROMOTION_IN_PROGRESS: ReadonlySet<InstanceStatus> = new Set(["modifying", "promoting", "rebooting"]);
 
+/**
+ * Tag the fence writes on the old writer once RDS has accepted its reboot; the value is the ISO 8601
+ * time of the reboot. A later fence that finds the client group already empty and this tag set
+ * knows the sessions from before the revoke were ended, and does not reboot again.
+ */
+export const FENCED_AT_TAG = "tap:fenced-at";
+
+/**
+ * Raw RDS statuses in which no database session from before the fence can still be open: the
+ * engine is restarting, stopping, stopped or going away, or RDS cannot run it at all. New sessions
+ * meet the revoked client group. Every other status (`available`, `backing-up`, `modifying`,
+ * `storage-full`, `incompatible-network`, anything new) may run the engine with its old sessions.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
+ */
+const NO_OLD_SESSIONS_STATUSES: ReadonlySet<string> = new Set([
+  "rebooting",
+  "starting",
+  "stopping",
+  "stopped",
+  "deleting",
+  "delete-precheck",
+  "failed",
+  "inaccessible-encryption-credentials",
+  "inaccessible-encryption-credentials-recoverable",
+  "incompatible-parameters",
+  "incompatible-restore",
+  "insufficient-capacity",
+  "restore-error",
+]);
+
+/** True when no session opened before the fence can still be open in an instance in `rawStatus`. */
+export function endsOldSessions(rawStatus: string | undefined): boolean {
+  return rawStatus !== undefined && NO_OLD_SESSIONS_STATUSES.has(rawStatus.toLowerCase());
+}
+
+/** What the old writer looked like to the fence, right after its client ingress was handled. */
+export interface OldWriterState {
+  /** Raw `DBInstanceStatus`. */
+  readonly rawStatus: string | undefined;
+  /** Value of the `tap:fenced-at` tag, when an earlier fence rebooted it. */
+  readonly fencedAt: string | undefined;
+  /** Client ingress rules this fence revoked just now (0 when the group was already empty). */
+  readonly revokedRuleCount: number;
+}
+
+/** Whether the fence must reboot the old writer, and why (the sentence goes into the fence detail). */
+export type SessionFencePlan =
+  { readonly action: "reboot"; readonly why: string } | { readonly action: "none"; readonly why: string };
+
+/**
+ * Decide whether the old writer must be rebooted to end the sessions that were open before its
+ * client ingress was revoked. Revoking a security-group rule does not interrupt connections that are
+ * already tracked ("the security group continues to allow packets until existing connections time
+ * out", and an established TCP connection times out only after days of idleness), so a writer that
+ * still runs keeps accepting writes on them.
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html
+ *
+ * - In a status that ends every old session (`rebooting`, `stopped`, …): nothing to do.
+ * - Rules were revoked just now: reboot, whatever any tag says (clients were admitted until now).
+ * - The group was already empty and `tap:fenced-at` is set: an earlier fence revoked and rebooted.
+ * - The group was already empty and no tag: nothing proves a reboot since the revoke (a run that
+ *   stopped between the two, or ingress removed by hand), so reboot.
+ */
+export function planSessionFence(state: OldWriterState): SessionFencePlan {
+  const status = state.rawStatus ?? "no status";
+  if (endsOldSessions(state.rawStatus)) {
+    return { action: "none", why: `it is ${status}, which ends every session from before the fence` };
+  }
+  if (state.revokedRuleCount > 0) {
+    return { action: "reboot", why: `it is ${status} and kept its sessions from before the revoke` };
+  }
+  if (state.fencedAt !== undefined) {
+    return {
+      action: "none",
+      why: `it is ${status} and was already rebooted by the fence at ${state.fencedAt} (${FENCED_AT_TAG})`,
+    };
+  }
+  return {
+    action: "reboot",
+    why: `it is ${status} and nothing records a reboot since its client ingress went (no ${FENCED_AT_TAG} tag)`,
+  };
+}
+
 const DEFAULT_POLL_INTERVAL_MS = 15_000;
 const DEFAULT_LAG_POLL_INTERVAL_MS = 30_000;
 const REPLICA_LAG_PERIOD_SECONDS = 60;
@@ -119,16 +206,20 @@ function requireNonNegativeInteger(key: keyof RdsDatabaseControlConfig, value: u
   }
 }
 
+/** The source a rule admits, for the fence detail: a CIDR, a prefix list or a security group. */
+function ruleSource(rule: SecurityGroupRule): string {
+  return rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.PrefixListId ?? rule.ReferencedGroupInfo?.GroupId ?? "?";
+}
+
 /**
- * `DatabaseControl` on RDS: describes both instances, fences the old primary through its security
- * group, promotes the replica and waits for it. It reports facts and carries out one step each;
+ * `DatabaseControl` on RDS: describes both instances, fences the old primary (revokes its client
+ * ingress, then reboots it to end the sessions already open), promotes the replica and waits for it. It reports facts and carries out one step each;
  * whether a step should happen is decided by the failover engine.
  */
 export class RdsDatabaseControl implements DatabaseControl {
   private readonly pollIntervalMs: number;
   private readonly lagPollIntervalMs: number;
   private readonly caughtUpLagSeconds: number;
-  private readonly monitorIngressCidrs: ReadonlySet<string>;
 
   constructor(
     private readonly config: RdsDatabaseControlConfig,
@@ -155,7 +246,6 @@ export class RdsDatabaseControl implements DatabaseControl {
     this.pollIntervalMs = config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.lagPollIntervalMs = config.lagPollIntervalMs ?? DEFAULT_LAG_POLL_INTERVAL_MS;
     this.caughtUpLagSeconds = config.caughtUpLagSeconds ?? 0;
-    this.monitorIngressCidrs = new Set(config.monitorIngressCidrs ?? []);
   }
 
   /**
@@ -209,28 +299,62 @@ export class RdsDatabaseControl implements DatabaseControl {
   }
 
   /**
-   * Revoke every client ingress rule (CIDR or prefix-list source) of the primary's security group.
-   * Rules that reference a security group, and `monitorIngressCidrs`, are kept so the monitor can
-   * still observe the old primary. Idempotent: nothing left to revoke is `fenced: true`. An EC2 API
-   * that does not answer gives `fenced: false` with the reason; any other failure (e.g. access
-   * denied, unknown group) throws `ControlPlaneError`.
+   * Fence the old writer in two moves, each re-reading the real state first:
+   *
+   * 1. Revoke every ingress rule of its client security group (the monitor's access group is a
+   *    different group and is left alone), so no new client session can open.
+   * 2. End the sessions that were already open: revoking a rule does not cut tracked connections,
+   *    so a writer that still runs is rebooted (`RebootDBInstance`, no failover) and then tagged
+   *    `tap:fenced-at`. `planSessionFence` decides; a writer already `rebooting`, or already tagged
+   *    while its group was empty, is not rebooted again.
+   *
+   * With both done nothing more can be written to the old writer by clients, which is what a
+   * switchover's zero-data-loss wait needs. The tag is written after the reboot, never before, so a
+   * run that stops in between errs towards one more reboot of a fenced writer, never towards a
+   * surviving session. Returning the instance to service must restore its client ingress (the next
+   * fence then revokes and reboots whatever the tag says); operators should also drop the tag.
+   *
+   * `fenced: false` with the reason when the EC2 or RDS API does not answer, or RDS refuses the
+   * reboot (`InvalidDBInstanceState`) while the instance still runs. Other refusals (access denied,
+   * unknown group) throw `ControlPlaneError`. `detail` says exactly what was done.
    */
   async fencePrimary(): Promise<FenceResult> {
+    const ingress = await this.revokeClientIngress();
+    if (ingress.unavailable !== undefined) return { fenced: false, detail: ingress.unavailable };
+    const id = this.config.primaryInstanceId;
+
+    const before = await this.readOldWriter(ingress.detail);
+    if ("result" in before) return before.result;
+    const plan = planSessionFence({
+      rawStatus: before.instance.DBInstanceStatus,
+      fencedAt: before.instance.TagList?.find((tag) => tag.Key === FENCED_AT_TAG)?.Value,
+      revokedRuleCount: ingress.revokedRuleCount,
+    });
+    if (plan.action === "none") {
+      return { fenced: true, detail: `${ingress.detail}; ${id} not rebooted: ${plan.why}` };
+    }
+
+    try {
+      await this.clients.primaryRds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id }));
+    } catch (err) {
+      return this.rebootRefused(err, ingress.detail);
+    }
+    const rebooted = `${ingress.detail}; rebooted ${id} to end its open sessions (${plan.why})`;
+    return { fenced: true, detail: `${rebooted}; ${await this.tagFenced(before.instance)}` };
+  }
+
+  /** Revoke every ingress rule of the client group; `unavailable` is set when EC2 did not answer. */
+  private async revokeClientIngress(): Promise<{
+    readonly revokedRuleCount: number;
+    readonly detail: string;
+    readonly unavailable?: string;
+  }> {
     const groupId = this.config.primarySecurityGroupId;
     try {
       const rules = await this.ingressRules(groupId);
-      const clientRules = rules.filter((rule) => this.isClientIngress(rule));
-      const kept = rules.length - clientRules.length;
-      if (clientRules.length === 0) {
-        return {
-          fenced: true,
-          detail: `${groupId} has no client ingress left (${kept} monitor rule(s) kept)`,
-        };
-      }
+      if (rules.length === 0) return { revokedRuleCount: 0, detail: `${groupId} had no client ingress left` };
       // DescribeSecurityGroupRules always returns rule ids; the type marks every field optional.
-      const ruleIds = clientRules.flatMap((rule) =>
-        rule.SecurityGroupRuleId ? [rule.SecurityGroupRuleId] : [],
-      );
+      const ruleIds = rules.flatMap((rule) => (rule.SecurityGroupRuleId ? [rule.SecurityGroupRuleId] : []));
       try {
         const out = await this.clients.primaryEc2.send(
           new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: ruleIds }),
@@ -245,22 +369,116 @@ export class RdsDatabaseControl implements DatabaseControl {
         if (!hasErrorName(err, "InvalidSecurityGroupRuleId.NotFound", "InvalidPermission.NotFound"))
           throw err;
       }
-      const sources = clientRules
-        .map((rule) => rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.PrefixListId)
-        .join(", ");
+      const sources = rules.map((rule) => ruleSource(rule)).join(", ");
       return {
-        fenced: true,
-        detail: `revoked ${clientRules.length} client ingress rule(s) from ${groupId} (${sources}); ${kept} monitor rule(s) kept`,
+        revokedRuleCount: rules.length,
+        detail: `revoked ${rules.length} client ingress rule(s) from ${groupId} (${sources})`,
       };
     } catch (err) {
       if (err instanceof ControlPlaneError) throw err;
       if (isApiUnavailable(err)) {
         return {
-          fenced: false,
-          detail: `EC2 API did not answer while fencing ${groupId}: ${describeAwsError(err)}`,
+          revokedRuleCount: 0,
+          detail: "",
+          unavailable: `EC2 API did not answer while fencing ${groupId}: ${describeAwsError(err)}`,
         };
       }
       throw new ControlPlaneError(`Fencing ${groupId} failed: ${describeAwsError(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * The old writer as RDS sees it now, with its tags (`DescribeDBInstances` returns `TagList`).
+   * A final `result` instead when it does not exist (fenced: nothing runs) or RDS does not answer
+   * (not fenced: its sessions may live on); other refusals throw `ControlPlaneError`.
+   */
+  private async readOldWriter(
+    done: string,
+  ): Promise<{ readonly instance: DBInstance } | { readonly result: FenceResult }> {
+    const id = this.config.primaryInstanceId;
+    try {
+      const out = await this.clients.primaryRds.send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }),
+      );
+      const instance = out.DBInstances?.find((db) => db.DBInstanceIdentifier === id) ?? out.DBInstances?.[0];
+      if (instance !== undefined) return { instance };
+      return {
+        result: { fenced: true, detail: `${done}; ${id} does not exist, so nothing serves its sessions` },
+      };
+    } catch (err) {
+      if (hasErrorName(err, "DBInstanceNotFoundFault", "DBInstanceNotFound")) {
+        return {
+          result: { fenced: true, detail: `${done}; ${id} does not exist, so nothing serves its sessions` },
+        };
+      }
+      if (isApiUnavailable(err)) {
+        return {
+          result: {
+            fenced: false,
+            detail:
+              `${done}; RDS API did not answer (${describeAwsError(err)}), so ${id} could not be rebooted and ` +
+              "sessions opened before the revoke may still write",
+          },
+        };
+      }
+      throw new ControlPlaneError(`Reading ${id} while fencing it failed: ${describeAwsError(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * RDS refused or did not take the reboot. `InvalidDBInstanceState` says only "not available";
+   * the state read right after tells whether the instance still runs with its old sessions.
+   */
+  private async rebootRefused(err: unknown, done: string): Promise<FenceResult> {
+    const id = this.config.primaryInstanceId;
+    if (hasErrorName(err, "DBInstanceNotFoundFault", "DBInstanceNotFound")) {
+      return { fenced: true, detail: `${done}; ${id} does not exist, so nothing serves its sessions` };
+    }
+    if (isApiUnavailable(err)) {
+      return {
+        fenced: false,
+        detail:
+          `${done}; RebootDBInstance ${id} got no answer (${describeAwsError(err)}), so sessions opened ` +
+          "before the revoke may still write",
+      };
+    }
+    if (!hasErrorName(err, "InvalidDBInstanceStateFault", "InvalidDBInstanceState")) {
+      throw new ControlPlaneError(`RebootDBInstance ${id} failed: ${describeAwsError(err)}`, { cause: err });
+    }
+    const refused = `RDS refused to reboot ${id} (${describeAwsError(err)})`;
+    const after = await this.readOldWriter(`${done}; ${refused}`);
+    if ("result" in after) return after.result;
+    const status = after.instance.DBInstanceStatus ?? "no status";
+    if (endsOldSessions(status)) {
+      return {
+        fenced: true,
+        detail: `${done}; ${refused}, but it is ${status}, which ends every session from before the fence`,
+      };
+    }
+    return {
+      fenced: false,
+      detail:
+        `${done}; ${refused} and it is ${status}, still running: sessions opened before the revoke may ` +
+        "still write until it can be rebooted",
+    };
+  }
+
+  /** Record the reboot on the instance; a failure is reported, not thrown (the reboot is done). */
+  private async tagFenced(instance: DBInstance): Promise<string> {
+    const value = new Date(this.clock.nowMs()).toISOString();
+    const arn = instance.DBInstanceArn;
+    if (arn === undefined || arn === "") {
+      return `could not tag ${FENCED_AT_TAG} (DescribeDBInstances gave no ARN); a later fence may reboot it again`;
+    }
+    try {
+      await this.clients.primaryRds.send(
+        new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: FENCED_AT_TAG, Value: value }] }),
+      );
+      return `tagged ${FENCED_AT_TAG}=${value}`;
+    } catch (err) {
+      return `could not tag ${FENCED_AT_TAG} (${describeAwsError(err)}); a later fence may reboot it again`;
     }
   }
 
@@ -412,13 +630,6 @@ export class RdsDatabaseControl implements DatabaseControl {
         `Cannot promote ${view.id}: its state is unknown (${view.rawStatus ?? "no status"})`,
       );
     }
-  }
-
-  private isClientIngress(rule: SecurityGroupRule): boolean {
-    if (rule.IsEgress === true || rule.ReferencedGroupInfo?.GroupId !== undefined) return false;
-    const cidr = rule.CidrIpv4 ?? rule.CidrIpv6;
-    if (cidr !== undefined && this.monitorIngressCidrs.has(cidr)) return false;
-    return cidr !== undefined || rule.PrefixListId !== undefined;
   }
 
   private async ingressRules(groupId: string): Promise<SecurityGroupRule[]> {

@@ -6,18 +6,26 @@ import {
   type SecurityGroupRule,
 } from "@aws-sdk/client-ec2";
 import {
+  AddTagsToResourceCommand,
   DBInstanceNotFoundFault,
   DescribeDBInstancesCommand,
   InvalidDBInstanceStateFault,
   PromoteReadReplicaCommand,
   RDSClient,
+  RebootDBInstanceCommand,
   type DBInstance,
+  type Tag,
 } from "@aws-sdk/client-rds";
 import { mockClient } from "aws-sdk-client-mock";
 import {
+  FENCED_AT_TAG,
   RdsDatabaseControl,
+  endsOldSessions,
   normaliseRdsStatus,
+  planSessionFence,
+  type OldWriterState,
   type RdsDatabaseControlConfig,
+  type SessionFencePlan,
 } from "../../../../lib/lambda/adapters/aws/rds-database-control";
 import { ConfigurationError, ControlPlaneError, WaitTimeoutError } from "../../../../lib/lambda/core/errors";
 import type { InstanceStatus } from "../../../../lib/lambda/core/types";
@@ -228,10 +236,93 @@ describe("RdsDatabaseControl.describe", () => {
   });
 });
 
+describe("endsOldSessions", () => {
+  const table: [raw: string | undefined, ends: boolean][] = [
+    ["available", false],
+    ["backing-up", false],
+    ["modifying", false],
+    ["configuring-log-exports", false],
+    ["storage-full", false],
+    ["storage-optimization", false],
+    ["incompatible-network", false],
+    ["something-new", false],
+    [undefined, false],
+    ["rebooting", true],
+    ["Rebooting", true],
+    ["starting", true],
+    ["stopping", true],
+    ["stopped", true],
+    ["deleting", true],
+    ["failed", true],
+    ["inaccessible-encryption-credentials", true],
+    ["incompatible-parameters", true],
+  ];
+  it.each(table)("%s → %s", (raw, ends) => expect(endsOldSessions(raw)).toBe(ends));
+});
+
+describe("planSessionFence", () => {
+  const situations: [situation: string, state: OldWriterState, plan: SessionFencePlan][] = [
+    [
+      "live writer whose rules were just revoked",
+      { rawStatus: "available", fencedAt: undefined, revokedRuleCount: 2 },
+      { action: "reboot", why: "it is available and kept its sessions from before the revoke" },
+    ],
+    [
+      "rules were just revoked although an old tag says it was fenced before (ingress came back since)",
+      { rawStatus: "available", fencedAt: "2026-01-01T00:00:00.000Z", revokedRuleCount: 1 },
+      { action: "reboot", why: "it is available and kept its sessions from before the revoke" },
+    ],
+    [
+      "writer busy with a backup while its rules were revoked",
+      { rawStatus: "backing-up", fencedAt: undefined, revokedRuleCount: 1 },
+      { action: "reboot", why: "it is backing-up and kept its sessions from before the revoke" },
+    ],
+    [
+      "already rebooting (a run that stopped after its reboot call)",
+      { rawStatus: "rebooting", fencedAt: undefined, revokedRuleCount: 0 },
+      { action: "none", why: "it is rebooting, which ends every session from before the fence" },
+    ],
+    [
+      "rebooting when the rules are revoked",
+      { rawStatus: "rebooting", fencedAt: undefined, revokedRuleCount: 3 },
+      { action: "none", why: "it is rebooting, which ends every session from before the fence" },
+    ],
+    [
+      "stopped",
+      { rawStatus: "stopped", fencedAt: undefined, revokedRuleCount: 1 },
+      { action: "none", why: "it is stopped, which ends every session from before the fence" },
+    ],
+    [
+      "empty group and tagged by an earlier fence",
+      { rawStatus: "available", fencedAt: "2026-11-25T10:00:00.000Z", revokedRuleCount: 0 },
+      {
+        action: "none",
+        why: "it is available and was already rebooted by the fence at 2026-11-25T10:00:00.000Z (tap:fenced-at)",
+      },
+    ],
+    [
+      "empty group, no tag (a run that stopped between revoke and reboot)",
+      { rawStatus: "available", fencedAt: undefined, revokedRuleCount: 0 },
+      {
+        action: "reboot",
+        why: "it is available and nothing records a reboot since its client ingress went (no tap:fenced-at tag)",
+      },
+    ],
+    [
+      "status missing from the answer",
+      { rawStatus: undefined, fencedAt: undefined, revokedRuleCount: 1 },
+      { action: "reboot", why: "it is no status and kept its sessions from before the revoke" },
+    ],
+  ];
+  it.each(situations)("%s", (_s, state, plan) => expect(planSessionFence(state)).toEqual(plan));
+});
+
 describe("RdsDatabaseControl.fencePrimary", () => {
+  const SG = "sg-0abc123";
+  const ARN = "arn:aws:rds:ap-southeast-2:123456789012:db:rds-primary-dev";
   const clientV4: SecurityGroupRule = {
     SecurityGroupRuleId: "sgr-client4",
-    GroupId: "sg-0abc123",
+    GroupId: SG,
     IsEgress: false,
     IpProtocol: "tcp",
     FromPort: 5432,
@@ -250,16 +341,11 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     CidrIpv4: undefined,
     PrefixListId: "pl-123",
   };
-  const monitorGroup: SecurityGroupRule = {
+  const appGroup: SecurityGroupRule = {
     ...clientV4,
-    SecurityGroupRuleId: "sgr-monitor",
+    SecurityGroupRuleId: "sgr-app",
     CidrIpv4: undefined,
-    ReferencedGroupInfo: { GroupId: "sg-0monitor" },
-  };
-  const monitorCidr: SecurityGroupRule = {
-    ...clientV4,
-    SecurityGroupRuleId: "sgr-monitor-cidr",
-    CidrIpv4: "10.1.0.0/24",
+    ReferencedGroupInfo: { GroupId: "sg-0app" },
   };
   const egress: SecurityGroupRule = {
     ...clientV4,
@@ -268,49 +354,203 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     CidrIpv4: "0.0.0.0/0",
   };
 
-  it("revokes client CIDR and prefix-list ingress, keeps the monitor's rules and egress", async () => {
+  function oldWriter(status: string, tags: Tag[] = []): DBInstance {
+    return {
+      ...primaryInstance,
+      DBInstanceStatus: status,
+      DBInstanceArn: ARN,
+      TagList: [{ Key: "DR-Role", Value: "primary" }, ...tags],
+    };
+  }
+  const describeRules = { Filters: [{ Name: "group-id", Values: [SG] }] };
+  const describeWriter = { DBInstanceIdentifier: "rds-primary-dev" };
+  const reboot = { DBInstanceIdentifier: "rds-primary-dev" };
+  const tag = { ResourceName: ARN, Tags: [{ Key: FENCED_AT_TAG, Value: "2026-11-25T10:00:00.000Z" }] };
+
+  /** Every EC2 and RDS call, in the order made, as [command, input]. */
+  function sequence(): [string, unknown][] {
+    return [...ec2.calls(), ...primaryRds.calls()]
+      .sort((a, b) => (a.calledBefore(b) ? -1 : 1))
+      .map((call) => {
+        const command = call.args[0] as { constructor: { name: string }; input: unknown };
+        return [command.constructor.name, command.input];
+      });
+  }
+
+  const stateFault = (message: string) =>
+    new InvalidDBInstanceStateFault({ message, $metadata: { httpStatusCode: 400 } });
+
+  it("revokes every ingress rule, reboots the live writer, then tags it", async () => {
     ec2
       .on(DescribeSecurityGroupRulesCommand)
-      .resolvesOnce({ SecurityGroupRules: [clientV4, monitorGroup, egress], NextToken: "page2" })
-      .resolvesOnce({ SecurityGroupRules: [clientV6, prefixList, monitorCidr] });
+      .resolvesOnce({ SecurityGroupRules: [clientV4, appGroup, egress], NextToken: "page2" })
+      .resolvesOnce({ SecurityGroupRules: [clientV6, prefixList] });
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("available")] });
+    primaryRds.on(RebootDBInstanceCommand).resolves({ DBInstance: oldWriter("rebooting") });
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
 
-    const result = await control(new FakeClock(T0), { monitorIngressCidrs: ["10.1.0.0/24"] }).fencePrimary();
+    const result = await control().fencePrimary();
 
-    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand).map((c) => c.args[0].input)).toEqual([
-      { Filters: [{ Name: "group-id", Values: ["sg-0abc123"] }] },
-      { Filters: [{ Name: "group-id", Values: ["sg-0abc123"] }], NextToken: "page2" },
+    expect(sequence()).toEqual([
+      ["DescribeSecurityGroupRulesCommand", describeRules],
+      ["DescribeSecurityGroupRulesCommand", { ...describeRules, NextToken: "page2" }],
+      [
+        "RevokeSecurityGroupIngressCommand",
+        { GroupId: SG, SecurityGroupRuleIds: ["sgr-client4", "sgr-app", "sgr-client6", "sgr-pl"] },
+      ],
+      ["DescribeDBInstancesCommand", describeWriter],
+      ["RebootDBInstanceCommand", reboot],
+      ["AddTagsToResourceCommand", tag],
     ]);
-    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand).map((c) => c.args[0].input)).toEqual([
-      { GroupId: "sg-0abc123", SecurityGroupRuleIds: ["sgr-client4", "sgr-client6", "sgr-pl"] },
-    ]);
+    // No ForceFailover: a Multi-AZ writer must restart in place, not hand its sessions to a standby.
+    expect(primaryRds.commandCalls(RebootDBInstanceCommand)[0].args[0].input).not.toHaveProperty(
+      "ForceFailover",
+    );
+    expect(primaryRds.commandCalls(RebootDBInstanceCommand)[0].thisValue).toBe(primaryRdsClient);
     expect(result).toEqual({
       fenced: true,
       detail:
-        "revoked 3 client ingress rule(s) from sg-0abc123 (10.20.0.0/16, fd00::/8, pl-123); 2 monitor rule(s) kept",
+        "revoked 4 client ingress rule(s) from sg-0abc123 (10.20.0.0/16, sg-0app, fd00::/8, pl-123); " +
+        "rebooted rds-primary-dev to end its open sessions (it is available and kept its sessions from before the revoke); " +
+        "tagged tap:fenced-at=2026-11-25T10:00:00.000Z",
     });
   });
 
-  it("is idempotent: nothing left to revoke is fenced without a revoke call", async () => {
-    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [monitorGroup, egress] });
+  it("does not reboot a writer that is already rebooting", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("rebooting")] });
+
     await expect(control().fencePrimary()).resolves.toEqual({
       fenced: true,
-      detail: "sg-0abc123 has no client ingress left (1 monitor rule(s) kept)",
+      detail:
+        "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); " +
+        "rds-primary-dev not rebooted: it is rebooting, which ends every session from before the fence",
     });
-    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+    expect(sequence().map(([name]) => name)).toEqual([
+      "DescribeSecurityGroupRulesCommand",
+      "RevokeSecurityGroupIngressCommand",
+      "DescribeDBInstancesCommand",
+    ]);
   });
 
-  it("treats a rule revoked concurrently as fenced", async () => {
-    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
-    ec2
-      .on(RevokeSecurityGroupIngressCommand)
-      .rejects(
-        awsError("InvalidSecurityGroupRuleId.NotFound", "The rule ID 'sgr-client4' does not exist", 400),
-      );
-    await expect(control().fencePrimary()).resolves.toMatchObject({ fenced: true });
+  it("fences once: a second fence after a completed one neither revokes nor reboots", async () => {
+    // One stateful account: the revoke empties the group, the reboot ends and leaves it available,
+    // the tag stays on the instance.
+    let rules: SecurityGroupRule[] = [clientV4, clientV6];
+    let tags: Tag[] = [];
+    ec2.on(DescribeSecurityGroupRulesCommand).callsFake(() => ({ SecurityGroupRules: rules }));
+    ec2.on(RevokeSecurityGroupIngressCommand).callsFake(() => {
+      rules = [];
+      return { Return: true };
+    });
+    primaryRds
+      .on(DescribeDBInstancesCommand)
+      .callsFake(() => ({ DBInstances: [oldWriter("available", tags)] }));
+    primaryRds.on(RebootDBInstanceCommand).resolves({ DBInstance: oldWriter("rebooting") });
+    primaryRds.on(AddTagsToResourceCommand).callsFake((input: { Tags: Tag[] }) => {
+      tags = input.Tags;
+      return {};
+    });
+    const clock = new FakeClock(T0);
+
+    const first = await control(clock).fencePrimary();
+    clock.advance(5 * 60_000);
+    const callsAfterFirst = sequence().length;
+    const second = await control(clock).fencePrimary();
+
+    expect(first.fenced).toBe(true);
+    expect(sequence().slice(callsAfterFirst)).toEqual([
+      ["DescribeSecurityGroupRulesCommand", describeRules],
+      ["DescribeDBInstancesCommand", describeWriter],
+    ]);
+    expect(primaryRds.commandCalls(RebootDBInstanceCommand)).toHaveLength(1);
+    expect(second).toEqual({
+      fenced: true,
+      detail:
+        "sg-0abc123 had no client ingress left; rds-primary-dev not rebooted: it is available and was already " +
+        "rebooted by the fence at 2026-11-25T10:00:00.000Z (tap:fenced-at)",
+    });
   });
 
-  const unreachable: [situation: string, err: Error, reason: string][] = [
+  it("reboots when the group is empty but nothing records a reboot (a run stopped after its revoke)", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [egress] });
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("available")] });
+    primaryRds.on(RebootDBInstanceCommand).resolves({});
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
+
+    await expect(control().fencePrimary()).resolves.toEqual({
+      fenced: true,
+      detail:
+        "sg-0abc123 had no client ingress left; rebooted rds-primary-dev to end its open sessions (it is available " +
+        "and nothing records a reboot since its client ingress went (no tap:fenced-at tag)); " +
+        "tagged tap:fenced-at=2026-11-25T10:00:00.000Z",
+    });
+    expect(sequence().map(([name]) => name)).toEqual([
+      "DescribeSecurityGroupRulesCommand",
+      "DescribeDBInstancesCommand",
+      "RebootDBInstanceCommand",
+      "AddTagsToResourceCommand",
+    ]);
+  });
+
+  const refusedReboot: [situation: string, after: string, fenced: boolean, tail: string][] = [
+    [
+      "another run's reboot began meanwhile",
+      "rebooting",
+      true,
+      ", but it is rebooting, which ends every session from before the fence",
+    ],
+    [
+      "it is stopping",
+      "stopping",
+      true,
+      ", but it is stopping, which ends every session from before the fence",
+    ],
+    [
+      "it is being modified and runs",
+      "modifying",
+      false,
+      " and it is modifying, still running: sessions opened before the revoke may still write until it can be rebooted",
+    ],
+    [
+      "it is backing up and runs",
+      "backing-up",
+      false,
+      " and it is backing-up, still running: sessions opened before the revoke may still write until it can be rebooted",
+    ],
+  ];
+  it.each(refusedReboot)(
+    "InvalidDBInstanceState on reboot when %s: fenced only if it no longer runs",
+    async (_s, after, fenced, tail) => {
+      ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+      ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+      primaryRds
+        .on(DescribeDBInstancesCommand)
+        .resolvesOnce({ DBInstances: [oldWriter("available")] })
+        .resolves({ DBInstances: [oldWriter(after)] });
+      primaryRds.on(RebootDBInstanceCommand).rejects(stateFault("DB instance is not in available state"));
+
+      await expect(control().fencePrimary()).resolves.toEqual({
+        fenced,
+        detail:
+          "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); RDS refused to reboot rds-primary-dev " +
+          "(InvalidDBInstanceStateFault: DB instance is not in available state (HTTP 400))" +
+          tail,
+      });
+      expect(sequence().map(([name]) => name)).toEqual([
+        "DescribeSecurityGroupRulesCommand",
+        "RevokeSecurityGroupIngressCommand",
+        "DescribeDBInstancesCommand",
+        "RebootDBInstanceCommand",
+        "DescribeDBInstancesCommand",
+      ]);
+      expect(primaryRds.commandCalls(AddTagsToResourceCommand)).toHaveLength(0);
+    },
+  );
+
+  const ec2Unreachable: [situation: string, err: Error, reason: string][] = [
     [
       "EC2 throttling",
       awsError("RequestLimitExceeded", "Request limit exceeded.", 503),
@@ -323,25 +563,119 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     ],
     ["timeout", awsError("TimeoutError", "socket hang up"), "TimeoutError: socket hang up"],
   ];
-  it.each(unreachable)(
-    "returns fenced false with the reason on %s while reading",
+  it.each(ec2Unreachable)(
+    "is not fenced on %s while reading the rules, and touches nothing else",
     async (_s, err, reason) => {
       ec2.on(DescribeSecurityGroupRulesCommand).rejects(err);
       await expect(control().fencePrimary()).resolves.toEqual({
         fenced: false,
         detail: `EC2 API did not answer while fencing sg-0abc123: ${reason}`,
       });
-      expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+      expect(sequence().map(([name]) => name)).toEqual(["DescribeSecurityGroupRulesCommand"]);
     },
   );
 
-  it("returns fenced false when the revoke itself gets no answer", async () => {
+  it("is not fenced when the revoke itself gets no answer, and does not reboot", async () => {
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(networkError("ETIMEDOUT"));
     await expect(control().fencePrimary()).resolves.toEqual({
       fenced: false,
       detail: "EC2 API did not answer while fencing sg-0abc123: ETIMEDOUT: connect ETIMEDOUT 10.0.0.1:443",
     });
+    expect(primaryRds.calls()).toHaveLength(0);
+  });
+
+  it("is not fenced when RDS does not answer after the revoke: old sessions may still write", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    primaryRds.on(DescribeDBInstancesCommand).rejects(awsError("ServiceUnavailable", "down", 503));
+    await expect(control().fencePrimary()).resolves.toEqual({
+      fenced: false,
+      detail:
+        "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); RDS API did not answer " +
+        "(ServiceUnavailable: down (HTTP 503)), so rds-primary-dev could not be rebooted and sessions opened " +
+        "before the revoke may still write",
+    });
+    expect(primaryRds.commandCalls(RebootDBInstanceCommand)).toHaveLength(0);
+  });
+
+  it("is not fenced when the reboot call gets no answer", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("available")] });
+    primaryRds.on(RebootDBInstanceCommand).rejects(networkError("ECONNRESET"));
+    await expect(control().fencePrimary()).resolves.toEqual({
+      fenced: false,
+      detail:
+        "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); RebootDBInstance rds-primary-dev got " +
+        "no answer (ECONNRESET: connect ECONNRESET 10.0.0.1:443), so sessions opened before the revoke may still write",
+    });
+  });
+
+  it("is fenced when the old writer no longer exists", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    primaryRds
+      .on(DescribeDBInstancesCommand)
+      .rejects(new DBInstanceNotFoundFault({ message: "gone", $metadata: { httpStatusCode: 404 } }));
+    await expect(control().fencePrimary()).resolves.toEqual({
+      fenced: true,
+      detail:
+        "sg-0abc123 had no client ingress left; rds-primary-dev does not exist, so nothing serves its sessions",
+    });
+  });
+
+  it("stays fenced but says so when the tag cannot be written", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("available")] });
+    primaryRds.on(RebootDBInstanceCommand).resolves({});
+    primaryRds
+      .on(AddTagsToResourceCommand)
+      .rejects(awsError("AccessDenied", "not authorized to perform rds:AddTagsToResource", 403));
+    await expect(control().fencePrimary()).resolves.toEqual({
+      fenced: true,
+      detail:
+        "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); rebooted rds-primary-dev to end its open " +
+        "sessions (it is available and kept its sessions from before the revoke); could not tag tap:fenced-at " +
+        "(AccessDenied: not authorized to perform rds:AddTagsToResource (HTTP 403)); a later fence may reboot it again",
+    });
+  });
+
+  it("throws ControlPlaneError when RDS refuses the reboot for another reason", async () => {
+    const denied = awsError("AccessDenied", "not authorized to perform rds:RebootDBInstance", 403);
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("available")] });
+    primaryRds.on(RebootDBInstanceCommand).rejects(denied);
+    await expect(control().fencePrimary()).rejects.toMatchObject({
+      name: "ControlPlaneError",
+      message:
+        "RebootDBInstance rds-primary-dev failed: AccessDenied: not authorized to perform rds:RebootDBInstance (HTTP 403)",
+      cause: denied,
+    });
+  });
+
+  it("throws ControlPlaneError when RDS refuses to describe the old writer", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    const denied = awsError("AccessDenied", "no", 403);
+    primaryRds.on(DescribeDBInstancesCommand).rejects(denied);
+    await expect(control().fencePrimary()).rejects.toMatchObject({
+      name: "ControlPlaneError",
+      message: "Reading rds-primary-dev while fencing it failed: AccessDenied: no (HTTP 403)",
+      cause: denied,
+    });
+    expect(primaryRds.commandCalls(RebootDBInstanceCommand)).toHaveLength(0);
+  });
+
+  it("treats a rule revoked concurrently as revoked", async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
+    ec2
+      .on(RevokeSecurityGroupIngressCommand)
+      .rejects(
+        awsError("InvalidSecurityGroupRuleId.NotFound", "The rule ID 'sgr-client4' does not exist", 400),
+      );
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("rebooting")] });
+    await expect(control().fencePrimary()).resolves.toMatchObject({ fenced: true });
   });
 
   it("throws ControlPlaneError with the cause when EC2 refuses", async () => {
@@ -359,6 +693,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
         "Fencing sg-0abc123 failed: UnauthorizedOperation: You are not authorized to perform this operation. (HTTP 403)",
       cause: denied,
     });
+    expect(primaryRds.calls()).toHaveLength(0);
   });
 
   it("throws when EC2 answers Return false", async () => {
