@@ -314,6 +314,9 @@ export class RdsDatabaseControl implements DatabaseControl {
    * surviving session. Returning the instance to service must restore its client ingress (the next
    * fence then revokes and reboots whatever the tag says); operators should also drop the tag.
    *
+   * The tag is read from `DescribeDBInstances`' `TagList`; an answer without it reads as "no tag",
+   * which again errs towards one more reboot.
+   *
    * `fenced: false` with the reason when the EC2 or RDS API does not answer, or RDS refuses the
    * reboot (`InvalidDBInstanceState`) while the instance still runs. Other refusals (access denied,
    * unknown group) throw `ControlPlaneError`. `detail` says exactly what was done.
@@ -550,7 +553,11 @@ export class RdsDatabaseControl implements DatabaseControl {
    * over one minute) is at most `caughtUpLagSeconds` (default 0) for a minute that began after this
    * call, i.e. after the old primary was fenced. Only a whole minute measured after fencing proves
    * that the replica replayed everything clients wrote before the fence; an older datapoint does not.
-   * The failover function runs outside the VPCs, so it cannot compare WAL positions over SQL; the
+   * Fencing rebooted a writer that still ran, so no client session outlives the fence: every client
+   * write is older than the reboot, and any WAL not yet streamed when the engine stopped is streamed
+   * once it is back up. The reboot makes `ReplicaLag` rise for its duration, so the zero-lag minute
+   * this waits for lies after the restart, when only the monitor's heartbeats still reach the old
+   * writer (through its own access group). The failover function runs outside the VPCs, so it cannot compare WAL positions over SQL; the
    * monitor's heartbeat writes keep the fenced primary from going idle, which keeps `ReplicaLag`
    * meaningful (on an idle source RDS PostgreSQL reports growing lag). CloudWatch errors that mean
    * "unavailable" are retried until the deadline; throws `WaitTimeoutError` after `timeoutMs`.
