@@ -59,7 +59,7 @@ const EC2: LazyClient = {
 const S3: LazyClient = {
   packageName: "@aws-sdk/client-s3",
   client: "S3Client",
-  commands: ["HeadObjectCommand", "PutObjectCommand"],
+  commands: ["ListObjectsV2Command", "PutObjectCommand"],
 };
 const SNS: LazyClient = {
   packageName: "@aws-sdk/client-sns",

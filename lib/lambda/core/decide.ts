@@ -475,10 +475,18 @@ function afterFailover(snapshot: ClusterSnapshot, state: FailoverState): Decisio
     );
   }
   if (primary.apiReachable && primary.status === "available") {
+    // Fenced, it is the expected state after a failover until the day-2 steps retire or rebuild
+    // it: saying so every minute would bury the alerts that matter.
+    if (primary.fenced) {
+      return none(
+        `${state.reason} The old primary ${primary.id} is available again but fenced; writer stays on ` +
+          `${replica.id}. Retire or rebuild it with the day-2 steps (tap:activeWriter).`,
+      );
+    }
     return alert(
       "warning",
-      `The old primary ${primary.id} is available again after the failover to ${replica.id}` +
-        `${primary.fenced ? " (fenced)" : ""}. Writer stays on ${replica.id}; fail back only as a planned switchover.`,
+      `The old primary ${primary.id} is available again after the failover to ${replica.id}. ` +
+        `Writer stays on ${replica.id}; fail back only as a planned switchover.`,
     );
   }
   return none(`${state.reason} Nothing left to do.`);

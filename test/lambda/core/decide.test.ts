@@ -285,7 +285,19 @@ const situations: Situation[] = [
     because: "Writer stays on tap-replica-dev (never flipped back automatically)",
   },
   {
-    name: "old primary back after failover but fenced: warning",
+    name: "old primary available after failover, not fenced, monitor cannot write to it: warning",
+    snapshot: snapshot({
+      primaryProbes: probes("timeout", "timeout", "timeout"),
+      primary: primaryView({ fenced: false }),
+      replica: promotedReplica,
+      dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
+      reportWritten: true,
+    }),
+    expected: { kind: "alert-only", severity: "warning" },
+    because: "is available again after the failover to tap-replica-dev. Writer stays on tap-replica-dev",
+  },
+  {
+    name: "old primary back after failover but fenced: quiet, it is the expected state",
     snapshot: snapshot({
       primaryProbes: probes("read-only", "read-only", "read-only"),
       primary: primaryView({ fenced: true }),
@@ -293,8 +305,8 @@ const situations: Situation[] = [
       dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
       reportWritten: true,
     }),
-    expected: { kind: "alert-only", severity: "warning" },
-    because: "is available again after the failover to tap-replica-dev (fenced)",
+    expected: { kind: "none" },
+    because: "is available again but fenced; writer stays on tap-replica-dev",
   },
   {
     name: "writer points at a replica that is still replicating: critical alert",

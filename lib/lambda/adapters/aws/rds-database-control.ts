@@ -272,6 +272,8 @@ export class RdsDatabaseControl implements DatabaseControl {
         endpoint: instance.Endpoint?.Address,
         isReplica: typeof source === "string" && source !== "",
         apiReachable: true,
+        // The fence tags the old writer once its client ingress is gone and its sessions ended.
+        fenced: (instance.TagList ?? []).some((tag) => tag.Key === FENCED_AT_TAG),
         ...(instance.InstanceCreateTime === undefined
           ? {}
           : { createdAtMs: instance.InstanceCreateTime.getTime() }),

@@ -132,8 +132,18 @@ describe("RdsDatabaseControl.describe", () => {
       endpoint: "rds-primary-dev.abc.ap-southeast-2.rds.amazonaws.com",
       isReplica: false,
       apiReachable: true,
+      fenced: false,
       createdAtMs: Date.UTC(2026, 0, 1),
     });
+  });
+
+  it("reads the fence tag: an old writer tagged tap:fenced-at is fenced", async () => {
+    primaryRds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { ...primaryInstance, TagList: [{ Key: "tap:fenced-at", Value: "2026-11-25T10:00:00.000Z" }] },
+      ],
+    });
+    expect((await control().describe("primary")).fenced).toBe(true);
   });
 
   it("asks the replica's region for the replica and sees it replicating", async () => {
