@@ -59,6 +59,9 @@ export class TcpProxy {
         resolve();
       });
     });
+    // The listener alone must not keep the process alive (e.g. a test runner waiting for open
+    // handles); open connections still do, and `close()` is how a proxy is meant to end.
+    server.unref();
     const address = server.address() as net.AddressInfo;
     return new TcpProxy(server, listenHost, address.port, options.targetHost, options.targetPort);
   }

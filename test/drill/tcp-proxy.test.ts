@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import * as net from "node:net";
+import * as path from "node:path";
 import { TcpProxy } from "../../lib/drill/tcp-proxy";
 
 /** An upstream that echoes every byte back. */
@@ -131,5 +133,17 @@ describe("TcpProxy", () => {
     );
     expect(code).toBe("ECONNREFUSED");
     proxy = await TcpProxy.start({ targetHost: "127.0.0.1", targetPort: echoPort });
+  });
+
+  it("a forgotten proxy does not keep the process alive", () => {
+    const tsx = path.join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
+    const module = path.join(__dirname, "..", "..", "lib", "drill", "tcp-proxy.ts");
+    const script =
+      `const { TcpProxy } = require(${JSON.stringify(module)});` +
+      `TcpProxy.start({ targetHost: "127.0.0.1", targetPort: ${echoPort} }).then((p) => console.log(p.port));`;
+    const result = spawnSync(tsx, ["-e", script], { encoding: "utf8", timeout: 30_000 });
+    expect(result.signal).toBeNull(); // not killed by the timeout: it ended on its own
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+$/);
   });
 });
