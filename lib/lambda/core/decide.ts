@@ -53,6 +53,14 @@ const PROBE_OUTCOMES: readonly ProbeOutcome[] = [
   "error",
 ];
 
+/**
+ * Primary states RDS itself brings back to `available` (a reboot, maintenance, a modification, a
+ * backup). Probes failing during one of them are expected for a minute or two, so they are a second
+ * signal only once the primary-unreachable alarm confirms minutes of failure: failing over on every
+ * maintenance reboot would trade a short planned blip for data loss and a day of reconciliation.
+ */
+const TRANSIENT_STATUSES: readonly InstanceStatus[] = ["rebooting", "modifying", "backing-up"];
+
 /** Replica states from which promotion cannot succeed or makes no sense. */
 const UNUSABLE_STATUSES: readonly InstanceStatus[] = [
   "failed",
@@ -580,6 +588,14 @@ function decideAutomatic(snapshot: ClusterSnapshot, policy: FailoverPolicy): Dec
     return alert(
       "critical",
       `${evidence}, but ${signal.reason}: not failing over automatically, a human must check.`,
+    );
+  }
+  if (TRANSIENT_STATUSES.includes(primary.status) && trigger.kind !== "alarm") {
+    return alert(
+      "warning",
+      `${evidence} and ${signal.reason}, an operation RDS finishes on its own (a reboot, maintenance, a ` +
+        `modification). Not failing over on the monitor's evidence alone: if the primary stays unreachable, the ` +
+        `primary-unreachable alarm (several failed minutes) triggers the failover.`,
     );
   }
   const guards = promotionGuards(snapshot, policy, window.failureStartedAtMs, policy.acceptDataLoss, false);

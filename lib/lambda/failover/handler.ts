@@ -18,8 +18,12 @@ import { parseFailoverEvent, type EventSource } from "./events";
 export const LAMBDA_MAX_DURATION_MS = 15 * 60_000;
 /** Route 53 usually reaches INSYNC within 60 s; twice that before calling it failed. */
 export const DNS_TIMEOUT_MS = 120_000;
-/** A switchover's wait for the replica to replay the fenced primary's last writes. */
-export const CATCH_UP_TIMEOUT_MS = 180_000;
+/**
+ * A switchover's wait for the replica to replay the fenced primary's last writes. On RDS this is
+ * the fence's reboot of the old primary (1–3 minutes), then one whole minute of `ReplicaLag` 0 that
+ * began after the fence, then CloudWatch's publication delay: 7 minutes, leaving 5 for promotion.
+ */
+export const CATCH_UP_TIMEOUT_MS = 420_000;
 /** Time kept for the last steps after the waits: notification, report, a DNS rollback. */
 export const FINISHING_RESERVE_MS = 45_000;
 /** The promotion wait is never shorter than this, even on a nearly spent invocation. */

@@ -91,9 +91,41 @@ const situations: Situation[] = [
     name: "failure after a good probe: failure starts at the first failed probe",
     snapshot: snapshot({
       primaryProbes: probes("ok", "unreachable", "unreachable", "unreachable"),
-      primary: primaryView({ status: "rebooting", rawStatus: "rebooting" }),
+      primary: primaryView({ status: "failed", rawStatus: "failed" }),
     }),
     expected: { kind: "promote-replica", failureStartedAtMs: T0 + 15_000, detectedAtMs: T0 + 45_000 },
+    because: "RDS reports the primary tap-primary-dev as failed",
+  },
+  {
+    name: "primary rebooting (maintenance) and 3 probes failed: wait for the alarm, warn",
+    snapshot: snapshot({
+      primaryProbes: probes("ok", "unreachable", "unreachable", "unreachable"),
+      primary: primaryView({ status: "rebooting", rawStatus: "rebooting" }),
+    }),
+    expected: { kind: "alert-only", severity: "warning" },
+    because: "an operation RDS finishes on its own",
+  },
+  {
+    name: "primary still rebooting when the primary-unreachable alarm fires: fail over",
+    snapshot: snapshot({
+      trigger: {
+        kind: "alarm",
+        alarm: {
+          alarmName: "alarm-monitor-primary-unreachable-dev",
+          state: "ALARM",
+          sinceMs: T0,
+          reason: "3 of 3",
+        },
+      },
+      primaryProbes: [],
+      primary: primaryView({ status: "rebooting", rawStatus: "rebooting" }),
+      lastHealthyLag: {
+        atMs: T0 - 30_000,
+        lagSeconds: 2,
+        probe: { target: "replica", atMs: T0 - 30_000, outcome: "ok", latencyMs: 3 },
+      },
+    }),
+    expected: { kind: "promote-replica", failureStartedAtMs: T0 },
     because: "RDS reports the primary tap-primary-dev as rebooting",
   },
   {

@@ -241,7 +241,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
         {
           promotionTimeoutMs: 600_000,
           dnsTimeoutMs: 120_000,
-          catchUpTimeoutMs: 180_000,
+          catchUpTimeoutMs: 420_000,
           reportKind: "failover",
         },
       );
@@ -294,9 +294,9 @@ describe("wiring to the orchestrator (core mocked)", () => {
     const { handler } = build(new FakeCluster(), evaluate);
     await handler({ action: "switchover", requestedBy: "alice", reason: "game day" }, lambdaContext(900_000));
     expect(evaluate.mock.calls[0]?.[4]).toEqual({
-      promotionTimeoutMs: 555_000,
+      promotionTimeoutMs: 315_000,
       dnsTimeoutMs: 120_000,
-      catchUpTimeoutMs: 180_000,
+      catchUpTimeoutMs: 420_000,
       reportKind: "switchover",
     });
   });
@@ -386,13 +386,13 @@ describe("actOptionsFor", () => {
     ["no context (operator test run) uses the Lambda maximum", failover, undefined, 600_000, "failover"],
     ["8 minutes left keeps time for DNS and the report", failover, 480_000, 315_000, "failover"],
     ["a nearly spent invocation still waits the minimum", failover, 100_000, 60_000, "failover"],
-    ["a switchover also keeps time for the catch-up", switchover, 900_000, 555_000, "switchover"],
+    ["a switchover also keeps time for the catch-up", switchover, 900_000, 315_000, "switchover"],
   ];
   it.each(cases)("%s", (_name, trigger, remainingMs, promotionTimeoutMs, reportKind) => {
     expect(actOptionsFor(trigger, remainingMs)).toEqual({
       promotionTimeoutMs,
       dnsTimeoutMs: 120_000,
-      catchUpTimeoutMs: 180_000,
+      catchUpTimeoutMs: 420_000,
       reportKind,
     });
   });
