@@ -8,11 +8,17 @@ import { buildDns, type DnsResult } from "./infra/dns";
 import { buildEncryption, type EncryptionResult } from "./infra/encryption";
 import { buildFunctions, type FunctionsResult } from "./infra/functions";
 import { buildNetwork, subnetIds, type NetworkResult } from "./infra/network";
+import type { TopologyPlan } from "./infra/topology";
 
 /** Arguments of {@link TapStack}. */
 export interface TapStackArgs {
   /** Validated configuration (see `loadConfig` in `lib/config.ts`); validation must run first. */
   readonly config: TapConfig;
+  /**
+   * The topology the pre-flight check approved (`preflightTopology` in `lib/infra/preflight.ts`):
+   * which slot writes and what the standby is. It must come from the check, never be made up.
+   */
+  readonly topology: TopologyPlan;
 }
 
 /**
@@ -43,8 +49,20 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly replicaAddress: pulumi.Output<string>;
   public readonly replicaEndpoint: pulumi.Output<string>;
   public readonly replicaArn: pulumi.Output<string>;
+  /** Which slot takes writes (`tap:activeWriter`). */
+  public readonly activeWriter: string;
+  /** What the standby slot is declared as: `replica` or the kept `old-writer`. */
+  public readonly standbyRole: string;
+  public readonly writerInstanceId: pulumi.Output<string>;
+  public readonly writerAddress: pulumi.Output<string>;
+  public readonly standbyInstanceId: pulumi.Output<string>;
+  /** Client security group of the primary slot (fencing revokes its ingress). */
   public readonly primarySecurityGroupId: pulumi.Output<string>;
+  /** Client security group of the replica slot. */
   public readonly replicaSecurityGroupId: pulumi.Output<string>;
+  /** Access security groups (monitor, bootstrap), never touched by fencing. */
+  public readonly primaryAccessSecurityGroupId: pulumi.Output<string>;
+  public readonly replicaAccessSecurityGroupId: pulumi.Output<string>;
   public readonly monitorSecurityGroupId: pulumi.Output<string>;
   /** Private subnets of the DR VPC, where the health monitor runs. */
   public readonly drPrivateSubnetIds: pulumi.Output<string[]>;
@@ -74,9 +92,9 @@ export class TapStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tap:index:TapStack", name, {}, opts);
-    const { config } = args;
+    const { config, topology } = args;
 
-    this.context = createContext(config, this);
+    this.context = createContext(config, topology, this);
     this.network = buildNetwork(this.context);
     this.encryption = buildEncryption(this.context);
     this.database = buildDatabase(this.context, this.network, this.encryption);
@@ -104,8 +122,16 @@ export class TapStack extends pulumi.ComponentResource {
     this.replicaAddress = replica.address;
     this.replicaEndpoint = replica.endpoint;
     this.replicaArn = replica.arn;
-    this.primarySecurityGroupId = this.network.primaryDbSecurityGroup.securityGroup.id;
-    this.replicaSecurityGroupId = this.network.replicaDbSecurityGroup.securityGroup.id;
+    this.activeWriter = topology.writer;
+    this.standbyRole = topology.standbyRole;
+    this.writerInstanceId = this.database.writer.identifier;
+    this.writerAddress = this.database.writer.address;
+    this.standbyInstanceId = this.database.standby.identifier;
+    const sgs = this.network.dbSecurityGroups;
+    this.primarySecurityGroupId = sgs.primary.clients.securityGroup.id;
+    this.replicaSecurityGroupId = sgs.replica.clients.securityGroup.id;
+    this.primaryAccessSecurityGroupId = sgs.primary.access.securityGroup.id;
+    this.replicaAccessSecurityGroupId = sgs.replica.access.securityGroup.id;
     this.monitorSecurityGroupId = this.network.monitorSecurityGroup.id;
     this.drPrivateSubnetIds = subnetIds(this.network.drVpc);
     this.hostedZoneId = this.dns.zone.zoneId;
@@ -147,8 +173,15 @@ export class TapStack extends pulumi.ComponentResource {
       replicaAddress: this.replicaAddress,
       replicaEndpoint: this.replicaEndpoint,
       replicaArn: this.replicaArn,
+      activeWriter: this.activeWriter,
+      standbyRole: this.standbyRole,
+      writerInstanceId: this.writerInstanceId,
+      writerAddress: this.writerAddress,
+      standbyInstanceId: this.standbyInstanceId,
       primarySecurityGroupId: this.primarySecurityGroupId,
       replicaSecurityGroupId: this.replicaSecurityGroupId,
+      primaryAccessSecurityGroupId: this.primaryAccessSecurityGroupId,
+      replicaAccessSecurityGroupId: this.replicaAccessSecurityGroupId,
       monitorSecurityGroupId: this.monitorSecurityGroupId,
       drPrivateSubnetIds: this.drPrivateSubnetIds,
       hostedZoneId: this.hostedZoneId,

@@ -67,16 +67,14 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
   const account = accountOf(synth);
   const arn = (r: SynthResource): string => arnOf(r, account);
   const isDb = (r: SynthResource): boolean => r.type === T.rdsInstance;
-  const primary = one(
-    synth,
-    "primary RDS instance",
-    (r) => isDb(r) && r.inputs["replicateSourceDb"] === undefined,
-  );
-  const replica = one(
-    synth,
-    "replica RDS instance",
-    (r) => isDb(r) && r.inputs["replicateSourceDb"] !== undefined,
-  );
+  // The writer is the instance the stack tags `DR-Slot-Role: writer` (it follows tap:activeWriter);
+  // an inventory without the tag has one standalone instance, the writer. The other is the standby.
+  const isWriter = (r: SynthResource): boolean => {
+    const role = tag(r, "DR-Slot-Role");
+    return role !== undefined ? role === "writer" : r.inputs["replicateSourceDb"] === undefined;
+  };
+  const primary = one(synth, "writer RDS instance", (r) => isDb(r) && isWriter(r));
+  const replica = one(synth, "standby RDS instance", (r) => isDb(r) && !isWriter(r));
   const inDr = (r: SynthResource): boolean => r.region === drRegion;
   const bucket = (dr: boolean) =>
     one(
@@ -247,7 +245,14 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   deny(f, "rds:DeleteDBInstance", t.primaryDb, "failover never deletes the primary");
   deny(f, "rds:DeleteDBInstance", other.db(t.primaryRegion), "no other instance is deleted");
   deny(f, "rds:ModifyDBInstance", t.primaryDb, "promotion sets retention itself; no other changes");
-  deny(f, "rds:RebootDBInstance", t.primaryDb, "fencing is by security group, not reboot");
+  allow(
+    f,
+    "rds:RebootDBInstance",
+    t.primaryDb,
+    "the fence reboots a writer that still answers: revoking a rule does not cut tracked connections",
+  );
+  deny(f, "rds:RebootDBInstance", t.replicaDb, "the standby, about to be promoted, is never rebooted");
+  deny(f, "rds:RebootDBInstance", other.db(t.primaryRegion), "no other instance is ever rebooted");
   deny(f, "ec2:RevokeSecurityGroupIngress", other.sg, "only the primary's group is fenced");
   deny(f, "ec2:AuthorizeSecurityGroupIngress", t.primarySecurityGroup, "failover never opens ingress");
   deny(f, "route53:ChangeResourceRecordSets", other.zone, "other zones are not touched");

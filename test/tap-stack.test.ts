@@ -112,7 +112,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     ["kms-dr-dev", DR, "aws-dr-dev"],
     ["rds-primary-dev", PRIMARY, "aws-primary-dev"],
     ["rds-replica-dev", PRIMARY, "aws-primary-dev"],
-    ["sg-db-replica-dev", PRIMARY, "aws-primary-dev"],
+    ["sg-db-clients-replica-dev", PRIMARY, "aws-primary-dev"],
+    ["sg-db-access-replica-dev", PRIMARY, "aws-primary-dev"],
     ["rds-backups-replication-dev", DR, "aws-dr-dev"],
     ["s3-backups-primary-dev", PRIMARY, "aws-primary-dev"],
     ["s3-backups-dr-dev", DR, "aws-dr-dev"],
@@ -156,7 +157,7 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       backupRetentionPeriod: 7,
       parameterGroupName: "pg-postgres14-primary-dev",
       dbSubnetGroupName: "dbsubnets-primary-dev",
-      vpcSecurityGroupIds: [v.named("sg-db-primary-dev").id],
+      vpcSecurityGroupIds: [v.named("sg-db-clients-primary-dev").id, v.named("sg-db-access-primary-dev").id],
       deletionProtection: false,
       skipFinalSnapshot: true,
       deleteAutomatedBackups: true,
@@ -188,12 +189,13 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       iamDatabaseAuthenticationEnabled: true,
       skipFinalSnapshot: true,
       performanceInsightsKmsKeyId: v.arn("kms-primary-dev"),
-      vpcSecurityGroupIds: [v.named("sg-db-replica-dev").id],
+      vpcSecurityGroupIds: [v.named("sg-db-clients-replica-dev").id, v.named("sg-db-access-replica-dev").id],
     });
     expect(replica.kmsKeyId).toBeUndefined();
     expect(replica.dbSubnetGroupName).toBeUndefined();
     expect(replica.username).toBeUndefined();
-    expect(v.named("sg-db-replica-dev").inputs.vpcId).toBe(v.named("vpc-primary-dev").id);
+    expect(v.named("sg-db-clients-replica-dev").inputs.vpcId).toBe(v.named("vpc-primary-dev").id);
+    expect(v.named("sg-db-access-replica-dev").inputs.vpcId).toBe(v.named("vpc-primary-dev").id);
   });
 
   it("copies automated backups to the DR region with the DR key for 7 days", () => {
@@ -204,24 +206,26 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     });
   });
 
-  it("gives each instance its own security group admitting 5432 only from monitor subnets and client CIDRs", () => {
-    for (const role of ["primary", "replica"]) {
-      const sgId = v.named(`sg-db-${role}-dev`).id;
-      const rules = v
+  it("gives each instance a client group (client CIDRs only) and an access group (monitor subnets only)", () => {
+    const cidrRules = (groupName: string) =>
+      v
         .ofType(INGRESS)
-        .filter((r) => r.inputs.securityGroupId === sgId && r.inputs.cidrIpv4 !== undefined);
-      expect(
-        rules.map((r) => ({
+        .filter((r) => r.inputs.securityGroupId === v.named(groupName).id && r.inputs.cidrIpv4 !== undefined)
+        .map((r) => ({
           cidr: r.inputs.cidrIpv4,
           protocol: r.inputs.ipProtocol,
           from: r.inputs.fromPort,
           to: r.inputs.toPort,
           kind: (r.inputs.tags as Record<string, string>)["Ingress-Kind"],
-        })),
-      ).toEqual([
+        }));
+    for (const slot of ["primary", "replica"]) {
+      // Fencing revokes every rule of the client group, so it must hold nothing the monitor needs.
+      expect(cidrRules(`sg-db-clients-${slot}-dev`)).toEqual([
+        { cidr: "10.20.0.0/16", protocol: "tcp", from: 5432, to: 5432, kind: "client" },
+      ]);
+      expect(cidrRules(`sg-db-access-${slot}-dev`)).toEqual([
         { cidr: "10.30.0.0/18", protocol: "tcp", from: 5432, to: 5432, kind: "monitor" },
         { cidr: "10.30.64.0/18", protocol: "tcp", from: 5432, to: 5432, kind: "monitor" },
-        { cidr: "10.20.0.0/16", protocol: "tcp", from: 5432, to: 5432, kind: "client" },
       ]);
     }
     // The monitor subnets are exactly the DR VPC's private subnets.
@@ -246,7 +250,7 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       ],
       [
         "sgr-db-primary-from-bootstrap-dev",
-        v.named("sg-db-primary-dev").id,
+        v.named("sg-db-access-primary-dev").id,
         v.named("sg-db-bootstrap-dev").id,
         5432,
       ],
@@ -553,10 +557,10 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
 
   it("tags every taggable resource with Environment, Owner, DR-Role and its name", () => {
     const taggable = v.all.filter((r) => !UNTAGGABLE.has(r.type));
-    // 49 before the functions; they add 3 functions, 3 roles, 3 log groups, 2 event rules, the
+    // 51 before the functions (two security groups per instance); they add 3 functions, 3 roles, 3 log groups, 2 event rules, the
     // failover-errors alarm, the bootstrap's and the endpoint's security groups with 4 rules, and
     // the Secrets Manager endpoint.
-    expect(taggable).toHaveLength(68);
+    expect(taggable).toHaveLength(70);
     for (const r of taggable) {
       const tags = r.inputs.tags as Record<string, string> | undefined;
       expect({ name: r.name, tags }).toEqual({
@@ -591,8 +595,14 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       replicaInstanceId: "rds-replica-dev",
       primaryArn: "arn:aws:rds:ap-southeast-2:123456789012:db:rds-primary-dev",
       primaryEndpoint: `${v.named("rds-primary-dev").state.address}:5432`,
-      primarySecurityGroupId: v.named("sg-db-primary-dev").id,
-      replicaSecurityGroupId: v.named("sg-db-replica-dev").id,
+      activeWriter: "primary",
+      standbyRole: "replica",
+      writerInstanceId: "rds-primary-dev",
+      standbyInstanceId: "rds-replica-dev",
+      primarySecurityGroupId: v.named("sg-db-clients-primary-dev").id,
+      replicaSecurityGroupId: v.named("sg-db-clients-replica-dev").id,
+      primaryAccessSecurityGroupId: v.named("sg-db-access-primary-dev").id,
+      replicaAccessSecurityGroupId: v.named("sg-db-access-replica-dev").id,
       monitorSecurityGroupId: v.named("sg-health-monitor-dev").id,
       drPrivateSubnetIds: [v.named("subnet-private-dr-1-dev").id, v.named("subnet-private-dr-2-dev").id],
       hostedZoneId: v.named("r53-zone-dev").state.zoneId,
@@ -624,7 +634,8 @@ describe("TapStack with a cross-region replica (tap:replicaRegion = ap-southeast
     ["rds-replica-dev", DR, "aws-dr-dev"],
     ["pg-postgres14-dr-dev", DR, "aws-dr-dev"],
     ["dbsubnets-dr-dev", DR, "aws-dr-dev"],
-    ["sg-db-replica-dev", DR, "aws-dr-dev"],
+    ["sg-db-clients-replica-dev", DR, "aws-dr-dev"],
+    ["sg-db-access-replica-dev", DR, "aws-dr-dev"],
     ["alarm-replica-replica-lag-dev", DR, "aws-dr-dev"],
     ["rds-primary-dev", PRIMARY, "aws-primary-dev"],
   ])("creates %s in %s through %s", (name, region, provider) => {
@@ -639,14 +650,15 @@ describe("TapStack with a cross-region replica (tap:replicaRegion = ap-southeast
       parameterGroupName: "pg-postgres14-dr-dev",
       performanceInsightsKmsKeyId: v.arn("kms-dr-dev"),
       backupRetentionPeriod: 0,
-      vpcSecurityGroupIds: [v.named("sg-db-replica-dev").id],
+      vpcSecurityGroupIds: [v.named("sg-db-clients-replica-dev").id, v.named("sg-db-access-replica-dev").id],
     });
     expect(v.arn("kms-dr-dev")).toMatch(/^arn:aws:kms:ap-southeast-1:/);
     expect(v.named("dbsubnets-dr-dev").inputs.subnetIds).toEqual([
       v.named("subnet-private-dr-1-dev").id,
       v.named("subnet-private-dr-2-dev").id,
     ]);
-    expect(v.named("sg-db-replica-dev").inputs.vpcId).toBe(v.named("vpc-dr-dev").id);
+    expect(v.named("sg-db-clients-replica-dev").inputs.vpcId).toBe(v.named("vpc-dr-dev").id);
+    expect(v.named("sg-db-access-replica-dev").inputs.vpcId).toBe(v.named("vpc-dr-dev").id);
     expect(v.named("pg-postgres14-dr-dev").inputs.parameters).toContainEqual({
       name: "rds.force_ssl",
       value: "1",

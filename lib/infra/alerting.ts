@@ -5,6 +5,7 @@ import type { TapConfig } from "../config";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
 import type { EncryptionResult } from "./encryption";
+import type { Slot } from "./topology";
 
 /** CloudWatch namespace of the health monitor's EMF metrics. */
 export const METRICS_NAMESPACE = "TapStack";
@@ -282,16 +283,17 @@ export function buildAlerting(
 
   const alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
   for (const spec of alarmSpecs(config)) {
-    const provider =
-      spec.subject === "primary"
-        ? providers.primary
-        : spec.subject === "replica"
-          ? providers.replica
-          : providers.dr;
+    // `primary` alarms follow the writer slot and `replica` alarms the standby slot, each in the
+    // slot's region (RDS publishes an instance's metrics only there).
+    const slotOf = (subject: "primary" | "replica"): Slot =>
+      subject === "primary" ? database.topology.writer : database.topology.standby;
+    const providerOf = (slot: Slot): aws.Provider =>
+      slot === "primary" ? providers.primary : providers.replica;
+    const provider = spec.subject === "monitor" ? providers.dr : providerOf(slotOf(spec.subject));
     const dimensions: Record<string, pulumi.Input<string>> = spec.subject === "monitor"
       ? { [METRIC_DIMENSION]: config.environmentSuffix }
       : {
-          DBInstanceIdentifier: (spec.subject === "primary" ? database.primary : database.replica).identifier,
+          DBInstanceIdentifier: (spec.subject === "primary" ? database.writer : database.standby).identifier,
         };
     const name = ctx.name(`alarm-${spec.subject}-${spec.id}`);
     const target = topicOf(provider).arn;

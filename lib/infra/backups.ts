@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { TapConfig } from "../config";
 import type { BuildContext } from "./context";
-import type { DatabaseResult } from "./database";
+import { slotRoles, type DatabaseResult } from "./database";
+import type { Slot } from "./topology";
 import type { EncryptionResult } from "./encryption";
 
 /** A backup bucket and the configuration resources attached to it. */
@@ -12,13 +14,33 @@ export interface BackupBucket {
 
 /** What the backups builder creates. */
 export interface BackupsResult {
-  /** Automated backups and WAL of the primary, copied to the DR region (point-in-time restore there). */
+  /**
+   * Automated backups and WAL of the writer, copied to the other region (the DR region, or the
+   * primary region when the writer is a cross-region replica that was promoted): point-in-time
+   * restore there.
+   */
   readonly automatedBackupsReplication: aws.rds.InstanceAutomatedBackupsReplication;
+  /** The copy of each standalone slot (the writer, and a kept old writer); none for a replica. */
+  readonly automatedBackupsReplications: Readonly<
+    Partial<Record<Slot, aws.rds.InstanceAutomatedBackupsReplication>>
+  >;
   /** Snapshot exports and audit reports, primary region; replicated to `drBucket`. */
   readonly primaryBucket: BackupBucket;
   /** Replica of `primaryBucket` in the DR region; failover and drill reports are written here. */
   readonly drBucket: BackupBucket;
   readonly replicationRole: aws.iam.Role;
+}
+
+/**
+ * Where a slot's automated backups are copied: the DR region, unless the slot itself lives there (a
+ * promoted cross-region replica), then the primary region. RDS copies backups only to another region.
+ */
+export function backupCopyRegion(
+  slot: Slot,
+  config: Pick<TapConfig, "primaryRegion" | "replicaRegion" | "drRegion">,
+): string {
+  const region = slot === "primary" ? config.primaryRegion : config.replicaRegion;
+  return region === config.drRegion ? config.primaryRegion : config.drRegion;
 }
 
 /** A bucket policy that refuses every request not made over TLS. */
@@ -192,17 +214,24 @@ export function buildBackups(
   keys: EncryptionResult,
 ): BackupsResult {
   const { config, providers } = ctx;
-
-  // Must be created in the destination region, with a key of that region.
-  const automatedBackupsReplication = new aws.rds.InstanceAutomatedBackupsReplication(
-    ctx.name("rds-backups-replication"),
-    {
-      sourceDbInstanceArn: database.primary.arn,
-      retentionPeriod: config.backupRetentionDays,
-      kmsKeyId: keys.drKey.arn,
-    },
-    { parent: ctx.parent, provider: providers.dr },
-  );
+  const automatedBackupsReplications: Partial<Record<Slot, aws.rds.InstanceAutomatedBackupsReplication>> = {};
+  for (const slot of ["primary", "replica"] as const) {
+    if (slotRoles(database.topology)[slot] === "replica") continue;
+    const toDr = backupCopyRegion(slot, config) === config.drRegion;
+    // Must be created in the destination region, with a key of that region. Named per slot, so a
+    // failover adds the promoted writer's copy and leaves the kept old writer's in place.
+    automatedBackupsReplications[slot] = new aws.rds.InstanceAutomatedBackupsReplication(
+      ctx.name(slot === "primary" ? "rds-backups-replication" : "rds-backups-replication-replica"),
+      {
+        sourceDbInstanceArn: database[slot].arn,
+        retentionPeriod: config.backupRetentionDays,
+        kmsKeyId: (toDr ? keys.drKey : keys.primaryKey).arn,
+      },
+      { parent: ctx.parent, provider: toDr ? providers.dr : providers.primary },
+    );
+  }
+  const automatedBackupsReplication = automatedBackupsReplications[database.topology.writer];
+  if (!automatedBackupsReplication) throw new Error("the writer slot has no backup copy");
 
   const primaryBucket = backupBucket(ctx, "primary", keys.primaryKey, providers.primary);
   const drBucket = backupBucket(ctx, "dr", keys.drKey, providers.dr);
@@ -274,5 +303,11 @@ export function buildBackups(
     },
   );
 
-  return { automatedBackupsReplication, primaryBucket, drBucket, replicationRole };
+  return {
+    automatedBackupsReplication,
+    automatedBackupsReplications,
+    primaryBucket,
+    drBucket,
+    replicationRole,
+  };
 }

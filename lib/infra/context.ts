@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TapConfig } from "../config";
 import { resourceName, resourceTags, type DrRole } from "./naming";
+import type { TopologyPlan } from "./topology";
 
 /** The two regional providers; `replica` is one of them, chosen by `tap:replicaRegion`. */
 export interface Providers {
@@ -16,6 +17,8 @@ export interface Providers {
 /** What every builder receives. */
 export interface BuildContext {
   readonly config: TapConfig;
+  /** Which slot writes and what the standby is, as the pre-flight check decided. */
+  readonly topology: TopologyPlan;
   /** The TapStack component: parent of every resource. */
   readonly parent: pulumi.Resource;
   readonly providers: Providers;
@@ -48,11 +51,16 @@ export function buildProviders(config: TapConfig, parent: pulumi.Resource): Prov
 }
 
 /** Creates the shared builder context under `parent`. */
-export function createContext(config: TapConfig, parent: pulumi.Resource): BuildContext {
+export function createContext(
+  config: TapConfig,
+  topology: TopologyPlan,
+  parent: pulumi.Resource,
+): BuildContext {
   const providers = buildProviders(config, parent);
   const identity = aws.getCallerIdentityOutput({}, { parent, provider: providers.dr });
   return {
     config,
+    topology,
     parent,
     providers,
     accountId: identity.accountId,

@@ -4,6 +4,14 @@ import { isCrossRegionReplica, type TapConfig } from "../config";
 import type { BuildContext } from "./context";
 import type { EncryptionResult } from "./encryption";
 import { POSTGRES_PORT, subnetIds, type NetworkResult } from "./network";
+import {
+  finalSnapshotIdentifier,
+  SLOT_ROLE_TAG,
+  slotIdentifier,
+  type DeclaredRole,
+  type Slot,
+  type TopologyPlan,
+} from "./topology";
 
 /** CloudWatch Logs exports of both instances (PostgreSQL 14 offers exactly these). */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
@@ -69,11 +77,166 @@ export interface DatabaseResult {
   readonly primarySubnetGroup: aws.rds.SubnetGroup;
   /** Exists only for a cross-region replica. */
   readonly drSubnetGroup?: aws.rds.SubnetGroup;
+  /** Slot `primary`: `rds-primary-<suffix>`, in the primary region, whatever its role. */
   readonly primary: aws.rds.Instance;
+  /** Slot `replica`: `rds-replica-<suffix>`, in the replica region, whatever its role. */
   readonly replica: aws.rds.Instance;
+  /** The slot that takes writes (`tap:activeWriter`). */
+  readonly writer: aws.rds.Instance;
+  /** The other slot: a replica of the writer, or the kept old writer. */
+  readonly standby: aws.rds.Instance;
+  readonly topology: TopologyPlan;
+  readonly writerRegion: string;
+  readonly standbyRegion: string;
   readonly placement: ReplicaPlacement;
-  /** ARN of the RDS-managed master-user secret in Secrets Manager. */
+  /** ARN of the writer's RDS-managed master-user secret in Secrets Manager. */
   readonly masterSecretArn: pulumi.Output<string>;
+}
+
+/** How a slot is declared: its fixed place, and the role the topology gives it. */
+export interface SlotSpec {
+  readonly slot: Slot;
+  readonly role: DeclaredRole;
+}
+
+/** The declared role of each slot. */
+export function slotRoles(topology: TopologyPlan): Readonly<Record<Slot, DeclaredRole>> {
+  return {
+    [topology.writer]: "writer",
+    [topology.standby]: topology.standbyRole,
+  } as Record<Slot, DeclaredRole>;
+}
+
+/**
+ * Inputs that make RDS (through the provider) replace the instance when they change. A slot's
+ * values depend only on how the instance was created (as the first writer, or as a replica), never
+ * on its current role, so promoting a replica or keeping an old writer is always an in-place update.
+ * https://www.pulumi.com/registry/packages/aws/api-docs/rds/instance/ (properties that force replacement)
+ */
+export const REPLACEMENT_INPUTS = [
+  "identifier",
+  "region",
+  "engine",
+  "kmsKeyId",
+  "storageEncrypted",
+  "dbSubnetGroupName",
+  "availabilityZone",
+  "username",
+  "dbName",
+  "characterSetName",
+  "ncharCharacterSetName",
+  "snapshotIdentifier",
+  "restoreToPointInTime",
+  "s3Import",
+  "customIamInstanceProfile",
+  "timezone",
+  "performanceInsightsKmsKeyId",
+] as const;
+
+/** Resources one slot's arguments are built from. */
+export interface SlotResources {
+  readonly identifier: string;
+  /** The slot's own region, key, parameter group and security groups. */
+  readonly key: aws.kms.Key;
+  readonly parameterGroup: aws.rds.ParameterGroup;
+  /** Subnet group to declare; undefined where RDS takes the source's (a same-region replica slot). */
+  readonly subnetGroup?: aws.rds.SubnetGroup;
+  readonly securityGroupIds: pulumi.Input<string>[];
+  /** The writer, for a slot declared as its replica. */
+  readonly writer?: aws.rds.Instance;
+}
+
+/**
+ * The arguments of one slot, for any role; the only function that builds instance arguments, so
+ * the replacement-forcing inputs ({@link REPLACEMENT_INPUTS}) cannot drift between modes.
+ *
+ * - How the instance was created decides those inputs: the `primary` slot was created as the first
+ *   writer (engine, username, database, key, subnet group), unless it is declared a replica (then it
+ *   is rebuilt, which is a replacement by design); the `replica` slot was always created as a replica
+ *   (RDS inherits all of that from the source, and a same-region replica must not name a key), and
+ *   keeps exactly those inputs after its promotion.
+ * - The role decides what RDS can change in place: `replicateSourceDb` (removing it is a promotion,
+ *   which the failover function has already done), backups (a replica that backs up cannot be
+ *   promoted), the managed master secret, and what happens on delete.
+ * - An old writer is declared exactly as the writer it was, plus a final snapshot on delete: it may
+ *   hold commits that never reached the new writer.
+ */
+export function slotArgs(
+  ctx: Pick<BuildContext, "config" | "tags">,
+  spec: SlotSpec,
+  r: SlotResources,
+  placement: ReplicaPlacement,
+): aws.rds.InstanceArgs {
+  const { config } = ctx;
+  const { slot, role } = spec;
+  const createdAsWriter = slot === "primary" && role !== "replica";
+  const standalone = role !== "replica";
+  if (role === "replica" && !r.writer) throw new Error(`slot ${slot} is declared a replica without a writer`);
+  const sourceReference =
+    role === "replica" && r.writer ? (placement.crossRegion ? r.writer.arn : r.writer.identifier) : undefined;
+  const finalSnapshot = role === "old-writer" || (role === "writer" && config.deletionProtection);
+  return {
+    // --- replacement-forcing: fixed per slot and creation ---------------------------------------
+    identifier: r.identifier,
+    ...(createdAsWriter
+      ? {
+          engine: "postgres",
+          kmsKeyId: r.key.arn,
+          dbSubnetGroupName: r.subnetGroup?.name,
+          username: config.masterUsername,
+          dbName: config.databaseName,
+        }
+      : {
+          // A same-region replica is always encrypted with its source's key, and RDS refuses a
+          // KmsKeyId for it; across regions a key of the replica's own region is required.
+          kmsKeyId: placement.kmsKey === "dr-key" ? r.key.arn : undefined,
+          dbSubnetGroupName: placement.subnetGroup === "dr-subnet-group" ? r.subnetGroup?.name : undefined,
+        }),
+    storageEncrypted: true,
+    // The Performance Insights key can never be changed after creation.
+    performanceInsightsKmsKeyId: r.key.arn,
+    // --- modifiable in place ---------------------------------------------------------------------
+    ...(createdAsWriter
+      ? {
+          engineVersion: config.engineVersion,
+          allocatedStorage: config.allocatedStorageGb,
+          port: POSTGRES_PORT,
+        }
+      : {}),
+    replicateSourceDb: sourceReference,
+    // Without this RDS silently enrols the instance in paid Extended Support after PG 14's end
+    // of standard support.
+    engineLifecycleSupport: createdAsWriter ? "open-source-rds-extended-support-disabled" : undefined,
+    autoMinorVersionUpgrade: true,
+    instanceClass: config.instanceClass,
+    maxAllocatedStorage: config.maxAllocatedStorageGb,
+    storageType: "gp3",
+    // RDS creates and rotates the password in Secrets Manager; it never appears in state. A replica
+    // inherits the source's credentials and cannot have its own secret; once promoted, it gets one.
+    manageMasterUserPassword: standalone ? true : undefined,
+    masterUserSecretKmsKeyId: standalone ? r.key.arn : undefined,
+    iamDatabaseAuthenticationEnabled: true,
+    parameterGroupName: r.parameterGroup.name,
+    vpcSecurityGroupIds: r.securityGroupIds,
+    publiclyAccessible: false,
+    multiAz: standalone ? config.multiAz : false,
+    // A replica that is taking a backup cannot be promoted; promotion turns backups on.
+    backupRetentionPeriod: standalone ? config.backupRetentionDays : 0,
+    backupWindow: standalone ? "16:00-16:30" : undefined,
+    maintenanceWindow: standalone ? "sun:17:00-sun:17:30" : undefined,
+    copyTagsToSnapshot: true,
+    // An old writer's automated backups outlive it: point-in-time recovery of the commits only it has.
+    deleteAutomatedBackups: role !== "old-writer",
+    deletionProtection: config.deletionProtection,
+    skipFinalSnapshot: !finalSnapshot,
+    finalSnapshotIdentifier: finalSnapshot
+      ? finalSnapshotIdentifier(slot, config.environmentSuffix)
+      : undefined,
+    performanceInsightsEnabled: true,
+    performanceInsightsRetentionPeriod: config.performanceInsightsRetentionDays,
+    enabledCloudwatchLogsExports: [...LOG_EXPORTS],
+    tags: { ...ctx.tags(slot, r.identifier), [SLOT_ROLE_TAG]: role },
+  };
 }
 
 function parameterGroup(
@@ -114,13 +277,16 @@ function subnetGroup(
   );
 }
 
-/** Parameter groups, subnet groups, the encrypted primary and its read replica. */
+/**
+ * Parameter groups, subnet groups and the two instance slots in the roles the topology gives them:
+ * the writer first, then the standby (a replica of the writer, or the kept old writer).
+ */
 export function buildDatabase(
   ctx: BuildContext,
   network: NetworkResult,
   keys: EncryptionResult,
 ): DatabaseResult {
-  const { config, providers } = ctx;
+  const { config, providers, topology } = ctx;
   const placement = replicaPlacement(config);
 
   const primaryParameterGroup = parameterGroup(ctx, "primary", providers.primary);
@@ -128,100 +294,53 @@ export function buildDatabase(
   const drParameterGroup = placement.crossRegion ? parameterGroup(ctx, "dr", providers.dr) : undefined;
   const drSubnetGroup = placement.crossRegion ? subnetGroup(ctx, "dr", network, providers.dr) : undefined;
 
-  const primaryName = ctx.name("rds-primary");
-  const primary = new aws.rds.Instance(
-    primaryName,
-    {
-      identifier: primaryName,
-      engine: "postgres",
-      engineVersion: config.engineVersion,
-      // Without this RDS silently enrols the instance in paid Extended Support after PG 14's end
-      // of standard support.
-      engineLifecycleSupport: "open-source-rds-extended-support-disabled",
-      autoMinorVersionUpgrade: true,
-      instanceClass: config.instanceClass,
-      allocatedStorage: config.allocatedStorageGb,
-      maxAllocatedStorage: config.maxAllocatedStorageGb,
-      storageType: "gp3",
-      storageEncrypted: true,
-      kmsKeyId: keys.primaryKey.arn,
-      dbName: config.databaseName,
-      username: config.masterUsername,
-      // RDS creates and rotates the password in Secrets Manager; it never appears in state.
-      manageMasterUserPassword: true,
-      masterUserSecretKmsKeyId: keys.primaryKey.arn,
-      iamDatabaseAuthenticationEnabled: true,
-      port: POSTGRES_PORT,
-      parameterGroupName: primaryParameterGroup.name,
-      dbSubnetGroupName: primarySubnetGroup.name,
-      vpcSecurityGroupIds: [network.primaryDbSecurityGroup.securityGroup.id],
-      publiclyAccessible: false,
-      multiAz: config.multiAz,
-      backupRetentionPeriod: config.backupRetentionDays,
-      backupWindow: "16:00-16:30",
-      maintenanceWindow: "sun:17:00-sun:17:30",
-      copyTagsToSnapshot: true,
-      deleteAutomatedBackups: true,
-      deletionProtection: config.deletionProtection,
-      skipFinalSnapshot: !config.deletionProtection,
-      finalSnapshotIdentifier: config.deletionProtection ? `${primaryName}-final` : undefined,
-      performanceInsightsEnabled: true,
-      // The Performance Insights key can never be changed after creation.
-      performanceInsightsKmsKeyId: keys.primaryKey.arn,
-      performanceInsightsRetentionPeriod: config.performanceInsightsRetentionDays,
-      enabledCloudwatchLogsExports: [...LOG_EXPORTS],
-      tags: ctx.tags("primary", primaryName),
-    },
-    { parent: ctx.parent, provider: providers.primary },
-  );
-
-  const replicaName = ctx.name("rds-replica");
-  const replica = new aws.rds.Instance(
-    replicaName,
-    {
-      identifier: replicaName,
-      replicateSourceDb: placement.sourceReference === "arn" ? primary.arn : primary.identifier,
-      kmsKeyId: placement.kmsKey === "dr-key" ? keys.drKey.arn : undefined,
-      dbSubnetGroupName: drSubnetGroup?.name,
-      parameterGroupName: (drParameterGroup ?? primaryParameterGroup).name,
-      instanceClass: config.instanceClass,
-      storageType: "gp3",
-      storageEncrypted: true,
-      maxAllocatedStorage: config.maxAllocatedStorageGb,
-      iamDatabaseAuthenticationEnabled: true,
-      vpcSecurityGroupIds: [network.replicaDbSecurityGroup.securityGroup.id],
-      publiclyAccessible: false,
-      multiAz: false,
-      // A replica that is taking a backup cannot be promoted; promotion turns backups on.
-      backupRetentionPeriod: 0,
-      autoMinorVersionUpgrade: true,
-      deletionProtection: config.deletionProtection,
-      skipFinalSnapshot: true,
-      deleteAutomatedBackups: true,
-      copyTagsToSnapshot: true,
-      performanceInsightsEnabled: true,
-      performanceInsightsKmsKeyId: keys.replicaKey.arn,
-      performanceInsightsRetentionPeriod: config.performanceInsightsRetentionDays,
-      enabledCloudwatchLogsExports: [...LOG_EXPORTS],
-      tags: ctx.tags("replica", replicaName),
-    },
-    { parent: ctx.parent, provider: providers.replica },
-  );
+  const resources = (slot: Slot): Omit<SlotResources, "writer"> => {
+    const sgs = network.dbSecurityGroups[slot];
+    return {
+      identifier: slotIdentifier(slot, config.environmentSuffix),
+      key: slot === "primary" ? keys.primaryKey : keys.replicaKey,
+      parameterGroup:
+        slot === "primary" ? primaryParameterGroup : (drParameterGroup ?? primaryParameterGroup),
+      subnetGroup: slot === "primary" ? primarySubnetGroup : drSubnetGroup,
+      securityGroupIds: [sgs.clients.securityGroup.id, sgs.access.securityGroup.id],
+    };
+  };
+  const roles = slotRoles(topology);
+  const declare = (slot: Slot, writer?: aws.rds.Instance): aws.rds.Instance => {
+    const args = slotArgs(ctx, { slot, role: roles[slot] }, { ...resources(slot), writer }, placement);
+    return new aws.rds.Instance(slotIdentifier(slot, config.environmentSuffix), args, {
+      parent: ctx.parent,
+      provider: slot === "primary" ? providers.primary : providers.replica,
+      // The identifiers are fixed, so a replacement (rebuilding an old writer as a replica) must
+      // delete first; RDS takes the final snapshot the previous `pulumi up` put into the state.
+      deleteBeforeReplace: true,
+    });
+  };
+  const writer = declare(topology.writer);
+  const standby = declare(topology.standby, topology.standbyRole === "replica" ? writer : undefined);
+  const bySlot = { [topology.writer]: writer, [topology.standby]: standby } as Record<Slot, aws.rds.Instance>;
 
   // masterUserSecrets is a one-element list once RDS has created the secret.
-  const masterSecretArn = primary.masterUserSecrets.apply((secrets) => {
+  const writerName = slotIdentifier(topology.writer, config.environmentSuffix);
+  const masterSecretArn = writer.masterUserSecrets.apply((secrets) => {
     const arn = secrets?.[0]?.secretArn;
-    if (!arn) throw new Error(`RDS reported no master user secret for ${primaryName}`);
+    if (!arn) throw new Error(`RDS reported no master user secret for ${writerName}`);
     return arn;
   });
 
+  const regionOf = (slot: Slot): string => (slot === "primary" ? config.primaryRegion : config.replicaRegion);
   return {
     primaryParameterGroup,
     drParameterGroup,
     primarySubnetGroup,
     drSubnetGroup,
-    primary,
-    replica,
+    primary: bySlot.primary,
+    replica: bySlot.replica,
+    writer,
+    standby,
+    topology,
+    writerRegion: regionOf(topology.writer),
+    standbyRegion: regionOf(topology.standby),
     placement,
     masterSecretArn,
   };

@@ -9,7 +9,7 @@ export interface DnsResult {
   readonly zone: aws.route53.Zone;
   /** `writer.<zone>`: the name applications use for writes; the failover engine repoints it. */
   readonly writerRecord: aws.route53.Record;
-  /** `reader.<zone>`: the replica. */
+  /** `reader.<zone>`: the standby slot (the replica of the writer). */
   readonly readerRecord: aws.route53.Record;
   readonly writerRecordName: string;
   readonly readerRecordName: string;
@@ -53,10 +53,12 @@ export function buildDns(
       name: writerRecordName,
       type: "CNAME",
       ttl: config.dnsTtlSeconds,
-      records: [database.primary.address],
+      records: [database.writer.address],
     },
-    // After a failover the engine points `writer` at the promoted replica; a later `pulumi up`
-    // must not silently point it back at the old primary.
+    // The failover function is the one that moves `writer` (and confirms the change is INSYNC); the
+    // declared value is the writer slot's address, which is what the record says once
+    // tap:activeWriter matches, but a `pulumi up` must never race the function or point the record
+    // back at a fenced old writer.
     { ...opts, ignoreChanges: ["records"] },
   );
   const readerRecord = new aws.route53.Record(
@@ -66,7 +68,7 @@ export function buildDns(
       name: readerRecordName,
       type: "CNAME",
       ttl: config.dnsTtlSeconds,
-      records: [database.replica.address],
+      records: [database.standby.address],
     },
     opts,
   );

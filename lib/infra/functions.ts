@@ -61,11 +61,8 @@ export const FUNCTION_SETTINGS = {
   monitorDbUser: "dr_monitor",
   /** Log retention of every function. */
   logRetentionDays: 30,
-  /**
-   * A run lasts at most (4 - 1) × 15 + 3 = 48 s of probing plus the lag read; it must end before
-   * the next minute's run starts.
-   */
-  monitorTimeoutSeconds: 58,
+  /** Init, the heartbeat write and the metrics flush, on top of the probing (see {@link monitorTimeoutSeconds}). */
+  monitorMarginSeconds: 10,
   monitorMemoryMb: 256,
   /** Lambda's maximum: a promotion plus the DNS switch takes minutes; the handler fits its deadlines into it. */
   failoverTimeoutSeconds: 900,
@@ -80,6 +77,34 @@ export const FUNCTION_SETTINGS = {
   /** EventBridge schedule of the monitor. */
   monitorSchedule: "rate(1 minute)",
 } as const;
+
+/**
+ * Timeout of the health monitor. A run probes `probesPerRun` times, and keeps probing while its last
+ * probes fail and are still short of the failover threshold (`lib/lambda/core/monitor.ts`): at most
+ * `consecutiveFailures - 1` extra probes, one interval apart. Bounded by
+ * (probesPerRun + consecutiveFailures - 1) × interval (one interval more than the last probe's start)
+ * + 2 × probe timeout (the lag read and the last probe) + a margin: 106 s with the defaults.
+ *
+ * That is longer than the one-minute schedule, so a failing run overlaps the next one. That is
+ * safe: each run is a complete, independent observation, and the failover function they both hand
+ * their results to has reserved concurrency 1 and re-reads the real state before each idempotent step.
+ */
+export function monitorTimeoutSeconds(
+  s: Pick<
+    typeof FUNCTION_SETTINGS,
+    | "probesPerRun"
+    | "consecutiveFailures"
+    | "probeIntervalSeconds"
+    | "probeTimeoutSeconds"
+    | "monitorMarginSeconds"
+  > = FUNCTION_SETTINGS,
+): number {
+  return (
+    (s.probesPerRun + s.consecutiveFailures - 1) * s.probeIntervalSeconds +
+    2 * s.probeTimeoutSeconds +
+    s.monitorMarginSeconds
+  );
+}
 
 /**
  * Where Lambda's Node.js runtime keeps the CA bundle with the RDS certificate authorities; the
@@ -261,8 +286,11 @@ function vpcEniStatement(): IamStatement {
 
 /** The exact resources of the failover function's permissions. */
 export interface FailoverPolicyTargets {
+  /** The writer slot (fenced and, if it still answers, rebooted). */
   readonly primaryDbArn: string;
+  /** The standby slot (promoted). */
   readonly replicaDbArn: string;
+  /** The writer slot's client security group (fencing revokes its ingress). */
   readonly primarySecurityGroupArn: string;
   readonly hostedZoneArn: string;
   readonly writerRecordName: string;
@@ -290,6 +318,15 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Effect: "Allow",
         Action: ["rds:DescribeDBInstances"],
         Resource: [t.primaryDbArn, t.replicaDbArn],
+      },
+      {
+        // Revoking a security-group rule does not cut connections already tracked
+        // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html),
+        // so the fence reboots an old writer that still answers; only the writer can be rebooted.
+        Sid: "RebootTheWriterToFence",
+        Effect: "Allow",
+        Action: ["rds:RebootDBInstance"],
+        Resource: [t.primaryDbArn],
       },
       {
         Sid: "PromoteTheReplicaOnly",
@@ -607,13 +644,16 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
   const primaryOpts = { parent: ctx.parent, provider: providers.primary };
   const monitorName = functionName("health-monitor", suffix);
 
+  // PRIMARY_* is the writer slot and REPLICA_* the standby slot: after `tap:activeWriter replica`
+  // the functions watch and protect the promoted instance.
+  const writerSgs = network.dbSecurityGroups[database.topology.writer];
   const monitorEnv = monitorEnvironment({
-    primaryHost: database.primary.address,
-    replicaHost: database.replica.address,
+    primaryHost: database.writer.address,
+    replicaHost: database.standby.address,
     dbPort: POSTGRES_PORT,
     dbName: config.databaseName,
-    primaryRegion: config.primaryRegion,
-    replicaRegion: config.replicaRegion,
+    primaryRegion: database.writerRegion,
+    replicaRegion: database.standbyRegion,
     masterSecretArn: database.masterSecretArn,
     environmentSuffix: suffix,
   });
@@ -629,9 +669,9 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     (logGroupArn) =>
       pulumi
         .all([
-          database.primary.arn,
-          database.replica.arn,
-          network.primaryDbSecurityGroup.securityGroup.id,
+          database.writer.arn,
+          database.standby.arn,
+          writerSgs.clients.securityGroup.id,
           dns.zone.arn,
           alerting.drTopic.arn,
           backups.drBucket.bucket.arn,
@@ -644,7 +684,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
             failoverPolicyDocument({
               primaryDbArn,
               replicaDbArn,
-              primarySecurityGroupArn: securityGroupArn(config.primaryRegion, account, sgId),
+              primarySecurityGroupArn: securityGroupArn(database.writerRegion, account, sgId),
               hostedZoneArn: zoneArn,
               writerRecordName: dns.writerRecordName,
               readerRecordName: dns.readerRecordName,
@@ -673,11 +713,13 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
       reservedConcurrentExecutions: 1,
       environment: {
         variables: failoverEnvironment({
-          primaryInstanceId: database.primary.identifier,
-          replicaInstanceId: database.replica.identifier,
-          primaryRegion: config.primaryRegion,
-          replicaRegion: config.replicaRegion,
-          primarySecurityGroupId: network.primaryDbSecurityGroup.securityGroup.id,
+          primaryInstanceId: database.writer.identifier,
+          replicaInstanceId: database.standby.identifier,
+          primaryRegion: database.writerRegion,
+          replicaRegion: database.standbyRegion,
+          // The client group only: fencing revokes all of its ingress, and the access group keeps
+          // the monitor observing the old writer.
+          primarySecurityGroupId: writerSgs.clients.securityGroup.id,
           hostedZoneId: dns.zone.zoneId,
           writerRecordName: dns.writerRecordName,
           readerRecordName: dns.readerRecordName,
@@ -718,8 +760,8 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     (logGroupArn) =>
       pulumi
         .all([
-          database.primary.resourceId,
-          database.replica.resourceId,
+          database.writer.resourceId,
+          database.standby.resourceId,
           failoverFn.arn,
           accountId,
           logGroupArn,
@@ -728,8 +770,13 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
           toJson(
             monitorPolicyDocument({
               dbUserArns: [
-                dbUserArn(config.primaryRegion, account, primaryResourceId, FUNCTION_SETTINGS.monitorDbUser),
-                dbUserArn(config.replicaRegion, account, replicaResourceId, FUNCTION_SETTINGS.monitorDbUser),
+                dbUserArn(database.writerRegion, account, primaryResourceId, FUNCTION_SETTINGS.monitorDbUser),
+                dbUserArn(
+                  database.standbyRegion,
+                  account,
+                  replicaResourceId,
+                  FUNCTION_SETTINGS.monitorDbUser,
+                ),
               ],
               failoverFunctionArn: failoverArn,
               logGroupArn: lgArn,
@@ -747,7 +794,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
       handler: LAMBDA_HANDLER,
       code: code("health-monitor"),
       role: monitorParts.role.arn,
-      timeout: FUNCTION_SETTINGS.monitorTimeoutSeconds,
+      timeout: monitorTimeoutSeconds(),
       memorySize: FUNCTION_SETTINGS.monitorMemoryMb,
       vpcConfig: {
         subnetIds: subnetIds(network.drVpc),
@@ -774,19 +821,16 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
   );
 
   // The monitor reaches the databases on 5432. Across the inter-region peering security-group
-  // references do not work, so the DB groups admit the monitor's subnets by CIDR (network.ts);
-  // a DB group in the monitor's own VPC (a cross-region replica) also admits its security group.
-  for (const [role, group] of [
-    ["primary", network.primaryDbSecurityGroup],
-    ["replica", network.replicaDbSecurityGroup],
-  ] as const) {
-    const sameVpc = (role === "primary" ? network.primaryVpc : network.replicaVpc) === network.drVpc;
-    if (!sameVpc) continue;
+  // references do not work, so the access groups admit the monitor's subnets by CIDR (network.ts);
+  // an access group in the monitor's own VPC (a cross-region replica slot) also admits its group.
+  for (const role of ["primary", "replica"] as const) {
+    const group = network.dbSecurityGroups[role];
+    if (group.vpc !== network.drVpc) continue;
     const ruleName = ctx.name(`sgr-db-${role}-from-health-monitor`);
     new aws.vpc.SecurityGroupIngressRule(
       ruleName,
       {
-        securityGroupId: group.securityGroup.id,
+        securityGroupId: group.access.securityGroup.id,
         ipProtocol: "tcp",
         fromPort: POSTGRES_PORT,
         toPort: POSTGRES_PORT,
@@ -923,7 +967,8 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     if (kind === "ingress") new aws.vpc.SecurityGroupIngressRule(name, args, primaryOpts);
     else new aws.vpc.SecurityGroupEgressRule(name, args, primaryOpts);
   };
-  const primaryDbSgId = network.primaryDbSecurityGroup.securityGroup.id;
+  // The bootstrap runs next to the primary slot and reaches it through its access group.
+  const primaryDbSgId = network.dbSecurityGroups.primary.access.securityGroup.id;
   rule(
     ctx.name("sgr-bootstrap-egress-db"),
     "egress",
@@ -948,8 +993,8 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     bootstrapSecurityGroup.id,
     "DB bootstrap function",
   );
-  // Same VPC as the primary: the DB group can name the bootstrap's group. Tagged as a monitor
-  // rule: fencing keeps rules that reference a security group.
+  // Same VPC as the primary slot: its access group can name the bootstrap's group (the access
+  // group is never touched by fencing).
   const dbFromBootstrap = ctx.name("sgr-db-primary-from-bootstrap");
   new aws.vpc.SecurityGroupIngressRule(
     dbFromBootstrap,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { isCrossRegionReplica, privateSubnetCidrs, type TapConfig } from "../config";
 import type { BuildContext } from "./context";
+import type { Slot, TopologyPlan } from "./topology";
 
 /** PostgreSQL's port; RDS instances here listen on the default. */
 export const POSTGRES_PORT = 5432;
@@ -49,14 +50,36 @@ export function dbIngressSources(
   return sources;
 }
 
-/** The database security group of one instance, with its ingress rules. */
+/** One security group of a database instance, with its CIDR ingress rules. */
 export interface DbSecurityGroup {
   readonly securityGroup: aws.ec2.SecurityGroup;
-  /** Rules by source; the failover engine revokes the `client` ones to fence an old primary. */
+  /** Rules by source, declared as separate resources. */
   readonly ingressRules: readonly {
     readonly source: DbIngressSource;
     readonly rule: aws.vpc.SecurityGroupIngressRule;
   }[];
+}
+
+/**
+ * The two security groups of one instance slot. Fencing revokes every ingress rule of `clients`
+ * and touches nothing else, so the monitor (admitted by `access`) keeps observing an old writer,
+ * and a fence never needs to tell rule kinds apart.
+ */
+export interface SlotSecurityGroups {
+  /** `sg-db-clients-<slot>`: 5432 from the configured client CIDRs; none while the slot is a fenced old writer. */
+  readonly clients: DbSecurityGroup;
+  /** `sg-db-access-<slot>`: 5432 from the monitor subnets (and, in the same VPC, the monitor and bootstrap groups). */
+  readonly access: DbSecurityGroup;
+  /** The VPC the slot's instance lives in. */
+  readonly vpc: VpcResult;
+  readonly provider: aws.Provider;
+}
+
+/** Whether a slot's client group gets its client ingress rules. */
+export function admitsClients(slot: Slot, topology: TopologyPlan): boolean {
+  // A fenced old writer must stay fenced: if `pulumi up` declared its client rules, it would re-open
+  // the instance the failover function closed, and clients could write to two databases.
+  return slot === topology.writer || topology.standbyRole === "replica";
 }
 
 /** Everything the network builder creates. */
@@ -65,13 +88,11 @@ export interface NetworkResult {
   readonly drVpc: VpcResult;
   readonly peering: aws.ec2.VpcPeeringConnection;
   readonly peeringAccepter: aws.ec2.VpcPeeringConnectionAccepter;
-  /** Security group of the primary only, so it can be fenced without touching the replica. */
-  readonly primaryDbSecurityGroup: DbSecurityGroup;
-  /** Security group of the replica, in the replica's VPC. */
-  readonly replicaDbSecurityGroup: DbSecurityGroup;
+  /** The security groups of each instance slot, in the slot's VPC. */
+  readonly dbSecurityGroups: Readonly<Record<Slot, SlotSecurityGroups>>;
   /** Security group of the health-monitor function in the DR VPC (egress 5432 to the databases). */
   readonly monitorSecurityGroup: aws.ec2.SecurityGroup;
-  /** The VPC the replica lives in: `primaryVpc` (same-region) or `drVpc` (cross-region). */
+  /** The VPC the replica slot lives in: `primaryVpc` (same-region) or `drVpc` (cross-region). */
   readonly replicaVpc: VpcResult;
 }
 
@@ -132,26 +153,32 @@ function buildVpc(
 
 function buildDbSecurityGroup(
   ctx: BuildContext,
-  role: "primary" | "replica",
+  slot: Slot,
+  kind: "clients" | "access",
+  sources: readonly DbIngressSource[],
   vpc: VpcResult,
   provider: aws.Provider,
 ): DbSecurityGroup {
   const opts = { parent: ctx.parent, provider };
-  const sgName = ctx.name(`sg-db-${role}`);
+  const sgName = ctx.name(`sg-db-${kind}-${slot}`);
+  const what =
+    kind === "clients"
+      ? "5432 from the configured client CIDRs only (revoked to fence this instance)"
+      : "5432 from the health monitor and the bootstrap function only (kept when fencing)";
   // No egress rules: RDS carries replication on its own network, so the instance needs none.
   // Rules are separate resources, never inline: the two styles overwrite each other.
   const securityGroup = new aws.ec2.SecurityGroup(
     sgName,
     {
       vpcId: vpc.vpc.id,
-      description: `PostgreSQL ${role} ${ctx.config.environmentSuffix}: 5432 from monitor subnets and client CIDRs only`,
+      description: `PostgreSQL ${slot} ${ctx.config.environmentSuffix}: ${what}`,
       revokeRulesOnDelete: true,
-      tags: ctx.tags(role, sgName),
+      tags: ctx.tags(slot, sgName),
     },
     opts,
   );
-  const ingressRules = dbIngressSources(ctx.config).map((source, i) => {
-    const ruleName = ctx.name(`sgr-db-${role}-${source.kind}-${i + 1}`);
+  const ingressRules = sources.map((source, i) => {
+    const ruleName = ctx.name(`sgr-db-${kind}-${slot}-${i + 1}`);
     const rule = new aws.vpc.SecurityGroupIngressRule(
       ruleName,
       {
@@ -161,7 +188,7 @@ function buildDbSecurityGroup(
         toPort: POSTGRES_PORT,
         cidrIpv4: source.cidr,
         description: source.description,
-        tags: { ...ctx.tags(role, ruleName), "Ingress-Kind": source.kind },
+        tags: { ...ctx.tags(slot, ruleName), "Ingress-Kind": source.kind },
       },
       opts,
     );
@@ -170,9 +197,33 @@ function buildDbSecurityGroup(
   return { securityGroup, ingressRules };
 }
 
+function buildSlotSecurityGroups(
+  ctx: BuildContext,
+  slot: Slot,
+  vpc: VpcResult,
+  provider: aws.Provider,
+): SlotSecurityGroups {
+  const sources = dbIngressSources(ctx.config);
+  const clientSources = admitsClients(slot, ctx.topology) ? sources.filter((s) => s.kind === "client") : [];
+  return {
+    clients: buildDbSecurityGroup(ctx, slot, "clients", clientSources, vpc, provider),
+    access: buildDbSecurityGroup(
+      ctx,
+      slot,
+      "access",
+      sources.filter((s) => s.kind === "monitor"),
+      vpc,
+      provider,
+    ),
+    vpc,
+    provider,
+  };
+}
+
 /**
  * Both VPCs (private subnets in two AZs, no internet path), inter-region peering with routes
- * both ways, one database security group per instance, and the monitor's security group.
+ * both ways, two database security groups per instance slot (clients, access), and the monitor's
+ * security group.
  */
 export function buildNetwork(ctx: BuildContext): NetworkResult {
   const { config, providers } = ctx;
@@ -221,8 +272,10 @@ export function buildNetwork(ctx: BuildContext): NetworkResult {
   );
 
   const replicaVpc = isCrossRegionReplica(config) ? drVpc : primaryVpc;
-  const primaryDbSecurityGroup = buildDbSecurityGroup(ctx, "primary", primaryVpc, providers.primary);
-  const replicaDbSecurityGroup = buildDbSecurityGroup(ctx, "replica", replicaVpc, providers.replica);
+  const dbSecurityGroups = {
+    primary: buildSlotSecurityGroups(ctx, "primary", primaryVpc, providers.primary),
+    replica: buildSlotSecurityGroups(ctx, "replica", replicaVpc, providers.replica),
+  };
 
   const monitorSgName = ctx.name("sg-health-monitor");
   const monitorSecurityGroup = new aws.ec2.SecurityGroup(
@@ -258,8 +311,7 @@ export function buildNetwork(ctx: BuildContext): NetworkResult {
     drVpc,
     peering,
     peeringAccepter,
-    primaryDbSecurityGroup,
-    replicaDbSecurityGroup,
+    dbSecurityGroups,
     monitorSecurityGroup,
     replicaVpc,
   };

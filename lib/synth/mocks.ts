@@ -317,6 +317,59 @@ export function mockCallResult(token: string, inputs: State, region: string): St
   }
 }
 
+/** An RDS instance that already exists in the account, as the pre-flight invokes see it. */
+export interface ExistingDbInstance {
+  readonly region: string;
+  /** Source of replication (identifier, or ARN across regions); empty or absent for a standalone instance. */
+  readonly replicateSourceDb?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Existing instances by identifier. The default, `{}`, is a first deployment: nothing exists. */
+export type ExistingDbInstances = Readonly<Record<string, ExistingDbInstance>>;
+
+/**
+ * `aws.rds.getInstances` / `aws.rds.getInstance` against {@link ExistingDbInstances}; undefined for
+ * other tokens. Like the real provider, `getInstance` of a missing instance is an error (recorded by
+ * the caller), and each call sees only the instances of its region.
+ */
+export function mockRdsCallResult(
+  token: string,
+  inputs: State,
+  region: string,
+  existing: ExistingDbInstances,
+): State | undefined {
+  const callRegion = String(inputs.region ?? region);
+  const inRegion = Object.entries(existing).filter(([, i]) => i.region === callRegion);
+  if (token === "aws:rds/getInstances:getInstances") {
+    const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+    const ids = filters.filter((f) => f.name === "db-instance-id").flatMap((f) => f.values);
+    const matched = inRegion.filter(([id]) => ids.length === 0 || ids.includes(id));
+    return {
+      id: callRegion,
+      region: callRegion,
+      filters,
+      tags: {},
+      instanceIdentifiers: matched.map(([id]) => id),
+      instanceArns: matched.map(([id]) => `arn:aws:rds:${callRegion}:${MOCK_ACCOUNT_ID}:db:${id}`),
+    };
+  }
+  if (token === "aws:rds/getInstance:getInstance") {
+    const id = String(inputs.dbInstanceIdentifier);
+    const found = inRegion.find(([i]) => i === id)?.[1];
+    if (!found) return undefined;
+    return {
+      id,
+      region: callRegion,
+      dbInstanceIdentifier: id,
+      dbInstanceArn: `arn:aws:rds:${callRegion}:${MOCK_ACCOUNT_ID}:db:${id}`,
+      replicateSourceDb: found.replicateSourceDb ?? "",
+      tags: { ...(found.tags ?? {}) },
+    };
+  }
+  return undefined;
+}
+
 /** Replaces secret values (and password-like keys) so an inventory never prints one. */
 export function redactSecrets(value: unknown, key = ""): unknown {
   if (/^password(Wo)?$/i.test(key) && value !== undefined) return "[secret]";
@@ -340,8 +393,14 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   public readonly unmockedCalls: string[] = [];
   private readonly providerRegions = new Map<string, { name: string; region: string }>();
 
-  /** @param defaultRegion region of resources without an explicit provider (the stack's `aws:region`). */
-  constructor(private readonly defaultRegion: string) {}
+  /**
+   * @param defaultRegion region of resources without an explicit provider (the stack's `aws:region`).
+   * @param existingInstances what the pre-flight invokes find; default: nothing (a first deployment).
+   */
+  constructor(
+    private readonly defaultRegion: string,
+    private readonly existingInstances: ExistingDbInstances = {},
+  ) {}
 
   private providerOf(ref: string | undefined): { name: string; region: string } | undefined {
     if (!ref) return undefined;
@@ -375,7 +434,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
   public call(args: pulumi.runtime.MockCallArgs): State {
     const region = this.providerOf(args.provider)?.region ?? this.defaultRegion;
-    const result = mockCallResult(args.token, args.inputs as State, region);
+    const result =
+      mockRdsCallResult(args.token, args.inputs as State, region, this.existingInstances) ??
+      mockCallResult(args.token, args.inputs as State, region);
     if (result === undefined) {
       this.unmockedCalls.push(args.token);
       return {};

@@ -40,7 +40,14 @@ export async function synthesize(
   // preview=false: with preview the computed outputs stay unknown and never resolve.
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig({ ...config });
-  const program = (await import("../../bin/tap")) as Record<string, unknown>;
+  // The entry is `export = async () => outputs`; a CommonJS import hands it over as `default`.
+  const imported = (await import("../../bin/tap")) as unknown as {
+    default?: () => Promise<Record<string, unknown>>;
+  };
+  const entry =
+    typeof imported === "function" ? (imported as () => Promise<Record<string, unknown>>) : imported.default;
+  if (typeof entry !== "function") throw new Error("bin/tap.ts must export the program as an async function");
+  const program = await entry();
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
   await waitForRPCs();

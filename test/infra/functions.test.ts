@@ -55,6 +55,12 @@ describe("policy documents", () => {
         Resource: [failoverTargets.primaryDbArn, failoverTargets.replicaDbArn],
       },
       {
+        Sid: "RebootTheWriterToFence",
+        Effect: "Allow",
+        Action: ["rds:RebootDBInstance"],
+        Resource: [failoverTargets.primaryDbArn],
+      },
+      {
         Sid: "PromoteTheReplicaOnly",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],
@@ -410,7 +416,8 @@ describe.each([
       subnetIds: [v.named("subnet-private-dr-1-dev").id, v.named("subnet-private-dr-2-dev").id],
       securityGroupIds: [v.named("sg-health-monitor-dev").id],
     });
-    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(58);
+    // (4 probes + 3 to fail over - 1) × 15 s + 2 × 3 s probe timeout + 10 s margin.
+    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(106);
   });
 
   it("the failover environment comes from resource outputs and passes the handler's validation", () => {
@@ -420,7 +427,7 @@ describe.each([
       REPLICA_INSTANCE_ID: "rds-replica-dev",
       PRIMARY_REGION: PRIMARY,
       REPLICA_REGION: replicaRegion,
-      PRIMARY_SECURITY_GROUP_ID: v.named("sg-db-primary-dev").id,
+      PRIMARY_SECURITY_GROUP_ID: v.named("sg-db-clients-primary-dev").id,
       HOSTED_ZONE_ID: v.state("r53-zone-dev", "zoneId"),
       WRITER_RECORD_NAME: "writer.dev.tapstack.internal",
       READER_RECORD_NAME: "reader.dev.tapstack.internal",
@@ -479,10 +486,11 @@ describe.each([
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s.Resource]));
     expect(bySid).toEqual({
       DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
+      RebootTheWriterToFence: [v.state("rds-primary-dev", "arn")],
       PromoteTheReplicaOnly: [`arn:aws:rds:${replicaRegion}:${ACCOUNT}:db:rds-replica-dev`],
       ReadSecurityGroupRules: ["*"],
       FenceThePrimary: [
-        `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/${v.named("sg-db-primary-dev").id}`,
+        `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/${v.named("sg-db-clients-primary-dev").id}`,
       ],
       ReadRecords: [v.state("r53-zone-dev", "arn")],
       UpsertWriterAndReaderCnames: [v.state("r53-zone-dev", "arn")],
@@ -617,7 +625,7 @@ describe.each([
       referencedSecurityGroupId: bootstrapSg,
     });
     expect(v.named("sgr-db-primary-from-bootstrap-dev").inputs).toMatchObject({
-      securityGroupId: v.named("sg-db-primary-dev").id,
+      securityGroupId: v.named("sg-db-access-primary-dev").id,
       fromPort: 5432,
       toPort: 5432,
       referencedSecurityGroupId: bootstrapSg,

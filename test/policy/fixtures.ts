@@ -134,6 +134,12 @@ export function failoverPolicy(replicaRegion: string): object {
         Resource: [arns.primaryDb, arns.replicaDb(replicaRegion)],
       },
       {
+        Sid: "RebootTheWriterToFence",
+        Effect: "Allow",
+        Action: ["rds:RebootDBInstance"],
+        Resource: [arns.primaryDb],
+      },
+      {
         Sid: "PromoteTheReplica",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],

@@ -1,0 +1,66 @@
+/**
+ * The pre-flight check's eyes: reads the real state of both instance slots before the program
+ * declares anything, and hands it to the pure decision in `lib/infra/topology.ts`.
+ *
+ * `aws.rds.getInstance` fails when the instance does not exist, which is the normal case on a first
+ * deployment, so existence is read first with `aws.rds.getInstances` and a `db-instance-id`
+ * filter (an empty list, not an error). Each read goes to the slot's own region (v7 invokes take
+ * `region`), through the default provider: the stack's explicit providers are resources, and
+ * nothing may be declared before the check has passed.
+ */
+import * as aws from "@pulumi/aws";
+import type { TapConfig } from "../config";
+import {
+  checkTopology,
+  SLOT_ROLE_TAG,
+  slotIdentifier,
+  type DeclaredRole,
+  type ObservedSlot,
+  type ObservedTopology,
+  type Slot,
+  type TopologyPlan,
+} from "./topology";
+
+const DECLARED_ROLES: readonly string[] = ["writer", "replica", "old-writer"] satisfies DeclaredRole[];
+
+/** The region a slot lives in. */
+export function slotRegion(slot: Slot, config: Pick<TapConfig, "primaryRegion" | "replicaRegion">): string {
+  return slot === "primary" ? config.primaryRegion : config.replicaRegion;
+}
+
+/** Reads one slot: whether it exists, what it replicates, and the role the last `pulumi up` tagged. */
+export async function observeSlot(identifier: string, region: string): Promise<ObservedSlot> {
+  const found = await aws.rds.getInstances({
+    region,
+    filters: [{ name: "db-instance-id", values: [identifier] }],
+  });
+  if (!(found.instanceIdentifiers ?? []).includes(identifier)) return { exists: false };
+  const instance = await aws.rds.getInstance({ dbInstanceIdentifier: identifier, region });
+  const tag = instance.tags?.[SLOT_ROLE_TAG];
+  return {
+    exists: true,
+    replicateSourceDb: instance.replicateSourceDb ?? "",
+    declaredRole: tag !== undefined && DECLARED_ROLES.includes(tag) ? (tag as DeclaredRole) : undefined,
+  };
+}
+
+/** Reads both slots in their regions. */
+export async function observeTopology(config: TapConfig): Promise<ObservedTopology> {
+  const [primary, replica] = await Promise.all(
+    (["primary", "replica"] as const).map((slot) =>
+      observeSlot(slotIdentifier(slot, config.environmentSuffix), slotRegion(slot, config)),
+    ),
+  );
+  return { primary, replica };
+}
+
+/**
+ * Observes both slots and returns the topology to declare, or rejects with
+ * `TopologyPreflightError` naming the instances, what they are, what the config says and the fix.
+ */
+export async function preflightTopology(config: TapConfig): Promise<TopologyPlan> {
+  const observed = await observeTopology(config);
+  return checkTopology(config.activeWriter, config.keepOldWriter, observed, {
+    environmentSuffix: config.environmentSuffix,
+  });
+}
