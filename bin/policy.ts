@@ -9,56 +9,25 @@
  */
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
+import { parseStackArgs, type StackArgs } from "../lib/cli/stack-args";
 
 const USAGE = "usage: npm run policy -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]";
 
-interface CliArgs {
-  readonly stack: string;
-  readonly input?: string;
-  readonly overrides: Record<string, string>;
-}
-
-function parseArgs(argv: readonly string[]): CliArgs {
-  let stack = "dev";
-  let input: string | undefined;
-  const overrides: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (arg === "--stack") stack = next();
-    else if (arg === "--in") input = next();
-    else if (arg === "--config") {
-      const pair = next();
-      const eq = pair.indexOf("=");
-      if (eq <= 0 || !pair.slice(0, eq).includes(":")) {
-        throw new Error(
-          `--config ${pair}: expected <namespace:key>=<value>, e.g. tap:replicaRegion=ap-southeast-1`,
-        );
-      }
-      overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
-    } else if (arg === "--help" || arg === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
-  }
-  return { stack, input, overrides };
-}
-
 async function main(): Promise<number> {
-  let args: CliArgs;
+  let args: StackArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseStackArgs(process.argv.slice(2), "--in", USAGE);
   } catch (err) {
     console.error((err as Error).message);
     return 2;
   }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const { PLACEMENTS, readInventory, synthesizeInventory } = await import("../policy/synth-source");
 
-  if (!args.input && args.overrides["tap:replicaRegion"] === undefined) {
+  if (!args.file && args.overrides["tap:replicaRegion"] === undefined) {
     // One child process per placement: the program registers its resources once per process.
     let worst = 0;
     for (const p of PLACEMENTS) {
@@ -84,16 +53,14 @@ async function main(): Promise<number> {
   const { readStackConfig } = await import("../lib/synth/stack-file");
 
   const config = { ...readStackConfig(args.stack, resolve(__dirname, "..")), ...args.overrides };
-  const synth = args.input
-    ? readInventory(args.input)
-    : await synthesizeInventory(args.stack, args.overrides);
+  const synth = args.file ? readInventory(args.file) : await synthesizeInventory(args.stack, args.overrides);
   const outcomes = await runPolicies(allPolicies, synth, {
     environmentSuffix: config["tap:environmentSuffix"],
     // A stack opts in to RDS deletion protection through its own config.
     allowDeletionProtection: config["tap:deletionProtection"] === "true",
   });
-  const title = args.input
-    ? `Policies on ${args.input}`
+  const title = args.file
+    ? `Policies on ${args.file}`
     : `Policies on stack "${args.stack}", tap:replicaRegion=${config["tap:replicaRegion"]} (${synth.resources.length} resources)`;
   console.log(formatTable(outcomes, title));
   const failed = hasMandatoryViolation(outcomes);

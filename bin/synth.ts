@@ -7,52 +7,21 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-
-interface CliArgs {
-  readonly stack: string;
-  readonly out?: string;
-  readonly overrides: Record<string, string>;
-}
+import { parseStackArgs, type StackArgs } from "../lib/cli/stack-args";
 
 const USAGE = "usage: npm run synth -- [--stack <name>] [--out <file.json>] [--config <ns:key>=<value> ...]";
 
-function parseArgs(argv: readonly string[]): CliArgs {
-  let stack = "dev";
-  let out: string | undefined;
-  const overrides: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (arg === "--stack") stack = next();
-    else if (arg === "--out") out = next();
-    else if (arg === "--config") {
-      const pair = next();
-      const eq = pair.indexOf("=");
-      if (eq <= 0 || !pair.slice(0, eq).includes(":")) {
-        throw new Error(
-          `--config ${pair}: expected <namespace:key>=<value>, e.g. tap:replicaRegion=ap-southeast-1`,
-        );
-      }
-      overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
-    } else if (arg === "--help" || arg === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
-  }
-  return { stack, out, overrides };
-}
-
 async function main(): Promise<void> {
-  let args: CliArgs;
+  let args: StackArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseStackArgs(process.argv.slice(2), "--out", USAGE);
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
   // Read when @pulumi/pulumi loads: an Output inside a plain template string then throws.
   process.env.PULUMI_ERROR_OUTPUT_STRING = "1";
@@ -72,9 +41,9 @@ async function main(): Promise<void> {
   console.log(
     formatInventory(entries, `TapStack offline synth, stack "${args.stack}" (no cloud calls; mocked ids)`),
   );
-  if (args.out) {
-    writeFileSync(args.out, JSON.stringify(inventoryDocument(entries), null, 2) + "\n");
-    console.log(`Wrote ${entries.length} resources to ${args.out}`);
+  if (args.file) {
+    writeFileSync(args.file, JSON.stringify(inventoryDocument(entries), null, 2) + "\n");
+    console.log(`Wrote ${entries.length} resources to ${args.file}`);
   }
 }
 

@@ -1,0 +1,49 @@
+/**
+ * Command-line arguments shared by the offline tools (`npm run synth`, `policy`, `iam-check`):
+ * `--stack <name>`, repeatable `--config <namespace:key>=<value>`, and one file option
+ * (`--out` for synth, `--in` for the checks). Errors name the argument and the expected form.
+ */
+
+export interface StackArgs {
+  readonly stack: string;
+  /** Value of the tool's file option, when given. */
+  readonly file?: string;
+  /** Config overrides, `namespace:key` → value. */
+  readonly overrides: Record<string, string>;
+  /** `--help` or `-h` was given: print the usage and stop. */
+  readonly help: boolean;
+}
+
+/** Parses `argv`; throws an Error whose message names the bad argument and ends with `usage`. */
+export function parseStackArgs(
+  argv: readonly string[],
+  fileFlag: "--out" | "--in",
+  usage: string,
+): StackArgs {
+  let stack = "dev";
+  let file: string | undefined;
+  let help = false;
+  const overrides: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = (): string => {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${arg} needs a value\n${usage}`);
+      return value;
+    };
+    if (arg === "--stack") stack = next();
+    else if (arg === fileFlag) file = next();
+    else if (arg === "--config") {
+      const pair = next();
+      const eq = pair.indexOf("=");
+      if (eq <= 0 || !pair.slice(0, eq).includes(":")) {
+        throw new Error(
+          `--config ${pair}: expected <namespace:key>=<value>, e.g. tap:replicaRegion=ap-southeast-1\n${usage}`,
+        );
+      }
+      overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
+    } else if (arg === "--help" || arg === "-h") help = true;
+    else throw new Error(`unknown argument ${arg}\n${usage}`);
+  }
+  return { stack, ...(file !== undefined ? { file } : {}), overrides, help };
+}
