@@ -18,6 +18,7 @@ import {
   logGroupName,
   monitorEnvironment,
   monitorPolicyDocument,
+  monitorTimeoutSeconds,
   secretsEndpointPolicy,
   securityGroupArn,
 } from "../../lib/infra/functions";
@@ -649,5 +650,40 @@ describe.each([
       .filter((r) => r.inputs.referencedSecurityGroupId === v.named("sg-health-monitor-dev").id)
       .map((r) => r.name);
     expect(bySgReference).toEqual(replicaRegion === DR ? ["sgr-db-replica-from-health-monitor-dev"] : []);
+  });
+});
+
+describe("monitorTimeoutSeconds: the longest run, probing extended while the last probes fail", () => {
+  it.each([
+    ["the defaults: 4 probes, 3 to fail over, 15 s apart, 3 s timeout", 4, 3, 15, 3, 10, 106],
+    ["one probe per run, fail over on the first failure", 1, 1, 15, 3, 10, 31],
+    ["a slower cadence: 2 probes 30 s apart, 5 to fail over", 2, 5, 30, 5, 10, 200],
+    ["no margin", 4, 3, 15, 3, 0, 96],
+  ])(
+    "%s → %i s",
+    (
+      _s,
+      probesPerRun,
+      consecutiveFailures,
+      probeIntervalSeconds,
+      probeTimeoutSeconds,
+      monitorMarginSeconds,
+      expected,
+    ) => {
+      expect(
+        monitorTimeoutSeconds({
+          probesPerRun,
+          consecutiveFailures,
+          probeIntervalSeconds,
+          probeTimeoutSeconds,
+          monitorMarginSeconds,
+        }),
+      ).toBe(expected);
+    },
+  );
+
+  it("outlasts the one-minute schedule with the defaults (runs may overlap; failover is serialised)", () => {
+    expect(monitorTimeoutSeconds()).toBe(106);
+    expect(FUNCTION_SETTINGS.monitorSchedule).toBe("rate(1 minute)");
   });
 });

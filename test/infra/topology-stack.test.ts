@@ -1,0 +1,283 @@
+/**
+ * The whole program under the synth mocks in both `tap:activeWriter` modes, with the live
+ * databases the pre-flight check observes set per case: what each mode declares, that promoting
+ * the replica slot is never a replacement, and that a wrong mode stops the program before any
+ * resource is declared.
+ */
+import { join } from "node:path";
+import type { ExistingDbInstances, RecordedResource } from "../../lib/synth/mocks";
+import type { SynthResult } from "../../lib/synth/run";
+import { readStackConfig } from "../../lib/synth/stack-file";
+
+const ROOT = join(__dirname, "..", "..");
+const DEV = readStackConfig("dev", ROOT);
+const PRIMARY = "ap-southeast-2";
+const DR = "ap-southeast-1";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+
+/** Replacement-forcing inputs compared across modes (`REPLACEMENT_INPUTS` in lib/infra/database.ts). */
+const REPLACEMENT_KEYS = [
+  "identifier",
+  "region",
+  "engine",
+  "kmsKeyId",
+  "storageEncrypted",
+  "dbSubnetGroupName",
+  "availabilityZone",
+  "username",
+  "dbName",
+  "characterSetName",
+  "performanceInsightsKmsKeyId",
+] as const;
+
+async function run(
+  config: Record<string, string>,
+  existing: ExistingDbInstances,
+): Promise<{ result?: SynthResult; error?: Error; resources: readonly RecordedResource[] }> {
+  jest.resetModules();
+  const { synthesize } = await import("../../lib/synth/run");
+  const { RecordingMocks } = await import("../../lib/synth/mocks");
+  const mocks = new RecordingMocks(DR, existing);
+  try {
+    const result = await synthesize("dev", { ...DEV, ...config }, mocks);
+    return { result, resources: mocks.resources };
+  } catch (err) {
+    return { error: err as Error, resources: mocks.resources };
+  }
+}
+
+function named(resources: readonly RecordedResource[], name: string): RecordedResource {
+  const found = resources.filter((r) => r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${name}, found ${found.length}`);
+  return found[0];
+}
+
+/** The live databases right after the failover function promoted the replica slot. */
+function afterFailover(replicaRegion: string): ExistingDbInstances {
+  return {
+    "rds-primary-dev": { region: PRIMARY, tags: { "DR-Slot-Role": "writer" } },
+    "rds-replica-dev": { region: replicaRegion, tags: { "DR-Slot-Role": "replica" } },
+  };
+}
+
+/** After `pulumi up` with activeWriter=replica and keepOldWriter=true. */
+function oldWriterKept(replicaRegion: string): ExistingDbInstances {
+  return {
+    "rds-primary-dev": { region: PRIMARY, tags: { "DR-Slot-Role": "old-writer" } },
+    "rds-replica-dev": { region: replicaRegion, tags: { "DR-Slot-Role": "writer" } },
+  };
+}
+
+function replacementInputs(r: RecordedResource): Record<string, unknown> {
+  return Object.fromEntries(REPLACEMENT_KEYS.map((k) => [k, k === "region" ? r.region : r.inputs[k]]));
+}
+
+describe.each([
+  ["same-region replica", PRIMARY],
+  ["cross-region replica", DR],
+])("activeWriter=replica with a %s", (_label, replicaRegion) => {
+  const crossRegion = replicaRegion === DR;
+  let steady: readonly RecordedResource[];
+  let kept: SynthResult;
+  let rebuilt: SynthResult;
+  beforeAll(async () => {
+    steady = (await run({ "tap:replicaRegion": replicaRegion }, {})).resources;
+    const keptRun = await run(
+      { "tap:replicaRegion": replicaRegion, "tap:activeWriter": "replica" },
+      afterFailover(replicaRegion),
+    );
+    if (!keptRun.result) throw keptRun.error;
+    kept = keptRun.result;
+    const rebuiltRun = await run(
+      { "tap:replicaRegion": replicaRegion, "tap:activeWriter": "replica", "tap:keepOldWriter": "false" },
+      oldWriterKept(replicaRegion),
+    );
+    if (!rebuiltRun.result) throw rebuiltRun.error;
+    rebuilt = rebuiltRun.result;
+  });
+
+  it("makes only invokes the mocks know", () => {
+    expect(kept.unmockedCalls).toEqual([]);
+    expect(rebuilt.unmockedCalls).toEqual([]);
+  });
+
+  it("promoting the replica slot changes no input that forces a replacement", () => {
+    const before = replacementInputs(named(steady, "rds-replica-dev"));
+    expect(replacementInputs(named(kept.resources, "rds-replica-dev"))).toEqual(before);
+    expect(replacementInputs(named(rebuilt.resources, "rds-replica-dev"))).toEqual(before);
+    expect(before).toEqual({
+      identifier: "rds-replica-dev",
+      region: replicaRegion,
+      engine: undefined,
+      kmsKeyId: crossRegion ? named(steady, "kms-dr-dev").state.arn : undefined,
+      storageEncrypted: true,
+      dbSubnetGroupName: crossRegion ? "dbsubnets-dr-dev" : undefined,
+      availabilityZone: undefined,
+      username: undefined,
+      dbName: undefined,
+      characterSetName: undefined,
+      performanceInsightsKmsKeyId: named(steady, crossRegion ? "kms-dr-dev" : "kms-primary-dev").state.arn,
+    });
+  });
+
+  it("keeping the old writer changes no input that forces a replacement either", () => {
+    expect(replacementInputs(named(kept.resources, "rds-primary-dev"))).toEqual(
+      replacementInputs(named(steady, "rds-primary-dev")),
+    );
+  });
+
+  it("declares the promoted instance a standalone writer with backups and its own managed secret", () => {
+    const writer = named(kept.resources, "rds-replica-dev").inputs;
+    const key = named(kept.resources, crossRegion ? "kms-dr-dev" : "kms-primary-dev").state.arn;
+    expect(writer.replicateSourceDb).toBeUndefined();
+    expect(writer).toMatchObject({
+      backupRetentionPeriod: 7,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: key,
+      skipFinalSnapshot: true,
+      deleteAutomatedBackups: true,
+      tags: expect.objectContaining({ "DR-Slot-Role": "writer" }),
+    });
+  });
+
+  it("keeps the old writer as it is, fenced, with a final snapshot and its backups on delete", () => {
+    const old = named(kept.resources, "rds-primary-dev").inputs;
+    expect(old.replicateSourceDb).toBeUndefined();
+    expect(old).toMatchObject({
+      backupRetentionPeriod: 7,
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: "rds-primary-dev-final",
+      deleteAutomatedBackups: false,
+      manageMasterUserPassword: true,
+      tags: expect.objectContaining({ "DR-Slot-Role": "old-writer" }),
+    });
+    const clientRules = (resources: readonly RecordedResource[], group: string) =>
+      resources
+        .filter((r) => r.type === INGRESS && r.inputs.securityGroupId === named(resources, group).id)
+        .map((r) => r.inputs.cidrIpv4);
+    expect(clientRules(kept.resources, "sg-db-clients-primary-dev")).toEqual([]);
+    expect(clientRules(kept.resources, "sg-db-clients-replica-dev")).toEqual(["10.20.0.0/16"]);
+    // The monitor still reaches the fenced old writer.
+    expect(clientRules(kept.resources, "sg-db-access-primary-dev")).toEqual([
+      "10.30.0.0/18",
+      "10.30.64.0/18",
+    ]);
+  });
+
+  it("rebuilds the old writer as a replica of the new writer once keepOldWriter is false", () => {
+    const replica = named(rebuilt.resources, "rds-primary-dev").inputs;
+    const writer = named(rebuilt.resources, "rds-replica-dev");
+    expect(replica).toMatchObject({
+      replicateSourceDb: crossRegion ? writer.state.arn : "rds-replica-dev",
+      backupRetentionPeriod: 0,
+      skipFinalSnapshot: true,
+      tags: expect.objectContaining({ "DR-Slot-Role": "replica" }),
+    });
+    expect(replica.username).toBeUndefined();
+    expect(replica.kmsKeyId).toBe(
+      crossRegion ? named(rebuilt.resources, "kms-primary-dev").state.arn : undefined,
+    );
+    expect(
+      rebuilt.resources
+        .filter(
+          (r) =>
+            r.type === INGRESS &&
+            r.inputs.securityGroupId === named(rebuilt.resources, "sg-db-clients-primary-dev").id,
+        )
+        .map((r) => r.inputs.cidrIpv4),
+    ).toEqual(["10.20.0.0/16"]);
+  });
+
+  it("points writer and reader, alarms, backup copies and the functions at the new roles", () => {
+    const r = kept.resources;
+    const writer = named(r, "rds-replica-dev");
+    const old = named(r, "rds-primary-dev");
+    expect(named(r, "r53-writer-dev").inputs.records).toEqual([writer.state.address]);
+    expect(named(r, "r53-reader-dev").inputs.records).toEqual([old.state.address]);
+    expect(named(r, "alarm-primary-cpu-dev")).toMatchObject({
+      region: replicaRegion,
+      inputs: expect.objectContaining({ dimensions: { DBInstanceIdentifier: "rds-replica-dev" } }),
+    });
+    expect(named(r, "alarm-replica-replica-lag-dev").inputs.dimensions).toEqual({
+      DBInstanceIdentifier: "rds-primary-dev",
+    });
+    // The writer's backups go to the other region; the old writer's copy stays where it was.
+    expect(named(r, "rds-backups-replication-replica-dev")).toMatchObject({
+      region: crossRegion ? PRIMARY : DR,
+      inputs: expect.objectContaining({ sourceDbInstanceArn: writer.state.arn }),
+    });
+    expect(named(r, "rds-backups-replication-dev").inputs.sourceDbInstanceArn).toBe(old.state.arn);
+    expect(rebuilt.resources.filter((x) => x.name === "rds-backups-replication-dev")).toEqual([]);
+    const env = (named(r, "lambda-failover-dev").inputs.environment as { variables: Record<string, string> })
+      .variables;
+    expect(env).toMatchObject({
+      PRIMARY_INSTANCE_ID: "rds-replica-dev",
+      REPLICA_INSTANCE_ID: "rds-primary-dev",
+      PRIMARY_REGION: replicaRegion,
+      REPLICA_REGION: PRIMARY,
+      PRIMARY_SECURITY_GROUP_ID: named(r, "sg-db-clients-replica-dev").id,
+    });
+    expect(kept.outputs).toMatchObject({
+      activeWriter: "replica",
+      standbyRole: "old-writer",
+      writerInstanceId: "rds-replica-dev",
+      standbyInstanceId: "rds-primary-dev",
+    });
+  });
+
+  it("lets the failover function reboot only the new writer", () => {
+    const policy = JSON.parse(named(kept.resources, "iam-failover-policy-dev").inputs.policy as string) as {
+      Statement: { Sid: string; Resource: string[] }[];
+    };
+    expect(policy.Statement.find((s) => s.Sid === "RebootTheWriterToFence")?.Resource).toEqual([
+      named(kept.resources, "rds-replica-dev").state.arn,
+    ]);
+    expect(policy.Statement.find((s) => s.Sid === "PromoteTheReplicaOnly")?.Resource).toEqual([
+      named(kept.resources, "rds-primary-dev").state.arn,
+    ]);
+  });
+});
+
+describe("the pre-flight guard stops the program before any resource is declared", () => {
+  it.each([
+    [
+      "a failover happened and activeWriter is still primary",
+      { "tap:activeWriter": "primary" },
+      afterFailover(PRIMARY),
+      "rds-replica-dev is the live writer (standalone, promoted by a failover), but tap:activeWriter=primary",
+    ],
+    [
+      "activeWriter replica on a stack whose replica was never promoted",
+      { "tap:activeWriter": "replica" },
+      {
+        "rds-primary-dev": { region: PRIMARY },
+        "rds-replica-dev": { region: PRIMARY, replicateSourceDb: "rds-primary-dev" },
+      },
+      "pulumi config set tap:activeWriter primary",
+    ],
+    [
+      "keepOldWriter false before the old writer was kept once",
+      { "tap:activeWriter": "replica", "tap:keepOldWriter": "false" },
+      afterFailover(PRIMARY),
+      "rds-primary-dev is a standalone old writer and tap:keepOldWriter=false would delete and rebuild it",
+    ],
+    [
+      "the cross-region replica was promoted (observed in its own region) and activeWriter is still primary",
+      { "tap:activeWriter": "primary", "tap:replicaRegion": DR },
+      afterFailover(DR),
+      "Fix: pulumi refresh && pulumi config set tap:activeWriter replica && pulumi up",
+    ],
+  ])("%s", async (_situation, config, existing, fragment) => {
+    const { error, resources } = await run(config, existing);
+    expect(error?.name).toBe("TopologyPreflightError");
+    expect(error?.message).toContain(fragment);
+    expect(resources).toEqual([]);
+  });
+
+  it("reads each slot in its own region: an instance in another region does not count", async () => {
+    // The replica slot exists only in the DR region while the config places it next to the
+    // primary: the check must not see it, so activeWriter=replica is refused as "does not exist".
+    const { error } = await run({ "tap:activeWriter": "replica" }, afterFailover(DR));
+    expect(error?.message).toContain("rds-replica-dev does not exist");
+  });
+});
