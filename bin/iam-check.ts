@@ -7,8 +7,7 @@
  * its own process. Exits 1 on a mismatch, an extra permission or a role without rows; 2 on
  * bad arguments.
  */
-import { spawnSync } from "node:child_process";
-import { parseStackArgs, type StackArgs } from "../lib/cli/stack-args";
+import { parseStackArgs, runPerReplicaRegion, type StackArgs } from "../lib/cli/stack-args";
 
 const USAGE =
   "usage: npm run iam-check -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]";
@@ -27,22 +26,11 @@ async function main(): Promise<number> {
   }
   const { PLACEMENTS, readInventory, synthesizeInventory } = await import("../policy/synth-source");
   if (!args.file && args.overrides["tap:replicaRegion"] === undefined) {
-    let worst = 0;
-    for (const p of PLACEMENTS) {
-      const child = spawnSync(
-        process.execPath,
-        [
-          ...process.execArgv,
-          __filename,
-          ...process.argv.slice(2),
-          "--config",
-          `tap:replicaRegion=${p.replicaRegion}`,
-        ],
-        { stdio: "inherit" },
-      );
-      worst = Math.max(worst, child.status ?? 1);
-    }
-    return worst;
+    return runPerReplicaRegion(
+      __filename,
+      process.argv.slice(2),
+      PLACEMENTS.map((p) => p.replicaRegion),
+    );
   }
 
   process.env.PULUMI_ERROR_OUTPUT_STRING = "1";

@@ -7,9 +7,8 @@
  * (the program runs once per process). Exits 1 when a mandatory policy is violated, 2 on bad
  * arguments.
  */
-import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { parseStackArgs, type StackArgs } from "../lib/cli/stack-args";
+import { parseStackArgs, runPerReplicaRegion, type StackArgs } from "../lib/cli/stack-args";
 
 const USAGE = "usage: npm run policy -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]";
 
@@ -29,22 +28,11 @@ async function main(): Promise<number> {
 
   if (!args.file && args.overrides["tap:replicaRegion"] === undefined) {
     // One child process per placement: the program registers its resources once per process.
-    let worst = 0;
-    for (const p of PLACEMENTS) {
-      const child = spawnSync(
-        process.execPath,
-        [
-          ...process.execArgv,
-          __filename,
-          ...process.argv.slice(2),
-          "--config",
-          `tap:replicaRegion=${p.replicaRegion}`,
-        ],
-        { stdio: "inherit" },
-      );
-      worst = Math.max(worst, child.status ?? 1);
-    }
-    return worst;
+    return runPerReplicaRegion(
+      __filename,
+      process.argv.slice(2),
+      PLACEMENTS.map((p) => p.replicaRegion),
+    );
   }
 
   process.env.PULUMI_ERROR_OUTPUT_STRING = "1";

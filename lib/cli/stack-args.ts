@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+
 /**
  * Command-line arguments shared by the offline tools (`npm run synth`, `policy`, `iam-check`):
  * `--stack <name>`, repeatable `--config <namespace:key>=<value>`, and one file option
@@ -46,4 +48,26 @@ export function parseStackArgs(
     else throw new Error(`unknown argument ${arg}\n${usage}`);
   }
   return { stack, ...(file !== undefined ? { file } : {}), overrides, help };
+}
+
+/**
+ * Runs `script` once per replica region, each in its own process with the same arguments plus
+ * `--config tap:replicaRegion=<region>` (the Pulumi program registers its resources once per
+ * process), and returns the worst exit code.
+ */
+export function runPerReplicaRegion(
+  script: string,
+  argv: readonly string[],
+  regions: readonly string[],
+): number {
+  let worst = 0;
+  for (const region of regions) {
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, script, ...argv, "--config", `tap:replicaRegion=${region}`],
+      { stdio: "inherit" },
+    );
+    worst = Math.max(worst, child.status ?? 1);
+  }
+  return worst;
 }

@@ -5,6 +5,7 @@
  * read one snapshot, decide purely, then act).
  */
 import { policyProblems } from "./policy";
+import { PROBE_OUTCOMES } from "./types";
 import type {
   ClusterSnapshot,
   Decision,
@@ -13,7 +14,6 @@ import type {
   InstanceStatus,
   InstanceView,
   LagReading,
-  ProbeOutcome,
   ProbeResult,
   Trigger,
 } from "./types";
@@ -43,15 +43,6 @@ export const SWITCHOVER_STEPS: readonly FailoverStep[] = Object.freeze([
   "write-report",
   "notify-success",
 ] as const);
-
-const PROBE_OUTCOMES: readonly ProbeOutcome[] = [
-  "ok",
-  "unreachable",
-  "timeout",
-  "auth-failed",
-  "read-only",
-  "error",
-];
 
 /**
  * Primary states RDS itself brings back to `available` (a reboot, maintenance, a modification, a

@@ -19,7 +19,8 @@ export type DbRole = "primary" | "replica";
  * - `read-only`: the server answered but refused a write (a fenced primary, or a standby).
  * - `error`: anything else the server said (disk full, too many connections, …); `detail` says what.
  */
-export type ProbeOutcome = "ok" | "unreachable" | "timeout" | "auth-failed" | "read-only" | "error";
+export const PROBE_OUTCOMES = ["ok", "unreachable", "timeout", "auth-failed", "read-only", "error"] as const;
+export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
 
 export interface ProbeResult {
   readonly target: DbRole;

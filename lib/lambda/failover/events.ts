@@ -13,7 +13,14 @@
 import { InvalidEventError } from "../core/errors";
 import type { MonitorResult } from "../core/monitor";
 import type { Evidence } from "../core/orchestrator";
-import type { AlarmEvidence, DbRole, LagReading, ProbeOutcome, ProbeResult, Trigger } from "../core/types";
+import {
+  PROBE_OUTCOMES,
+  type AlarmEvidence,
+  type DbRole,
+  type LagReading,
+  type ProbeResult,
+  type Trigger,
+} from "../core/types";
 
 /** What the orchestrator gets besides the trigger: the monitor's observations, when there are any. */
 export type { Evidence };
@@ -55,14 +62,6 @@ export const MAX_REQUESTED_BY_LENGTH = 128;
 /** Longest `reason` accepted. */
 export const MAX_REASON_LENGTH = 1024;
 
-const PROBE_OUTCOMES: readonly ProbeOutcome[] = [
-  "ok",
-  "unreachable",
-  "timeout",
-  "auth-failed",
-  "read-only",
-  "error",
-];
 const DB_ROLES: readonly DbRole[] = ["primary", "replica"];
 const ALARM_STATES: readonly AlarmEvidence["state"][] = ["ALARM", "OK", "INSUFFICIENT_DATA"];
 /** `arn:aws:lambda:<region>:<account>:function:<name>[:<version or alias>]` */
