@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TapConfig } from "./config";
+import * as aws from "@pulumi/aws";
 import { buildAlerting, METRICS_NAMESPACE, type AlertingResult } from "./infra/alerting";
 import { buildBackups, type BackupsResult } from "./infra/backups";
 import { createContext, type BuildContext } from "./infra/context";
@@ -8,7 +9,9 @@ import { buildDns, type DnsResult } from "./infra/dns";
 import { buildEncryption, type EncryptionResult } from "./infra/encryption";
 import { buildFunctions, type FunctionsResult } from "./infra/functions";
 import { buildNetwork, subnetIds, type NetworkResult } from "./infra/network";
+import { buildSnapshotExport, EXPORT_SETTINGS, type SnapshotExportResult } from "./infra/snapshot-export";
 import type { TopologyPlan } from "./infra/topology";
+import { dashboardBody } from "./infra/dashboard";
 
 /** Arguments of {@link TapStack}. */
 export interface TapStackArgs {
@@ -36,6 +39,9 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly alerting: AlertingResult;
   public readonly dns: DnsResult;
   public readonly functions: FunctionsResult;
+  public readonly snapshotExport: SnapshotExportResult;
+  /** The CloudWatch dashboard of the stack, in the DR region. */
+  public readonly dashboard: aws.cloudwatch.Dashboard;
 
   public readonly primaryRegion: string;
   public readonly replicaRegion: string;
@@ -89,6 +95,10 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly bootstrapFunctionName: pulumi.Output<string>;
   /** The exact `aws lambda invoke` command of the one-time bootstrap. */
   public readonly bootstrapCommand: string;
+  public readonly snapshotExportFunctionName: pulumi.Output<string>;
+  /** Where the exports are written: the writer region's backup bucket. */
+  public readonly exportBucketName: pulumi.Output<string>;
+  public readonly dashboardName: pulumi.Output<string>;
 
   constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tap:index:TapStack", name, {}, opts);
@@ -109,6 +119,46 @@ export class TapStack extends pulumi.ComponentResource {
       alerting: this.alerting,
       dns: this.dns,
     });
+    this.snapshotExport = buildSnapshotExport(this.context, {
+      encryption: this.encryption,
+      database: this.database,
+      backups: this.backups,
+      alerting: this.alerting,
+    });
+    const { primary: slotA, replica: slotB } = this.database;
+    const dashboardName = this.context.name("tapstack");
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      dashboardName,
+      {
+        dashboardName,
+        // The body names identifiers, endpoints and function names: known once they are created.
+        dashboardBody: pulumi
+          .all([
+            slotA.identifier,
+            slotA.address,
+            slotB.identifier,
+            slotB.address,
+            this.functions.failover.fn.name,
+          ])
+          .apply(([aId, aAddress, bId, bAddress, failoverName]) =>
+            JSON.stringify(
+              dashboardBody({
+                environmentSuffix: config.environmentSuffix,
+                metricsNamespace: METRICS_NAMESPACE,
+                drRegion: config.drRegion,
+                primary: { instanceId: aId, region: config.primaryRegion, endpoint: aAddress },
+                replica: { instanceId: bId, region: config.replicaRegion, endpoint: bAddress },
+                activeWriter: topology.writer,
+                writerRecordName: this.dns.writerRecordName,
+                maxReplicationLagSeconds: config.maxReplicationLagSeconds,
+                failoverFunctionName: failoverName,
+                exportOverdueHours: EXPORT_SETTINGS.overdueHours,
+              }),
+            ),
+          ),
+      },
+      { parent: this, provider: this.context.providers.dr },
+    );
 
     const { primary, replica } = this.database;
     this.primaryRegion = config.primaryRegion;
@@ -155,6 +205,11 @@ export class TapStack extends pulumi.ComponentResource {
     this.failoverFunctionArn = this.functions.failover.fn.arn;
     this.bootstrapFunctionName = this.functions.bootstrap.fn.name;
     this.bootstrapCommand = this.functions.bootstrapCommand;
+    this.snapshotExportFunctionName = this.snapshotExport.exportFn.fn.name;
+    this.exportBucketName = (
+      this.database.writerRegion === config.primaryRegion ? this.backups.primaryBucket : this.backups.drBucket
+    ).bucket.bucket;
+    this.dashboardName = this.dashboard.dashboardName;
 
     this.registerOutputs(this.outputs());
   }
@@ -204,6 +259,9 @@ export class TapStack extends pulumi.ComponentResource {
       failoverFunctionArn: this.failoverFunctionArn,
       bootstrapFunctionName: this.bootstrapFunctionName,
       bootstrapCommand: this.bootstrapCommand,
+      snapshotExportFunctionName: this.snapshotExportFunctionName,
+      exportBucketName: this.exportBucketName,
+      dashboardName: this.dashboardName,
     };
   }
 }

@@ -55,6 +55,13 @@ export const WILDCARD_RESOURCE_ACTIONS: readonly WildcardAllowance[] = [
       "Metrics have no ARN; restrict with the cloudwatch:namespace condition key instead. " +
       "(The monitor normally publishes through EMF on stdout and needs no permission at all.)",
   },
+  {
+    action: "rds:DescribeExportTasks",
+    reason:
+      "The snapshot-export function lists the export tasks writing to its bucket, a call that names no " +
+      "snapshot; the Service Authorization Reference gives the action only optional resource types a " +
+      "listing cannot match (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html).",
+  },
   { action: "xray:PutTraceSegments", reason: "X-Ray has no resource-level permission for writes." },
   { action: "xray:PutTelemetryRecords", reason: "X-Ray has no resource-level permission for writes." },
 ];

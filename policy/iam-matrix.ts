@@ -37,6 +37,15 @@ export interface MatrixTargets {
     readonly primaryDbUser: string;
     readonly replicaDbUser: string;
   };
+  /** The snapshot export's resources, when the inventory has the function. */
+  readonly snapshotExport?: {
+    readonly logGroup: string;
+    /** The role RDS assumes to write exports. */
+    readonly exportRole: string;
+    /** The writer region's backup bucket and key, where exports are written. */
+    readonly bucket: string;
+    readonly key: string;
+  };
   /** The one-time bootstrap function's resources, when the inventory has the function. */
   readonly bootstrap?: {
     readonly logGroup: string;
@@ -108,6 +117,9 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
   const dbUser = (db: SynthResource, region: string): string =>
     `arn:aws:rds-db:${region}:${account}:dbuser:${resourceId(db)}/${MONITOR_DB_USER}`;
   const failoverFn = fn("failover");
+  const exportRole = synth.resources.find(
+    (r) => r.type === T.iamRole && r.name.startsWith("iam-rds-export-"),
+  );
   const monitorLogs = logGroup("health-monitor");
   const bootstrapLogs = logGroup("db-bootstrap");
   const secrets = primary.outputs?.["masterUserSecrets"];
@@ -140,6 +152,17 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
             failoverFunction: arn(failoverFn),
             primaryDbUser: dbUser(primary, primaryRegion),
             replicaDbUser: dbUser(replica, replica.region ?? primaryRegion),
+          },
+        }
+      : {}),
+    ...(fn("snapshot-export") && logGroup("snapshot-export") && exportRole
+      ? {
+          snapshotExport: {
+            logGroup: logGroup("snapshot-export") as string,
+            exportRole: arn(exportRole),
+            // RDS exports within the writer's region: that region's bucket and key.
+            bucket: arn(bucket(primaryRegion === drRegion)),
+            key: arn(key(primaryRegion === drRegion)),
           },
         }
       : {}),
@@ -287,6 +310,96 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
       });
     }
     deny(f, "logs:CreateLogGroup", t.failoverLogGroup, "the log group is the stack's (retention, KMS)");
+  }
+
+  // ---- snapshot export: the function's role and the role RDS assumes -------------------------
+  if (t.snapshotExport !== undefined) {
+    const x = "iam-snapshot-export";
+    const e = t.snapshotExport;
+    const rdsArn = t.primaryDb.slice(0, t.primaryDb.indexOf(":db:"));
+    const writerId = t.primaryDb.slice(t.primaryDb.indexOf(":db:") + 4);
+    const standbyId = t.replicaDb.slice(t.replicaDb.indexOf(":db:") + 4);
+    const snapshots = `${rdsArn}:snapshot:rds:${writerId}-*`;
+    const snapshot = `${rdsArn}:snapshot:rds:${writerId}-2026-01-01-16-05`;
+    const viaRds = { "kms:ViaService": `rds.${t.primaryRegion}.amazonaws.com` };
+    allow(x, "rds:DescribeDBSnapshots", t.primaryDb, "lists the writer's automated snapshots");
+    allow(x, "rds:DescribeDBSnapshots", snapshot, "reads the writer's snapshots", { scope: snapshots });
+    allow(x, "rds:DescribeExportTasks", "*", "lists export tasks (no resource-level permission)", {
+      scope: "*",
+    });
+    allow(x, "rds:StartExportTask", snapshot, "exports the writer's newest snapshot", { scope: snapshots });
+    allow(x, "iam:PassRole", e.exportRole, "hands the export role to RDS", {
+      context: { "iam:PassedToService": "export.rds.amazonaws.com" },
+    });
+    for (const a of ["kms:CreateGrant", "kms:DescribeKey"]) {
+      allow(x, a, e.key, "lets RDS encrypt the export with the writer region's key", { context: viaRds });
+    }
+    for (const a of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+      allow(x, a, `${e.logGroup}:log-stream:2026/01/01/[$LATEST]0123`, "writes its own logs", {
+        scope: `${e.logGroup}:*`,
+      });
+    }
+    deny(
+      x,
+      "rds:StartExportTask",
+      `${rdsArn}:snapshot:rds:${standbyId}-2026-01-01-16-05`,
+      "only the writer's snapshots",
+    );
+    deny(
+      x,
+      "rds:StartExportTask",
+      `${rdsArn}:snapshot:rds:payments-ledger-2026-01-01-16-05`,
+      "no other instance",
+    );
+    deny(x, "iam:PassRole", e.exportRole, "the export role goes to RDS exports only", {
+      context: { "iam:PassedToService": "lambda.amazonaws.com" },
+    });
+    deny(x, "iam:PassRole", other.role, "passes no other role");
+    deny(x, "kms:CreateGrant", e.key, "grants only through RDS", {
+      context: { "kms:ViaService": `s3.${t.primaryRegion}.amazonaws.com` },
+    });
+    deny(x, "kms:Decrypt", e.key, "never reads exported data");
+    deny(x, "s3:GetObject", `${e.bucket}/exports/snapshot-0001.parquet`, "never reads exported data");
+    deny(x, "rds:DeleteDBInstance", t.primaryDb, "never changes the database");
+    deny(x, "rds:PromoteReadReplica", t.replicaDb, "never acts on the cluster");
+
+    const r = "iam-rds-export";
+    for (const a of ["s3:ListBucket", "s3:GetBucketLocation"]) {
+      allow(r, a, e.bucket, "RDS locates and lists the export bucket");
+    }
+    for (const a of ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]) {
+      allow(r, a, `${e.bucket}/exports/rds-primary/snapshot-0001/part-0.parquet`, "RDS writes the export", {
+        scope: `${e.bucket}/exports/*`,
+      });
+    }
+    for (const a of [
+      "kms:Encrypt",
+      "kms:Decrypt",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:CreateGrant",
+      "kms:DescribeKey",
+      "kms:RetireGrant",
+    ]) {
+      allow(r, a, e.key, "RDS encrypts the exported files");
+    }
+    deny(
+      r,
+      "s3:PutObject",
+      `${e.bucket}/reports/failover/2026-01-01.json`,
+      "never touches the failover reports",
+    );
+    deny(
+      r,
+      "s3:PutObject",
+      `${t.drBucket === e.bucket ? t.primaryBucket : t.drBucket}/exports/x.parquet`,
+      "only the writer region's bucket",
+    );
+    deny(r, "kms:Decrypt", other.key, "no other key");
+    deny(r, "rds:StartExportTask", snapshot, "the export role itself starts nothing");
+    deny(r, "iam:PassRole", other.role, "never passes roles");
   }
 
   // ---- health-monitor function -------------------------------------------------------------

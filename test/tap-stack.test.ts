@@ -59,6 +59,7 @@ const UNTAGGABLE = new Set([
   "aws:cloudwatch/eventTarget:EventTarget",
   "aws:lambda/permission:Permission",
   "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+  "aws:cloudwatch/dashboard:Dashboard",
 ]);
 const DR_ROLES = [
   "primary",
@@ -454,8 +455,9 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
 
   it("wires every alarm to the SNS topic in its own region", () => {
     const alarms = v.ofType(ALARM);
-    // 5 primary, 5 replica (4 per instance + lag), 3 monitor-derived, failover function errors.
-    expect(alarms).toHaveLength(14);
+    // 5 primary, 5 replica (4 per instance + lag), 3 monitor-derived, failover function errors,
+    // export failed and export overdue.
+    expect(alarms).toHaveLength(16);
     for (const alarm of alarms) {
       const [target] = alarm.inputs.alarmActions as string[];
       expect({ alarm: alarm.name, topicRegion: target.split(":")[3] }).toEqual({
@@ -557,10 +559,11 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
 
   it("tags every taggable resource with Environment, Owner, DR-Role and its name", () => {
     const taggable = v.all.filter((r) => !UNTAGGABLE.has(r.type));
-    // 51 before the functions (two security groups per instance); they add 3 functions, 3 roles, 3 log groups, 2 event rules, the
+    // 51 before the functions (two security groups per instance); the snapshot export adds its
+    // function, 2 roles, log group, schedule and 2 alarms, the dashboard 1; the functions add 3 functions, 3 roles, 3 log groups, 2 event rules, the
     // failover-errors alarm, the bootstrap's and the endpoint's security groups with 4 rules, and
     // the Secrets Manager endpoint.
-    expect(taggable).toHaveLength(70);
+    expect(taggable).toHaveLength(77);
     for (const r of taggable) {
       const tags = r.inputs.tags as Record<string, string> | undefined;
       expect({ name: r.name, tags }).toEqual({
@@ -584,6 +587,90 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
         }
       }
     }
+  });
+
+  it("exports the writer's snapshots daily into the writer region's bucket, with the writer region's key", () => {
+    const fn = v.named("lambda-snapshot-export-dev");
+    expect(fn.region).toBe(DR);
+    expect((fn.inputs.environment as { variables: Record<string, string> }).variables).toEqual({
+      WRITER_INSTANCE_ID: "rds-primary-dev",
+      WRITER_REGION: PRIMARY,
+      EXPORT_BUCKET: v.named("s3-backups-primary-dev").id,
+      EXPORT_ROLE_ARN: v.arn("iam-rds-export-dev"),
+      EXPORT_KMS_KEY_ARN: v.arn("kms-primary-dev"),
+      METRICS_NAMESPACE: "TapStack",
+      ENVIRONMENT_SUFFIX: "dev",
+    });
+    expect(JSON.parse(v.named("iam-rds-export-dev").inputs.assumeRolePolicy as string).Statement).toEqual([
+      {
+        Sid: "RdsExportAssumesRole",
+        Effect: "Allow",
+        Principal: { Service: "export.rds.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
+    expect(v.named("events-snapshot-export-dev").inputs.scheduleExpression).toBe("cron(0 18 * * ? *)");
+    expect(v.named("events-snapshot-export-target-dev").inputs.arn).toBe(v.arn("lambda-snapshot-export-dev"));
+    expect(v.named("logs-snapshot-export-dev").inputs).toMatchObject({
+      name: "/aws/lambda/lambda-snapshot-export-dev",
+      retentionInDays: 30,
+      kmsKeyId: v.arn("kms-dr-dev"),
+    });
+  });
+
+  it.each([
+    ["alarm-export-failed-dev", "SnapshotExportFailed", 0, "notBreaching"],
+    ["alarm-export-overdue-dev", "HoursSinceLastSuccessfulExport", 26, "breaching"],
+  ])("%s: %s above %i, missing data %s, to the DR topic", (name, metricName, threshold, treatMissingData) => {
+    expect(v.named(name)).toMatchObject({
+      region: DR,
+      inputs: expect.objectContaining({
+        namespace: "TapStack",
+        metricName,
+        dimensions: { Environment: "dev" },
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold,
+        period: 86400,
+        evaluationPeriods: 1,
+        treatMissingData,
+        alarmActions: [v.arn("sns-dr-events-dev")],
+      }),
+    });
+  });
+
+  it("draws the dashboard in the DR region from the typed body, naming the writer", async () => {
+    const dashboard = v.named("tapstack-dev");
+    expect(dashboard.region).toBe(DR);
+    expect(dashboard.inputs.dashboardName).toBe("tapstack-dev");
+    const { dashboardBody } = await import("../lib/infra/dashboard");
+    expect(JSON.parse(dashboard.inputs.dashboardBody as string)).toEqual(
+      JSON.parse(
+        JSON.stringify(
+          dashboardBody({
+            environmentSuffix: "dev",
+            metricsNamespace: "TapStack",
+            drRegion: DR,
+            primary: {
+              instanceId: "rds-primary-dev",
+              region: PRIMARY,
+              endpoint: v.named("rds-primary-dev").state.address as string,
+            },
+            replica: {
+              instanceId: "rds-replica-dev",
+              region: PRIMARY,
+              endpoint: v.named("rds-replica-dev").state.address as string,
+            },
+            activeWriter: "primary",
+            writerRecordName: "writer.dev.tapstack.internal",
+            maxReplicationLagSeconds: 60,
+            failoverFunctionName: "lambda-failover-dev",
+            exportOverdueHours: 26,
+          }),
+        ),
+      ),
+    );
   });
 
   it("exports the outputs later builders and operators need", () => {
@@ -617,6 +704,9 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       primaryUnreachableAlarmName: "alarm-monitor-primary-unreachable-dev",
       monitorSilentAlarmName: "alarm-monitor-monitor-silent-dev",
       metricsNamespace: "TapStack",
+      snapshotExportFunctionName: "lambda-snapshot-export-dev",
+      exportBucketName: v.named("s3-backups-primary-dev").id,
+      dashboardName: "tapstack-dev",
     });
     expect(result.outputs.masterSecretArn).toMatch(
       /^arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:rds!db-[0-9a-f-]{36}-[0-9a-f]{6}$/,

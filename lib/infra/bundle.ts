@@ -32,6 +32,12 @@ import * as esbuild from "esbuild";
 /** The Lambda entry points under `lib/lambda/`. */
 export const LAMBDA_ENTRIES = ["health-monitor", "failover"] as const;
 export type LambdaEntry = (typeof LAMBDA_ENTRIES)[number];
+/**
+ * Every entry the stack deploys: the two engine functions (which `npm run build` and the bench
+ * measure) and the daily snapshot export.
+ */
+export const DEPLOYED_ENTRIES = [...LAMBDA_ENTRIES, "snapshot-export"] as const;
+export type DeployedEntry = (typeof DEPLOYED_ENTRIES)[number];
 
 /** `optimized`: what is deployed. `naive`: CommonJS, unminified, default resolution (the bench's baseline). */
 export type BundleStyle = "optimized" | "naive";
@@ -82,9 +88,11 @@ const SECRETS_MANAGER: LazyClient = {
  * and Route 53, so those load at start; the health-monitor's every run signs IAM tokens and talks
  * PostgreSQL, and only the bootstrap reads Secrets Manager.
  */
-export const LAZY_CLIENTS: Readonly<Record<LambdaEntry, readonly LazyClient[]>> = {
+export const LAZY_CLIENTS: Readonly<Record<DeployedEntry, readonly LazyClient[]>> = {
   failover: [EC2, S3, SNS, CLOUDWATCH],
   "health-monitor": [SECRETS_MANAGER],
+  // Every run reads RDS and nothing else.
+  "snapshot-export": [],
 };
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -164,7 +172,7 @@ export interface BundleFile {
 
 /** A built function package. */
 export interface LambdaBundle {
-  readonly entry: LambdaEntry;
+  readonly entry: DeployedEntry;
   readonly style: BundleStyle;
   /** `index.mjs` (optimized) or `index.js` (naive). */
   readonly entryFile: string;
@@ -187,7 +195,7 @@ export interface BundleSizes {
 export const REPO_ROOT = resolve(__dirname, "..", "..");
 
 /** esbuild options of one style (exported for the tests). */
-export function buildOptions(entry: LambdaEntry, style: BundleStyle, root: string): esbuild.BuildOptions {
+export function buildOptions(entry: DeployedEntry, style: BundleStyle, root: string): esbuild.BuildOptions {
   const common: esbuild.BuildOptions = {
     entryPoints: { index: join(root, "lib", "lambda", entry, "index.ts") },
     bundle: true,
@@ -227,7 +235,7 @@ const cache = new Map<string, Promise<LambdaBundle>>();
  * Rejects with esbuild's messages when the code does not build.
  */
 export function buildLambdaBundle(
-  entry: LambdaEntry,
+  entry: DeployedEntry,
   style: BundleStyle = "optimized",
   root: string = REPO_ROOT,
 ): Promise<LambdaBundle> {
@@ -241,7 +249,7 @@ export function buildLambdaBundle(
   return pending;
 }
 
-async function build(entry: LambdaEntry, style: BundleStyle, root: string): Promise<LambdaBundle> {
+async function build(entry: DeployedEntry, style: BundleStyle, root: string): Promise<LambdaBundle> {
   const options = buildOptions(entry, style, root);
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
@@ -299,7 +307,7 @@ export function bundleSizes(bundle: LambdaBundle): BundleSizes {
 }
 
 /** Directory a bundle's files are written to by `npm run build`: `dist/<entry>/`. */
-export function distDirectory(entry: LambdaEntry, root: string = REPO_ROOT): string {
+export function distDirectory(entry: DeployedEntry, root: string = REPO_ROOT): string {
   return join(root, "dist", entry);
 }
 

@@ -33,8 +33,8 @@ import {
   buildLambdaBundle,
   LAMBDA_HANDLER,
   LAMBDA_RUNTIME,
+  type DeployedEntry,
   type LambdaBundle,
-  type LambdaEntry,
 } from "./bundle";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
@@ -90,14 +90,13 @@ export const FUNCTION_SETTINGS = {
  * their results to has reserved concurrency 1 and re-reads the real state before each idempotent step.
  */
 export function monitorTimeoutSeconds(
-  s: Pick<
-    typeof FUNCTION_SETTINGS,
-    | "probesPerRun"
-    | "consecutiveFailures"
-    | "probeIntervalSeconds"
-    | "probeTimeoutSeconds"
-    | "monitorMarginSeconds"
-  > = FUNCTION_SETTINGS,
+  s: {
+    readonly probesPerRun: number;
+    readonly consecutiveFailures: number;
+    readonly probeIntervalSeconds: number;
+    readonly probeTimeoutSeconds: number;
+    readonly monitorMarginSeconds: number;
+  } = FUNCTION_SETTINGS,
 ): number {
   return (
     (s.probesPerRun + s.consecutiveFailures - 1) * s.probeIntervalSeconds +
@@ -113,7 +112,7 @@ export function monitorTimeoutSeconds(
 export const LAMBDA_CA_BUNDLE = "/var/runtime/ca-cert.pem";
 
 /** The functions of the stack. */
-export type FunctionKey = "health-monitor" | "failover" | "db-bootstrap";
+export type FunctionKey = "health-monitor" | "failover" | "db-bootstrap" | "snapshot-export";
 
 /** Physical function name (also the log group's name): `lambda-<key>-<suffix>`. */
 export function functionName(key: FunctionKey, environmentSuffix: string): string {
@@ -579,7 +578,8 @@ export function bundleArchive(bundle: LambdaBundle): pulumi.asset.AssetArchive {
   );
 }
 
-function code(entry: LambdaEntry): pulumi.Output<pulumi.asset.Archive> {
+/** The deployment package of one Lambda entry, bundled when the program runs. */
+export function code(entry: DeployedEntry): pulumi.Output<pulumi.asset.Archive> {
   return pulumi.output(buildLambdaBundle(entry)).apply(bundleArchive);
 }
 
@@ -589,10 +589,10 @@ const toJson = (doc: unknown): string => JSON.stringify(doc);
  * Role, policy and log group of one function; the function itself is created by the caller
  * (its options differ too much to share).
  */
-function roleAndLogs(
+export function roleAndLogs(
   ctx: BuildContext,
   key: FunctionKey,
-  drRole: "monitoring" | "failover",
+  drRole: "monitoring" | "failover" | "backup",
   region: string,
   key_: aws.kms.Key,
   provider: aws.Provider,

@@ -118,8 +118,10 @@ export function exportRoleTrustPolicy(accountId: string): PolicyDocument {
 
 /**
  * Permissions of the role RDS assumes to write an export. The actions are the ones the
- * StartExportTask reference requires (`s3:PutObject*`, `s3:GetObject*`, `s3:ListBucket`,
- * `s3:DeleteObject*`, `s3:GetBucketLocation`); objects are limited to the `exports/` prefix,
+ * StartExportTask reference lists (`s3:PutObject*`, `s3:GetObject*`, `s3:ListBucket`,
+ * `s3:DeleteObject*`, `s3:GetBucketLocation`), with each wildcard narrowed to the one action an
+ * export performs (`s3:PutObject` also authorises the parts of a multipart upload), so the
+ * least-privilege matrix can check every action by name; objects are limited to the `exports/` prefix,
  * where the function puts every export, so the role cannot touch the failover reports in the same
  * bucket. The key statement is what the export needs to encrypt its files and hand grants to the
  * export workers.
@@ -149,7 +151,7 @@ export function exportRolePolicyStatements(args: ExportRolePolicyArgs): PolicySt
     {
       Sid: "WriteExportObjects",
       Effect: "Allow",
-      Action: ["s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"],
+      Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
       Resource: [`${bucketArn}/${EXPORT_OBJECT_PREFIX}*`],
     },
     {
@@ -158,8 +160,10 @@ export function exportRolePolicyStatements(args: ExportRolePolicyArgs): PolicySt
       Action: [
         "kms:Encrypt",
         "kms:Decrypt",
-        "kms:ReEncrypt*",
-        "kms:GenerateDataKey*",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
         "kms:CreateGrant",
         "kms:DescribeKey",
         "kms:RetireGrant",

@@ -65,7 +65,7 @@ describe("exportRolePolicyStatements", () => {
       {
         Sid: "WriteExportObjects",
         Effect: "Allow",
-        Action: ["s3:PutObject*", "s3:GetObject*", "s3:DeleteObject*"],
+        Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
         Resource: [`arn:aws:s3:::${BUCKET}/exports/*`],
       },
       {
@@ -74,8 +74,10 @@ describe("exportRolePolicyStatements", () => {
         Action: [
           "kms:Encrypt",
           "kms:Decrypt",
-          "kms:ReEncrypt*",
-          "kms:GenerateDataKey*",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
           "kms:CreateGrant",
           "kms:DescribeKey",
           "kms:RetireGrant",
