@@ -174,6 +174,12 @@ export const rdsStorageEncrypted: ResourceValidationPolicy = {
       }
       return;
     }
+    // Promoted from a same-region replica (activeWriter=replica): still on its source's key, which
+    // RDS never lets it name; the marker tag says so and storage encryption must still be on.
+    const inheritedKey =
+      r.props["kmsKeyId"] === undefined &&
+      effectiveTags(r.props)["DR-Key-Source"] === "inherited-from-source";
+    if (inheritedKey && r.props["storageEncrypted"] === true) return;
     if (!isReplica(r) && r.props["storageEncrypted"] !== true) {
       report(
         `${label(r)}: storageEncrypted is ${JSON.stringify(r.props["storageEncrypted"])}; set storageEncrypted: true.`,

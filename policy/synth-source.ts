@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { RecordedResource } from "../lib/synth/mocks";
 import { parseSynthOutput, type SynthOutput } from "./offline";
 
 /** Replica placements the checks cover: same-region (the brief's default) and cross-region. */
@@ -32,15 +33,23 @@ export async function synthesizeInventory(
       `the program made invokes the offline mocks do not know: ${result.unmockedCalls.join(", ")}`,
     );
   }
+  return inventoryOf(result.resources, redactSecrets);
+}
+
+/** The checks' view of recorded resources: inputs and mocked outputs, secrets redacted, ids kept. */
+export function inventoryOf(
+  resources: readonly RecordedResource[],
+  redact: (value: unknown) => unknown,
+): SynthOutput {
   return {
-    resources: result.resources.map((r) => ({
+    resources: resources.map((r) => ({
       type: r.type,
       name: r.name,
       ...(r.provider ? { provider: r.provider } : {}),
       region: r.region,
-      inputs: redactSecrets(r.inputs) as Record<string, unknown>,
+      inputs: redact(r.inputs) as Record<string, unknown>,
       id: r.id,
-      outputs: redactSecrets(r.state) as Record<string, unknown>,
+      outputs: redact(r.state) as Record<string, unknown>,
     })),
   };
 }

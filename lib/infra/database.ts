@@ -161,6 +161,10 @@ export interface SlotResources {
  * - An old writer is declared exactly as the writer it was, plus a final snapshot on delete: it may
  *   hold commits that never reached the new writer.
  */
+/** Tag that marks an instance whose encryption key was inherited from its replication source. */
+export const KEY_SOURCE_TAG = "DR-Key-Source";
+export const INHERITED_KEY = "inherited-from-source";
+
 export function slotArgs(
   ctx: Pick<BuildContext, "config" | "tags">,
   spec: SlotSpec,
@@ -235,7 +239,13 @@ export function slotArgs(
     performanceInsightsEnabled: true,
     performanceInsightsRetentionPeriod: config.performanceInsightsRetentionDays,
     enabledCloudwatchLogsExports: [...LOG_EXPORTS],
-    tags: { ...ctx.tags(slot, r.identifier), [SLOT_ROLE_TAG]: role },
+    tags: {
+      ...ctx.tags(slot, r.identifier),
+      [SLOT_ROLE_TAG]: role,
+      // Created as a same-region replica, it is encrypted with its source's customer-managed key
+      // and can declare none of its own, even once promoted: the policy pack reads this marker.
+      ...(!createdAsWriter && placement.kmsKey !== "dr-key" ? { [KEY_SOURCE_TAG]: INHERITED_KEY } : {}),
+    },
   };
 }
 

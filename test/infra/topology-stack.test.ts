@@ -126,6 +126,20 @@ describe.each([
     );
   });
 
+  it("passes every mandatory policy, with the old writer kept and once it is rebuilt", async () => {
+    const { allPolicies } = await import("../../policy/policies");
+    const { runPolicies } = await import("../../policy/offline");
+    const { inventoryOf } = await import("../../policy/synth-source");
+    const { redactSecrets } = await import("../../lib/synth/mocks");
+    for (const result of [kept, rebuilt]) {
+      const outcomes = await runPolicies(allPolicies, inventoryOf(result.resources, redactSecrets), {
+        environmentSuffix: "dev",
+        allowDeletionProtection: false,
+      });
+      expect(outcomes.flatMap((o) => o.violations.map((v) => `[${o.policy}] ${v.message}`))).toEqual([]);
+    }
+  });
+
   it("declares the promoted instance a standalone writer with backups and its own managed secret", () => {
     const writer = named(kept.resources, "rds-replica-dev").inputs;
     const key = named(kept.resources, crossRegion ? "kms-dr-dev" : "kms-primary-dev").state.arn;

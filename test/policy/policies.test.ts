@@ -454,6 +454,29 @@ describe("configuration", () => {
     );
   });
 
+  it("accepts a promoted same-region replica on its inherited key only with the marker and encryption on", async () => {
+    const promoted = unset("rds-replica-dev", "replicateSourceDb", "kmsKeyId")(compliantStack());
+    const withKeySource =
+      (value: string): Mutation =>
+      (st) =>
+        withInputs(st, "rds-replica-dev", (i) => ({
+          ...i,
+          storageEncrypted: true,
+          tags: { ...(i["tags"] as Record<string, string>), "DR-Key-Source": value },
+        }));
+    const marked = withKeySource("inherited-from-source")(promoted);
+    expect(await violationsOf("rds-storage-encrypted-cmk", marked)).toEqual([]);
+    const unmarked = withKeySource("")(promoted);
+    expect(await violationsOf("rds-storage-encrypted-cmk", unmarked)).toEqual([
+      'Instance "rds-replica-dev": kmsKeyId is undefined; set it to the ARN of the region\'s customer-managed key.',
+    ]);
+    const unencrypted = set("rds-replica-dev", { storageEncrypted: false })(marked);
+    expect(await violationsOf("rds-storage-encrypted-cmk", unencrypted)).toEqual([
+      'Instance "rds-replica-dev": storageEncrypted is false; set storageEncrypted: true.',
+      'Instance "rds-replica-dev": kmsKeyId is undefined; set it to the ARN of the region\'s customer-managed key.',
+    ]);
+  });
+
   it("accepts a cross-region replica only with a key of its own region", async () => {
     const s = unset("rds-replica-dev", "kmsKeyId")(compliantStack("cross-region"));
     expect(await violationsOf("rds-storage-encrypted-cmk", s)).toEqual([
