@@ -107,3 +107,9 @@ export const METRICS = {
 
 /** Dimension every monitor metric carries, so stacks do not mix. */
 export const METRIC_DIMENSION = "Environment";
+
+/**
+ * Tag the failover function puts on an old writer once its client ingress is revoked and its
+ * sessions ended. The providers ignore it, so `pulumi up` never removes it.
+ */
+export const FENCED_AT_TAG = "tap:fenced-at";

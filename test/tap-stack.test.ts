@@ -91,17 +91,21 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       region: p.inputs.region,
       // Provider defaultTags reach the mocks as a JSON string.
       defaultTags: JSON.parse(p.inputs.defaultTags as string),
+      ignoreTags: JSON.parse(p.inputs.ignoreTags as string),
     }));
     expect(providers).toEqual([
       {
         name: "aws-primary-dev",
         region: PRIMARY,
         defaultTags: { tags: { Environment: "dev", Owner: "platform-team" } },
+        // The fence's tag survives `pulumi up`.
+        ignoreTags: { keys: ["tap:fenced-at"] },
       },
       {
         name: "aws-dr-dev",
         region: DR,
         defaultTags: { tags: { Environment: "dev", Owner: "platform-team" } },
+        ignoreTags: { keys: ["tap:fenced-at"] },
       },
     ]);
   });

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TapConfig } from "../config";
+import { FENCED_AT_TAG } from "../function-env";
 import { resourceName, resourceTags, type DrRole } from "./naming";
 import type { TopologyPlan } from "./topology";
 
@@ -37,14 +38,17 @@ export interface BuildContext {
  */
 export function buildProviders(config: TapConfig, parent: pulumi.Resource): Providers {
   const defaultTags = { tags: { Environment: config.environmentSuffix, Owner: config.owner } };
+  // The failover function tags a fenced old writer; `pulumi up` must neither remove that tag (the
+  // engine would see the old writer as unfenced again) nor show it as drift.
+  const ignoreTags = { keys: [FENCED_AT_TAG] };
   const primary = new aws.Provider(
     resourceName("aws-primary", config.environmentSuffix),
-    { region: config.primaryRegion as aws.Region, defaultTags },
+    { region: config.primaryRegion as aws.Region, defaultTags, ignoreTags },
     { parent },
   );
   const dr = new aws.Provider(
     resourceName("aws-dr", config.environmentSuffix),
-    { region: config.drRegion as aws.Region, defaultTags },
+    { region: config.drRegion as aws.Region, defaultTags, ignoreTags },
     { parent },
   );
   return { primary, dr, replica: config.replicaRegion === config.primaryRegion ? primary : dr };

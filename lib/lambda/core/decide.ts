@@ -342,7 +342,12 @@ export type FailoverPhase =
   /** `writer` points at an instance that is still a replica: clients cannot write. */
   | "inconsistent"
   /** The replica's API did not answer: its state is unknown. */
-  | "unknown";
+  | "unknown"
+  /**
+   * The "replica" is a fenced standalone old writer kept after a failover (`tap:keepOldWriter`):
+   * there is nothing to fail over to until it is rebuilt as a replica.
+   */
+  | "no-standby";
 
 export interface FailoverState {
   readonly phase: FailoverPhase;
@@ -362,6 +367,15 @@ export function failoverState(snapshot: ClusterSnapshot): FailoverState {
     };
   }
   const writerOnReplica = replica.endpoint !== undefined && dns.writerTarget === replica.endpoint;
+  if (!replica.isReplica && replica.fenced === true && !writerOnReplica) {
+    return {
+      phase: "no-standby",
+      missingSteps: [],
+      reason:
+        `${replica.id} is the fenced old writer kept after a failover, not a replica: there is nothing to ` +
+        `fail over to until it is rebuilt as a replica of the writer (tap:keepOldWriter false, pulumi up).`,
+    };
+  }
   if (replica.isReplica && replica.status !== "promoting") {
     if (writerOnReplica) {
       return {
@@ -444,6 +458,8 @@ export function decide(snapshot: ClusterSnapshot, policy: FailoverPolicy, nowMs:
       return blocked("replica-unhealthy", state.reason);
     case "inconsistent":
       return alert("critical", state.reason);
+    case "no-standby":
+      return none(state.reason);
     case "complete":
       return afterFailover(snapshot, state);
     case "promoting":

@@ -317,6 +317,16 @@ const situations: Situation[] = [
     because: "Writer stays on tap-replica-dev (never flipped back automatically)",
   },
   {
+    name: "after the day-2 up: the standby slot is the kept, fenced old writer: nothing to fail over to",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: primaryView({ status: "failed", rawStatus: "failed" }),
+      replica: { ...promotedReplica, fenced: true },
+    }),
+    expected: { kind: "none" },
+    because: "is the fenced old writer kept after a failover, not a replica",
+  },
+  {
     name: "old primary available after failover, not fenced, monitor cannot write to it: warning",
     snapshot: snapshot({
       primaryProbes: probes("timeout", "timeout", "timeout"),

@@ -13,6 +13,7 @@ import {
   type DBInstance,
   type RDSClient,
 } from "@aws-sdk/client-rds";
+import { FENCED_AT_TAG } from "../../../function-env";
 import { ConfigurationError, ControlPlaneError } from "../../core/errors";
 import type { Clock, DatabaseControl, FenceResult } from "../../core/ports";
 import type { DbRole, InstanceStatus, InstanceView } from "../../core/types";
@@ -102,13 +103,6 @@ export function normaliseRdsStatus(rawStatus: string | undefined): InstanceStatu
  * already under way: RDS moves a promoting replica through `modifying` and a reboot.
  */
 const PROMOTION_IN_PROGRESS: ReadonlySet<InstanceStatus> = new Set(["modifying", "promoting", "rebooting"]);
-
-/**
- * Tag the fence writes on the old writer once RDS has accepted its reboot; the value is the ISO 8601
- * time of the reboot. A later fence that finds the client group already empty and this tag set
- * knows the sessions from before the revoke were ended, and does not reboot again.
- */
-export const FENCED_AT_TAG = "tap:fenced-at";
 
 /**
  * Raw RDS statuses in which no database session from before the fence can still be open: the

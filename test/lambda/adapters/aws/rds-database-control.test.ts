@@ -17,8 +17,8 @@ import {
   type Tag,
 } from "@aws-sdk/client-rds";
 import { mockClient } from "aws-sdk-client-mock";
+import { FENCED_AT_TAG } from "../../../../lib/function-env";
 import {
-  FENCED_AT_TAG,
   RdsDatabaseControl,
   endsOldSessions,
   normaliseRdsStatus,
