@@ -66,9 +66,9 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Seconds for a sentence: three significant decimals are noise in a lag reading. */
+/** Seconds for a sentence: more than two decimals are noise in a lag reading. */
 function roundSeconds(value: number): number {
-  return Math.round(value * 10) / 10;
+  return Math.round(value * 100) / 100;
 }
 
 function seconds(ms: number): string {
