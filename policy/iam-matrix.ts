@@ -243,23 +243,15 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   allow(f, "s3:PutObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "writes the audit report", {
     scope: `${t.drBucket}/reports/*`,
   });
-  allow(
-    f,
-    "s3:GetObject",
-    `${t.drBucket}/reports/failover/2026-01-01.json`,
-    "checks whether the report exists (resume)",
-    {
-      scope: `${t.drBucket}/reports/*`,
-    },
-  );
-  allow(f, "s3:ListBucket", t.drBucket, "a missing report reads as 404, not 403", {
-    context: { "s3:prefix": "reports/failover/" },
+  deny(f, "s3:GetObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "reports are never read back");
+  allow(f, "s3:ListBucket", t.drBucket, "checks whether the report exists (resume), by listing its key", {
+    context: { "s3:prefix": "reports/failover/2026-01-01.json" },
   });
   deny(f, "s3:ListBucket", t.drBucket, "backup exports are not listed", {
     context: { "s3:prefix": "exports/" },
   });
   allow(f, "kms:GenerateDataKey", t.drKey, "encrypts the report (SSE-KMS)", { context: viaS3 });
-  allow(f, "kms:Decrypt", t.drKey, "reads an existing report back (SSE-KMS)", { context: viaS3 });
+  allow(f, "kms:Decrypt", t.drKey, "multipart upload of a large report (SSE-KMS)", { context: viaS3 });
   allow(f, "kms:GenerateDataKey", t.drKey, "publishes to the encrypted topic", { context: viaSns });
   allow(f, "cloudwatch:GetMetricData", "*", "reads the last healthy lag", { scope: "*" });
   deny(f, "rds:PromoteReadReplica", t.primaryDb, "the primary is never promoted");
@@ -275,6 +267,15 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
     "the fence reboots a writer that still answers: revoking a rule does not cut tracked connections",
   );
   deny(f, "rds:RebootDBInstance", t.replicaDb, "the standby, about to be promoted, is never rebooted");
+  allow(f, "rds:AddTagsToResource", t.primaryDb, "the fence marks the old writer tap:fenced-at", {
+    context: { "aws:TagKeys": ["tap:fenced-at"] },
+  });
+  deny(f, "rds:AddTagsToResource", t.primaryDb, "no other tag key", {
+    context: { "aws:TagKeys": ["DR-Slot-Role"] },
+  });
+  deny(f, "rds:AddTagsToResource", t.replicaDb, "the standby is never tagged", {
+    context: { "aws:TagKeys": ["tap:fenced-at"] },
+  });
   deny(f, "rds:RebootDBInstance", other.db(t.primaryRegion), "no other instance is ever rebooted");
   deny(f, "ec2:RevokeSecurityGroupIngress", other.sg, "only the primary's group is fenced");
   deny(f, "ec2:AuthorizeSecurityGroupIngress", t.primarySecurityGroup, "failover never opens ingress");

@@ -25,7 +25,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { FAILOVER_ENV, MONITOR_ENV, type FailoverEnvName, type MonitorEnvName } from "../function-env";
+import {
+  FAILOVER_ENV,
+  FENCED_AT_TAG,
+  MONITOR_ENV,
+  type FailoverEnvName,
+  type MonitorEnvName,
+} from "../function-env";
 import type { AlertingResult } from "./alerting";
 import { METRICS_NAMESPACE } from "./alerting";
 import type { BackupsResult } from "./backups";
@@ -328,6 +334,14 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Resource: [t.primaryDbArn],
       },
       {
+        // The fence marks the old writer, so later runs know it is fenced; no other tag key.
+        Sid: "TagTheFencedWriter",
+        Effect: "Allow",
+        Action: ["rds:AddTagsToResource"],
+        Resource: [t.primaryDbArn],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [FENCED_AT_TAG] } },
+      },
+      {
         Sid: "PromoteTheReplicaOnly",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],
@@ -382,15 +396,14 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Resource: [t.alertTopicArn],
       },
       {
-        Sid: "ReadAndWriteReports",
+        Sid: "WriteReports",
         Effect: "Allow",
-        Action: ["s3:PutObject", "s3:GetObject"],
+        Action: ["s3:PutObject"],
         Resource: [`${t.reportBucketArn}/reports/*`],
       },
       {
-        // With ListBucket a HEAD of a missing report answers 404 instead of 403
-        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html); listing is
-        // limited to the reports prefix.
+        // Whether a report exists is a ListObjectsV2 with the report's exact key as prefix, so
+        // listing is all the check needs, limited to the reports prefix.
         Sid: "ListReports",
         Effect: "Allow",
         Action: ["s3:ListBucket"],

@@ -62,6 +62,13 @@ describe("policy documents", () => {
         Resource: [failoverTargets.primaryDbArn],
       },
       {
+        Sid: "TagTheFencedWriter",
+        Effect: "Allow",
+        Action: ["rds:AddTagsToResource"],
+        Resource: [failoverTargets.primaryDbArn],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:fenced-at"] } },
+      },
+      {
         Sid: "PromoteTheReplicaOnly",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],
@@ -115,9 +122,9 @@ describe("policy documents", () => {
         Resource: [failoverTargets.alertTopicArn],
       },
       {
-        Sid: "ReadAndWriteReports",
+        Sid: "WriteReports",
         Effect: "Allow",
-        Action: ["s3:PutObject", "s3:GetObject"],
+        Action: ["s3:PutObject"],
         Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/reports/*"],
       },
       {
@@ -488,6 +495,7 @@ describe.each([
     expect(bySid).toEqual({
       DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
       RebootTheWriterToFence: [v.state("rds-primary-dev", "arn")],
+      TagTheFencedWriter: [v.state("rds-primary-dev", "arn")],
       PromoteTheReplicaOnly: [`arn:aws:rds:${replicaRegion}:${ACCOUNT}:db:rds-replica-dev`],
       ReadSecurityGroupRules: ["*"],
       FenceThePrimary: [
@@ -497,7 +505,7 @@ describe.each([
       UpsertWriterAndReaderCnames: [v.state("r53-zone-dev", "arn")],
       WaitForInsync: ["arn:aws:route53:::change/*"],
       NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
-      ReadAndWriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
+      WriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
       ListReports: [v.state("s3-backups-dr-dev", "arn")],
       DrKeyThroughS3AndSns: [v.state("kms-dr-dev", "arn")],
       ReadLagMetrics: ["*"],

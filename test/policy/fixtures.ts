@@ -140,6 +140,13 @@ export function failoverPolicy(replicaRegion: string): object {
         Resource: [arns.primaryDb],
       },
       {
+        Sid: "TagTheFencedWriter",
+        Effect: "Allow",
+        Action: ["rds:AddTagsToResource"],
+        Resource: [arns.primaryDb],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:fenced-at"] } },
+      },
+      {
         Sid: "PromoteTheReplica",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],
@@ -189,7 +196,7 @@ export function failoverPolicy(replicaRegion: string): object {
       {
         Sid: "WriteReports",
         Effect: "Allow",
-        Action: ["s3:PutObject", "s3:GetObject"],
+        Action: ["s3:PutObject"],
         Resource: [`${arns.drBucket}/reports/*`],
       },
       {
