@@ -11,8 +11,11 @@ import type { SynthOutput, SynthResource } from "./offline";
 /** The resources the matrix talks about, found in an inventory. */
 export interface MatrixTargets {
   readonly account: string;
+  /** Region of the writer instance (the primary region until a failover to a cross-region replica). */
   readonly primaryRegion: string;
   readonly drRegion: string;
+  /** Region of the primary backup bucket and key (tap:primaryRegion), whichever instance writes. */
+  readonly sourceRegion: string;
   readonly primaryDb: string;
   readonly replicaDb: string;
   readonly replicaRegion: string;
@@ -129,6 +132,7 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
     account,
     primaryRegion,
     drRegion,
+    sourceRegion: bucket(false).region ?? primaryRegion,
     primaryDb: arn(primary),
     replicaDb: arn(replica),
     replicaRegion: replica.region ?? primaryRegion,
@@ -203,7 +207,7 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   };
   const viaS3 = { "kms:ViaService": `s3.${t.drRegion}.amazonaws.com` };
   const viaSns = { "kms:ViaService": `sns.${t.drRegion}.amazonaws.com` };
-  const viaS3Primary = { "kms:ViaService": `s3.${t.primaryRegion}.amazonaws.com` };
+  const viaS3Primary = { "kms:ViaService": `s3.${t.sourceRegion}.amazonaws.com` };
 
   // ---- failover function ------------------------------------------------------------------
   const f = "iam-failover";
@@ -460,7 +464,7 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   // ---- db-bootstrap function (one-time, primary region) -------------------------------------
   if (t.bootstrap !== undefined) {
     const b = "iam-db-bootstrap";
-    const viaSecrets = { "kms:ViaService": `secretsmanager.${t.primaryRegion}.amazonaws.com` };
+    const viaSecrets = { "kms:ViaService": `secretsmanager.${t.sourceRegion}.amazonaws.com` };
     allow(b, "secretsmanager:GetSecretValue", t.bootstrap.masterSecret, "reads the master credentials once");
     deny(
       b,
@@ -468,6 +472,7 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
       `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:payments-api-AbCdEf`,
       "no other secret",
     );
+    // The bootstrap lives in the primary region's VPC (tap:primaryRegion) with that region's key.
     allow(b, "kms:Decrypt", t.primaryKey, "decrypts the master secret", { context: viaSecrets });
     deny(b, "kms:Decrypt", t.primaryKey, "only through Secrets Manager", { context: viaS3Primary });
     deny(b, "kms:Decrypt", t.drKey, "no other key", { context: viaSecrets });
@@ -528,7 +533,7 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   );
   deny(s, "kms:Decrypt", t.primaryKey, "decrypts only through S3 for the source bucket", {
     context: {
-      "kms:ViaService": `s3.${t.primaryRegion}.amazonaws.com`,
+      "kms:ViaService": `s3.${t.sourceRegion}.amazonaws.com`,
       "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::someone-elses-bucket",
     },
   });
@@ -552,11 +557,18 @@ export function suffixOf(synth: SynthOutput): string {
 
 /** The DR (stack) region: where the backup replication lives. */
 export function drRegionOf(synth: SynthOutput): string {
-  const rep = synth.resources.find((r) => r.type === T.rdsBackupReplication);
-  const region = rep?.region ?? (rep ? str(rep.inputs, "region") : undefined);
-  if (!region)
+  // The control region is where the failover function runs. Backup copies are a guide only without
+  // it: after a failover they also run from the DR region back to the primary region.
+  const failover = synth.resources.find(
+    (r) => r.type === T.lambdaFunction && (str(r.inputs, "name") ?? "").startsWith("lambda-failover-"),
+  );
+  const copy = synth.resources.find((r) => r.type === T.rdsBackupReplication);
+  const from = failover ?? copy;
+  const region = from?.region ?? (from ? str(from.inputs, "region") : undefined);
+  if (!region) {
     throw new Error(
-      "cannot tell the DR region: no InstanceAutomatedBackupsReplication with a region in the synth output",
+      "cannot tell the DR region: no failover function or InstanceAutomatedBackupsReplication with a region in the synth output",
     );
+  }
   return region;
 }

@@ -140,6 +140,28 @@ describe.each([
     }
   });
 
+  it("holds least privilege for every role, with the old writer kept and once it is rebuilt", async () => {
+    const { buildMatrix, drRegionOf, findTargets, suffixOf } = await import("../../policy/iam-matrix");
+    const { checkLeastPrivilege } = await import("../../policy/least-privilege");
+    const { inventoryOf } = await import("../../policy/synth-source");
+    const { redactSecrets } = await import("../../lib/synth/mocks");
+    for (const result of [kept, rebuilt]) {
+      const synth = inventoryOf(result.resources, redactSecrets);
+      const report = await checkLeastPrivilege(
+        synth,
+        suffixOf(synth),
+        buildMatrix(findTargets(synth, drRegionOf(synth))),
+      );
+      expect({
+        mismatches: report.rows
+          .filter((r) => !r.ok)
+          .map((r) => `${r.role} ${r.expected} ${r.action} ${r.resource}: ${r.actual}`),
+        extras: report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`),
+        problems: report.problems,
+      }).toEqual({ mismatches: [], extras: [], problems: [] });
+    }
+  });
+
   it("declares the promoted instance a standalone writer with backups and its own managed secret", () => {
     const writer = named(kept.resources, "rds-replica-dev").inputs;
     const key = named(kept.resources, crossRegion ? "kms-dr-dev" : "kms-primary-dev").state.arn;
