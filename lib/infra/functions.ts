@@ -246,7 +246,7 @@ export interface IamPolicyDocument {
 export function dbUserArn(region: string, accountId: string, dbiResourceId: string, user: string): string {
   if (!/^db-[A-Z0-9]+$/.test(dbiResourceId)) {
     throw new Error(
-      `DbiResourceId ${JSON.stringify(dbiResourceId)} is not an RDS resource id (db-XXXX); pass the instance's resourceId output, not its identifier`,
+      `DbiResourceId ${JSON.stringify(dbiResourceId)} is not an RDS resource id (like db-ABCDEFGHIJKL); pass the instance's resourceId output, not its identifier`,
     );
   }
   return `arn:aws:rds-db:${region}:${accountId}:dbuser:${dbiResourceId}/${user}`;

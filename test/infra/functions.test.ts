@@ -250,7 +250,7 @@ describe("policy documents", () => {
     ["a lower-case id", "db-abc"],
   ])("dbUserArn refuses %s, naming the value and the fix", (_label, id) => {
     expect(() => dbUserArn(PRIMARY, ACCOUNT, id, "dr_monitor")).toThrow(
-      `DbiResourceId ${JSON.stringify(id)} is not an RDS resource id (db-XXXX); pass the instance's resourceId output, not its identifier`,
+      `DbiResourceId ${JSON.stringify(id)} is not an RDS resource id (like db-ABCDEFGHIJKL); pass the instance's resourceId output, not its identifier`,
     );
   });
 
