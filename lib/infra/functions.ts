@@ -43,6 +43,7 @@ import {
   type LambdaBundle,
 } from "./bundle";
 import type { BuildContext } from "./context";
+import type { DrRole } from "./naming";
 import type { DatabaseResult } from "./database";
 import type { DnsResult } from "./dns";
 import type { EncryptionResult } from "./encryption";
@@ -857,59 +858,35 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
 
   // EventBridge rule names are at most 64 characters; this one and "events-primary-unreachable"
   // stay within that for the longest suffix config validation accepts.
-  const scheduleName = ctx.name("events-monitor-schedule");
-  const monitorSchedule = new aws.cloudwatch.EventRule(
-    scheduleName,
+  const monitorSchedule = eventTrigger(
+    ctx,
     {
-      name: scheduleName,
+      ruleName: ctx.name("events-monitor-schedule"),
+      targetName: ctx.name("events-monitor-schedule-target"),
+      permissionName: ctx.name("lambda-health-monitor-allow-schedule"),
       description: `TapStack ${suffix}: run the health monitor every minute`,
-      scheduleExpression: FUNCTION_SETTINGS.monitorSchedule,
-      tags: ctx.tags("monitoring", scheduleName),
-    },
-    dr,
-  );
-  new aws.cloudwatch.EventTarget(
-    ctx.name("events-monitor-schedule-target"),
-    { rule: monitorSchedule.name, arn: monitorFn.arn },
-    dr,
-  );
-  new aws.lambda.Permission(
-    ctx.name("lambda-health-monitor-allow-schedule"),
-    {
-      action: "lambda:InvokeFunction",
-      function: monitorFn.name,
-      principal: "events.amazonaws.com",
-      sourceArn: monitorSchedule.arn,
+      drRole: "monitoring",
+      trigger: { scheduleExpression: FUNCTION_SETTINGS.monitorSchedule },
+      fn: monitorFn,
     },
     dr,
   );
 
   // The second, independent trigger: the primary-unreachable alarm entering ALARM.
-  const alarmRuleName = ctx.name("events-primary-unreachable");
-  const alarmRule = new aws.cloudwatch.EventRule(
-    alarmRuleName,
+  const alarmRule = eventTrigger(
+    ctx,
     {
-      name: alarmRuleName,
+      ruleName: ctx.name("events-primary-unreachable"),
+      targetName: ctx.name("events-primary-unreachable-target"),
+      permissionName: ctx.name("lambda-failover-allow-alarm-rule"),
       description: `TapStack ${suffix}: evaluate failover when the primary-unreachable alarm fires`,
-      eventPattern: alerting.primaryUnreachableAlarm.arn.apply((arn) =>
-        JSON.stringify(alarmEventPattern(arn)),
-      ),
-      tags: ctx.tags("failover", alarmRuleName),
-    },
-    dr,
-  );
-  new aws.cloudwatch.EventTarget(
-    ctx.name("events-primary-unreachable-target"),
-    { rule: alarmRule.name, arn: failoverFn.arn },
-    dr,
-  );
-  new aws.lambda.Permission(
-    ctx.name("lambda-failover-allow-alarm-rule"),
-    {
-      action: "lambda:InvokeFunction",
-      function: failoverFn.name,
-      principal: "events.amazonaws.com",
-      sourceArn: alarmRule.arn,
+      drRole: "failover",
+      trigger: {
+        eventPattern: alerting.primaryUnreachableAlarm.arn.apply((arn) =>
+          JSON.stringify(alarmEventPattern(arn)),
+        ),
+      },
+      fn: failoverFn,
     },
     dr,
   );
@@ -1099,4 +1076,50 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     failoverErrorsAlarm,
     bootstrapCommand: bootstrapCommand(bootstrapParts.name, config.primaryRegion),
   };
+}
+
+/** An EventBridge rule that invokes `fn`: on a schedule, or on matching events. */
+export interface EventTriggerArgs {
+  /** Logical and physical rule name (at most 64 characters). */
+  readonly ruleName: string;
+  readonly targetName: string;
+  /** Logical name of the Lambda permission for this rule. */
+  readonly permissionName: string;
+  readonly description: string;
+  readonly drRole: DrRole;
+  readonly trigger: { readonly scheduleExpression: string } | { readonly eventPattern: pulumi.Input<string> };
+  readonly fn: aws.lambda.Function;
+}
+
+/**
+ * Rule, target and the permission for events.amazonaws.com scoped to exactly this rule: the
+ * function can be invoked by this rule and no other.
+ */
+export function eventTrigger(
+  ctx: BuildContext,
+  args: EventTriggerArgs,
+  opts: pulumi.CustomResourceOptions,
+): aws.cloudwatch.EventRule {
+  const rule = new aws.cloudwatch.EventRule(
+    args.ruleName,
+    {
+      name: args.ruleName,
+      description: args.description,
+      ...args.trigger,
+      tags: ctx.tags(args.drRole, args.ruleName),
+    },
+    opts,
+  );
+  new aws.cloudwatch.EventTarget(args.targetName, { rule: rule.name, arn: args.fn.arn }, opts);
+  new aws.lambda.Permission(
+    args.permissionName,
+    {
+      action: "lambda:InvokeFunction",
+      function: args.fn.name,
+      principal: "events.amazonaws.com",
+      sourceArn: rule.arn,
+    },
+    opts,
+  );
+  return rule;
 }

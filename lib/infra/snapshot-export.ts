@@ -17,7 +17,7 @@ import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "./bundle";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
 import type { EncryptionResult } from "./encryption";
-import { code, roleAndLogs, type FunctionResources } from "./functions";
+import { code, eventTrigger, roleAndLogs, type FunctionResources } from "./functions";
 import {
   exportFunctionPolicyStatements,
   exportRolePolicyStatements,
@@ -175,29 +175,16 @@ export function buildSnapshotExport(ctx: BuildContext, deps: SnapshotExportDeps)
     { ...dr, dependsOn: [parts.logGroup, parts.policy, exportRolePolicy] },
   );
 
-  const scheduleName = ctx.name("events-snapshot-export");
-  const schedule = new aws.cloudwatch.EventRule(
-    scheduleName,
+  const schedule = eventTrigger(
+    ctx,
     {
-      name: scheduleName,
+      ruleName: ctx.name("events-snapshot-export"),
+      targetName: ctx.name("events-snapshot-export-target"),
+      permissionName: ctx.name("lambda-snapshot-export-allow-schedule"),
       description: `TapStack ${suffix}: export the writer's newest automated snapshot every day`,
-      scheduleExpression: EXPORT_SETTINGS.schedule,
-      tags: ctx.tags("backup", scheduleName),
-    },
-    dr,
-  );
-  new aws.cloudwatch.EventTarget(
-    ctx.name("events-snapshot-export-target"),
-    { rule: schedule.name, arn: fn.arn },
-    dr,
-  );
-  new aws.lambda.Permission(
-    ctx.name("lambda-snapshot-export-allow-schedule"),
-    {
-      action: "lambda:InvokeFunction",
-      function: fn.name,
-      principal: "events.amazonaws.com",
-      sourceArn: schedule.arn,
+      drRole: "backup",
+      trigger: { scheduleExpression: EXPORT_SETTINGS.schedule },
+      fn,
     },
     dr,
   );
