@@ -7,31 +7,17 @@
  * its own process. Exits 1 on a mismatch, an extra permission or a role without rows; 2 on
  * bad arguments.
  */
-import { parseStackArgs, runPerReplicaRegion, type StackArgs } from "../lib/cli/stack-args";
+import { offlineCheckArgs } from "../lib/cli/stack-args";
 
 const USAGE =
   "usage: npm run iam-check -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]";
 
 async function main(): Promise<number> {
-  let args: StackArgs;
-  try {
-    args = parseStackArgs(process.argv.slice(2), "--in", USAGE);
-  } catch (err) {
-    console.error((err as Error).message);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const { PLACEMENTS, readInventory, synthesizeInventory } = await import("../policy/synth-source");
-  if (!args.file && args.overrides["tap:replicaRegion"] === undefined) {
-    return runPerReplicaRegion(
-      __filename,
-      process.argv.slice(2),
-      PLACEMENTS.map((p) => p.replicaRegion),
-    );
-  }
+  const args = await offlineCheckArgs(__filename, USAGE, async () =>
+    (await import("../policy/synth-source")).PLACEMENTS.map((p) => p.replicaRegion),
+  );
+  if (typeof args === "number") return args;
+  const { readInventory, synthesizeInventory } = await import("../policy/synth-source");
 
   process.env.PULUMI_ERROR_OUTPUT_STRING = "1";
   const { buildMatrix, drRegionOf, findTargets, suffixOf } = await import("../policy/iam-matrix");

@@ -8,32 +8,16 @@
  * arguments.
  */
 import { resolve } from "node:path";
-import { parseStackArgs, runPerReplicaRegion, type StackArgs } from "../lib/cli/stack-args";
+import { offlineCheckArgs } from "../lib/cli/stack-args";
 
 const USAGE = "usage: npm run policy -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]";
 
 async function main(): Promise<number> {
-  let args: StackArgs;
-  try {
-    args = parseStackArgs(process.argv.slice(2), "--in", USAGE);
-  } catch (err) {
-    console.error((err as Error).message);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const { PLACEMENTS, readInventory, synthesizeInventory } = await import("../policy/synth-source");
-
-  if (!args.file && args.overrides["tap:replicaRegion"] === undefined) {
-    // One child process per placement: the program registers its resources once per process.
-    return runPerReplicaRegion(
-      __filename,
-      process.argv.slice(2),
-      PLACEMENTS.map((p) => p.replicaRegion),
-    );
-  }
+  const args = await offlineCheckArgs(__filename, USAGE, async () =>
+    (await import("../policy/synth-source")).PLACEMENTS.map((p) => p.replicaRegion),
+  );
+  if (typeof args === "number") return args;
+  const { readInventory, synthesizeInventory } = await import("../policy/synth-source");
 
   process.env.PULUMI_ERROR_OUTPUT_STRING = "1";
   const { allPolicies } = await import("../policy/policies");

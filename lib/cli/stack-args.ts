@@ -55,11 +55,7 @@ export function parseStackArgs(
  * `--config tap:replicaRegion=<region>` (the Pulumi program registers its resources once per
  * process), and returns the worst exit code.
  */
-export function runPerReplicaRegion(
-  script: string,
-  argv: readonly string[],
-  regions: readonly string[],
-): number {
+function runPerReplicaRegion(script: string, argv: readonly string[], regions: readonly string[]): number {
   let worst = 0;
   for (const region of regions) {
     const child = spawnSync(
@@ -70,4 +66,33 @@ export function runPerReplicaRegion(
     worst = Math.max(worst, child.status ?? 1);
   }
   return worst;
+}
+
+/**
+ * The common start of an offline check (`npm run policy`, `npm run iam-check`): parse the
+ * arguments and either finish (usage error → 2, help → 0, no file and no placement given → run
+ * `script` once per replica region and return the worst exit code) or return the arguments for
+ * checking one inventory in this process.
+ */
+export async function offlineCheckArgs(
+  script: string,
+  usage: string,
+  replicaRegions: () => Promise<readonly string[]>,
+): Promise<StackArgs | number> {
+  const argv = process.argv.slice(2);
+  let args: StackArgs;
+  try {
+    args = parseStackArgs(argv, "--in", usage);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
+  if (args.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (!args.file && args.overrides["tap:replicaRegion"] === undefined) {
+    return runPerReplicaRegion(script, argv, await replicaRegions());
+  }
+  return args;
 }
