@@ -169,6 +169,8 @@ export function createFailoverHandler(
       logger.info("Evaluation done", {
         response: { ...response, snapshot: undefined },
         decision: outcome.decision,
+        // The reading the lag guard judged: an auditor checks it predates the failure.
+        lastHealthyLag: outcome.snapshot.lastHealthyLag,
       });
       return response;
     } catch (error) {

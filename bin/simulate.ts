@@ -1,0 +1,110 @@
+/**
+ * `npm run simulate`: the deterministic AWS failure simulator.
+ *
+ *   npm run simulate -- --timeline FILE [--json OUT]   one timeline; its outcome as JSON
+ *   npm run simulate -- --matrix [--json OUT]          the built-in matrix, one table row per timeline
+ *
+ * Exit codes: 0 every invariant held, 1 an invariant was violated, 2 bad usage or a malformed timeline.
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { matrixTimelines } from "../lib/simulator/matrix";
+import { formatMatrix, summarise } from "../lib/simulator/report";
+import { runTimeline, type Outcome } from "../lib/simulator/run";
+import { parseTimeline, TimelineError } from "../lib/simulator/timeline";
+
+const USAGE = `Usage:
+  npm run simulate -- --timeline FILE [--json OUT]   run one timeline file, print its outcome
+  npm run simulate -- --matrix [--json OUT]          run the built-in matrix, one row per timeline
+Exit codes: 0 all invariants held, 1 an invariant was violated, 2 bad usage.`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]): { timeline?: string; matrix: boolean; json?: string; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        timeline: { type: "string" },
+        matrix: { type: "boolean", default: false },
+        json: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return { matrix: false, help: true };
+  if ((v.timeline === undefined) === !v.matrix)
+    throw new UsageError("give exactly one of --timeline FILE or --matrix");
+  if (v.timeline !== undefined && (!existsSync(v.timeline) || !statSync(v.timeline).isFile())) {
+    throw new UsageError(
+      `--timeline ${JSON.stringify(v.timeline)} is not a file; give the path of a timeline JSON file`,
+    );
+  }
+  if (v.json !== undefined) {
+    const dir = dirname(resolve(v.json));
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new UsageError(
+        `--json ${JSON.stringify(v.json)}: the folder ${dir} does not exist; create it or choose another path`,
+      );
+    }
+  }
+  return { timeline: v.timeline, matrix: v.matrix ?? false, json: v.json, help: false };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`simulate: ${error.message}`);
+    console.error("Run npm run simulate -- --help for usage.");
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.timeline !== undefined) {
+    let timeline;
+    try {
+      timeline = parseTimeline(JSON.parse(readFileSync(args.timeline, "utf8")), args.timeline);
+    } catch (error) {
+      if (!(error instanceof TimelineError) && !(error instanceof SyntaxError)) throw error;
+      console.error(`simulate: ${error.message}`);
+      return 2;
+    }
+    const outcome = await runTimeline(timeline);
+    const text = JSON.stringify(outcome, null, 2);
+    if (args.json !== undefined) writeFileSync(args.json, `${text}\n`);
+    console.log(text);
+    return outcome.violations.length === 0 ? 0 : 1;
+  }
+  const startedAt = process.hrtime.bigint();
+  const outcomes: Outcome[] = [];
+  for (const timeline of matrixTimelines()) outcomes.push(await runTimeline(timeline));
+  const wallSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  console.log(formatMatrix(outcomes));
+  const summary = summarise(outcomes, wallSeconds);
+  console.log(summary.text);
+  if (args.json !== undefined)
+    writeFileSync(args.json, `${JSON.stringify({ summary: summary.figures, outcomes }, null, 2)}\n`);
+  return summary.figures.violations === 0 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    console.error(
+      `simulate failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    process.exitCode = 1;
+  },
+);

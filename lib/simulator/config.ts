@@ -1,0 +1,152 @@
+/**
+ * The deployment the simulator runs: names, regions, the functions' environments and settings, and
+ * the primary-unreachable alarm, all produced by the stack's own builders (`lib/config.ts`
+ * `validateConfig`, `lib/infra/functions.ts` environments and settings, `lib/infra/alerting.ts`
+ * `alarmSpecs`), so a change to what is deployed changes what is simulated.
+ */
+import { validateConfig, type TapConfig } from "../config";
+import { METRIC_DIMENSION } from "../function-env";
+import { alarmSpecs } from "../infra/alerting";
+import {
+  failoverEnvironment,
+  FUNCTION_SETTINGS,
+  functionName,
+  monitorEnvironment,
+  monitorTimeoutSeconds,
+} from "../infra/functions";
+import { metricKey, type SimAlarmSpec } from "./aws/cloudwatch";
+import type { Placement } from "./timeline";
+
+export interface SimulatedAwsConfig {
+  readonly tap: TapConfig;
+  readonly account: string;
+  readonly drRegion: string;
+  readonly primaryRegion: string;
+  readonly replicaRegion: string;
+  readonly primaryId: string;
+  readonly replicaId: string;
+  readonly primaryEndpoint: string;
+  readonly replicaEndpoint: string;
+  readonly primaryGroupId: string;
+  readonly replicaGroupId: string;
+  readonly writerRecordName: string;
+  readonly readerRecordName: string;
+  readonly dnsTtlSeconds: number;
+  readonly monitorFunctionName: string;
+  readonly failoverFunctionName: string;
+  readonly scheduleRuleArn: string;
+  readonly monitorEnv: Record<string, string>;
+  readonly failoverEnv: Record<string, string>;
+  readonly monitorTimeoutSeconds: number;
+  readonly monitorMaxRetryAttempts: number;
+  readonly monitorMaxEventAgeSeconds: number;
+  readonly failoverTimeoutSeconds: number;
+  readonly failoverMaxRetryAttempts: number;
+  readonly failoverMaxEventAgeSeconds: number;
+  readonly failoverReservedConcurrency: number;
+  readonly primaryUnreachableAlarm: SimAlarmSpec;
+}
+
+const SUFFIX = "sim";
+const ACCOUNT = "123456789012";
+
+function strings(record: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)]));
+}
+
+/** The simulated deployment of `placement`, from the stack's defaults. */
+export function simulatedDeployment(placement: Placement): SimulatedAwsConfig {
+  const drRegion = "ap-southeast-1";
+  const tap = validateConfig({
+    "aws:region": drRegion,
+    environmentSuffix: SUFFIX,
+    replicaRegion: placement === "same-region" ? "ap-southeast-2" : drRegion,
+  });
+  const primaryRegion = tap.primaryRegion;
+  const replicaRegion = tap.replicaRegion;
+  const primaryId = `rds-primary-${SUFFIX}`;
+  const replicaId = `rds-replica-${SUFFIX}`;
+  const endpoint = (id: string, region: string): string => `${id}.c0sim0000000.${region}.rds.amazonaws.com`;
+  const zone = tap.hostedZoneName;
+  const writerRecordName = `writer.${zone}`;
+  const readerRecordName = `reader.${zone}`;
+  const monitorFunctionName = functionName("health-monitor", SUFFIX);
+  const failoverFunctionName = functionName("failover", SUFFIX);
+  const spec = alarmSpecs(tap).find((s) => s.id === "primary-unreachable");
+  if (spec === undefined) throw new Error("the stack declares no primary-unreachable alarm");
+  const alarmName = `alarm-${spec.subject}-${spec.id}-${SUFFIX}`;
+  const primaryGroupId = "sg-0a1b2c3d4e5f60001";
+  const replicaGroupId = "sg-0a1b2c3d4e5f60002";
+  return {
+    tap,
+    account: ACCOUNT,
+    drRegion,
+    primaryRegion,
+    replicaRegion,
+    primaryId,
+    replicaId,
+    primaryEndpoint: endpoint(primaryId, primaryRegion),
+    replicaEndpoint: endpoint(replicaId, replicaRegion),
+    primaryGroupId,
+    replicaGroupId,
+    writerRecordName,
+    readerRecordName,
+    dnsTtlSeconds: tap.dnsTtlSeconds,
+    monitorFunctionName,
+    failoverFunctionName,
+    scheduleRuleArn: `arn:aws:events:${drRegion}:${ACCOUNT}:rule/events-monitor-schedule-${SUFFIX}`,
+    monitorEnv: strings(
+      monitorEnvironment({
+        primaryHost: endpoint(primaryId, primaryRegion),
+        replicaHost: endpoint(replicaId, replicaRegion),
+        dbPort: 5432,
+        dbName: tap.databaseName,
+        primaryRegion,
+        replicaRegion,
+        masterSecretArn: `arn:aws:secretsmanager:${primaryRegion}:${ACCOUNT}:secret:rds!db-sim-abcdef`,
+        environmentSuffix: SUFFIX,
+      }),
+    ),
+    failoverEnv: strings(
+      failoverEnvironment({
+        primaryInstanceId: primaryId,
+        replicaInstanceId: replicaId,
+        primaryRegion,
+        replicaRegion,
+        primarySecurityGroupId: primaryGroupId,
+        hostedZoneId: "Z0SIMULATED00001",
+        writerRecordName,
+        readerRecordName,
+        dnsTtlSeconds: tap.dnsTtlSeconds,
+        alertTopicArn: `arn:aws:sns:${drRegion}:${ACCOUNT}:dr-events-${SUFFIX}`,
+        reportBucket: `tap-backups-dr-${SUFFIX}-0001`,
+        backupRetentionDays: tap.backupRetentionDays,
+        maxReplicationLagSeconds: tap.maxReplicationLagSeconds,
+        primaryAlarmName: alarmName,
+        monitorFunctionName,
+        environmentSuffix: SUFFIX,
+      }),
+    ),
+    monitorTimeoutSeconds: monitorTimeoutSeconds(),
+    // The monitor's async settings in lib/infra/functions.ts: no retries, events dropped after 60 s.
+    monitorMaxRetryAttempts: 0,
+    monitorMaxEventAgeSeconds: 60,
+    failoverTimeoutSeconds: FUNCTION_SETTINGS.failoverTimeoutSeconds,
+    failoverMaxRetryAttempts: 2,
+    failoverMaxEventAgeSeconds: FUNCTION_SETTINGS.failoverMaxEventAgeSeconds,
+    // `reservedConcurrentExecutions: 1` on the failover function (lib/infra/functions.ts).
+    failoverReservedConcurrency: 1,
+    primaryUnreachableAlarm: {
+      name: alarmName,
+      arn: `arn:aws:cloudwatch:${drRegion}:${ACCOUNT}:alarm:${alarmName}`,
+      key: metricKey(spec.namespace, spec.metricName, [{ Name: METRIC_DIMENSION, Value: SUFFIX }]),
+      statistic: spec.statistic,
+      comparisonOperator: spec.comparisonOperator,
+      threshold: spec.threshold,
+      periodSeconds: spec.periodSeconds,
+      evaluationPeriods: spec.evaluationPeriods,
+      datapointsToAlarm: spec.evaluationPeriods,
+      treatMissingData: spec.treatMissingData,
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * The built-in matrix: fault × RDS status delay × promotion duration × trigger path × placement ×
+ * seed, plus the named timelines that reproduce each defect the simulator found. Every timeline is
+ * checked against every invariant (`run.ts`).
+ */
+import { Rng } from "./rng";
+import { DEFAULT_AWS, PLACEMENTS, type Fault, type Timeline, type TriggerPath } from "./timeline";
+
+/** The AWS choices a seed makes where the facts are UNCONFIRMED (reference §1.2, §1.3). */
+function seeded(
+  seed: number,
+): Pick<
+  Timeline["aws"],
+  "deadStatus" | "promotionSequence" | "sourceClears" | "route53InsyncSeconds" | "metricIngestionSeconds"
+> {
+  const rng = new Rng(seed * 7919 + 17);
+  return {
+    deadStatus: rng.pick(["failed", "failed", "inaccessible-encryption-credentials", "rebooting"] as const),
+    promotionSequence: rng.pick([
+      "modifying",
+      "modifying-rebooting",
+      "modifying-rebooting-backing-up",
+    ] as const),
+    sourceClears: rng.pick(["start", "end"] as const),
+    route53InsyncSeconds: Math.round(rng.between(30, 90)),
+    metricIngestionSeconds: Math.round(rng.between(20, 90)),
+  };
+}
+
+function timeline(
+  name: string,
+  seed: number,
+  placement: Timeline["placement"],
+  faults: Fault[],
+  extra: Omit<Partial<Timeline>, "aws"> & { aws?: Partial<Timeline["aws"]> } = {},
+): Timeline {
+  const aws = { ...DEFAULT_AWS, ...seeded(seed), ...extra.aws };
+  const last = Math.max(0, ...faults.map((f) => f.atMinute));
+  const durationMinutes =
+    extra.durationMinutes ??
+    Math.ceil(last + aws.rdsStatusDelaySeconds / 60 + aws.promotionSeconds / 60 + 16);
+  return {
+    name: `${name}/${placement}/seed-${seed}`,
+    placement,
+    seed,
+    durationMinutes,
+    aws,
+    workload: { commitsPerSecond: 10 },
+    triggerPath: extra.triggerPath ?? "both",
+    faults,
+  };
+}
+
+const SEEDS_PRIMARY_LOSS = [1, 2, 3];
+const SEEDS_OTHER = [11, 12, 13];
+
+/** Every timeline of the built-in matrix, in a stable order. */
+export function matrixTimelines(): Timeline[] {
+  const out: Timeline[] = [];
+  // Primary loss: every status delay, promotion time and trigger path, both placements.
+  for (const placement of PLACEMENTS) {
+    for (const statusDelay of [0, 180, 600]) {
+      for (const promotion of [60, 120, 480, 1200]) {
+        for (const triggerPath of ["both", "alarm"] as TriggerPath[]) {
+          for (const seed of SEEDS_PRIMARY_LOSS) {
+            out.push(
+              timeline(
+                `primary-dies/status-${statusDelay}s/promote-${promotion}s/${triggerPath}`,
+                seed,
+                placement,
+                [{ kind: "primary-dies", atMinute: 2 }],
+                {
+                  triggerPath,
+                  aws: { rdsStatusDelaySeconds: statusDelay, promotionSeconds: promotion },
+                },
+              ),
+            );
+          }
+        }
+      }
+    }
+  }
+  // Faults that must never promote.
+  const harmless: [string, Fault[]][] = [
+    ["blip-20s", [{ kind: "primary-dies", atMinute: 2, forMinutes: 0.33 }]],
+    ["maintenance-reboot-60s", [{ kind: "primary-reboot", atMinute: 2, forMinutes: 1 }]],
+    ["maintenance-reboot-90s", [{ kind: "primary-reboot", atMinute: 2, forMinutes: 1.5 }]],
+    ["storage-full", [{ kind: "primary-storage-full", atMinute: 2, forMinutes: 20 }]],
+    [
+      "too-many-connections",
+      [{ kind: "primary-refuses", atMinute: 2, forMinutes: 15, detail: "sorry, too many clients already" }],
+    ],
+    [
+      "rds-throttle-storm-with-refusals",
+      [
+        { kind: "api-throttle", atMinute: 2, forMinutes: 15, service: "rds", region: "primary" },
+        { kind: "primary-refuses", atMinute: 2, forMinutes: 15, detail: "sorry, too many clients already" },
+      ],
+    ],
+    [
+      "rds-5xx-storm-with-refusals",
+      [
+        { kind: "api-errors", atMinute: 2, forMinutes: 15, service: "rds", region: "primary" },
+        { kind: "primary-refuses", atMinute: 2, forMinutes: 15, detail: "sorry, too many clients already" },
+      ],
+    ],
+    ["probe-path-down", [{ kind: "probe-path-down", atMinute: 2, forMinutes: 20 }]],
+    ["replica-lag-120s", [{ kind: "replica-lag", atMinute: 2, forMinutes: 10, seconds: 120 }]],
+    ["replica-dies", [{ kind: "replica-dies", atMinute: 2 }]],
+    ["sns-throttled", [{ kind: "api-throttle", atMinute: 2, forMinutes: 10, service: "sns", region: "dr" }]],
+    [
+      "route53-errors",
+      [{ kind: "api-errors", atMinute: 2, forMinutes: 10, service: "route53", region: "global" }],
+    ],
+    ["monitor-crashes", [{ kind: "function-crash", atMinute: 2, function: "monitor", times: 5 }]],
+  ];
+  for (const placement of PLACEMENTS) {
+    for (const [name, faults] of harmless) {
+      for (const seed of SEEDS_OTHER)
+        out.push(timeline(name, seed, placement, faults, { durationMinutes: 30 }));
+    }
+  }
+  // Primary loss with complications.
+  const dies: Fault = { kind: "primary-dies", atMinute: 2 };
+  const complicated: [string, Fault[]][] = [
+    ...[
+      "notify-start",
+      "fence-old-primary",
+      "promote-replica",
+      "switch-writer",
+      "write-report",
+      "notify-success",
+    ].map((step): [string, Fault[]] => [
+      `failover-crashes-at-${step}`,
+      [dies, { kind: "function-crash", atMinute: 2, function: "failover", step }],
+    ]),
+    [
+      "monitor-crashes-after-loss",
+      [dies, { kind: "function-crash", atMinute: 2, function: "monitor", times: 2 }],
+    ],
+    ["duplicate-events", [dies, { kind: "duplicate-events", atMinute: 0, forMinutes: 30 }]],
+    ["lost-monitor-events", [dies, { kind: "lost-events", atMinute: 2, forMinutes: 3 }]],
+    [
+      "primary-region-ec2-blackhole",
+      [dies, { kind: "api-blackhole", atMinute: 2, forMinutes: 60, service: "ec2", region: "primary" }],
+    ],
+    [
+      "replica-lag-30s-then-loss",
+      [
+        { kind: "replica-lag", atMinute: 0, seconds: 30 },
+        { ...dies, atMinute: 4 },
+      ],
+    ],
+    [
+      "replica-lag-120s-then-loss",
+      [
+        { kind: "replica-lag", atMinute: 0, seconds: 120 },
+        { ...dies, atMinute: 4 },
+      ],
+    ],
+  ];
+  for (const placement of PLACEMENTS) {
+    for (const [name, faults] of complicated) {
+      for (const seed of SEEDS_OTHER.slice(0, 2))
+        out.push(
+          timeline(name, seed, placement, faults, {
+            aws: { promotionSeconds: 180, rdsStatusDelaySeconds: 60 },
+          }),
+        );
+    }
+  }
+  // Operators.
+  const operator: [string, Fault[]][] = [
+    ["switchover", [{ kind: "switchover-request", atMinute: 2 }]],
+    ["manual-failover-healthy-primary", [{ kind: "manual-failover", atMinute: 2, acceptDataLoss: false }]],
+    [
+      "manual-failover-accepting-loss",
+      [
+        { kind: "replica-lag", atMinute: 0, seconds: 120 },
+        dies,
+        { kind: "manual-failover", atMinute: 6, acceptDataLoss: true },
+      ],
+    ],
+  ];
+  for (const placement of PLACEMENTS) {
+    for (const [name, faults] of operator) {
+      for (const seed of SEEDS_OTHER)
+        out.push(timeline(name, seed, placement, faults, { aws: { promotionSeconds: 180 } }));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,313 @@
+/**
+ * Runs one timeline on a fresh simulated world and turns what happened into an outcome: detection,
+ * RTO and data loss as the client workload saw them, the alerts people got, and every invariant the
+ * run broke. `Date` is virtual for the duration of the run (@sinonjs/fake-timers, `Date` only), so
+ * code that stamps times with `Date.now()` (Powertools' EMF timestamps) agrees with the clock.
+ */
+import FakeTimers from "@sinonjs/fake-timers";
+import { readFailoverConfig } from "../lambda/failover/env";
+import type { FailoverPolicy, LagReading } from "../lambda/core/types";
+import { simulatedDeployment } from "./config";
+import { commitsAfter } from "./database";
+import { type RunRecord, World, SIM_EPOCH_MS } from "./world";
+import type { Fault, Timeline } from "./timeline";
+
+/** What one timeline produced (the `--json` output of `npm run simulate -- --timeline`). */
+export interface Outcome {
+  readonly name: string;
+  readonly placement: Timeline["placement"];
+  readonly seed: number;
+  readonly triggerPath: Timeline["triggerPath"];
+  readonly promotions: number;
+  readonly faultAtMs: number | null;
+  readonly detectedAtMs: number | null;
+  readonly writerAcceptingAtMs: number | null;
+  readonly rtoSeconds: number | null;
+  readonly detectionSeconds: number | null;
+  readonly dataLossSeconds: number;
+  readonly lostCommits: number;
+  readonly splitBrainSeconds: number;
+  readonly alerts: readonly { readonly atMs: number; readonly subject: string; readonly severity: string }[];
+  readonly finalWriter: string | null;
+  readonly reports: number;
+  readonly invocations: {
+    readonly monitor: number;
+    readonly failover: number;
+    readonly failoverFailed: number;
+  };
+  readonly decisions: Readonly<Record<string, number>>;
+  readonly violations: readonly string[];
+}
+
+const MINUTE_MS = 60_000;
+
+/** What the invariants expect of a timeline, derived from its faults. */
+export interface Expectations {
+  /** The primary is lost for good (a `primary-dies` without `forMinutes`). */
+  readonly primaryLostAtMs: number | null;
+  /** An operator asked for a failover or switchover. */
+  readonly operatorAction: boolean;
+  readonly switchover: boolean;
+  /** No promotion may happen at all. */
+  readonly noPromotion: boolean;
+  /** The RTO invariants apply (healthy replica, lag within the limit, promotion path unimpaired). */
+  readonly rtoApplies: boolean;
+  /** Fencing was possible (the primary region's EC2 and RDS APIs answered). */
+  readonly fencingPossible: boolean;
+}
+
+function until(fault: Fault): number {
+  return "forMinutes" in fault && fault.forMinutes !== undefined
+    ? fault.atMinute + fault.forMinutes
+    : Infinity;
+}
+
+export function expectations(
+  timeline: Timeline,
+  policy: FailoverPolicy,
+  world: { minuteMs(m: number): number; primaryRegion: string; replicaRegion: string },
+): Expectations {
+  const faults = timeline.faults;
+  const death = faults.find((f) => f.kind === "primary-dies" && f.forMinutes === undefined);
+  const switchover = faults.some((f) => f.kind === "switchover-request");
+  const operatorAction = switchover || faults.some((f) => f.kind === "manual-failover");
+  const detectionWindowMinutes = (policy.consecutiveFailuresToFailover * policy.probeIntervalSeconds) / 60;
+  const onlyHarmless = faults.every((f) => {
+    switch (f.kind) {
+      case "primary-dies":
+        // A blip shorter than the detection window must never promote; a longer one may.
+        return f.forMinutes !== undefined && f.forMinutes < detectionWindowMinutes;
+      case "primary-reboot":
+        // A maintenance reboot shorter than the alarm window (2 whole minutes breaching) must not promote.
+        return f.forMinutes < 2;
+      default:
+        return !["manual-failover", "switchover-request"].includes(f.kind);
+    }
+  });
+  const lagAtDeath =
+    death === undefined
+      ? 0
+      : Math.max(
+          0,
+          ...faults
+            .filter(
+              (f) => f.kind === "replica-lag" && f.atMinute <= death.atMinute && until(f) > death.atMinute,
+            )
+            .map((f) => (f.kind === "replica-lag" ? f.seconds : 0)),
+        );
+  const apiFaultOnPromotionPath = faults.some((f) => {
+    if (f.kind !== "api-throttle" && f.kind !== "api-errors" && f.kind !== "api-blackhole") return false;
+    const region =
+      f.region === "primary" ? world.primaryRegion : f.region === "replica" ? world.replicaRegion : f.region;
+    return !(region === world.primaryRegion && world.primaryRegion !== world.replicaRegion);
+  });
+  const rtoApplies =
+    death !== undefined &&
+    !operatorAction &&
+    !faults.some((f) => f.kind === "replica-dies") &&
+    lagAtDeath <= policy.maxReplicationLagSeconds &&
+    !apiFaultOnPromotionPath &&
+    !(timeline.triggerPath !== "both" && faults.some((f) => f.kind === "lost-events"));
+  const fencingPossible = !faults.some(
+    (f) =>
+      (f.kind === "api-blackhole" || f.kind === "api-errors" || f.kind === "api-throttle") &&
+      (f.service === "ec2" || f.service === "rds") &&
+      (f.region === "primary" || f.region === world.primaryRegion),
+  );
+  return {
+    primaryLostAtMs: death === undefined ? null : world.minuteMs(death.atMinute),
+    operatorAction,
+    switchover,
+    // "Never when the last healthy lag exceeds maxReplicationLagSeconds unless a human approves."
+    noPromotion:
+      (onlyHarmless && death === undefined) ||
+      (death !== undefined && !operatorAction && lagAtDeath > policy.maxReplicationLagSeconds),
+    rtoApplies,
+    fencingPossible,
+  };
+}
+
+/** The lag readings the failover function's lag guard judged, from its logs. */
+function judgedLagReadings(record: RunRecord): { atMs: number; decision: string; reading: LagReading }[] {
+  const out: { atMs: number; decision: string; reading: LagReading }[] = [];
+  for (const log of record.logs) {
+    if (log.functionKey !== "failover") continue;
+    const decision = log.data.decision as { kind?: string; guard?: string } | undefined;
+    const reading = (log.data.lastHealthyLag ??
+      (log.data.snapshot as { lastHealthyLag?: unknown } | undefined)?.lastHealthyLag) as
+      LagReading | null | undefined;
+    if (decision?.kind === undefined || reading === null || reading === undefined) continue;
+    const judged =
+      decision.kind === "promote-replica" ||
+      (decision.kind === "blocked" &&
+        (decision.guard === "replication-lag" || decision.guard === "lag-unknown"));
+    if (judged) out.push({ atMs: log.atMs, decision: decision.guard ?? decision.kind, reading });
+  }
+  return out;
+}
+
+/** Runs `timeline` and checks every invariant. */
+export async function runTimeline(timeline: Timeline): Promise<Outcome> {
+  const deployment = simulatedDeployment(timeline.placement);
+  const policy = readFailoverConfig(deployment.failoverEnv).policy;
+  const clock = FakeTimers.install({ now: SIM_EPOCH_MS, toFake: ["Date"] });
+  let record: RunRecord;
+  const world = new World(timeline, deployment);
+  try {
+    record = await world.run((nowMs) => clock.setSystemTime(nowMs));
+  } finally {
+    clock.uninstall();
+  }
+  const expect = expectations(timeline, policy, {
+    minuteMs: (m) => world.minuteMs(m),
+    primaryRegion: deployment.primaryRegion,
+    replicaRegion: deployment.replicaRegion,
+  });
+  return outcomeOf(record, expect);
+}
+
+function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
+  const { timeline, primary, replica, faultAtMs } = record;
+  const rate = timeline.workload.commitsPerSecond;
+  const promotions = primary.promotionsAccepted + replica.promotionsAccepted;
+  const started = record.alerts.find((a) => a.event === "failover-started");
+  const detectedAtMs = started?.atMs ?? null;
+  const finalWriter = [primary, replica].find((i) => i.endpoint === record.writerTargetAtEnd)?.id ?? null;
+  const promoted = replica.promotionsAccepted > 0;
+  const writerAcceptingAtMs = promoted
+    ? (record.firstCommitAfterFault.get(replica.id) ?? null)
+    : record.writesInterruptedAfterFault
+      ? (record.firstCommitAfterFault.get(primary.id) ?? null)
+      : null;
+  const lost =
+    promoted && replica.frozenReplayMs !== null
+      ? commitsAfter(primary, replica.frozenReplayMs, rate)
+      : { count: 0, lastMs: null };
+  const dataLossSeconds =
+    lost.lastMs === null || replica.frozenReplayMs === null
+      ? 0
+      : Math.max(0, (lost.lastMs - replica.frozenReplayMs) / 1000);
+  const violations: string[] = [];
+  const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+
+  if (promotions > 1)
+    violations.push(`at-most-one-promotion: ${promotions} PromoteReadReplica calls were accepted`);
+  if (expect.noPromotion && promotions > 0)
+    violations.push(`no-false-failover: the replica was promoted though no fault warranted it`);
+
+  if (expect.rtoApplies && expect.primaryLostAtMs !== null) {
+    const promotionSeconds = timeline.aws.promotionSeconds;
+    if (writerAcceptingAtMs === null) {
+      violations.push(
+        `writer-recovers: the primary was lost and the writer never accepted writes again (promotions ${promotions})`,
+      );
+    } else {
+      const rtoMs = writerAcceptingAtMs - expect.primaryLostAtMs;
+      if (promotionSeconds <= 480 && rtoMs > 15 * MINUTE_MS) {
+        violations.push(
+          `rto-15-min-of-fault: writes resumed ${seconds(rtoMs)} after the fault (promotion ${promotionSeconds} s)`,
+        );
+      }
+      if (
+        promotionSeconds <= 120 &&
+        detectedAtMs !== null &&
+        writerAcceptingAtMs - detectedAtMs > 5 * MINUTE_MS
+      ) {
+        violations.push(
+          `rto-5-min-of-detection: writes resumed ${seconds(writerAcceptingAtMs - detectedAtMs)} after detection (promotion ${promotionSeconds} s)`,
+        );
+      }
+    }
+  }
+
+  if (expect.primaryLostAtMs !== null) {
+    for (const judged of judgedLagReadings(record)) {
+      if (judged.reading.atMs >= expect.primaryLostAtMs) {
+        violations.push(
+          `lag-guard-pre-failure-only: a ${judged.decision} decision at ${seconds(judged.atMs - expect.primaryLostAtMs)} after the fault judged a lag of ${judged.reading.lagSeconds} s read ${seconds(judged.reading.atMs - expect.primaryLostAtMs)} after it`,
+        );
+        break;
+      }
+    }
+  }
+
+  if (expect.switchover) {
+    const completed = promoted && finalWriter === replica.id;
+    if (completed && lost.count > 0)
+      violations.push(`switchover-zero-loss: the switchover lost ${lost.count} commits`);
+    if (!completed) {
+      const lastSegment = [...primary.commitSegments].sort((a, b) => b.toMs - a.toMs)[0];
+      const serving =
+        finalWriter === primary.id &&
+        primary.clientRules.size > 0 &&
+        lastSegment !== undefined &&
+        lastSegment.toMs >= record.endMs;
+      if (!serving) {
+        violations.push(
+          `switchover-undoes-fence: the switchover did not complete and the old writer is not serving (writer → ${finalWriter ?? "nothing"}, client rules ${primary.clientRules.size})`,
+        );
+      }
+    }
+  }
+
+  const bySubject = new Map<string, number[]>();
+  for (const alert of record.alerts)
+    bySubject.set(alert.subject, [...(bySubject.get(alert.subject) ?? []), alert.atMs]);
+  for (const [subject, times] of bySubject) {
+    const tooSoon = times.findIndex((t, i) => i > 0 && t - times[i - 1] < 15 * MINUTE_MS);
+    if (tooSoon > 0) {
+      violations.push(
+        `alert-dedup-15-min: "${subject}" was sent ${times.length} times, twice within ${seconds(times[tooSoon] - times[tooSoon - 1])}`,
+      );
+    }
+  }
+
+  const reports = record.s3Keys.filter((k) => k.startsWith("reports/")).length;
+  if ((promotions > 0 || expect.switchover) && reports === 0)
+    violations.push("report-after-action: the failover acted but no report was written");
+
+  if (expect.fencingPossible && record.splitBrainMs > 0) {
+    violations.push(
+      `no-split-brain: two instances took client writes at once for ${seconds(record.splitBrainMs)}`,
+    );
+  }
+
+  const gaps = record.aws.calls.filter((c) => c.error === "NotSimulated");
+  if (gaps.length > 0)
+    violations.push(
+      `model-gap: the deployed code called ${gaps[0].service}:${gaps[0].command}, which the simulator does not model`,
+    );
+
+  const decisions: Record<string, number> = {};
+  for (const log of record.logs) {
+    const kind = (log.data.decision as { kind?: string } | undefined)?.kind;
+    if (log.functionKey === "failover" && kind !== undefined) decisions[kind] = (decisions[kind] ?? 0) + 1;
+  }
+  const failoverRuns = record.lambda.invocations.filter((i) => i.functionKey === "failover");
+  return {
+    name: timeline.name,
+    placement: timeline.placement,
+    seed: timeline.seed,
+    triggerPath: timeline.triggerPath,
+    promotions,
+    faultAtMs,
+    detectedAtMs,
+    writerAcceptingAtMs,
+    rtoSeconds:
+      writerAcceptingAtMs === null || faultAtMs === null ? null : (writerAcceptingAtMs - faultAtMs) / 1000,
+    detectionSeconds: detectedAtMs === null || faultAtMs === null ? null : (detectedAtMs - faultAtMs) / 1000,
+    dataLossSeconds: Math.round(dataLossSeconds * 10) / 10,
+    lostCommits: lost.count,
+    splitBrainSeconds: Math.round(record.splitBrainMs / 100) / 10,
+    alerts: record.alerts.map((a) => ({ atMs: a.atMs, subject: a.subject, severity: a.severity })),
+    finalWriter,
+    reports,
+    invocations: {
+      monitor: record.lambda.invocations.filter((i) => i.functionKey === "monitor").length,
+      failover: failoverRuns.length,
+      failoverFailed: failoverRuns.filter((i) => i.result !== "success" && i.result !== "running").length,
+    },
+    decisions,
+    violations,
+  };
+}

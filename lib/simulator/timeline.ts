@@ -1,0 +1,379 @@
+/**
+ * Timeline files: one JSON document describes one simulated run (placement, AWS timings, workload,
+ * faults). Parsed and validated before anything runs; a malformed timeline is refused with the
+ * field, the value and the fix.
+ *
+ * Hand-written validation rather than a JSON-Schema library: the refusal must name the fix for each
+ * field (a schema validator reports only what is wrong), and the rules across fields (a fault after
+ * the end of the run, a step name that no function runs) are not expressible in a schema anyway.
+ */
+
+export const PLACEMENTS = ["same-region", "cross-region"] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+
+export const SERVICES = ["rds", "ec2", "route53", "cloudwatch", "sns", "s3", "sfn"] as const;
+export type FaultService = (typeof SERVICES)[number];
+
+/** Where an API fault applies: a role of the placement, or a literal region code. */
+export const REGION_ALIASES = ["primary", "replica", "dr", "global"] as const;
+
+/** Statuses RDS may show for an instance whose host died (reference §1.1, §1.3: which one is UNCONFIRMED). */
+export const DEAD_STATUSES = [
+  "failed",
+  "inaccessible-encryption-credentials",
+  "rebooting",
+  "available",
+] as const;
+
+/** Failover steps a crash can be injected at; the SDK command that marks the step reached AWS. */
+export const CRASH_STEPS: Readonly<Record<string, string>> = {
+  "notify-start": "Publish",
+  "fence-old-primary": "RevokeSecurityGroupIngress",
+  "reboot-old-primary": "RebootDBInstance",
+  "promote-replica": "PromoteReadReplica",
+  "switch-writer": "ChangeResourceRecordSets",
+  "write-report": "PutObject",
+  "notify-success": "Publish",
+};
+
+export const TRIGGER_PATHS = ["both", "monitor", "alarm"] as const;
+export type TriggerPath = (typeof TRIGGER_PATHS)[number];
+
+export type Fault =
+  | { readonly kind: "primary-dies"; readonly atMinute: number; readonly forMinutes?: number }
+  | { readonly kind: "primary-reboot"; readonly atMinute: number; readonly forMinutes: number }
+  | { readonly kind: "primary-storage-full"; readonly atMinute: number; readonly forMinutes?: number }
+  | {
+      readonly kind: "primary-refuses";
+      readonly atMinute: number;
+      readonly forMinutes?: number;
+      /** What the server says to every new session, e.g. "too many connections". */
+      readonly detail: string;
+    }
+  | {
+      readonly kind: "replica-lag";
+      readonly atMinute: number;
+      readonly seconds: number;
+      readonly forMinutes?: number;
+    }
+  | { readonly kind: "replica-dies"; readonly atMinute: number }
+  | {
+      readonly kind: "api-throttle" | "api-errors" | "api-blackhole";
+      readonly atMinute: number;
+      readonly forMinutes?: number;
+      readonly service: FaultService;
+      readonly region: string;
+    }
+  | { readonly kind: "probe-path-down"; readonly atMinute: number; readonly forMinutes?: number }
+  | {
+      readonly kind: "function-crash";
+      readonly atMinute: number;
+      readonly function: "monitor" | "failover";
+      /** Failover: the step at which it dies (after the step's call reached AWS). Monitor: omitted. */
+      readonly step?: string;
+      /** How many invocations die this way (default 1). */
+      readonly times?: number;
+    }
+  | { readonly kind: "duplicate-events"; readonly atMinute: number; readonly forMinutes?: number }
+  | { readonly kind: "lost-events"; readonly atMinute: number; readonly forMinutes?: number }
+  | { readonly kind: "switchover-request"; readonly atMinute: number }
+  | { readonly kind: "manual-failover"; readonly atMinute: number; readonly acceptDataLoss: boolean };
+
+export type FaultKind = Fault["kind"];
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  "primary-dies",
+  "primary-reboot",
+  "primary-storage-full",
+  "primary-refuses",
+  "replica-lag",
+  "replica-dies",
+  "api-throttle",
+  "api-errors",
+  "api-blackhole",
+  "probe-path-down",
+  "function-crash",
+  "duplicate-events",
+  "lost-events",
+  "switchover-request",
+  "manual-failover",
+];
+
+/** AWS timings of the run (reference facts give the ranges; the timeline picks a point). */
+export interface AwsTimings {
+  /** PromoteReadReplica call → standalone and available (reference §1.2: "a few minutes", no number). */
+  readonly promotionSeconds: number;
+  /** Host death → RDS shows `deadStatus` (reference §1.3: UNCONFIRMED, so 0–600 s is explored). */
+  readonly rdsStatusDelaySeconds: number;
+  readonly deadStatus: (typeof DEAD_STATUSES)[number];
+  /** ChangeResourceRecordSets → GetChange INSYNC (reference §4: generally within 60 s). */
+  readonly route53InsyncSeconds: number;
+  /** EMF line / PutMetricData → queryable (reference §5: UNCONFIRMED; default 60 s, worse than typical). */
+  readonly metricIngestionSeconds: number;
+  /** RebootDBInstance → available again. */
+  readonly rebootSeconds: number;
+  /**
+   * Status sequence during promotion (reference §1.2: UNCONFIRMED), and whether
+   * `ReadReplicaSourceDBInstanceIdentifier` clears at the start or at the end.
+   */
+  readonly promotionSequence: "modifying" | "modifying-rebooting" | "modifying-rebooting-backing-up";
+  readonly sourceClears: "start" | "end";
+}
+
+export interface Timeline {
+  readonly name: string;
+  readonly placement: Placement;
+  readonly seed: number;
+  readonly durationMinutes: number;
+  readonly aws: AwsTimings;
+  readonly workload: { readonly commitsPerSecond: number };
+  /** Which trigger reaches the failover function: both (as deployed), or only one (the other's events lost). */
+  readonly triggerPath: TriggerPath;
+  readonly faults: readonly Fault[];
+}
+
+export const DEFAULT_AWS: AwsTimings = {
+  promotionSeconds: 180,
+  rdsStatusDelaySeconds: 60,
+  deadStatus: "failed",
+  route53InsyncSeconds: 45,
+  metricIngestionSeconds: 60,
+  rebootSeconds: 60,
+  promotionSequence: "modifying-rebooting",
+  sourceClears: "end",
+};
+
+/** A timeline that cannot be run; the message names the field, the value and the fix. */
+export class TimelineError extends Error {
+  override readonly name = "TimelineError";
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+class Reader {
+  constructor(private readonly source: string) {}
+
+  fail(field: string, value: unknown, fix: string): never {
+    throw new TimelineError(`${this.source}: ${field} is ${show(value)}; ${fix}`);
+  }
+
+  number(
+    obj: Json,
+    key: string,
+    path: string,
+    min: number,
+    max: number,
+    fallback?: number,
+    integer = false,
+  ): number {
+    const value = obj[key] ?? fallback;
+    if (
+      typeof value !== "number" ||
+      !Number.isFinite(value) ||
+      value < min ||
+      value > max ||
+      (integer && !Number.isInteger(value))
+    ) {
+      this.fail(path, obj[key], `set it to a ${integer ? "whole " : ""}number from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  optionalNumber(obj: Json, key: string, path: string, min: number, max: number): number | undefined {
+    return obj[key] === undefined ? undefined : this.number(obj, key, path, min, max);
+  }
+
+  oneOf<T extends string>(obj: Json, key: string, path: string, allowed: readonly T[], fallback?: T): T {
+    const value = obj[key] ?? fallback;
+    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+      this.fail(path, obj[key], `use one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+    }
+    return value as T;
+  }
+
+  string(obj: Json, key: string, path: string): string {
+    const value = obj[key];
+    if (typeof value !== "string" || value.trim() === "") this.fail(path, value, "give a non-empty string");
+    return value;
+  }
+
+  onlyKeys(obj: Json, path: string, allowed: readonly string[]): void {
+    const extra = Object.keys(obj).filter((k) => !allowed.includes(k));
+    if (extra.length > 0) {
+      this.fail(`${path}.${extra[0]}`, obj[extra[0]], `remove it; known keys here are ${allowed.join(", ")}`);
+    }
+  }
+}
+
+const REGION_CODE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** Parses and validates one timeline; `source` names it in errors (a file path). */
+export function parseTimeline(value: unknown, source = "timeline"): Timeline {
+  const r = new Reader(source);
+  if (!isRecord(value))
+    return r.fail(
+      "the document",
+      value,
+      "write a JSON object with name, placement, seed, durationMinutes, aws, workload, faults",
+    );
+  r.onlyKeys(value, "timeline", [
+    "name",
+    "placement",
+    "seed",
+    "durationMinutes",
+    "aws",
+    "workload",
+    "triggerPath",
+    "faults",
+  ]);
+  const name = r.string(value, "name", "name");
+  const placement = r.oneOf(value, "placement", "placement", PLACEMENTS);
+  const seed = r.number(value, "seed", "seed", 0, 2 ** 32 - 1, undefined, true);
+  const durationMinutes = r.number(value, "durationMinutes", "durationMinutes", 5, 24 * 60, undefined, true);
+  const awsRaw = value.aws ?? {};
+  if (!isRecord(awsRaw)) return r.fail("aws", awsRaw, "give an object of AWS timings");
+  r.onlyKeys(awsRaw, "aws", Object.keys(DEFAULT_AWS));
+  const aws: AwsTimings = {
+    promotionSeconds: r.number(
+      awsRaw,
+      "promotionSeconds",
+      "aws.promotionSeconds",
+      60,
+      1800,
+      DEFAULT_AWS.promotionSeconds,
+    ),
+    rdsStatusDelaySeconds: r.number(
+      awsRaw,
+      "rdsStatusDelaySeconds",
+      "aws.rdsStatusDelaySeconds",
+      0,
+      600,
+      DEFAULT_AWS.rdsStatusDelaySeconds,
+    ),
+    deadStatus: r.oneOf(awsRaw, "deadStatus", "aws.deadStatus", DEAD_STATUSES, DEFAULT_AWS.deadStatus),
+    route53InsyncSeconds: r.number(
+      awsRaw,
+      "route53InsyncSeconds",
+      "aws.route53InsyncSeconds",
+      1,
+      300,
+      DEFAULT_AWS.route53InsyncSeconds,
+    ),
+    metricIngestionSeconds: r.number(
+      awsRaw,
+      "metricIngestionSeconds",
+      "aws.metricIngestionSeconds",
+      0,
+      300,
+      DEFAULT_AWS.metricIngestionSeconds,
+    ),
+    rebootSeconds: r.number(awsRaw, "rebootSeconds", "aws.rebootSeconds", 10, 900, DEFAULT_AWS.rebootSeconds),
+    promotionSequence: r.oneOf(
+      awsRaw,
+      "promotionSequence",
+      "aws.promotionSequence",
+      ["modifying", "modifying-rebooting", "modifying-rebooting-backing-up"] as const,
+      DEFAULT_AWS.promotionSequence,
+    ),
+    sourceClears: r.oneOf(
+      awsRaw,
+      "sourceClears",
+      "aws.sourceClears",
+      ["start", "end"] as const,
+      DEFAULT_AWS.sourceClears,
+    ),
+  };
+  const workloadRaw = value.workload ?? {};
+  if (!isRecord(workloadRaw))
+    return r.fail("workload", workloadRaw, 'give an object like {"commitsPerSecond": 10}');
+  r.onlyKeys(workloadRaw, "workload", ["commitsPerSecond"]);
+  const workload = {
+    commitsPerSecond: r.number(workloadRaw, "commitsPerSecond", "workload.commitsPerSecond", 0, 10_000, 10),
+  };
+  const triggerPath = r.oneOf(value, "triggerPath", "triggerPath", TRIGGER_PATHS, "both");
+  if (!Array.isArray(value.faults))
+    return r.fail("faults", value.faults, "give a list of faults (it may be empty)");
+  const faults = value.faults.map((raw, index) => parseFault(r, raw, `faults[${index}]`, durationMinutes));
+  return { name, placement, seed, durationMinutes, aws, workload, triggerPath, faults };
+}
+
+function parseFault(r: Reader, raw: unknown, path: string, durationMinutes: number): Fault {
+  if (!isRecord(raw))
+    return r.fail(path, raw, 'give an object like {"atMinute": 10, "kind": "primary-dies"}');
+  const kind = r.oneOf(raw, "kind", `${path}.kind`, FAULT_KINDS);
+  const atMinute = r.number(raw, "atMinute", `${path}.atMinute`, 0, durationMinutes - 1);
+  const forMinutes = (): number | undefined =>
+    r.optionalNumber(raw, "forMinutes", `${path}.forMinutes`, 0.05, durationMinutes);
+  const keys = (...extra: string[]): void => r.onlyKeys(raw, path, ["kind", "atMinute", ...extra]);
+  switch (kind) {
+    case "primary-dies":
+    case "primary-storage-full":
+    case "probe-path-down":
+    case "duplicate-events":
+    case "lost-events":
+      keys("forMinutes");
+      return { kind, atMinute, forMinutes: forMinutes() };
+    case "primary-reboot":
+      keys("forMinutes");
+      return {
+        kind,
+        atMinute,
+        forMinutes: r.number(raw, "forMinutes", `${path}.forMinutes`, 0.05, durationMinutes),
+      };
+    case "primary-refuses":
+      keys("forMinutes", "detail");
+      return { kind, atMinute, forMinutes: forMinutes(), detail: r.string(raw, "detail", `${path}.detail`) };
+    case "replica-lag":
+      keys("forMinutes", "seconds");
+      return {
+        kind,
+        atMinute,
+        forMinutes: forMinutes(),
+        seconds: r.number(raw, "seconds", `${path}.seconds`, 0, 86_400),
+      };
+    case "replica-dies":
+    case "switchover-request":
+      keys();
+      return { kind, atMinute };
+    case "api-throttle":
+    case "api-errors":
+    case "api-blackhole": {
+      keys("forMinutes", "service", "region");
+      const service = r.oneOf(raw, "service", `${path}.service`, SERVICES);
+      const region = r.string(raw, "region", `${path}.region`);
+      if (!(REGION_ALIASES as readonly string[]).includes(region) && !REGION_CODE.test(region)) {
+        r.fail(
+          `${path}.region`,
+          region,
+          `use a region code like "ap-southeast-2" or one of ${REGION_ALIASES.join(", ")}`,
+        );
+      }
+      return { kind, atMinute, forMinutes: forMinutes(), service, region };
+    }
+    case "function-crash": {
+      keys("function", "step", "times");
+      const fn = r.oneOf(raw, "function", `${path}.function`, ["monitor", "failover"] as const);
+      const times = r.number(raw, "times", `${path}.times`, 1, 100, 1, true);
+      if (fn === "monitor") {
+        if (raw.step !== undefined) r.fail(`${path}.step`, raw.step, "remove it: the monitor has no steps");
+        return { kind, atMinute, function: fn, times };
+      }
+      const step = r.oneOf(raw, "step", `${path}.step`, Object.keys(CRASH_STEPS));
+      return { kind, atMinute, function: fn, step, times };
+    }
+    case "manual-failover": {
+      keys("acceptDataLoss");
+      const accept = raw.acceptDataLoss ?? false;
+      if (typeof accept !== "boolean") r.fail(`${path}.acceptDataLoss`, accept, "use true or false");
+      return { kind, atMinute, acceptDataLoss: accept as boolean };
+    }
+  }
+}

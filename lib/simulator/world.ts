@@ -1,0 +1,1114 @@
+/**
+ * One simulated run: AWS (RDS, EC2, CloudWatch, EventBridge, Lambda, Route 53, SNS, S3) and the two
+ * databases on a virtual clock, with the *deployed* code plugged in where it runs on AWS: the real
+ * health-monitor handler (its real `runMonitor`, metrics through real Powertools EMF output) and the
+ * real failover handler built by the deployed wiring (`readFailoverConfig` + `buildFailoverPorts`
+ * with its real adapters), whose SDK clients are answered by the simulated AWS. Only the network
+ * edge is simulated: AWS's services, PostgreSQL as the monitor's probe sees it, and time.
+ */
+import type { DatabaseProbe } from "../lambda/core/ports";
+import type { LagReading, ProbeResult } from "../lambda/core/types";
+import type { HandlerLogger, HandlerMetrics } from "../lambda/telemetry";
+import { createMetrics } from "../lambda/telemetry";
+import { readFailoverConfig } from "../lambda/failover/env";
+import { createFailoverHandler } from "../lambda/failover/handler";
+import { buildFailoverPorts } from "../lambda/failover/ports";
+import { readMonitorConfig } from "../lambda/health-monitor/env";
+import { createMonitorHandler } from "../lambda/health-monitor/handler";
+import type { SimulatedAwsConfig } from "./config";
+import {
+  BASE_LAG_SECONDS,
+  clientWritable,
+  acceptsNewWriters,
+  freezeReplication,
+  newestAtOrBefore,
+  newestCommitAtOrBefore,
+  replayedUpToMs,
+  type SimInstance,
+} from "./database";
+import { MetricStore, SimAlarm, metricKey } from "./aws/cloudwatch";
+import { SimulatedServiceError, rdsFault } from "./aws/errors";
+import { SimulatedAws, SimulatedAwsClients, type ServiceName } from "./aws/sdk";
+import { SimLambda, type SimFunction } from "./lambda";
+import { Rng } from "./rng";
+import { Scheduler } from "./scheduler";
+import { CRASH_STEPS, type Fault, type Timeline } from "./timeline";
+
+const MINUTE_MS = 60_000;
+/** Client reconnect cadence while it has no working session. */
+const RECONNECT_MS = 2_000;
+/** Virtual epoch of every run: a fixed date keeps runs identical across days. */
+export const SIM_EPOCH_MS = Date.UTC(2026, 0, 5, 0, 0, 0);
+/** Minutes of healthy operation before the first fault can apply (heartbeats and metrics exist). */
+export const WARM_UP_MINUTES = 5;
+
+/** One SNS notification as it reached the topic. */
+export interface AlertRecord {
+  readonly atMs: number;
+  readonly subject: string;
+  readonly severity: string;
+  readonly event: string;
+}
+
+/** A log line of a deployed handler (the recording logger keeps them for the outcome). */
+export interface LogRecord {
+  readonly atMs: number;
+  readonly functionKey: string;
+  readonly level: "info" | "warn" | "error";
+  readonly message: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** A logger with Powertools' surface that records instead of printing. */
+function recordingLogger(scheduler: Scheduler, functionKey: string, sink: LogRecord[]): HandlerLogger {
+  const log =
+    (level: LogRecord["level"]) =>
+    (message: unknown, ...rest: unknown[]): void => {
+      const data = Object.assign({}, ...rest.filter((r) => typeof r === "object" && r !== null)) as Record<
+        string,
+        unknown
+      >;
+      sink.push({ atMs: scheduler.nowMs(), functionKey, level, message: String(message), data });
+    };
+  return {
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    appendKeys: () => undefined,
+    addContext: () => undefined,
+  } as unknown as HandlerLogger;
+}
+
+/** Real Powertools metrics whose EMF output goes to the simulated CloudWatch instead of stdout. */
+function emfMetrics(
+  namespace: string,
+  service: string,
+  suffix: string,
+  sink: (line: string) => void,
+): HandlerMetrics {
+  const metrics = createMetrics(namespace, service, suffix);
+  (metrics as unknown as { console: { log: (line: string) => void } }).console = { log: sink };
+  return metrics;
+}
+
+/** Everything one run produced, before invariants are checked. */
+export interface RunRecord {
+  readonly timeline: Timeline;
+  readonly config: SimulatedAwsConfig;
+  readonly primary: SimInstance;
+  readonly replica: SimInstance;
+  readonly alerts: readonly AlertRecord[];
+  readonly logs: readonly LogRecord[];
+  readonly lambda: SimLambda;
+  readonly aws: SimulatedAws;
+  readonly s3Keys: readonly string[];
+  readonly writerTargetAtEnd: string | null;
+  readonly splitBrainMs: number;
+  readonly faultAtMs: number | null;
+  readonly endMs: number;
+  /** Client-observed: first commit on each instance after `faultAtMs`, and interruptions. */
+  readonly firstCommitAfterFault: ReadonlyMap<string, number>;
+  readonly writesInterruptedAfterFault: boolean;
+}
+
+export class World {
+  readonly scheduler = new Scheduler(SIM_EPOCH_MS);
+  readonly rng: Rng;
+  readonly aws: SimulatedAws;
+  readonly lambda: SimLambda;
+  readonly primary: SimInstance;
+  readonly replica: SimInstance;
+  private readonly stores = new Map<string, MetricStore>();
+  private readonly alarms: SimAlarm[] = [];
+  readonly alerts: AlertRecord[] = [];
+  readonly logs: LogRecord[] = [];
+  private readonly objects = new Map<string, string>();
+  private readonly records = new Map<string, { value: string; ttl: number }>();
+  /** Client-visible writer value and when it became visible. */
+  private writerVisible: string;
+  private readonly changes = new Map<string, number>();
+  private pathDownUntilMs = -1;
+  private pathDownFromMs = Infinity;
+  private monitor!: SimFunction;
+  private failover!: SimFunction;
+  private readonly baseLag: number;
+  private readonly endMs: number;
+  private readonly faultAtMs: number | null;
+  // Workload
+  private session: { instance: SimInstance; openedAtMs: number } | null = null;
+  private dnsCache: { target: string; untilMs: number } | null = null;
+  private reconnectPending = false;
+  private splitBrainMs = 0;
+  private lastObservedMs: number;
+  private readonly firstCommitAfterFault = new Map<string, number>();
+  private interrupted = false;
+  private crashes: { fn: "monitor" | "failover"; command?: string; fromMs: number; left: number }[] = [];
+
+  constructor(
+    readonly timeline: Timeline,
+    readonly config: SimulatedAwsConfig,
+  ) {
+    this.rng = new Rng(timeline.seed);
+    this.aws = new SimulatedAws(this.scheduler, this.rng);
+    this.lambda = new SimLambda(this.scheduler);
+    this.baseLag =
+      timeline.placement === "cross-region" ? BASE_LAG_SECONDS.crossRegion : BASE_LAG_SECONDS.sameRegion;
+    this.endMs = SIM_EPOCH_MS + (WARM_UP_MINUTES + timeline.durationMinutes) * MINUTE_MS;
+    const firstFault = timeline.faults.map((f) => f.atMinute).sort((a, b) => a - b)[0];
+    this.faultAtMs = firstFault === undefined ? null : this.minuteMs(firstFault);
+    this.lastObservedMs = SIM_EPOCH_MS;
+    this.primary = this.instance(
+      config.primaryId,
+      config.primaryRegion,
+      config.primaryEndpoint,
+      config.primaryGroupId,
+      null,
+    );
+    this.replica = this.instance(
+      config.replicaId,
+      config.replicaRegion,
+      config.replicaEndpoint,
+      config.replicaGroupId,
+      this.primary,
+    );
+    this.records.set(config.writerRecordName, { value: config.primaryEndpoint, ttl: config.dnsTtlSeconds });
+    this.records.set(config.readerRecordName, { value: config.replicaEndpoint, ttl: config.dnsTtlSeconds });
+    this.writerVisible = config.primaryEndpoint;
+    this.registerServices();
+  }
+
+  /** Virtual time of a timeline minute (minute 0 is the end of the warm-up). */
+  minuteMs(minute: number): number {
+    return SIM_EPOCH_MS + (WARM_UP_MINUTES + minute) * MINUTE_MS;
+  }
+
+  private instance(
+    id: string,
+    region: string,
+    endpoint: string,
+    groupId: string,
+    source: SimInstance | null,
+  ): SimInstance {
+    return {
+      id,
+      region,
+      arn: `arn:aws:rds:${region}:${this.config.account}:db:${id}`,
+      endpoint,
+      createdAtMs: SIM_EPOCH_MS - 86_400_000,
+      status: "available",
+      engineUp: true,
+      hostAlive: true,
+      lastRestartAtMs: SIM_EPOCH_MS - 86_400_000,
+      downSinceMs: null,
+      sourceId: source === null ? null : source.region === region ? source.id : source.arn,
+      replicatingFrom: source,
+      frozenReplayMs: null,
+      standalone: source === null,
+      storageFull: false,
+      refuses: null,
+      extraLagSeconds: 0,
+      tags: new Map([["DR-Role", source === null ? "primary" : "replica"]]),
+      // New read replicas start with automated backups off (reference §1.2).
+      backupRetentionDays: source === null ? 7 : 0,
+      clientRules: new Map([[`sgr-${id}-app`, "10.20.0.0/16"]]),
+      clientGroupId: groupId,
+      revokedAtMs: null,
+      heartbeats: [SIM_EPOCH_MS - 30_000],
+      commitSegments: [],
+      promotionsAccepted: 0,
+    };
+  }
+
+  private store(region: string): MetricStore {
+    let store = this.stores.get(region);
+    if (store === undefined) {
+      store = new MetricStore(this.timeline.aws.metricIngestionSeconds * 1000);
+      this.stores.set(region, store);
+    }
+    return store;
+  }
+
+  private byId(id: string, region: string): SimInstance | undefined {
+    return [this.primary, this.replica].find((i) => i.id === id && i.region === region);
+  }
+
+  private byArn(arn: string): SimInstance | undefined {
+    return [this.primary, this.replica].find((i) => i.arn === arn);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Services
+
+  private registerServices(): void {
+    const aws = this.aws;
+    const now = (): number => this.scheduler.nowMs();
+    const describe = (i: SimInstance): Record<string, unknown> => ({
+      DBInstanceIdentifier: i.id,
+      DBInstanceArn: i.arn,
+      DBInstanceStatus: i.status,
+      Endpoint: { Address: i.endpoint, Port: 5432 },
+      InstanceCreateTime: new Date(i.createdAtMs),
+      BackupRetentionPeriod: i.backupRetentionDays,
+      TagList: [...i.tags.entries()].map(([Key, Value]) => ({ Key, Value })),
+      ...(i.sourceId === null
+        ? {}
+        : {
+            ReadReplicaSourceDBInstanceIdentifier: i.sourceId,
+            StatusInfos: [
+              {
+                StatusType: "read replication",
+                Status: i.engineUp ? "replicating" : "error",
+                Normal: i.engineUp,
+              },
+            ],
+          }),
+    });
+    const find = (region: string, id: unknown): SimInstance => {
+      const instance = typeof id === "string" ? this.byId(id, region) : undefined;
+      if (instance === undefined)
+        throw rdsFault("DBInstanceNotFoundFault", `DBInstance ${String(id)} not found.`);
+      return instance;
+    };
+    aws.handle("rds", "DescribeDBInstances", (region, input: { DBInstanceIdentifier?: string }) => ({
+      DBInstances: [describe(find(region, input.DBInstanceIdentifier))],
+    }));
+    aws.handle(
+      "rds",
+      "PromoteReadReplica",
+      (region, input: { DBInstanceIdentifier?: string; BackupRetentionPeriod?: number }) => {
+        const i = find(region, input.DBInstanceIdentifier);
+        if (i.sourceId === null || i.replicatingFrom === null)
+          throw rdsFault("InvalidDBInstanceStateFault", `DB Instance ${i.id} is not a read replica.`);
+        if (i.status !== "available")
+          throw rdsFault(
+            "InvalidDBInstanceStateFault",
+            `DB instance ${i.id} is not in available state (${i.status}).`,
+          );
+        this.promote(i, input.BackupRetentionPeriod ?? 1);
+        return { DBInstance: describe(i) };
+      },
+    );
+    aws.handle("rds", "RebootDBInstance", (region, input: { DBInstanceIdentifier?: string }) => {
+      const i = find(region, input.DBInstanceIdentifier);
+      // Reboot works only from `available` (reference §1.3).
+      if (i.status !== "available" || !i.hostAlive)
+        throw rdsFault(
+          "InvalidDBInstanceStateFault",
+          `DB instance ${i.id} is not in available state (${i.status}).`,
+        );
+      this.restart(i, "rebooting", this.timeline.aws.rebootSeconds * 1000);
+      return { DBInstance: describe(i) };
+    });
+    aws.handle(
+      "rds",
+      "ModifyDBInstance",
+      (region, input: { DBInstanceIdentifier?: string; BackupRetentionPeriod?: number }) => {
+        const i = find(region, input.DBInstanceIdentifier);
+        if (i.status !== "available" && i.status !== "backing-up")
+          throw rdsFault("InvalidDBInstanceStateFault", `DB instance ${i.id} is ${i.status}.`);
+        if (input.BackupRetentionPeriod !== undefined) {
+          const enabling = i.backupRetentionDays === 0 && input.BackupRetentionPeriod > 0;
+          i.backupRetentionDays = input.BackupRetentionPeriod;
+          if (enabling)
+            this.statusFor(i, "backing-up", Math.max(60_000, this.timeline.aws.promotionSeconds * 500));
+        }
+        return { DBInstance: describe(i) };
+      },
+    );
+    aws.handle(
+      "rds",
+      "AddTagsToResource",
+      (_region, input: { ResourceName?: string; Tags?: { Key?: string; Value?: string }[] }) => {
+        const i = this.byArn(String(input.ResourceName));
+        if (i === undefined)
+          throw rdsFault("DBInstanceNotFoundFault", `${String(input.ResourceName)} not found.`);
+        for (const tag of input.Tags ?? []) i.tags.set(String(tag.Key), String(tag.Value));
+        return {};
+      },
+    );
+    aws.handle(
+      "rds",
+      "RemoveTagsFromResource",
+      (_region, input: { ResourceName?: string; TagKeys?: string[] }) => {
+        const i = this.byArn(String(input.ResourceName));
+        if (i === undefined)
+          throw rdsFault("DBInstanceNotFoundFault", `${String(input.ResourceName)} not found.`);
+        for (const key of input.TagKeys ?? []) i.tags.delete(key);
+        return {};
+      },
+    );
+
+    const group = (region: string, id: unknown): SimInstance => {
+      const instance = [this.primary, this.replica].find(
+        (i) => i.clientGroupId === id && i.region === region,
+      );
+      if (instance === undefined)
+        throw new SimulatedServiceError(
+          "InvalidGroup.NotFound",
+          `The security group '${String(id)}' does not exist`,
+          400,
+        );
+      return instance;
+    };
+    aws.handle(
+      "ec2",
+      "DescribeSecurityGroupRules",
+      (region, input: { Filters?: { Name?: string; Values?: string[] }[] }) => {
+        const groupId = input.Filters?.find((f) => f.Name === "group-id")?.Values?.[0];
+        const i = group(region, groupId);
+        return {
+          SecurityGroupRules: [...i.clientRules.entries()].map(([id, cidr]) => ({
+            SecurityGroupRuleId: id,
+            GroupId: i.clientGroupId,
+            IsEgress: false,
+            IpProtocol: "tcp",
+            FromPort: 5432,
+            ToPort: 5432,
+            CidrIpv4: cidr,
+          })),
+        };
+      },
+    );
+    aws.handle(
+      "ec2",
+      "RevokeSecurityGroupIngress",
+      (region, input: { GroupId?: string; SecurityGroupRuleIds?: string[] }) => {
+        const i = group(region, input.GroupId);
+        for (const id of input.SecurityGroupRuleIds ?? []) {
+          if (!i.clientRules.has(id))
+            throw new SimulatedServiceError("InvalidPermission.NotFound", `rule ${id} not found`, 400);
+        }
+        for (const id of input.SecurityGroupRuleIds ?? []) i.clientRules.delete(id);
+        i.revokedAtMs = now();
+        this.observe();
+        return { Return: true };
+      },
+    );
+    aws.handle(
+      "ec2",
+      "AuthorizeSecurityGroupIngress",
+      (region, input: { GroupId?: string; IpPermissions?: { IpRanges?: { CidrIp?: string }[] }[] }) => {
+        const i = group(region, input.GroupId);
+        const created = [];
+        for (const permission of input.IpPermissions ?? []) {
+          for (const range of permission.IpRanges ?? []) {
+            const id = `sgr-${i.id}-${now()}-${i.clientRules.size}`;
+            i.clientRules.set(id, String(range.CidrIp));
+            created.push({
+              SecurityGroupRuleId: id,
+              GroupId: i.clientGroupId,
+              CidrIpv4: range.CidrIp,
+              IsEgress: false,
+            });
+          }
+        }
+        this.observe();
+        return { Return: true, SecurityGroupRules: created };
+      },
+    );
+
+    aws.handle("cloudwatch", "GetMetricData", (region, input: never) =>
+      this.store(region).getMetricData(input, now()),
+    );
+    aws.handle(
+      "cloudwatch",
+      "PutMetricData",
+      (
+        region,
+        input: {
+          Namespace?: string;
+          MetricData?: {
+            MetricName?: string;
+            Dimensions?: { Name?: string; Value?: string }[];
+            Timestamp?: Date;
+            Value?: number;
+          }[];
+        },
+      ) => {
+        for (const d of input.MetricData ?? []) {
+          this.store(region).put(
+            metricKey(String(input.Namespace), String(d.MetricName), d.Dimensions ?? []),
+            d.Timestamp?.getTime() ?? now(),
+            Number(d.Value),
+            now(),
+          );
+        }
+        return {};
+      },
+    );
+
+    aws.handle(
+      "route53",
+      "ListResourceRecordSets",
+      (_region, input: { StartRecordName?: string; MaxItems?: number }) => {
+        const names = [...this.records.keys()]
+          .sort()
+          .filter(
+            (n) => input.StartRecordName === undefined || n >= input.StartRecordName.replace(/\.$/, ""),
+          );
+        const take = names.slice(0, input.MaxItems ?? 100);
+        return {
+          ResourceRecordSets: take.map((name) => {
+            const record = this.records.get(name)!;
+            return {
+              Name: `${name}.`,
+              Type: "CNAME",
+              TTL: record.ttl,
+              ResourceRecords: [{ Value: record.value }],
+            };
+          }),
+          IsTruncated: names.length > take.length,
+          MaxItems: input.MaxItems,
+        };
+      },
+    );
+    aws.handle(
+      "route53",
+      "ChangeResourceRecordSets",
+      (
+        _region,
+        input: {
+          ChangeBatch?: {
+            Changes?: {
+              Action?: string;
+              ResourceRecordSet?: { Name?: string; TTL?: number; ResourceRecords?: { Value?: string }[] };
+            }[];
+          };
+        },
+      ) => {
+        const id = `/change/C${String(this.changes.size + 1).padStart(8, "0")}`;
+        const insyncAtMs = now() + this.timeline.aws.route53InsyncSeconds * 1000;
+        this.changes.set(id, insyncAtMs);
+        for (const change of input.ChangeBatch?.Changes ?? []) {
+          const set = change.ResourceRecordSet;
+          const name = String(set?.Name).replace(/\.$/, "");
+          const value = String(set?.ResourceRecords?.[0]?.Value);
+          this.records.set(name, { value, ttl: set?.TTL ?? 30 });
+          if (name === this.config.writerRecordName) {
+            this.scheduler.at(insyncAtMs, () => {
+              if (this.records.get(name)?.value === value) {
+                this.writerVisible = value;
+                this.observe();
+              }
+            });
+          }
+        }
+        return { ChangeInfo: { Id: id, Status: "PENDING", SubmittedAt: new Date(now()) } };
+      },
+    );
+    aws.handle("route53", "GetChange", (_region, input: { Id?: string }) => {
+      const key = String(input.Id).startsWith("/change/") ? String(input.Id) : `/change/${String(input.Id)}`;
+      const insyncAtMs = this.changes.get(key);
+      if (insyncAtMs === undefined)
+        throw new SimulatedServiceError("NoSuchChange", `change ${String(input.Id)} not found`, 404);
+      return {
+        ChangeInfo: {
+          Id: key,
+          Status: now() >= insyncAtMs ? "INSYNC" : "PENDING",
+          SubmittedAt: new Date(now()),
+        },
+      };
+    });
+
+    aws.handle(
+      "sns",
+      "Publish",
+      (
+        _region,
+        input: { Subject?: string; MessageAttributes?: Record<string, { StringValue?: string }> },
+      ) => {
+        this.alerts.push({
+          atMs: now(),
+          subject: String(input.Subject),
+          severity: input.MessageAttributes?.severity?.StringValue ?? "unknown",
+          event: input.MessageAttributes?.event?.StringValue ?? "unknown",
+        });
+        return { MessageId: `msg-${this.alerts.length}` };
+      },
+    );
+
+    aws.handle("s3", "PutObject", (_region, input: { Key?: string; Body?: unknown }) => {
+      this.objects.set(
+        String(input.Key),
+        typeof input.Body === "string" ? input.Body : JSON.stringify(input.Body),
+      );
+      return { ETag: `"${this.objects.size}"` };
+    });
+    aws.handle("s3", "ListObjectsV2", (_region, input: { Prefix?: string; MaxKeys?: number }) => {
+      const keys = [...this.objects.keys()]
+        .filter((k) => k.startsWith(input.Prefix ?? ""))
+        .sort()
+        .slice(0, input.MaxKeys ?? 1000);
+      return { Contents: keys.map((Key) => ({ Key })), KeyCount: keys.length, IsTruncated: false };
+    });
+    const noSuchKey = (key: unknown): SimulatedServiceError =>
+      new SimulatedServiceError("NoSuchKey", `The specified key does not exist: ${String(key)}`, 404);
+    aws.handle("s3", "GetObject", (_region, input: { Key?: string }) => {
+      const body = this.objects.get(String(input.Key));
+      if (body === undefined) throw noSuchKey(input.Key);
+      return { Body: { transformToString: () => Promise.resolve(body) }, ContentLength: body.length };
+    });
+    aws.handle("s3", "HeadObject", (_region, input: { Key?: string }) => {
+      const body = this.objects.get(String(input.Key));
+      if (body === undefined) throw new SimulatedServiceError("NotFound", "Not Found", 404);
+      return { ContentLength: body.length };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // RDS status machine
+
+  /** Shows `status` for `ms`, then `available` (unless something else changed it meanwhile). */
+  private statusFor(i: SimInstance, status: string, ms: number): void {
+    i.status = status;
+    this.scheduler.after(ms, () => {
+      if (i.status === status && i.hostAlive) i.status = "available";
+    });
+  }
+
+  /** A reboot: the engine stops (every session ends) and comes back after `ms`. */
+  private restart(i: SimInstance, status: string, ms: number): void {
+    const at = this.scheduler.nowMs();
+    i.status = status;
+    i.engineUp = false;
+    i.downSinceMs = at;
+    i.lastRestartAtMs = at;
+    this.observe();
+    this.scheduler.after(ms, () => {
+      if (!i.hostAlive || i.downSinceMs !== at) return;
+      i.engineUp = true;
+      i.downSinceMs = null;
+      i.lastRestartAtMs = this.scheduler.nowMs();
+      if (i.status === status) i.status = "available";
+      this.observe();
+    });
+  }
+
+  /**
+   * PromoteReadReplica: replication stops at once, the instance goes through the timeline's status
+   * sequence (reference §1.2: `modifying` and a reboot; the exact sequence is UNCONFIRMED, so every
+   * variant is explored) and becomes writable after its reboot. A promote that turns backups on for a
+   * backup-less replica includes a backup (reference §1.2): `backing-up` before `available`.
+   */
+  private promote(i: SimInstance, backupRetentionDays: number): void {
+    const t = this.timeline.aws;
+    const total = t.promotionSeconds * 1000;
+    i.promotionsAccepted++;
+    freezeReplication(i, this.scheduler.nowMs(), this.baseLag);
+    i.replicatingFrom = null;
+    if (t.sourceClears === "start") i.sourceId = null;
+    const includesBackup = i.backupRetentionDays === 0 && backupRetentionDays > 0;
+    i.backupRetentionDays = backupRetentionDays;
+    const phases: { status: string; ms: number; engineUp: boolean }[] =
+      t.promotionSequence === "modifying"
+        ? [{ status: "modifying", ms: total, engineUp: true }]
+        : t.promotionSequence === "modifying-rebooting"
+          ? [
+              { status: "modifying", ms: total * 0.8, engineUp: true },
+              { status: "rebooting", ms: total * 0.2, engineUp: false },
+            ]
+          : [
+              { status: "modifying", ms: total * 0.6, engineUp: true },
+              { status: "rebooting", ms: total * 0.15, engineUp: false },
+              { status: "backing-up", ms: total * 0.25, engineUp: true },
+            ];
+    let at = this.scheduler.nowMs();
+    i.status = phases[0].status;
+    for (const [index, phase] of phases.entries()) {
+      const startAt = at;
+      this.scheduler.at(startAt, () => {
+        if (!i.hostAlive) return;
+        i.status = phase.status;
+        if (!phase.engineUp) {
+          i.engineUp = false;
+          i.downSinceMs = startAt;
+          i.lastRestartAtMs = startAt;
+        } else if (index > 0 && !i.engineUp) {
+          i.engineUp = true;
+          i.downSinceMs = null;
+          i.lastRestartAtMs = startAt;
+        }
+        // Writable once past the reboot (a backup at the end does not stop writes).
+        if (phases.slice(0, index + 1).some((p) => !p.engineUp) && phase.engineUp) i.standalone = true;
+        this.observe();
+      });
+      at += phase.ms;
+    }
+    const backupMs = includesBackup ? Math.max(60_000, total * 0.5) : 0;
+    this.scheduler.at(at, () => {
+      if (!i.hostAlive) return;
+      i.engineUp = true;
+      i.downSinceMs = null;
+      i.standalone = true;
+      i.sourceId = null;
+      i.status = backupMs > 0 ? "backing-up" : "available";
+      this.observe();
+    });
+    if (backupMs > 0) {
+      this.scheduler.at(at + backupMs, () => {
+        if (i.hostAlive && i.status === "backing-up") i.status = "available";
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The monitor's view of PostgreSQL
+
+  private pathDown(region: string, atMs: number): boolean {
+    return region === this.config.primaryRegion && atMs >= this.pathDownFromMs && atMs < this.pathDownUntilMs;
+  }
+
+  private probeResult(
+    target: "primary" | "replica",
+    atMs: number,
+    outcome: ProbeResult["outcome"],
+    detail?: string,
+  ): ProbeResult {
+    return {
+      target,
+      atMs,
+      outcome,
+      latencyMs: this.scheduler.nowMs() - atMs,
+      ...(detail === undefined ? {} : { detail }),
+    };
+  }
+
+  /** PostgreSQL as the health monitor's probe sees it (answers, timeouts, refusals, heartbeat rows). */
+  readonly probe: DatabaseProbe = {
+    probePrimary: async (timeoutMs: number): Promise<ProbeResult> => {
+      const p = this.primary;
+      const atMs = this.scheduler.nowMs();
+      if (this.pathDown(p.region, atMs) || !p.hostAlive) {
+        await this.scheduler.sleep(timeoutMs);
+        return this.probeResult("primary", atMs, "timeout", `no answer within ${timeoutMs} ms`);
+      }
+      await this.scheduler.sleep(this.rng.between(3, 15));
+      if (!p.engineUp) return this.probeResult("primary", atMs, "unreachable", "connect ECONNREFUSED");
+      if (p.refuses !== null) return this.probeResult("primary", atMs, "error", p.refuses);
+      if (!p.standalone)
+        return this.probeResult(
+          "primary",
+          atMs,
+          "read-only",
+          "cannot execute INSERT in a read-only transaction",
+        );
+      if (p.storageFull)
+        return this.probeResult("primary", atMs, "error", "could not extend file: No space left on device");
+      p.heartbeats.push(this.scheduler.nowMs());
+      return this.probeResult("primary", atMs, "ok");
+    },
+    readReplicaLag: async (timeoutMs: number): Promise<LagReading> => {
+      const r = this.replica;
+      const atMs = this.scheduler.nowMs();
+      if (this.pathDown(r.region, atMs) || !r.hostAlive) {
+        await this.scheduler.sleep(timeoutMs);
+        return {
+          atMs,
+          lagSeconds: null,
+          probe: this.probeResult("replica", atMs, "timeout", `no answer within ${timeoutMs} ms`),
+        };
+      }
+      await this.scheduler.sleep(this.rng.between(3, 15));
+      if (!r.engineUp)
+        return {
+          atMs,
+          lagSeconds: null,
+          probe: this.probeResult("replica", atMs, "unreachable", "connect ECONNREFUSED"),
+        };
+      const replayed = replayedUpToMs(r, this.scheduler.nowMs(), this.baseLag);
+      const newest = newestAtOrBefore(this.primary.heartbeats, replayed);
+      const lagSeconds = newest === null ? null : (this.scheduler.nowMs() - newest) / 1000;
+      return { atMs, lagSeconds, probe: this.probeResult("replica", atMs, "ok") };
+    },
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // The client workload: commits at a steady rate to whatever `writer` resolves to.
+
+  private instanceAt(endpoint: string): SimInstance | undefined {
+    return [this.primary, this.replica].find((i) => i.endpoint === endpoint);
+  }
+
+  private closeSegment(nowMs: number): void {
+    if (this.session === null) return;
+    const segments = this.session.instance.commitSegments;
+    const open = segments[segments.length - 1];
+    if (open !== undefined && open.toMs === Infinity) open.toMs = nowMs;
+    if (this.faultAtMs !== null && nowMs >= this.faultAtMs) this.interrupted = true;
+    this.session = null;
+  }
+
+  /** Re-evaluates the clients after any change of state: sessions break, reconnect, commit. */
+  observe(): void {
+    const nowMs = this.scheduler.nowMs();
+    // Split brain: time during which two instances took (or could take) client writes.
+    if ([this.primary, this.replica].filter(clientWritable).length >= 2)
+      this.splitBrainMs += nowMs - this.lastObservedMs;
+    this.lastObservedMs = nowMs;
+    const s = this.session;
+    if (s !== null) {
+      const i = s.instance;
+      const alive = i.engineUp && i.standalone && !i.storageFull && i.lastRestartAtMs <= s.openedAtMs;
+      if (!alive) this.closeSegment(nowMs);
+    }
+    if (this.session !== null) return;
+    if (this.dnsCache === null || this.dnsCache.untilMs <= nowMs) {
+      this.dnsCache = { target: this.writerVisible, untilMs: nowMs + this.config.dnsTtlSeconds * 1000 };
+    }
+    const target = this.instanceAt(this.dnsCache.target);
+    if (target !== undefined && acceptsNewWriters(target)) {
+      this.session = { instance: target, openedAtMs: nowMs };
+      target.commitSegments.push({ fromMs: nowMs, toMs: Infinity });
+      if (this.faultAtMs !== null && nowMs >= this.faultAtMs && !this.firstCommitAfterFault.has(target.id)) {
+        this.firstCommitAfterFault.set(target.id, nowMs);
+      }
+      return;
+    }
+    if (!this.reconnectPending) {
+      this.reconnectPending = true;
+      this.scheduler.after(RECONNECT_MS, () => {
+        this.reconnectPending = false;
+        this.observe();
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Functions, schedules, metrics, alarms
+
+  private emf(region: string): (line: string) => void {
+    return (line) => this.store(region).ingestEmf(line, this.scheduler.nowMs());
+  }
+
+  private installFunctions(): void {
+    const c = this.config;
+    const monitorConfig = readMonitorConfig(c.monitorEnv);
+    const monitorHandler = createMonitorHandler({
+      config: monitorConfig,
+      probe: this.probe,
+      clock: this.scheduler,
+      logger: recordingLogger(this.scheduler, "monitor", this.logs),
+      metrics: emfMetrics(
+        monitorConfig.metricsNamespace,
+        "health-monitor",
+        monitorConfig.environmentSuffix,
+        this.emf(c.drRegion),
+      ),
+      bootstrap: () => Promise.reject(new Error("the simulator does not run the bootstrap")),
+    });
+    const failoverConfig = readFailoverConfig(c.failoverEnv);
+    const failoverHandler = createFailoverHandler({
+      config: failoverConfig,
+      ports: buildFailoverPorts(
+        failoverConfig,
+        new SimulatedAwsClients(this.aws, this.scheduler, "failover"),
+        this.scheduler,
+      ),
+      logger: recordingLogger(this.scheduler, "failover", this.logs),
+      metrics: emfMetrics(
+        failoverConfig.metricsNamespace,
+        "failover",
+        failoverConfig.environmentSuffix,
+        this.emf(c.drRegion),
+      ),
+    });
+    this.failover = {
+      key: "failover",
+      name: c.failoverFunctionName,
+      arn: `arn:aws:lambda:${c.drRegion}:${c.account}:function:${c.failoverFunctionName}`,
+      timeoutMs: c.failoverTimeoutSeconds * 1000,
+      reservedConcurrency: c.failoverReservedConcurrency,
+      maxRetryAttempts: c.failoverMaxRetryAttempts,
+      maxEventAgeMs: c.failoverMaxEventAgeSeconds * 1000,
+      handler: (event, context) => failoverHandler(event, context as never),
+    };
+    this.monitor = {
+      key: "monitor",
+      name: c.monitorFunctionName,
+      arn: `arn:aws:lambda:${c.drRegion}:${c.account}:function:${c.monitorFunctionName}`,
+      timeoutMs: c.monitorTimeoutSeconds * 1000,
+      reservedConcurrency: null,
+      maxRetryAttempts: c.monitorMaxRetryAttempts,
+      maxEventAgeMs: c.monitorMaxEventAgeSeconds * 1000,
+      handler: (event, context) => monitorHandler(event, context as never),
+      onSuccess: (envelope) => {
+        if (this.timeline.triggerPath !== "alarm") this.lambda.invokeAsync(this.failover, envelope);
+      },
+    };
+  }
+
+  private installSchedules(): void {
+    const c = this.config;
+    // EventBridge `rate(1 minute)` schedule of the monitor (a second or so after the minute).
+    this.scheduler.every(SIM_EPOCH_MS + 1_000, MINUTE_MS, this.endMs, () =>
+      this.lambda.invokeAsync(this.monitor, {
+        version: "0",
+        id: `schedule-${this.scheduler.nowMs()}`,
+        "detail-type": "Scheduled Event",
+        source: "aws.events",
+        account: c.account,
+        time: new Date(this.scheduler.nowMs()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        region: c.drRegion,
+        resources: [c.scheduleRuleArn],
+        detail: {},
+      }),
+    );
+    // RDS publishes each instance's metrics once a minute (reference §1.4), while its host lives.
+    this.scheduler.every(SIM_EPOCH_MS, MINUTE_MS, this.endMs, (atMs) => this.publishRdsMetrics(atMs));
+    // The primary-unreachable alarm, evaluated every minute (reference §5).
+    const spec = c.primaryUnreachableAlarm;
+    const alarm = new SimAlarm(spec, this.store(c.drRegion), SIM_EPOCH_MS, (event) => {
+      if (this.timeline.triggerPath === "monitor") return;
+      const detail = event.detail as { state: { value: string } };
+      // The stack's rule matches only ALARM (lib/infra/functions.ts alarmEventPattern).
+      if (detail.state.value === "ALARM") this.lambda.invokeAsync(this.failover, event);
+    });
+    this.alarms.push(alarm);
+    this.scheduler.every(SIM_EPOCH_MS + 20_000, MINUTE_MS, this.endMs, (atMs) => alarm.evaluate(atMs));
+  }
+
+  private publishRdsMetrics(atMs: number): void {
+    const periodStart = atMs - MINUTE_MS;
+    for (const i of [this.primary, this.replica]) {
+      if (!i.hostAlive) continue;
+      const dims = [{ Name: "DBInstanceIdentifier", Value: i.id }];
+      const store = this.store(i.region);
+      store.put(metricKey("AWS/RDS", "CPUUtilization", dims), periodStart, 12, atMs);
+      store.put(metricKey("AWS/RDS", "DatabaseConnections", dims), periodStart, i.engineUp ? 8 : 0, atMs);
+      if (i.sourceId !== null && i.replicatingFrom !== null && i.engineUp) {
+        // ReplicaLag = now − last replayed commit (reference §1.4).
+        const newest = newestCommitAtOrBefore(i.replicatingFrom, replayedUpToMs(i, atMs, this.baseLag));
+        if (newest !== null)
+          store.put(
+            metricKey("AWS/RDS", "ReplicaLag", dims),
+            periodStart,
+            Math.max(0, (atMs - newest) / 1000),
+            atMs,
+          );
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Faults
+
+  private resolveRegion(region: string): string {
+    const c = this.config;
+    switch (region) {
+      case "primary":
+        return c.primaryRegion;
+      case "replica":
+        return c.replicaRegion;
+      case "dr":
+        return c.drRegion;
+      case "global":
+        return "us-east-1";
+      default:
+        return region;
+    }
+  }
+
+  private installFaults(): void {
+    for (const fault of this.timeline.faults) {
+      const atMs = this.minuteMs(fault.atMinute);
+      const untilMs =
+        "forMinutes" in fault && fault.forMinutes !== undefined
+          ? atMs + fault.forMinutes * MINUTE_MS
+          : Infinity;
+      this.scheduler.at(atMs, () => this.inject(fault, atMs, untilMs));
+    }
+    this.aws.crashHook = (functionKey, command) => {
+      const crash = this.crashes.find(
+        (c) =>
+          c.fn === functionKey && c.command === command && c.left > 0 && this.scheduler.nowMs() >= c.fromMs,
+      );
+      if (crash === undefined) return false;
+      crash.left--;
+      return true;
+    };
+    this.lambda.onStart = (fn, context) => {
+      const crash = this.crashes.find(
+        (c) => c.fn === "monitor" && fn.key === "monitor" && c.left > 0 && this.scheduler.nowMs() >= c.fromMs,
+      );
+      if (crash === undefined) return;
+      crash.left--;
+      // The monitor dies part-way through its run (an out-of-memory kill, a runtime crash).
+      this.scheduler.after(5_000, () => {
+        if (context.killed) return;
+        context.killed = true;
+        context.onKill?.("Runtime exited with error: signal: killed");
+      });
+    };
+    const windows = this.timeline.faults.filter(
+      (f) => f.kind === "duplicate-events" || f.kind === "lost-events",
+    );
+    this.lambda.deliveryFilter = (fn) => {
+      if (fn.key !== "failover") return "deliver";
+      const nowMs = this.scheduler.nowMs();
+      for (const f of windows) {
+        const from = this.minuteMs(f.atMinute);
+        const until =
+          "forMinutes" in f && f.forMinutes !== undefined ? from + f.forMinutes * MINUTE_MS : Infinity;
+        if (nowMs >= from && nowMs < until) return f.kind === "lost-events" ? "lose" : "duplicate";
+      }
+      return "deliver";
+    };
+  }
+
+  private inject(fault: Fault, atMs: number, untilMs: number): void {
+    const p = this.primary;
+    const r = this.replica;
+    const statusDelayMs = this.timeline.aws.rdsStatusDelaySeconds * 1000;
+    switch (fault.kind) {
+      case "primary-dies":
+      case "replica-dies": {
+        const i = fault.kind === "primary-dies" ? p : r;
+        i.engineUp = false;
+        i.hostAlive = false;
+        i.downSinceMs = atMs;
+        i.lastRestartAtMs = atMs;
+        if (i === r) freezeReplication(r, atMs, this.baseLag);
+        this.observe();
+        this.scheduler.at(atMs + statusDelayMs, () => {
+          if (!i.hostAlive) i.status = this.timeline.aws.deadStatus;
+        });
+        if (untilMs !== Infinity) {
+          this.scheduler.at(untilMs, () => {
+            i.engineUp = true;
+            i.hostAlive = true;
+            i.downSinceMs = null;
+            i.lastRestartAtMs = untilMs;
+            i.status = "available";
+            this.observe();
+          });
+        }
+        return;
+      }
+      case "primary-reboot":
+        // Maintenance: RDS shows `rebooting` at once and the engine restarts (reference §1.3).
+        this.restart(p, "rebooting", untilMs - atMs);
+        return;
+      case "primary-storage-full":
+        p.storageFull = true;
+        this.observe();
+        this.scheduler.at(atMs + Math.min(statusDelayMs, MINUTE_MS), () => {
+          if (p.storageFull) p.status = "storage-full";
+        });
+        if (untilMs !== Infinity) {
+          this.scheduler.at(untilMs, () => {
+            p.storageFull = false;
+            if (p.status === "storage-full") p.status = "available";
+            this.observe();
+          });
+        }
+        return;
+      case "primary-refuses":
+        p.refuses = fault.detail;
+        if (untilMs !== Infinity) this.scheduler.at(untilMs, () => (p.refuses = null));
+        return;
+      case "replica-lag":
+        r.extraLagSeconds = fault.seconds;
+        if (untilMs !== Infinity) this.scheduler.at(untilMs, () => (r.extraLagSeconds = 0));
+        return;
+      case "api-throttle":
+      case "api-errors":
+      case "api-blackhole":
+        this.aws.addFault({
+          kind: fault.kind,
+          service: fault.service as ServiceName,
+          region: this.resolveRegion(fault.region),
+          fromMs: atMs,
+          untilMs,
+        });
+        return;
+      case "probe-path-down":
+        this.pathDownFromMs = atMs;
+        this.pathDownUntilMs = untilMs;
+        return;
+      case "function-crash":
+        this.crashes.push({
+          fn: fault.function,
+          command: fault.step === undefined ? undefined : CRASH_STEPS[fault.step],
+          fromMs: atMs,
+          left: fault.times ?? 1,
+        });
+        return;
+      case "duplicate-events":
+      case "lost-events":
+        return;
+      case "switchover-request":
+        this.operatorRequest({
+          action: "switchover",
+          requestedBy: "sim-operator",
+          reason: "planned switchover drill",
+        });
+        return;
+      case "manual-failover":
+        this.operatorRequest({
+          action: "failover",
+          requestedBy: "sim-operator",
+          reason: "manual failover",
+          ...(fault.acceptDataLoss ? { acceptDataLoss: true } : {}),
+        });
+        return;
+    }
+  }
+
+  /**
+   * The runbook's `aws lambda invoke` (RequestResponse). The CLI retries a throttled call and, after
+   * its 60 s read timeout, sends the request again (reference §2), up to 3 attempts in standard mode.
+   */
+  private operatorRequest(payload: Record<string, unknown>): void {
+    const attempt = (n: number): void => {
+      let answered = false;
+      this.lambda.invokeSync(this.failover, payload).then(
+        () => (answered = true),
+        (error: unknown) => {
+          answered = true;
+          if ((error as Error).name === "TooManyRequestsException" && n < 3)
+            this.scheduler.after(1_000 * 2 ** n, () => attempt(n + 1));
+        },
+      );
+      this.scheduler.after(60_000, () => {
+        if (!answered && n < 3) attempt(n + 1);
+      });
+    };
+    attempt(1);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Runs the timeline to its end and returns what happened. */
+  async run(onTick?: (nowMs: number) => void): Promise<RunRecord> {
+    this.installFunctions();
+    this.installSchedules();
+    this.installFaults();
+    this.scheduler.at(SIM_EPOCH_MS, () => this.observe());
+    await this.scheduler.runUntil(this.endMs, onTick);
+    this.observe();
+    this.closeSegmentsAt(this.endMs);
+    return {
+      timeline: this.timeline,
+      config: this.config,
+      primary: this.primary,
+      replica: this.replica,
+      alerts: this.alerts,
+      logs: this.logs,
+      lambda: this.lambda,
+      aws: this.aws,
+      s3Keys: [...this.objects.keys()],
+      writerTargetAtEnd: this.records.get(this.config.writerRecordName)?.value ?? null,
+      splitBrainMs: this.splitBrainMs,
+      faultAtMs: this.faultAtMs,
+      endMs: this.endMs,
+      firstCommitAfterFault: this.firstCommitAfterFault,
+      writesInterruptedAfterFault: this.interrupted,
+    };
+  }
+
+  private closeSegmentsAt(endMs: number): void {
+    for (const i of [this.primary, this.replica]) {
+      for (const s of i.commitSegments) if (s.toMs === Infinity) s.toMs = endMs;
+    }
+  }
+}
