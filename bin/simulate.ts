@@ -6,7 +6,9 @@
  *
  * Exit codes: 0 every invariant held, 1 an invariant was violated, 2 bad usage or a malformed timeline.
  */
+import { fork } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { matrixTimelines } from "../lib/simulator/matrix";
@@ -21,7 +23,16 @@ Exit codes: 0 all invariants held, 1 an invariant was violated, 2 bad usage.`;
 
 class UsageError extends Error {}
 
-function parse(argv: string[]): { timeline?: string; matrix: boolean; json?: string; help: boolean } {
+interface Args {
+  readonly timeline?: string;
+  readonly matrix: boolean;
+  readonly json?: string;
+  readonly help: boolean;
+  /** Internal: `k/n` runs every n-th matrix timeline from k in a child process. */
+  readonly shard?: { readonly index: number; readonly count: number };
+}
+
+function parse(argv: string[]): Args {
   let parsed;
   try {
     parsed = parseArgs({
@@ -31,6 +42,7 @@ function parse(argv: string[]): { timeline?: string; matrix: boolean; json?: str
         matrix: { type: "boolean", default: false },
         json: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
+        shard: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -55,7 +67,44 @@ function parse(argv: string[]): { timeline?: string; matrix: boolean; json?: str
       );
     }
   }
-  return { timeline: v.timeline, matrix: v.matrix ?? false, json: v.json, help: false };
+  let shard: Args["shard"];
+  if (v.shard !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(v.shard);
+    if (match === null || Number(match[1]) >= Number(match[2]))
+      throw new UsageError(`--shard ${JSON.stringify(v.shard)} must look like 0/2`);
+    shard = { index: Number(match[1]), count: Number(match[2]) };
+  }
+  return { timeline: v.timeline, matrix: v.matrix ?? false, json: v.json, help: false, shard };
+}
+
+/**
+ * Runs the matrix in one child process per core (timelines are independent and each run is
+ * single-threaded), and returns the outcomes in matrix order.
+ */
+async function runMatrixInParallel(): Promise<Outcome[]> {
+  const count = Math.max(1, Math.min(4, availableParallelism()));
+  const shards = await Promise.all(
+    Array.from(
+      { length: count },
+      (_, index) =>
+        new Promise<Outcome[]>((resolveShard, reject) => {
+          const child = fork(process.argv[1], ["--matrix", "--shard", `${index}/${count}`], {
+            execArgv: process.execArgv,
+            stdio: ["ignore", "inherit", "inherit", "ipc"],
+          });
+          let result: Outcome[] | undefined;
+          child.on("message", (message) => (result = message as Outcome[]));
+          child.on("error", reject);
+          child.on("exit", (code) =>
+            result !== undefined && code === 0
+              ? resolveShard(result)
+              : reject(new Error(`matrix shard ${index}/${count} exited with ${code}`)),
+          );
+        }),
+    ),
+  );
+  const total = shards.reduce((n, s) => n + s.length, 0);
+  return Array.from({ length: total }, (_, i) => shards[i % count][Math.floor(i / count)]);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -87,9 +136,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(text);
     return outcome.violations.length === 0 ? 0 : 1;
   }
+  if (args.shard !== undefined) {
+    const { index, count } = args.shard;
+    const mine = matrixTimelines().filter((_, i) => i % count === index);
+    const outcomes: Outcome[] = [];
+    for (const timeline of mine) outcomes.push(await runTimeline(timeline));
+    process.send?.(outcomes);
+    return 0;
+  }
   const startedAt = process.hrtime.bigint();
-  const outcomes: Outcome[] = [];
-  for (const timeline of matrixTimelines()) outcomes.push(await runTimeline(timeline));
+  const outcomes = await runMatrixInParallel();
   const wallSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
   console.log(formatMatrix(outcomes));
   const summary = summarise(outcomes, wallSeconds);

@@ -77,6 +77,11 @@ export type Fault =
   | { readonly kind: "duplicate-events"; readonly atMinute: number; readonly forMinutes?: number }
   | { readonly kind: "lost-events"; readonly atMinute: number; readonly forMinutes?: number }
   | { readonly kind: "switchover-request"; readonly atMinute: number }
+  /**
+   * The primary carries a `tap:fenced-at` tag from an earlier incident although it was put back into
+   * service (its client ingress restored), as after a failback.
+   */
+  | { readonly kind: "stale-fence-tag"; readonly atMinute: number }
   | { readonly kind: "manual-failover"; readonly atMinute: number; readonly acceptDataLoss: boolean };
 
 export type FaultKind = Fault["kind"];
@@ -96,6 +101,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "duplicate-events",
   "lost-events",
   "switchover-request",
+  "stale-fence-tag",
   "manual-failover",
 ];
 
@@ -341,6 +347,7 @@ function parseFault(r: Reader, raw: unknown, path: string, durationMinutes: numb
       };
     case "replica-dies":
     case "switchover-request":
+    case "stale-fence-tag":
       keys();
       return { kind, atMinute };
     case "api-throttle":

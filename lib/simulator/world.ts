@@ -15,6 +15,7 @@ import { createFailoverHandler } from "../lambda/failover/handler";
 import { buildFailoverPorts } from "../lambda/failover/ports";
 import { readMonitorConfig } from "../lambda/health-monitor/env";
 import { createMonitorHandler } from "../lambda/health-monitor/handler";
+import { FENCED_AT_TAG } from "../function-env";
 import type { SimulatedAwsConfig } from "./config";
 import {
   BASE_LAG_SECONDS,
@@ -1035,6 +1036,9 @@ export class World {
         return;
       case "duplicate-events":
       case "lost-events":
+        return;
+      case "stale-fence-tag":
+        p.tags.set(FENCED_AT_TAG, new Date(atMs - 86_400_000).toISOString());
         return;
       case "switchover-request":
         this.operatorRequest({
