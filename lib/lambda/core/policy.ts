@@ -26,6 +26,20 @@ export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
  */
 export const MONITOR_SCHEDULE_SECONDS = 60;
 
+/**
+ * How far back the failover side reads the monitor's history for the last healthy lag reading,
+ * beyond `maxLagReadingAgeSeconds`: a decision may come long after the fault (RDS may report the
+ * primary available for minutes, an alarm or an async retry may come later), and the reading it
+ * needs is the one from before the fault. 3 h of 1-minute datapoints is 180 per metric, far below
+ * `GetMetricData`'s 100,800-point limit, and 1-minute data is kept 15 days (reference §5).
+ */
+export const LAG_HISTORY_LOOKBACK_SECONDS = 3 * 60 * 60;
+
+/** The look-back of the lag history for `p`: {@link LAG_HISTORY_LOOKBACK_SECONDS} past the reading-age limit. */
+export function lagHistoryLookbackSeconds(p: FailoverPolicy): number {
+  return LAG_HISTORY_LOOKBACK_SECONDS + p.maxLagReadingAgeSeconds;
+}
+
 /** Where each field is set, so an error can name the knob an operator actually turns. */
 const FIELD_SOURCE: Record<keyof FailoverPolicy, string> = {
   probesPerRun: "PROBES_PER_RUN",
