@@ -9,6 +9,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./infra/naming";
+// The failover policy's one home: pure, so the stack's config may share its ranges.
+import { MAX_REPLICATION_LAG_RANGE } from "./lambda/core/policy";
 
 /** Pulumi project name, and therefore the config namespace. */
 export const PROJECT = "tap";
@@ -277,7 +279,7 @@ export function validateConfig(raw: RawConfig): TapConfig {
     const text = raw[key];
     if (text === undefined || text === "") return DEFAULTS[key] as number;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) {
+    if (!Number.isInteger(n) || n <= min || n > max) {
       problem(key, text, `must be a whole number of ${unit} from ${min} to ${max}`);
       return DEFAULTS[key] as number;
     }
@@ -402,11 +404,12 @@ export function validateConfig(raw: RawConfig): TapConfig {
   let maxReplicationLagSeconds: number = DEFAULTS.maxReplicationLagSeconds;
   if (lagText !== undefined && lagText !== "") {
     const n = Number(lagText);
-    if (!Number.isInteger(n) || n <= 0 || n > 3600) {
+    const { min, max } = MAX_REPLICATION_LAG_RANGE;
+    if (!Number.isInteger(n) || n <= min || n > max) {
       problem(
         "maxReplicationLagSeconds",
         lagText,
-        "must be a whole number of seconds above 0 (and at most 3600); it is the replica-lag alarm threshold and the failover data-loss guard",
+        `must be a whole number of seconds above ${min} and at most ${max}; it is the replica-lag alarm threshold, which the mandatory policy caps at ${max} s, and the failover data-loss guard`,
       );
     } else {
       maxReplicationLagSeconds = n;

@@ -89,8 +89,14 @@ export type ExportEnvName = (typeof EXPORT_ENV)[number];
 export const METRICS = {
   /** 1 per successful primary probe, 0 per failed one; the primary-health alarm reads its Minimum. */
   primaryReachable: "PrimaryReachable",
-  /** Heartbeat lag on the replica, seconds. */
+  /** Heartbeat lag on the replica, seconds, for every successful replica read (lag alarm, dashboard). */
   heartbeatLagSeconds: "HeartbeatLagSeconds",
+  /**
+   * Heartbeat lag, seconds, only for a reading taken while the primary answered (the run's first
+   * probe, right after the read, succeeded), dated at the read (EMF `_aws.Timestamp`): the only lag
+   * that may feed the failover's lag guard.
+   */
+  healthyLagSeconds: "HealthyLagSeconds",
   /** 1 per completed monitor run; the monitor-silent alarm fires when it stops. */
   monitorRun: "MonitorRun",
   /** Probe latency, milliseconds. */

@@ -16,6 +16,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { METRICS } from "../lib/function-env";
+import { MAX_REPLICATION_LAG_RANGE } from "../lib/lambda/core/policy";
 import { ALLOWED_MANAGED_POLICIES, wildcardResourceAllowed } from "./iam-allowlist";
 import {
   DR_ROLES,
@@ -60,8 +61,8 @@ export type TapPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
 /** Smallest backup retention on the primary, days (DESIGN.md: 7). */
 export const MIN_BACKUP_RETENTION_DAYS = 7;
-/** Largest threshold the replica-lag alarm may have, seconds (the RPO guard is 60 s). */
-export const MAX_REPLICA_LAG_ALARM_SECONDS = 60;
+/** Largest threshold the replica-lag alarm may have, seconds: the lag limit's one range (the RPO guard). */
+export const MAX_REPLICA_LAG_ALARM_SECONDS = MAX_REPLICATION_LAG_RANGE.max;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

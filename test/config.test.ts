@@ -170,6 +170,11 @@ describe("validateConfig rejects, naming key, value and fix", () => {
       { key: "tap:maxReplicationLagSeconds", value: '"1.5"', fix: /whole number of seconds/ },
     ],
     [
+      "a lag limit the mandatory policy would reject (alarm above 60 s)",
+      { maxReplicationLagSeconds: "120" },
+      { key: "tap:maxReplicationLagSeconds", value: '"120"', fix: /at most 60/ },
+    ],
+    [
       "a malformed email",
       { alertEmails: '["oncall@example"]' },
       { key: "tap:alertEmails", value: '"oncall@example"', fix: /not an email address/ },

@@ -1,4 +1,5 @@
 import { TapError } from "../lambda/core/errors";
+import { MAX_REPLICATION_LAG_RANGE } from "../lambda/core/policy";
 import type { FailoverPolicy } from "../lambda/core/types";
 
 /** The drill's scenarios, in the order `--all` runs them. */
@@ -152,7 +153,12 @@ const OPTIONS: Record<string, NumberOption | StringOption | FlagOption> = {
   "--probe-timeout": seconds((_, p, v) => (p.probeTimeoutSeconds = v), 0, 60),
   "--probes-per-run": count((_, p, v) => (p.probesPerRun = v), 1, 100),
   "--failures": count((_, p, v) => (p.consecutiveFailuresToFailover = v), 1, 100),
-  "--max-lag": seconds((_, p, v) => (p.maxReplicationLagSeconds = v), 0, 86400, false),
+  "--max-lag": seconds(
+    (_, p, v) => (p.maxReplicationLagSeconds = v),
+    MAX_REPLICATION_LAG_RANGE.min,
+    MAX_REPLICATION_LAG_RANGE.max,
+    false,
+  ),
   "--lag-age": seconds((_, p, v) => (p.maxLagReadingAgeSeconds = v), 0, 86400),
   "--accept-data-loss": { kind: "flag", apply: (_, p) => (p.acceptDataLoss = true) },
   "--rate": seconds((o, _, v) => (o.commitsPerSecond = v), 0, 2000),

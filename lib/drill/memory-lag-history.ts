@@ -1,21 +1,28 @@
+import { lagEvidenceFromSeries } from "../lambda/core/lag-evidence";
 import type { LagHistory } from "../lambda/core/ports";
-import type { LagReading } from "../lambda/core/types";
+import type { LagEvidence, LagReading, ProbeResult } from "../lambda/core/types";
 
 /**
- * The drill's `LagHistory`: the lag readings the monitor took while the primary was
- * healthy, kept in memory. On AWS the same question is answered from the CloudWatch
- * metric the monitor emits; here the runner feeds every run's healthy reading in.
+ * The drill's `LagHistory`: what the monitor recorded, kept in memory at the exact times it was
+ * taken. On AWS the same question is answered from the CloudWatch metrics the monitor emits; both
+ * turn their records into evidence with the core's `lagEvidenceFromSeries`, so the rule is one.
  */
 export class MemoryLagHistory implements LagHistory {
   private readonly readings: LagReading[] = [];
+  private readonly probes: ProbeResult[] = [];
 
   /**
-   * Records a reading. Readings without a lag value (the replica could not be read) are
-   * ignored: they say nothing about data at risk.
+   * Records a lag reading taken while the primary answered. Readings without a lag value (the
+   * replica could not be read) are ignored: they say nothing about data at risk.
    */
   record(reading: LagReading): void {
     if (reading.lagSeconds === null) return;
     this.readings.push(reading);
+  }
+
+  /** Records a probe of the primary (answered or not), as the monitor's `PrimaryReachable` does. */
+  recordProbe(probe: ProbeResult): void {
+    this.probes.push(probe);
   }
 
   /** Every recorded reading, oldest first. */
@@ -23,13 +30,19 @@ export class MemoryLagHistory implements LagHistory {
     return [...this.readings].sort((a, b) => a.atMs - b.atMs);
   }
 
-  async lastHealthyLag(beforeMs: number, lookbackSeconds: number): Promise<LagReading | null> {
-    const oldestMs = beforeMs - lookbackSeconds * 1000;
-    let newest: LagReading | null = null;
-    for (const reading of this.readings) {
-      if (reading.atMs >= beforeMs || reading.atMs < oldestMs) continue;
-      if (newest === null || reading.atMs > newest.atMs) newest = reading;
-    }
-    return newest;
+  /** Evidence from the records in `[nowMs - lookbackSeconds, nowMs)`, dated to the millisecond. */
+  async lagEvidence(nowMs: number, lookbackSeconds: number): Promise<LagEvidence> {
+    const oldestMs = nowMs - lookbackSeconds * 1000;
+    const inWindow = (atMs: number): boolean => atMs >= oldestMs && atMs < nowMs;
+    return lagEvidenceFromSeries(
+      this.readings
+        .filter((r) => inWindow(r.atMs))
+        .map((r) => ({ atMs: r.atMs, value: r.lagSeconds ?? Number.NaN })),
+      this.probes
+        .filter((p) => inWindow(p.atMs))
+        .map((p) => ({ atMs: p.atMs, value: p.outcome === "ok" ? 1 : 0 })),
+      1,
+      nowMs,
+    );
   }
 }

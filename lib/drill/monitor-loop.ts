@@ -131,6 +131,7 @@ export class MonitorLoop {
       this.lastResult = result;
       if (result.lag) this.hooks.onLag?.(result.lag);
       if (result.lastHealthyLag) this.lagHistory.record(result.lastHealthyLag);
+      for (const probe of result.primaryProbes) this.lagHistory.recordProbe(probe);
       await this.evaluate(
         { kind: "monitor", runId },
         { primaryProbes: result.primaryProbes, lastHealthyLag: result.lastHealthyLag },

@@ -308,7 +308,8 @@ export async function runScenario(
         // Automatic failover is paused for planned maintenance, as an operator would.
         await monitor.stop();
         const latest = monitor.latest();
-        const lag = await lagHistory.lastHealthyLag(clock.nowMs() + 1, policy.maxLagReadingAgeSeconds);
+        const lag = (await lagHistory.lagEvidence(clock.nowMs() + 1, policy.maxLagReadingAgeSeconds))
+          .lastHealthyLag;
         fault("an operator requests a planned switchover");
         await monitor.evaluate(
           {

@@ -3,13 +3,18 @@
  * execution environment at module scope and reused by every invocation.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, type MetricUnit } from "@aws-lambda-powertools/metrics";
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 import { METRIC_DIMENSION } from "../function-env";
 
 /** The part of Powertools' `Logger` the handlers use, so tests can pass a recording fake. */
 export type HandlerLogger = Pick<Logger, "info" | "warn" | "error" | "appendKeys" | "addContext">;
 /** The part of Powertools' `Metrics` the handlers use, so tests can pass a recording fake. */
-export type HandlerMetrics = Pick<Metrics, "addMetric" | "hasStoredMetrics" | "publishStoredMetrics">;
+export type HandlerMetrics = Pick<
+  Metrics,
+  "addMetric" | "hasStoredMetrics" | "publishStoredMetrics" | "setTimestamp" | "singleMetric"
+>;
 
 /** A structured JSON logger for `serviceName`, with the stack's suffix on every line. */
 export function createLogger(serviceName: string, environmentSuffix: string): Logger {
@@ -35,4 +40,23 @@ export function createMetrics(namespace: string, serviceName: string, environmen
 /** Writes the stored metrics (one EMF line on stdout), skipping Powertools' warning when there are none. */
 export function flushMetrics(metrics: HandlerMetrics): void {
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
+/**
+ * Publishes one metric at once in its own EMF blob dated `atMs` (`_aws.Timestamp`, epoch ms, sets
+ * the datapoint's time: reference §5). One blob carries one timestamp, so a value that must be
+ * dated at the moment it was measured, not at the end of the run, cannot share the run's blob.
+ * The blob keeps the default dimensions (`Environment`).
+ */
+export function publishMetricAt(
+  metrics: HandlerMetrics,
+  name: string,
+  unit: Unit,
+  value: number,
+  atMs: number,
+): void {
+  const single = metrics.singleMetric();
+  single.setTimestamp(atMs);
+  // A single-metric instance writes its blob on addMetric.
+  single.addMetric(name, unit, value);
 }

@@ -8,7 +8,7 @@ import { LocalDns } from "../../lib/drill/local-dns";
 import { MemoryLagHistory } from "../../lib/drill/memory-lag-history";
 import { DnsChangeError, ReportStoreError } from "../../lib/lambda/core/errors";
 import type { FailoverReport } from "../../lib/lambda/core/ports";
-import type { LagReading } from "../../lib/lambda/core/types";
+import type { LagReading, ProbeResult } from "../../lib/lambda/core/types";
 
 describe("parseEndpoint", () => {
   it("parses host:port", () => {
@@ -53,19 +53,34 @@ describe("MemoryLagHistory", () => {
     lagSeconds,
     probe: { target: "replica", atMs, outcome: lagSeconds === null ? "timeout" : "ok", latencyMs: 5 },
   });
+  const probe = (atMs: number, ok: boolean): ProbeResult => ({
+    target: "primary",
+    atMs,
+    outcome: ok ? "ok" : "timeout",
+    latencyMs: 5,
+  });
   const history = new MemoryLagHistory();
   for (const r of [reading(1_000, 0.5), reading(5_000, 1.5), reading(9_000, null), reading(12_000, 9)])
     history.record(r);
+  for (const p of [probe(1_000, true), probe(5_000, true), probe(9_000, true), probe(13_000, false)])
+    history.recordProbe(p);
 
   it.each([
-    ["the newest reading strictly before the failure", 12_000, 60, 5_000],
+    ["the newest reading strictly before now", 12_001, 60, 12_000],
     ["unreadable readings are ignored", 10_000, 60, 5_000],
     ["nothing within the lookback", 12_000, 2, null],
     ["a reading at the boundary of the lookback counts", 6_000, 5, 5_000],
     ["nothing before the first reading", 1_000, 60, null],
-  ])("%s", async (_name, beforeMs, lookbackSeconds, expectedAtMs) => {
-    const found = await history.lastHealthyLag(beforeMs, lookbackSeconds);
-    expect(found?.atMs ?? null).toBe(expectedAtMs);
+  ])("%s", async (_name, nowMs, lookbackSeconds, expectedAtMs) => {
+    const found = await history.lagEvidence(nowMs, lookbackSeconds);
+    expect(found.lastHealthyLag?.atMs ?? null).toBe(expectedAtMs);
+  });
+
+  it("dates the primary's last answer and the first failure seen after it to the millisecond", async () => {
+    await expect(history.lagEvidence(20_000, 60)).resolves.toMatchObject({
+      primaryLastAnsweredAtMs: 9_001,
+      failureFirstSeenAtMs: 13_001,
+    });
   });
 });
 

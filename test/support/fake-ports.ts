@@ -21,6 +21,7 @@ import type {
   DbRole,
   DnsView,
   InstanceView,
+  LagEvidence,
   LagReading,
   ProbeOutcome,
   ProbeResult,
@@ -111,6 +112,11 @@ export class FakeCluster {
   readonly reports = new Map<string, FailoverReport>();
   /** Reading `LagHistory` returns, and the arguments it was asked with. */
   historyReading: LagReading | null = null;
+  /** The rest of the evidence `LagHistory` returns (the primary's last answer, the first failure seen). */
+  historyMoments: { primaryLastAnsweredAtMs: number | null; failureFirstSeenAtMs: number | null } = {
+    primaryLastAnsweredAtMs: null,
+    failureFirstSeenAtMs: null,
+  };
   /** Scripted primary probe outcomes, consumed in order (then `ok`), and each probe's latency. */
   probeScript: { outcome: ProbeOutcome; latencyMs?: number; detail?: string }[] = [];
   replicaLag: LagReading | null = null;
@@ -302,9 +308,9 @@ export class FakeCluster {
   };
 
   readonly lagHistory: LagHistory = {
-    lastHealthyLag: async (beforeMs: number, lookbackSeconds: number): Promise<LagReading | null> => {
-      this.record(`lagHistory.lastHealthyLag(${beforeMs}, ${lookbackSeconds})`);
-      return this.historyReading;
+    lagEvidence: async (nowMs: number, lookbackSeconds: number): Promise<LagEvidence> => {
+      this.record(`lagHistory.lagEvidence(${nowMs}, ${lookbackSeconds})`);
+      return { lastHealthyLag: this.historyReading, ...this.historyMoments };
     },
   };
 

@@ -40,6 +40,8 @@ export function snapshot(overrides: Partial<ClusterSnapshot> = {}): ClusterSnaps
     trigger: MONITOR_TRIGGER,
     primaryProbes: probes("ok", "ok", "ok", "ok"),
     lastHealthyLag: lagReading(2),
+    primaryLastAnsweredAtMs: null,
+    failureFirstSeenAtMs: null,
     primary: primaryView(),
     replica: replicaView(),
     dns: { writerTarget: PRIMARY_ENDPOINT, readerTarget: REPLICA_ENDPOINT },

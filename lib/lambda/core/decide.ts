@@ -133,6 +133,10 @@ export function snapshotProblem(snapshot: ClusterSnapshot, nowMs: number): strin
   if (snapshot.lastHealthyLag !== null && !isFiniteNumber(snapshot.lastHealthyLag.atMs)) {
     return `lastHealthyLag.atMs is ${String(snapshot.lastHealthyLag.atMs)}`;
   }
+  for (const key of ["primaryLastAnsweredAtMs", "failureFirstSeenAtMs"] as const) {
+    const value: unknown = snapshot[key];
+    if (value !== null && !isFiniteNumber(value)) return `${key} is ${String(value)} (null when unknown)`;
+  }
   if (!snapshot.primary || !snapshot.replica || !snapshot.dns)
     return "the primary, replica or DNS view is missing";
   if (snapshot.primary.role !== "primary" || snapshot.replica.role !== "replica") {
@@ -249,17 +253,22 @@ export type LagCheck =
   | { readonly ok: false; readonly guard: "replication-lag" | "lag-unknown"; readonly reason: string };
 
 /**
- * The RPO guard. The reading must come from before the failure (lag measured after the
- * primary died grows by definition) and be recent enough to describe the moment it died.
- * A lag beyond `maxReplicationLagSeconds` passes only when data loss is accepted; an
- * unknown lag passes only when `acceptUnknown` (an operator's explicit request).
+ * The RPO guard. The reading must have been taken while the primary answered (lag measured after
+ * the primary died grows by definition) and be recent enough, at the first sign of the failure
+ * (`failureSeenAtMs`), to describe the moment it died. That moment lies in the past and does not
+ * move, so the verdict is the same whether the decision comes 30 s or 10 minutes after the fault.
+ * `primaryLastAnsweredAtMs` only says why a reading is too old: the replica could not be read while
+ * the primary answered, or nothing watched the primary. A lag beyond `maxReplicationLagSeconds`
+ * passes only when data loss is accepted; an unknown lag passes only when `acceptUnknown` (an
+ * operator's explicit request).
  */
 export function lagGuard(
   lag: LagReading | null,
-  failureStartedAtMs: number,
+  failureSeenAtMs: number,
   policy: FailoverPolicy,
   acceptDataLoss: boolean,
   acceptUnknown: boolean,
+  primaryLastAnsweredAtMs: number | null = null,
 ): LagCheck {
   const unknown = (why: string): LagCheck =>
     acceptUnknown
@@ -280,16 +289,25 @@ export function lagGuard(
   if (!Number.isFinite(value) || value < 0) {
     return unknown(`The last lag reading (${iso(lag.atMs)}) is ${String(value)} s, which is not a valid lag`);
   }
-  if (lag.atMs > failureStartedAtMs) {
+  if (lag.atMs > failureSeenAtMs) {
     return unknown(
-      `The last lag reading (${iso(lag.atMs)}) was taken after the failure began (${iso(failureStartedAtMs)})`,
+      `The last lag reading (${iso(lag.atMs)}) was taken after the failure was first seen (${iso(failureSeenAtMs)})`,
     );
   }
-  const ageMs = failureStartedAtMs - lag.atMs;
-  if (ageMs > policy.maxLagReadingAgeSeconds * 1000) {
+  const ageMs = failureSeenAtMs - lag.atMs;
+  const maxAgeMs = policy.maxLagReadingAgeSeconds * 1000;
+  if (ageMs > maxAgeMs) {
+    const limit = `more than the ${policy.maxLagReadingAgeSeconds} s allowed`;
+    if (primaryLastAnsweredAtMs !== null && primaryLastAnsweredAtMs - lag.atMs > maxAgeMs) {
+      return unknown(
+        `The last lag reading (${iso(lag.atMs)}) is ${seconds(ageMs)} older than the first sign of the ` +
+          `failure (${iso(failureSeenAtMs)}), ${limit}: the replica could not be read for ` +
+          `${seconds(primaryLastAnsweredAtMs - lag.atMs)} while the primary still answered (until ${iso(primaryLastAnsweredAtMs)})`,
+      );
+    }
     return unknown(
-      `The last lag reading is ${seconds(ageMs)} older than the failure, more than the ` +
-        `${policy.maxLagReadingAgeSeconds} s allowed`,
+      `The last lag reading (${iso(lag.atMs)}) is ${seconds(ageMs)} older than the first sign of the ` +
+        `failure (${iso(failureSeenAtMs)}), ${limit}: the monitor did not watch the primary in between`,
     );
   }
   if (value > policy.maxReplicationLagSeconds) {
@@ -555,7 +573,17 @@ function promotionGuards(
         "would not move them: a human must check the DNS setup.",
     };
   }
-  const lag = lagGuard(snapshot.lastHealthyLag, failureStartedAtMs, policy, acceptDataLoss, acceptUnknownLag);
+  // The earliest sign of the failure: the merged history when the snapshot has one, else this
+  // evaluation's own evidence (probes, alarm or the request time).
+  const failureSeenAtMs = Math.min(failureStartedAtMs, snapshot.failureFirstSeenAtMs ?? Infinity);
+  const lag = lagGuard(
+    snapshot.lastHealthyLag,
+    failureSeenAtMs,
+    policy,
+    acceptDataLoss,
+    acceptUnknownLag,
+    snapshot.primaryLastAnsweredAtMs,
+  );
   if (!lag.ok) return { ok: false, guard: lag.guard, reason: lag.reason };
   return { ok: true, lag: lag.reason };
 }
@@ -590,6 +618,18 @@ function decideAutomatic(snapshot: ClusterSnapshot, policy: FailoverPolicy): Dec
       `since ${iso(window.failureStartedAtMs)}`;
   }
 
+  if (primary.apiReachable && primary.status === "storage-full") {
+    // RDS calls storage-full critical and its fix is growing the storage, not replacing the
+    // instance (reference §1.1, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html);
+    // the replica holds the same data and would fill up the same way, so promoting it trades
+    // a full disk for data loss. Storage autoscaling normally clears it on its own.
+    return alert(
+      "critical",
+      `${evidence}, and RDS reports the primary ${primary.id} as storage-full: not failing over (the replica ` +
+        `holds the same data). Grow the primary's allocated storage (or check why storage autoscaling did not), ` +
+        `then it returns to available.`,
+    );
+  }
   const signal = secondSignal(primary);
   if (!signal.present) {
     return alert(

@@ -5,6 +5,7 @@
  * next one without promoting twice or pointing `writer` back at the old primary.
  */
 import { decide, failureStartMs, isWritable, replicaIneligibility, consecutiveFailures } from "./decide";
+import { NO_LAG_EVIDENCE, mergeLagEvidence } from "./lag-evidence";
 import {
   alertNotification,
   blockedNotification,
@@ -12,6 +13,7 @@ import {
   startedNotification,
   succeededNotification,
 } from "./notifications";
+import { lagHistoryLookbackSeconds } from "./policy";
 import type { FailoverReport, Notification, Ports, TimelineEntry } from "./ports";
 import { REPORT_KINDS, buildReport, reportId } from "./report";
 import type {
@@ -73,9 +75,9 @@ async function reportExists(ports: Ports, id: string): Promise<boolean> {
 
 /**
  * Read the real state once: both instances and the DNS records (in parallel: in a disaster one
- * region's API may take its full timeout), the last healthy lag from `LagHistory` when the
- * evidence has none (newest reading before the failure began, within
- * `maxLagReadingAgeSeconds`), and, once the replica has been promoted, whether the report of
+ * region's API may take its full timeout), the lag evidence from `LagHistory` when the
+ * evidence has no healthy reading (newest reading taken while the primary answered, the primary's
+ * last answer and the first failure seen after it, over `lagHistoryLookbackSeconds`), and, once the replica has been promoted, whether the report of
  * that promotion exists.
  */
 export async function readSnapshot(
@@ -91,9 +93,18 @@ export async function readSnapshot(
     ports.dns.read(),
   ]);
   const failureStartedAtMs = failureStartMs(trigger, evidence.primaryProbes, takenAtMs);
-  const lastHealthyLag =
-    evidence.lastHealthyLag ??
-    (await ports.lagHistory.lastHealthyLag(failureStartedAtMs, policy.maxLagReadingAgeSeconds));
+  // A run whose first probe answered carries its own healthy reading, taken at its start, with
+  // every probe since in its evidence: nothing older can be newer. Otherwise the history says
+  // which reading was the last healthy one and when the failure was first seen, however long ago.
+  const history =
+    evidence.lastHealthyLag !== null
+      ? NO_LAG_EVIDENCE
+      : await ports.lagHistory.lagEvidence(takenAtMs, lagHistoryLookbackSeconds(policy));
+  const { lastHealthyLag, primaryLastAnsweredAtMs, failureFirstSeenAtMs } = mergeLagEvidence(history, {
+    trigger,
+    primaryProbes: evidence.primaryProbes,
+    lastHealthyLag: evidence.lastHealthyLag,
+  });
   const reportWritten = promotionBegun(replica)
     ? await reportExists(ports, reportId(replica, failureStartedAtMs))
     : false;
@@ -102,6 +113,8 @@ export async function readSnapshot(
     trigger,
     primaryProbes: evidence.primaryProbes,
     lastHealthyLag,
+    primaryLastAnsweredAtMs,
+    failureFirstSeenAtMs,
     primary,
     replica,
     dns,

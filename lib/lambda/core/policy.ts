@@ -20,11 +20,34 @@ export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
 });
 
 /**
+ * The one range of the lag limit, for every place that takes it (stack config, the failover
+ * functions' environment, the policy pack, the drill). The same value is the replica-lag alarm's
+ * threshold, which must fire at most at the 60 s RPO guard the mandatory policy demands, so a stack
+ * config the policy pack would reject is refused by config validation first. 0 (any lag blocks) is
+ * a sound guard; the stack config also needs it above 0 because an alarm at "> 0" fires on any lag.
+ */
+export const MAX_REPLICATION_LAG_RANGE = Object.freeze({ min: 0, max: 60 });
+
+/**
  * The monitor is scheduled once a minute (EventBridge `rate(1 minute)`); a run that lasts
  * longer overlaps the next one, and two runs probing at once double the load on a primary
  * that may already be struggling.
  */
 export const MONITOR_SCHEDULE_SECONDS = 60;
+
+/**
+ * How far back the failover side reads the monitor's history for the last healthy lag reading,
+ * beyond `maxLagReadingAgeSeconds`: a decision may come long after the fault (RDS may report the
+ * primary available for minutes, an alarm or an async retry may come later), and the reading it
+ * needs is the one from before the fault. 3 h of 1-minute datapoints is 180 per metric, far below
+ * `GetMetricData`'s 100,800-point limit, and 1-minute data is kept 15 days (reference §5).
+ */
+export const LAG_HISTORY_LOOKBACK_SECONDS = 3 * 60 * 60;
+
+/** The look-back of the lag history for `p`: {@link LAG_HISTORY_LOOKBACK_SECONDS} past the reading-age limit. */
+export function lagHistoryLookbackSeconds(p: FailoverPolicy): number {
+  return LAG_HISTORY_LOOKBACK_SECONDS + p.maxLagReadingAgeSeconds;
+}
 
 /** Where each field is set, so an error can name the knob an operator actually turns. */
 const FIELD_SOURCE: Record<keyof FailoverPolicy, string> = {
@@ -86,7 +109,12 @@ export function policyProblems(p: FailoverPolicy): string[] {
     numberProblem(p, "probeTimeoutSeconds", 0.1, 30),
     // One failed probe is a blip: a failover on a single probe would fire on every packet loss.
     integerProblem(p, "consecutiveFailuresToFailover", 2, 20),
-    integerProblem(p, "maxReplicationLagSeconds", 0, 86_400),
+    integerProblem(
+      p,
+      "maxReplicationLagSeconds",
+      MAX_REPLICATION_LAG_RANGE.min,
+      MAX_REPLICATION_LAG_RANGE.max,
+    ),
     integerProblem(p, "maxLagReadingAgeSeconds", 60, 86_400),
   ].filter((problem): problem is string => problem !== undefined);
 

@@ -9,7 +9,7 @@
  * Calls that act (promote, fence, set DNS, notify, store) throw a named error from
  * `errors.ts` when they fail, with the underlying error as `cause`.
  */
-import type { DbRole, DnsView, InstanceView, LagReading, ProbeResult } from "./types";
+import type { DbRole, DnsView, InstanceView, LagEvidence, LagReading, ProbeResult } from "./types";
 
 /** Talks SQL to the databases (IAM auth over TLS on AWS, password auth in the drill). */
 export interface DatabaseProbe {
@@ -129,8 +129,12 @@ export interface ReportStore {
  * in-memory record locally.
  */
 export interface LagHistory {
-  /** Newest lag reading taken strictly before `beforeMs`, within `lookbackSeconds`. */
-  lastHealthyLag(beforeMs: number, lookbackSeconds: number): Promise<LagReading | null>;
+  /**
+   * The lag evidence recorded up to `nowMs`, looking back `lookbackSeconds`: the newest healthy
+   * lag reading, the last moment the primary answered and the first failure seen after it.
+   * Throws when the history cannot be read ("no history" and "history unreadable" differ).
+   */
+  lagEvidence(nowMs: number, lookbackSeconds: number): Promise<LagEvidence>;
 }
 
 export interface Clock {

@@ -33,6 +33,19 @@ export interface ProbeResult {
 }
 
 /** One replication-lag reading, taken from the heartbeat row on the replica. */
+/**
+ * What the monitor's history says about the replica's lag and the primary's answers, as the
+ * lag guard needs it (see `lag-evidence.ts`).
+ */
+export interface LagEvidence {
+  /** Newest lag reading taken while the primary answered (the probe next to it succeeded), or `null`. */
+  readonly lastHealthyLag: LagReading | null;
+  /** Latest moment the primary was seen answering (an upper bound), or `null`. */
+  readonly primaryLastAnsweredAtMs: number | null;
+  /** First sign of a failure after `primaryLastAnsweredAtMs` (an upper bound), or `null`. */
+  readonly failureFirstSeenAtMs: number | null;
+}
+
 export interface LagReading {
   readonly atMs: number;
   /**
@@ -131,6 +144,19 @@ export interface ClusterSnapshot {
    * grows by definition and says nothing about data at risk. `null` if none is known.
    */
   readonly lastHealthyLag: LagReading | null;
+  /**
+   * Latest moment the primary was seen answering a probe (an upper bound: history is kept per
+   * minute), or `null` when unknown. Only for the lag guard's reasons and for telling a replica
+   * that could not be read from a monitor that was silent.
+   */
+  readonly primaryLastAnsweredAtMs: number | null;
+  /**
+   * First sign of the current failure after `primaryLastAnsweredAtMs` (a failed probe, the alarm
+   * going to ALARM, a minute of failed probes in the monitor's history; an upper bound), or `null`
+   * when the evidence shows none. The lag guard judges the reading's age against this moment, so
+   * its verdict does not depend on when the decision is made.
+   */
+  readonly failureFirstSeenAtMs: number | null;
   readonly primary: InstanceView;
   readonly replica: InstanceView;
   readonly dns: DnsView;

@@ -10,7 +10,7 @@ import { METRICS } from "../../function-env";
 import { runMonitor, type MonitorResult } from "../core/monitor";
 import type { Clock, DatabaseProbe } from "../core/ports";
 import type { ProbeResult } from "../core/types";
-import { flushMetrics, type HandlerLogger, type HandlerMetrics } from "../telemetry";
+import { flushMetrics, publishMetricAt, type HandlerLogger, type HandlerMetrics } from "../telemetry";
 import type { BootstrapResponse } from "./bootstrap";
 import type { MonitorConfig } from "./env";
 import { parseMonitorEvent } from "./events";
@@ -72,7 +72,21 @@ export function createMonitorHandler(
       if (result.lag !== null && result.lag.lagSeconds !== null) {
         metrics.addMetric(METRICS.heartbeatLagSeconds, MetricUnit.Seconds, result.lag.lagSeconds);
       }
+      // The lag guard's only input: a reading taken while the primary answered (the probe right
+      // after it succeeded), dated at the read, not at the end of the run, in its own blob.
+      const healthy = result.lastHealthyLag;
+      if (healthy !== null && healthy.lagSeconds !== null) {
+        publishMetricAt(
+          metrics,
+          METRICS.healthyLagSeconds,
+          MetricUnit.Seconds,
+          healthy.lagSeconds,
+          healthy.atMs,
+        );
+      }
       metrics.addMetric(METRICS.monitorRun, MetricUnit.Count, 1);
+      // The run's blob is dated by the injected clock, so a virtual clock dates it too.
+      metrics.setTimestamp(deps.clock.nowMs());
       logger.info("Monitor run done", {
         consecutiveFailures: result.consecutiveFailures,
         suspectedFailure: result.suspectedFailure,

@@ -191,7 +191,9 @@ const situations: Situation[] = [
     name: "lag reading too old: blocked",
     snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(2, 301) }),
     expected: { kind: "blocked", guard: "lag-unknown" },
-    because: "The last lag reading is 301 s older than the failure, more than the 300 s allowed",
+    because:
+      "The last lag reading (2024-05-01T09:54:59.000Z) is 301 s older than the first sign of the failure " +
+      "(2024-05-01T10:00:00.000Z), more than the 300 s allowed: the monitor did not watch the primary in between",
   },
   {
     name: "lag reading that could not read the replica: blocked",
@@ -203,7 +205,61 @@ const situations: Situation[] = [
     name: "lag reading taken after the failure began: blocked",
     snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(2, -10) }),
     expected: { kind: "blocked", guard: "lag-unknown" },
-    because: "was taken after the failure began",
+    because: "was taken after the failure was first seen",
+  },
+  {
+    name: "primary storage-full on the monitor's evidence: critical alert to grow storage, never a promotion",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: primaryView({ status: "storage-full", rawStatus: "storage-full" }),
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "RDS reports the primary tap-primary-dev as storage-full: not failing over",
+  },
+  {
+    name: "primary storage-full with the alarm in ALARM: critical alert to grow storage, never a promotion",
+    snapshot: snapshot({
+      trigger: alarm("ALARM"),
+      primaryProbes: [],
+      primary: primaryView({ status: "storage-full", rawStatus: "storage-full" }),
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "Grow the primary's allocated storage",
+  },
+  {
+    name: "primary storage-full with acceptDataLoss in the policy: still only an alert",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: primaryView({ status: "storage-full", rawStatus: "storage-full" }),
+    }),
+    policy: { ...DEFAULT_POLICY, acceptDataLoss: true },
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "storage-full",
+  },
+  {
+    name: "decided 10 min after the fault: the reading is judged against the first sign of the failure, not this run",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      // Read 10 min before this run's failed probes, 40 s before the failure was first seen.
+      lastHealthyLag: lagReading(2, 600),
+      primaryLastAnsweredAtMs: T0 - 580_000,
+      failureFirstSeenAtMs: T0 - 560_000,
+    }),
+    expected: { kind: "promote-replica" },
+    because: "The replica was 2 s behind before the failure (limit 60 s).",
+  },
+  {
+    name: "the replica could not be read for minutes while the primary answered: lag unknown",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      lastHealthyLag: lagReading(2, 600),
+      primaryLastAnsweredAtMs: T0 - 30_000,
+      failureFirstSeenAtMs: null,
+    }),
+    expected: { kind: "blocked", guard: "lag-unknown" },
+    because: "the replica could not be read for 570 s while the primary still answered",
   },
   {
     name: "replica itself unhealthy: blocked",
@@ -640,6 +696,13 @@ describe("lagGuard", () => {
     ["too large without acceptance", lagReading(61), false, false, { ok: false, guard: "replication-lag" }],
     ["too large with acceptance", lagReading(61), true, false, { ok: true, dataLossWindowSeconds: 61 }],
     ["unknown with operator acceptance", null, true, true, { ok: true, dataLossWindowSeconds: null }],
+    [
+      "older than the limit at the first sign of failure",
+      lagReading(1, 301),
+      false,
+      false,
+      { ok: false, guard: "lag-unknown" },
+    ],
     [
       "age exactly at the limit passes",
       lagReading(1, 300),

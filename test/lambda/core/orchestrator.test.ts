@@ -29,7 +29,11 @@ const HEALTHY: Evidence = { primaryProbes: probes("ok", "ok", "ok", "ok"), lastH
 const NO_EVIDENCE: Evidence = { primaryProbes: [], lastHealthyLag: null };
 
 const READ_CALLS = ["control.describe(primary)", "control.describe(replica)", "dns.read()"];
-const HISTORY_CALL = `lagHistory.lastHealthyLag(${T0}, 300)`;
+/** The look-back: 3 h plus maxLagReadingAgeSeconds. */
+const LOOKBACK = 3 * 3600 + DEFAULT_POLICY.maxLagReadingAgeSeconds;
+const historyCall = (nowMs: number) => `lagHistory.lagEvidence(${nowMs}, ${LOOKBACK})`;
+/** The history call of the dead-primary cluster, whose clock stands at T0 + 35 s. */
+const HISTORY_CALL = historyCall(T0 + 35_000);
 const EXISTS_CALLS = [
   `reports.exists(failover/${REPORT_ID})`,
   `reports.exists(switchover/${REPORT_ID})`,
@@ -242,7 +246,8 @@ describe("evaluateAndAct: port calls per decision", () => {
     const outcome = await evaluateAndAct(cluster.ports, trigger, NO_EVIDENCE, DEFAULT_POLICY, OPTIONS);
     expect(cluster.calls.slice(0, 4)).toEqual([
       ...READ_CALLS,
-      `lagHistory.lastHealthyLag(${T0 - 60_000}, 300)`,
+      // From now, not from the alarm's start: the history says when the failure was first seen.
+      HISTORY_CALL,
     ]);
     expect(outcome.decision).toMatchObject({ kind: "promote-replica", failureStartedAtMs: T0 - 60_000 });
     expect(outcome.report?.figures.rtoSeconds).toBe(235);
@@ -257,7 +262,7 @@ describe("evaluateAndAct: port calls per decision", () => {
     });
     expect(cluster.calls).toEqual([
       ...READ_CALLS,
-      `lagHistory.lastHealthyLag(${T0 + 60_000}, 300)`,
+      historyCall(T0 + 60_000),
       "notifier.notify(failover-started)",
       "control.describe(primary)",
       "control.fencePrimary()",
@@ -489,11 +494,12 @@ describe("evaluateAndAct: resume after a crash at each step", () => {
       expect([...cluster.reports.keys()]).toEqual([`failover/${REPORT_ID}`]);
       // Once done, a further invocation changes nothing.
       const calls = cluster.calls.length;
+      const thirdAtMs = cluster.clock.nowMs();
       const third = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
       expect(third.decision.kind).toBe("none");
       expect(cluster.calls.slice(calls)).toEqual([
         ...READ_CALLS,
-        HISTORY_CALL,
+        historyCall(thirdAtMs),
         `reports.exists(failover/${REPORT_ID})`,
       ]);
     },
@@ -513,18 +519,27 @@ describe("readSnapshot", () => {
     });
   });
 
-  it("asks lag history for the newest reading before the first failed probe, within maxLagReadingAgeSeconds", async () => {
+  it("asks lag history for the evidence up to now, 3 h past maxLagReadingAgeSeconds, and merges it with the run's", async () => {
     const cluster = deadPrimaryCluster();
     const evidence: Evidence = {
       primaryProbes: probes("ok", "timeout", "timeout", "timeout"),
       lastHealthyLag: null,
     };
+    cluster.historyMoments = { primaryLastAnsweredAtMs: T0 - 5_000, failureFirstSeenAtMs: null };
     const snap = await readSnapshot(cluster.ports, MONITOR_TRIGGER, evidence, {
       ...DEFAULT_POLICY,
       maxLagReadingAgeSeconds: 120,
     });
-    expect(cluster.calls).toEqual([...READ_CALLS, `lagHistory.lastHealthyLag(${T0 + 15_000}, 120)`]);
-    expect(snap.lastHealthyLag).toEqual(lagReading(2));
+    expect(cluster.calls).toEqual([
+      ...READ_CALLS,
+      `lagHistory.lagEvidence(${T0 + 35_000}, ${3 * 3600 + 120})`,
+    ]);
+    expect(snap).toMatchObject({
+      lastHealthyLag: lagReading(2),
+      // The run's own probes: it answered at T0, then failed from T0 + 15 s.
+      primaryLastAnsweredAtMs: T0,
+      failureFirstSeenAtMs: T0 + 15_000,
+    });
   });
 
   it("finds a report written under another kind (a drill resumed as a failover)", async () => {

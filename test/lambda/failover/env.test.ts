@@ -40,14 +40,14 @@ describe("readFailoverConfig", () => {
   it("maps the guard variables onto the policy and drops a trailing dot from record names", () => {
     const config = readFailoverConfig({
       ...FAILOVER_ENV_FIXTURE,
-      MAX_REPLICATION_LAG_SECONDS: "120",
+      MAX_REPLICATION_LAG_SECONDS: "45",
       ACCEPT_DATA_LOSS: "true",
       CONSECUTIVE_FAILURES: "4",
       WRITER_RECORD_NAME: "writer.db-dev.internal.",
     });
     expect(config.policy).toEqual({
       ...DEFAULT_POLICY,
-      maxReplicationLagSeconds: 120,
+      maxReplicationLagSeconds: 45,
       acceptDataLoss: true,
       consecutiveFailuresToFailover: 4,
     });

@@ -466,6 +466,6 @@ describe("end to end with the real orchestrator and fake ports", () => {
     const response = await handler({ action: "status", requestedBy: "oncall", reason: "check" });
     expect(response.acted).toBe(false);
     expect(response.snapshot?.primary.status).toBe("failed");
-    expect(cluster.callNames.filter((c) => !/describe|read|exists|lastHealthyLag/.test(c))).toEqual([]);
+    expect(cluster.callNames.filter((c) => !/describe|read|exists|lagEvidence/.test(c))).toEqual([]);
   });
 });

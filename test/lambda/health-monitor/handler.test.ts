@@ -24,10 +24,27 @@ function build(cluster: FakeCluster, bootstrap: MonitorHandlerDeps["bootstrap"] 
   };
   const stored: [string, string, number][] = [];
   const flushed: [string, string, number][][] = [];
+  /** Single-metric blobs, each written at once with its own timestamp: [name, unit, value, timestamp]. */
+  const singles: [string, string, number, number | undefined][] = [];
+  /** Timestamps set on the run's blob. */
+  const timestamps: number[] = [];
   const metrics = {
     addMetric: jest.fn((name: string, unit: string, value: number) => void stored.push([name, unit, value])),
     hasStoredMetrics: jest.fn(() => stored.length > 0),
     publishStoredMetrics: jest.fn((): void => void flushed.push(stored.splice(0))),
+    setTimestamp: jest.fn((atMs: number) => void timestamps.push(atMs)),
+    singleMetric: jest.fn(() => {
+      let atMs: number | undefined;
+      const single = {
+        setTimestamp: (t: number) => {
+          atMs = t;
+          return single;
+        },
+        addMetric: (name: string, unit: string, value: number) =>
+          void singles.push([name, unit, value, atMs]),
+      };
+      return single;
+    }),
   };
   const handler = createMonitorHandler({
     config,
@@ -37,7 +54,7 @@ function build(cluster: FakeCluster, bootstrap: MonitorHandlerDeps["bootstrap"] 
     metrics: metrics as unknown as MonitorHandlerDeps["metrics"],
     bootstrap,
   });
-  return { handler, lines, flushed, logger };
+  return { handler, lines, flushed, logger, singles, timestamps };
 }
 
 describe("scheduled run", () => {
@@ -79,6 +96,24 @@ describe("scheduled run", () => {
     expect(cluster.clock.sleeps).toEqual([14_995, 14_995, 14_995]);
   });
 
+  it("a reading taken while the primary answered is published as HealthyLagSeconds in its own blob, dated at the read", async () => {
+    const cluster = new FakeCluster();
+    const { handler, singles, timestamps } = build(cluster);
+    const result = (await handler(scheduledEvent())) as { lastHealthyLag: { atMs: number } };
+    expect(singles).toEqual([["HealthyLagSeconds", "Seconds", 1, result.lastHealthyLag.atMs]]);
+    // The run's blob is dated by the injected clock at the end of the run.
+    expect(timestamps).toEqual([cluster.clock.nowMs()]);
+  });
+
+  it("the first probe failed: HeartbeatLagSeconds still feeds the lag alarm, but no HealthyLagSeconds", async () => {
+    const cluster = new FakeCluster();
+    cluster.probeScript = [{ outcome: "timeout" }, { outcome: "timeout" }, { outcome: "timeout" }];
+    const { handler, flushed, singles } = build(cluster);
+    await handler(scheduledEvent());
+    expect(flushed[0]?.map(([name]) => name)).toContain("HeartbeatLagSeconds");
+    expect(singles).toEqual([]);
+  });
+
   it("a failing primary: the run stops at 3 consecutive failures and each failure shows as 0", async () => {
     const cluster = new FakeCluster();
     cluster.probeScript = [
@@ -107,11 +142,13 @@ describe("scheduled run", () => {
       lagSeconds: null,
       probe: { target: "replica", atMs: T0, outcome: "timeout", latencyMs: 3000, detail: "no answer" },
     };
-    const { handler, flushed } = build(cluster);
+    const { handler, flushed, singles } = build(cluster);
     const result = await handler(scheduledEvent());
     expect(result).toHaveProperty("lastHealthyLag", null);
     expect(flushed[0]?.map(([name]) => name)).not.toContain("HeartbeatLagSeconds");
     expect(flushed[0]?.at(-1)).toEqual(["MonitorRun", "Count", 1]);
+    // The primary answered, but with no reading there is nothing healthy to publish.
+    expect(singles).toEqual([]);
   });
 });
 

@@ -1,8 +1,13 @@
-import { GetMetricDataCommand, type CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import {
+  GetMetricDataCommand,
+  type CloudWatchClient,
+  type MetricDataQuery,
+} from "@aws-sdk/client-cloudwatch";
 import { METRICS, METRIC_DIMENSION } from "../../../function-env";
 import { ConfigurationError, ControlPlaneError } from "../../core/errors";
 import type { LagHistory } from "../../core/ports";
-import type { LagReading } from "../../core/types";
+import { lagEvidenceFromSeries, type MetricPoint } from "../../core/lag-evidence";
+import type { LagEvidence } from "../../core/types";
 import { describeAwsError } from "./aws-errors";
 
 /** Settings of the CloudWatch lag history (from the failover function's environment). */
@@ -11,20 +16,28 @@ export interface CloudWatchLagHistoryConfig {
   readonly metricsNamespace: string;
   /** Value of the `Environment` dimension (`ENVIRONMENT_SUFFIX`). */
   readonly environmentSuffix: string;
-  /** Aggregation period; the monitor runs once a minute, so 60 s holds one run. Default 60. */
+  /** Aggregation period, a multiple of 60; the monitor runs once a minute, so 60 s holds one run. Default 60. */
   readonly periodSeconds?: number;
 }
 
 const DEFAULT_PERIOD_SECONDS = 60;
+const HEALTHY_LAG_ID = "healthyLag";
+const PRIMARY_REACHABLE_ID = "primaryReachable";
 
 /**
- * `LagHistory` on the monitor's `HeartbeatLagSeconds` metric in CloudWatch (the DR region, where the
- * monitor runs and emits through EMF). Each minute is read as its Maximum, the worst lag seen in it,
- * because the figure bounds the data at risk. Only whole periods that ended at or before `beforeMs`
- * count, and a reading is dated at its period's start: the reading's age is over- rather than
- * under-stated. The monitor emits the metric only for a successful replica read, so a datapoint is a
- * real measurement. Throws `ControlPlaneError` when CloudWatch cannot be read: "no history" and
- * "history unreadable" are different facts, and only the first is `null`.
+ * `LagHistory` on the monitor's metrics in CloudWatch (the DR region, where the monitor runs and
+ * emits through EMF): `HealthyLagSeconds` (a reading taken while the primary answered, dated at the
+ * read) and `PrimaryReachable` (1 per answered probe, 0 per failed one), both read as per-period
+ * Maximum in one `GetMetricData` call and turned into evidence by the core's
+ * `lagEvidenceFromSeries`. `HeartbeatLagSeconds` is not read: it also holds readings taken after
+ * the primary died, which grow by definition.
+ *
+ * `GetMetricData`'s StartTime is inclusive and rounded down to the minute, EndTime exclusive
+ * (reference §5, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html),
+ * so both are aligned to the period here: the request says what CloudWatch will answer, and the
+ * current, still-filling period is included. Datapoints CloudWatch has not ingested yet are simply
+ * absent, which makes the reading look older, never younger. Throws `ControlPlaneError` when
+ * CloudWatch cannot be read: "no history" and "history unreadable" are different facts.
  */
 export class CloudWatchLagHistory implements LagHistory {
   private readonly periodSeconds: number;
@@ -47,78 +60,70 @@ export class CloudWatchLagHistory implements LagHistory {
       );
     }
     const period = config.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
-    // GetMetricData accepts 1, 5, 10, 20, 30 or any multiple of 60 seconds.
-    if (
-      !Number.isInteger(period) ||
-      period < 1 ||
-      (period % 60 !== 0 && ![1, 5, 10, 20, 30].includes(period))
-    ) {
+    // The monitor's metrics are standard resolution (one-minute storage), so a period shorter than
+    // 60 s would not add precision; GetMetricData wants a multiple of 60 for them (reference §5).
+    if (!Number.isInteger(period) || period < 60 || period % 60 !== 0) {
       throw new ConfigurationError(
-        `CloudWatchLagHistory periodSeconds must be 1, 5, 10, 20, 30 or a multiple of 60, got ${JSON.stringify(config.periodSeconds)}`,
+        `CloudWatchLagHistory periodSeconds must be a multiple of 60, got ${JSON.stringify(config.periodSeconds)}`,
       );
     }
     this.periodSeconds = period;
   }
 
-  /** Newest per-period Maximum of `HeartbeatLagSeconds` within `lookbackSeconds` before `beforeMs`, or `null`. */
-  async lastHealthyLag(beforeMs: number, lookbackSeconds: number): Promise<LagReading | null> {
-    if (!Number.isFinite(beforeMs) || !Number.isFinite(lookbackSeconds) || lookbackSeconds <= 0) {
+  private query(id: string, metricName: string): MetricDataQuery {
+    return {
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: this.config.metricsNamespace,
+          MetricName: metricName,
+          Dimensions: [{ Name: METRIC_DIMENSION, Value: this.config.environmentSuffix }],
+        },
+        Period: this.periodSeconds,
+        Stat: "Maximum",
+      },
+      ReturnData: true,
+    };
+  }
+
+  /** The healthy-lag and primary-reachable history over `lookbackSeconds` up to `nowMs`. */
+  async lagEvidence(nowMs: number, lookbackSeconds: number): Promise<LagEvidence> {
+    if (!Number.isFinite(nowMs) || !Number.isFinite(lookbackSeconds) || lookbackSeconds <= 0) {
       throw new ControlPlaneError(
-        `lastHealthyLag needs a finite beforeMs and a positive lookbackSeconds, got ${beforeMs} and ${lookbackSeconds}`,
+        `lagEvidence needs a finite nowMs and a positive lookbackSeconds, got ${nowMs} and ${lookbackSeconds}`,
       );
     }
     const periodMs = this.periodSeconds * 1000;
-    const windowStartMs = beforeMs - lookbackSeconds * 1000;
-    const startMs = Math.floor(windowStartMs / periodMs) * periodMs;
-    const endMs = Math.floor(beforeMs / periodMs) * periodMs;
-    if (endMs <= startMs) return null;
+    const startMs = Math.floor((nowMs - lookbackSeconds * 1000) / periodMs) * periodMs;
+    const endMs = Math.floor(nowMs / periodMs) * periodMs + periodMs;
     let out;
     try {
+      // Two series of at most (lookback / period) points each: one page holds them (100,800 points),
+      // so NextToken never needs following.
       out = await this.cloudWatch.send(
         new GetMetricDataCommand({
           MetricDataQueries: [
-            {
-              Id: "heartbeatLag",
-              MetricStat: {
-                Metric: {
-                  Namespace: this.config.metricsNamespace,
-                  MetricName: METRICS.heartbeatLagSeconds,
-                  Dimensions: [{ Name: METRIC_DIMENSION, Value: this.config.environmentSuffix }],
-                },
-                Period: this.periodSeconds,
-                Stat: "Maximum",
-              },
-              ReturnData: true,
-            },
+            this.query(HEALTHY_LAG_ID, METRICS.healthyLagSeconds),
+            this.query(PRIMARY_REACHABLE_ID, METRICS.primaryReachable),
           ],
           StartTime: new Date(startMs),
           EndTime: new Date(endMs),
-          // Newest first: the answer is on the first page, so NextToken never needs following.
           ScanBy: "TimestampDescending",
         }),
       );
     } catch (err) {
       throw new ControlPlaneError(
-        `Reading ${METRICS.heartbeatLagSeconds} from CloudWatch failed: ${describeAwsError(err)}`,
+        `Reading ${METRICS.healthyLagSeconds} and ${METRICS.primaryReachable} from CloudWatch failed: ${describeAwsError(err)}`,
         { cause: err },
       );
     }
-    const result = out.MetricDataResults?.[0];
-    const newest = (result?.Timestamps ?? [])
-      .map((at, i) => ({ atMs: at.getTime(), value: result?.Values?.[i] }))
-      .filter(
-        (p): p is { atMs: number; value: number } =>
-          typeof p.value === "number" &&
-          Number.isFinite(p.value) &&
-          p.atMs >= windowStartMs &&
-          p.atMs + periodMs <= beforeMs,
-      )
-      .sort((a, b) => b.atMs - a.atMs)[0];
-    if (newest === undefined) return null;
-    return {
-      atMs: newest.atMs,
-      lagSeconds: newest.value,
-      probe: { target: "replica", atMs: newest.atMs, outcome: "ok", latencyMs: 0, detail: "from CloudWatch" },
+    const series = (id: string): MetricPoint[] => {
+      const result = out.MetricDataResults?.find((r) => r.Id === id);
+      return (result?.Timestamps ?? []).flatMap((at, i) => {
+        const value = result?.Values?.[i];
+        return typeof value === "number" ? [{ atMs: at.getTime(), value }] : [];
+      });
     };
+    return lagEvidenceFromSeries(series(HEALTHY_LAG_ID), series(PRIMARY_REACHABLE_ID), periodMs, nowMs);
   }
 }

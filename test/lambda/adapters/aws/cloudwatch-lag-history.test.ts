@@ -8,9 +8,10 @@ import { ConfigurationError, ControlPlaneError } from "../../../../lib/lambda/co
 import { awsError } from "./fake-clock";
 
 const cloudWatch = mockClient(CloudWatchClient);
-/** 10:05:30 UTC: the minute 10:05 is still running, 10:04 is the newest whole one. */
-const BEFORE = Date.UTC(2026, 10, 25, 10, 5, 30);
-const at = (hh: number, mm: number) => new Date(Date.UTC(2026, 10, 25, hh, mm, 0));
+/** 10:05:30 UTC: the minute 10:05 is still running. */
+const NOW = Date.UTC(2026, 10, 25, 10, 5, 30);
+const at = (hh: number, mm: number, ss = 0) => new Date(Date.UTC(2026, 10, 25, hh, mm, ss));
+const ms = (hh: number, mm: number, ss = 0) => at(hh, mm, ss).getTime();
 
 function history(overrides: Partial<CloudWatchLagHistoryConfig> = {}) {
   return new CloudWatchLagHistory(
@@ -19,89 +20,143 @@ function history(overrides: Partial<CloudWatchLagHistoryConfig> = {}) {
   );
 }
 
+function answer(healthyLag: [Date, number][], primaryReachable: [Date, number][]) {
+  cloudWatch.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [
+      { Id: "healthyLag", Timestamps: healthyLag.map(([t]) => t), Values: healthyLag.map(([, v]) => v) },
+      {
+        Id: "primaryReachable",
+        Timestamps: primaryReachable.map(([t]) => t),
+        Values: primaryReachable.map(([, v]) => v),
+      },
+    ],
+  });
+}
+
+const reading = (atMs: number, lagSeconds: number) => ({
+  atMs,
+  lagSeconds,
+  probe: { target: "replica", atMs, outcome: "ok", latencyMs: 0, detail: "from the monitor's history" },
+});
+
 beforeEach(() => cloudWatch.reset());
 
-describe("CloudWatchLagHistory.lastHealthyLag", () => {
-  it("asks for the Maximum of HeartbeatLagSeconds per minute, Environment=<suffix>, whole minutes only", async () => {
-    cloudWatch
-      .on(GetMetricDataCommand)
-      .resolves({ MetricDataResults: [{ Id: "heartbeatLag", Timestamps: [], Values: [] }] });
-    await history().lastHealthyLag(BEFORE, 600);
+describe("CloudWatchLagHistory.lagEvidence", () => {
+  it("asks for the per-minute Maximum of HealthyLagSeconds and PrimaryReachable, Environment=<suffix>, up to the running minute", async () => {
+    answer([], []);
+    await history().lagEvidence(NOW, 600);
+    const metric = (id: string, name: string) => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: "TapStack/DR",
+          MetricName: name,
+          Dimensions: [{ Name: "Environment", Value: "dev" }],
+        },
+        Period: 60,
+        Stat: "Maximum",
+      },
+      ReturnData: true,
+    });
     expect(cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input)).toEqual([
       {
         MetricDataQueries: [
-          {
-            Id: "heartbeatLag",
-            MetricStat: {
-              Metric: {
-                Namespace: "TapStack/DR",
-                MetricName: "HeartbeatLagSeconds",
-                Dimensions: [{ Name: "Environment", Value: "dev" }],
-              },
-              Period: 60,
-              Stat: "Maximum",
-            },
-            ReturnData: true,
-          },
+          metric("healthyLag", "HealthyLagSeconds"),
+          metric("primaryReachable", "PrimaryReachable"),
         ],
+        // StartTime is inclusive and rounded down to the minute, EndTime exclusive: the running
+        // minute 10:05 is asked for explicitly (reference §5).
         StartTime: at(9, 55),
-        EndTime: at(10, 5),
+        EndTime: at(10, 6),
         ScanBy: "TimestampDescending",
       },
     ]);
   });
 
-  it("returns the newest whole minute as a reading from CloudWatch", async () => {
-    cloudWatch.on(GetMetricDataCommand).resolves({
-      MetricDataResults: [
-        { Id: "heartbeatLag", Timestamps: [at(10, 3), at(10, 4), at(10, 2)], Values: [0.8, 1.5, 0.4] },
+  const situations: [
+    situation: string,
+    healthyLag: [Date, number][],
+    primaryReachable: [Date, number][],
+    expected: object,
+  ][] = [
+    [
+      "no datapoints",
+      [],
+      [],
+      { lastHealthyLag: null, primaryLastAnsweredAtMs: null, failureFirstSeenAtMs: null },
+    ],
+    [
+      "a healthy monitor: the newest reading, dated at its minute's start, the last answer at the running minute's end capped at now",
+      [
+        [at(10, 3), 0.8],
+        [at(10, 5), 1.5],
+        [at(10, 4), 0.4],
       ],
-    });
-    await expect(history().lastHealthyLag(BEFORE, 600)).resolves.toEqual({
-      atMs: at(10, 4).getTime(),
-      lagSeconds: 1.5,
-      probe: {
-        target: "replica",
-        atMs: at(10, 4).getTime(),
-        outcome: "ok",
-        latencyMs: 0,
-        detail: "from CloudWatch",
+      [
+        [at(10, 4), 1],
+        [at(10, 5), 1],
+      ],
+      { lastHealthyLag: reading(ms(10, 5), 1.5), primaryLastAnsweredAtMs: NOW, failureFirstSeenAtMs: null },
+    ],
+    [
+      "the primary died in minute 10:02: first failure seen at the end of the first all-failed minute",
+      [
+        [at(10, 1), 2],
+        [at(10, 2), 2.5],
+      ],
+      [
+        [at(10, 1), 1],
+        [at(10, 2), 1],
+        [at(10, 3), 0],
+        [at(10, 4), 0],
+        [at(10, 5), 0],
+      ],
+      {
+        lastHealthyLag: reading(ms(10, 2), 2.5),
+        primaryLastAnsweredAtMs: ms(10, 3),
+        failureFirstSeenAtMs: ms(10, 4),
       },
-    });
-  });
-
-  const ignored: [situation: string, timestamps: Date[], values: number[]][] = [
-    ["no datapoints", [], []],
-    ["only the running minute, which ends after beforeMs", [at(10, 5)], [0.2]],
-    ["only a minute before the lookback window", [at(9, 54)], [0.2]],
-    ["a non-finite value", [at(10, 4)], [Number.NaN]],
+    ],
+    [
+      "a blip before the last answer is not the failure",
+      [[at(10, 1), 2]],
+      [
+        [at(10, 0), 0],
+        [at(10, 1), 1],
+      ],
+      {
+        lastHealthyLag: reading(ms(10, 1), 2),
+        primaryLastAnsweredAtMs: ms(10, 2),
+        failureFirstSeenAtMs: null,
+      },
+    ],
+    [
+      "a non-finite value is ignored",
+      [[at(10, 4), Number.NaN]],
+      [],
+      { lastHealthyLag: null, primaryLastAnsweredAtMs: null, failureFirstSeenAtMs: null },
+    ],
   ];
-  it.each(ignored)("returns null for %s", async (_s, timestamps, values) => {
-    cloudWatch
-      .on(GetMetricDataCommand)
-      .resolves({ MetricDataResults: [{ Id: "heartbeatLag", Timestamps: timestamps, Values: values }] });
-    await expect(history().lastHealthyLag(BEFORE, 600)).resolves.toBeNull();
-  });
-
-  it("returns null without a call when the window holds no whole period", async () => {
-    await expect(history().lastHealthyLag(BEFORE, 20)).resolves.toBeNull();
-    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+  it.each(situations)("%s", async (_s, healthyLag, primaryReachable, expected) => {
+    answer(healthyLag, primaryReachable);
+    await expect(history().lagEvidence(NOW, 600)).resolves.toEqual(expected);
   });
 
   it("throws ControlPlaneError with the cause when CloudWatch cannot be read", async () => {
     const throttled = awsError("Throttling", "Rate exceeded", 400);
     cloudWatch.on(GetMetricDataCommand).rejects(throttled);
-    const reading = history().lastHealthyLag(BEFORE, 600);
-    await expect(reading).rejects.toThrow(ControlPlaneError);
-    await expect(reading).rejects.toMatchObject({
-      message: "Reading HeartbeatLagSeconds from CloudWatch failed: Throttling: Rate exceeded (HTTP 400)",
+    const evidence = history().lagEvidence(NOW, 600);
+    await expect(evidence).rejects.toThrow(ControlPlaneError);
+    await expect(evidence).rejects.toMatchObject({
+      message:
+        "Reading HealthyLagSeconds and PrimaryReachable from CloudWatch failed: Throttling: Rate exceeded (HTTP 400)",
       cause: throttled,
     });
   });
 
   it("rejects a non-positive lookback", async () => {
-    await expect(history().lastHealthyLag(BEFORE, 0)).rejects.toThrow(
-      `lastHealthyLag needs a finite beforeMs and a positive lookbackSeconds, got ${BEFORE} and 0`,
+    await expect(history().lagEvidence(NOW, 0)).rejects.toThrow(
+      `lagEvidence needs a finite nowMs and a positive lookbackSeconds, got ${NOW} and 0`,
     );
   });
 });
@@ -119,11 +174,8 @@ describe("CloudWatchLagHistory configuration", () => {
       { environmentSuffix: " " },
       'environmentSuffix must be a non-empty string, got " " (check ENVIRONMENT_SUFFIX)',
     ],
-    [
-      "a 45 s period",
-      { periodSeconds: 45 },
-      "periodSeconds must be 1, 5, 10, 20, 30 or a multiple of 60, got 45",
-    ],
+    ["a 45 s period", { periodSeconds: 45 }, "periodSeconds must be a multiple of 60, got 45"],
+    ["a 30 s period (finer than the metrics' one-minute storage)", { periodSeconds: 30 }, "got 30"],
   ];
   it.each(bad)("rejects %s", (_s, overrides, message) => {
     expect(() => history(overrides)).toThrow(ConfigurationError);

@@ -63,7 +63,7 @@ describe("awsFailoverAdapters", () => {
     await adapters.control.describe("primary");
     await adapters.control.describe("replica");
     await adapters.control.fencePrimary();
-    await adapters.lagHistory.lastHealthyLag(Date.UTC(2026, 10, 25, 10), 600);
+    await adapters.lagHistory.lagEvidence(Date.UTC(2026, 10, 25, 10), 600);
     await adapters.dns.setWriter("rds-replica-dev.abc.ap-southeast-1.rds.amazonaws.com", 60_000);
     await adapters.notifier.notify({ subject: "s", severity: "info", event: "e", message: "m" });
     await adapters.reports.exists("failover", "r-1");
