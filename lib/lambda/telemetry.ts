@@ -10,6 +10,11 @@ import { METRIC_DIMENSION } from "../function-env";
 export type HandlerLogger = Pick<Logger, "info" | "warn" | "error" | "appendKeys" | "addContext">;
 /** The part of Powertools' `Metrics` the handlers use, so tests can pass a recording fake. */
 export type HandlerMetrics = Pick<Metrics, "addMetric" | "hasStoredMetrics" | "publishStoredMetrics">;
+/**
+ * The failover function's metrics also carry an explicit EMF timestamp (`_aws.Timestamp`, epoch
+ * ms, reference aws-behaviour.md §5): the time of the observation, read from the injected clock.
+ */
+export type FailoverHandlerMetrics = HandlerMetrics & Pick<Metrics, "setTimestamp">;
 
 /** A structured JSON logger for `serviceName`, with the stack's suffix on every line. */
 export function createLogger(serviceName: string, environmentSuffix: string): Logger {

@@ -58,6 +58,18 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/**
+ * How far back RDS's metric stream is read. Long enough that a primary that died a while ago (a
+ * failover blocked by the lag guard, waiting for a human) still shows a stream that stopped,
+ * rather than no stream at all; 60 one-minute points are one small GetMetricData page.
+ */
+export const RDS_METRICS_LOOKBACK_MINUTES = 60;
+
+/** How far back earlier evaluations' view of the primary region is read: the outage window and a margin. */
+export function apiHistoryLookbackMinutes(policy: FailoverPolicy): number {
+  return policy.apiOutageMinutes + 10;
+}
+
 /** True once a promotion of the replica has been requested (it can never be undone). */
 function promotionBegun(replica: InstanceView): boolean {
   return replica.apiReachable && (!replica.isReplica || replica.status === "promoting");
@@ -72,8 +84,8 @@ async function reportExists(ports: Ports, id: string): Promise<boolean> {
 }
 
 /**
- * Read the real state once: both instances and the DNS records (in parallel: in a disaster one
- * region's API may take its full timeout), the last healthy lag from `LagHistory` when the
+ * Read the real state once: both instances, the DNS records and the primary's health signals (in
+ * parallel: in a disaster one region's API may take its full timeout), the last healthy lag from `LagHistory` when the
  * evidence has none (newest reading before the failure began, within
  * `maxLagReadingAgeSeconds`), and, once the replica has been promoted, whether the report of
  * that promotion exists.
@@ -85,10 +97,12 @@ export async function readSnapshot(
   policy: FailoverPolicy,
 ): Promise<ClusterSnapshot> {
   const takenAtMs = ports.clock.nowMs();
-  const [primary, replica, dns] = await Promise.all([
+  const [primary, replica, dns, primaryRdsMetrics, primaryApiHistory] = await Promise.all([
     ports.control.describe("primary"),
     ports.control.describe("replica"),
     ports.dns.read(),
+    ports.primaryHealth.rdsMetrics(takenAtMs, RDS_METRICS_LOOKBACK_MINUTES),
+    ports.primaryHealth.apiReachabilityHistory(takenAtMs, apiHistoryLookbackMinutes(policy)),
   ]);
   const failureStartedAtMs = failureStartMs(trigger, evidence.primaryProbes, takenAtMs);
   const lastHealthyLag =
@@ -105,6 +119,8 @@ export async function readSnapshot(
     primary,
     replica,
     dns,
+    primaryRdsMetrics,
+    primaryApiHistory,
     reportWritten,
   };
 }
