@@ -105,6 +105,13 @@ export const METRICS = {
   failoverActed: "FailoverActed",
   /** Emitted by the failover function: 1 when an evaluation ended with an error (step or notification), else 0. */
   failoverFailed: "FailoverFailed",
+  /**
+   * Emitted by the failover function once per evaluation, dated at the snapshot's time: 0 when it
+   * could not connect to the primary region's APIs (RDS describe or CloudWatch read), 1 when they
+   * answered (a throttle or a 5xx is an answer). Later evaluations read its per-minute Maximum back
+   * to see an outage that lasts minutes.
+   */
+  primaryRegionApiReachable: "PrimaryRegionApiReachable",
   /** Emitted by the snapshot-export function: failed export tasks seen in the last 26 hours (0 when none). */
   snapshotExportFailed: "SnapshotExportFailed",
   /** Emitted by the snapshot-export function: hours since the newest export task completed. */

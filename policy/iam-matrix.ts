@@ -258,6 +258,12 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   allow(f, "kms:Decrypt", t.drKey, "multipart upload of a large report (SSE-KMS)", { context: viaS3 });
   allow(f, "kms:GenerateDataKey", t.drKey, "publishes to the encrypted topic", { context: viaSns });
   allow(f, "cloudwatch:GetMetricData", "*", "reads the last healthy lag", { scope: "*" });
+  allow(f, "cloudwatch:GetMetricData", "*", "reads RDS's own metric stream of the primary in its region", {
+    scope: "*",
+  });
+  allow(f, "cloudwatch:GetMetricData", "*", "reads back its own PrimaryRegionApiReachable history", {
+    scope: "*",
+  });
   deny(f, "rds:PromoteReadReplica", t.primaryDb, "the primary is never promoted");
   deny(f, "rds:PromoteReadReplica", other.db(t.replicaRegion), "no other instance is ever promoted");
   deny(f, "rds:DeleteDBInstance", t.replicaDb, "failover never deletes the replica");

@@ -52,6 +52,9 @@ export const DRILL_POLICY: FailoverPolicy = {
   maxReplicationLagSeconds: 5,
   acceptDataLoss: false,
   maxLagReadingAgeSeconds: 60,
+  // The local cluster has no CloudWatch: both are unused there, kept at the production values.
+  rdsMetricsSilentMinutes: 3,
+  apiOutageMinutes: 3,
 };
 
 /** Default drill settings (see `--help`). */

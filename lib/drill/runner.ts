@@ -5,7 +5,7 @@ import { PgDatabaseProbe } from "../lambda/adapters/postgres/probe";
 import { SystemClock } from "../lambda/adapters/aws/system-clock";
 import { DEFAULT_POLICY, validatePolicy } from "../lambda/core/policy";
 import type { ActOptions } from "../lambda/core/orchestrator";
-import type { Clock, Ports } from "../lambda/core/ports";
+import type { Clock, Ports, PrimaryHealthSignals } from "../lambda/core/ports";
 import type { FailoverPolicy } from "../lambda/core/types";
 import { type DrillOptions, DrillUsageError, type ScenarioName } from "./args";
 import { type ClusterOptions, isAlive, type LocalCluster, startCluster } from "./cluster";
@@ -58,6 +58,16 @@ const ACT_OPTIONS: ActOptions = {
 };
 
 /** Write-workload bounds: a frozen server must not hold a client longer than this. */
+/**
+ * The local cluster has no CloudWatch, so RDS's metric stream and the region's API history are not
+ * observed: the drill's second signal is the local control plane's status of the primary.
+ */
+const LOCAL_PRIMARY_HEALTH: PrimaryHealthSignals = {
+  rdsMetrics: () => Promise.resolve({ kind: "not-observed", reason: "the local drill has no CloudWatch" }),
+  apiReachabilityHistory: () =>
+    Promise.resolve({ kind: "not-observed", reason: "the local drill has no regional API" }),
+};
+
 const STATEMENT_TIMEOUT_MS = 1_000;
 const RECONNECT_DELAY_MS = 50;
 const POLL_MS = 25;
@@ -207,6 +217,7 @@ export async function runScenario(
       notifier,
       reports: new FileReportStore(dir),
       lagHistory,
+      primaryHealth: LOCAL_PRIMARY_HEALTH,
       clock,
     };
     const superuser = cluster.clientConfig(cluster.primary, "superuser");

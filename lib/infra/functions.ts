@@ -425,6 +425,9 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
       },
       {
         // CloudWatch metric reads have no resource-level permissions: "*" is the only resource.
+        // It covers every region the function reads: lag history and PrimaryRegionApiReachable in
+        // the DR region, ReplicaLag in the replica's, RDS's own CPUUtilization of the primary in the
+        // primary's (the second signal that the primary is gone).
         Sid: "ReadLagMetrics",
         Effect: "Allow",
         Action: ["cloudwatch:GetMetricData"],

@@ -15,6 +15,11 @@ export type HandlerMetrics = Pick<
   Metrics,
   "addMetric" | "hasStoredMetrics" | "publishStoredMetrics" | "setTimestamp" | "singleMetric"
 >;
+/**
+ * The failover function's metrics also carry an explicit EMF timestamp (`_aws.Timestamp`, epoch
+ * ms, reference aws-behaviour.md §5): the time of the observation, read from the injected clock.
+ */
+export type FailoverHandlerMetrics = HandlerMetrics & Pick<Metrics, "setTimestamp">;
 
 /** A structured JSON logger for `serviceName`, with the stack's suffix on every line. */
 export function createLogger(serviceName: string, environmentSuffix: string): Logger {

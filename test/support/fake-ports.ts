@@ -15,9 +15,11 @@ import type {
   Notification,
   Notifier,
   Ports,
+  PrimaryHealthSignals,
   ReportStore,
 } from "../../lib/lambda/core/ports";
 import type {
+  ApiReachabilityHistory,
   DbRole,
   DnsView,
   InstanceView,
@@ -25,6 +27,7 @@ import type {
   LagReading,
   ProbeOutcome,
   ProbeResult,
+  RdsMetricsObservation,
 } from "../../lib/lambda/core/types";
 
 /** 2024-05-01T10:00:00.000Z: every fake starts here. */
@@ -314,6 +317,26 @@ export class FakeCluster {
     },
   };
 
+  /** What the primary-health signals return; not observed unless a test sets them. */
+  rdsMetrics: RdsMetricsObservation = { kind: "not-observed", reason: "fake cluster" };
+  apiHistory: ApiReachabilityHistory = { kind: "not-observed", reason: "fake cluster" };
+  /** Arguments the primary-health signals were asked with, in order (kept out of `calls`). */
+  readonly healthQueries: string[] = [];
+
+  readonly primaryHealth: PrimaryHealthSignals = {
+    rdsMetrics: async (nowMs: number, lookbackMinutes: number): Promise<RdsMetricsObservation> => {
+      this.healthQueries.push(`rdsMetrics(${nowMs}, ${lookbackMinutes})`);
+      return this.rdsMetrics;
+    },
+    apiReachabilityHistory: async (
+      nowMs: number,
+      lookbackMinutes: number,
+    ): Promise<ApiReachabilityHistory> => {
+      this.healthQueries.push(`apiReachabilityHistory(${nowMs}, ${lookbackMinutes})`);
+      return this.apiHistory;
+    },
+  };
+
   /** All ports together, as the orchestrator takes them. */
   get ports(): Ports {
     return {
@@ -323,6 +346,7 @@ export class FakeCluster {
       notifier: this.notifier,
       reports: this.reportStore,
       lagHistory: this.lagHistory,
+      primaryHealth: this.primaryHealth,
       clock: this.clock,
     };
   }

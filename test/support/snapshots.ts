@@ -45,6 +45,8 @@ export function snapshot(overrides: Partial<ClusterSnapshot> = {}): ClusterSnaps
     primary: primaryView(),
     replica: replicaView(),
     dns: { writerTarget: PRIMARY_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
+    primaryRdsMetrics: { kind: "not-observed", reason: "fixture" },
+    primaryApiHistory: { kind: "not-observed", reason: "fixture" },
     reportWritten: false,
     ...overrides,
   };

@@ -7,6 +7,8 @@
 import { policyProblems } from "./policy";
 import { PROBE_OUTCOMES } from "./types";
 import type {
+  ApiErrorKind,
+  ApiReachabilityHistory,
   ClusterSnapshot,
   Decision,
   FailoverPolicy,
@@ -15,6 +17,7 @@ import type {
   InstanceView,
   LagReading,
   ProbeResult,
+  RdsMetricsObservation,
   Trigger,
 } from "./types";
 
@@ -139,6 +142,15 @@ export function snapshotProblem(snapshot: ClusterSnapshot, nowMs: number): strin
   }
   if (!snapshot.primary || !snapshot.replica || !snapshot.dns)
     return "the primary, replica or DNS view is missing";
+  const metricsKind = (snapshot.primaryRdsMetrics as RdsMetricsObservation | undefined)?.kind;
+  const historyKind = (snapshot.primaryApiHistory as ApiReachabilityHistory | undefined)?.kind;
+  const kinds = ["read", "unreadable", "not-observed"];
+  if (!kinds.includes(metricsKind ?? "") || !kinds.includes(historyKind ?? "")) {
+    return (
+      `primaryRdsMetrics (${JSON.stringify(metricsKind)}) or primaryApiHistory (${JSON.stringify(historyKind)}) ` +
+      `is not read, unreadable or not-observed (use not-observed where the world has no such signal)`
+    );
+  }
   if (snapshot.primary.role !== "primary" || snapshot.replica.role !== "replica") {
     return `the instance views have roles ${snapshot.primary.role} / ${snapshot.replica.role} instead of primary / replica`;
   }
@@ -207,14 +219,63 @@ export function probeEvidence(
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The second signal
+
+/** Which independent signal confirmed the probes. */
+export type SecondSignalSource = "rds-status" | "rds-metrics-stopped" | "api-outage";
+
+/** One signal's verdict: present or not, and the sentence that says why. */
+export interface SignalVerdict {
+  readonly present: boolean;
+  readonly reason: string;
+}
+
+/** The second signal: which one confirmed the failure, or why none did (all three said). */
+export type SecondSignal =
+  | { readonly present: true; readonly source: SecondSignalSource; readonly reason: string }
+  | { readonly present: false; readonly reason: string };
+
+const MINUTE_MS = 60_000;
+
+function minutes(ms: number): string {
+  return `${Math.round(ms / 6_000) / 10} min`;
+}
+
+/** How a failed describe is said in a sentence. */
+function apiErrorSentence(kind: ApiErrorKind): string {
+  switch (kind) {
+    case "connectivity":
+      return "could not be reached (no connection or no answer)";
+    case "throttled":
+      return "throttled the request (rate limiting, not an outage)";
+    case "server-error":
+      return "answered with a server error (a degraded service, not a lost region)";
+    case "refused":
+      return "refused the request (a permissions or request problem, not an outage)";
+  }
+}
+
 /**
- * The second, independent signal that the primary is really gone (not just unreachable from
- * the monitor's network path): its region's API does not answer, or RDS itself reports it in
- * a state other than `available`. Returns the signal, or why there is none.
+ * Why the describe of `view` failed, if it did. A view from before `apiError` existed that says
+ * only `apiReachable: false` meant "no answer", i.e. connectivity.
  */
-export function secondSignal(primary: InstanceView): { readonly present: boolean; readonly reason: string } {
-  if (!primary.apiReachable) {
-    return { present: true, reason: `the RDS API of the primary's region did not answer` };
+function describeFailure(view: InstanceView): ApiErrorKind | undefined {
+  return view.apiError ?? (view.apiReachable ? undefined : "connectivity");
+}
+
+/**
+ * Signal (a): RDS itself reports the primary in a state other than `available`. Only a status RDS
+ * actually returned counts: a describe that failed (throttled, 5xx, refused, no connection) leaves
+ * the status unknown, which is no signal either way.
+ */
+export function rdsStatusSignal(primary: InstanceView): SignalVerdict {
+  const kind = describeFailure(primary);
+  if (kind !== undefined) {
+    return {
+      present: false,
+      reason: `the RDS API of the primary's region ${apiErrorSentence(kind)}, so the primary's status is unknown`,
+    };
   }
   if (primary.status !== "available") {
     return {
@@ -222,11 +283,188 @@ export function secondSignal(primary: InstanceView): { readonly present: boolean
       reason: `RDS reports the primary ${primary.id} as ${primary.rawStatus ?? primary.status}`,
     };
   }
+  return { present: false, reason: `RDS still reports the primary ${primary.id} as available` };
+}
+
+/**
+ * Signal (b): RDS's own metric stream for the primary stopped. RDS publishes instance metrics
+ * every minute (reference aws-behaviour.md §1.4); "stopped" means datapoints existed earlier in
+ * the window and none covers the last `rdsMetricsSilentMinutes`. Silence is counted from the end
+ * of the newest period that has data, and only whole periods were read, so CloudWatch's ingestion
+ * delay (the newest 1–2 minutes may be missing on a healthy instance) stays below the 3-minute
+ * minimum the policy allows. That the stream stops when the host dies is our inference, not an
+ * AWS statement. A CloudWatch that cannot be read is not a stopped stream.
+ */
+export function rdsMetricsSignal(
+  observation: RdsMetricsObservation,
+  policy: FailoverPolicy,
+  atMs: number,
+): SignalVerdict {
+  switch (observation.kind) {
+    case "not-observed":
+      return { present: false, reason: `RDS's own metrics are not observed here (${observation.reason})` };
+    case "unreadable":
+      return {
+        present: false,
+        reason:
+          `CloudWatch in the primary's region ${apiErrorSentence(observation.apiError)} (${observation.detail}), ` +
+          `which says nothing about RDS's metrics having stopped`,
+      };
+    case "read":
+      break;
+  }
+  const periodMs = observation.periodSeconds * 1000;
+  const newestAtMs = Math.max(
+    -Infinity,
+    ...observation.datapointsAtMs.filter(
+      (at) => at >= observation.windowStartMs && at < observation.windowEndMs,
+    ),
+  );
+  const windowMinutes = minutes(observation.windowEndMs - observation.windowStartMs);
+  if (!Number.isFinite(newestAtMs)) {
+    return {
+      present: false,
+      reason:
+        `RDS published no ${observation.metricName} datapoint for the primary in the last ${windowMinutes}, ` +
+        `so there is no stream that could be seen to stop`,
+    };
+  }
+  const silentMs = atMs - (newestAtMs + periodMs);
+  const limitMs = policy.rdsMetricsSilentMinutes * MINUTE_MS;
+  const newest = iso(newestAtMs + periodMs);
+  if (silentMs >= limitMs) {
+    return {
+      present: true,
+      reason:
+        `RDS's own ${observation.metricName} metric for the primary stopped: its newest datapoint ends at ` +
+        `${newest}, ${minutes(silentMs)} of silence (${policy.rdsMetricsSilentMinutes} min count as stopped)`,
+    };
+  }
   return {
     present: false,
     reason:
-      `RDS still reports the primary ${primary.id} as available and its API answers, so the failed probes ` +
-      `may be a network path or credentials problem between the monitor and the database`,
+      `RDS still publishes ${observation.metricName} for the primary (newest datapoint ends at ${newest}, ` +
+      `${minutes(Math.max(0, silentMs))} ago; up to 2 min is ordinary ingestion delay)`,
+  };
+}
+
+/**
+ * Whether this evaluation reached the primary region's APIs: false when the RDS describe of the
+ * primary, or the read of RDS's metrics from CloudWatch in that region, failed to connect. A
+ * throttle, a 5xx or a refusal is an answer, so it counts as reached. This is the value the
+ * failover function records (`PrimaryRegionApiReachable`) for later evaluations to read back.
+ */
+export function primaryRegionReached(primary: InstanceView, metrics: RdsMetricsObservation): boolean {
+  if (describeFailure(primary) === "connectivity") return false;
+  if (metrics.kind === "unreadable" && metrics.apiError === "connectivity") return false;
+  return true;
+}
+
+/**
+ * Signal (c): connectivity failures to the primary region's APIs sustained across
+ * `apiOutageMinutes`. One invocation cannot see minutes, so earlier evaluations' observations are
+ * read back (`primaryApiHistory`, one sample per minute holding the best of that minute). Present
+ * when RDS gave no status now, this evaluation failed to connect, and the history shows an
+ * unbroken run of unreached minutes (no reached minute after its start) that began at least
+ * `apiOutageMinutes` ago and has at least `apiOutageMinutes - 1` minutes in it besides this one.
+ * A sample is dated at the end of its minute, so the duration is never overstated. Throttles and
+ * 5xx answers never count (reference aws-behaviour.md §6): they are recorded as "reached".
+ */
+export function apiOutageSignal(
+  primary: InstanceView,
+  metrics: RdsMetricsObservation,
+  history: ApiReachabilityHistory,
+  policy: FailoverPolicy,
+  atMs: number,
+): SignalVerdict {
+  const needed = policy.apiOutageMinutes;
+  const failure = describeFailure(primary);
+  if (failure === undefined) {
+    return { present: false, reason: `the RDS API of the primary's region answers` };
+  }
+  if (primaryRegionReached(primary, metrics)) {
+    return {
+      present: false,
+      reason: `the RDS API of the primary's region ${apiErrorSentence(failure)}, which is an answer, not an outage`,
+    };
+  }
+  switch (history.kind) {
+    case "not-observed":
+      return {
+        present: false,
+        reason: `no history of the primary region's APIs is kept here (${history.reason})`,
+      };
+    case "unreadable":
+      return {
+        present: false,
+        reason:
+          `the primary region's APIs could not be reached now, but the history of earlier evaluations could not be ` +
+          `read (${history.detail}), so how long that has lasted is unknown`,
+      };
+    case "read":
+      break;
+  }
+  const periodMs = history.periodSeconds * 1000;
+  const samples = [...history.samples].filter((s) => s.atMs < atMs).sort((a, b) => a.atMs - b.atMs);
+  let runStart = samples.length;
+  while (runStart > 0 && !samples[runStart - 1].reachable) runStart--;
+  const run = samples.slice(runStart);
+  if (run.length === 0) {
+    return {
+      present: false,
+      reason:
+        `the primary region's APIs could not be reached now, but no earlier evaluation saw that; ` +
+        `${needed} min of failed connections are needed`,
+    };
+  }
+  const sinceMs = run[0].atMs + periodMs;
+  const lastedMs = atMs - sinceMs;
+  if (lastedMs >= needed * MINUTE_MS && run.length + 1 >= needed) {
+    return {
+      present: true,
+      reason:
+        `connections to the primary region's APIs have failed in every evaluation since ${iso(sinceMs)} ` +
+        `(${minutes(lastedMs)}, ${run.length + 1} evaluated minutes; ${needed} min count as an outage)`,
+    };
+  }
+  return {
+    present: false,
+    reason:
+      `connections to the primary region's APIs have failed since ${iso(sinceMs)} (${minutes(Math.max(0, lastedMs))}, ` +
+      `${run.length + 1} evaluated minutes), not yet the ${needed} min that count as an outage`,
+  };
+}
+
+/**
+ * The second, independent signal that the primary is really gone (not just unreachable from the
+ * monitor's network path), any one of: (a) RDS reports it in a state other than `available`,
+ * (b) RDS's own metric stream for it stopped, (c) connections to its region's APIs failed for
+ * minutes. A throttled or 5xx describe is never evidence (reference aws-behaviour.md §6). Returns
+ * the signal with a reason naming which one, or why there is none (all three said).
+ */
+export function secondSignal(snapshot: ClusterSnapshot, policy: FailoverPolicy): SecondSignal {
+  const { primary, primaryRdsMetrics, primaryApiHistory, takenAtMs } = snapshot;
+  const status = rdsStatusSignal(primary);
+  if (status.present) {
+    return { present: true, source: "rds-status", reason: `${status.reason} (second signal: RDS status)` };
+  }
+  const metrics = rdsMetricsSignal(primaryRdsMetrics, policy, takenAtMs);
+  if (metrics.present) {
+    return {
+      present: true,
+      source: "rds-metrics-stopped",
+      reason: `${metrics.reason} (second signal: RDS metrics stopped)`,
+    };
+  }
+  const outage = apiOutageSignal(primary, primaryRdsMetrics, primaryApiHistory, policy, takenAtMs);
+  if (outage.present) {
+    return { present: true, source: "api-outage", reason: `${outage.reason} (second signal: API outage)` };
+  }
+  return {
+    present: false,
+    reason:
+      `there is no second signal: ${status.reason}; ${metrics.reason}; ${outage.reason}. The failed probes ` +
+      `may be a network path, load or credentials problem between the monitor and the database`,
   };
 }
 
@@ -473,7 +711,7 @@ export function decide(snapshot: ClusterSnapshot, policy: FailoverPolicy, nowMs:
   const state = failoverState(snapshot);
   switch (state.phase) {
     case "unknown":
-      return blocked("replica-unhealthy", state.reason);
+      return replicaUnknown(snapshot, policy, state);
     case "inconsistent":
       return alert("critical", state.reason);
     case "no-standby":
@@ -495,6 +733,27 @@ export function decide(snapshot: ClusterSnapshot, policy: FailoverPolicy, nowMs:
     if (!snapshot.primaryProbes.some((p) => p.outcome !== "ok")) return none(statusSentence(snapshot));
   }
   return decideAutomatic(snapshot, policy);
+}
+
+/**
+ * The replica's describe gave no state. A throttle or a 5xx is a busy API, not a broken replica:
+ * nothing is promoted now and the next evaluation asks again, with a warning only when the primary
+ * looks down meanwhile (a human should know the failover is waiting on RDS's API). No connection
+ * at all to the replica's region stays `blocked`: a human must look.
+ */
+function replicaUnknown(snapshot: ClusterSnapshot, policy: FailoverPolicy, state: FailoverState): Decision {
+  const { replica, trigger } = snapshot;
+  const failure = describeFailure(replica);
+  if (failure !== "throttled" && failure !== "server-error")
+    return blocked("replica-unhealthy", state.reason);
+  const reason =
+    `The RDS API of the replica ${replica.id}'s region ${apiErrorSentence(failure)}, so the replica's state is ` +
+    `unknown: nothing is promoted now, and the next evaluation reads it again.`;
+  const primaryDown =
+    consecutiveFailures(snapshot.primaryProbes) >= policy.consecutiveFailuresToFailover ||
+    (trigger.kind === "alarm" && trigger.alarm.state === "ALARM") ||
+    (trigger.kind === "manual" && trigger.action !== "status");
+  return primaryDown ? alert("warning", reason) : none(reason);
 }
 
 function afterFailover(snapshot: ClusterSnapshot, state: FailoverState): Decision {
@@ -630,7 +889,7 @@ function decideAutomatic(snapshot: ClusterSnapshot, policy: FailoverPolicy): Dec
         `then it returns to available.`,
     );
   }
-  const signal = secondSignal(primary);
+  const signal = secondSignal(snapshot, policy);
   if (!signal.present) {
     return alert(
       "critical",

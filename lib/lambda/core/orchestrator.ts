@@ -60,6 +60,18 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/**
+ * How far back RDS's metric stream is read. Long enough that a primary that died a while ago (a
+ * failover blocked by the lag guard, waiting for a human) still shows a stream that stopped,
+ * rather than no stream at all; 60 one-minute points are one small GetMetricData page.
+ */
+export const RDS_METRICS_LOOKBACK_MINUTES = 60;
+
+/** How far back earlier evaluations' view of the primary region is read: the outage window and a margin. */
+export function apiHistoryLookbackMinutes(policy: FailoverPolicy): number {
+  return policy.apiOutageMinutes + 10;
+}
+
 /** True once a promotion of the replica has been requested (it can never be undone). */
 function promotionBegun(replica: InstanceView): boolean {
   return replica.apiReachable && (!replica.isReplica || replica.status === "promoting");
@@ -74,10 +86,11 @@ async function reportExists(ports: Ports, id: string): Promise<boolean> {
 }
 
 /**
- * Read the real state once: both instances and the DNS records (in parallel: in a disaster one
- * region's API may take its full timeout), the lag evidence from `LagHistory` when the
- * evidence has no healthy reading (newest reading taken while the primary answered, the primary's
- * last answer and the first failure seen after it, over `lagHistoryLookbackSeconds`), and, once the replica has been promoted, whether the report of
+ * Read the real state once: both instances, the DNS records and the primary's health signals (in
+ * parallel: in a disaster one region's API may take its full timeout), the lag evidence from
+ * `LagHistory` when the evidence has no healthy reading (newest reading taken while the primary
+ * answered, the primary's last answer and the first failure seen after it, over
+ * `lagHistoryLookbackSeconds`), and, once the replica has been promoted, whether the report of
  * that promotion exists.
  */
 export async function readSnapshot(
@@ -87,10 +100,12 @@ export async function readSnapshot(
   policy: FailoverPolicy,
 ): Promise<ClusterSnapshot> {
   const takenAtMs = ports.clock.nowMs();
-  const [primary, replica, dns] = await Promise.all([
+  const [primary, replica, dns, primaryRdsMetrics, primaryApiHistory] = await Promise.all([
     ports.control.describe("primary"),
     ports.control.describe("replica"),
     ports.dns.read(),
+    ports.primaryHealth.rdsMetrics(takenAtMs, RDS_METRICS_LOOKBACK_MINUTES),
+    ports.primaryHealth.apiReachabilityHistory(takenAtMs, apiHistoryLookbackMinutes(policy)),
   ]);
   const failureStartedAtMs = failureStartMs(trigger, evidence.primaryProbes, takenAtMs);
   // A run whose first probe answered carries its own healthy reading, taken at its start, with
@@ -118,6 +133,8 @@ export async function readSnapshot(
     primary,
     replica,
     dns,
+    primaryRdsMetrics,
+    primaryApiHistory,
     reportWritten,
   };
 }

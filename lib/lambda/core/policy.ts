@@ -8,6 +8,8 @@ import type { FailoverPolicy } from "./types";
  * The defaults agreed for production: 4 probes 15 s apart with a 3 s timeout each, fail over
  * after 3 consecutive failures (≈ 45 s of evidence), never when the replica was more than
  * 60 s behind before the failure, and treat a lag reading older than 5 minutes as unknown.
+ * RDS's own metrics silent for 3 minutes, or 3 minutes of failed connections to the primary
+ * region's APIs, count as the second signal next to RDS's reported status.
  */
 export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
   probesPerRun: 4,
@@ -17,6 +19,8 @@ export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
   maxReplicationLagSeconds: 60,
   acceptDataLoss: false,
   maxLagReadingAgeSeconds: 300,
+  rdsMetricsSilentMinutes: 3,
+  apiOutageMinutes: 3,
 });
 
 /**
@@ -58,6 +62,8 @@ const FIELD_SOURCE: Record<keyof FailoverPolicy, string> = {
   maxReplicationLagSeconds: "MAX_REPLICATION_LAG_SECONDS",
   acceptDataLoss: "ACCEPT_DATA_LOSS",
   maxLagReadingAgeSeconds: "policy.maxLagReadingAgeSeconds",
+  rdsMetricsSilentMinutes: "policy.rdsMetricsSilentMinutes",
+  apiOutageMinutes: "policy.apiOutageMinutes",
 };
 
 function describeValue(value: unknown): string {
@@ -116,6 +122,11 @@ export function policyProblems(p: FailoverPolicy): string[] {
       MAX_REPLICATION_LAG_RANGE.max,
     ),
     integerProblem(p, "maxLagReadingAgeSeconds", 60, 86_400),
+    // The newest 1–2 minutes of a healthy instance's metrics may not be queryable yet, so fewer
+    // than 3 silent minutes would read ingestion delay as a dead host.
+    integerProblem(p, "rdsMetricsSilentMinutes", 3, 60),
+    // One minute of failed connections is a blip; the SDK already retried inside each call.
+    integerProblem(p, "apiOutageMinutes", 2, 60),
   ].filter((problem): problem is string => problem !== undefined);
 
   if (typeof p.acceptDataLoss !== "boolean") {

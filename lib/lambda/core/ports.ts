@@ -9,7 +9,16 @@
  * Calls that act (promote, fence, set DNS, notify, store) throw a named error from
  * `errors.ts` when they fail, with the underlying error as `cause`.
  */
-import type { DbRole, DnsView, InstanceView, LagEvidence, LagReading, ProbeResult } from "./types";
+import type {
+  ApiReachabilityHistory,
+  DbRole,
+  DnsView,
+  InstanceView,
+  LagEvidence,
+  LagReading,
+  ProbeResult,
+  RdsMetricsObservation,
+} from "./types";
 
 /** Talks SQL to the databases (IAM auth over TLS on AWS, password auth in the drill). */
 export interface DatabaseProbe {
@@ -137,6 +146,26 @@ export interface LagHistory {
   lagEvidence(nowMs: number, lookbackSeconds: number): Promise<LagEvidence>;
 }
 
+/**
+ * Evidence about the primary that does not share the probe's failure modes (the second signal):
+ * RDS's own metric stream for it, and what earlier evaluations saw of its region's APIs. Both
+ * calls observe, so they never throw: a source that cannot be read gives `unreadable`, a world
+ * without such a source gives `not-observed`.
+ */
+export interface PrimaryHealthSignals {
+  /**
+   * The minutes in which RDS published the primary's instance metrics, over the `lookbackMinutes`
+   * whole minutes before `nowMs` (AWS: CloudWatch `AWS/RDS` in the primary's region).
+   */
+  rdsMetrics(nowMs: number, lookbackMinutes: number): Promise<RdsMetricsObservation>;
+  /**
+   * Per minute, whether earlier evaluations reached the primary region's APIs, over the
+   * `lookbackMinutes` whole minutes before `nowMs` (AWS: the failover function's own
+   * `PrimaryRegionApiReachable` metric, in the DR region).
+   */
+  apiReachabilityHistory(nowMs: number, lookbackMinutes: number): Promise<ApiReachabilityHistory>;
+}
+
 export interface Clock {
   nowMs(): number;
   sleep(ms: number): Promise<void>;
@@ -150,5 +179,6 @@ export interface Ports {
   readonly notifier: Notifier;
   readonly reports: ReportStore;
   readonly lagHistory: LagHistory;
+  readonly primaryHealth: PrimaryHealthSignals;
   readonly clock: Clock;
 }

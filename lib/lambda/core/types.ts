@@ -57,8 +57,22 @@ export interface LagReading {
 }
 
 /**
+ * Why a call to a region's API gave no usable answer. The distinction matters because only one
+ * of them says anything about the region being gone:
+ * - `connectivity`: no answer at all: connection refused or reset, DNS failure, connect or request
+ *   timeout, after the SDK's own retries. What a black-holed regional endpoint looks like.
+ * - `throttled`: the API answered "slow down" (429, `Throttling`, …). Rate limiting, not an outage:
+ *   AWS's answer to throttling is to back off (reference aws-behaviour.md §6).
+ * - `server-error`: the API answered with a 5xx (or a service timeout code). The endpoint is up;
+ *   a storm of these is a degraded service, not a lost region.
+ * - `refused`: the API answered and refused the request (access denied, validation, …).
+ */
+export const API_ERROR_KINDS = ["connectivity", "throttled", "server-error", "refused"] as const;
+export type ApiErrorKind = (typeof API_ERROR_KINDS)[number];
+
+/**
  * RDS-level status as the control plane reports it, normalised. `unknown` when the
- * region's API did not answer (see `InstanceView.apiReachable`).
+ * region's API gave no answer (see `InstanceView.apiError`) or an unrecognised status.
  */
 export type InstanceStatus =
   | "available"
@@ -86,8 +100,18 @@ export interface InstanceView {
   readonly endpoint?: string;
   /** True while this instance replicates from a source (RDS `ReadReplicaSourceDBInstanceIdentifier` set). */
   readonly isReplica: boolean;
-  /** False when the region's API could not be reached or answered with a server error. */
+  /**
+   * False when the region's API gave no usable answer (`apiError` is `connectivity`, `throttled`
+   * or `server-error`): the instance's state is unknown, and the next evaluation asks again.
+   * True when it answered, including a refusal (`apiError: "refused"`, status `unknown`).
+   */
   readonly apiReachable: boolean;
+  /**
+   * Why describing the instance failed; absent when RDS answered with the instance's state.
+   * Only `connectivity` can ever count as evidence of a regional outage, and only when it lasts
+   * (see `ClusterSnapshot.primaryApiHistory`); a throttle or a 5xx never does.
+   */
+  readonly apiError?: ApiErrorKind;
   /** True when client ingress has been removed (the old primary is fenced). */
   readonly fenced?: boolean;
   /**
@@ -115,6 +139,53 @@ export interface AlarmEvidence {
   readonly sinceMs: number;
   readonly reason: string;
 }
+
+/**
+ * RDS's own metric stream for the primary, read from CloudWatch in the primary's region: the
+ * minutes (period starts) in which RDS published at least one datapoint. RDS publishes instance
+ * metrics every minute (reference aws-behaviour.md §1.4), so a stream that existed and then went
+ * silent for several minutes is a signal that does not share the probe's failure modes. That the
+ * stream stops when the host dies is our inference, not an AWS statement.
+ */
+export type RdsMetricsObservation =
+  | {
+      readonly kind: "read";
+      /** `AWS/RDS` metric read, e.g. `CPUUtilization`. */
+      readonly metricName: string;
+      readonly periodSeconds: number;
+      /** Start of the window read (inclusive) and its end (exclusive), whole periods. */
+      readonly windowStartMs: number;
+      readonly windowEndMs: number;
+      /** Start of every period that holds at least one sample, any order. */
+      readonly datapointsAtMs: readonly number[];
+    }
+  /** CloudWatch of the primary's region gave no usable answer: not "metrics stopped". */
+  | { readonly kind: "unreadable"; readonly apiError: ApiErrorKind; readonly detail: string }
+  /** This world has no such stream (the local drill). */
+  | { readonly kind: "not-observed"; readonly reason: string };
+
+/** One minute of earlier evaluations' view of the primary region's APIs. */
+export interface ApiReachabilitySample {
+  /** Start of the period. */
+  readonly atMs: number;
+  /** False when every evaluation in the period failed to connect to the primary region's APIs. */
+  readonly reachable: boolean;
+}
+
+/**
+ * What earlier evaluations saw of the primary region's APIs (the failover function's
+ * `PrimaryRegionApiReachable` metric, read back from CloudWatch in the DR region). One
+ * invocation cannot see minutes, so the observation is persisted and read back.
+ */
+export type ApiReachabilityHistory =
+  | {
+      readonly kind: "read";
+      readonly periodSeconds: number;
+      /** Any order; only periods with at least one evaluation appear. */
+      readonly samples: readonly ApiReachabilitySample[];
+    }
+  | { readonly kind: "unreadable"; readonly apiError: ApiErrorKind; readonly detail: string }
+  | { readonly kind: "not-observed"; readonly reason: string };
 
 /** What asked for this evaluation. */
 export type Trigger =
@@ -160,6 +231,10 @@ export interface ClusterSnapshot {
   readonly primary: InstanceView;
   readonly replica: InstanceView;
   readonly dns: DnsView;
+  /** RDS's own metric stream for the primary (second signal b). */
+  readonly primaryRdsMetrics: RdsMetricsObservation;
+  /** Earlier evaluations' view of the primary region's APIs (second signal c). */
+  readonly primaryApiHistory: ApiReachabilityHistory;
   /** True when the audit report of the failover that promoted `replica` exists. */
   readonly reportWritten: boolean;
 }
@@ -180,6 +255,17 @@ export interface FailoverPolicy {
   readonly acceptDataLoss: boolean;
   /** How old the last healthy lag reading may be before it is considered unknown. */
   readonly maxLagReadingAgeSeconds: number;
+  /**
+   * Minutes without any datapoint of RDS's own metric stream for the primary (after datapoints
+   * existed earlier) that count as a second signal. Must exceed CloudWatch's ingestion delay:
+   * the newest 1–2 minutes may be missing on a healthy instance too.
+   */
+  readonly rdsMetricsSilentMinutes: number;
+  /**
+   * Minutes of failed connections (not throttles, not 5xx answers) to the primary region's APIs,
+   * seen by consecutive evaluations, that count as a second signal.
+   */
+  readonly apiOutageMinutes: number;
 }
 
 /** The steps that carry out a failover, in order. Each is idempotent and re-reads state first. */

@@ -10,7 +10,8 @@ import { ConfigurationError, TapError } from "../core/errors";
 import { evaluateAndAct, type ActOptions, type Outcome } from "../core/orchestrator";
 import type { DatabaseProbe, Ports } from "../core/ports";
 import type { ClusterSnapshot, DecisionKind, Trigger } from "../core/types";
-import { flushMetrics, type HandlerLogger, type HandlerMetrics } from "../telemetry";
+import { primaryRegionReached } from "../core/decide";
+import { flushMetrics, type FailoverHandlerMetrics, type HandlerLogger } from "../telemetry";
 import type { FailoverConfig } from "./env";
 import { parseFailoverEvent, type EventSource } from "./events";
 
@@ -54,7 +55,7 @@ export interface FailoverHandlerDeps {
   readonly config: FailoverConfig;
   readonly ports: Ports;
   readonly logger: HandlerLogger;
-  readonly metrics: HandlerMetrics;
+  readonly metrics: FailoverHandlerMetrics;
   /** The orchestrator; the core's `evaluateAndAct` unless a test replaces it. */
   readonly evaluate?: typeof evaluateAndAct;
 }
@@ -149,6 +150,14 @@ export function createFailoverHandler(
       // Throws only when the snapshot itself cannot be read: then nothing was decided or done.
       const outcome = await evaluate(ports, trigger, evidence, config.policy, options);
       const response = toResponse(parsed.source, trigger, outcome);
+      // Dated at the snapshot, so later evaluations read back when the primary region was (not)
+      // reached, not when this invocation happened to flush.
+      metrics.setTimestamp(outcome.snapshot.takenAtMs);
+      metrics.addMetric(
+        METRICS.primaryRegionApiReachable,
+        MetricUnit.Count,
+        primaryRegionReached(outcome.snapshot.primary, outcome.snapshot.primaryRdsMetrics) ? 1 : 0,
+      );
       metrics.addMetric(METRICS.failoverActed, MetricUnit.Count, outcome.acted ? 1 : 0);
       metrics.addMetric(METRICS.failoverFailed, MetricUnit.Count, outcome.error === undefined ? 0 : 1);
 

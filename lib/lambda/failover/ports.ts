@@ -5,6 +5,7 @@
  */
 import type { AwsClients } from "../adapters/aws/clients";
 import { CloudWatchLagHistory } from "../adapters/aws/cloudwatch-lag-history";
+import { CloudWatchPrimaryHealth } from "../adapters/aws/cloudwatch-primary-health";
 import { RdsDatabaseControl } from "../adapters/aws/rds-database-control";
 import { Route53Dns } from "../adapters/aws/route53-dns";
 import { S3ReportStore } from "../adapters/aws/s3-report-store";
@@ -52,6 +53,17 @@ export function buildFailoverPorts(
     lagHistory: new CloudWatchLagHistory(
       { metricsNamespace: config.metricsNamespace, environmentSuffix: config.environmentSuffix },
       clients.cloudWatch(config.controlRegion),
+    ),
+    primaryHealth: new CloudWatchPrimaryHealth(
+      {
+        primaryInstanceId: config.primaryInstanceId,
+        metricsNamespace: config.metricsNamespace,
+        environmentSuffix: config.environmentSuffix,
+      },
+      {
+        primaryCloudWatch: clients.cloudWatch(config.primaryRegion),
+        controlCloudWatch: clients.cloudWatch(config.controlRegion),
+      },
     ),
     clock,
   };

@@ -11,11 +11,14 @@ import {
 } from "../../../lib/lambda/core/decide";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
 import type {
+  ApiErrorKind,
+  ApiReachabilityHistory,
   ClusterSnapshot,
   Decision,
   FailoverPolicy,
   ProbeOutcome,
   ProbeResult,
+  RdsMetricsObservation,
   Trigger,
 } from "../../../lib/lambda/core/types";
 import { PRIMARY_ENDPOINT, REPLICA_ENDPOINT, T0, primaryView, replicaView } from "../../support/fake-ports";
@@ -44,6 +47,245 @@ interface Situation {
   /** A phrase the reason must contain: the *why* a reader relies on. */
   readonly because: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The second signal: RDS status, RDS's own metric stream, the primary region's API over minutes.
+// `snapshot()` is taken at T0 + 50 s; the whole minutes read end at T0 (minute starts T0 - k min).
+
+const MIN = 60_000;
+const READ_END = T0;
+
+/** The primary as a describe that failed with `apiError` leaves it. */
+function describeFailed(apiError: ApiErrorKind, raw: string) {
+  return primaryView({
+    apiReachable: apiError === "refused",
+    apiError,
+    status: "unknown",
+    rawStatus: raw,
+    endpoint: undefined,
+  });
+}
+const THROTTLED = describeFailed("throttled", "ThrottlingException: Rate exceeded (HTTP 400)");
+const SERVER_ERROR = describeFailed("server-error", "InternalFailure: internal (HTTP 500)");
+const BLACK_HOLED = describeFailed("connectivity", "TimeoutError: Connection timed out after 3000 ms");
+const DENIED = describeFailed("refused", "AccessDenied: not authorized (HTTP 403)");
+
+/** RDS's CPUUtilization stream over the last hour, every minute up to the one that ends `silentMinutes` before T0. */
+function rdsStream(silentMinutes: number | null): RdsMetricsObservation {
+  const newestStart = READ_END - (silentMinutes ?? 0) * MIN - MIN;
+  const windowStartMs = READ_END - 60 * MIN;
+  const datapointsAtMs: number[] = [];
+  if (silentMinutes !== null)
+    for (let at = windowStartMs; at <= newestStart; at += MIN) datapointsAtMs.push(at);
+  return {
+    kind: "read",
+    metricName: "CPUUtilization",
+    periodSeconds: 60,
+    windowStartMs,
+    windowEndMs: READ_END,
+    datapointsAtMs,
+  };
+}
+
+/** Earlier evaluations' view of the primary region: `[minutesBeforeT0, reachable]`, minute starts. */
+function apiHistory(...samples: [minutesAgo: number, reachable: boolean][]): ApiReachabilityHistory {
+  return {
+    kind: "read",
+    periodSeconds: 60,
+    samples: samples.map(([ago, reachable]) => ({ atMs: READ_END - ago * MIN, reachable })),
+  };
+}
+/** Every minute of the last `n` unreached. */
+const unreachedFor = (n: number): ApiReachabilityHistory =>
+  apiHistory(...Array.from({ length: n }, (_, i): [number, boolean] => [i + 1, false]));
+
+const CLOUDWATCH_BLACK_HOLED: RdsMetricsObservation = {
+  kind: "unreadable",
+  apiError: "connectivity",
+  detail: "GetMetricData AWS/RDS CPUUtilization: TimeoutError: Connection timed out after 3000 ms",
+};
+const TOO_MANY = probes("error", "error", "error");
+
+const SECOND_SIGNAL_SITUATIONS: Situation[] = [
+  {
+    name: "throttle storm + 3 failed probes (too many connections): no promotion",
+    snapshot: snapshot({ primaryProbes: TOO_MANY, primary: THROTTLED, primaryApiHistory: unreachedFor(10) }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "there is no second signal: the RDS API of the primary's region throttled the request (rate limiting, not an outage), so the primary's status is unknown",
+  },
+  {
+    name: "5xx storm + 3 failed probes: no promotion",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: SERVER_ERROR, primaryApiHistory: unreachedFor(10) }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "answered with a server error (a degraded service, not a lost region), which is an answer, not an outage",
+  },
+  {
+    name: "describe refused (access denied): a permissions problem is not a second signal",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: DENIED }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "refused the request (a permissions or request problem, not an outage), so the primary's status is unknown",
+  },
+  {
+    name: "RDS endpoint black-holed, first evaluation to see it: not yet",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: BLACK_HOLED,
+      primaryApiHistory: apiHistory([2, true]),
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "could not be reached now, but no earlier evaluation saw that; 3 min of failed connections are needed",
+  },
+  {
+    name: "RDS endpoint black-holed for 1 minute: not yet",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: BLACK_HOLED, primaryApiHistory: unreachedFor(1) }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "connections to the primary region's APIs have failed since 2024-05-01T10:00:00.000Z (0.8 min, 2 evaluated minutes), not yet the 3 min",
+  },
+  {
+    name: "RDS endpoint black-holed for 3 minute periods: under 3 minutes once dated at their ends, not yet",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: BLACK_HOLED, primaryApiHistory: unreachedFor(3) }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "(2.8 min, 4 evaluated minutes), not yet the 3 min that count as an outage",
+  },
+  {
+    name: "RDS endpoint black-holed for 4 minutes: the API-outage signal promotes",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: BLACK_HOLED, primaryApiHistory: unreachedFor(4) }),
+    expected: { kind: "promote-replica", failureStartedAtMs: T0 },
+    because:
+      "connections to the primary region's APIs have failed in every evaluation since 2024-05-01T09:57:00.000Z (3.8 min, 5 evaluated minutes; 3 min count as an outage) (second signal: API outage)",
+  },
+  {
+    name: "black-holed with the newest 2 minutes not yet ingested: the older minutes still prove it",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: BLACK_HOLED,
+      primaryApiHistory: apiHistory([5, true], [4, false], [3, false]),
+    }),
+    expected: { kind: "promote-replica" },
+    because: "since 2024-05-01T09:57:00.000Z (3.8 min, 3 evaluated minutes",
+  },
+  {
+    name: "a reached minute inside the window restarts the count",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: BLACK_HOLED,
+      primaryApiHistory: apiHistory([5, false], [4, false], [3, false], [2, true], [1, false]),
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "have failed since 2024-05-01T10:00:00.000Z (0.8 min, 2 evaluated minutes), not yet",
+  },
+  {
+    name: "black-holed, two lone minutes far apart: too few evaluations",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: BLACK_HOLED,
+      primaryApiHistory: apiHistory([9, false]),
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "(8.8 min, 2 evaluated minutes), not yet the 3 min",
+  },
+  {
+    name: "black-holed but the history cannot be read: how long is unknown, no promotion",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: BLACK_HOLED,
+      primaryApiHistory: {
+        kind: "unreadable",
+        apiError: "throttled",
+        detail: "ThrottlingException (HTTP 400)",
+      },
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "the history of earlier evaluations could not be read (ThrottlingException (HTTP 400)), so how long that has lasted is unknown",
+  },
+  {
+    name: "RDS throttled while CloudWatch of the primary region is black-holed for minutes: API outage",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: THROTTLED,
+      primaryRdsMetrics: CLOUDWATCH_BLACK_HOLED,
+      primaryApiHistory: unreachedFor(4),
+    }),
+    expected: { kind: "promote-replica" },
+    because: "(second signal: API outage)",
+  },
+  {
+    name: "CloudWatch of the primary region black-holed, RDS says available: not a signal",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primaryRdsMetrics: CLOUDWATCH_BLACK_HOLED,
+      primaryApiHistory: unreachedFor(10),
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "CloudWatch in the primary's region could not be reached (no connection or no answer) (GetMetricData AWS/RDS CPUUtilization: TimeoutError: Connection timed out after 3000 ms), which says nothing about RDS's metrics having stopped; the RDS API of the primary's region answers",
+  },
+  {
+    name: "RDS metrics stopped 4 minutes, status still available: promote",
+    snapshot: snapshot({ primaryProbes: DOWN, primaryRdsMetrics: rdsStream(4) }),
+    expected: { kind: "promote-replica", failureStartedAtMs: T0 },
+    because:
+      "RDS's own CPUUtilization metric for the primary stopped: its newest datapoint ends at 2024-05-01T09:56:00.000Z, 4.8 min of silence (3 min count as stopped) (second signal: RDS metrics stopped)",
+  },
+  {
+    name: "RDS metrics stopped and the describe throttled: the metric stream alone is the signal",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: THROTTLED, primaryRdsMetrics: rdsStream(6) }),
+    expected: { kind: "promote-replica" },
+    because: "(second signal: RDS metrics stopped)",
+  },
+  {
+    name: "RDS metrics delayed 1 minute: ingestion delay, not a signal",
+    snapshot: snapshot({ primaryProbes: DOWN, primaryRdsMetrics: rdsStream(1) }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "RDS still publishes CPUUtilization for the primary (newest datapoint ends at 2024-05-01T09:59:00.000Z, 1.8 min ago",
+  },
+  {
+    name: "RDS metrics delayed 2 minutes: ingestion delay, not a signal",
+    snapshot: snapshot({ primaryProbes: DOWN, primaryRdsMetrics: rdsStream(2) }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because:
+      "(newest datapoint ends at 2024-05-01T09:58:00.000Z, 2.8 min ago; up to 2 min is ordinary ingestion delay)",
+  },
+  {
+    name: "no RDS datapoint in the whole window: no stream to have stopped",
+    snapshot: snapshot({ primaryProbes: DOWN, primaryRdsMetrics: rdsStream(null) }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "RDS published no CPUUtilization datapoint for the primary in the last 60 min",
+  },
+  {
+    name: "RDS metrics stopped but the probes succeed: no failover",
+    snapshot: snapshot({ primaryRdsMetrics: rdsStream(10) }),
+    expected: { kind: "none" },
+    because: "All 4 probes of the primary succeeded.",
+  },
+  {
+    name: "replica describe throttled while the primary is down: unknown, nothing promoted now",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: replicaView({ apiReachable: false, apiError: "throttled", status: "unknown" }),
+    }),
+    expected: { kind: "alert-only", severity: "warning" },
+    because:
+      "The RDS API of the replica tap-replica-dev's region throttled the request (rate limiting, not an outage), so the replica's state is unknown: nothing is promoted now, and the next evaluation reads it again.",
+  },
+  {
+    name: "replica describe 5xx with a healthy primary: nothing to say",
+    snapshot: snapshot({
+      replica: replicaView({ apiReachable: false, apiError: "server-error", status: "unknown" }),
+    }),
+    expected: { kind: "none" },
+    because:
+      "answered with a server error (a degraded service, not a lost region), so the replica's state is unknown",
+  },
+];
 
 const situations: Situation[] = [
   {
@@ -132,28 +374,16 @@ const situations: Situation[] = [
     name: "primary down but RDS says available: no second signal, alert a human",
     snapshot: snapshot({ primaryProbes: DOWN }),
     expected: { kind: "alert-only", severity: "critical" },
-    because: "RDS still reports the primary tap-primary-dev as available and its API answers",
+    because:
+      "there is no second signal: RDS still reports the primary tap-primary-dev as available; RDS's own metrics are not observed here (fixture); the RDS API of the primary's region answers.",
   },
   {
     name: "IAM auth failing on a running primary is not an outage",
     snapshot: snapshot({ primaryProbes: probes("auth-failed", "auth-failed", "auth-failed") }),
     expected: { kind: "alert-only", severity: "critical" },
-    because: "may be a network path or credentials problem",
+    because: "may be a network path, load or credentials problem",
   },
-  {
-    name: "region API unreachable is the second signal",
-    snapshot: snapshot({
-      primaryProbes: DOWN,
-      primary: primaryView({
-        apiReachable: false,
-        status: "unknown",
-        rawStatus: undefined,
-        endpoint: undefined,
-      }),
-    }),
-    expected: { kind: "promote-replica", failureStartedAtMs: T0 },
-    because: "the RDS API of the primary's region did not answer",
-  },
+  ...SECOND_SIGNAL_SITUATIONS,
   {
     name: "replica lagging beyond the limit before the failure: blocked",
     snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, lastHealthyLag: lagReading(90) }),
@@ -602,7 +832,8 @@ describe("decide: named situations", () => {
     const decision = decide(snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY }), DEFAULT_POLICY, NOW);
     expect(decision.reason).toBe(
       "3 consecutive probes of the primary tap-primary-dev failed since 2024-05-01T10:00:00.000Z and RDS reports " +
-        "the primary tap-primary-dev as failed. The replica was 2 s behind before the failure (limit 60 s). " +
+        "the primary tap-primary-dev as failed (second signal: RDS status). The replica was 2 s behind before the " +
+        "failure (limit 60 s). " +
         "Promoting tap-replica-dev.",
     );
   });

@@ -157,6 +157,8 @@ function decisionAfter(afterFaultMs: number, via: Via, timeline: Timeline = {}):
     replica: replicaView(),
     dns: { writerTarget: PRIMARY_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
     reportWritten: false,
+    primaryRdsMetrics: { kind: "not-observed", reason: "fixture" },
+    primaryApiHistory: { kind: "not-observed", reason: "fixture" },
   };
   return decide(snapshot, DEFAULT_POLICY, takenAtMs);
 }

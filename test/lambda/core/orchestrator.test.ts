@@ -160,7 +160,22 @@ describe("evaluateAndAct: port calls per decision", () => {
 
   it("promote-replica with the primary's region API down: fencing is skipped, the failover goes on", async () => {
     const cluster = deadPrimaryCluster();
-    cluster.primary = { ...cluster.primary, apiReachable: false, status: "unknown", endpoint: undefined };
+    cluster.primary = {
+      ...cluster.primary,
+      apiReachable: false,
+      apiError: "connectivity",
+      status: "unknown",
+      endpoint: undefined,
+    };
+    // Earlier evaluations failed to connect for 4 minutes: the API-outage second signal.
+    cluster.apiHistory = {
+      kind: "read",
+      periodSeconds: 60,
+      samples: [1, 2, 3, 4].map((ago) => ({
+        atMs: Math.floor(T0 / 60_000) * 60_000 - ago * 60_000,
+        reachable: false,
+      })),
+    };
     const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
     expect(outcome.error).toBeUndefined();
     expect(cluster.dnsView.writerTarget).toBe(REPLICA_ENDPOINT);
@@ -517,6 +532,30 @@ describe("readSnapshot", () => {
       reportWritten: false,
       dns: { writerTarget: PRIMARY_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
     });
+  });
+
+  it("reads the primary's health signals at the snapshot's time: 60 min of RDS metrics, the outage window + 10 min of history", async () => {
+    const cluster = new FakeCluster({ clock: new FakeClock(T0 + 50_000) });
+    cluster.rdsMetrics = {
+      kind: "unreadable",
+      apiError: "connectivity",
+      detail: "TimeoutError: Connection timed out after 3000 ms",
+    };
+    cluster.apiHistory = {
+      kind: "read",
+      periodSeconds: 60,
+      samples: [{ atMs: T0 - 60_000, reachable: false }],
+    };
+    const snap = await readSnapshot(cluster.ports, MONITOR_TRIGGER, HEALTHY, {
+      ...DEFAULT_POLICY,
+      apiOutageMinutes: 5,
+    });
+    expect(cluster.healthQueries).toEqual([
+      `rdsMetrics(${T0 + 50_000}, 60)`,
+      `apiReachabilityHistory(${T0 + 50_000}, 15)`,
+    ]);
+    expect(snap.primaryRdsMetrics).toEqual(cluster.rdsMetrics);
+    expect(snap.primaryApiHistory).toEqual(cluster.apiHistory);
   });
 
   it("asks lag history for the evidence up to now, 3 h past maxLagReadingAgeSeconds, and merges it with the run's", async () => {

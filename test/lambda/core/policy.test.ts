@@ -12,6 +12,8 @@ describe("DEFAULT_POLICY", () => {
       maxReplicationLagSeconds: 60,
       acceptDataLoss: false,
       maxLagReadingAgeSeconds: 300,
+      rdsMetricsSilentMinutes: 3,
+      apiOutageMinutes: 3,
     });
     expect(Object.isFrozen(DEFAULT_POLICY)).toBe(true);
   });
@@ -54,7 +56,7 @@ describe("validatePolicy", () => {
     [
       "negative lag limit",
       { maxReplicationLagSeconds: -1 },
-      "maxReplicationLagSeconds must be a whole number from 0 to 86400; got -1. Fix: set MAX_REPLICATION_LAG_SECONDS",
+      "maxReplicationLagSeconds must be a whole number from 0 to 60; got -1. Fix: set MAX_REPLICATION_LAG_SECONDS",
     ],
     [
       "string acceptDataLoss",
@@ -84,6 +86,26 @@ describe("validatePolicy", () => {
       expect(() => validatePolicy(policy)).toThrow(message);
     },
   );
+
+  it.each([
+    [
+      "RDS metrics silence within ingestion delay",
+      { rdsMetricsSilentMinutes: 2 },
+      "rdsMetricsSilentMinutes must be a whole number from 3 to 60; got 2. Fix: set policy.rdsMetricsSilentMinutes to a value in that range (default 3).",
+    ],
+    [
+      "a one-minute API outage",
+      { apiOutageMinutes: 1 },
+      "apiOutageMinutes must be a whole number from 2 to 60; got 1. Fix: set policy.apiOutageMinutes to a value in that range (default 3).",
+    ],
+    [
+      "fractional API outage minutes",
+      { apiOutageMinutes: 2.5 },
+      "apiOutageMinutes must be a whole number from 2 to 60; got 2.5. Fix: set policy.apiOutageMinutes to a value in that range (default 3).",
+    ],
+  ])("rejects the second-signal thresholds: %s", (_situation, override, message) => {
+    expect(policyProblems({ ...DEFAULT_POLICY, ...override } as FailoverPolicy)).toEqual([message]);
+  });
 
   it("accepts a sub-second probe timeout (the local drill probes every second)", () => {
     const drill = { ...DEFAULT_POLICY, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 };

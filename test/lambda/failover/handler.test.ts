@@ -1,6 +1,6 @@
 import { InvalidEventError } from "../../../lib/lambda/core/errors";
 import type { evaluateAndAct, Outcome } from "../../../lib/lambda/core/orchestrator";
-import type { Decision } from "../../../lib/lambda/core/types";
+import type { ClusterSnapshot, Decision } from "../../../lib/lambda/core/types";
 import { readFailoverConfig } from "../../../lib/lambda/failover/env";
 import {
   actOptionsFor,
@@ -29,14 +29,16 @@ function recorders() {
   };
   const stored: [string, number][] = [];
   const flushed: [string, number][][] = [];
+  const timestamps: number[] = [];
   const metrics = {
+    setTimestamp: jest.fn((at: number) => void timestamps.push(at)),
     addMetric: jest.fn((name: string, _unit: string, value: number) => void stored.push([name, value])),
     hasStoredMetrics: jest.fn(() => stored.length > 0),
     publishStoredMetrics: jest.fn((): void => {
       flushed.push(stored.splice(0));
     }),
   };
-  return { lines, logger, metrics, flushed };
+  return { lines, logger, metrics, flushed, timestamps };
 }
 
 function build(cluster: FakeCluster, evaluate?: FailoverHandlerDeps["evaluate"]) {
@@ -143,6 +145,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
         acted: false,
         reportLocation: null,
         metrics: [
+          ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 0],
           ["FailoverFailed", 0],
         ],
@@ -160,6 +163,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
         acted: false,
         reportLocation: null,
         metrics: [
+          ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 0],
           ["FailoverFailed", 0],
         ],
@@ -177,6 +181,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
         acted: false,
         reportLocation: null,
         metrics: [
+          ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 0],
           ["FailoverFailed", 0],
         ],
@@ -195,6 +200,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
         acted: true,
         reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
         metrics: [
+          ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 1],
           ["FailoverFailed", 0],
         ],
@@ -217,6 +223,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
         acted: true,
         reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
         metrics: [
+          ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 1],
           ["FailoverFailed", 0],
         ],
@@ -257,6 +264,49 @@ describe("wiring to the orchestrator (core mocked)", () => {
       expect(flushed).toEqual([expected.metrics]);
       // The handler itself touches no port: everything goes through the orchestrator.
       expect(cluster.calls).toEqual([]);
+    },
+  );
+
+  const blackHoled = snapshot({
+    primary: {
+      ...snapshot().primary,
+      apiReachable: false,
+      apiError: "connectivity",
+      status: "unknown",
+    },
+  });
+  const throttled = snapshot({
+    primary: { ...snapshot().primary, apiReachable: false, apiError: "throttled", status: "unknown" },
+  });
+  const cloudWatchDown = snapshot({
+    primaryRdsMetrics: { kind: "unreadable", apiError: "connectivity", detail: "ECONNREFUSED" },
+  });
+  it.each([
+    ["RDS answered", snapshot(), 1],
+    ["RDS describe black-holed", blackHoled, 0],
+    ["RDS describe throttled: an answer, not an outage", throttled, 1],
+    ["CloudWatch of the primary region refused the connection", cloudWatchDown, 0],
+  ])(
+    "records PrimaryRegionApiReachable dated at the snapshot: %s",
+    async (_situation, seen: ClusterSnapshot, value) => {
+      const at = seen.takenAtMs + 7_000;
+      const taken = { ...seen, takenAtMs: at };
+      const { handler, flushed, timestamps } = build(
+        new FakeCluster(),
+        jest.fn(
+          async () =>
+            ({ snapshot: taken, decision: { kind: "none", reason: "ok" }, acted: false }) as Outcome,
+        ),
+      );
+      await handler(monitorEnvelope());
+      expect(timestamps).toEqual([at]);
+      expect(flushed).toEqual([
+        [
+          ["PrimaryRegionApiReachable", value],
+          ["FailoverActed", 0],
+          ["FailoverFailed", 0],
+        ],
+      ]);
     },
   );
 
@@ -352,6 +402,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
     ]);
     expect(flushed).toEqual([
       [
+        ["PrimaryRegionApiReachable", 1],
         ["FailoverActed", 1],
         ["FailoverFailed", 1],
       ],

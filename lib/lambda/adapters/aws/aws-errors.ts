@@ -51,6 +51,8 @@ const NETWORK_CODES: ReadonlySet<string> = new Set([
   "EPIPE",
 ]);
 
+import type { ApiErrorKind } from "../../core/types";
+
 interface AwsErrorShape {
   readonly name?: unknown;
   readonly code?: unknown;
@@ -98,6 +100,34 @@ export function isApiUnavailable(err: unknown): boolean {
   if (UNAVAILABLE_NAMES.has(name) || isThrottling(err)) return true;
   if (e.$fault === "server") return true;
   return status !== undefined && status >= 500;
+}
+
+/**
+ * What kind of failure `err` is, for evidence (not for "retry later", which is
+ * {@link isApiUnavailable}):
+ * - `throttled`: a throttling code or HTTP 429, whatever else the error carries;
+ * - `connectivity`: no answer at all: a Node system error (refused, reset, DNS, unreachable) or
+ *   the SDK's own `TimeoutError` (connect or request timeout of the HTTP handler);
+ * - `server-error`: an answer with a 5xx, a server fault or a service-side timeout/unavailable
+ *   code (`RequestTimeout`, `ServiceUnavailable`, …): the endpoint is there;
+ * - `refused`: any other answer (access denied, validation, not found, invalid state).
+ * Reference aws-behaviour.md §6: the SDK has retried all but `refused` before we see them.
+ */
+export function apiErrorKind(err: unknown): ApiErrorKind {
+  if (isThrottling(err)) return "throttled";
+  const e = shape(err);
+  const name = awsErrorName(err);
+  if ((typeof e.code === "string" && NETWORK_CODES.has(e.code)) || NETWORK_CODES.has(name)) {
+    return "connectivity";
+  }
+  const status = awsHttpStatus(err);
+  // The HTTP handler's connect/request timeout is named TimeoutError and carries no HTTP status;
+  // a service that answered with a timeout code carries one.
+  if (name === "TimeoutError" && status === undefined) return "connectivity";
+  if (UNAVAILABLE_NAMES.has(name) || e.$fault === "server" || (status !== undefined && status >= 500)) {
+    return "server-error";
+  }
+  return "refused";
 }
 
 /** True when the error's code is one of `names` (SDK class names and raw Query-protocol codes differ). */

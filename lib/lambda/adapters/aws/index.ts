@@ -13,6 +13,7 @@ import { ConfigurationError } from "../../core/errors";
 export * from "./aws-errors";
 export * from "./clients";
 export * from "./cloudwatch-lag-history";
+export * from "./cloudwatch-primary-health";
 export * from "./iam-token";
 export * from "./rds-database-control";
 export * from "./route53-dns";

@@ -17,7 +17,7 @@ import { FENCED_AT_TAG } from "../../../function-env";
 import { ConfigurationError, ControlPlaneError } from "../../core/errors";
 import type { Clock, DatabaseControl, FenceResult } from "../../core/ports";
 import type { DbRole, InstanceStatus, InstanceView } from "../../core/types";
-import { describeAwsError, hasErrorName, isApiUnavailable } from "./aws-errors";
+import { apiErrorKind, describeAwsError, hasErrorName, isApiUnavailable } from "./aws-errors";
 import { pollUntil, type PollCheck } from "./poll";
 
 /** Settings of the RDS control adapter (from the failover function's environment). */
@@ -244,9 +244,11 @@ export class RdsDatabaseControl implements DatabaseControl {
 
   /**
    * `DescribeDBInstances` for one instance. Never throws: not found gives `not-found`; an API that
-   * does not answer (network, timeout, throttling or 5xx after the SDK's retries) gives
+   * gives no usable answer (network, timeout, throttling or 5xx after the SDK's retries) gives
    * `apiReachable: false` with `unknown`; any other refusal (e.g. access denied) gives `unknown`
-   * with the error in `rawStatus`.
+   * with the error in `rawStatus`. `apiError` says which kind of failure it was, because only a
+   * connectivity failure can be evidence of a regional outage (a throttle is "slow down",
+   * reference aws-behaviour.md §6).
    */
   async describe(role: DbRole): Promise<InstanceView> {
     const id = role === "primary" ? this.config.primaryInstanceId : this.config.replicaInstanceId;
@@ -290,6 +292,7 @@ export class RdsDatabaseControl implements DatabaseControl {
         rawStatus: describeAwsError(err),
         isReplica: false,
         apiReachable: !isApiUnavailable(err),
+        apiError: apiErrorKind(err),
       };
     }
   }

@@ -1,35 +1,89 @@
 import {
+  apiErrorKind,
   awsErrorName,
   describeAwsError,
   hasErrorName,
   isApiUnavailable,
   isThrottling,
 } from "../../../../lib/lambda/adapters/aws/aws-errors";
+import type { ApiErrorKind } from "../../../../lib/lambda/core/types";
 import { awsError, networkError } from "./fake-clock";
 
-describe("isApiUnavailable", () => {
-  const cases: [situation: string, err: unknown, unavailable: boolean, throttling: boolean][] = [
-    ["RDS throttling after retries", awsError("ThrottlingException", "Rate exceeded", 400), true, true],
-    ["EC2 request limit", awsError("RequestLimitExceeded", "Request limit exceeded.", 503), true, true],
-    ["Route 53 prior request not complete", awsError("PriorRequestNotComplete", "busy", 400), true, true],
-    ["HTTP 429 with an unfamiliar code", awsError("SomethingBusy", "slow down", 429), true, true],
-    ["service unavailable", awsError("ServiceUnavailable", "down", 503), true, false],
-    ["internal failure", awsError("InternalFailure", "oops", 500), true, false],
-    ["unknown 5xx code", awsError("Whatever", "bad gateway", 502), true, false],
-    ["server fault without status", awsError("Strange", "x", undefined, "server"), true, false],
-    ["SDK timeout", awsError("TimeoutError", "Connection timed out after 3000 ms"), true, false],
-    ["service request timeout", awsError("RequestTimeout", "timeout", 400), true, false],
-    ["connection refused", networkError("ECONNREFUSED"), true, false],
-    ["DNS failure", networkError("ENOTFOUND"), true, false],
-    ["not found", awsError("DBInstanceNotFoundFault", "DBInstance db-1 not found.", 404), false, false],
-    ["access denied", awsError("AccessDenied", "not authorized", 403), false, false],
-    ["invalid state", awsError("InvalidDBInstanceStateFault", "not available", 400), false, false],
-    ["plain Error", new Error("boom"), false, false],
-    ["a string", "boom", false, false],
+describe("isApiUnavailable, isThrottling and apiErrorKind", () => {
+  const cases: [
+    situation: string,
+    err: unknown,
+    unavailable: boolean,
+    throttling: boolean,
+    kind: ApiErrorKind,
+  ][] = [
+    [
+      "RDS throttling after retries",
+      awsError("ThrottlingException", "Rate exceeded", 400),
+      true,
+      true,
+      "throttled",
+    ],
+    [
+      "EC2 request limit",
+      awsError("RequestLimitExceeded", "Request limit exceeded.", 503),
+      true,
+      true,
+      "throttled",
+    ],
+    [
+      "Route 53 prior request not complete",
+      awsError("PriorRequestNotComplete", "busy", 400),
+      true,
+      true,
+      "throttled",
+    ],
+    [
+      "HTTP 429 with an unfamiliar code",
+      awsError("SomethingBusy", "slow down", 429),
+      true,
+      true,
+      "throttled",
+    ],
+    ["service unavailable", awsError("ServiceUnavailable", "down", 503), true, false, "server-error"],
+    ["internal failure", awsError("InternalFailure", "oops", 500), true, false, "server-error"],
+    ["unknown 5xx code", awsError("Whatever", "bad gateway", 502), true, false, "server-error"],
+    [
+      "server fault without status",
+      awsError("Strange", "x", undefined, "server"),
+      true,
+      false,
+      "server-error",
+    ],
+    [
+      "SDK timeout",
+      awsError("TimeoutError", "Connection timed out after 3000 ms"),
+      true,
+      false,
+      "connectivity",
+    ],
+    ["service request timeout", awsError("RequestTimeout", "timeout", 400), true, false, "server-error"],
+    ["connection refused", networkError("ECONNREFUSED"), true, false, "connectivity"],
+    ["connection reset", networkError("ECONNRESET"), true, false, "connectivity"],
+    ["DNS failure", networkError("ENOTFOUND"), true, false, "connectivity"],
+    [
+      "not found",
+      awsError("DBInstanceNotFoundFault", "DBInstance db-1 not found.", 404),
+      false,
+      false,
+      "refused",
+    ],
+    ["access denied", awsError("AccessDenied", "not authorized", 403), false, false, "refused"],
+    ["invalid state", awsError("InvalidDBInstanceStateFault", "not available", 400), false, false, "refused"],
+    ["plain Error", new Error("boom"), false, false, "refused"],
+    ["a string", "boom", false, false, "refused"],
   ];
-  it.each(cases)("%s", (_situation, err, unavailable, throttling) => {
+  it.each(cases)("%s", (_situation, err, unavailable, throttling, kind) => {
     expect(isApiUnavailable(err)).toBe(unavailable);
     expect(isThrottling(err)).toBe(throttling);
+    expect(apiErrorKind(err)).toBe(kind);
+    // Everything "try later" for an action is one of the three kinds that are not a refusal.
+    expect(apiErrorKind(err) !== "refused").toBe(unavailable);
   });
 });
 

@@ -28,7 +28,7 @@ import {
   type SessionFencePlan,
 } from "../../../../lib/lambda/adapters/aws/rds-database-control";
 import { ConfigurationError, ControlPlaneError, WaitTimeoutError } from "../../../../lib/lambda/core/errors";
-import type { InstanceStatus } from "../../../../lib/lambda/core/types";
+import type { ApiErrorKind, InstanceStatus } from "../../../../lib/lambda/core/types";
 import { FakeClock, awsError, networkError } from "./fake-clock";
 
 const primaryRds = mockClient(RDSClient);
@@ -164,6 +164,7 @@ describe("RdsDatabaseControl.describe", () => {
     status: InstanceStatus,
     apiReachable: boolean,
     raw: string,
+    apiError: ApiErrorKind | undefined,
   ][] = [
     [
       "not found",
@@ -174,6 +175,7 @@ describe("RdsDatabaseControl.describe", () => {
       "not-found",
       true,
       "DBInstanceNotFoundFault: DBInstance rds-primary-dev not found. (HTTP 404)",
+      undefined,
     ],
     [
       "throttling that outlasted the retries",
@@ -181,6 +183,7 @@ describe("RdsDatabaseControl.describe", () => {
       "unknown",
       false,
       "ThrottlingException: Rate exceeded (HTTP 400)",
+      "throttled",
     ],
     [
       "service unavailable",
@@ -188,6 +191,7 @@ describe("RdsDatabaseControl.describe", () => {
       "unknown",
       false,
       "ServiceUnavailable: Service unavailable (HTTP 503)",
+      "server-error",
     ],
     [
       "internal failure",
@@ -195,6 +199,7 @@ describe("RdsDatabaseControl.describe", () => {
       "unknown",
       false,
       "InternalFailure: internal (HTTP 500)",
+      "server-error",
     ],
     [
       "SDK timeout",
@@ -202,6 +207,7 @@ describe("RdsDatabaseControl.describe", () => {
       "unknown",
       false,
       "TimeoutError: Connection timed out after 3000 ms",
+      "connectivity",
     ],
     [
       "request timeout",
@@ -209,6 +215,7 @@ describe("RdsDatabaseControl.describe", () => {
       "unknown",
       false,
       "RequestTimeout: timed out (HTTP 400)",
+      "server-error",
     ],
     [
       "network error",
@@ -216,6 +223,7 @@ describe("RdsDatabaseControl.describe", () => {
       "unknown",
       false,
       "ECONNREFUSED: connect ECONNREFUSED 10.0.0.1:443",
+      "connectivity",
     ],
     [
       "access denied (the API answered)",
@@ -223,9 +231,10 @@ describe("RdsDatabaseControl.describe", () => {
       "unknown",
       true,
       "AccessDenied: not authorized to DescribeDBInstances (HTTP 403)",
+      "refused",
     ],
   ];
-  it.each(failures)("never throws: %s", async (_situation, err, status, apiReachable, raw) => {
+  it.each(failures)("never throws: %s", async (_situation, err, status, apiReachable, raw, apiError) => {
     primaryRds.on(DescribeDBInstancesCommand).rejects(err);
     await expect(control().describe("primary")).resolves.toEqual({
       id: "rds-primary-dev",
@@ -234,6 +243,7 @@ describe("RdsDatabaseControl.describe", () => {
       rawStatus: raw,
       isReplica: false,
       apiReachable,
+      ...(apiError === undefined ? {} : { apiError }),
     });
   });
 

@@ -1,0 +1,57 @@
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { mockClient } from "aws-sdk-client-mock";
+import { AwsClients } from "../../../lib/lambda/adapters/aws/clients";
+import { CloudWatchPrimaryHealth } from "../../../lib/lambda/adapters/aws/cloudwatch-primary-health";
+import { readFailoverConfig } from "../../../lib/lambda/failover/env";
+import { buildFailoverPorts } from "../../../lib/lambda/failover/ports";
+import { FakeClock } from "../adapters/aws/fake-clock";
+import { FAILOVER_ENV_FIXTURE } from "./fixtures";
+
+const NOW = Date.UTC(2026, 2, 1, 10, 0, 30);
+
+describe("buildFailoverPorts: the primary's health signals", () => {
+  const config = readFailoverConfig(FAILOVER_ENV_FIXTURE);
+  const clients = new AwsClients();
+  // AwsClients hands out one client per service and region, so these are the ones the ports use.
+  const primaryRegion = mockClient(clients.cloudWatch(config.primaryRegion));
+  const controlRegion = mockClient(clients.cloudWatch(config.controlRegion));
+  const ports = buildFailoverPorts(config, clients, new FakeClock(NOW));
+
+  beforeEach(() => {
+    primaryRegion.reset();
+    controlRegion.reset();
+    primaryRegion.on(GetMetricDataCommand).resolves({});
+    controlRegion.on(GetMetricDataCommand).resolves({});
+  });
+
+  it("are read through CloudWatch, one client per region", () => {
+    expect(config.primaryRegion).toBe("ap-southeast-2");
+    expect(config.controlRegion).toBe("ap-southeast-1");
+    expect(ports.primaryHealth).toBeInstanceOf(CloudWatchPrimaryHealth);
+    expect(clients.cloudWatch(config.primaryRegion)).toBeInstanceOf(CloudWatchClient);
+  });
+
+  it("RDS's metrics of the primary come from CloudWatch in the primary's region, for the configured instance", async () => {
+    await ports.primaryHealth.rdsMetrics(NOW, 60);
+    const calls = primaryRegion.commandCalls(GetMetricDataCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input.MetricDataQueries?.[0].MetricStat?.Metric).toEqual({
+      Namespace: "AWS/RDS",
+      MetricName: "CPUUtilization",
+      Dimensions: [{ Name: "DBInstanceIdentifier", Value: FAILOVER_ENV_FIXTURE.PRIMARY_INSTANCE_ID }],
+    });
+    expect(controlRegion.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+  });
+
+  it("the API history comes from CloudWatch in the DR region, in the monitor's namespace and environment", async () => {
+    await ports.primaryHealth.apiReachabilityHistory(NOW, 13);
+    const calls = controlRegion.commandCalls(GetMetricDataCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input.MetricDataQueries?.[0].MetricStat?.Metric).toEqual({
+      Namespace: FAILOVER_ENV_FIXTURE.METRICS_NAMESPACE,
+      MetricName: "PrimaryRegionApiReachable",
+      Dimensions: [{ Name: "Environment", Value: FAILOVER_ENV_FIXTURE.ENVIRONMENT_SUFFIX }],
+    });
+    expect(primaryRegion.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+  });
+});
