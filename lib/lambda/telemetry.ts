@@ -13,7 +13,7 @@ export type HandlerLogger = Pick<Logger, "info" | "warn" | "error" | "appendKeys
 /** The part of Powertools' `Metrics` the handlers use, so tests can pass a recording fake. */
 export type HandlerMetrics = Pick<
   Metrics,
-  "addMetric" | "hasStoredMetrics" | "publishStoredMetrics" | "setTimestamp" | "singleMetric"
+  "addMetric" | "hasStoredMetrics" | "publishStoredMetrics" | "setTimestamp"
 >;
 /**
  * The failover function's metrics also carry an explicit EMF timestamp (`_aws.Timestamp`, epoch
@@ -60,8 +60,10 @@ export function publishMetricAt(
   value: number,
   atMs: number,
 ): void {
-  const single = metrics.singleMetric();
-  single.setTimestamp(atMs);
-  // A single-metric instance writes its blob on addMetric.
-  single.addMetric(name, unit, value);
+  // Not Powertools' singleMetric(): it starts from a fresh instance that puts the `service`
+  // dimension back, so its datapoint would land in a metric nobody reads (see createMetrics).
+  flushMetrics(metrics);
+  metrics.setTimestamp(atMs);
+  metrics.addMetric(name, unit, value);
+  metrics.publishStoredMetrics();
 }

@@ -72,6 +72,10 @@ export function createMonitorHandler(
       if (result.lag !== null && result.lag.lagSeconds !== null) {
         metrics.addMetric(METRICS.heartbeatLagSeconds, MetricUnit.Seconds, result.lag.lagSeconds);
       }
+      metrics.addMetric(METRICS.monitorRun, MetricUnit.Count, 1);
+      // The run's blob is dated by the injected clock, so a virtual clock dates it too.
+      metrics.setTimestamp(deps.clock.nowMs());
+      flushMetrics(metrics);
       // The lag guard's only input: a reading taken while the primary answered (the probe right
       // after it succeeded), dated at the read, not at the end of the run, in its own blob.
       const healthy = result.lastHealthyLag;
@@ -84,9 +88,6 @@ export function createMonitorHandler(
           healthy.atMs,
         );
       }
-      metrics.addMetric(METRICS.monitorRun, MetricUnit.Count, 1);
-      // The run's blob is dated by the injected clock, so a virtual clock dates it too.
-      metrics.setTimestamp(deps.clock.nowMs());
       logger.info("Monitor run done", {
         consecutiveFailures: result.consecutiveFailures,
         suspectedFailure: result.suspectedFailure,

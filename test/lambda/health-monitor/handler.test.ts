@@ -6,6 +6,7 @@ import {
   splitProbe,
   type MonitorHandlerDeps,
 } from "../../../lib/lambda/health-monitor/handler";
+import { createMetrics } from "../../../lib/lambda/telemetry";
 import { FakeCluster, T0 } from "../../support/fake-ports";
 import { MONITOR_ENV_FIXTURE, scheduledEvent } from "./fixtures";
 
@@ -24,27 +25,18 @@ function build(cluster: FakeCluster, bootstrap: MonitorHandlerDeps["bootstrap"] 
   };
   const stored: [string, string, number][] = [];
   const flushed: [string, string, number][][] = [];
-  /** Single-metric blobs, each written at once with its own timestamp: [name, unit, value, timestamp]. */
-  const singles: [string, string, number, number | undefined][] = [];
-  /** Timestamps set on the run's blob. */
-  const timestamps: number[] = [];
+  /** The EMF timestamp each flushed blob carries (the last one set before it was written). */
+  const stamps: (number | undefined)[] = [];
+  let timestamp: number | undefined;
   const metrics = {
     addMetric: jest.fn((name: string, unit: string, value: number) => void stored.push([name, unit, value])),
     hasStoredMetrics: jest.fn(() => stored.length > 0),
-    publishStoredMetrics: jest.fn((): void => void flushed.push(stored.splice(0))),
-    setTimestamp: jest.fn((atMs: number) => void timestamps.push(atMs)),
-    singleMetric: jest.fn(() => {
-      let atMs: number | undefined;
-      const single = {
-        setTimestamp: (t: number) => {
-          atMs = t;
-          return single;
-        },
-        addMetric: (name: string, unit: string, value: number) =>
-          void singles.push([name, unit, value, atMs]),
-      };
-      return single;
+    publishStoredMetrics: jest.fn((): void => {
+      flushed.push(stored.splice(0));
+      stamps.push(timestamp);
+      timestamp = undefined;
     }),
+    setTimestamp: jest.fn((atMs: number) => void (timestamp = atMs)),
   };
   const handler = createMonitorHandler({
     config,
@@ -54,7 +46,7 @@ function build(cluster: FakeCluster, bootstrap: MonitorHandlerDeps["bootstrap"] 
     metrics: metrics as unknown as MonitorHandlerDeps["metrics"],
     bootstrap,
   });
-  return { handler, lines, flushed, logger, singles, timestamps };
+  return { handler, lines, flushed, logger, stamps };
 }
 
 describe("scheduled run", () => {
@@ -91,6 +83,7 @@ describe("scheduled run", () => {
         ["HeartbeatLagSeconds", "Seconds", 1],
         ["MonitorRun", "Count", 1],
       ],
+      [["HealthyLagSeconds", "Seconds", 1]],
     ]);
     // Probes are 15 s apart, measured from the first probe.
     expect(cluster.clock.sleeps).toEqual([14_995, 14_995, 14_995]);
@@ -98,20 +91,45 @@ describe("scheduled run", () => {
 
   it("a reading taken while the primary answered is published as HealthyLagSeconds in its own blob, dated at the read", async () => {
     const cluster = new FakeCluster();
-    const { handler, singles, timestamps } = build(cluster);
+    const { handler, flushed, stamps } = build(cluster);
     const result = (await handler(scheduledEvent())) as { lastHealthyLag: { atMs: number } };
-    expect(singles).toEqual([["HealthyLagSeconds", "Seconds", 1, result.lastHealthyLag.atMs]]);
-    // The run's blob is dated by the injected clock at the end of the run.
-    expect(timestamps).toEqual([cluster.clock.nowMs()]);
+    expect(flushed[1]).toEqual([["HealthyLagSeconds", "Seconds", 1]]);
+    // The run's blob is dated by the injected clock at the end of the run, the lag at its read.
+    expect(stamps).toEqual([cluster.clock.nowMs(), result.lastHealthyLag.atMs]);
   });
 
   it("the first probe failed: HeartbeatLagSeconds still feeds the lag alarm, but no HealthyLagSeconds", async () => {
     const cluster = new FakeCluster();
     cluster.probeScript = [{ outcome: "timeout" }, { outcome: "timeout" }, { outcome: "timeout" }];
-    const { handler, flushed, singles } = build(cluster);
+    const { handler, flushed } = build(cluster);
     await handler(scheduledEvent());
     expect(flushed[0]?.map(([name]) => name)).toContain("HeartbeatLagSeconds");
-    expect(singles).toEqual([]);
+    expect(flushed.flat().map(([name]) => name)).not.toContain("HealthyLagSeconds");
+  });
+
+  it("with Powertools' real EMF output every blob carries the Environment dimension alone, which the lag history and alarms read", async () => {
+    const cluster = new FakeCluster();
+    const lines: string[] = [];
+    const real = createMetrics("TapStack", "health-monitor", "dev");
+    (real as unknown as { console: { log: (line: string) => void } }).console = {
+      log: (line) => void lines.push(line),
+    };
+    const handler = createMonitorHandler({
+      config: readMonitorConfig(MONITOR_ENV_FIXTURE),
+      probe: cluster.probe,
+      clock: cluster.clock,
+      logger: build(cluster).logger as unknown as MonitorHandlerDeps["logger"],
+      metrics: real,
+      bootstrap: () => Promise.reject(new Error("not used")),
+    });
+    await handler(scheduledEvent());
+    const blobs = lines.map(
+      (line) =>
+        JSON.parse(line) as { _aws: { Timestamp: number; CloudWatchMetrics: { Dimensions: string[][] }[] } },
+    );
+    expect(blobs).toHaveLength(2);
+    for (const blob of blobs) expect(blob._aws.CloudWatchMetrics[0].Dimensions).toEqual([["Environment"]]);
+    expect(blobs[1]).toMatchObject({ HealthyLagSeconds: 1, Environment: "dev" });
   });
 
   it("a failing primary: the run stops at 3 consecutive failures and each failure shows as 0", async () => {
@@ -142,13 +160,13 @@ describe("scheduled run", () => {
       lagSeconds: null,
       probe: { target: "replica", atMs: T0, outcome: "timeout", latencyMs: 3000, detail: "no answer" },
     };
-    const { handler, flushed, singles } = build(cluster);
+    const { handler, flushed } = build(cluster);
     const result = await handler(scheduledEvent());
     expect(result).toHaveProperty("lastHealthyLag", null);
     expect(flushed[0]?.map(([name]) => name)).not.toContain("HeartbeatLagSeconds");
     expect(flushed[0]?.at(-1)).toEqual(["MonitorRun", "Count", 1]);
     // The primary answered, but with no reading there is nothing healthy to publish.
-    expect(singles).toEqual([]);
+    expect(flushed).toHaveLength(1);
   });
 });
 
