@@ -272,9 +272,13 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     );
   }
 
-  const killed = record.lambda.invocations.filter((i) => i.functionKey === "failover" && i.result === "timeout");
+  const killed = record.lambda.invocations.filter(
+    (i) => i.functionKey === "failover" && i.result === "timeout",
+  );
   if (killed.length > 0) {
-    violations.push(`no-silent-kill: Lambda killed ${killed.length} failover invocation(s) at the timeout, mid-work, with no failure notice of their own`);
+    violations.push(
+      `no-silent-kill: Lambda killed ${killed.length} failover invocation(s) at the timeout, mid-work, with no failure notice of their own`,
+    );
   }
 
   const gaps = record.aws.calls.filter((c) => c.error === "NotSimulated");

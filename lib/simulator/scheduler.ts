@@ -118,7 +118,8 @@ export class Scheduler implements Clock {
 
   /** Runs `run` at virtual time `atMs` (now if in the past). */
   at(atMs: number, run: () => void): void {
-    this.timers.push({ atMs: Math.max(atMs, this.now), seq: this.seq++, run });
+    // Whole milliseconds, like Date.now(): code that stamps times (EMF `_aws.Timestamp`) needs integers.
+    this.timers.push({ atMs: Math.max(Math.ceil(atMs), this.now), seq: this.seq++, run });
   }
 
   /** Runs `run` after `ms`. */

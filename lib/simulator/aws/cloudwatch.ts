@@ -191,9 +191,14 @@ export class SimAlarm {
   }
 
   evaluate(nowMs: number): void {
-    const periodMs = this.spec.periodSeconds * 1000;
+    const { evaluationPeriods: n, periodSeconds, treatMissingData } = this.spec;
+    const periodMs = periodSeconds * 1000;
     const endMs = Math.floor(nowMs / periodMs) * periodMs;
-    const startMs = endMs - this.spec.evaluationPeriods * periodMs;
+    // CloudWatch retrieves more datapoints than EvaluationPeriods (reference §5): with `missing`, the
+    // newest N present ones in a wider range count, so a datapoint still being ingested does not
+    // hide the ones before it. Two extra periods stand for that wider range.
+    const lookback = treatMissingData === "missing" ? n + 2 : n;
+    const startMs = endMs - lookback * periodMs;
     const present = new Map(
       this.store
         .query(this.spec.key, startMs, endMs, periodMs, this.spec.statistic, nowMs)
@@ -203,16 +208,17 @@ export class SimAlarm {
       this.spec.comparisonOperator === "GreaterThanThreshold"
         ? value > this.spec.threshold
         : value < this.spec.threshold;
-    let breaching = 0;
-    let notBreaching = 0;
-    for (let at = startMs; at < endMs; at += periodMs) {
+    const considered: (boolean | undefined)[] = [];
+    for (let at = endMs - periodMs; at >= startMs; at -= periodMs) {
       const value = present.get(at);
-      if (value === undefined) {
-        if (this.spec.treatMissingData === "breaching") breaching++;
-        else if (this.spec.treatMissingData === "notBreaching") notBreaching++;
-      } else if (breaches(value)) breaching++;
-      else notBreaching++;
+      if (value !== undefined) considered.push(breaches(value));
+      else if (treatMissingData === "breaching") considered.push(true);
+      else if (treatMissingData === "notBreaching") considered.push(false);
+      else if (lookback === n) considered.push(undefined);
     }
+    const window = considered.filter((c): c is boolean => c !== undefined).slice(0, n);
+    const breaching = window.filter((c) => c).length;
+    const notBreaching = window.length - breaching;
     let next: AlarmState = this.state;
     if (breaching >= this.spec.datapointsToAlarm) next = "ALARM";
     else if (notBreaching > this.spec.evaluationPeriods - this.spec.datapointsToAlarm) next = "OK";
