@@ -37,7 +37,10 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** The command line was wrong. The message is one line naming the argument, the value and the fix. */
 export class UsageError extends Error {
-  public override readonly name = "UsageError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
 }
 
 /** One option a CLI accepts, spelled `--<key>` (and `-<short>` when given). */
@@ -147,16 +150,26 @@ export function parseCliArgs<O extends CliOptions>(argv: readonly string[], opti
 }
 
 /**
- * Checks, before any work, that `file` can be written as a new or replaced file: its folder
- * exists and is a writable folder, and `file` itself is not a folder. Throws {@link UsageError}
- * naming `option`, the path and the fix.
+ * Checks, before any work, that `file` can be written as a new or replaced file: it is not a
+ * folder, and its folder is a writable folder. With `createFolders` (the command creates the
+ * missing folders of the path itself) the folder may be missing as long as its nearest existing
+ * ancestor is a writable folder. Throws {@link UsageError} naming `option`, the path and the fix.
  */
-export function checkOutputFile(option: string, file: string): void {
+export function checkOutputFile(
+  option: string,
+  file: string,
+  opts: { readonly createFolders?: boolean } = {},
+): void {
   const absolute = resolve(file);
-  if (existsSync(absolute) && statSync(absolute).isDirectory()) {
+  let existing = absolute;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (existing === absolute && statSync(absolute).isDirectory()) {
     throw new UsageError(`${option} ${file}: is a folder; give a file path, e.g. ${option} ${file}/out.json`);
   }
-  checkWritableFolder(option, file, dirname(absolute), "its folder");
+  if (opts.createFolders) {
+    if (existing !== absolute) checkWritableFolder(option, file, existing, "");
+    else checkWritableFolder(option, file, dirname(absolute), "its folder");
+  } else checkWritableFolder(option, file, dirname(absolute), "its folder");
 }
 
 /**
@@ -167,23 +180,25 @@ export function checkOutputFile(option: string, file: string): void {
 export function checkOutputFolder(option: string, folder: string): void {
   const absolute = resolve(folder);
   let existing = absolute;
-  while (!existsSync(existing)) existing = dirname(existing);
-  checkWritableFolder(option, folder, existing, existing === absolute ? "it" : `its ancestor ${existing}`);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  checkWritableFolder(option, folder, existing, "");
 }
 
+/** `what` names `folder` in the message ("its folder"), or is empty to name it by its path only. */
 function checkWritableFolder(option: string, given: string, folder: string, what: string): void {
+  const subject = what === "" || what === folder ? folder : `${what} ${folder}`;
   if (!existsSync(folder)) {
     throw new UsageError(
-      `${option} ${given}: ${what} ${folder} does not exist; create it first or give a path in an existing folder`,
+      `${option} ${given}: ${subject} does not exist; create it first or give a path in an existing folder`,
     );
   }
   if (!statSync(folder).isDirectory()) {
-    throw new UsageError(`${option} ${given}: ${what} ${folder} is a file, not a folder; give another path`);
+    throw new UsageError(`${option} ${given}: ${subject} is a file, not a folder; give another path`);
   }
   try {
     accessSync(folder, constants.W_OK | constants.X_OK);
   } catch {
-    throw new UsageError(`${option} ${given}: ${what} ${folder} is not writable; give a path you can write`);
+    throw new UsageError(`${option} ${given}: ${subject} is not writable; give a path you can write`);
   }
 }
 
