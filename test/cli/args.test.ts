@@ -114,7 +114,7 @@ describe("runCli", () => {
     return { lines, out: (l) => lines.push(`out: ${l}`), err: (l) => lines.push(`err: ${l}`) };
   }
 
-  it.each([
+  it.each<[string, () => Promise<number>, number, string[]]>([
     ["a passing command", async () => EXIT.ok, EXIT.ok, []],
     ["a failed check", async () => EXIT.failed, EXIT.failed, []],
     [

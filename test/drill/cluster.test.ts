@@ -305,8 +305,11 @@ describe("teardown", () => {
   async function runChild(
     mode: string,
     signal?: NodeJS.Signals,
-  ): Promise<{ rootDir: string; pids: number[] }> {
-    const proc = spawn(tsx, [child, mode], { stdio: ["ignore", "pipe", "inherit"] });
+  ): Promise<{ rootDir: string; pids: number[]; stderr: string }> {
+    // stderr is captured, not shown: the "throw" child's stack trace is deliberate.
+    const proc = spawn(tsx, [child, mode], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
     const report = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -314,14 +317,16 @@ describe("teardown", () => {
         out += chunk.toString();
         if (out.includes("\n")) resolve(out.split("\n")[0]);
       });
-      proc.once("exit", (code) => reject(new Error(`child exited with ${code} before reporting: ${out}`)));
+      proc.once("exit", (code) =>
+        reject(new Error(`child exited with ${code} before reporting: ${out}\n${stderr}`)),
+      );
     });
     if (signal) {
       await sleep(100);
       proc.kill(signal);
     }
     await exited;
-    return JSON.parse(report) as { rootDir: string; pids: number[] };
+    return { ...(JSON.parse(report) as { rootDir: string; pids: number[] }), stderr };
   }
 
   it.each([
@@ -332,7 +337,8 @@ describe("teardown", () => {
   ] as const)(
     "a process that ends by %s without destroy() leaves no server process and no directory",
     async (_name, mode, signal) => {
-      const { rootDir, pids } = await runChild(mode, signal);
+      const { rootDir, pids, stderr } = await runChild(mode, signal);
+      expect(stderr.includes("Error: crash without destroy()")).toBe(mode === "throw");
       expect(pids.length).toBeGreaterThan(8);
       expect(pids.filter(isAlive)).toEqual([]);
       expect(fs.existsSync(rootDir)).toBe(false);
