@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EXIT, parseCliArgs, startCli, type CliIo } from "../lib/cli/args";
 import {
   LAMBDA_ENTRIES,
   buildLambdaBundle,
@@ -116,7 +117,19 @@ interface Row {
   readonly vsNaive: string;
 }
 
-async function main(): Promise<void> {
+export const USAGE = [
+  "Usage: npm run bench",
+  "",
+  `Builds each engine Lambda bundle (deployed and naive) and measures its size and cold start (median of ${RUNS}).`,
+  "  -h, --help   print this text",
+].join("\n");
+
+/** The bench command; returns its exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  if (parseCliArgs(argv, {}).help) {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
   const work = mkdtempSync(join(tmpdir(), "tap-bench-"));
   const rows: Row[] = [];
   const verdicts: string[] = [];
@@ -128,8 +141,8 @@ async function main(): Promise<void> {
         naive = await buildLambdaBundle(entry, "naive");
         optimized = await buildLambdaBundle(entry, "optimized");
       } catch (error) {
-        console.error(error instanceof Error ? error.message : String(error));
-        process.exit(1);
+        io.err(`bench: ${error instanceof Error ? error.message : String(error)}`);
+        return EXIT.failed;
       }
       const naiveSizes = bundleSizes(naive);
       const optSizes = bundleSizes(optimized);
@@ -175,12 +188,13 @@ async function main(): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(`Node ${process.version}, ${RUNS} fresh processes per measurement (init = load - empty node)`);
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const t of table) console.log(line(t));
-  console.log("");
-  for (const v of verdicts) console.log(v);
+  io.out(`Node ${process.version}, ${RUNS} fresh processes per measurement (init = load - empty node)`);
+  io.out(line(header));
+  io.out(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const t of table) io.out(line(t));
+  io.out("");
+  for (const v of verdicts) io.out(v);
+  return EXIT.ok;
 }
 
-void main();
+if (require.main === module) startCli("bench", main);

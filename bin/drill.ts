@@ -1,11 +1,14 @@
 /**
  * `npm run drill`: a local DR game day on real PostgreSQL 14. See the README (section "The local DR drill").
- * Exit code 0 when every scenario passed, 1 when one failed, 2 on a usage error.
+ * Exit code 0 when every scenario passed, 1 when one failed, 2 on a usage error (nothing run);
+ * ended by Ctrl-C: 130, with the local cluster torn down and an empty run folder removed.
  */
 import * as path from "node:path";
 
-import { DrillUsageError, parseDrillArgs, USAGE } from "../lib/drill/args";
+import { checkOutputFile, checkOutputFolder, EXIT, startCli, type CliIo } from "../lib/cli/args";
+import { parseDrillArgs, USAGE } from "../lib/drill/args";
 import { renderSummary } from "../lib/drill/report";
+import { onStopSignal, RunFolder, signalExitCode } from "../lib/drill/run-folder";
 import { runDrill } from "../lib/drill/runner";
 
 /** `.drill/<UTC timestamp>`: sortable, and safe as a directory name on every platform. */
@@ -13,43 +16,38 @@ function defaultOutDir(now: Date): string {
   return path.join(".drill", now.toISOString().replace(/[:.]/g, "-"));
 }
 
-async function main(): Promise<number> {
-  let options;
-  try {
-    options = parseDrillArgs(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof DrillUsageError) {
-      process.stderr.write(`drill: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw error;
-  }
+/** The drill command; returns its exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const options = parseDrillArgs(argv);
   if (options.help) {
-    process.stdout.write(USAGE);
-    return 0;
+    io.out(USAGE.trimEnd());
+    return EXIT.ok;
   }
   const outDir = options.outDir ?? defaultOutDir(new Date());
+  // Every path is checked before the cluster starts: a bad one must not cost a whole drill.
+  checkOutputFolder(options.outDir ? "--out" : "the output folder", outDir);
+  if (options.jsonFile) checkOutputFile("--json", options.jsonFile, { createFolders: true });
+
+  const folder = new RunFolder(outDir);
+  const uninstall = onStopSignal((signal) => {
+    const removed = folder.removeIfEmpty();
+    io.err(
+      `drill: stopped by ${signal}; the local cluster is torn down` +
+        (removed ? ` and the empty ${outDir} removed` : `; partial output kept in ${outDir}`),
+    );
+    // `exit` hooks tear down the clusters still running and remove the PostgreSQL copy.
+    process.exit(signalExitCode(signal));
+  });
   try {
-    const report = await runDrill(options, { outDir, log: (line) => process.stdout.write(`${line}\n`) });
-    process.stdout.write(`\n${renderSummary(report)}\n`);
-    return report.passed ? 0 : 1;
+    const report = await runDrill(options, { outDir, log: io.out });
+    io.out(`\n${renderSummary(report)}`);
+    return report.passed ? EXIT.ok : EXIT.failed;
   } catch (error) {
-    if (error instanceof DrillUsageError) {
-      process.stderr.write(`drill: ${error.message}\n`);
-      return 2;
-    }
+    folder.removeIfEmpty();
     throw error;
+  } finally {
+    uninstall();
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `drill failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+if (require.main === module) startCli("drill", main);

@@ -7,13 +7,22 @@
  * its own process. Exits 1 on a mismatch, an extra permission or a role without rows; 2 on
  * bad arguments.
  */
+import { EXIT, startCli, type CliIo } from "../lib/cli/args";
 import { offlineCheckArgs } from "../lib/cli/stack-args";
 
-const USAGE =
-  "usage: npm run iam-check -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]";
+export const USAGE = [
+  "Usage: npm run iam-check -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]",
+  "",
+  "Checks every IAM role against the least-privilege matrix (both replica placements by default).",
+  "  --stack NAME            stack whose Pulumi.<NAME>.yaml is read (default: dev)",
+  "  --config NS:KEY=VALUE   override one config value; repeatable",
+  "  --in FILE               check a file written by npm run synth -- --out FILE instead",
+  "  -h, --help              print this text",
+].join("\n");
 
-async function main(): Promise<number> {
-  const args = await offlineCheckArgs(__filename, USAGE, async () =>
+/** The iam-check command; returns its exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = await offlineCheckArgs(__filename, argv, USAGE, io.out, async () =>
     (await import("../policy/synth-source")).PLACEMENTS.map((p) => p.replicaRegion),
   );
   if (typeof args === "number") return args;
@@ -27,16 +36,10 @@ async function main(): Promise<number> {
   const report = await checkLeastPrivilege(synth, suffixOf(synth), rows);
   const where =
     args.file ?? `stack "${args.stack}", tap:replicaRegion=${args.overrides["tap:replicaRegion"]}`;
-  console.log(formatMatrix(report, `Least-privilege matrix, ${where}`));
+  io.out(formatMatrix(report, `Least-privilege matrix, ${where}`));
   const ok = passed(report);
-  console.log(ok ? "\nRESULT: least privilege holds\n" : "\nRESULT: least privilege violated\n");
-  return ok ? 0 : 1;
+  io.out(ok ? "\nRESULT: least privilege holds\n" : "\nRESULT: least privilege violated\n");
+  return ok ? EXIT.ok : EXIT.failed;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
-);
+if (require.main === module) startCli("iam-check", main, { forceExit: true });

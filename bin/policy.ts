@@ -8,12 +8,22 @@
  * arguments.
  */
 import { resolve } from "node:path";
+import { EXIT, startCli, type CliIo } from "../lib/cli/args";
 import { offlineCheckArgs } from "../lib/cli/stack-args";
 
-const USAGE = "usage: npm run policy -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]";
+export const USAGE = [
+  "Usage: npm run policy -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]",
+  "",
+  "Runs the policy pack offline on the synthesized stack (both replica placements by default).",
+  "  --stack NAME            stack whose Pulumi.<NAME>.yaml is read (default: dev)",
+  "  --config NS:KEY=VALUE   override one config value; repeatable",
+  "  --in FILE               check a file written by npm run synth -- --out FILE instead",
+  "  -h, --help              print this text",
+].join("\n");
 
-async function main(): Promise<number> {
-  const args = await offlineCheckArgs(__filename, USAGE, async () =>
+/** The policy command; returns its exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = await offlineCheckArgs(__filename, argv, USAGE, io.out, async () =>
     (await import("../policy/synth-source")).PLACEMENTS.map((p) => p.replicaRegion),
   );
   if (typeof args === "number") return args;
@@ -34,16 +44,10 @@ async function main(): Promise<number> {
   const title = args.file
     ? `Policies on ${args.file}`
     : `Policies on stack "${args.stack}", tap:replicaRegion=${config["tap:replicaRegion"]} (${synth.resources.length} resources)`;
-  console.log(formatTable(outcomes, title));
+  io.out(formatTable(outcomes, title));
   const failed = hasMandatoryViolation(outcomes);
-  console.log(failed ? "\nRESULT: mandatory policy violated\n" : "\nRESULT: every mandatory policy passes\n");
-  return failed ? 1 : 0;
+  io.out(failed ? "\nRESULT: mandatory policy violated\n" : "\nRESULT: every mandatory policy passes\n");
+  return failed ? EXIT.failed : EXIT.ok;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
-);
+if (require.main === module) startCli("policy", main, { forceExit: true });

@@ -2,26 +2,32 @@
  * `npm run synth -- [--stack dev] [--out synth.json] [--config tap:key=value ...]`
  *
  * Runs the program offline under Pulumi mocks with the config of `Pulumi.<stack>.yaml`, prints
- * the resource inventory grouped by region and DR-Role, and optionally writes it as JSON. Exits
- * 1 with the validation message when the config is invalid, 2 on bad arguments.
+ * the resource inventory grouped by region and DR-Role, and optionally writes it as JSON (what
+ * `npm run policy -- --in` and `npm run iam-check -- --in` read). The arguments and the `--out`
+ * path are checked before the program runs. Exits 1 with the validation message when the config
+ * is invalid, 2 on bad arguments.
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseStackArgs, type StackArgs } from "../lib/cli/stack-args";
+import { EXIT, startCli, type CliIo } from "../lib/cli/args";
+import { parseStackArgs } from "../lib/cli/stack-args";
 
-const USAGE = "usage: npm run synth -- [--stack <name>] [--out <file.json>] [--config <ns:key>=<value> ...]";
+export const USAGE = [
+  "Usage: npm run synth -- [--stack <name>] [--out <file.json>] [--config <ns:key>=<value> ...]",
+  "",
+  "Runs the program offline under mocks (no cloud calls) and prints the resource inventory.",
+  "  --stack NAME            stack whose Pulumi.<NAME>.yaml is read (default: dev)",
+  "  --out FILE              also write the inventory as JSON (input of policy/iam-check --in)",
+  "  --config NS:KEY=VALUE   override one config value; repeatable",
+  "  -h, --help              print this text",
+].join("\n");
 
-async function main(): Promise<void> {
-  let args: StackArgs;
-  try {
-    args = parseStackArgs(process.argv.slice(2), "--out", USAGE);
-  } catch (err) {
-    console.error((err as Error).message);
-    process.exit(2);
-  }
+/** The synth command; returns its exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseStackArgs(argv, "--out");
   if (args.help) {
-    console.log(USAGE);
-    process.exit(0);
+    io.out(USAGE);
+    return EXIT.ok;
   }
   // Read when @pulumi/pulumi loads: an Output inside a plain template string then throws.
   process.env.PULUMI_ERROR_OUTPUT_STRING = "1";
@@ -38,16 +44,15 @@ async function main(): Promise<void> {
     );
   }
   const entries = toInventory(result.resources);
-  console.log(
+  io.out(
     formatInventory(entries, `TapStack offline synth, stack "${args.stack}" (no cloud calls; mocked ids)`),
   );
   if (args.file) {
     writeFileSync(args.file, JSON.stringify(inventoryDocument(entries), null, 2) + "\n");
-    console.log(`Wrote ${entries.length} resources to ${args.file}`);
+    io.out(`Wrote ${entries.length} resources to ${args.file}`);
   }
+  return EXIT.ok;
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+// The Pulumi runtime keeps handles open after the program: exit once the work is done.
+if (require.main === module) startCli("synth", main, { forceExit: true });

@@ -54,7 +54,13 @@ export function inventoryOf(
   };
 }
 
-/** Reads a `npm run synth -- --out <file>` document. */
+/**
+ * Reads a `npm run synth -- --out <file>` document. Throws naming the first resource without
+ * an `id` or `outputs` (a file written before the synth recorded them, or by hand): without
+ * them references between resources do not resolve, and every check that follows one (a
+ * bucket's encryption, policy, public-access block, versioning; a role's policies) would report
+ * a false violation.
+ */
 export function readInventory(file: string): SynthOutput {
   let json: unknown;
   try {
@@ -65,5 +71,19 @@ export function readInventory(file: string): SynthOutput {
       { cause: e },
     );
   }
-  return parseSynthOutput(json, file);
+  const synth = parseSynthOutput(json, file);
+  const lacking = synth.resources.findIndex(
+    (r) => typeof r.id !== "string" || r.outputs === null || typeof r.outputs !== "object",
+  );
+  if (lacking >= 0) {
+    const r = synth.resources[lacking];
+    const missing = [typeof r.id !== "string" ? '"id"' : "", typeof r.outputs !== "object" ? '"outputs"' : ""]
+      .filter(Boolean)
+      .join(" and ");
+    throw new Error(
+      `${file}: resources[${lacking}] (${r.type} ${r.name}) has no ${missing}, which the checks need to ` +
+        `resolve references between resources; write the file again with npm run synth -- --out ${file}`,
+    );
+  }
+  return synth;
 }

@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { checkOutputFile, parseCliArgs, UsageError, type CliOptions } from "./args";
 
 /**
  * Command-line arguments shared by the offline tools (`npm run synth`, `policy`, `iam-check`):
@@ -16,36 +18,47 @@ export interface StackArgs {
   readonly help: boolean;
 }
 
-/** Parses `argv`; throws an Error whose message names the bad argument and ends with `usage`. */
-export function parseStackArgs(
-  argv: readonly string[],
-  fileFlag: "--out" | "--in",
-  usage: string,
-): StackArgs {
-  let stack = "dev";
-  let file: string | undefined;
-  let help = false;
+const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+function stackOptions(fileFlag: "--out" | "--in"): CliOptions {
+  return {
+    stack: { type: "string", example: "dev" },
+    config: { type: "string", multiple: true, example: "tap:replicaRegion=ap-southeast-1" },
+    [fileFlag.slice(2)]: { type: "string", example: "synth.json" },
+  };
+}
+
+/**
+ * Parses `argv` and checks the file option before any work: `--out` must be writable (its
+ * folder exists), `--in` must be an existing file. Throws {@link UsageError} naming the bad
+ * argument, its value and the fix.
+ */
+export function parseStackArgs(argv: readonly string[], fileFlag: "--out" | "--in"): StackArgs {
+  const { values, help } = parseCliArgs(argv, stackOptions(fileFlag));
+  const stack = (values.stack as string | undefined) ?? "dev";
+  if (!STACK_NAME.test(stack)) {
+    throw new UsageError(
+      `--stack ${JSON.stringify(stack)}: a stack name has only letters, digits, _, . and -, e.g. --stack dev`,
+    );
+  }
   const overrides: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const next = (): string => {
-      const value = argv[++i];
-      if (value === undefined) throw new Error(`${arg} needs a value\n${usage}`);
-      return value;
-    };
-    if (arg === "--stack") stack = next();
-    else if (arg === fileFlag) file = next();
-    else if (arg === "--config") {
-      const pair = next();
-      const eq = pair.indexOf("=");
-      if (eq <= 0 || !pair.slice(0, eq).includes(":")) {
-        throw new Error(
-          `--config ${pair}: expected <namespace:key>=<value>, e.g. tap:replicaRegion=ap-southeast-1\n${usage}`,
-        );
-      }
-      overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
-    } else if (arg === "--help" || arg === "-h") help = true;
-    else throw new Error(`unknown argument ${arg}\n${usage}`);
+  for (const pair of (values.config as string[] | undefined) ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0 || !pair.slice(0, eq).includes(":")) {
+      throw new UsageError(
+        `--config ${pair}: expected <namespace:key>=<value>, e.g. --config tap:replicaRegion=ap-southeast-1`,
+      );
+    }
+    overrides[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const file = values[fileFlag.slice(2)] as string | undefined;
+  if (file !== undefined && !help) {
+    if (fileFlag === "--out") checkOutputFile("--out", file);
+    else if (!existsSync(file) || !statSync(file).isFile()) {
+      throw new UsageError(
+        `--in ${file}: no such file; write one with npm run synth -- --out ${file}, then pass it to --in`,
+      );
+    }
   }
   return { stack, ...(file !== undefined ? { file } : {}), overrides, help };
 }
@@ -70,25 +83,21 @@ function runPerReplicaRegion(script: string, argv: readonly string[], regions: r
 
 /**
  * The common start of an offline check (`npm run policy`, `npm run iam-check`): parse the
- * arguments and either finish (usage error → 2, help → 0, no file and no placement given → run
- * `script` once per replica region and return the worst exit code) or return the arguments for
- * checking one inventory in this process.
+ * arguments (a usage error throws {@link UsageError}) and either finish (help → prints `usage`
+ * and returns 0; no file and no placement given → runs `script` once per replica region and
+ * returns the worst exit code) or return the arguments for checking one inventory in this
+ * process.
  */
 export async function offlineCheckArgs(
   script: string,
+  argv: readonly string[],
   usage: string,
+  print: (line: string) => void,
   replicaRegions: () => Promise<readonly string[]>,
 ): Promise<StackArgs | number> {
-  const argv = process.argv.slice(2);
-  let args: StackArgs;
-  try {
-    args = parseStackArgs(argv, "--in", usage);
-  } catch (err) {
-    console.error((err as Error).message);
-    return 2;
-  }
+  const args = parseStackArgs(argv, "--in");
   if (args.help) {
-    console.log(usage);
+    print(usage);
     return 0;
   }
   if (!args.file && args.overrides["tap:replicaRegion"] === undefined) {

@@ -1,5 +1,5 @@
-import { TapError } from "../lambda/core/errors";
 import { MAX_REPLICATION_LAG_RANGE } from "../lambda/core/policy";
+import { parseCliArgs, UsageError, type CliOptions } from "../cli/args";
 import type { FailoverPolicy } from "../lambda/core/types";
 
 /** The drill's scenarios, in the order `--all` runs them. */
@@ -15,7 +15,7 @@ export const SCENARIO_NAMES = [
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** The command line was wrong; the message names the option, the value and the fix. */
-export class DrillUsageError extends TapError {}
+export class DrillUsageError extends UsageError {}
 
 /** Everything a drill run is configured with. */
 export interface DrillOptions {
@@ -138,7 +138,7 @@ const count = (apply: NumberOption["apply"], min = 1, max = 1000): NumberOption 
 });
 
 const OPTIONS: Record<string, NumberOption | StringOption | FlagOption> = {
-  "--scenario": {
+  scenario: {
     kind: "string",
     apply: (o, v) => {
       if (!(SCENARIO_NAMES as readonly string[]).includes(v)) {
@@ -149,28 +149,26 @@ const OPTIONS: Record<string, NumberOption | StringOption | FlagOption> = {
       o.scenarios = [v as ScenarioName];
     },
   },
-  "--all": { kind: "flag", apply: (o) => (o.scenarios = [...SCENARIO_NAMES]) },
-  "--out": { kind: "string", apply: (o, v) => (o.outDir = v) },
-  "--json": { kind: "string", apply: (o, v) => (o.jsonFile = v) },
-  "--probe-interval": seconds((_, p, v) => (p.probeIntervalSeconds = v), 0, 600),
-  "--probe-timeout": seconds((_, p, v) => (p.probeTimeoutSeconds = v), 0, 60),
-  "--probes-per-run": count((_, p, v) => (p.probesPerRun = v), 1, 100),
-  "--failures": count((_, p, v) => (p.consecutiveFailuresToFailover = v), 1, 100),
-  "--max-lag": seconds(
+  all: { kind: "flag", apply: (o) => (o.scenarios = [...SCENARIO_NAMES]) },
+  out: { kind: "string", apply: (o, v) => (o.outDir = v) },
+  json: { kind: "string", apply: (o, v) => (o.jsonFile = v) },
+  "probe-interval": seconds((_, p, v) => (p.probeIntervalSeconds = v), 0, 600),
+  "probe-timeout": seconds((_, p, v) => (p.probeTimeoutSeconds = v), 0, 60),
+  "probes-per-run": count((_, p, v) => (p.probesPerRun = v), 1, 100),
+  failures: count((_, p, v) => (p.consecutiveFailuresToFailover = v), 1, 100),
+  "max-lag": seconds(
     (_, p, v) => (p.maxReplicationLagSeconds = v),
     MAX_REPLICATION_LAG_RANGE.min,
     MAX_REPLICATION_LAG_RANGE.max,
     false,
   ),
-  "--lag-age": seconds((_, p, v) => (p.maxLagReadingAgeSeconds = v), 0, 86400),
-  "--accept-data-loss": { kind: "flag", apply: (_, p) => (p.acceptDataLoss = true) },
-  "--rate": seconds((o, _, v) => (o.commitsPerSecond = v), 0, 2000),
-  "--warmup": seconds((o, _, v) => (o.warmupSeconds = v), 0, 600, false),
-  "--blip": seconds((o, _, v) => (o.blipSeconds = v), 0, 600),
-  "--observe": seconds((o, _, v) => (o.observeSeconds = v), 0, 600),
-  "--timeout": seconds((o, _, v) => (o.scenarioTimeoutSeconds = v), 0, 3600),
-  "--help": { kind: "flag", apply: (o) => (o.help = true) },
-  "-h": { kind: "flag", apply: (o) => (o.help = true) },
+  "lag-age": seconds((_, p, v) => (p.maxLagReadingAgeSeconds = v), 0, 86400),
+  "accept-data-loss": { kind: "flag", apply: (_, p) => (p.acceptDataLoss = true) },
+  rate: seconds((o, _, v) => (o.commitsPerSecond = v), 0, 2000),
+  warmup: seconds((o, _, v) => (o.warmupSeconds = v), 0, 600, false),
+  blip: seconds((o, _, v) => (o.blipSeconds = v), 0, 600),
+  observe: seconds((o, _, v) => (o.observeSeconds = v), 0, 600),
+  timeout: seconds((o, _, v) => (o.scenarioTimeoutSeconds = v), 0, 3600),
 };
 
 /**
@@ -180,49 +178,35 @@ const OPTIONS: Record<string, NumberOption | StringOption | FlagOption> = {
 export function parseDrillArgs(argv: readonly string[]): DrillOptions {
   const options: Mutable<DrillOptions> = { ...DEFAULT_DRILL_OPTIONS };
   const policy: Mutable<FailoverPolicy> = { ...DRILL_POLICY };
-  let scenarioGiven = false;
-  let allGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const spec = OPTIONS[name];
-    if (!spec) {
-      throw new DrillUsageError(
-        `unknown option "${arg}"; known options: ${Object.keys(OPTIONS).join(", ")} (see --help)`,
-      );
-    }
-    if (spec.kind === "flag") {
-      if (eq > 0) throw new DrillUsageError(`${name} takes no value, got "${arg}"; write just ${name}`);
-      spec.apply(options, policy);
-      if (name === "--all") allGiven = true;
-      continue;
-    }
-    let value: string;
-    if (eq > 0) {
-      value = arg.slice(eq + 1);
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || (next.startsWith("--") && next.length > 2)) {
-        throw new DrillUsageError(`${name} needs a value, e.g. ${name} ${example(name)}`);
-      }
-      value = next;
-      i++;
-    }
-    if (spec.kind === "string") {
-      if (value.trim() === "")
-        throw new DrillUsageError(`${name} needs a non-empty value, e.g. ${name} ${example(name)}`);
-      spec.apply(options, value);
-      if (name === "--scenario") scenarioGiven = true;
-      continue;
-    }
-    spec.apply(options, policy, parseNumber(name, value, spec));
+  const cliOptions: CliOptions = Object.fromEntries(
+    Object.entries(OPTIONS).map(([key, spec]) => [
+      key,
+      { type: spec.kind === "flag" ? "boolean" : "string", example: example(`--${key}`) },
+    ]),
+  );
+  let parsed;
+  try {
+    parsed = parseCliArgs(argv, cliOptions);
+  } catch (error) {
+    // Same message, typed as the drill's own usage error.
+    if (error instanceof UsageError) throw new DrillUsageError(error.message, { cause: error });
+    throw error;
   }
-  if (scenarioGiven && allGiven) {
+  const { values, help, given } = parsed;
+  options.help = help;
+  for (const key of new Set(given)) {
+    const spec = OPTIONS[key];
+    const value = values[key];
+    if (spec === undefined || value === undefined) continue;
+    if (spec.kind === "flag") spec.apply(options, policy);
+    else if (spec.kind === "string") spec.apply(options, value as string);
+    else spec.apply(options, policy, parseNumber(`--${key}`, value as string, spec));
+  }
+  if (given.includes("scenario") && given.includes("all")) {
     throw new DrillUsageError("--scenario and --all exclude each other; pass one of them");
   }
   options.policy = policy;
-  checkCoherence(options);
+  if (!help) checkCoherence(options);
   return options;
 }
 

@@ -124,6 +124,7 @@ interface NodeState {
 /** Clusters not yet destroyed; torn down synchronously if the process exits first. */
 const liveClusters = new Set<LocalCluster>();
 let exitHooksInstalled = false;
+let copyNoted = false;
 
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
@@ -701,6 +702,11 @@ export class LocalCluster {
 export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
   const osUser = resolveOsUser();
   const binaries = resolveBinaries(osUser, options.binDir);
+  // Say once per process why the binaries run from a temporary copy, and that it goes away.
+  if (binaries.copyNote && !copyNoted) {
+    copyNoted = true;
+    (options.log ?? (() => undefined))(binaries.copyNote);
+  }
   const database = options.database ?? "tapdb";
   const superuser = options.superuser ?? "drill";
   for (const [key, value] of Object.entries({ database, superuser })) {

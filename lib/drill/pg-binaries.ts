@@ -10,7 +10,6 @@
  * example `/usr/lib/postgresql/14/bin`) uses system binaries instead.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -33,6 +32,11 @@ export interface PgBinaries {
   readonly postgres: string;
   /** `postgres --version` output, e.g. `postgres (PostgreSQL) 14.23`. */
   readonly version: string;
+  /**
+   * Set when the binaries run from a private copy of the embedded package: why the installed
+   * copy could not be used, where the copy is, and that it is removed when the process exits.
+   */
+  readonly copyNote?: string;
 }
 
 /** The operating-system identity PostgreSQL processes run under. */
@@ -153,30 +157,47 @@ function binariesIn(binDir: string, version: string): PgBinaries {
   };
 }
 
+/** Copies made by this process, by source package: made once, removed when the process exits. */
+const nativeCopies = new Map<string, string>();
+let copyExitHookInstalled = false;
+
 /**
- * Copies the package's `native/` tree to a world-readable directory under the system temp
- * directory, for when the unprivileged user cannot read or execute the installed copy
- * (e.g. node_modules under a root-only home directory). Keyed by the source path, reused
- * across runs, and published by an atomic rename so parallel test workers do not clash.
+ * Removes every copy {@link resolveBinaries} made in this process (it also runs on process exit).
+ * Call it only once no cluster of this process runs from a copy.
+ */
+export function removeNativeCopies(): void {
+  for (const dir of nativeCopies.values()) fs.rmSync(dir, { recursive: true, force: true });
+  nativeCopies.clear();
+}
+
+/**
+ * Copies the package's `native/` tree (about 58 MB) to a fresh world-readable directory under
+ * the system temp directory, for when the unprivileged user cannot read or execute the
+ * installed copy (e.g. node_modules under a root-only home directory). One copy per process
+ * (reused by its clusters), private to it so parallel processes never remove each other's,
+ * and removed when the process exits so no copy outlives the run.
  */
 function copyNativeTree(packageDir: string): string {
-  const key = crypto.createHash("sha256").update(packageDir).digest("hex").slice(0, 12);
-  const finalDir = path.join(os.tmpdir(), `tap-pg-native-${key}`);
-  if (fs.existsSync(path.join(finalDir, "native", "bin", "postgres"))) return finalDir;
-  const staging = fs.mkdtempSync(path.join(os.tmpdir(), `tap-pg-native-${key}-`));
-  fs.cpSync(path.join(packageDir, "native"), path.join(staging, "native"), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
-  makeWorldReadable(staging);
-  try {
-    fs.renameSync(staging, finalDir);
-  } catch (error) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  const existing = nativeCopies.get(packageDir);
+  if (existing && fs.existsSync(path.join(existing, "native", "bin", "postgres"))) return existing;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tap-pg-native-"));
+  nativeCopies.set(packageDir, dir);
+  if (!copyExitHookInstalled) {
+    copyExitHookInstalled = true;
+    process.on("exit", removeNativeCopies);
   }
-  return finalDir;
+  try {
+    fs.cpSync(path.join(packageDir, "native"), path.join(dir, "native"), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
+    makeWorldReadable(dir);
+  } catch (error) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    nativeCopies.delete(packageDir);
+    throw error;
+  }
+  return dir;
 }
 
 function makeWorldReadable(dir: string): void {
@@ -249,17 +270,41 @@ export function resolveBinaries(
   }
   const inPlace = path.join(nativeRoot, "native", "bin");
   const inPlaceVersion = probeVersion(path.join(inPlace, "postgres"), user);
-  if (inPlaceVersion) return binariesIn(inPlace, inPlaceVersion);
+  if (inPlaceVersion) {
+    const binaries = binariesIn(inPlace, inPlaceVersion);
+    return nativeRoot === packageDir
+      ? binaries
+      : {
+          ...binaries,
+          copyNote: copyNote(packageDir, nativeRoot, "its symlinks cannot be created in place"),
+        };
+  }
 
   const copyRoot = copyNativeTree(packageDir);
   hydrateSymlinks(copyRoot);
   const copied = path.join(copyRoot, "native", "bin");
   const copiedVersion = probeVersion(path.join(copied, "postgres"), user);
   if (!copiedVersion) {
+    fs.rmSync(copyRoot, { recursive: true, force: true });
+    nativeCopies.delete(packageDir);
     throw new Error(
       `${path.join(copied, "postgres")} cannot be run by user "${user.name}" (uid ${user.uid}) even from a ` +
         `world-readable copy; set ${PG_BIN_ENV} to a PostgreSQL 14 bin directory that user can run.`,
     );
   }
-  return binariesIn(copied, copiedVersion);
+  return {
+    ...binariesIn(copied, copiedVersion),
+    copyNote: copyNote(
+      packageDir,
+      copyRoot,
+      `user "${user.name}" (uid ${user.uid}), who runs PostgreSQL, cannot run it there (a parent folder is closed to that user)`,
+    ),
+  };
+}
+
+function copyNote(packageDir: string, copyRoot: string, why: string): string {
+  return (
+    `PostgreSQL runs from a copy in ${copyRoot}: the installed ${packageDir} cannot be used because ${why}. ` +
+    `The copy is removed when the drill ends; to avoid it, set ${PG_BIN_ENV} to a PostgreSQL 14 bin directory that user can run.`
+  );
 }

@@ -175,6 +175,7 @@ export async function runScenario(
   let evaluations: readonly EvaluationRecord[] = [];
   let cleanup = { complete: false, detail: "the cluster was not started" };
   let writeFailuresAfterFault = 0;
+  let deadlineMissed: string | undefined;
   try {
     cluster = await startCluster({ ...env.cluster, log: (line) => log(`  ${line}`) });
     onVersion(/\d+(\.\d+)+/.exec(cluster.binaries.version)?.[0] ?? cluster.binaries.version);
@@ -337,32 +338,48 @@ export async function runScenario(
     }
     const faultTime = faultAtMs as number | null;
     if (faultTime === null) throw new Error("the fault was never injected");
+    // Set when the scenario's deadline (--timeout) ends the wait: a failed check then says so.
+    let deadlineHit: string | undefined;
 
     // Wait for the outcome.
     if (def.promotionExpected) {
+      let settled = false;
       while (clock.nowMs() < deadline()) {
         if (dns.resolveWriter() === replicaEndpoint && workload.firstAckFrom(faultTime, replicaEndpoint)) {
           // Keep writing a little longer: the report and chart then show steady writes on the new
           // writer, and the row-by-row check covers commits made after the switch too.
           await clock.sleep(RECOVERY_TAIL_MS);
+          settled = true;
           break;
         }
         if (
           monitor
             .records()
             .some((e) => e.startedAtMs >= faultTime && (e.decision.kind === "blocked" || e.error))
-        )
+        ) {
+          settled = true;
           break;
+        }
         await clock.sleep(POLL_MS);
       }
+      if (!settled) deadlineHit = "the new writer took a write (or a decision was blocked)";
     } else {
       const watchUntil = faultTime + options.observeSeconds * 1000;
       while (clock.nowMs() < Math.min(watchUntil, deadline())) await clock.sleep(POLL_MS);
+      if (deadline() < watchUntil)
+        deadlineHit = `the ${options.observeSeconds} s of observation (--observe) ended`;
       if (name === "partition") {
         cluster.monitorPath.restore();
         timeline.add("fault-cleared", "the monitor's path to the primary is restored");
         await clock.sleep(policy.probeIntervalSeconds * 1000 * 2);
       }
+    }
+    if (deadlineHit !== undefined) {
+      deadlineMissed =
+        `the scenario deadline (--timeout ${options.scenarioTimeoutSeconds} s after the fault) passed ` +
+        `before ${deadlineHit}; raise --timeout`;
+      timeline.add("deadline", deadlineMissed);
+      log(`  deadline: ${deadlineMissed}`);
     }
     await monitor.stop();
     await workload.stop();
@@ -443,13 +460,21 @@ export async function runScenario(
           writeFailuresAfterFault,
         });
   const cleanupCheck = { name: "cleanup complete", passed: cleanup.complete, detail: cleanup.detail };
+  const deadlineCheck =
+    deadlineMissed === undefined
+      ? []
+      : [{ name: "within the deadline", passed: false, detail: deadlineMissed }];
   const engineReport = evaluations.find((e) => e.reportLocation !== undefined);
   return {
     name,
     description: def.description,
     expectation: def.expectation,
-    passed: error === undefined && checks.every((c) => c.passed) && cleanup.complete,
-    checks: [...checks, cleanupCheck],
+    passed:
+      error === undefined &&
+      deadlineMissed === undefined &&
+      checks.every((c) => c.passed) &&
+      cleanup.complete,
+    checks: [...deadlineCheck, ...checks, cleanupCheck],
     startedAtMs,
     faultAtMs,
     finishedAtMs,

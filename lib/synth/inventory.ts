@@ -15,6 +15,14 @@ export interface InventoryEntry {
   /** The `DR-Role` tag; `untagged` for types that take no tags, `provider`, or `component`. */
   readonly drRole: string;
   readonly inputs: Record<string, unknown>;
+  /** The id the mocks returned, which other resources' inputs refer to. */
+  readonly id: string;
+  /**
+   * The output state the mocks returned (inputs plus computed attributes such as ARNs),
+   * secrets redacted. The offline checks resolve references between resources through it:
+   * a bucket's encryption configuration names the bucket by its id, not its logical name.
+   */
+  readonly outputs: Record<string, unknown>;
 }
 
 /** Turns recorded resources into inventory entries (providers included, secrets redacted). */
@@ -36,6 +44,8 @@ export function toInventory(resources: readonly RecordedResource[]): InventoryEn
       region: r.region,
       drRole,
       inputs: redactSecrets(r.inputs) as Record<string, unknown>,
+      id: r.id,
+      outputs: redactSecrets(r.state) as Record<string, unknown>,
     };
   });
 }
@@ -49,23 +59,34 @@ export function countByRegion(entries: readonly InventoryEntry[]): Record<string
   return counts;
 }
 
-/** The `--out` JSON document. */
+/** One resource of the `--out` JSON document. */
+export interface InventoryDocumentResource {
+  readonly type: string;
+  readonly name: string;
+  readonly provider: string | null;
+  readonly region: string;
+  readonly inputs: Record<string, unknown>;
+  readonly id: string;
+  readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * The `--out` JSON document: everything `npm run policy -- --in` and `npm run iam-check -- --in`
+ * need to check the same inventory they would synthesize themselves (ids and outputs included,
+ * so references between resources resolve).
+ */
 export function inventoryDocument(entries: readonly InventoryEntry[]): {
-  resources: {
-    type: string;
-    name: string;
-    provider: string | null;
-    region: string;
-    inputs: Record<string, unknown>;
-  }[];
+  resources: InventoryDocumentResource[];
 } {
   return {
-    resources: entries.map(({ type, name, provider, region, inputs }) => ({
+    resources: entries.map(({ type, name, provider, region, inputs, id, outputs }) => ({
       type,
       name,
       provider,
       region,
       inputs,
+      id,
+      outputs,
     })),
   };
 }

@@ -1,35 +1,46 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UsageError } from "../../lib/cli/args";
 import { parseStackArgs } from "../../lib/cli/stack-args";
 
-const USAGE = "usage: tool";
-
 describe("parseStackArgs", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "tap-stack-args-"));
+    writeFileSync(join(dir, "s.json"), "{}");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it("defaults to the dev stack with no overrides", () => {
-    expect(parseStackArgs([], "--out", USAGE)).toEqual({ stack: "dev", overrides: {}, help: false });
+    expect(parseStackArgs([], "--out")).toEqual({ stack: "dev", overrides: {}, help: false });
   });
 
   it("reads the stack, the tool's file option and repeated config overrides", () => {
+    const file = join(dir, "s.json");
     expect(
       parseStackArgs(
-        ["--stack", "prod", "--in", "s.json", "--config", "tap:a=1", "--config", "aws:region=x=y"],
+        ["--stack", "prod", "--in", file, "--config", "tap:a=1", "--config=aws:region=x=y"],
         "--in",
-        USAGE,
       ),
     ).toEqual({
       stack: "prod",
-      file: "s.json",
+      file,
       overrides: { "tap:a": "1", "aws:region": "x=y" },
       help: false,
     });
   });
 
   it("flags --help and -h", () => {
-    expect(parseStackArgs(["-h"], "--out", USAGE).help).toBe(true);
-    expect(parseStackArgs(["--help"], "--out", USAGE).help).toBe(true);
+    expect(parseStackArgs(["-h"], "--out").help).toBe(true);
+    expect(parseStackArgs(["--help"], "--out").help).toBe(true);
   });
 
   it.each([
-    ["a missing value", ["--stack"], "--stack needs a value\nusage: tool"],
-    ["the other tool's file option", ["--out", "x"], "unknown argument --out\nusage: tool"],
+    ["a missing value", ["--stack"], "--stack needs a value, e.g. --stack dev"],
+    ["an option where a value belongs", ["--stack", "--help"], "--stack needs a value, e.g. --stack dev"],
+    ["the other tool's file option", ["--out", "x"], 'unknown option "--out"'],
+    ["a bad stack name", ["--stack", "a/b"], '--stack "a/b": a stack name has only letters'],
     [
       "a config without a namespace",
       ["--config", "replicaRegion=x"],
@@ -40,8 +51,21 @@ describe("parseStackArgs", () => {
       ["--config", "tap:x"],
       "--config tap:x: expected <namespace:key>=<value>",
     ],
-    ["an unknown argument", ["--force"], "unknown argument --force"],
+    ["an unknown argument", ["--force"], 'unknown option "--force"'],
+    [
+      "an --in file that does not exist",
+      ["--in", "/nonexistent/s.json"],
+      "--in /nonexistent/s.json: no such file",
+    ],
   ])("refuses %s, naming it", (_name, argv, message) => {
-    expect(() => parseStackArgs(argv, "--in", USAGE)).toThrow(message);
+    expect(() => parseStackArgs(argv, "--in")).toThrow(UsageError);
+    expect(() => parseStackArgs(argv, "--in")).toThrow(message);
+  });
+
+  it("refuses an --out path whose folder does not exist, before any work", () => {
+    const out = join(dir, "missing", "a", "b.json");
+    expect(() => parseStackArgs(["--out", out], "--out")).toThrow(
+      `--out ${out}: its folder ${join(dir, "missing", "a")} does not exist`,
+    );
   });
 });

@@ -51,7 +51,8 @@ describe("parseDrillArgs", () => {
     ["a non-number", ["--probe-interval", "fast"], '--probe-interval "fast" is not a number'],
     ["a fraction for a count", ["--failures", "2.5"], '--failures "2.5" is not a whole number'],
     ["zero rate", ["--rate", "0"], "--rate 0 is out of range; pass a number greater than 0"],
-    ["a value on a flag", ["--all=yes"], "--all takes no value"],
+    ["a value on a flag", ["--all=yes"], '--all is a flag and takes no value, got "yes"'],
+    ["a positional argument", ["crash"], 'unexpected argument "crash"'],
     ["--scenario with --all", ["--scenario", "crash", "--all"], "--scenario and --all exclude each other"],
     [
       "a timeout as long as the interval",

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import {
   findEmbeddedPackageDir,
   hydrateSymlinks,
+  removeNativeCopies,
   resolveBinaries,
   resolveOsUser,
   type PgOsUser,
@@ -127,11 +128,22 @@ describe("resolveBinaries", () => {
       const binaries = resolveBinaries(user, undefined, {}, pkg);
       expect(binaries.version).toMatch(/^postgres \(PostgreSQL\) 14\.\d+$/);
       if (user.switchUser) {
-        expect(binaries.binDir).toMatch(new RegExp(`^${os.tmpdir()}/tap-pg-native-[0-9a-f]{12}/native/bin$`));
-        fs.rmSync(path.dirname(path.dirname(binaries.binDir)), { recursive: true, force: true });
+        const copyRoot = path.dirname(path.dirname(binaries.binDir));
+        expect(copyRoot).toMatch(new RegExp(`^${os.tmpdir()}/tap-pg-native-[A-Za-z0-9]{6}$`));
+        expect(binaries.copyNote).toBe(
+          `PostgreSQL runs from a copy in ${copyRoot}: the installed ${pkg} cannot be used because user ` +
+            `"${user.name}" (uid ${user.uid}), who runs PostgreSQL, cannot run it there (a parent folder is ` +
+            "closed to that user). The copy is removed when the drill ends; to avoid it, set TAP_PG_BIN to a " +
+            "PostgreSQL 14 bin directory that user can run.",
+        );
+        // One copy per process, reused, and gone once the process cleans up.
+        expect(resolveBinaries(user, undefined, {}, pkg).binDir).toBe(binaries.binDir);
+        removeNativeCopies();
+        expect(fs.existsSync(copyRoot)).toBe(false);
       } else {
         // Not root: we own the directory and run the binaries in place.
         expect(binaries.binDir).toBe(path.join(pkg, "native", "bin"));
+        expect(binaries.copyNote).toBeUndefined();
       }
     } finally {
       fs.rmSync(locked, { recursive: true, force: true });

@@ -1,26 +1,35 @@
-/** `npm run synth` end to end: real process, real stack file, JSON output, exit codes. */
+/**
+ * `npm run synth` end to end (real process, real stack file, JSON output, exit codes), and the
+ * file it writes checked by `npm run policy -- --in` and `npm run iam-check -- --in`.
+ */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(__dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 
-function runSynth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ["bin/synth.ts", ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+    execFile(TSX, [script, ...args], { cwd: ROOT }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
 
 describe("bin/synth.ts", () => {
-  it("writes every resource with its region, and exits 1 with the message on bad config", async () => {
-    const out = join(mkdtempSync(join(tmpdir(), "synth-")), "synth.json");
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "synth-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes every resource with its region, which policy --in and iam-check --in pass; exits 1 on bad config", async () => {
+    const out = join(dir, "synth.json");
     const [good, bad] = await Promise.all([
-      runSynth(["--stack", "dev", "--config", "tap:replicaRegion=ap-southeast-1", "--out", out]),
-      runSynth(["--stack", "dev", "--config", "tap:maxReplicationLagSeconds=0"]),
+      run("bin/synth.ts", ["--stack", "dev", "--config", "tap:replicaRegion=ap-southeast-1", "--out", out]),
+      run("bin/synth.ts", ["--stack", "dev", "--config", "tap:maxReplicationLagSeconds=0"]),
     ]);
 
     expect(good.code).toBe(0);
@@ -41,11 +50,52 @@ describe("bin/synth.ts", () => {
     expect(bad.stderr).toContain(
       'tap:maxReplicationLagSeconds = "0": must be a whole number of seconds above 0',
     );
+
+    // The project's own synth file must pass the checks that read it.
+    const [policy, iam] = await Promise.all([
+      run("bin/policy.ts", ["--in", out]),
+      run("bin/iam-check.ts", ["--in", out]),
+    ]);
+    expect([policy.code, policy.stdout.trim().split("\n").pop()]).toEqual([
+      0,
+      "RESULT: every mandatory policy passes",
+    ]);
+    expect(policy.stdout).not.toMatch(/\bFAIL\b/);
+    expect([iam.code, iam.stdout.trim().split("\n").pop()]).toEqual([0, "RESULT: least privilege holds"]);
+    expect(iam.stdout).toMatch(/ 0 mismatches, 0 extra permissions, 0 problems/);
   });
 
-  it("exits 2 on an unknown argument", async () => {
-    const result = await runSynth(["--stak", "dev"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("unknown argument --stak");
+  it("refuses a synth file without ids and outputs, saying what it lacks", async () => {
+    const old = join(dir, "old.json");
+    writeFileSync(
+      old,
+      JSON.stringify({ resources: [{ type: "aws:s3/bucket:Bucket", name: "b", inputs: {} }] }),
+    );
+    const result = await run("bin/policy.ts", ["--in", old]);
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      `policy: ${old}: resources[0] (aws:s3/bucket:Bucket b) has no "id" and "outputs", which the checks ` +
+        `need to resolve references between resources; write the file again with npm run synth -- --out ${old}`,
+    ]);
+  });
+
+  it.each([
+    [
+      "an unknown argument",
+      ["--stak", "dev"],
+      'synth: unknown option "--stak"; known options: --stack, --config, --out, --help',
+    ],
+    [
+      "an --out path in a missing folder, before synthesizing",
+      ["--out", "/nonexistent-tap/a/b.json"],
+      "synth: --out /nonexistent-tap/a/b.json: its folder /nonexistent-tap/a does not exist; create it first or give a path in an existing folder",
+    ],
+  ])("exits 2 on %s with one line and the --help hint", async (_name, args, line) => {
+    const result = await run("bin/synth.ts", args);
+    expect([result.code, result.stdout, result.stderr]).toEqual([
+      2,
+      "",
+      `${line}\nRun "npm run synth -- --help" for the options.\n`,
+    ]);
   });
 });

@@ -50,7 +50,7 @@ describe("inventory", () => {
     expect(countByRegion(entries)).toEqual({ "ap-southeast-1": 3, "ap-southeast-2": 1, global: 1 });
   });
 
-  it("writes type, name, provider, region and inputs for every resource", () => {
+  it("writes type, name, provider, region, inputs, id and outputs for every resource", () => {
     const doc = inventoryDocument(entries);
     expect(doc.resources).toHaveLength(5);
     expect(doc.resources[2]).toEqual({
@@ -59,7 +59,27 @@ describe("inventory", () => {
       provider: "aws-dr-dev",
       region: "ap-southeast-1",
       inputs: { tags: { "DR-Role": "replica" }, password: "[secret]" },
+      id: "id",
+      outputs: {},
     });
+  });
+
+  it("keeps the mocked id and outputs, secrets redacted, so references resolve from the file", () => {
+    const [entry] = inventoryDocument(
+      toInventory([
+        recorded({
+          type: "aws:s3/bucket:Bucket",
+          name: "s3-backups-dr-dev",
+          region: "ap-southeast-1",
+          id: "s3-backups-dr-dev-0123456",
+          state: { arn: "arn:aws:s3:::s3-backups-dr-dev-0123456", password: "x" },
+        }),
+      ]),
+    ).resources;
+    expect([entry.id, entry.outputs]).toEqual([
+      "s3-backups-dr-dev-0123456",
+      { arn: "arn:aws:s3:::s3-backups-dr-dev-0123456", password: "[secret]" },
+    ]);
   });
 
   it("prints resources grouped by region, then DR-Role", () => {
