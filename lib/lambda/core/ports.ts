@@ -9,6 +9,7 @@
  * Calls that act (promote, fence, set DNS, notify, store) throw a named error from
  * `errors.ts` when they fail, with the underlying error as `cause`.
  */
+import type { AlertLedger } from "./alerts";
 import type { DbRole, DnsView, InstanceView, LagReading, ProbeResult } from "./types";
 
 /** Talks SQL to the databases (IAM auth over TLS on AWS, password auth in the drill). */
@@ -146,5 +147,7 @@ export interface Ports {
   readonly notifier: Notifier;
   readonly reports: ReportStore;
   readonly lagHistory: LagHistory;
+  /** Last send time of each de-duplicated alert (S3 on AWS, in memory in the drill). */
+  readonly alerts: AlertLedger;
   readonly clock: Clock;
 }

@@ -149,6 +149,12 @@ export function createFailoverHandler(
       // Throws only when the snapshot itself cannot be read: then nothing was decided or done.
       const outcome = await evaluate(ports, trigger, evidence, config.policy, options);
       const response = toResponse(parsed.source, trigger, outcome);
+      if (outcome.alert?.ledgerError !== undefined) {
+        // The alert went out (or was rightly held back); only its de-duplication is at risk.
+        logger.warn("Alert ledger unavailable", { alert: outcome.alert });
+      } else if (outcome.alert?.sent === false) {
+        logger.info("Alert de-duplicated", { alert: outcome.alert });
+      }
       metrics.addMetric(METRICS.failoverActed, MetricUnit.Count, outcome.acted ? 1 : 0);
       metrics.addMetric(METRICS.failoverFailed, MetricUnit.Count, outcome.error === undefined ? 0 : 1);
 
