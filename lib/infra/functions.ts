@@ -412,6 +412,23 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
       },
       {
+        // The alert ledger: the last send time of each de-duplicated alert, one object per alert.
+        Sid: "ReadAndRecordAlerts",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject"],
+        Resource: [`${t.reportBucketArn}/alerts/*`],
+      },
+      {
+        // A GET of a missing key is a 403 without a listing grant that applies to it, and an
+        // s3:prefix-conditioned grant never applies to a GET; so the ledger lists the exact key first.
+        // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+        Sid: "ListAlerts",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [t.reportBucketArn],
+        Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
+      },
+      {
         // SSE-KMS reports and the encrypted topic; only when S3 or SNS in the DR region asks.
         Sid: "DrKeyThroughS3AndSns",
         Effect: "Allow",

@@ -135,6 +135,19 @@ describe("policy documents", () => {
         Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
       },
       {
+        Sid: "ReadAndRecordAlerts",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject"],
+        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/alerts/*"],
+      },
+      {
+        Sid: "ListAlerts",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc"],
+        Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
+      },
+      {
         Sid: "DrKeyThroughS3AndSns",
         Effect: "Allow",
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
@@ -507,6 +520,8 @@ describe.each([
       NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
       WriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
       ListReports: [v.state("s3-backups-dr-dev", "arn")],
+      ReadAndRecordAlerts: [`${v.state("s3-backups-dr-dev", "arn")}/alerts/*`],
+      ListAlerts: [v.state("s3-backups-dr-dev", "arn")],
       DrKeyThroughS3AndSns: [v.state("kms-dr-dev", "arn")],
       ReadLagMetrics: ["*"],
       OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev:*`],

@@ -207,6 +207,19 @@ export function failoverPolicy(replicaRegion: string): object {
         Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
       },
       {
+        Sid: "ReadAndRecordAlerts",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject"],
+        Resource: [`${arns.drBucket}/alerts/*`],
+      },
+      {
+        Sid: "ListAlerts",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [arns.drBucket],
+        Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
+      },
+      {
         Sid: "UseTheDrKey",
         Effect: "Allow",
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
