@@ -47,7 +47,7 @@ import type { DrRole } from "./naming";
 import type { DatabaseResult } from "./database";
 import type { DnsResult } from "./dns";
 import type { EncryptionResult } from "./encryption";
-import { POSTGRES_PORT, subnetIds, type NetworkResult } from "./network";
+import { POSTGRES_PORT, monitorSubnetIds, subnetIds, type NetworkResult } from "./network";
 
 /** HTTPS, for the Secrets Manager interface endpoint. */
 export const HTTPS_PORT = 443;
@@ -827,8 +827,10 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
       role: monitorParts.role.arn,
       timeout: monitorTimeoutSeconds(),
       memorySize: FUNCTION_SETTINGS.monitorMemoryMb,
+      // Only the monitor subnets: the databases' access groups admit exactly their CIDRs, and the
+      // policy pack refuses any other resource in them.
       vpcConfig: {
-        subnetIds: subnetIds(network.drVpc),
+        subnetIds: monitorSubnetIds(network),
         securityGroupIds: [network.monitorSecurityGroup.id],
       },
       environment: { variables: monitorEnv },

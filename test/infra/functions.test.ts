@@ -432,9 +432,9 @@ describe.each([
     });
   });
 
-  it("health-monitor: DR VPC private subnets with its own security group", () => {
+  it("health-monitor: only the DR VPC's monitor subnets, with its own security group", () => {
     expect(v.named("lambda-health-monitor-dev").inputs.vpcConfig).toEqual({
-      subnetIds: [v.named("subnet-private-dr-1-dev").id, v.named("subnet-private-dr-2-dev").id],
+      subnetIds: [v.named("subnet-monitor-dr-1-dev").id, v.named("subnet-monitor-dr-2-dev").id],
       securityGroupIds: [v.named("sg-health-monitor-dev").id],
     });
     // (4 probes + 3 to fail over - 1) × 15 s + 2 × 3 s probe timeout + 10 s margin.
