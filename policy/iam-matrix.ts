@@ -251,6 +251,46 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   allow(f, "s3:ListBucket", t.drBucket, "checks whether the report exists (resume), by listing its key", {
     context: { "s3:prefix": "reports/failover/2026-01-01.json" },
   });
+  allow(
+    f,
+    "s3:GetObject",
+    `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+    "reads when an alert was last sent",
+    {
+      scope: `${t.drBucket}/alerts/*`,
+    },
+  );
+  allow(
+    f,
+    "s3:PutObject",
+    `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+    "records an alert's send time",
+    {
+      scope: `${t.drBucket}/alerts/*`,
+    },
+  );
+  allow(f, "s3:ListBucket", t.drBucket, "checks whether an alert record exists, by listing its key", {
+    context: { "s3:prefix": "alerts/failover-blocked-0a1b2c3d.json" },
+  });
+  allow(f, "kms:Decrypt", t.drKey, "reads an SSE-KMS alert record", { context: viaS3 });
+  deny(
+    f,
+    "s3:DeleteObject",
+    `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+    "alert records are overwritten, never deleted",
+  );
+  deny(f, "s3:GetObject", `${t.drBucket}/alertsx/leak.json`, "the ledger prefix is exactly alerts/");
+  deny(f, "s3:PutObject", `${t.drBucket}/alert.json`, "nothing outside alerts/ and reports/ is written");
+  deny(
+    f,
+    "s3:GetObject",
+    `${t.primaryBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+    "the ledger lives in the DR bucket only",
+  );
+  deny(f, "s3:PutObject", `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`, "TLS only (bucket policy)", {
+    context: { "aws:SecureTransport": "false" },
+  });
+  deny(f, "s3:ListBucket", t.drBucket, "the bucket is never listed whole", { context: { "s3:prefix": "" } });
   deny(f, "s3:ListBucket", t.drBucket, "backup exports are not listed", {
     context: { "s3:prefix": "exports/" },
   });

@@ -474,6 +474,127 @@ export const noWorldIngress: ResourceValidationPolicy = {
   }),
 };
 
+/** Tag (and value) that marks the DR VPC's monitor subnets (lib/infra/network.ts). */
+export const MONITOR_SUBNET_TAG = { key: "Subnet-Purpose", value: "health-monitor" } as const;
+/** Logical-name prefix of the databases' access groups, the groups fencing never touches. */
+export const DB_ACCESS_GROUP_PREFIX = "sg-db-access-";
+const SUBNET_TYPE = "aws:ec2/subnet:Subnet";
+/** Resources that may name a monitor subnet besides the health monitor: its routing and NACL wiring. */
+const MONITOR_SUBNET_WIRING = new Set([
+  "aws:ec2/routeTableAssociation:RouteTableAssociation",
+  "aws:ec2/networkAclAssociation:NetworkAclAssociation",
+  "aws:ec2/networkAcl:NetworkAcl",
+]);
+
+/** Every string inside a property value (nested objects and arrays included). */
+function stringsIn(v: unknown, out: string[] = []): string[] {
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) for (const x of v) stringsIn(x, out);
+  else if (v !== null && typeof v === "object") for (const x of Object.values(v)) stringsIn(x, out);
+  return out;
+}
+
+/** True when any property of `r` names `subnet` (by engine dependency or by id). */
+function namesSubnet(r: Res, subnet: Res): boolean {
+  if (Object.values(r.propertyDependencies ?? {}).some((deps) => deps.some((d) => d.urn === subnet.urn))) {
+    return true;
+  }
+  const id = str(subnet.props, "id");
+  const ids = new Set([subnet.urn, ...(id ? [id] : [])]);
+  return Object.entries(r.props).some(
+    ([key, v]) =>
+      key !== "tags" &&
+      key !== "tagsAll" &&
+      stringsIn(v).some((x) => ids.has(x) || refersTo(x, subnet, r, key)),
+  );
+}
+
+/**
+ * The fence revokes the client groups only; the access groups stay, so the monitor can keep
+ * watching a fenced writer. Whatever an access group admits can therefore still write to a
+ * fenced writer: it must admit nothing but the monitor subnets (security groups cannot be named
+ * across an inter-Region peering, so they are admitted by CIDR), or a security group of its own
+ * VPC (the bootstrap function, a same-VPC monitor). And the monitor subnets must hold nothing but
+ * the health monitor, or the CIDR would admit more than the monitor.
+ */
+export const dbAccessOnlyFromMonitorSubnets: StackValidationPolicy = {
+  name: "db-access-ingress-only-from-monitor-subnets",
+  description:
+    "Database access groups (kept when fencing) admit only the DR VPC's monitor subnets or same-VPC security groups, and nothing but the health monitor runs in those subnets.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  validateStack: (args, report) => {
+    const rs = stackRes(args);
+    const monitorSubnets = ofType(rs, SUBNET_TYPE).filter(
+      (sn) => effectiveTags(sn.props)[MONITOR_SUBNET_TAG.key] === MONITOR_SUBNET_TAG.value,
+    );
+    const monitorCidrs = new Set(monitorSubnets.map((sn) => str(sn.props, "cidrBlock") ?? ""));
+    const accessGroups = ofType(rs, T.securityGroup).filter((g) => g.name.startsWith(DB_ACCESS_GROUP_PREFIX));
+    const allowed =
+      [...monitorCidrs].join(", ") || "none: tag the monitor subnets Subnet-Purpose=health-monitor";
+    if (accessGroups.length > 0 && monitorSubnets.length === 0) {
+      report(
+        `No subnet is tagged ${MONITOR_SUBNET_TAG.key}=${MONITOR_SUBNET_TAG.value}, so the access groups cannot be checked; declare the DR VPC's monitor subnets.`,
+      );
+      return;
+    }
+    const cidrOk = (c: unknown): boolean => typeof c === "string" && monitorCidrs.has(c);
+
+    for (const g of accessGroups) {
+      for (const [i, rule] of arr(g.props["ingress"]).entries()) {
+        const o = obj(rule) ?? {};
+        const cidrs = [...arr(o["cidrBlocks"]), ...arr(o["ipv6CidrBlocks"])];
+        if (cidrs.some((c) => !cidrOk(c))) {
+          report(
+            `${label(g)}: ingress[${i}] from ${cidrs.join(", ")}; an access group admits only the monitor subnets (${allowed}).`,
+            g.urn,
+          );
+        }
+      }
+    }
+    const onAccessGroup = (r: Res): Res | undefined =>
+      accessGroups.find((g) => refersTo(r.props["securityGroupId"], g, r, "securityGroupId"));
+    for (const r of ofType(rs, T.ingressRule)) {
+      const g = onAccessGroup(r);
+      if (!g) continue;
+      const cidr = str(r.props, "cidrIpv4") ?? str(r.props, "cidrIpv6");
+      const bySg = str(r.props, "referencedSecurityGroupId") !== undefined && cidr === undefined;
+      const byPrefixList = str(r.props, "prefixListId") !== undefined;
+      if (byPrefixList || (!bySg && !cidrOk(cidr))) {
+        report(
+          `${label(r)} (group "${g.name}"): admits ${cidr ?? str(r.props, "prefixListId") ?? "an unknown source"}; ` +
+            `an access group admits only the monitor subnets (${allowed}) or a security group of its own VPC.`,
+          r.urn,
+        );
+      }
+    }
+    for (const r of ofType(rs, T.securityGroupRule)) {
+      if (r.props["type"] !== "ingress" || !onAccessGroup(r)) continue;
+      const cidrs = [...arr(r.props["cidrBlocks"]), ...arr(r.props["ipv6CidrBlocks"])];
+      if (cidrs.some((c) => !cidrOk(c))) {
+        report(
+          `${label(r)}: admits ${cidrs.join(", ")}; an access group admits only the monitor subnets (${allowed}).`,
+          r.urn,
+        );
+      }
+    }
+
+    for (const sn of monitorSubnets) {
+      for (const r of rs) {
+        if (r === sn || MONITOR_SUBNET_WIRING.has(r.type) || !namesSubnet(r, sn)) continue;
+        const isMonitor = r.type === T.lambdaFunction && r.name.startsWith("lambda-health-monitor-");
+        if (!isMonitor) {
+          report(
+            `${label(r)} is placed in the monitor subnet "${sn.name}" (${str(sn.props, "cidrBlock") ?? "?"}); the databases' ` +
+              "access groups admit that subnet even when a writer is fenced, so only the health-monitor function may run there. Use the private subnets.",
+            r.urn,
+          );
+        }
+      }
+    }
+  },
+};
+
 // ---------------------------------------------------------------------------------------------
 // Tags and names
 
@@ -843,6 +964,7 @@ export const allPolicies: readonly TapPolicy[] = [
   rdsNotPublic,
   s3PublicAccessBlocked,
   noWorldIngress,
+  dbAccessOnlyFromMonitorSubnets,
   requiredTags,
   namesIncludeSuffix,
   destroyable,

@@ -229,17 +229,47 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
         { cidr: "10.20.0.0/16", protocol: "tcp", from: 5432, to: 5432, kind: "client" },
       ]);
       expect(cidrRules(`sg-db-access-${slot}-dev`)).toEqual([
-        { cidr: "10.30.0.0/18", protocol: "tcp", from: 5432, to: 5432, kind: "monitor" },
-        { cidr: "10.30.64.0/18", protocol: "tcp", from: 5432, to: 5432, kind: "monitor" },
+        { cidr: "10.30.128.0/28", protocol: "tcp", from: 5432, to: 5432, kind: "monitor" },
+        { cidr: "10.30.128.16/28", protocol: "tcp", from: 5432, to: 5432, kind: "monitor" },
       ]);
     }
-    // The monitor subnets are exactly the DR VPC's private subnets.
+    // The access groups admit exactly the DR VPC's dedicated monitor subnets, one per AZ, where
+    // only the health monitor runs; the DR private subnets are not admitted.
     expect(
       v
         .ofType("aws:ec2/subnet:Subnet")
         .filter((s) => s.region === DR)
-        .map((s) => s.inputs.cidrBlock),
-    ).toEqual(["10.30.0.0/18", "10.30.64.0/18"]);
+        .map((s) => [
+          s.name,
+          s.inputs.cidrBlock,
+          (s.inputs.tags as Record<string, string>)["Subnet-Purpose"],
+        ]),
+    ).toEqual([
+      ["subnet-private-dr-1-dev", "10.30.0.0/18", undefined],
+      ["subnet-private-dr-2-dev", "10.30.64.0/18", undefined],
+      ["subnet-monitor-dr-1-dev", "10.30.128.0/28", "health-monitor"],
+      ["subnet-monitor-dr-2-dev", "10.30.128.16/28", "health-monitor"],
+    ]);
+    expect(v.named("subnet-monitor-dr-1-dev").inputs.availabilityZone).toBe(
+      v.named("subnet-private-dr-1-dev").inputs.availabilityZone,
+    );
+    expect(v.named("subnet-monitor-dr-2-dev").inputs.availabilityZone).toBe(
+      v.named("subnet-private-dr-2-dev").inputs.availabilityZone,
+    );
+    expect(v.named("lambda-health-monitor-dev").inputs.vpcConfig).toEqual({
+      subnetIds: [v.named("subnet-monitor-dr-1-dev").id, v.named("subnet-monitor-dr-2-dev").id],
+      securityGroupIds: [v.named("sg-health-monitor-dev").id],
+    });
+    // Routed like the private subnets: the DR route table holds the route into the peering.
+    expect(
+      v
+        .ofType("aws:ec2/routeTableAssociation:RouteTableAssociation")
+        .filter((a) => a.name.startsWith("rtb-assoc-monitor-"))
+        .map((a) => [a.name, a.inputs.subnetId, a.inputs.routeTableId]),
+    ).toEqual([
+      ["rtb-assoc-monitor-dr-1-dev", v.named("subnet-monitor-dr-1-dev").id, v.named("rtb-private-dr-dev").id],
+      ["rtb-assoc-monitor-dr-2-dev", v.named("subnet-monitor-dr-2-dev").id, v.named("rtb-private-dr-dev").id],
+    ]);
     // Rules that name a security group: only the primary's, for the one-time bootstrap function in
     // its VPC (the monitor in the other region is admitted by subnet CIDR above).
     const referenced = v
@@ -275,6 +305,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     }
     expect(v.ofType(INSTANCE).map((r) => r.inputs.publiclyAccessible)).toEqual([false, false]);
     expect(v.ofType("aws:ec2/subnet:Subnet").map((s) => s.inputs.mapPublicIpOnLaunch)).toEqual([
+      false,
+      false,
       false,
       false,
       false,
@@ -567,7 +599,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     // function, 2 roles, log group, schedule and 2 alarms, the dashboard 1; the functions add 3 functions, 3 roles, 3 log groups, 2 event rules, the
     // failover-errors alarm, the bootstrap's and the endpoint's security groups with 4 rules, and
     // the Secrets Manager endpoint.
-    expect(taggable).toHaveLength(77);
+    // The two monitor subnets of the DR VPC add 2.
+    expect(taggable).toHaveLength(79);
     for (const r of taggable) {
       const tags = r.inputs.tags as Record<string, string> | undefined;
       expect({ name: r.name, tags }).toEqual({

@@ -5,6 +5,7 @@ import { PgDatabaseProbe } from "../lambda/adapters/postgres/probe";
 import { SystemClock } from "../lambda/adapters/aws/system-clock";
 import { DEFAULT_POLICY, validatePolicy } from "../lambda/core/policy";
 import type { ActOptions } from "../lambda/core/orchestrator";
+import { MemoryAlertLedger } from "../lambda/core/alerts";
 import type { Clock, Ports, PrimaryHealthSignals } from "../lambda/core/ports";
 import type { FailoverPolicy } from "../lambda/core/types";
 import { type DrillOptions, DrillUsageError, type ScenarioName } from "./args";
@@ -219,6 +220,8 @@ export async function runScenario(
       reports: new FileReportStore(dir),
       lagHistory,
       primaryHealth: LOCAL_PRIMARY_HEALTH,
+      // The drill's process outlives the incident it plays, so memory is enough to de-duplicate.
+      alerts: new MemoryAlertLedger(),
       clock,
     };
     const superuser = cluster.clientConfig(cluster.primary, "superuser");

@@ -65,7 +65,7 @@ const EC2: LazyClient = {
 const S3: LazyClient = {
   packageName: "@aws-sdk/client-s3",
   client: "S3Client",
-  commands: ["ListObjectsV2Command", "PutObjectCommand"],
+  commands: ["GetObjectCommand", "ListObjectsV2Command", "PutObjectCommand"],
 };
 const SNS: LazyClient = {
   packageName: "@aws-sdk/client-sns",

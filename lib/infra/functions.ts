@@ -47,7 +47,7 @@ import type { DrRole } from "./naming";
 import type { DatabaseResult } from "./database";
 import type { DnsResult } from "./dns";
 import type { EncryptionResult } from "./encryption";
-import { POSTGRES_PORT, subnetIds, type NetworkResult } from "./network";
+import { POSTGRES_PORT, monitorSubnetIds, subnetIds, type NetworkResult } from "./network";
 
 /** HTTPS, for the Secrets Manager interface endpoint. */
 export const HTTPS_PORT = 443;
@@ -410,6 +410,23 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Action: ["s3:ListBucket"],
         Resource: [t.reportBucketArn],
         Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
+      },
+      {
+        // The alert ledger: the last send time of each de-duplicated alert, one object per alert.
+        Sid: "ReadAndRecordAlerts",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject"],
+        Resource: [`${t.reportBucketArn}/alerts/*`],
+      },
+      {
+        // A GET of a missing key is a 403 without a listing grant that applies to it, and an
+        // s3:prefix-conditioned grant never applies to a GET; so the ledger lists the exact key first.
+        // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+        Sid: "ListAlerts",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [t.reportBucketArn],
+        Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
       },
       {
         // SSE-KMS reports and the encrypted topic; only when S3 or SNS in the DR region asks.
@@ -813,8 +830,10 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
       role: monitorParts.role.arn,
       timeout: monitorTimeoutSeconds(),
       memorySize: FUNCTION_SETTINGS.monitorMemoryMb,
+      // Only the monitor subnets: the databases' access groups admit exactly their CIDRs, and the
+      // policy pack refuses any other resource in them.
       vpcConfig: {
-        subnetIds: subnetIds(network.drVpc),
+        subnetIds: monitorSubnetIds(network),
         securityGroupIds: [network.monitorSecurityGroup.id],
       },
       environment: { variables: monitorEnv },

@@ -1,6 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { isCrossRegionReplica, privateSubnetCidrs, type TapConfig } from "../config";
+import {
+  formatIpv4,
+  isCrossRegionReplica,
+  parseIpv4Cidr,
+  privateSubnetCidrs,
+  type TapConfig,
+} from "../config";
 import type { BuildContext } from "./context";
 import type { Slot, TopologyPlan } from "./topology";
 
@@ -9,6 +15,36 @@ export const POSTGRES_PORT = 5432;
 /** Private subnets per VPC, one per availability zone. */
 export const SUBNETS_PER_VPC = 2;
 
+/** Prefix length of a monitor subnet: /28 is the smallest subnet AWS allows. */
+export const MONITOR_SUBNET_PREFIX_LENGTH = 28;
+/** Tag that marks a monitor subnet; the policy pack refuses anything but the monitor in one. */
+export const SUBNET_PURPOSE_TAG = "Subnet-Purpose";
+export const MONITOR_SUBNET_PURPOSE = "health-monitor";
+
+/**
+ * The DR VPC's monitor subnets: two /28 (one per AZ) at the start of the VPC's third quarter.
+ * The private subnets take the first two quarters (`privateSubnetCidrs`), so these never overlap
+ * them, and config validation keeps every VPC between /16 and /26, so the third quarter always
+ * holds two /28. The databases' access groups admit 5432 from exactly these CIDRs: security
+ * groups cannot be referenced across an inter-Region peering (aws-behaviour.md §7), so the
+ * narrowest source is a subnet in which nothing but the health monitor runs.
+ */
+export function monitorSubnetCidrs(drVpcCidr: string): string[] {
+  const parsed = parseIpv4Cidr(drVpcCidr);
+  if (typeof parsed === "string") throw new Error(`VPC CIDR ${drVpcCidr} ${parsed}`);
+  if (parsed.prefixLength > 26) {
+    throw new Error(
+      `VPC CIDR ${drVpcCidr} is smaller than /26: no room for the monitor subnets; use /16../26`,
+    );
+  }
+  const quarter = 2 ** (32 - (parsed.prefixLength + 2));
+  const size = 2 ** (32 - MONITOR_SUBNET_PREFIX_LENGTH);
+  return Array.from(
+    { length: SUBNETS_PER_VPC },
+    (_, i) => `${formatIpv4(parsed.network + 2 * quarter + i * size)}/${MONITOR_SUBNET_PREFIX_LENGTH}`,
+  );
+}
+
 /** One VPC with its private subnets. */
 export interface VpcResult {
   readonly vpc: aws.ec2.Vpc;
@@ -16,6 +52,9 @@ export interface VpcResult {
   /** CIDRs of `subnets`, in the same order (known before deployment). */
   readonly subnetCidrs: readonly string[];
   readonly routeTable: aws.ec2.RouteTable;
+  /** DR VPC only: the monitor subnets (`monitorSubnetCidrs`); empty in the primary VPC. */
+  readonly monitorSubnets: readonly aws.ec2.Subnet[];
+  readonly monitorSubnetCidrs: readonly string[];
 }
 
 /** Where one ingress rule of a database security group lets PostgreSQL traffic in from. */
@@ -37,10 +76,10 @@ export interface DbIngressSource {
 export function dbIngressSources(
   config: Pick<TapConfig, "drVpcCidr" | "allowedClientCidrs">,
 ): DbIngressSource[] {
-  const sources: DbIngressSource[] = privateSubnetCidrs(config.drVpcCidr, SUBNETS_PER_VPC).map((cidr, i) => ({
+  const sources: DbIngressSource[] = monitorSubnetCidrs(config.drVpcCidr).map((cidr, i) => ({
     cidr,
     kind: "monitor",
-    description: `health monitor, DR subnet ${i + 1}`,
+    description: `health monitor, DR monitor subnet ${i + 1}`,
   }));
   for (const cidr of config.allowedClientCidrs) {
     if (!sources.some((s) => s.cidr === cidr)) {
@@ -148,7 +187,30 @@ function buildVpc(
     );
     return subnet;
   });
-  return { vpc, subnets, subnetCidrs, routeTable };
+  // Only the DR VPC hosts the monitor. Same route table as the private subnets: it carries the
+  // route into the peering.
+  const monitorCidrs = role === "dr" ? monitorSubnetCidrs(cidr) : [];
+  const monitorSubnets = monitorCidrs.map((subnetCidr, i) => {
+    const subnetName = ctx.name(`subnet-monitor-${role}-${i + 1}`);
+    const subnet = new aws.ec2.Subnet(
+      subnetName,
+      {
+        vpcId: vpc.id,
+        cidrBlock: subnetCidr,
+        availabilityZone: zones.names[i],
+        mapPublicIpOnLaunch: false,
+        tags: { ...ctx.tags("monitoring", subnetName), [SUBNET_PURPOSE_TAG]: MONITOR_SUBNET_PURPOSE },
+      },
+      opts,
+    );
+    new aws.ec2.RouteTableAssociation(
+      ctx.name(`rtb-assoc-monitor-${role}-${i + 1}`),
+      { subnetId: subnet.id, routeTableId: routeTable.id },
+      opts,
+    );
+    return subnet;
+  });
+  return { vpc, subnets, subnetCidrs, routeTable, monitorSubnets, monitorSubnetCidrs: monitorCidrs };
 }
 
 function buildDbSecurityGroup(
@@ -164,7 +226,7 @@ function buildDbSecurityGroup(
   const what =
     kind === "clients"
       ? "5432 from the configured client CIDRs only (revoked to fence this instance)"
-      : "5432 from the health monitor and the bootstrap function only (kept when fencing)";
+      : "5432 from the health monitor's subnets and the bootstrap function only (kept when fencing)";
   // No egress rules: RDS carries replication on its own network, so the instance needs none.
   // Rules are separate resources, never inline: the two styles overwrite each other.
   const securityGroup = new aws.ec2.SecurityGroup(
@@ -315,6 +377,11 @@ export function buildNetwork(ctx: BuildContext): NetworkResult {
     monitorSecurityGroup,
     replicaVpc,
   };
+}
+
+/** Ids of the DR VPC's monitor subnets, the only subnets the health-monitor function runs in. */
+export function monitorSubnetIds(network: Pick<NetworkResult, "drVpc">): pulumi.Output<string[]> {
+  return pulumi.all(network.drVpc.monitorSubnets.map((s) => s.id));
 }
 
 /** Subnet ids of a VPC as one output (for Lambda `vpcConfig` and RDS subnet groups). */

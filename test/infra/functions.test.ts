@@ -135,6 +135,19 @@ describe("policy documents", () => {
         Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
       },
       {
+        Sid: "ReadAndRecordAlerts",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject"],
+        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/alerts/*"],
+      },
+      {
+        Sid: "ListAlerts",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc"],
+        Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
+      },
+      {
         Sid: "DrKeyThroughS3AndSns",
         Effect: "Allow",
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
@@ -419,9 +432,9 @@ describe.each([
     });
   });
 
-  it("health-monitor: DR VPC private subnets with its own security group", () => {
+  it("health-monitor: only the DR VPC's monitor subnets, with its own security group", () => {
     expect(v.named("lambda-health-monitor-dev").inputs.vpcConfig).toEqual({
-      subnetIds: [v.named("subnet-private-dr-1-dev").id, v.named("subnet-private-dr-2-dev").id],
+      subnetIds: [v.named("subnet-monitor-dr-1-dev").id, v.named("subnet-monitor-dr-2-dev").id],
       securityGroupIds: [v.named("sg-health-monitor-dev").id],
     });
     // (4 probes + 3 to fail over - 1) × 15 s + 2 × 3 s probe timeout + 10 s margin.
@@ -507,6 +520,8 @@ describe.each([
       NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
       WriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
       ListReports: [v.state("s3-backups-dr-dev", "arn")],
+      ReadAndRecordAlerts: [`${v.state("s3-backups-dr-dev", "arn")}/alerts/*`],
+      ListAlerts: [v.state("s3-backups-dr-dev", "arn")],
       DrKeyThroughS3AndSns: [v.state("kms-dr-dev", "arn")],
       ReadLagMetrics: ["*"],
       OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev:*`],

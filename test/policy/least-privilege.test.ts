@@ -78,6 +78,7 @@ describe("what the matrix catches", () => {
     ]);
     const report = await checkLeastPrivilege(synth, "dev", matrixFor(synth));
     expect(report.rows.filter((r) => !r.ok).map((r) => r.resource)).toEqual([
+      "arn:aws:s3:::s3-backups-dr-dev-5d6e7f8/alert.json",
       "arn:aws:s3:::s3-backups-dr-dev-5d6e7f8/exports/snapshot-0001.parquet",
     ]);
     expect(report.extras.map((e) => `${e.action} ${e.resource}`)).toEqual([

@@ -36,9 +36,9 @@ describe("the compliant stack", () => {
     },
   );
 
-  it("has 22 policies, all mandatory, with unique names", () => {
-    expect(allPolicies).toHaveLength(22);
-    expect(new Set(allPolicies.map((p) => p.name)).size).toBe(22);
+  it("has 23 policies, all mandatory, with unique names", () => {
+    expect(allPolicies).toHaveLength(23);
+    expect(new Set(allPolicies.map((p) => p.name)).size).toBe(23);
     expect(allPolicies.every((p) => p.enforcementLevel === "mandatory")).toBe(true);
   });
 });
@@ -205,6 +205,31 @@ const FAILING: [string, string, Mutation, string, number?][] = [
       ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, ipv6CidrBlocks: ["::/0"] }],
     }),
     "ingress[0] ::/0",
+  ],
+  [
+    "db-access-ingress-only-from-monitor-subnets",
+    "access group admits the whole DR private subnet",
+    set("sgr-db-access-primary-1-dev", { cidrIpv4: "10.30.0.0/18" }),
+    'SecurityGroupIngressRule "sgr-db-access-primary-1-dev" (group "sg-db-access-primary-dev"): admits 10.30.0.0/18; an access group admits only the monitor subnets (10.30.128.0/28) or a security group of its own VPC.',
+  ],
+  [
+    "db-access-ingress-only-from-monitor-subnets",
+    "another function placed in a monitor subnet",
+    (s) =>
+      plus(s, {
+        type: "aws:lambda/function:Function",
+        name: "lambda-reporting-dev",
+        provider: "aws-dr-dev",
+        region: DR_REGION,
+        inputs: { vpcConfig: { subnetIds: ["subnet-0monitor1"], securityGroupIds: ["sg-0other"] } },
+      }),
+    'Function "lambda-reporting-dev" is placed in the monitor subnet "subnet-monitor-dr-1-dev" (10.30.128.0/28)',
+  ],
+  [
+    "db-access-ingress-only-from-monitor-subnets",
+    "no monitor subnet declared",
+    (s) => without(s, "subnet-monitor-dr-1-dev"),
+    "No subnet is tagged Subnet-Purpose=health-monitor",
   ],
   [
     "required-tags",
@@ -509,7 +534,7 @@ describe("offline table", () => {
       set("rds-primary-dev", { publiclyAccessible: true })(compliantStack()),
     );
     const table = formatTable(outcomes, "dev (same-region)");
-    expect(table.split("\n")).toHaveLength(3 + 22 + 3);
+    expect(table.split("\n")).toHaveLength(3 + 23 + 3);
     expect(table).toMatch(/^rds-not-publicly-accessible\s+mandatory\s+FAIL\s+2\s+1$/m);
     expect(table).toMatch(/^rds-storage-encrypted-cmk\s+mandatory\s+PASS\s+2\s+0$/m);
     expect(table).toContain(

@@ -3,6 +3,12 @@
  * store, lag history and clock. Every call is recorded in order in `calls`, so tests can
  * assert the exact sequence of port calls a decision causes.
  */
+import {
+  MemoryAlertLedger,
+  type AlertLedger,
+  type AlertLedgerEntry,
+  type AlertRecord,
+} from "../../lib/lambda/core/alerts";
 import { ControlPlaneError, DnsChangeError, WaitTimeoutError } from "../../lib/lambda/core/errors";
 import type {
   Clock,
@@ -100,6 +106,9 @@ export interface FakeBehaviour {
   catchUpError: Error | null;
   putError: Error | null;
   notifyError: Error | null;
+  /** Errors of the alert ledger's read and write. */
+  alertReadError: Error | null;
+  alertWriteError: Error | null;
   /** Status the replica settles in after a promotion that never finishes. */
   stuckPromotionStatus: InstanceView["status"];
 }
@@ -132,6 +141,8 @@ export class FakeCluster {
     catchUpError: null,
     putError: null,
     notifyError: null,
+    alertReadError: null,
+    alertWriteError: null,
     stuckPromotionStatus: "modifying",
   };
 
@@ -337,6 +348,22 @@ export class FakeCluster {
     },
   };
 
+  /** The alert ledger's memory, shared by every invocation against this cluster. */
+  readonly alertLedger = new MemoryAlertLedger();
+
+  readonly alerts: AlertLedger = {
+    read: async (key: string): Promise<AlertLedgerEntry | null> => {
+      this.record(`alerts.read(${key})`);
+      if (this.behaviour.alertReadError) throw this.behaviour.alertReadError;
+      return this.alertLedger.read(key);
+    },
+    write: async (record: AlertRecord, expectedVersion: string | null): Promise<void> => {
+      this.record(`alerts.write(${record.key})`);
+      if (this.behaviour.alertWriteError) throw this.behaviour.alertWriteError;
+      await this.alertLedger.write(record, expectedVersion);
+    },
+  };
+
   /** All ports together, as the orchestrator takes them. */
   get ports(): Ports {
     return {
@@ -347,6 +374,7 @@ export class FakeCluster {
       reports: this.reportStore,
       lagHistory: this.lagHistory,
       primaryHealth: this.primaryHealth,
+      alerts: this.alerts,
       clock: this.clock,
     };
   }

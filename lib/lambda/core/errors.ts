@@ -27,3 +27,6 @@ export class ReportStoreError extends TapError {}
 
 /** Something did not reach the expected state within its deadline. */
 export class WaitTimeoutError extends TapError {}
+
+/** The alert ledger could not be read or written (the alert is then sent anyway). */
+export class AlertLedgerError extends TapError {}

@@ -9,5 +9,6 @@ export * from "./policy";
 export * from "./decide";
 export * from "./report";
 export * from "./notifications";
+export * from "./alerts";
 export * from "./monitor";
 export * from "./orchestrator";

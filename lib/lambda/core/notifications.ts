@@ -5,7 +5,7 @@
  * failover) and `post-failover-alert` (alert-only after one).
  */
 import { failoverState } from "./decide";
-import type { FailoverReport, Notification } from "./ports";
+import type { FailoverReport, Notification, Severity } from "./ports";
 import type { ClusterSnapshot, Decision, FailoverStep, InstanceView } from "./types";
 
 /** SNS rejects a subject longer than 100 characters (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). */
@@ -15,6 +15,21 @@ export const MAX_SUBJECT_LENGTH = 100;
 export function subjectLine(text: string): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
   return oneLine.length <= MAX_SUBJECT_LENGTH ? oneLine : `${oneLine.slice(0, MAX_SUBJECT_LENGTH - 1)}…`;
+}
+
+const SEVERITY_PREFIX: Record<Severity, string> = {
+  critical: "DR CRITICAL",
+  warning: "DR warning",
+  info: "DR info",
+};
+
+/**
+ * The one place a subject gets its severity: `DR CRITICAL: …`, `DR warning: …` or `DR info: …`,
+ * so a reader (and a mail filter) can tell a page from a notice before opening it. The prefix is
+ * part of the alert's identity for de-duplication, so a change of severity is a new alert.
+ */
+export function severitySubject(severity: Severity, text: string): string {
+  return subjectLine(`${SEVERITY_PREFIX[severity]}: ${text}`);
 }
 
 type OperationKind = FailoverReport["kind"];
@@ -54,10 +69,11 @@ export function alertNotification(
 ): Notification {
   const afterFailover = failoverState(snapshot).phase !== "not-started";
   return {
-    subject: subjectLine(
+    subject: severitySubject(
+      decision.severity,
       afterFailover
-        ? `DR attention: ${snapshot.primary.id} / ${snapshot.replica.id} after failover`
-        : `DR warning: primary ${snapshot.primary.id} is suspect`,
+        ? `${snapshot.primary.id} / ${snapshot.replica.id} need attention after failover`
+        : `primary ${snapshot.primary.id} is suspect`,
     ),
     severity: decision.severity,
     event: afterFailover ? "post-failover-alert" : "primary-suspect",
@@ -72,7 +88,10 @@ export function blockedNotification(
   snapshot: ClusterSnapshot,
 ): Notification {
   return {
-    subject: subjectLine(`DR failover BLOCKED (${decision.guard}): ${snapshot.replica.id} not promoted`),
+    subject: severitySubject(
+      "critical",
+      `failover BLOCKED (${decision.guard}): ${snapshot.replica.id} not promoted`,
+    ),
     severity: "critical",
     event: "failover-blocked",
     message:
@@ -90,7 +109,7 @@ export function startedNotification(
 ): Notification {
   const verb = decision.kind === "complete-failover" ? "resumed" : "started";
   return {
-    subject: subjectLine(`${operationName(kind)} ${verb}: promoting ${snapshot.replica.id}`),
+    subject: severitySubject("critical", `${operationName(kind)} ${verb}: promoting ${snapshot.replica.id}`),
     severity: "critical",
     event: "failover-started",
     message: `${decision.reason} Steps: ${decision.steps.join(" → ")}.`,
@@ -107,7 +126,10 @@ export function succeededNotification(
   const f = report.figures;
   const figure = (value: number | null): string => (value === null ? "unknown" : `${value} s`);
   return {
-    subject: subjectLine(`${operationName(report.kind)} succeeded: ${report.newPrimary.id} is the writer`),
+    subject: severitySubject(
+      "critical",
+      `${operationName(report.kind)} succeeded: ${report.newPrimary.id} is the writer`,
+    ),
     severity: "critical",
     event: "failover-succeeded",
     message:
@@ -144,7 +166,10 @@ export function failedNotification(state: FailureState, kind: OperationKind): No
     ? `${state.replica.id} is promoted: re-running the failover resumes from the missing steps and never promotes again.`
     : `${state.replica.id} is still a replica: re-running the failover starts again from the real state.`;
   return {
-    subject: subjectLine(`${operationName(kind)} FAILED at ${state.failedStep}: ${state.replica.id}`),
+    subject: severitySubject(
+      "critical",
+      `${operationName(kind)} FAILED at ${state.failedStep}: ${state.replica.id}`,
+    ),
     severity: "critical",
     event: "failover-failed",
     message:

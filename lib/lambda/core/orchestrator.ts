@@ -4,6 +4,7 @@
  * depends on and skips what is already done, so a run that crashed half way is resumed by the
  * next one without promoting twice or pointing `writer` back at the old primary.
  */
+import { alertKey, alertVerdict, type AlertLedgerEntry } from "./alerts";
 import { decide, failureStartMs, isWritable, replicaIneligibility, consecutiveFailures } from "./decide";
 import { NO_LAG_EVIDENCE, mergeLagEvidence } from "./lag-evidence";
 import {
@@ -54,6 +55,22 @@ export interface Outcome {
   readonly reportLocation?: string;
   /** Set when a step or a notification failed; the handler decides whether to rethrow. */
   readonly error?: string;
+  /** For `alert-only` and `blocked`: whether the alert went out or was de-duplicated, and why. */
+  readonly alert?: AlertDelivery;
+}
+
+/** What became of a de-duplicated alert. */
+export interface AlertDelivery {
+  /** The alert's identity in the ledger (`alertKey`). */
+  readonly key: string;
+  /** True when it was handed to the notifier (whether or not that succeeded: see `Outcome.error`). */
+  readonly sent: boolean;
+  readonly reason: string;
+  /**
+   * The ledger could not be read or written. Never an `Outcome.error`: the alert went out (or
+   * was rightly held back), and an error would make Lambda retry the invocation and alert again.
+   */
+  readonly ledgerError?: string;
 }
 
 function describeError(error: unknown): string {
@@ -189,12 +206,12 @@ export async function evaluateAndAct(
     case "none":
       return observed;
     case "alert-only": {
-      const error = await tryNotify(ports, alertNotification(decision, snapshot));
-      return error === null ? observed : { ...observed, error };
+      const { alert, error } = await tryNotifyOnce(ports, alertNotification(decision, snapshot));
+      return error === null ? { ...observed, alert } : { ...observed, alert, error };
     }
     case "blocked": {
-      const error = await tryNotify(ports, blockedNotification(decision, snapshot));
-      return error === null ? observed : { ...observed, error };
+      const { alert, error } = await tryNotifyOnce(ports, blockedNotification(decision, snapshot));
+      return error === null ? { ...observed, alert } : { ...observed, alert, error };
     }
     case "promote-replica":
     case "complete-failover":
@@ -210,6 +227,53 @@ async function tryNotify(ports: Ports, notification: Notification): Promise<stri
   } catch (error) {
     return `notification ${notification.event} failed: ${describeError(error)}`;
   }
+}
+
+/**
+ * Send an alert unless the ledger shows the same alert went out less than the reminder interval
+ * ago (`alertVerdict`), and record the send. If the ledger cannot be read the alert is sent: an
+ * extra alert beats a lost one. A failed send is not recorded, so the next run tries again.
+ */
+async function tryNotifyOnce(
+  ports: Ports,
+  notification: Notification,
+): Promise<{ alert: AlertDelivery; error: string | null }> {
+  const key = alertKey(notification);
+  const nowMs = ports.clock.nowMs();
+  let entry: AlertLedgerEntry | null = null;
+  let readError: string | null = null;
+  try {
+    entry = await ports.alerts.read(key);
+  } catch (error) {
+    readError = `reading the alert ledger failed, so the alert is sent: ${describeError(error)}`;
+  }
+  const verdict =
+    readError === null
+      ? alertVerdict(entry?.record ?? null, notification, nowMs)
+      : { send: true, reason: "the alert ledger could not be read" };
+  if (!verdict.send) return { alert: { key, sent: false, reason: verdict.reason }, error: null };
+
+  const error = await tryNotify(ports, notification);
+  let ledgerError = readError;
+  // Without a readable version the write could not be conditional; the next run reads again.
+  if (error === null && readError === null) {
+    const record = {
+      key,
+      event: notification.event,
+      subject: notification.subject,
+      severity: notification.severity,
+      lastSentAtMs: nowMs,
+    };
+    try {
+      await ports.alerts.write(record, entry?.version ?? null);
+    } catch (writeError) {
+      ledgerError = `recording the alert failed, so the next run may send it again: ${describeError(writeError)}`;
+    }
+  }
+  return {
+    alert: { key, sent: true, reason: verdict.reason, ...(ledgerError !== null ? { ledgerError } : {}) },
+    error,
+  };
 }
 
 async function execute(

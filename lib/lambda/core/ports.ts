@@ -9,6 +9,7 @@
  * Calls that act (promote, fence, set DNS, notify, store) throw a named error from
  * `errors.ts` when they fail, with the underlying error as `cause`.
  */
+import type { AlertLedger } from "./alerts";
 import type {
   ApiReachabilityHistory,
   DbRole,
@@ -180,5 +181,7 @@ export interface Ports {
   readonly reports: ReportStore;
   readonly lagHistory: LagHistory;
   readonly primaryHealth: PrimaryHealthSignals;
+  /** Last send time of each de-duplicated alert (S3 on AWS, in memory in the drill). */
+  readonly alerts: AlertLedger;
   readonly clock: Clock;
 }

@@ -158,6 +158,12 @@ export function createFailoverHandler(
         MetricUnit.Count,
         primaryRegionReached(outcome.snapshot.primary, outcome.snapshot.primaryRdsMetrics) ? 1 : 0,
       );
+      if (outcome.alert?.ledgerError !== undefined) {
+        // The alert went out (or was rightly held back); only its de-duplication is at risk.
+        logger.warn("Alert ledger unavailable", { alert: outcome.alert });
+      } else if (outcome.alert?.sent === false) {
+        logger.info("Alert de-duplicated", { alert: outcome.alert });
+      }
       metrics.addMetric(METRICS.failoverActed, MetricUnit.Count, outcome.acted ? 1 : 0);
       metrics.addMetric(METRICS.failoverFailed, MetricUnit.Count, outcome.error === undefined ? 0 : 1);
 

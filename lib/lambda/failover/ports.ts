@@ -6,6 +6,7 @@
 import type { AwsClients } from "../adapters/aws/clients";
 import { CloudWatchLagHistory } from "../adapters/aws/cloudwatch-lag-history";
 import { CloudWatchPrimaryHealth } from "../adapters/aws/cloudwatch-primary-health";
+import { S3AlertLedger } from "../adapters/aws/s3-alert-ledger";
 import { RdsDatabaseControl } from "../adapters/aws/rds-database-control";
 import { Route53Dns } from "../adapters/aws/route53-dns";
 import { S3ReportStore } from "../adapters/aws/s3-report-store";
@@ -65,6 +66,8 @@ export function buildFailoverPorts(
         controlCloudWatch: clients.cloudWatch(config.controlRegion),
       },
     ),
+    // Beside the reports, under alerts/: the role may read and write only that prefix there.
+    alerts: new S3AlertLedger(config.reportBucket, clients.s3(config.controlRegion)),
     clock,
   };
 }

@@ -1,3 +1,4 @@
+import { alertKey } from "../../../lib/lambda/core/alerts";
 import { WaitTimeoutError } from "../../../lib/lambda/core/errors";
 import {
   evaluateAndAct,
@@ -83,11 +84,21 @@ describe("evaluateAndAct: port calls per decision", () => {
     const cluster = new FakeCluster({ clock: new FakeClock(T0 + 35_000) });
     cluster.historyReading = lagReading(2);
     const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
-    expect(cluster.calls).toEqual([...READ_CALLS, HISTORY_CALL, "notifier.notify(primary-suspect)"]);
+    const key = alertKey({
+      event: "primary-suspect",
+      subject: "DR CRITICAL: primary tap-primary-dev is suspect",
+    });
+    expect(cluster.calls).toEqual([
+      ...READ_CALLS,
+      HISTORY_CALL,
+      `alerts.read(${key})`,
+      "notifier.notify(primary-suspect)",
+      `alerts.write(${key})`,
+    ]);
     expect(outcome).toMatchObject({ acted: false, decision: { kind: "alert-only", severity: "critical" } });
     expect(cluster.notifications[0]).toMatchObject({
       severity: "critical",
-      subject: "DR warning: primary tap-primary-dev is suspect",
+      subject: "DR CRITICAL: primary tap-primary-dev is suspect",
     });
     expect(cluster.notifications[0].message).toMatch(/No automatic action was taken\.$/);
   });
@@ -96,12 +107,22 @@ describe("evaluateAndAct: port calls per decision", () => {
     const cluster = deadPrimaryCluster();
     cluster.historyReading = lagReading(90);
     const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
-    expect(cluster.calls).toEqual([...READ_CALLS, HISTORY_CALL, "notifier.notify(failover-blocked)"]);
+    const key = alertKey({
+      event: "failover-blocked",
+      subject: "DR CRITICAL: failover BLOCKED (replication-lag): tap-replica-dev not promoted",
+    });
+    expect(cluster.calls).toEqual([
+      ...READ_CALLS,
+      HISTORY_CALL,
+      `alerts.read(${key})`,
+      "notifier.notify(failover-blocked)",
+      `alerts.write(${key})`,
+    ]);
     expect(outcome).toMatchObject({ acted: false, decision: { kind: "blocked", guard: "replication-lag" } });
     expect(cluster.notifications[0]).toMatchObject({
       event: "failover-blocked",
       severity: "critical",
-      subject: "DR failover BLOCKED (replication-lag): tap-replica-dev not promoted",
+      subject: "DR CRITICAL: failover BLOCKED (replication-lag): tap-replica-dev not promoted",
     });
     expect(cluster.replica.isReplica).toBe(true);
   });
@@ -148,8 +169,8 @@ describe("evaluateAndAct: port calls per decision", () => {
       "writer-switched",
     ]);
     expect(cluster.notifications.map((n) => [n.event, n.subject])).toEqual([
-      ["failover-started", "Failover started: promoting tap-replica-dev"],
-      ["failover-succeeded", "Failover succeeded: tap-replica-dev is the writer"],
+      ["failover-started", "DR CRITICAL: Failover started: promoting tap-replica-dev"],
+      ["failover-succeeded", "DR CRITICAL: Failover succeeded: tap-replica-dev is the writer"],
     ]);
     expect(cluster.notifications[1].message).toBe(
       `writer now points at ${REPLICA_ENDPOINT} (tap-replica-dev). Detection 30 s, promotion 120 s, RTO 175 s, ` +
@@ -242,7 +263,7 @@ describe("evaluateAndAct: port calls per decision", () => {
     cluster.addReport("failover", REPORT_ID);
     const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, HEALTHY, DEFAULT_POLICY, OPTIONS);
     expect(cluster.callNames).not.toContain("dns.setWriter");
-    expect(cluster.calls.at(-1)).toBe("notifier.notify(post-failover-alert)");
+    expect(cluster.calls.at(-2)).toBe("notifier.notify(post-failover-alert)");
     expect(outcome.decision).toMatchObject({ kind: "alert-only", severity: "critical" });
   });
 
@@ -295,7 +316,9 @@ describe("evaluateAndAct: port calls per decision", () => {
       outcome: "succeeded",
       figures: { detectionSeconds: 0, promotionSeconds: 120, rtoSeconds: 142, dataLossWindowSeconds: 0 },
     });
-    expect(cluster.notifications[0].subject).toBe("Switchover started: promoting tap-replica-dev");
+    expect(cluster.notifications[0].subject).toBe(
+      "DR CRITICAL: Switchover started: promoting tap-replica-dev",
+    );
   });
 });
 
@@ -318,7 +341,7 @@ describe("evaluateAndAct: failing steps", () => {
     );
     expect(outcome.report).toMatchObject({ outcome: "failed", id: `${REPORT_ID}-attempt-${T0 + 35_000}` });
     const failed = cluster.notifications.find((n) => n.event === "failover-failed");
-    expect(failed?.subject).toBe("Failover FAILED at wait-replica-writable: tap-replica-dev");
+    expect(failed?.subject).toBe("DR CRITICAL: Failover FAILED at wait-replica-writable: tap-replica-dev");
     expect(failed?.detail).toMatchObject({
       failedStep: "wait-replica-writable",
       completedSteps: ["notify-start", "fence-old-primary", "promote-replica"],
@@ -588,5 +611,207 @@ describe("readSnapshot", () => {
     const snap = await readSnapshot(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY);
     expect(snap.reportWritten).toBe(true);
     expect(cluster.calls.slice(-3)).toEqual(EXISTS_CALLS);
+  });
+});
+
+describe("evaluateAndAct: alert de-duplication across invocations (one ledger, a minute apart)", () => {
+  const MINUTE = 60_000;
+
+  /** A monitor run that started `startMs`: three timed-out probes, and the lag 5 s before. */
+  function downRun(startMs: number, lagSeconds: number | null): Evidence {
+    return {
+      primaryProbes: probes("timeout", "timeout", "timeout").map((p) => ({
+        ...p,
+        atMs: p.atMs - T0 + startMs,
+      })),
+      lastHealthyLag: { ...lagReading(lagSeconds), atMs: startMs - 5_000 },
+    };
+  }
+
+  /** Run the failover function once a minute for `minutes`, the clock 35 s into each monitor run. */
+  async function everyMinute(
+    cluster: FakeCluster,
+    minutes: number,
+    evidence: (minute: number, startMs: number) => Evidence,
+  ): Promise<{ minute: number; sent: boolean; error?: string }[]> {
+    const runs: { minute: number; sent: boolean; error?: string }[] = [];
+    for (let minute = 0; minute < minutes; minute += 1) {
+      const startMs = T0 + minute * MINUTE;
+      cluster.clock.now = startMs + 35_000;
+      const outcome = await evaluateAndAct(
+        cluster.ports,
+        MONITOR_TRIGGER,
+        evidence(minute, startMs),
+        DEFAULT_POLICY,
+        OPTIONS,
+      );
+      runs.push({
+        minute,
+        sent: outcome.alert?.sent ?? false,
+        ...(outcome.error ? { error: outcome.error } : {}),
+      });
+    }
+    return runs;
+  }
+
+  const sentMinutes = (runs: { minute: number; sent: boolean }[]): number[] =>
+    runs.filter((r) => r.sent).map((r) => r.minute);
+
+  it("the same blocked decision every minute for 40 minutes is sent 3 times: at once, then reminders at 15 and 30 min", async () => {
+    const cluster = deadPrimaryCluster();
+    const runs = await everyMinute(cluster, 40, (_m, start) => downRun(start, 90));
+    expect(sentMinutes(runs)).toEqual([0, 15, 30]);
+    expect(cluster.notifications.map((n) => n.event)).toEqual(Array(3).fill("failover-blocked"));
+    expect(runs.every((r) => r.error === undefined)).toBe(true);
+    expect(cluster.alertLedger.records()).toEqual([
+      {
+        key: alertKey(cluster.notifications[0]),
+        event: "failover-blocked",
+        subject: "DR CRITICAL: failover BLOCKED (replication-lag): tap-replica-dev not promoted",
+        severity: "critical",
+        lastSentAtMs: T0 + 30 * MINUTE + 35_000,
+      },
+    ]);
+  });
+
+  it("a suppressed run says why, and touches neither notifier nor ledger write", async () => {
+    const cluster = deadPrimaryCluster();
+    await everyMinute(cluster, 1, (_m, start) => downRun(start, 90));
+    cluster.calls.length = 0;
+    cluster.clock.now = T0 + MINUTE + 35_000;
+    const outcome = await evaluateAndAct(
+      cluster.ports,
+      MONITOR_TRIGGER,
+      downRun(T0 + MINUTE, 90),
+      DEFAULT_POLICY,
+      OPTIONS,
+    );
+    expect(outcome.alert).toEqual({
+      key: alertKey(cluster.notifications[0]),
+      sent: false,
+      reason: "suppressed: the same alert was sent 60 s ago; next reminder after 900 s",
+    });
+    expect(cluster.callNames).not.toContain("notifier.notify");
+    expect(cluster.callNames).not.toContain("alerts.write");
+  });
+
+  it("a rise in severity is sent at once: suspect (warning) → partition with RDS available (critical)", async () => {
+    const cluster = new FakeCluster();
+    const suspect = (startMs: number): Evidence => ({
+      primaryProbes: probes("ok", "timeout", "ok", "timeout").map((p) => ({
+        ...p,
+        atMs: p.atMs - T0 + startMs,
+      })),
+      lastHealthyLag: { ...lagReading(2), atMs: startMs - 5_000 },
+    });
+    const runs = await everyMinute(cluster, 4, (minute, start) =>
+      minute < 2 ? suspect(start) : downRun(start, 2),
+    );
+    expect(sentMinutes(runs)).toEqual([0, 2]);
+    expect(cluster.notifications.map((n) => [n.severity, n.subject])).toEqual([
+      ["warning", "DR warning: primary tap-primary-dev is suspect"],
+      ["critical", "DR CRITICAL: primary tap-primary-dev is suspect"],
+    ]);
+  });
+
+  it("a change of the blocking guard is sent at once: replication-lag → lag-unknown", async () => {
+    const cluster = deadPrimaryCluster();
+    const runs = await everyMinute(cluster, 4, (minute, start) => downRun(start, minute < 2 ? 90 : null));
+    expect(sentMinutes(runs)).toEqual([0, 2]);
+    expect(cluster.notifications.map((n) => n.subject)).toEqual([
+      "DR CRITICAL: failover BLOCKED (replication-lag): tap-replica-dev not promoted",
+      "DR CRITICAL: failover BLOCKED (lag-unknown): tap-replica-dev not promoted",
+    ]);
+  });
+
+  it("the partition alert reaches people once although both the monitor result and the alarm event report it", async () => {
+    const cluster = new FakeCluster({ clock: new FakeClock(T0 + 35_000) });
+    const alarm: Trigger = {
+      kind: "alarm",
+      alarm: {
+        alarmName: "primary-unreachable-dev",
+        state: "ALARM",
+        sinceMs: T0 - 60_000,
+        reason: "3 of 3 breaching",
+      },
+    };
+    const fromMonitor = await evaluateAndAct(
+      cluster.ports,
+      MONITOR_TRIGGER,
+      downRun(T0, 2),
+      DEFAULT_POLICY,
+      OPTIONS,
+    );
+    cluster.clock.advance(20_000);
+    const fromAlarm = await evaluateAndAct(cluster.ports, alarm, NO_EVIDENCE, DEFAULT_POLICY, OPTIONS);
+    expect([fromMonitor.decision.kind, fromAlarm.decision.kind]).toEqual(["alert-only", "alert-only"]);
+    expect([fromMonitor.alert?.sent, fromAlarm.alert?.sent]).toEqual([true, false]);
+    expect(cluster.notifications).toHaveLength(1);
+  });
+
+  it("an unreadable ledger sends the alert and says why, without failing the invocation", async () => {
+    const cluster = deadPrimaryCluster();
+    cluster.behaviour.alertReadError = new Error("AccessDenied");
+    const runs = await everyMinute(cluster, 3, (_m, start) => downRun(start, 90));
+    expect(sentMinutes(runs)).toEqual([0, 1, 2]);
+    expect(runs.every((r) => r.error === undefined)).toBe(true);
+    cluster.clock.advance(MINUTE);
+    const outcome = await evaluateAndAct(
+      cluster.ports,
+      MONITOR_TRIGGER,
+      downRun(T0 + 3 * MINUTE, 90),
+      DEFAULT_POLICY,
+      OPTIONS,
+    );
+    expect(outcome.alert).toMatchObject({
+      sent: true,
+      reason: "the alert ledger could not be read",
+      ledgerError: "reading the alert ledger failed, so the alert is sent: Error: AccessDenied",
+    });
+    // Without the version read, no write is attempted.
+    expect(cluster.callNames).not.toContain("alerts.write");
+  });
+
+  it("a failed ledger write is reported but is not an invocation error (a retry would alert again)", async () => {
+    const cluster = deadPrimaryCluster();
+    cluster.behaviour.alertWriteError = new Error("SlowDown");
+    const outcome = await evaluateAndAct(
+      cluster.ports,
+      MONITOR_TRIGGER,
+      downRun(T0, 90),
+      DEFAULT_POLICY,
+      OPTIONS,
+    );
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.alert?.ledgerError).toBe(
+      "recording the alert failed, so the next run may send it again: Error: SlowDown",
+    );
+    expect(cluster.notifications).toHaveLength(1);
+  });
+
+  it("a failed send is not recorded, so the next run sends again", async () => {
+    const cluster = deadPrimaryCluster();
+    cluster.behaviour.notifyError = new Error("SNS down");
+    const first = await everyMinute(cluster, 1, (_m, start) => downRun(start, 90));
+    expect(first[0].error).toBe("notification failover-blocked failed: Error: SNS down");
+    expect(cluster.alertLedger.records()).toEqual([]);
+    cluster.behaviour.notifyError = null;
+    cluster.clock.now = T0 + MINUTE + 35_000;
+    const second = await evaluateAndAct(
+      cluster.ports,
+      MONITOR_TRIGGER,
+      downRun(T0 + MINUTE, 90),
+      DEFAULT_POLICY,
+      OPTIONS,
+    );
+    expect(second.alert?.sent).toBe(true);
+    expect(cluster.notifications).toHaveLength(1);
+  });
+
+  it("failover lifecycle notices never consult the ledger", async () => {
+    const cluster = deadPrimaryCluster();
+    await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
+    expect(cluster.callNames.filter((c) => c.startsWith("alerts."))).toEqual([]);
+    expect(cluster.notifications.map((n) => n.event)).toEqual(["failover-started", "failover-succeeded"]);
   });
 });

@@ -520,3 +520,42 @@ describe("end to end with the real orchestrator and fake ports", () => {
     expect(cluster.callNames.filter((c) => !/describe|read|exists|lagEvidence/.test(c))).toEqual([]);
   });
 });
+
+describe("alert de-duplication is logged, never an invocation error", () => {
+  const blockedOutcome = (alert: NonNullable<Outcome["alert"]>): Outcome => ({
+    snapshot: snapshot(),
+    decision: { kind: "blocked", reason: "Lag 90 s > 60 s.", guard: "replication-lag" },
+    acted: false,
+    alert,
+  });
+  it.each([
+    [
+      "suppressed",
+      {
+        key: "failover-blocked-0a1b2c3d",
+        sent: false,
+        reason: "suppressed: the same alert was sent 60 s ago",
+      },
+      { level: "info", message: "Alert de-duplicated" },
+    ],
+    [
+      "ledger unreadable",
+      {
+        key: "failover-blocked-0a1b2c3d",
+        sent: true,
+        reason: "the alert ledger could not be read",
+        ledgerError: "reading the alert ledger failed, so the alert is sent: AlertLedgerError: 503",
+      },
+      { level: "warn", message: "Alert ledger unavailable" },
+    ],
+  ] as const)("%s", async (_name, alert, line) => {
+    const cluster = new FakeCluster();
+    const { handler, lines } = build(
+      cluster,
+      jest.fn(async () => blockedOutcome(alert)),
+    );
+    const response = await handler(monitorEnvelope(failingRun()), lambdaContext(900_000));
+    expect(response.error).toBeNull();
+    expect(lines).toContainEqual({ ...line, extra: { alert } });
+  });
+});

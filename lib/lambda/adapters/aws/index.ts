@@ -17,6 +17,7 @@ export * from "./cloudwatch-primary-health";
 export * from "./iam-token";
 export * from "./rds-database-control";
 export * from "./route53-dns";
+export * from "./s3-alert-ledger";
 export * from "./s3-report-store";
 export * from "./sns-notifier";
 export * from "./system-clock";
