@@ -79,6 +79,14 @@ export const NO_DATABASE_PROBE: DatabaseProbe = {
         "the failover function has no network path to the database and never reads replica lag; it uses the monitor's reading or CloudWatch history",
       ),
     ),
+  replicationPositions: () =>
+    Promise.reject(
+      new ConfigurationError(
+        "the failover function has no network path to the database and cannot read WAL positions itself; " +
+          "they must come from the health-monitor (a synchronous replication-positions request), which is not wired in this build, " +
+          "so a switchover's catch-up wait times out and its fence is undone",
+      ),
+    ),
 };
 
 /**
