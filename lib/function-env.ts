@@ -126,3 +126,10 @@ export const METRIC_DIMENSION = "Environment";
  * sessions ended. The providers ignore it, so `pulumi up` never removes it.
  */
 export const FENCED_AT_TAG = "tap:fenced-at";
+
+/**
+ * Tag the failover function puts on the replica just before it calls `PromoteReadReplica`: RDS has
+ * no "promoting" status and when it clears the replica's source is UNCONFIRMED (reference §1.1,
+ * §1.2), so this tag is what says "promotion begun" to a run that resumes an interrupted one.
+ */
+export const PROMOTION_REQUESTED_AT_TAG = "tap:promotion-requested-at";

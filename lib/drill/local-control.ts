@@ -1,5 +1,6 @@
 import { ControlPlaneError, WaitTimeoutError } from "../lambda/core/errors";
-import type { Clock, DatabaseControl, FenceResult } from "../lambda/core/ports";
+import { isWritable } from "../lambda/core/decide";
+import type { Clock, DatabaseControl, FenceResult, UnfenceResult } from "../lambda/core/ports";
 import type { DbRole, InstanceView } from "../lambda/core/types";
 import type { LocalCluster, PgNode } from "./cluster";
 import { formatEndpoint } from "./endpoint";
@@ -142,6 +143,27 @@ export class LocalDatabaseControl implements DatabaseControl {
     }
   }
 
+  /**
+   * Undo a switchover's fence: the old primary takes writes again (`default_transaction_read_only`
+   * off), as re-authorizing its client ingress does on AWS. Throws `ControlPlaneError` if it fails.
+   */
+  async unfencePrimary(_fence: FenceResult): Promise<UnfenceResult> {
+    const id = this.options.ids.primary;
+    try {
+      await this.cluster.clearReadOnly(this.cluster.primary);
+    } catch (cause) {
+      throw new ControlPlaneError(`the fence of ${id} could not be undone: ${describeError(cause)}`, {
+        cause,
+      });
+    }
+    return { restored: true, detail: `${id} takes writes again (default_transaction_read_only = off)` };
+  }
+
+  /** The local cluster has no automated backups to turn on (its PITR comes from its WAL archive). */
+  async enableBackups(): Promise<string> {
+    return `${this.options.ids.replica}: the local cluster has no automated backups to turn on`;
+  }
+
   async promoteReplica(): Promise<void> {
     const node = this.cluster.replica;
     const id = this.options.ids.replica;
@@ -173,7 +195,8 @@ export class LocalDatabaseControl implements DatabaseControl {
     let last: InstanceView;
     for (;;) {
       last = await this.describe("replica");
-      if (last.status === "available" && !last.isReplica && !last.fenced) {
+      // The engine's one definition, plus the drill's own fence (a read-only server is not writable).
+      if (isWritable(last) && !last.fenced) {
         this.writableAtMs ??= this.clock.nowMs();
         return last;
       }
@@ -186,7 +209,11 @@ export class LocalDatabaseControl implements DatabaseControl {
     }
   }
 
-  async waitUntilCaughtUp(timeoutMs: number): Promise<void> {
+  /**
+   * Local fencing ends client sessions synchronously, so the primary's WAL position read now bounds
+   * every client commit; `fence` carries nothing the drill needs.
+   */
+  async waitUntilCaughtUp(timeoutMs: number, _fence?: FenceResult): Promise<void> {
     const { primary, replica } = this.cluster;
     const deadline = this.clock.nowMs() + timeoutMs;
     let targetLsn: string;

@@ -60,7 +60,11 @@ export interface LazyClient {
 const EC2: LazyClient = {
   packageName: "@aws-sdk/client-ec2",
   client: "EC2Client",
-  commands: ["DescribeSecurityGroupRulesCommand", "RevokeSecurityGroupIngressCommand"],
+  commands: [
+    "AuthorizeSecurityGroupIngressCommand",
+    "DescribeSecurityGroupRulesCommand",
+    "RevokeSecurityGroupIngressCommand",
+  ],
 };
 const S3: LazyClient = {
   packageName: "@aws-sdk/client-s3",

@@ -28,6 +28,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   FAILOVER_ENV,
   FENCED_AT_TAG,
+  PROMOTION_REQUESTED_AT_TAG,
   MONITOR_ENV,
   type FailoverEnvName,
   type MonitorEnvName,
@@ -77,10 +78,15 @@ export const FUNCTION_SETTINGS = {
   /** Connect (10 s) plus statements (30 s) of the bootstrap session, with room to spare. */
   bootstrapTimeoutSeconds: 60,
   /**
-   * A queued monitor result older than this is dropped: a newer one arrives every minute, and the
-   * failover function re-reads the real state anyway.
+   * How old a queued failover event may get before Lambda drops it (reference §2: 60–21600 s). It
+   * must outlive the retries of a full-length run: a 900 s attempt, the 1-minute pause, a second
+   * 900 s attempt and the 2-minute pause put the last retry 1980 s after the event was queued, and
+   * with reserved concurrency 1 an event can wait behind another full run (900 s) first: 2880 s,
+   * rounded up to an hour. A retried event's probes are then minutes old: `decide` never starts a
+   * new failover on evidence older than two monitor schedules, while resuming a begun failover needs
+   * none (it re-reads the real state).
    */
-  failoverMaxEventAgeSeconds: 300,
+  failoverMaxEventAgeSeconds: 3_600,
   /** EventBridge schedule of the monitor. */
   monitorSchedule: "rate(1 minute)",
 } as const;
@@ -343,9 +349,33 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [FENCED_AT_TAG] } },
       },
       {
+        // A switchover that stops before promoting undoes its fence, mark included.
+        Sid: "UntagTheUnfencedWriter",
+        Effect: "Allow",
+        Action: ["rds:RemoveTagsFromResource"],
+        Resource: [t.primaryDbArn],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [FENCED_AT_TAG] } },
+      },
+      {
+        // The promotion is marked before it is requested (RDS has no "promoting" status), and the
+        // mark is removed again when RDS refuses the promotion; no other tag key.
+        Sid: "MarkThePromotion",
+        Effect: "Allow",
+        Action: ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"],
+        Resource: [t.replicaDbArn],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [PROMOTION_REQUESTED_AT_TAG] } },
+      },
+      {
         Sid: "PromoteTheReplicaOnly",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],
+        Resource: [t.replicaDbArn],
+      },
+      {
+        // Backups are turned on after the writer switch (promoted with retention 0, reference §1.2).
+        Sid: "EnableBackupsOnThePromotedReplica",
+        Effect: "Allow",
+        Action: ["rds:ModifyDBInstance"],
         Resource: [t.replicaDbArn],
       },
       {
@@ -356,9 +386,10 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Resource: ["*"],
       },
       {
+        // Revoke to fence; authorize exactly the revoked rules again to undo a stopped switchover.
         Sid: "FenceThePrimary",
         Effect: "Allow",
-        Action: ["ec2:RevokeSecurityGroupIngress"],
+        Action: ["ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupIngress"],
         Resource: [t.primarySecurityGroupArn],
       },
       {

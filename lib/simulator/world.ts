@@ -7,7 +7,7 @@
  * edge is simulated: AWS's services, PostgreSQL as the monitor's probe sees it, and time.
  */
 import type { DatabaseProbe } from "../lambda/core/ports";
-import type { LagReading, ProbeResult } from "../lambda/core/types";
+import type { LagReading, ProbeResult, ReplicationPositions } from "../lambda/core/types";
 import type { HandlerLogger, HandlerMetrics } from "../lambda/telemetry";
 import { createMetrics } from "../lambda/telemetry";
 import { readFailoverConfig } from "../lambda/failover/env";
@@ -721,7 +721,33 @@ export class World {
       const lagSeconds = newest === null ? null : (this.scheduler.nowMs() - newest) / 1000;
       return { atMs, lagSeconds, probe: this.probeResult("replica", atMs, "ok") };
     },
+    replicationPositions: (timeoutMs: number) => this.replicationPositions(timeoutMs),
   };
+
+  /** WAL position of `ms` on the primary's timeline: positions are times here, so LSNs order as times do. */
+  private static lsn(ms: number): string {
+    const value = BigInt(Math.max(0, Math.floor(ms)));
+    return `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`;
+  }
+
+  private async replicationPositions(timeoutMs: number): Promise<ReplicationPositions> {
+    const p = this.primary;
+    const r = this.replica;
+    const atMs = this.scheduler.nowMs();
+    const reachable = (i: SimInstance): boolean => !this.pathDown(i.region, atMs) && i.hostAlive;
+    await this.scheduler.sleep(reachable(p) && reachable(r) ? this.rng.between(3, 15) : timeoutMs);
+    const primaryUp = reachable(p) && p.engineUp;
+    const replicaUp = reachable(r) && r.engineUp;
+    const newest = newestCommitAtOrBefore(p, this.scheduler.nowMs());
+    return {
+      atMs,
+      primaryLsn: primaryUp && newest !== null ? World.lsn(newest) : null,
+      primaryStartedAtMs: primaryUp ? p.lastRestartAtMs : null,
+      ...(primaryUp ? {} : { primaryDetail: "no answer" }),
+      replicaReplayLsn: replicaUp ? World.lsn(replayedUpToMs(r, this.scheduler.nowMs(), this.baseLag)) : null,
+      ...(replicaUp ? {} : { replicaDetail: "no answer" }),
+    };
+  }
 
   // -------------------------------------------------------------------------------------------
   // The client workload: commits at a steady rate to whatever `writer` resolves to.

@@ -69,9 +69,29 @@ describe("policy documents", () => {
         Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:fenced-at"] } },
       },
       {
+        Sid: "UntagTheUnfencedWriter",
+        Effect: "Allow",
+        Action: ["rds:RemoveTagsFromResource"],
+        Resource: [failoverTargets.primaryDbArn],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:fenced-at"] } },
+      },
+      {
+        Sid: "MarkThePromotion",
+        Effect: "Allow",
+        Action: ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"],
+        Resource: [failoverTargets.replicaDbArn],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:promotion-requested-at"] } },
+      },
+      {
         Sid: "PromoteTheReplicaOnly",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],
+        Resource: [failoverTargets.replicaDbArn],
+      },
+      {
+        Sid: "EnableBackupsOnThePromotedReplica",
+        Effect: "Allow",
+        Action: ["rds:ModifyDBInstance"],
         Resource: [failoverTargets.replicaDbArn],
       },
       {
@@ -83,7 +103,7 @@ describe("policy documents", () => {
       {
         Sid: "FenceThePrimary",
         Effect: "Allow",
-        Action: ["ec2:RevokeSecurityGroupIngress"],
+        Action: ["ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupIngress"],
         Resource: [failoverTargets.primarySecurityGroupArn],
       },
       {
@@ -509,7 +529,10 @@ describe.each([
       DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
       RebootTheWriterToFence: [v.state("rds-primary-dev", "arn")],
       TagTheFencedWriter: [v.state("rds-primary-dev", "arn")],
+      UntagTheUnfencedWriter: [v.state("rds-primary-dev", "arn")],
+      MarkThePromotion: [`arn:aws:rds:${replicaRegion}:${ACCOUNT}:db:rds-replica-dev`],
       PromoteTheReplicaOnly: [`arn:aws:rds:${replicaRegion}:${ACCOUNT}:db:rds-replica-dev`],
+      EnableBackupsOnThePromotedReplica: [`arn:aws:rds:${replicaRegion}:${ACCOUNT}:db:rds-replica-dev`],
       ReadSecurityGroupRules: ["*"],
       FenceThePrimary: [
         `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/${v.named("sg-db-clients-primary-dev").id}`,
@@ -570,6 +593,14 @@ describe.each([
       function: "lambda-health-monitor-dev",
       principal: "events.amazonaws.com",
       sourceArn: v.state("events-monitor-schedule-dev", "arn"),
+    });
+  });
+
+  it("failover events outlive the retries of a full-length run (1 h, reference §2 allows 60–21600 s)", () => {
+    expect(v.named("lambda-failover-async-dev").inputs).toEqual({
+      functionName: "lambda-failover-dev",
+      maximumEventAgeInSeconds: 3_600,
+      maximumRetryAttempts: 2,
     });
   });
 

@@ -18,6 +18,7 @@ import type {
   FailoverReport,
   FenceResult,
   LagHistory,
+  UnfenceResult,
   Notification,
   Notifier,
   Ports,
@@ -34,6 +35,7 @@ import type {
   ProbeOutcome,
   ProbeResult,
   RdsMetricsObservation,
+  ReplicationPositions,
 } from "../../lib/lambda/core/types";
 
 /** 2024-05-01T10:00:00.000Z: every fake starts here. */
@@ -104,6 +106,10 @@ export interface FakeBehaviour {
   promoteError: Error | null;
   fenceError: Error | null;
   catchUpError: Error | null;
+  unfenceError: Error | null;
+  enableBackupsError: Error | null;
+  /** Extra time every control and DNS call takes (an impaired region answering slowly). */
+  callLatencyMs: number;
   putError: Error | null;
   notifyError: Error | null;
   /** Errors of the alert ledger's read and write. */
@@ -132,6 +138,8 @@ export class FakeCluster {
   /** Scripted primary probe outcomes, consumed in order (then `ok`), and each probe's latency. */
   probeScript: { outcome: ProbeOutcome; latencyMs?: number; detail?: string }[] = [];
   replicaLag: LagReading | null = null;
+  /** Client ingress rules of the primary's client group; the fence revokes them, its undo restores them. */
+  primaryIngress: string[] = ["10.20.0.0/16"];
   readonly behaviour: FakeBehaviour = {
     promotionDurationMs: 120_000,
     dnsSyncMs: 20_000,
@@ -139,6 +147,9 @@ export class FakeCluster {
     promoteError: null,
     fenceError: null,
     catchUpError: null,
+    unfenceError: null,
+    enableBackupsError: null,
+    callLatencyMs: 0,
     putError: null,
     notifyError: null,
     alertReadError: null,
@@ -176,6 +187,9 @@ export class FakeCluster {
   private record(call: string): void {
     if (this.crashed) throw new Error(`crashed before ${call}`);
     this.calls.push(call);
+    if (call.startsWith("control.") || call.startsWith("dns.")) {
+      this.clock.advance(this.behaviour.callLatencyMs);
+    }
   }
 
   private effectDone(): void {
@@ -223,6 +237,15 @@ export class FakeCluster {
         }
       );
     },
+    replicationPositions: async (timeoutMs: number): Promise<ReplicationPositions> => {
+      this.record(`probe.replicationPositions(${timeoutMs})`);
+      return {
+        atMs: this.clock.nowMs(),
+        primaryLsn: "0/3000060",
+        primaryStartedAtMs: T0 - 86_400_000,
+        replicaReplayLsn: "0/3000060",
+      };
+    },
   };
 
   readonly control: DatabaseControl = {
@@ -236,20 +259,63 @@ export class FakeCluster {
       if (!this.primary.apiReachable) {
         return { fenced: false, detail: "the EC2 API of ap-southeast-2 did not answer; ingress left as is" };
       }
+      const revoked = this.primaryIngress;
+      this.primaryIngress = [];
       this.primary = { ...this.primary, fenced: true };
       this.effectDone();
-      return { fenced: true, detail: "removed client ingress from sg-0primary" };
+      return revoked.length === 0
+        ? { fenced: true, detail: "sg-0primary had no client ingress left" }
+        : {
+            fenced: true,
+            detail: `removed client ingress ${revoked.join(", ")} from sg-0primary`,
+            revokedIngress: revoked.map((cidrIpv4) => ({
+              protocol: "tcp",
+              fromPort: 5432,
+              toPort: 5432,
+              cidrIpv4,
+            })),
+            restartAfterMs: this.clock.nowMs(),
+          };
+    },
+    unfencePrimary: async (fence: FenceResult): Promise<UnfenceResult> => {
+      this.record(`control.unfencePrimary(${fence.revokedIngress?.length ?? 0})`);
+      if (this.behaviour.unfenceError) throw this.behaviour.unfenceError;
+      const rules = (fence.revokedIngress ?? []).map((rule) => rule.cidrIpv4 ?? "?");
+      this.primaryIngress = [...new Set([...this.primaryIngress, ...rules])];
+      this.primary = { ...this.primary, fenced: false };
+      this.effectDone();
+      return { restored: true, detail: `re-authorized ${rules.join(", ") || "no rule"} on sg-0primary` };
+    },
+    enableBackups: async (): Promise<string> => {
+      this.record("control.enableBackups()");
+      if (this.behaviour.enableBackupsError) throw this.behaviour.enableBackupsError;
+      if (this.replica.backupRetentionDays === 0) {
+        this.replica = { ...this.replica, backupRetentionDays: 7 };
+        this.effectDone();
+        return "backup retention set to 7 days";
+      }
+      return "automated backups already on";
     },
     promoteReplica: async (): Promise<void> => {
       this.record("control.promoteReplica()");
       if (this.behaviour.promoteError) throw this.behaviour.promoteError;
-      this.replica = { ...this.replica, isReplica: false, status: "modifying", rawStatus: "modifying" };
+      this.replica = {
+        ...this.replica,
+        isReplica: false,
+        status: "modifying",
+        rawStatus: "modifying",
+        promotionRequestedAtMs: this.clock.nowMs(),
+        backupRetentionDays: 0,
+      };
       this.effectDone();
     },
     waitUntilWritable: async (timeoutMs: number): Promise<InstanceView> => {
       this.record(`control.waitUntilWritable(${timeoutMs})`);
       const duration = this.behaviour.promotionDurationMs;
-      if (duration === null || duration > timeoutMs || this.replica.isReplica) {
+      // A replica never asked to promote never becomes writable; a tagged one finishes (its
+      // source may clear only at the end of the promotion).
+      const neverAsked = this.replica.isReplica && this.replica.promotionRequestedAtMs === undefined;
+      if (duration === null || duration > timeoutMs || neverAsked) {
         this.clock.advance(timeoutMs);
         this.replica = {
           ...this.replica,
@@ -259,11 +325,11 @@ export class FakeCluster {
         throw new WaitTimeoutError(`${this.replica.id} was not writable after ${timeoutMs} ms`);
       }
       this.clock.advance(duration);
-      this.replica = { ...this.replica, status: "available", rawStatus: "available" };
+      this.replica = { ...this.replica, status: "available", rawStatus: "available", isReplica: false };
       this.effectDone();
       return { ...this.replica };
     },
-    waitUntilCaughtUp: async (timeoutMs: number): Promise<void> => {
+    waitUntilCaughtUp: async (timeoutMs: number, _fence: FenceResult): Promise<void> => {
       this.record(`control.waitUntilCaughtUp(${timeoutMs})`);
       if (this.behaviour.catchUpError) {
         this.clock.advance(timeoutMs);

@@ -4,7 +4,7 @@
  * reason ends up verbatim in logs, alerts and the audit report (the Patroni / Stolon shape:
  * read one snapshot, decide purely, then act).
  */
-import { policyProblems } from "./policy";
+import { maxEvidenceAgeSeconds, policyProblems } from "./policy";
 import { PROBE_OUTCOMES } from "./types";
 import type {
   ApiErrorKind,
@@ -28,6 +28,7 @@ export const FAILOVER_STEPS: readonly FailoverStep[] = Object.freeze([
   "promote-replica",
   "wait-replica-writable",
   "switch-writer",
+  "enable-backups",
   "write-report",
   "notify-success",
 ] as const);
@@ -43,6 +44,7 @@ export const SWITCHOVER_STEPS: readonly FailoverStep[] = Object.freeze([
   "promote-replica",
   "wait-replica-writable",
   "switch-writer",
+  "enable-backups",
   "write-report",
   "notify-success",
 ] as const);
@@ -573,14 +575,35 @@ export function lagGuard(
 // Where a failover stands
 
 /**
- * True when the instance is a standalone writer. `backing-up` counts: with backups turned on,
- * RDS takes a backup right after `PromoteReadReplica` and the instance accepts writes meanwhile
- * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html).
+ * True when the instance is a standalone writer: the one definition the promotion wait, the writer
+ * switch and the rollback all use. `backing-up` counts: the instance accepts writes while RDS backs
+ * it up (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html). While a
+ * promotion runs RDS shows `modifying` and a reboot (reference §1.2), neither of which is writable;
+ * and an instance still naming a replication source is not standalone, whenever RDS clears it.
  */
 export function isWritable(view: InstanceView): boolean {
   return (
     view.apiReachable && !view.isReplica && (view.status === "available" || view.status === "backing-up")
   );
+}
+
+/**
+ * True once a promotion of the replica has begun (it can never be undone): the promotion tag is
+ * present, or the instance no longer replicates. The tag is written before `PromoteReadReplica` is
+ * called, so this holds from the first moment of a promotion whatever status RDS shows and whenever
+ * it clears `ReadReplicaSourceDBInstanceIdentifier` (both UNCONFIRMED, reference §1.2).
+ */
+export function promotionBegun(replica: InstanceView): boolean {
+  return replica.apiReachable && (!replica.isReplica || replica.promotionRequestedAtMs !== undefined);
+}
+
+/** Steps left once the replica is writable and `writer` points at it. */
+function afterSwitchSteps(replica: InstanceView, reportWritten: boolean): FailoverStep[] {
+  return [
+    // Backups are turned on after the promotion (promoted with retention 0, reference §1.2).
+    ...(replica.backupRetentionDays === 0 ? (["enable-backups"] as const) : []),
+    ...(reportWritten ? [] : (["write-report", "notify-success"] as const)),
+  ];
 }
 
 /** How far a failover of `replica` has come, read from the real state. */
@@ -632,7 +655,7 @@ export function failoverState(snapshot: ClusterSnapshot): FailoverState {
         `fail over to until it is rebuilt as a replica of the writer (tap:keepOldWriter false, pulumi up).`,
     };
   }
-  if (replica.isReplica && replica.status !== "promoting") {
+  if (!promotionBegun(replica)) {
     if (writerOnReplica) {
       return {
         phase: "inconsistent",
@@ -648,25 +671,64 @@ export function failoverState(snapshot: ClusterSnapshot): FailoverState {
       reason: `The replica ${replica.id} is still replicating.`,
     };
   }
-  if (replica.status === "promoting" || (!writerOnReplica && !isWritable(replica))) {
+  const requested =
+    replica.promotionRequestedAtMs === undefined
+      ? ""
+      : ` (promotion requested at ${iso(replica.promotionRequestedAtMs)})`;
+  if (replica.isReplica) {
+    // Tagged but still naming its source: the promotion runs (RDS shows modifying or a reboot) or
+    // the run stopped between the tag and the call; the promote step is idempotent and tells.
     return {
-      phase: replica.status === "promoting" ? "promoting" : "promoted",
-      missingSteps: ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
-      reason: `The replica ${replica.id} was promoted and is ${replica.rawStatus ?? replica.status}; writer does not point at it yet.`,
+      phase: "promoting",
+      missingSteps: [
+        "promote-replica",
+        "wait-replica-writable",
+        "switch-writer",
+        "enable-backups",
+        "write-report",
+        "notify-success",
+      ],
+      reason:
+        `The promotion of ${replica.id} has begun${requested} and it is ${replica.rawStatus ?? replica.status}, ` +
+        `still replicating; writer does not point at it yet.`,
+    };
+  }
+  if (!isWritable(replica)) {
+    if (writerOnReplica) {
+      // writer was switched while writable; it is now, say, modifying (backups being turned on).
+      return {
+        phase: "writer-switched",
+        missingSteps: afterSwitchSteps(replica, snapshot.reportWritten),
+        reason: `The replica ${replica.id} was promoted and writer points at it; it is ${replica.rawStatus ?? replica.status}.`,
+      };
+    }
+    return {
+      phase: "promoting",
+      missingSteps: [
+        "wait-replica-writable",
+        "switch-writer",
+        "enable-backups",
+        "write-report",
+        "notify-success",
+      ],
+      reason: `The replica ${replica.id} was promoted${requested} and is ${replica.rawStatus ?? replica.status}; writer does not point at it yet.`,
     };
   }
   if (!writerOnReplica) {
     return {
       phase: "promoted",
-      missingSteps: ["switch-writer", "write-report", "notify-success"],
+      missingSteps: ["switch-writer", "enable-backups", "write-report", "notify-success"],
       reason: `The replica ${replica.id} was promoted and is writable, but writer still points at ${dns.writerTarget ?? "nothing"}.`,
     };
   }
-  if (!snapshot.reportWritten) {
+  const left = afterSwitchSteps(replica, snapshot.reportWritten);
+  if (left.length > 0) {
     return {
       phase: "writer-switched",
-      missingSteps: ["write-report", "notify-success"],
-      reason: `The replica ${replica.id} was promoted and writer points at it, but the failover report is missing.`,
+      missingSteps: left,
+      reason:
+        `The replica ${replica.id} was promoted and writer points at it, but ` +
+        (snapshot.reportWritten ? "its automated backups are off." : "the failover report is missing."),
     };
   }
   return {
@@ -849,8 +911,42 @@ function promotionGuards(
 
 const blocked = (guard: BlockGuard, reason: string): Decision => ({ kind: "blocked", guard, reason });
 
+/**
+ * Why the trigger's evidence is too old to start a new failover on, or `null` when it is fresh.
+ * Lambda retries a failed asynchronous invocation 1 and then 2 minutes after a run that may itself
+ * have lasted up to 15 minutes (reference §2), so a retried event carries probes or an alarm
+ * transition from many minutes ago: the primary may have recovered since. The age is that of the
+ * newest probe, or, for an alarm trigger confirmed by the alarm alone, of its transition to ALARM
+ * (an EventBridge alarm event is sent once, at the transition: a fresh one is seconds old).
+ */
+export function staleEvidence(snapshot: ClusterSnapshot, policy: FailoverPolicy): string | null {
+  const { trigger, primaryProbes } = snapshot;
+  const newestProbe = primaryProbes.length > 0 ? primaryProbes[primaryProbes.length - 1] : undefined;
+  const alarmAlone =
+    trigger.kind === "alarm" && consecutiveFailures(primaryProbes) < policy.consecutiveFailuresToFailover;
+  const evidenceAtMs = alarmAlone ? trigger.alarm.sinceMs : newestProbe?.atMs;
+  if (evidenceAtMs === undefined) return null;
+  const limitSeconds = maxEvidenceAgeSeconds(policy);
+  // Measured when this evaluation began reading: slow reads of an impaired region must not turn
+  // fresh evidence stale.
+  const ageMs = snapshot.takenAtMs - evidenceAtMs;
+  if (ageMs <= limitSeconds * 1000) return null;
+  const what = alarmAlone
+    ? `the alarm's transition to ALARM (${iso(evidenceAtMs)})`
+    : `the newest probe (${iso(evidenceAtMs)})`;
+  return (
+    `The evidence is stale: ${what} is ${seconds(ageMs)} old, more than the ${limitSeconds} s a new failover may ` +
+    `rest on (a retried or delayed event). Not starting a failover on it; the next monitor run brings fresh probes.`
+  );
+}
+
 function decideAutomatic(snapshot: ClusterSnapshot, policy: FailoverPolicy): Decision {
   const { trigger, primary, replica } = snapshot;
+  if (trigger.kind === "alarm" && trigger.alarm.state !== "ALARM") {
+    return none(`The alarm ${trigger.alarm.alarmName} is ${trigger.alarm.state}; nothing to do.`);
+  }
+  const stale = staleEvidence(snapshot, policy);
+  if (stale !== null) return none(stale);
   let window: FailureWindow;
   let evidence: string;
   if (

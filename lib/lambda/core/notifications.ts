@@ -151,6 +151,11 @@ export interface FailureState {
   readonly writerTarget: string | null;
   readonly rolledBackWriterTo: string | null;
   readonly rollbackError: string | null;
+  /**
+   * A switchover that stopped before promoting undoes its fence: what the undo did, or `null`
+   * when there was nothing to undo.
+   */
+  readonly fenceUndo?: { readonly restored: boolean; readonly detail: string } | null;
 }
 
 /** Sent when a step failed: what failed, what was undone, where everything stands. */
@@ -162,6 +167,12 @@ export function failedNotification(state: FailureState, kind: OperationKind): No
       : state.rollbackError !== null
         ? `Rolling writer back FAILED (${state.rollbackError}). `
         : "";
+  const undo =
+    state.fenceUndo == null
+      ? ""
+      : state.fenceUndo.restored
+        ? `The fence of ${state.primary.id} was undone (${state.fenceUndo.detail}); it serves clients again. `
+        : `Undoing the fence of ${state.primary.id} FAILED (${state.fenceUndo.detail}): it admits no client until its ingress is restored by hand. `;
   const next = promoted
     ? `${state.replica.id} is promoted: re-running the failover resumes from the missing steps and never promotes again.`
     : `${state.replica.id} is still a replica: re-running the failover starts again from the real state.`;
@@ -173,7 +184,7 @@ export function failedNotification(state: FailureState, kind: OperationKind): No
     severity: "critical",
     event: "failover-failed",
     message:
-      `${operationName(kind)} step ${state.failedStep} failed: ${state.error}. ${rollback}` +
+      `${operationName(kind)} step ${state.failedStep} failed: ${state.error}. ${rollback}${undo}` +
       `writer points at ${state.writerTarget ?? "nothing"}. ${next}`,
     detail: {
       failedStep: state.failedStep,
@@ -184,6 +195,7 @@ export function failedNotification(state: FailureState, kind: OperationKind): No
       writerTarget: state.writerTarget,
       rolledBackWriterTo: state.rolledBackWriterTo,
       rollbackError: state.rollbackError,
+      ...(state.fenceUndo == null ? {} : { fenceUndo: state.fenceUndo }),
     },
   };
 }

@@ -5,7 +5,14 @@
  * next one without promoting twice or pointing `writer` back at the old primary.
  */
 import { alertKey, alertVerdict, type AlertLedgerEntry } from "./alerts";
-import { decide, failureStartMs, isWritable, replicaIneligibility, consecutiveFailures } from "./decide";
+import {
+  consecutiveFailures,
+  decide,
+  failureStartMs,
+  isWritable,
+  promotionBegun,
+  replicaIneligibility,
+} from "./decide";
 import { NO_LAG_EVIDENCE, mergeLagEvidence } from "./lag-evidence";
 import {
   alertNotification,
@@ -15,7 +22,7 @@ import {
   succeededNotification,
 } from "./notifications";
 import { lagHistoryLookbackSeconds } from "./policy";
-import type { FailoverReport, Notification, Ports, TimelineEntry } from "./ports";
+import type { FailoverReport, FenceResult, Notification, Ports, TimelineEntry } from "./ports";
 import { REPORT_KINDS, buildReport, reportId } from "./report";
 import type {
   ClusterSnapshot,
@@ -43,7 +50,32 @@ export interface ActOptions {
   /** A switchover's wait for the replica to replay everything the fenced primary wrote. */
   readonly catchUpTimeoutMs: number;
   readonly reportKind: "failover" | "switchover" | "drill";
+  /**
+   * Moment (on `ports.clock`) by which the run must have ended, e.g. Lambda's kill time. Every wait
+   * is sized from the time actually left when it starts, never from a budget fixed at invocation
+   * start: slow calls to an impaired region must not push the run past it. Absent = no deadline.
+   */
+  readonly deadlineMs?: number;
+  /**
+   * Time kept before `deadlineMs` for the failure path (fence undo, writer rollback,
+   * `failover-failed` notice, failed report): a step or wait that would eat into it is not
+   * started, and waits end early enough to leave it. Default {@link DEFAULT_FAILURE_PATH_RESERVE_MS}.
+   */
+  readonly failurePathReserveMs?: number;
 }
+
+/**
+ * Default {@link ActOptions.failurePathReserveMs}: one re-read of the state (parallel calls, each up
+ * to 3 attempts × 10 s against an impaired region), a Route 53 rollback (INSYNC generally within
+ * 60 s, reference §4), the SNS notice and the S3 report in the healthy control region.
+ */
+export const DEFAULT_FAILURE_PATH_RESERVE_MS = 150_000;
+
+/**
+ * The last part of the reserve, kept for the `failover-failed` notice and the failed report after
+ * the rollbacks: each is one call in the control region (≤ 3 attempts × 10 s).
+ */
+export const FAILURE_NOTICE_RESERVE_MS = 30_000;
 
 /** What one evaluation saw, decided and did. */
 export interface Outcome {
@@ -87,11 +119,6 @@ export const RDS_METRICS_LOOKBACK_MINUTES = 60;
 /** How far back earlier evaluations' view of the primary region is read: the outage window and a margin. */
 export function apiHistoryLookbackMinutes(policy: FailoverPolicy): number {
   return policy.apiOutageMinutes + 10;
-}
-
-/** True once a promotion of the replica has been requested (it can never be undone). */
-function promotionBegun(replica: InstanceView): boolean {
-  return replica.apiReachable && (!replica.isReplica || replica.status === "promoting");
 }
 
 /** True when a report for this promotion exists under any kind (a drill's resume may come as a failover). */
@@ -171,6 +198,8 @@ interface Run {
   promoteCalledAtMs: number | null;
   writableAtMs: number | null;
   writerSwitchedAtMs: number | null;
+  /** What this run's fence did (for a switchover's undo and its caught-up check). */
+  fence: FenceResult | null;
   report?: FailoverReport;
   reportLocation?: string;
 }
@@ -304,6 +333,7 @@ async function execute(
     promoteCalledAtMs: null,
     writableAtMs: null,
     writerSwitchedAtMs: null,
+    fence: null,
   };
   const note = (event: string, detail: string): void => {
     run.timeline.push({ atMs: clock.nowMs(), event, detail });
@@ -343,16 +373,31 @@ async function execute(
       ...(error !== undefined ? { error } : {}),
     });
 
+  const deadlineMs = options.deadlineMs;
+  const reserveMs = options.failurePathReserveMs ?? DEFAULT_FAILURE_PATH_RESERVE_MS;
+  /** A wait's timeout: its own, cut to the time left before the failure path's reserve. */
+  const waitBudget = (ownTimeoutMs: number, what: string): number => {
+    if (deadlineMs === undefined) return ownTimeoutMs;
+    const leftMs = deadlineMs - clock.nowMs() - reserveMs;
+    if (leftMs <= 0) {
+      throw new StepFailure(
+        `no time left for ${what}: ${Math.max(0, deadlineMs - clock.nowMs())} ms of the invocation remain, ` +
+          `all kept for the failure path (${reserveMs} ms)`,
+      );
+    }
+    return Math.min(ownTimeoutMs, leftMs);
+  };
+
   const steps: Record<FailoverStep, () => Promise<void>> = {
     "notify-start": () => notify(startedNotification(decision, snapshot, options.reportKind)),
 
     "fence-old-primary": async () => {
       run.primary = await ports.control.describe("primary");
-      if (run.primary.fenced) {
-        note("fenced", `${run.primary.id} was already fenced.`);
-        return;
-      }
+      // Always fence, even when the view says fenced: the fence tag outlives a return to service
+      // (ingress restored by hand), and fencePrimary re-reads the client group and revokes and
+      // reboots whatever it finds, so on a fenced primary it is a no-op.
       const fence = await ports.control.fencePrimary();
+      run.fence = fence;
       run.primary = { ...run.primary, fenced: fence.fenced };
       if (fence.fenced) {
         note("fenced", fence.detail);
@@ -366,19 +411,30 @@ async function execute(
     },
 
     "wait-replica-caught-up": async () => {
-      await ports.control.waitUntilCaughtUp(options.catchUpTimeoutMs);
+      const fence = run.fence ?? { fenced: true, detail: "fenced before this run" };
+      await ports.control.waitUntilCaughtUp(waitBudget(options.catchUpTimeoutMs, "the catch-up wait"), fence);
       note("caught-up", `${run.replica.id} has replayed everything ${run.primary.id} wrote.`);
     },
 
     "promote-replica": async () => {
       run.replica = await ports.control.describe("replica");
-      if (promotionBegun(run.replica)) {
+      if (!run.replica.isReplica && run.replica.apiReachable) {
         note(
           "promote-skipped",
           `${run.replica.id} is already promoted (${run.replica.status}); not promoting again.`,
         );
         return;
       }
+      if (promotionBegun(run.replica) && run.replica.status !== "available") {
+        // Tagged and busy: the promotion runs (RDS shows modifying or a reboot, reference §1.2).
+        note(
+          "promote-skipped",
+          `${run.replica.id}'s promotion is under way (${run.replica.rawStatus ?? run.replica.status}); not promoting again.`,
+        );
+        return;
+      }
+      // Tagged but available and still a replica: the run that tagged it may have stopped before
+      // calling PromoteReadReplica; promoteReplica is idempotent and finds out.
       const problem = replicaIneligibility(run.replica);
       if (problem !== null) throw new StepFailure(problem);
       run.promoteCalledAtMs = clock.nowMs();
@@ -387,7 +443,9 @@ async function execute(
     },
 
     "wait-replica-writable": async () => {
-      run.replica = await ports.control.waitUntilWritable(options.promotionTimeoutMs);
+      run.replica = await ports.control.waitUntilWritable(
+        waitBudget(options.promotionTimeoutMs, "the promotion wait"),
+      );
       run.writableAtMs = clock.nowMs();
       note("promoted", `${run.replica.id} is a writable standalone instance (${run.replica.status}).`);
     },
@@ -408,10 +466,14 @@ async function execute(
         return;
       }
       run.writerBeforeSwitch = dns.writerTarget;
-      await ports.dns.setWriter(target, options.dnsTimeoutMs);
+      await ports.dns.setWriter(target, waitBudget(options.dnsTimeoutMs, "the writer switch"));
       run.writerTarget = target;
       run.writerSwitchedAtMs = clock.nowMs();
       note("writer-switched", `writer moved from ${dns.writerTarget ?? "nothing"} to ${target}.`);
+    },
+
+    "enable-backups": async () => {
+      note("backups-enabled", await ports.control.enableBackups());
     },
 
     "write-report": async () => {
@@ -435,12 +497,29 @@ async function execute(
 
   for (const step of decision.steps) {
     try {
+      if (deadlineMs !== undefined && deadlineMs - clock.nowMs() < reserveMs) {
+        throw new StepFailure(
+          `only ${Math.max(0, deadlineMs - clock.nowMs())} ms of the invocation were left, less than the ` +
+            `${reserveMs} ms kept for the failure path; the step was not started`,
+        );
+      }
       await steps[step]();
       run.completed.push(step);
     } catch (error) {
       const message = error instanceof StepFailure ? error.message : describeError(error);
       note("step-failed", `${step}: ${message}`);
-      return fail(ports, snapshot, decision, run, step, message, options, report, notificationErrors);
+      return fail(
+        ports,
+        snapshot,
+        decision,
+        run,
+        step,
+        message,
+        options,
+        report,
+        notificationErrors,
+        planned,
+      );
     }
   }
   const finalReport = run.report;
@@ -496,6 +575,7 @@ async function fail(
   options: ActOptions,
   report: (outcome: FailoverReport["outcome"], id: string, error?: string) => FailoverReport,
   notificationErrors: string[],
+  planned: boolean,
 ): Promise<Outcome> {
   const [dns, replica] = await Promise.all([ports.dns.read(), ports.control.describe("replica")]);
   run.replica = replica;
@@ -515,7 +595,12 @@ async function fail(
   ) {
     // Clients sent to a replica that cannot write get errors; where they were before is better.
     try {
-      await ports.dns.setWriter(previousWriter, options.dnsTimeoutMs);
+      // Bounded by the time left, keeping the end of the reserve for the notice and the report.
+      const leftMs =
+        options.deadlineMs === undefined
+          ? options.dnsTimeoutMs
+          : options.deadlineMs - ports.clock.nowMs() - FAILURE_NOTICE_RESERVE_MS;
+      await ports.dns.setWriter(previousWriter, Math.max(1_000, Math.min(options.dnsTimeoutMs, leftMs)));
       rolledBackWriterTo = previousWriter;
       run.writerTarget = previousWriter;
       run.timeline.push({
@@ -527,6 +612,28 @@ async function fail(
       rollbackError = describeError(error);
       run.timeline.push({ atMs: ports.clock.nowMs(), event: "rollback-failed", detail: rollbackError });
     }
+  }
+
+  // A switchover that stopped before the replica was promoted must leave the old writer serving:
+  // its fence is undone with exactly the rules it revoked (writer never left it). Once a promotion
+  // has begun the fence stays, or clients would write to two databases.
+  let fenceUndo: { restored: boolean; detail: string } | null = null;
+  const promotionUntouched =
+    run.promoteCalledAtMs === null || (replica.apiReachable && !promotionBegun(replica));
+  const fenceTouched =
+    run.fence !== null && (run.fence.fenced || (run.fence.revokedIngress?.length ?? 0) > 0);
+  if (planned && fenceTouched && promotionUntouched && run.fence !== null) {
+    try {
+      fenceUndo = await ports.control.unfencePrimary(run.fence);
+    } catch (error) {
+      fenceUndo = { restored: false, detail: describeError(error) };
+    }
+    if (fenceUndo.restored) run.primary = { ...run.primary, fenced: false };
+    run.timeline.push({
+      atMs: ports.clock.nowMs(),
+      event: fenceUndo.restored ? "fence-undone" : "fence-undo-failed",
+      detail: fenceUndo.detail,
+    });
   }
 
   const notifyError = await tryNotify(
@@ -541,6 +648,7 @@ async function fail(
         writerTarget: run.writerTarget,
         rolledBackWriterTo,
         rollbackError,
+        fenceUndo,
       },
       options.reportKind,
     ),
@@ -567,6 +675,12 @@ async function fail(
     acted: true,
     report: failedReport,
     ...(reportLocation !== undefined ? { reportLocation } : {}),
-    error: [`${failedStep} failed: ${message}`, ...notificationErrors].join("; "),
+    error: [
+      `${failedStep} failed: ${message}`,
+      ...(fenceUndo === null
+        ? []
+        : [fenceUndo.restored ? "fence undone" : `fence undo failed: ${fenceUndo.detail}`]),
+      ...notificationErrors,
+    ].join("; "),
   };
 }

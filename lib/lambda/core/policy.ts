@@ -53,6 +53,16 @@ export function lagHistoryLookbackSeconds(p: FailoverPolicy): number {
   return LAG_HISTORY_LOOKBACK_SECONDS + p.maxLagReadingAgeSeconds;
 }
 
+/**
+ * How old the newest piece of evidence (probe, alarm transition) may be for a NEW failover to start
+ * on it: two monitor schedules. A fresh monitor result or alarm event is seconds old; one older than
+ * two schedules comes from a retried or delayed event, and the next monitor run has fresher probes.
+ * Resuming a failover that already began needs no fresh evidence: it re-reads the real state.
+ */
+export function maxEvidenceAgeSeconds(_policy: FailoverPolicy): number {
+  return 2 * MONITOR_SCHEDULE_SECONDS;
+}
+
 /** Where each field is set, so an error can name the knob an operator actually turns. */
 const FIELD_SOURCE: Record<keyof FailoverPolicy, string> = {
   probesPerRun: "PROBES_PER_RUN",

@@ -14,11 +14,13 @@ import type {
   ApiReachabilityHistory,
   DbRole,
   DnsView,
+  IngressRule,
   InstanceView,
   LagEvidence,
   LagReading,
   ProbeResult,
   RdsMetricsObservation,
+  ReplicationPositions,
 } from "./types";
 
 /** Talks SQL to the databases (IAM auth over TLS on AWS, password auth in the drill). */
@@ -33,6 +35,13 @@ export interface DatabaseProbe {
    * the newest heartbeat timestamp). Bounded by `timeoutMs`.
    */
   readReplicaLag(timeoutMs: number): Promise<LagReading>;
+  /**
+   * Read the primary's current WAL position (with its postmaster start time) and the replica's
+   * replayed WAL position, each bounded by `timeoutMs`. Never throws for an unreachable database:
+   * the unreadable side is `null` with the reason. On AWS only the health-monitor has a network
+   * path to the databases, so the failover function asks it (a synchronous Lambda invoke).
+   */
+  replicationPositions(timeoutMs: number): Promise<ReplicationPositions>;
 }
 
 /** Outcome of fencing the old primary. */
@@ -40,6 +49,21 @@ export interface FenceResult {
   /** True when the old primary can no longer accept client writes (or was already fenced). */
   readonly fenced: boolean;
   /** What was done or why it could not be done (e.g. its region's API did not answer). */
+  readonly detail: string;
+  /** The client ingress rules this fence revoked, so `unfencePrimary` restores exactly them. */
+  readonly revokedIngress?: readonly IngressRule[];
+  /**
+   * Set when the fence ended the old sessions by restarting the engine (a reboot it requested, or
+   * one already running): sessions from before the fence are gone only once the engine has
+   * restarted after this moment, so a caught-up check must read a primary started after it.
+   */
+  readonly restartAfterMs?: number;
+}
+
+/** Outcome of undoing a switchover's fence. */
+export interface UnfenceResult {
+  /** True when clients are admitted again (every revoked rule is back and the fence tag is gone). */
+  readonly restored: boolean;
   readonly detail: string;
 }
 
@@ -54,17 +78,37 @@ export interface DatabaseControl {
    */
   fencePrimary(): Promise<FenceResult>;
   /**
-   * Promote the replica to a standalone writer (AWS: `PromoteReadReplica` with backup
-   * retention). Idempotent: a no-op when it is already promoted.
+   * Undo a switchover's fence: re-authorize exactly the client ingress rules `fence` revoked and
+   * remove the fence mark (AWS: the `tap:fenced-at` tag; drill: read-write again), so the old
+   * writer serves clients again. Idempotent (a rule already present counts as restored). Throws a
+   * named error when it cannot be done.
+   */
+  unfencePrimary(fence: FenceResult): Promise<UnfenceResult>;
+  /**
+   * Promote the replica to a standalone writer. First marks the promotion as begun (AWS: the
+   * `tap:promotion-requested-at` tag) so an interrupted run resumes whatever status RDS shows,
+   * then requests it (AWS: `PromoteReadReplica` with backups off, see `enableBackups`).
+   * Idempotent: a no-op when it is already promoted or the promotion is running.
    */
   promoteReplica(): Promise<void>;
-  /** Resolve when the replica is a writable standalone instance; throws after `timeoutMs`. */
+  /**
+   * Turn automated backups on for the promoted replica (AWS: `ModifyDBInstance`
+   * `BackupRetentionPeriod`, applied immediately), after `writer` moved to it, so the promotion
+   * does not include a backup but the new writer still gets point-in-time recovery. Idempotent.
+   * Returns what was done.
+   */
+  enableBackups(): Promise<string>;
+  /**
+   * Resolve when the replica is writable by `isWritable`'s definition (standalone, `available` or
+   * `backing-up`); throws after `timeoutMs`.
+   */
   waitUntilWritable(timeoutMs: number): Promise<InstanceView>;
   /**
-   * For a planned switchover: resolve when the replica has replayed everything the fenced
-   * primary wrote; throws after `timeoutMs`.
+   * For a planned switchover: resolve when the replica has replayed everything the fenced primary
+   * wrote (its replayed WAL position reaches the primary's position read after the fence took
+   * effect, see `FenceResult.restartAfterMs`); throws after `timeoutMs`.
    */
-  waitUntilCaughtUp(timeoutMs: number): Promise<void>;
+  waitUntilCaughtUp(timeoutMs: number, fence: FenceResult): Promise<void>;
 }
 
 /** The `writer` / `reader` names clients resolve (Route 53 private zone on AWS). */

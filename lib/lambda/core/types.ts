@@ -71,14 +71,15 @@ export const API_ERROR_KINDS = ["connectivity", "throttled", "server-error", "re
 export type ApiErrorKind = (typeof API_ERROR_KINDS)[number];
 
 /**
- * RDS-level status as the control plane reports it, normalised. `unknown` when the
- * region's API gave no answer (see `InstanceView.apiError`) or an unrecognised status.
+ * RDS-level status as the control plane reports it, normalised. RDS DB instances have no
+ * "promoting" status (reference §1.1); a promotion shows as `modifying` and a reboot, so whether a
+ * promotion has begun is read from `InstanceView.promotionRequestedAtMs`, never from the status. `unknown` when the
+ * region's API did not answer (see `InstanceView.apiReachable`).
  */
 export type InstanceStatus =
   | "available"
   | "backing-up"
   | "modifying"
-  | "promoting"
   | "rebooting"
   | "stopped"
   | "stopping"
@@ -112,14 +113,61 @@ export interface InstanceView {
    * (see `ClusterSnapshot.primaryApiHistory`); a throttle or a 5xx never does.
    */
   readonly apiError?: ApiErrorKind;
-  /** True when client ingress has been removed (the old primary is fenced). */
+  /**
+   * True when the instance is fenced now: the fence's `tap:fenced-at` tag is present and, where the
+   * control plane knows the instance's client group (the primary), that group admits no client.
+   * A tag left on an instance whose ingress was restored does not count as fenced.
+   */
   readonly fenced?: boolean;
+  /**
+   * When a promotion of this instance was requested (the `tap:promotion-requested-at` tag, written
+   * before `PromoteReadReplica` is called). Present = "promotion begun", whatever the status and
+   * whether or not RDS has cleared the replica's source yet (both UNCONFIRMED, reference §1.2).
+   */
+  readonly promotionRequestedAtMs?: number;
+  /**
+   * Automated backup retention in days (RDS `BackupRetentionPeriod`); absent where the control
+   * plane has no such notion (the drill). 0 = backups off, so no point-in-time recovery.
+   */
+  readonly backupRetentionDays?: number;
   /**
    * When the instance was created (RDS `InstanceCreateTime`). An instance can be promoted
    * only once in its life, so id + creation time names one failover: the report id is built
    * from it, which keeps the id stable whichever trigger resumes an interrupted failover.
    */
   readonly createdAtMs?: number;
+}
+
+/**
+ * One client ingress rule the fence revoked, as data, so undoing the fence re-authorizes exactly
+ * what was there (EC2 `SecurityGroupRule` fields; exactly one source is set).
+ */
+export interface IngressRule {
+  /** `tcp`, `udp`, `icmp` or `-1` (all). */
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly cidrIpv4?: string;
+  readonly cidrIpv6?: string;
+  readonly prefixListId?: string;
+  readonly referencedGroupId?: string;
+  readonly description?: string;
+}
+
+/**
+ * WAL positions of both databases read in one request (PostgreSQL `pg_current_wal_lsn()` on the
+ * primary, `pg_last_wal_replay_lsn()` on the replica), as `X/Y` text.
+ */
+export interface ReplicationPositions {
+  readonly atMs: number;
+  /** `null` when the primary could not be read; `primaryDetail` says why. */
+  readonly primaryLsn: string | null;
+  /** When the primary's postmaster started (`pg_postmaster_start_time()`), epoch ms. */
+  readonly primaryStartedAtMs: number | null;
+  readonly primaryDetail?: string;
+  /** `null` when the replica could not be read or has replayed nothing; `replicaDetail` says why. */
+  readonly replicaReplayLsn: string | null;
+  readonly replicaDetail?: string;
 }
 
 /** Where the `writer` name points right now. */
@@ -276,6 +324,7 @@ export type FailoverStep =
   | "promote-replica"
   | "wait-replica-writable"
   | "switch-writer"
+  | "enable-backups"
   | "notify-success"
   | "write-report";
 

@@ -7,7 +7,12 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { METRICS } from "../../function-env";
 import { ConfigurationError, TapError } from "../core/errors";
-import { evaluateAndAct, type ActOptions, type Outcome } from "../core/orchestrator";
+import {
+  DEFAULT_FAILURE_PATH_RESERVE_MS,
+  evaluateAndAct,
+  type ActOptions,
+  type Outcome,
+} from "../core/orchestrator";
 import type { DatabaseProbe, Ports } from "../core/ports";
 import type { ClusterSnapshot, DecisionKind, Trigger } from "../core/types";
 import { primaryRegionReached } from "../core/decide";
@@ -20,15 +25,16 @@ export const LAMBDA_MAX_DURATION_MS = 15 * 60_000;
 /** Route 53 usually reaches INSYNC within 60 s; twice that before calling it failed. */
 export const DNS_TIMEOUT_MS = 120_000;
 /**
- * A switchover's wait for the replica to replay the fenced primary's last writes. On RDS this is
- * the fence's reboot of the old primary (1–3 minutes), then one whole minute of `ReplicaLag` 0 that
- * began after the fence, then CloudWatch's publication delay: 7 minutes, leaving 5 for promotion.
+ * A switchover's wait for the replica to replay the fenced primary's last writes: the fence's reboot
+ * of the old primary (1–3 minutes) before its WAL position can be read from a restarted engine, then
+ * the replica replaying up to it (seconds once streaming resumes). Past this the fence is undone.
  */
 export const CATCH_UP_TIMEOUT_MS = 420_000;
-/** Time kept for the last steps after the waits: notification, report, a DNS rollback. */
-export const FINISHING_RESERVE_MS = 45_000;
-/** The promotion wait is never shorter than this, even on a nearly spent invocation. */
-export const MIN_PROMOTION_TIMEOUT_MS = 60_000;
+/**
+ * Time kept before Lambda's kill for the failure path (fence undo, writer rollback, notice, report):
+ * see `DEFAULT_FAILURE_PATH_RESERVE_MS`.
+ */
+export const FAILURE_PATH_RESERVE_MS = DEFAULT_FAILURE_PATH_RESERVE_MS;
 /** RDS promotions typically take a few minutes; longer than this counts as failed for this invocation. */
 export const MAX_PROMOTION_TIMEOUT_MS = 10 * 60_000;
 
@@ -80,23 +86,40 @@ export const NO_DATABASE_PROBE: DatabaseProbe = {
         "the failover function has no network path to the database and never reads replica lag; it uses the monitor's reading or CloudWatch history",
       ),
     ),
+  replicationPositions: () =>
+    Promise.reject(
+      new ConfigurationError(
+        "the failover function has no network path to the database and cannot read WAL positions itself; " +
+          "they must come from the health-monitor (a synchronous replication-positions request), which is not wired in this build, " +
+          "so a switchover's catch-up wait times out and its fence is undone",
+      ),
+    ),
 };
 
 /**
- * Deadlines of the slow steps, fitted into the time this invocation has left. Waiting for a
- * promotion until Lambda kills the function would leave no failure notification and no report;
- * timing out first lets the orchestrator notify `failover-failed` with the exact state, and the
- * next trigger resumes (every step re-reads state and is idempotent).
+ * Timeouts of the slow steps and the invocation's deadline. Each wait is sized by the orchestrator
+ * from the time actually left when it starts (min(its own timeout, time left − the failure path's
+ * reserve)), never from a budget fixed here: slow calls to an impaired region (each SDK call up to
+ * 3 attempts × 10 s) would otherwise push a run past Lambda's kill with no failure notice. Timing
+ * out first lets the orchestrator undo, notify `failover-failed` and store the report, and the next
+ * trigger resumes (every step re-reads state and is idempotent).
+ *
+ * `nowMs` is `ports.clock`'s time at the start of the invocation, so the deadline lives on the same
+ * clock the orchestrator (and the simulator's virtual clock) reads.
  */
-export function actOptionsFor(trigger: Trigger, remainingMs: number = LAMBDA_MAX_DURATION_MS): ActOptions {
+export function actOptionsFor(
+  trigger: Trigger,
+  remainingMs: number = LAMBDA_MAX_DURATION_MS,
+  nowMs: number = Date.now(),
+): ActOptions {
   const switchover = trigger.kind === "manual" && trigger.action === "switchover";
-  const budgetMs =
-    remainingMs - DNS_TIMEOUT_MS - FINISHING_RESERVE_MS - (switchover ? CATCH_UP_TIMEOUT_MS : 0);
   return {
-    promotionTimeoutMs: Math.min(MAX_PROMOTION_TIMEOUT_MS, Math.max(MIN_PROMOTION_TIMEOUT_MS, budgetMs)),
+    promotionTimeoutMs: MAX_PROMOTION_TIMEOUT_MS,
     dnsTimeoutMs: DNS_TIMEOUT_MS,
     catchUpTimeoutMs: CATCH_UP_TIMEOUT_MS,
     reportKind: switchover ? "switchover" : "failover",
+    deadlineMs: nowMs + remainingMs,
+    failurePathReserveMs: FAILURE_PATH_RESERVE_MS,
   };
 }
 
@@ -146,7 +169,7 @@ export function createFailoverHandler(
         probes: evidence.primaryProbes.length,
       });
 
-      const options = actOptionsFor(trigger, context?.getRemainingTimeInMillis());
+      const options = actOptionsFor(trigger, context?.getRemainingTimeInMillis(), ports.clock.nowMs());
       // Throws only when the snapshot itself cannot be read: then nothing was decided or done.
       const outcome = await evaluate(ports, trigger, evidence, config.policy, options);
       const response = toResponse(parsed.source, trigger, outcome);

@@ -35,7 +35,7 @@ export function buildFailoverPorts(
         primaryRds: clients.rds(config.primaryRegion),
         replicaRds: clients.rds(config.replicaRegion),
         primaryEc2: clients.ec2(config.primaryRegion),
-        replicaCloudWatch: clients.cloudWatch(config.replicaRegion),
+        positions: NO_DATABASE_PROBE,
       },
       clock,
     ),

@@ -37,6 +37,21 @@ export function splitProbe(primary: DatabaseProbe, replica: DatabaseProbe): Data
   return {
     probePrimary: (timeoutMs) => primary.probePrimary(timeoutMs),
     readReplicaLag: (timeoutMs) => replica.readReplicaLag(timeoutMs),
+    // Each side from the probe that holds its host's token.
+    replicationPositions: async (timeoutMs) => {
+      const [fromPrimary, fromReplica] = await Promise.all([
+        primary.replicationPositions(timeoutMs),
+        replica.replicationPositions(timeoutMs),
+      ]);
+      return {
+        atMs: fromPrimary.atMs,
+        primaryLsn: fromPrimary.primaryLsn,
+        primaryStartedAtMs: fromPrimary.primaryStartedAtMs,
+        ...(fromPrimary.primaryDetail === undefined ? {} : { primaryDetail: fromPrimary.primaryDetail }),
+        replicaReplayLsn: fromReplica.replicaReplayLsn,
+        ...(fromReplica.replicaDetail === undefined ? {} : { replicaDetail: fromReplica.replicaDetail }),
+      };
+    },
   };
 }
 

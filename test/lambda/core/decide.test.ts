@@ -34,7 +34,7 @@ function manual(action: "failover" | "switchover" | "status", acceptDataLoss = f
 
 const alarm = (state: "ALARM" | "OK"): Trigger => ({
   kind: "alarm",
-  alarm: { alarmName: "primary-unreachable-dev", state, sinceMs: T0 - 120_000, reason: "Threshold Crossed" },
+  alarm: { alarmName: "primary-unreachable-dev", state, sinceMs: T0 - 60_000, reason: "Threshold Crossed" },
 });
 
 interface Situation {
@@ -547,7 +547,10 @@ const situations: Situation[] = [
   {
     name: "half done: promoted but writer not switched → switch writer and report only",
     snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, replica: promotedReplica }),
-    expected: { kind: "complete-failover", steps: ["switch-writer", "write-report", "notify-success"] },
+    expected: {
+      kind: "complete-failover",
+      steps: ["switch-writer", "enable-backups", "write-report", "notify-success"],
+    },
     because: `writer still points at ${PRIMARY_ENDPOINT}`,
   },
   {
@@ -555,13 +558,24 @@ const situations: Situation[] = [
     snapshot: snapshot({
       primaryProbes: DOWN,
       primary: FAILED_PRIMARY,
-      replica: replicaView({ status: "promoting", rawStatus: "modifying" }),
+      replica: replicaView({
+        status: "modifying",
+        rawStatus: "modifying",
+        promotionRequestedAtMs: T0 + 40_000,
+      }),
     }),
     expected: {
       kind: "complete-failover",
-      steps: ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+      steps: [
+        "promote-replica",
+        "wait-replica-writable",
+        "switch-writer",
+        "enable-backups",
+        "write-report",
+        "notify-success",
+      ],
     },
-    because: "was promoted and is modifying",
+    because: "has begun (promotion requested at 2024-05-01T10:00:40.000Z) and it is modifying",
   },
   {
     name: "half done, resumed by an alarm trigger with no probes at all",
@@ -571,7 +585,10 @@ const situations: Situation[] = [
       primary: FAILED_PRIMARY,
       replica: promotedReplica,
     }),
-    expected: { kind: "complete-failover", steps: ["switch-writer", "write-report", "notify-success"] },
+    expected: {
+      kind: "complete-failover",
+      steps: ["switch-writer", "enable-backups", "write-report", "notify-success"],
+    },
     because: "Resuming an interrupted failover",
   },
   {
@@ -637,6 +654,55 @@ const situations: Situation[] = [
     because: "is available again but fenced; writer stays on tap-replica-dev",
   },
   {
+    name: "stale probes (a retried event, newest probe 121 s old): no new failover",
+    snapshot: snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, takenAtMs: T0 + 30_000 + 121_000 }),
+    nowMs: T0 + 30_000 + 125_000,
+    expected: { kind: "none" },
+    because:
+      "The evidence is stale: the newest probe (2024-05-01T10:00:30.000Z) is 121 s old, more than the 120 s",
+  },
+  {
+    name: "probes exactly 120 s old are still fresh enough",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      lastHealthyLag: lagReading(2),
+      takenAtMs: T0 + 30_000 + 120_000,
+    }),
+    // Slow reads after that do not make the evidence stale.
+    nowMs: T0 + 30_000 + 200_000,
+    expected: { kind: "promote-replica" },
+    because: "Promoting tap-replica-dev",
+  },
+  {
+    name: "stale alarm event (retried 3 minutes after its transition): no new failover",
+    snapshot: snapshot({
+      trigger: alarm("ALARM"),
+      primaryProbes: [],
+      primary: FAILED_PRIMARY,
+      lastHealthyLag: lagReading(2, 130),
+      takenAtMs: T0 + 121_000,
+    }),
+    nowMs: T0 + 125_000,
+    expected: { kind: "none" },
+    because: "the alarm's transition to ALARM (2024-05-01T09:59:00.000Z) is 181 s old",
+  },
+  {
+    name: "stale evidence does not stop resuming a begun failover",
+    snapshot: snapshot({
+      primaryProbes: DOWN,
+      primary: FAILED_PRIMARY,
+      replica: promotedReplica,
+      takenAtMs: T0 + 3_600_000,
+    }),
+    nowMs: T0 + 3_600_000,
+    expected: {
+      kind: "complete-failover",
+      steps: ["switch-writer", "enable-backups", "write-report", "notify-success"],
+    },
+    because: "Resuming an interrupted failover",
+  },
+  {
     name: "writer points at a replica that is still replicating: critical alert",
     snapshot: snapshot({ dns: { writerTarget: REPLICA_ENDPOINT, readerTarget: REPLICA_ENDPOINT } }),
     expected: { kind: "alert-only", severity: "critical" },
@@ -650,9 +716,9 @@ const situations: Situation[] = [
       primary: FAILED_PRIMARY,
       lastHealthyLag: lagReading(2, 130),
     }),
-    expected: { kind: "promote-replica", failureStartedAtMs: T0 - 120_000, detectedAtMs: T0 + 50_000 },
+    expected: { kind: "promote-replica", failureStartedAtMs: T0 - 60_000, detectedAtMs: T0 + 50_000 },
     because:
-      "The alarm primary-unreachable-dev has been in ALARM since 2024-05-01T09:58:00.000Z (Threshold Crossed)",
+      "The alarm primary-unreachable-dev has been in ALARM since 2024-05-01T09:59:00.000Z (Threshold Crossed)",
   },
   {
     name: "alarm in ALARM but RDS says available: alert",
@@ -908,7 +974,7 @@ describe("failureStartMs", () => {
     );
   });
   it("falls back to the alarm's start, then to the snapshot time", () => {
-    expect(failureStartMs(alarm("ALARM"), probes("ok"), T0 + 99)).toBe(T0 - 120_000);
+    expect(failureStartMs(alarm("ALARM"), probes("ok"), T0 + 99)).toBe(T0 - 60_000);
     expect(failureStartMs(manual("failover"), [], T0 + 99)).toBe(T0 + 99);
   });
 });
@@ -951,21 +1017,28 @@ describe("failoverState", () => {
     ["replica replicating", snapshot(), "not-started", []],
     [
       "promotion running",
-      snapshot({ replica: replicaView({ status: "promoting" }) }),
+      snapshot({ replica: replicaView({ status: "modifying", promotionRequestedAtMs: T0 }) }),
       "promoting",
-      ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+      [
+        "promote-replica",
+        "wait-replica-writable",
+        "switch-writer",
+        "enable-backups",
+        "write-report",
+        "notify-success",
+      ],
     ],
     [
       "promoted and backing up counts as writable",
       snapshot({ replica: replicaView({ isReplica: false, status: "backing-up" }) }),
       "promoted",
-      ["switch-writer", "write-report", "notify-success"],
+      ["switch-writer", "enable-backups", "write-report", "notify-success"],
     ],
     [
       "promoted, modifying",
       snapshot({ replica: replicaView({ isReplica: false, status: "modifying" }) }),
-      "promoted",
-      ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+      "promoting",
+      ["wait-replica-writable", "switch-writer", "enable-backups", "write-report", "notify-success"],
     ],
     [
       "writer switched",
@@ -995,5 +1068,63 @@ describe("failoverState", () => {
     expect(isWritable(replicaView())).toBe(false);
     expect(isWritable(replicaView({ isReplica: false, status: "modifying" }))).toBe(false);
     expect(isWritable(replicaView({ isReplica: false, apiReachable: false }))).toBe(false);
+  });
+});
+
+describe("promotion status sequences (RDS's sequence and when the source clears are UNCONFIRMED, reference §1.2)", () => {
+  type Step = readonly [status: "modifying" | "rebooting" | "backing-up" | "available", isReplica: boolean];
+  const seq = (statuses: Step[0][], clearsAt: "start" | "end"): Step[] =>
+    statuses.map((status, i) => [status, clearsAt === "start" ? false : i < statuses.length - 1] as const);
+  const sequences: [string, Step[]][] = [
+    ["modifying → available, source cleared at the start", seq(["modifying", "available"], "start")],
+    ["modifying → available, source cleared at the end", seq(["modifying", "available"], "end")],
+    [
+      "modifying → rebooting → available, source cleared at the start",
+      seq(["modifying", "rebooting", "available"], "start"),
+    ],
+    [
+      "modifying → rebooting → available, source cleared at the end",
+      seq(["modifying", "rebooting", "available"], "end"),
+    ],
+    [
+      "modifying → rebooting → backing-up → available, source cleared at the start",
+      seq(["modifying", "rebooting", "backing-up", "available"], "start"),
+    ],
+    [
+      "modifying → rebooting → backing-up → available, source cleared at the end",
+      seq(["modifying", "rebooting", "backing-up", "available"], "end"),
+    ],
+  ];
+
+  it.each(sequences)("%s: every state resumes the failover, none blocks it", (_name, steps) => {
+    for (const [status, isReplica] of steps) {
+      const replica = replicaView({
+        status,
+        rawStatus: status,
+        isReplica,
+        promotionRequestedAtMs: T0 + 10_000,
+      });
+      const input = snapshot({ primaryProbes: DOWN, primary: FAILED_PRIMARY, replica });
+      const decision = decide(input, DEFAULT_POLICY, NOW);
+      const writable = isWritable(replica);
+      expect({ status, isReplica, kind: decision.kind, writable }).toEqual({
+        status,
+        isReplica,
+        kind: "complete-failover",
+        writable: !isReplica && (status === "available" || status === "backing-up"),
+      });
+      const steps = decision.kind === "complete-failover" ? decision.steps : [];
+      // Until it is writable the run waits for it; once writable it switches writer at once.
+      expect(steps[0]).toBe(
+        isReplica ? "promote-replica" : writable ? "switch-writer" : "wait-replica-writable",
+      );
+      expect(steps).toContain("switch-writer");
+    }
+  });
+
+  it("without the tag, a replica that still names its source reads as not started (nothing begun)", () => {
+    expect(failoverState(snapshot({ replica: replicaView({ status: "modifying" }) })).phase).toBe(
+      "not-started",
+    );
   });
 });

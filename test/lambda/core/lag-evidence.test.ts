@@ -132,8 +132,9 @@ function decisionAfter(afterFaultMs: number, via: Via, timeline: Timeline = {}):
     takenAtMs = current.finishMs;
   } else {
     history = all;
-    // The primary-unreachable alarm needs a few failed minutes.
-    const sinceMs = Math.min(decisionMs, FAULT + 3 * MINUTE);
+    // The alarm event is delivered at its transition (a later one would be stale evidence), so a
+    // late decision comes from an alarm that went to ALARM just now (e.g. after the data arrived late).
+    const sinceMs = decisionMs - 20_000;
     trigger = {
       kind: "alarm",
       alarm: { alarmName: "primary-unreachable-dev", state: "ALARM", sinceMs, reason: "Threshold Crossed" },

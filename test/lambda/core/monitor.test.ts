@@ -145,6 +145,9 @@ describe("runMonitor", () => {
         cluster.clock.advance(7);
         throw new TypeError("boom");
       },
+      replicationPositions: async () => {
+        throw new Error("not used by a monitor run");
+      },
     };
     const result = await runMonitor({ probe, clock: cluster.clock }, DEFAULT_POLICY, { runId: "r" });
     expect(result.lag).toEqual({

@@ -66,6 +66,7 @@ const FULL_FAILOVER_CALLS = [
   "control.promoteReplica()",
   "control.waitUntilWritable(600000)",
   ...SWITCH_CALLS,
+  "control.enableBackups()",
   ...EXISTS_CALLS,
   `reports.put(failover/${REPORT_ID})`,
   "notifier.notify(failover-succeeded)",
@@ -167,6 +168,7 @@ describe("evaluateAndAct: port calls per decision", () => {
       "promote-requested",
       "promoted",
       "writer-switched",
+      "backups-enabled",
     ]);
     expect(cluster.notifications.map((n) => [n.event, n.subject])).toEqual([
       ["failover-started", "DR CRITICAL: Failover started: promoting tap-replica-dev"],
@@ -214,6 +216,7 @@ describe("evaluateAndAct: port calls per decision", () => {
       HISTORY_CALL,
       ...EXISTS_CALLS,
       ...SWITCH_CALLS,
+      "control.enableBackups()",
       ...EXISTS_CALLS,
       `reports.put(failover/${REPORT_ID})`,
       "notifier.notify(failover-succeeded)",
@@ -307,6 +310,7 @@ describe("evaluateAndAct: port calls per decision", () => {
       "control.promoteReplica()",
       "control.waitUntilWritable(600000)",
       ...SWITCH_CALLS,
+      "control.enableBackups()",
       ...EXISTS_CALLS,
       `reports.put(switchover/${REPORT_ID})`,
       "notifier.notify(failover-succeeded)",
@@ -358,7 +362,7 @@ describe("evaluateAndAct: failing steps", () => {
     const again = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
     expect(again.decision).toMatchObject({
       kind: "complete-failover",
-      steps: ["wait-replica-writable", "switch-writer", "write-report", "notify-success"],
+      steps: ["wait-replica-writable", "switch-writer", "enable-backups", "write-report", "notify-success"],
     });
     expect(again.error).toBeUndefined();
     expect(cluster.callNames.filter((c) => c === "control.promoteReplica")).toHaveLength(1);
@@ -386,7 +390,7 @@ describe("evaluateAndAct: failing steps", () => {
     const again = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
     expect(again.decision).toMatchObject({
       kind: "complete-failover",
-      steps: ["switch-writer", "write-report", "notify-success"],
+      steps: ["switch-writer", "enable-backups", "write-report", "notify-success"],
     });
     expect(cluster.callNames.filter((c) => c === "control.promoteReplica")).toHaveLength(1);
     expect(cluster.dnsView.writerTarget).toBe(REPLICA_ENDPOINT);
@@ -465,7 +469,7 @@ describe("evaluateAndAct: failing steps", () => {
     expect(cluster.reports.has(`failover/${REPORT_ID}`)).toBe(true);
   });
 
-  it("switchover whose replica cannot catch up: stops before promoting and says the primary is fenced", async () => {
+  it("switchover whose replica cannot catch up: stops before promoting, undoes the fence exactly, writer stays", async () => {
     const cluster = new FakeCluster({ clock: new FakeClock(T0 + 60_000) });
     cluster.historyReading = lagReading(1, -55);
     cluster.behaviour.catchUpError = new WaitTimeoutError(
@@ -477,13 +481,65 @@ describe("evaluateAndAct: failing steps", () => {
     });
     expect(cluster.callNames).not.toContain("control.promoteReplica");
     expect(outcome.error).toBe(
-      "wait-replica-caught-up failed: WaitTimeoutError: replica did not replay up to 0/3000060 in 300000 ms",
+      "wait-replica-caught-up failed: WaitTimeoutError: replica did not replay up to 0/3000060 in 300000 ms; fence undone",
     );
     expect(cluster.notifications.at(-1)?.detail).toMatchObject({
       failedStep: "wait-replica-caught-up",
-      primary: { fenced: true },
+      primary: { fenced: false },
       completedSteps: ["notify-start", "fence-old-primary"],
+      writerTarget: PRIMARY_ENDPOINT,
+      fenceUndo: { restored: true, detail: "re-authorized 10.20.0.0/16 on sg-0primary" },
     });
+    expect(cluster.notifications.at(-1)?.message).toContain(
+      "The fence of tap-primary-dev was undone (re-authorized 10.20.0.0/16 on sg-0primary); it serves clients again.",
+    );
+    expect(cluster.calls).toContain("control.unfencePrimary(1)");
+    expect(cluster.primaryIngress).toEqual(["10.20.0.0/16"]);
+    expect(cluster.dnsView.writerTarget).toBe(PRIMARY_ENDPOINT);
+    expect(cluster.replica.isReplica).toBe(true);
+  });
+
+  it("switchover whose fence undo fails: the alert says the old writer admits no client", async () => {
+    const cluster = new FakeCluster({ clock: new FakeClock(T0 + 60_000) });
+    cluster.historyReading = lagReading(1, -55);
+    cluster.behaviour.catchUpError = new WaitTimeoutError("replica did not replay up to 0/3000060");
+    cluster.behaviour.unfenceError = new Error("EC2 UnauthorizedOperation");
+    const outcome = await evaluateAndAct(cluster.ports, manual("switchover"), NO_EVIDENCE, DEFAULT_POLICY, {
+      ...OPTIONS,
+      reportKind: "switchover",
+    });
+    expect(outcome.error).toBe(
+      "wait-replica-caught-up failed: WaitTimeoutError: replica did not replay up to 0/3000060; " +
+        "fence undo failed: Error: EC2 UnauthorizedOperation",
+    );
+    expect(cluster.notifications.at(-1)?.message).toContain(
+      "Undoing the fence of tap-primary-dev FAILED (Error: EC2 UnauthorizedOperation): it admits no client",
+    );
+  });
+
+  it("an unplanned failover never undoes its fence, even when it fails before promoting", async () => {
+    const cluster = deadPrimaryCluster();
+    cluster.behaviour.promoteError = errors.promoteRefused();
+    await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
+    expect(cluster.callNames).not.toContain("control.unfencePrimary");
+    expect(cluster.primaryIngress).toEqual([]);
+  });
+
+  it("fence tag present but ingress restored: the fence step still fences (revokes what is there)", async () => {
+    // The view still says fenced (the tag), but a human put the instance back into service.
+    const cluster = new FakeCluster({ primary: { fenced: true }, clock: new FakeClock(T0 + 60_000) });
+    cluster.historyReading = lagReading(1, -55);
+    expect(cluster.primaryIngress).toEqual(["10.20.0.0/16"]);
+    const outcome = await evaluateAndAct(cluster.ports, manual("switchover"), NO_EVIDENCE, DEFAULT_POLICY, {
+      ...OPTIONS,
+      reportKind: "switchover",
+    });
+    expect(outcome.error).toBeUndefined();
+    expect(cluster.calls).toContain("control.fencePrimary()");
+    expect(cluster.primaryIngress).toEqual([]);
+    expect(outcome.report?.timeline.find((e) => e.event === "fenced")?.detail).toBe(
+      "removed client ingress 10.20.0.0/16 from sg-0primary",
+    );
   });
 
   it("a failing notifier never stops a failover; the failures are reported", async () => {
@@ -814,4 +870,82 @@ describe("evaluateAndAct: alert de-duplication across invocations (one ledger, a
     expect(cluster.callNames.filter((c) => c.startsWith("alerts."))).toEqual([]);
     expect(cluster.notifications.map((n) => n.event)).toEqual(["failover-started", "failover-succeeded"]);
   });
+});
+describe("evaluateAndAct: time budget from the time actually left", () => {
+  it("slow calls to an impaired region: each wait is cut to the time left, and the failure path runs before the deadline", async () => {
+    const cluster = deadPrimaryCluster();
+    // Every control and DNS call takes 30 s (3 attempts × 10 s request timeout).
+    cluster.behaviour.callLatencyMs = 30_000;
+    cluster.behaviour.promotionDurationMs = null;
+    const start = cluster.clock.nowMs();
+    const deadlineMs = start + 900_000;
+    const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, {
+      ...OPTIONS,
+      deadlineMs,
+      failurePathReserveMs: 150_000,
+    });
+    const wait = cluster.calls.find((c) => c.startsWith("control.waitUntilWritable("));
+    // The reads (the fake answers them one after the other: 90 s), describe + fence (60 s),
+    // describe + promote (60 s): 210 s spent, so the wait gets 900 − 210 − 150 = 540 s, not its own 600 s.
+    expect(wait).toBe("control.waitUntilWritable(540000)");
+    expect(outcome.error).toMatch(/^wait-replica-writable failed: WaitTimeoutError/);
+    expect(cluster.notifications.at(-1)?.event).toBe("failover-failed");
+    expect(cluster.callNames).toContain("reports.put");
+    expect(cluster.clock.nowMs()).toBeLessThanOrEqual(deadlineMs);
+  });
+
+  it("a step is not started when only the failure path's reserve is left", async () => {
+    const cluster = deadPrimaryCluster();
+    const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, {
+      ...OPTIONS,
+      deadlineMs: cluster.clock.nowMs() + 100_000,
+      failurePathReserveMs: 150_000,
+    });
+    expect(outcome.error).toContain(
+      "notify-start failed: only 100000 ms of the invocation were left, less than the 150000 ms kept for the failure path",
+    );
+    expect(cluster.callNames).not.toContain("control.fencePrimary");
+    expect(cluster.notifications.at(-1)?.event).toBe("failover-failed");
+  });
+
+  it("a wait with no time left is refused with the numbers, not started", async () => {
+    const cluster = deadPrimaryCluster();
+    cluster.behaviour.callLatencyMs = 30_000;
+    const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, {
+      ...OPTIONS,
+      // The switch starts 360 s in with 180 s left; its two reads take 60 s, leaving only 120 s.
+      deadlineMs: cluster.clock.nowMs() + 540_000,
+      failurePathReserveMs: 150_000,
+    });
+    expect(outcome.error).toContain(
+      "switch-writer failed: no time left for the writer switch: 120000 ms of the invocation remain, all kept for the failure path (150000 ms)",
+    );
+    expect(cluster.callNames).not.toContain("dns.setWriter");
+  });
+});
+
+describe("evaluateAndAct: an interrupted promotion resumes whatever RDS shows", () => {
+  it.each([
+    ["modifying, still naming its source", "modifying", true],
+    ["rebooting, source cleared", "rebooting", false],
+    ["available, still naming its source (the run stopped between tag and call)", "available", true],
+  ] as const)(
+    "tagged replica %s: resumes instead of blocking, promotes at most once",
+    async (_n, status, isReplica) => {
+      const cluster = deadPrimaryCluster();
+      cluster.replica = {
+        ...cluster.replica,
+        status,
+        rawStatus: status,
+        isReplica,
+        promotionRequestedAtMs: T0 + 1_000,
+      };
+      const outcome = await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
+      expect(outcome.decision.kind).toBe("complete-failover");
+      expect(outcome.error).toBeUndefined();
+      expect(cluster.dnsView.writerTarget).toBe(REPLICA_ENDPOINT);
+      const promotes = cluster.callNames.filter((c) => c === "control.promoteReplica").length;
+      expect(promotes).toBe(status === "available" && isReplica ? 1 : 0);
+    },
+  );
 });

@@ -250,6 +250,9 @@ describe("wiring to the orchestrator (core mocked)", () => {
           dnsTimeoutMs: 120_000,
           catchUpTimeoutMs: 420_000,
           reportKind: "failover",
+          // On the ports' clock: the fake cluster's now plus what the Lambda context says is left.
+          deadlineMs: cluster.clock.nowMs() + 900_000,
+          failurePathReserveMs: 150_000,
         },
       );
       expect(response).toEqual({
@@ -335,19 +338,22 @@ describe("wiring to the orchestrator (core mocked)", () => {
     ]);
   });
 
-  it("a switchover request reserves time for the catch-up and writes a switchover report", async () => {
+  it("a switchover request gets the invocation's deadline and writes a switchover report", async () => {
     const evaluate = jest.fn(async (..._args: Parameters<typeof evaluateAndAct>): Promise<Outcome> => ({
       snapshot: snapshot(),
       decision: { kind: "none", reason: "ok" },
       acted: false,
     }));
-    const { handler } = build(new FakeCluster(), evaluate);
+    const cluster = new FakeCluster();
+    const { handler } = build(cluster, evaluate);
     await handler({ action: "switchover", requestedBy: "alice", reason: "game day" }, lambdaContext(900_000));
     expect(evaluate.mock.calls[0]?.[4]).toEqual({
-      promotionTimeoutMs: 315_000,
+      promotionTimeoutMs: 600_000,
       dnsTimeoutMs: 120_000,
       catchUpTimeoutMs: 420_000,
       reportKind: "switchover",
+      deadlineMs: cluster.clock.nowMs() + 900_000,
+      failurePathReserveMs: 150_000,
     });
   });
 
@@ -432,19 +438,40 @@ describe("actOptionsFor", () => {
     reason: "r",
     acceptDataLoss: false,
   } as const;
+  const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
   const cases: [string, Parameters<typeof actOptionsFor>[0], number | undefined, number, string][] = [
-    ["a fresh 15-minute invocation is capped at 10 minutes", failover, 900_000, 600_000, "failover"],
-    ["no context (operator test run) uses the Lambda maximum", failover, undefined, 600_000, "failover"],
-    ["8 minutes left keeps time for DNS and the report", failover, 480_000, 315_000, "failover"],
-    ["a nearly spent invocation still waits the minimum", failover, 100_000, 60_000, "failover"],
-    ["a switchover also keeps time for the catch-up", switchover, 900_000, 315_000, "switchover"],
+    [
+      "a fresh 15-minute invocation: the deadline is 15 minutes away",
+      failover,
+      900_000,
+      NOW + 900_000,
+      "failover",
+    ],
+    [
+      "no context (operator test run) uses the Lambda maximum",
+      failover,
+      undefined,
+      NOW + 900_000,
+      "failover",
+    ],
+    ["8 minutes left: the deadline is 8 minutes away", failover, 480_000, NOW + 480_000, "failover"],
+    [
+      "a switchover gets the same deadline and its catch-up timeout",
+      switchover,
+      900_000,
+      NOW + 900_000,
+      "switchover",
+    ],
   ];
-  it.each(cases)("%s", (_name, trigger, remainingMs, promotionTimeoutMs, reportKind) => {
-    expect(actOptionsFor(trigger, remainingMs)).toEqual({
-      promotionTimeoutMs,
+  it.each(cases)("%s", (_name, trigger, remainingMs, deadlineMs, reportKind) => {
+    // The waits are sized by the orchestrator from the time left when each starts, not here.
+    expect(actOptionsFor(trigger, remainingMs, NOW)).toEqual({
+      promotionTimeoutMs: 600_000,
       dnsTimeoutMs: 120_000,
       catchUpTimeoutMs: 420_000,
       reportKind,
+      deadlineMs,
+      failurePathReserveMs: 150_000,
     });
   });
 });
@@ -453,6 +480,9 @@ describe("NO_DATABASE_PROBE", () => {
   it("refuses to probe: the failover function cannot reach the database", async () => {
     await expect(NO_DATABASE_PROBE.probePrimary(3000)).rejects.toThrow("never probes it");
     await expect(NO_DATABASE_PROBE.readReplicaLag(3000)).rejects.toThrow("never reads replica lag");
+    await expect(NO_DATABASE_PROBE.replicationPositions(3000)).rejects.toThrow(
+      "cannot read WAL positions itself",
+    );
   });
 });
 
@@ -493,6 +523,7 @@ describe("end to end with the real orchestrator and fake ports", () => {
       "control.promoteReplica",
       "control.waitUntilWritable",
       "dns.setWriter",
+      "control.enableBackups",
       // The report is written first so the success notification can say where it is.
       "reports.put",
       "notifier.notify",

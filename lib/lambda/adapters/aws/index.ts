@@ -60,6 +60,16 @@ function arnRegion(arn: string, key: string): string {
   return region;
 }
 
+/** The failover function has no network path to the databases; see `NO_DATABASE_PROBE`. */
+const NO_POSITIONS = {
+  replicationPositions: (): Promise<never> =>
+    Promise.reject(
+      new ConfigurationError(
+        "WAL positions come from the health-monitor; this build does not wire that request, so a switchover's catch-up wait times out and its fence is undone",
+      ),
+    ),
+};
+
 /**
  * Build the failover function's adapters, each on a client of the right region: RDS and EC2 calls
  * go to the region of the instance concerned, `ReplicaLag` is read where the replica lives, the
@@ -84,7 +94,7 @@ export function awsFailoverAdapters(
         primaryRds: clients.rds(settings.primaryRegion),
         replicaRds: clients.rds(settings.replicaRegion),
         primaryEc2: clients.ec2(settings.primaryRegion),
-        replicaCloudWatch: clients.cloudWatch(settings.replicaRegion),
+        positions: NO_POSITIONS,
       },
       clock,
     ),

@@ -1,6 +1,7 @@
-import { GetMetricDataCommand, type CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
+  AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
+  type IpPermission,
   RevokeSecurityGroupIngressCommand,
   type EC2Client,
   type SecurityGroupRule,
@@ -8,15 +9,18 @@ import {
 import {
   AddTagsToResourceCommand,
   DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
   PromoteReadReplicaCommand,
   RebootDBInstanceCommand,
+  RemoveTagsFromResourceCommand,
   type DBInstance,
   type RDSClient,
 } from "@aws-sdk/client-rds";
-import { FENCED_AT_TAG } from "../../../function-env";
+import { FENCED_AT_TAG, PROMOTION_REQUESTED_AT_TAG } from "../../../function-env";
 import { ConfigurationError, ControlPlaneError } from "../../core/errors";
-import type { Clock, DatabaseControl, FenceResult } from "../../core/ports";
-import type { DbRole, InstanceStatus, InstanceView } from "../../core/types";
+import { isWritable } from "../../core/decide";
+import type { Clock, DatabaseControl, DatabaseProbe, FenceResult, UnfenceResult } from "../../core/ports";
+import type { DbRole, IngressRule, InstanceStatus, InstanceView } from "../../core/types";
 import { apiErrorKind, describeAwsError, hasErrorName, isApiUnavailable } from "./aws-errors";
 import { pollUntil, type PollCheck } from "./poll";
 
@@ -34,10 +38,10 @@ export interface RdsDatabaseControlConfig {
   readonly backupRetentionDays: number;
   /** Pause between two `DescribeDBInstances` calls while waiting. Default 15 s. */
   readonly pollIntervalMs?: number;
-  /** Pause between two CloudWatch reads in `waitUntilCaughtUp`. Default 30 s (the metric is per minute). */
-  readonly lagPollIntervalMs?: number;
-  /** Largest `ReplicaLag` (Maximum over one minute) that counts as caught up. Default 0. */
-  readonly caughtUpLagSeconds?: number;
+  /** Pause between two WAL-position reads in `waitUntilCaughtUp`. Default 5 s. */
+  readonly positionsPollIntervalMs?: number;
+  /** Bound on one WAL-position read (both databases). Default 8 s. */
+  readonly positionsTimeoutMs?: number;
 }
 
 /** The AWS clients the adapter talks to; each in the region of the instance it serves. */
@@ -48,8 +52,11 @@ export interface RdsDatabaseControlClients {
   readonly replicaRds: RDSClient;
   /** EC2 in the primary's region (its security group). */
   readonly primaryEc2: EC2Client;
-  /** CloudWatch in the replica's region (RDS publishes `ReplicaLag` where the replica lives). */
-  readonly replicaCloudWatch: CloudWatchClient;
+  /**
+   * Where WAL positions come from: only the health-monitor has a network path to the databases, so
+   * on AWS this invokes it synchronously (`{"action":"replication-positions"}`).
+   */
+  readonly positions: Pick<DatabaseProbe, "replicationPositions">;
 }
 
 /**
@@ -73,7 +80,6 @@ const STATUS_MAP: Readonly<Record<string, InstanceStatus>> = {
   renaming: "modifying",
   "resetting-master-credentials": "modifying",
   creating: "modifying",
-  promoting: "promoting",
   rebooting: "rebooting",
   starting: "rebooting",
   stopped: "stopped",
@@ -100,9 +106,10 @@ export function normaliseRdsStatus(rawStatus: string | undefined): InstanceStatu
 
 /**
  * Statuses in which a refused `PromoteReadReplica` (`InvalidDBInstanceState`) means a promotion is
- * already under way: RDS moves a promoting replica through `modifying` and a reboot.
+ * already under way: a lab write-up and the fog-aws mock show `modifying`, the docs a reboot; the
+ * exact sequence is UNCONFIRMED (reference §1.2), so both count.
  */
-const PROMOTION_IN_PROGRESS: ReadonlySet<InstanceStatus> = new Set(["modifying", "promoting", "rebooting"]);
+const PROMOTION_IN_PROGRESS: ReadonlySet<InstanceStatus> = new Set(["modifying", "rebooting"]);
 
 /**
  * Raw RDS statuses in which no database session from before the fence can still be open: the
@@ -181,8 +188,49 @@ export function planSessionFence(state: OldWriterState): SessionFencePlan {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 15_000;
-const DEFAULT_LAG_POLL_INTERVAL_MS = 30_000;
-const REPLICA_LAG_PERIOD_SECONDS = 60;
+const DEFAULT_POSITIONS_POLL_INTERVAL_MS = 5_000;
+const DEFAULT_POSITIONS_TIMEOUT_MS = 8_000;
+
+/** PostgreSQL `pg_lsn` text (`X/Y`, two hex numbers) as a bigint, for comparison. */
+export function parseLsn(lsn: string): bigint | null {
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn.trim());
+  if (match === null) return null;
+  return (BigInt(`0x${match[1]}`) << 32n) + BigInt(`0x${match[2]}`);
+}
+
+/** The rule as data, so the undo re-authorizes exactly it. */
+function toIngressRule(rule: SecurityGroupRule): IngressRule {
+  return {
+    protocol: rule.IpProtocol ?? "-1",
+    ...(rule.FromPort === undefined ? {} : { fromPort: rule.FromPort }),
+    ...(rule.ToPort === undefined ? {} : { toPort: rule.ToPort }),
+    ...(rule.CidrIpv4 === undefined ? {} : { cidrIpv4: rule.CidrIpv4 }),
+    ...(rule.CidrIpv6 === undefined ? {} : { cidrIpv6: rule.CidrIpv6 }),
+    ...(rule.PrefixListId === undefined ? {} : { prefixListId: rule.PrefixListId }),
+    ...(rule.ReferencedGroupInfo?.GroupId === undefined
+      ? {}
+      : { referencedGroupId: rule.ReferencedGroupInfo.GroupId }),
+    ...(rule.Description === undefined ? {} : { description: rule.Description }),
+  };
+}
+
+/** The EC2 `IpPermission` that re-authorizes `rule`. */
+function toIpPermission(rule: IngressRule): IpPermission {
+  const description = rule.description === undefined ? {} : { Description: rule.description };
+  return {
+    IpProtocol: rule.protocol,
+    ...(rule.fromPort === undefined ? {} : { FromPort: rule.fromPort }),
+    ...(rule.toPort === undefined ? {} : { ToPort: rule.toPort }),
+    ...(rule.cidrIpv4 === undefined ? {} : { IpRanges: [{ CidrIp: rule.cidrIpv4, ...description }] }),
+    ...(rule.cidrIpv6 === undefined ? {} : { Ipv6Ranges: [{ CidrIpv6: rule.cidrIpv6, ...description }] }),
+    ...(rule.prefixListId === undefined
+      ? {}
+      : { PrefixListIds: [{ PrefixListId: rule.prefixListId, ...description }] }),
+    ...(rule.referencedGroupId === undefined
+      ? {}
+      : { UserIdGroupPairs: [{ GroupId: rule.referencedGroupId, ...description }] }),
+  };
+}
 
 function requireText(key: keyof RdsDatabaseControlConfig, value: unknown): void {
   if (typeof value !== "string" || value.trim() === "") {
@@ -200,6 +248,14 @@ function requireNonNegativeInteger(key: keyof RdsDatabaseControlConfig, value: u
   }
 }
 
+/** A rule as text, for details: protocol, ports and source. */
+function ruleText(rule: IngressRule): string {
+  const source = rule.cidrIpv4 ?? rule.cidrIpv6 ?? rule.prefixListId ?? rule.referencedGroupId ?? "?";
+  const ports =
+    rule.fromPort === rule.toPort ? `${rule.fromPort ?? "all"}` : `${rule.fromPort}-${rule.toPort}`;
+  return `${rule.protocol}/${ports} from ${source}`;
+}
+
 /** The source a rule admits, for the fence detail: a CIDR, a prefix list or a security group. */
 function ruleSource(rule: SecurityGroupRule): string {
   return rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.PrefixListId ?? rule.ReferencedGroupInfo?.GroupId ?? "?";
@@ -212,8 +268,8 @@ function ruleSource(rule: SecurityGroupRule): string {
  */
 export class RdsDatabaseControl implements DatabaseControl {
   private readonly pollIntervalMs: number;
-  private readonly lagPollIntervalMs: number;
-  private readonly caughtUpLagSeconds: number;
+  private readonly positionsPollIntervalMs: number;
+  private readonly positionsTimeoutMs: number;
 
   constructor(
     private readonly config: RdsDatabaseControlConfig,
@@ -235,11 +291,11 @@ export class RdsDatabaseControl implements DatabaseControl {
       );
     }
     requireNonNegativeInteger("pollIntervalMs", config.pollIntervalMs, 1);
-    requireNonNegativeInteger("lagPollIntervalMs", config.lagPollIntervalMs, 1);
-    requireNonNegativeInteger("caughtUpLagSeconds", config.caughtUpLagSeconds, 0);
+    requireNonNegativeInteger("positionsPollIntervalMs", config.positionsPollIntervalMs, 1);
+    requireNonNegativeInteger("positionsTimeoutMs", config.positionsTimeoutMs, 1);
     this.pollIntervalMs = config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    this.lagPollIntervalMs = config.lagPollIntervalMs ?? DEFAULT_LAG_POLL_INTERVAL_MS;
-    this.caughtUpLagSeconds = config.caughtUpLagSeconds ?? 0;
+    this.positionsPollIntervalMs = config.positionsPollIntervalMs ?? DEFAULT_POSITIONS_POLL_INTERVAL_MS;
+    this.positionsTimeoutMs = config.positionsTimeoutMs ?? DEFAULT_POSITIONS_TIMEOUT_MS;
   }
 
   /**
@@ -260,6 +316,10 @@ export class RdsDatabaseControl implements DatabaseControl {
         return { id, role, status: "not-found", isReplica: false, apiReachable: true };
       }
       const source = instance.ReadReplicaSourceDBInstanceIdentifier;
+      const tags = instance.TagList ?? [];
+      const fenceTag = tags.some((tag) => tag.Key === FENCED_AT_TAG);
+      const requestedAt = tags.find((tag) => tag.Key === PROMOTION_REQUESTED_AT_TAG)?.Value;
+      const requestedAtMs = requestedAt === undefined ? Number.NaN : Date.parse(requestedAt);
       return {
         id,
         role,
@@ -268,8 +328,17 @@ export class RdsDatabaseControl implements DatabaseControl {
         endpoint: instance.Endpoint?.Address,
         isReplica: typeof source === "string" && source !== "",
         apiReachable: true,
-        // The fence tags the old writer once its client ingress is gone and its sessions ended.
-        fenced: (instance.TagList ?? []).some((tag) => tag.Key === FENCED_AT_TAG),
+        // The fence tags the old writer once its client ingress is gone and its sessions ended. On
+        // the primary the tag counts only while its client group admits nobody: a tag left on an
+        // instance put back into service (ingress restored) must not read as fenced.
+        fenced: fenceTag && (role === "replica" || (await this.clientIngressClosed())),
+        // Any tag value means "begun"; an unparsable one is kept as the epoch rather than dropped.
+        ...(requestedAt === undefined
+          ? {}
+          : { promotionRequestedAtMs: Number.isFinite(requestedAtMs) ? requestedAtMs : 0 }),
+        ...(instance.BackupRetentionPeriod === undefined
+          ? {}
+          : { backupRetentionDays: instance.BackupRetentionPeriod }),
         ...(instance.InstanceCreateTime === undefined
           ? {}
           : { createdAtMs: instance.InstanceCreateTime.getTime() }),
@@ -321,40 +390,121 @@ export class RdsDatabaseControl implements DatabaseControl {
    * unknown group) throw `ControlPlaneError`. `detail` says exactly what was done.
    */
   async fencePrimary(): Promise<FenceResult> {
+    const fenceStartedAtMs = this.clock.nowMs();
     const ingress = await this.revokeClientIngress();
     if (ingress.unavailable !== undefined) return { fenced: false, detail: ingress.unavailable };
     const id = this.config.primaryInstanceId;
+    // Kept on every result, so a switchover that stops can re-authorize exactly these.
+    const revoked = ingress.revoked.length > 0 ? { revokedIngress: ingress.revoked } : {};
+    const withRevoked = (result: FenceResult): FenceResult => ({ ...result, ...revoked });
 
     const before = await this.readOldWriter(ingress.detail);
-    if ("result" in before) return before.result;
+    if ("result" in before) return withRevoked(before.result);
     const plan = planSessionFence({
       rawStatus: before.instance.DBInstanceStatus,
       fencedAt: before.instance.TagList?.find((tag) => tag.Key === FENCED_AT_TAG)?.Value,
       revokedRuleCount: ingress.revokedRuleCount,
     });
     if (plan.action === "none") {
-      return { fenced: true, detail: `${ingress.detail}; ${id} not rebooted: ${plan.why}` };
+      // A reboot already running ends the old sessions only once the engine restarts.
+      const restarting = (before.instance.DBInstanceStatus ?? "").toLowerCase() === "rebooting";
+      return withRevoked({
+        fenced: true,
+        detail: `${ingress.detail}; ${id} not rebooted: ${plan.why}`,
+        ...(restarting ? { restartAfterMs: fenceStartedAtMs } : {}),
+      });
     }
 
     try {
       await this.clients.primaryRds.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id }));
     } catch (err) {
-      return this.rebootRefused(err, ingress.detail);
+      return withRevoked(await this.rebootRefused(err, ingress.detail));
     }
     const rebooted = `${ingress.detail}; rebooted ${id} to end its open sessions (${plan.why})`;
-    return { fenced: true, detail: `${rebooted}; ${await this.tagFenced(before.instance)}` };
+    return withRevoked({
+      fenced: true,
+      detail: `${rebooted}; ${await this.tagFenced(before.instance)}`,
+      restartAfterMs: fenceStartedAtMs,
+    });
+  }
+
+  /**
+   * Undo a switchover's fence: `AuthorizeSecurityGroupIngress` with exactly the rules the fence
+   * revoked (a rule already there, `InvalidPermission.Duplicate`, counts as restored), then
+   * `RemoveTagsFromResource` of `tap:fenced-at`. Throws `ControlPlaneError` when either fails.
+   */
+  async unfencePrimary(fence: FenceResult): Promise<UnfenceResult> {
+    const groupId = this.config.primarySecurityGroupId;
+    const id = this.config.primaryInstanceId;
+    const rules = fence.revokedIngress ?? [];
+    const done: string[] = [];
+    for (const rule of rules) {
+      try {
+        await this.clients.primaryEc2.send(
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: groupId,
+            IpPermissions: [toIpPermission(rule)],
+          }),
+        );
+        done.push(ruleText(rule));
+      } catch (err) {
+        if (hasErrorName(err, "InvalidPermission.Duplicate")) {
+          done.push(`${ruleText(rule)} (already there)`);
+          continue;
+        }
+        throw new ControlPlaneError(
+          `Re-authorizing ${ruleText(rule)} on ${groupId} failed after ${done.length} of ${rules.length} rule(s): ${describeAwsError(err)}`,
+          { cause: err },
+        );
+      }
+    }
+    const instance = await this.readOldWriter("");
+    if ("instance" in instance && instance.instance.DBInstanceArn) {
+      try {
+        await this.clients.primaryRds.send(
+          new RemoveTagsFromResourceCommand({
+            ResourceName: instance.instance.DBInstanceArn,
+            TagKeys: [FENCED_AT_TAG],
+          }),
+        );
+      } catch (err) {
+        throw new ControlPlaneError(
+          `Client ingress of ${groupId} is restored but removing ${FENCED_AT_TAG} from ${id} failed: ${describeAwsError(err)}`,
+          { cause: err },
+        );
+      }
+    }
+    return {
+      restored: true,
+      detail:
+        `re-authorized ${done.length} client ingress rule(s) on ${groupId}` +
+        (done.length > 0 ? ` (${done.join(", ")})` : "") +
+        ` and removed ${FENCED_AT_TAG} from ${id}`,
+    };
+  }
+
+  /** True when the primary's client group admits nobody; an unreadable group counts as open. */
+  private async clientIngressClosed(): Promise<boolean> {
+    try {
+      return (await this.ingressRules(this.config.primarySecurityGroupId)).length === 0;
+    } catch {
+      return false;
+    }
   }
 
   /** Revoke every ingress rule of the client group; `unavailable` is set when EC2 did not answer. */
   private async revokeClientIngress(): Promise<{
     readonly revokedRuleCount: number;
+    readonly revoked: readonly IngressRule[];
     readonly detail: string;
     readonly unavailable?: string;
   }> {
     const groupId = this.config.primarySecurityGroupId;
     try {
       const rules = await this.ingressRules(groupId);
-      if (rules.length === 0) return { revokedRuleCount: 0, detail: `${groupId} had no client ingress left` };
+      if (rules.length === 0) {
+        return { revokedRuleCount: 0, revoked: [], detail: `${groupId} had no client ingress left` };
+      }
       // DescribeSecurityGroupRules always returns rule ids; the type marks every field optional.
       const ruleIds = rules.flatMap((rule) => (rule.SecurityGroupRuleId ? [rule.SecurityGroupRuleId] : []));
       try {
@@ -374,6 +524,7 @@ export class RdsDatabaseControl implements DatabaseControl {
       const sources = rules.map((rule) => ruleSource(rule)).join(", ");
       return {
         revokedRuleCount: rules.length,
+        revoked: rules.map(toIngressRule),
         detail: `revoked ${rules.length} client ingress rule(s) from ${groupId} (${sources})`,
       };
     } catch (err) {
@@ -381,6 +532,7 @@ export class RdsDatabaseControl implements DatabaseControl {
       if (isApiUnavailable(err)) {
         return {
           revokedRuleCount: 0,
+          revoked: [],
           detail: "",
           unavailable: `EC2 API did not answer while fencing ${groupId}: ${describeAwsError(err)}`,
         };
@@ -485,28 +637,63 @@ export class RdsDatabaseControl implements DatabaseControl {
   }
 
   /**
-   * `PromoteReadReplica` with the configured backup retention. Idempotent: a replica that is no
-   * longer a replica is left alone, and a promotion RDS refuses because one is already running is
-   * treated as in progress. Throws `ControlPlaneError` otherwise, with the RDS error as `cause`.
+   * Tag the replica `tap:promotion-requested-at` (`AddTagsToResource`), then `PromoteReadReplica`
+   * with `BackupRetentionPeriod: 0`.
+   *
+   * The tag comes first: RDS has no "promoting" status and may keep the replica's source field until
+   * the end (both UNCONFIRMED, reference §1.1, §1.2), so the tag is what tells a resumed run that a
+   * promotion has begun. Without it the promotion is not requested.
+   *
+   * Retention 0: the replica has backups off (DESIGN §3, reference §1.2: new replicas start without
+   * automated backups), and a promote that turns backups on includes a backup, lengthening the
+   * promotion (reference §1.2, older PromoteReadReplica text). Retention 0 is refused only for an
+   * instance that is itself a replication source (§1.2), which this replica is not; if RDS refuses
+   * 0 anyway (`InvalidParameterCombination` / `InvalidParameterValue`), the promotion is requested
+   * again with the configured retention rather than not at all. `enableBackups` turns backups on
+   * once writer points at the new writer, so RTO excludes the backup and PITR still follows.
+   *
+   * Idempotent: a replica that is no longer a replica is left alone; `InvalidDBInstanceState` while
+   * `modifying` or `rebooting` is a promotion in progress. Any other refusal removes the tag again
+   * (nothing began) and throws `ControlPlaneError` with the RDS error as `cause`.
    */
   async promoteReplica(): Promise<void> {
     const id = this.config.replicaInstanceId;
     const before = await this.describe("replica");
     this.assertUsableReplica(before);
     if (!before.isReplica) return;
+    const arn = await this.replicaArn();
+    const requestedAt = new Date(this.clock.nowMs()).toISOString();
     try {
       await this.clients.replicaRds.send(
-        new PromoteReadReplicaCommand({
-          DBInstanceIdentifier: id,
-          BackupRetentionPeriod: this.config.backupRetentionDays,
+        new AddTagsToResourceCommand({
+          ResourceName: arn,
+          Tags: [{ Key: PROMOTION_REQUESTED_AT_TAG, Value: requestedAt }],
         }),
       );
+    } catch (err) {
+      throw new ControlPlaneError(
+        `Not promoting ${id}: tagging it ${PROMOTION_REQUESTED_AT_TAG} failed (${describeAwsError(err)}), and without the tag an interrupted promotion could not be resumed`,
+        { cause: err },
+      );
+    }
+    const promote = (retention: number): Promise<unknown> =>
+      this.clients.replicaRds.send(
+        new PromoteReadReplicaCommand({ DBInstanceIdentifier: id, BackupRetentionPeriod: retention }),
+      );
+    try {
+      try {
+        await promote(0);
+      } catch (err) {
+        if (!hasErrorName(err, "InvalidParameterCombination", "InvalidParameterValue")) throw err;
+        await promote(this.config.backupRetentionDays);
+      }
     } catch (err) {
       if (hasErrorName(err, "InvalidDBInstanceStateFault", "InvalidDBInstanceState")) {
         // RDS also says InvalidDBInstanceState for "not a read replica" and while a backup runs;
         // only the instance's current state tells them apart.
         const after = await this.describe("replica");
         if (after.apiReachable && (!after.isReplica || PROMOTION_IN_PROGRESS.has(after.status))) return;
+        await this.untagPromotion(arn);
         throw new ControlPlaneError(
           `RDS refused to promote ${id} in state ${after.rawStatus ?? after.status}: ${describeAwsError(err)}` +
             (after.status === "backing-up"
@@ -515,6 +702,8 @@ export class RdsDatabaseControl implements DatabaseControl {
           { cause: err },
         );
       }
+      // A call that got no answer may have been accepted: the tag stays, the next run finds out.
+      if (!isApiUnavailable(err)) await this.untagPromotion(arn);
       throw new ControlPlaneError(`PromoteReadReplica ${id} failed: ${describeAwsError(err)}`, {
         cause: err,
       });
@@ -522,8 +711,44 @@ export class RdsDatabaseControl implements DatabaseControl {
   }
 
   /**
-   * Poll `describe("replica")` until it is `available` and no longer a replica. Throws
-   * `WaitTimeoutError` after `timeoutMs`, and `ControlPlaneError` at once if the instance is gone.
+   * `ModifyDBInstance` with `BackupRetentionPeriod` = the configured retention and
+   * `ApplyImmediately: true`, unless the instance already keeps backups that long. Called after
+   * writer moved: the promoted writer serves clients meanwhile (`backing-up` is writable, see
+   * `isWritable`). Throws `ControlPlaneError` when RDS refuses (the next run retries the step).
+   */
+  async enableBackups(): Promise<string> {
+    const id = this.config.replicaInstanceId;
+    const retention = this.config.backupRetentionDays;
+    const view = await this.describe("replica");
+    if (!view.apiReachable || view.status === "not-found" || view.status === "unknown") {
+      throw new ControlPlaneError(
+        `Cannot turn backups on for ${id}: its state is unknown (${view.rawStatus ?? view.status})`,
+      );
+    }
+    if ((view.backupRetentionDays ?? 0) >= retention) {
+      return `${id} already keeps automated backups for ${view.backupRetentionDays} day(s)`;
+    }
+    try {
+      await this.clients.replicaRds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          BackupRetentionPeriod: retention,
+          ApplyImmediately: true,
+        }),
+      );
+    } catch (err) {
+      throw new ControlPlaneError(
+        `Turning automated backups on for ${id} (retention ${retention} days) failed in state ${view.rawStatus ?? view.status}: ${describeAwsError(err)}`,
+        { cause: err },
+      );
+    }
+    return `requested automated backups for ${id} (retention ${retention} days, applied immediately)`;
+  }
+
+  /**
+   * Poll `describe("replica")` until `isWritable` (the one definition the engine uses: standalone,
+   * `available` or `backing-up`). Throws `WaitTimeoutError` after `timeoutMs`, and
+   * `ControlPlaneError` at once if the instance is gone.
    */
   async waitUntilWritable(timeoutMs: number): Promise<InstanceView> {
     const id = this.config.replicaInstanceId;
@@ -535,7 +760,7 @@ export class RdsDatabaseControl implements DatabaseControl {
             `Replica ${id} does not exist (DescribeDBInstances: DBInstanceNotFound)`,
           );
         }
-        if (view.status === "available" && !view.isReplica) return { done: true, value: view };
+        if (isWritable(view)) return { done: true, value: view };
         return { done: false, state: `${view.rawStatus ?? view.status}, isReplica=${view.isReplica}` };
       },
       {
@@ -548,78 +773,90 @@ export class RdsDatabaseControl implements DatabaseControl {
   }
 
   /**
-   * Planned switchover: resolve once RDS's own `ReplicaLag` metric of the replica (AWS/RDS, Maximum
-   * over one minute) is at most `caughtUpLagSeconds` (default 0) for a minute that began after this
-   * call, i.e. after the old primary was fenced. Only a whole minute measured after fencing proves
-   * that the replica replayed everything clients wrote before the fence; an older datapoint does not.
-   * Fencing rebooted a writer that still ran, so no client session outlives the fence: every client
-   * write is older than the reboot, and any WAL not yet streamed when the engine stopped is streamed
-   * once it is back up. The reboot makes `ReplicaLag` rise for its duration, so the zero-lag minute
-   * this waits for lies after the restart, when only the monitor's heartbeats still reach the old
-   * writer (through its own access group). The failover function runs outside the VPCs, so it cannot compare WAL positions over SQL; the
-   * monitor's heartbeat writes keep the fenced primary from going idle, which keeps `ReplicaLag`
-   * meaningful (on an idle source RDS PostgreSQL reports growing lag). CloudWatch errors that mean
-   * "unavailable" are retried until the deadline; throws `WaitTimeoutError` after `timeoutMs`.
-   * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html
+   * Planned switchover: resolve once the replica's replayed WAL position reaches the fenced
+   * primary's current WAL position, both read through `positions` (the health-monitor, the only
+   * function with a network path to the databases). The target is the primary's position read
+   * first; when the fence restarted the engine (`fence.restartAfterMs`), only a position read from
+   * a postmaster started after that moment counts, because sessions from before the fence end only
+   * at the restart. From then on no client can write (ingress revoked), so every client commit is
+   * at or before the target, and replay reaching it means zero lost commits. The monitor's own
+   * heartbeats keep moving the primary's position; they are not client data and are not awaited.
+   * `ReplicaLag` cannot decide this: it is now − last replayed commit time (reference §1.4), never 0
+   * with heartbeats 15 s apart. Throws `WaitTimeoutError` after `timeoutMs`.
    */
-  async waitUntilCaughtUp(timeoutMs: number): Promise<void> {
+  async waitUntilCaughtUp(timeoutMs: number, fence: FenceResult): Promise<void> {
     const id = this.config.replicaInstanceId;
-    const fencedAtMs = this.clock.nowMs();
+    const primaryId = this.config.primaryInstanceId;
+    let target: { lsn: string; value: bigint } | null = null;
     await pollUntil(
       async (): Promise<PollCheck<void>> => {
-        const nowMs = this.clock.nowMs();
-        let out;
+        let positions;
         try {
-          out = await this.clients.replicaCloudWatch.send(
-            new GetMetricDataCommand({
-              MetricDataQueries: [
-                {
-                  Id: "replicaLag",
-                  MetricStat: {
-                    Metric: {
-                      Namespace: "AWS/RDS",
-                      MetricName: "ReplicaLag",
-                      Dimensions: [{ Name: "DBInstanceIdentifier", Value: id }],
-                    },
-                    Period: REPLICA_LAG_PERIOD_SECONDS,
-                    Stat: "Maximum",
-                  },
-                  ReturnData: true,
-                },
-              ],
-              StartTime: new Date(fencedAtMs),
-              // StartTime must be before EndTime; a future EndTime is accepted and simply has no data yet.
-              EndTime: new Date(Math.max(nowMs, fencedAtMs + REPLICA_LAG_PERIOD_SECONDS * 1000)),
-              ScanBy: "TimestampDescending",
-            }),
-          );
+          positions = await this.clients.positions.replicationPositions(this.positionsTimeoutMs);
         } catch (err) {
-          if (isApiUnavailable(err))
-            return { done: false, state: `CloudWatch unavailable: ${describeAwsError(err)}` };
-          throw new ControlPlaneError(`Reading ReplicaLag of ${id} failed: ${describeAwsError(err)}`, {
-            cause: err,
-          });
+          return { done: false, state: `WAL positions unreadable: ${describeAwsError(err)}` };
         }
-        const result = out.MetricDataResults?.[0];
-        const points = (result?.Timestamps ?? [])
-          .map((at, i) => ({ atMs: at.getTime(), value: result?.Values?.[i] }))
-          .filter((p) => p.atMs >= fencedAtMs && typeof p.value === "number")
-          .sort((a, b) => b.atMs - a.atMs);
-        const newest = points[0];
-        if (newest === undefined) return { done: false, state: "no ReplicaLag datapoint since fencing yet" };
-        if ((newest.value as number) <= this.caughtUpLagSeconds) return { done: true, value: undefined };
+        if (target === null) {
+          const lsn = positions.primaryLsn;
+          const value = lsn === null ? null : parseLsn(lsn);
+          if (lsn === null || value === null) {
+            return {
+              done: false,
+              state: `${primaryId}'s WAL position unreadable (${positions.primaryDetail ?? lsn ?? "no value"})`,
+            };
+          }
+          const startedAtMs = positions.primaryStartedAtMs;
+          if (
+            fence.restartAfterMs !== undefined &&
+            (startedAtMs === null || startedAtMs < fence.restartAfterMs)
+          ) {
+            return {
+              done: false,
+              state:
+                `${primaryId} has not restarted since the fence (postmaster started ` +
+                `${startedAtMs === null ? "at an unknown time" : new Date(startedAtMs).toISOString()}), so sessions from before it may still write`,
+            };
+          }
+          target = { lsn, value };
+        }
+        const replayed = positions.replicaReplayLsn === null ? null : parseLsn(positions.replicaReplayLsn);
+        if (replayed !== null && replayed >= target.value) return { done: true, value: undefined };
         return {
           done: false,
-          state: `ReplicaLag ${newest.value} s at ${new Date(newest.atMs).toISOString()}`,
+          state: `${id} replayed ${positions.replicaReplayLsn ?? positions.replicaDetail ?? "nothing"}, target ${target.lsn}`,
         };
       },
       {
-        what: `${id} to replay everything (ReplicaLag <= ${this.caughtUpLagSeconds} s)`,
+        what: `${id} to replay everything ${primaryId} wrote before the fence`,
         timeoutMs,
-        intervalMs: this.lagPollIntervalMs,
+        intervalMs: this.positionsPollIntervalMs,
         clock: this.clock,
       },
     );
+  }
+
+  /** The replica's ARN (tags are addressed by ARN). */
+  private async replicaArn(): Promise<string> {
+    const id = this.config.replicaInstanceId;
+    const out = await this.clients.replicaRds.send(
+      new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }),
+    );
+    const arn = out.DBInstances?.find((db) => db.DBInstanceIdentifier === id)?.DBInstanceArn;
+    if (arn === undefined || arn === "") {
+      throw new ControlPlaneError(`Not promoting ${id}: DescribeDBInstances gave no ARN to tag`);
+    }
+    return arn;
+  }
+
+  /** Remove the promotion tag after a refused promotion; a failure is left for the next run. */
+  private async untagPromotion(arn: string): Promise<void> {
+    try {
+      await this.clients.replicaRds.send(
+        new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: [PROMOTION_REQUESTED_AT_TAG] }),
+      );
+    } catch {
+      // The next run sees the tag on an available replica and calls promote again: idempotent.
+    }
   }
 
   private assertUsableReplica(view: InstanceView): void {

@@ -4,7 +4,7 @@
 import { Client } from "pg";
 import { ConfigurationError } from "../../core/errors";
 import type { DatabaseProbe } from "../../core/ports";
-import type { DbRole, LagReading, ProbeResult } from "../../core/types";
+import type { DbRole, LagReading, ProbeResult, ReplicationPositions } from "../../core/types";
 import { classifyProbeError } from "./classify";
 import { DEFAULT_HEARTBEAT_SOURCE, READ_LAG_SQL, UPSERT_HEARTBEAT_SQL } from "./heartbeat";
 
@@ -97,6 +97,39 @@ export class PgDatabaseProbe implements DatabaseProbe {
       atMs: attempt.result.atMs,
       lagSeconds: attempt.ok ? (attempt.value ?? null) : null,
       probe: attempt.result,
+    };
+  }
+
+  /**
+   * WAL positions for a switchover's caught-up check, read on both databases in parallel: the
+   * primary's `pg_current_wal_lsn()` and `pg_postmaster_start_time()`, the replica's
+   * `pg_last_wal_replay_lsn()`. An unreadable side is `null` with the probe's detail.
+   */
+  async replicationPositions(timeoutMs: number): Promise<ReplicationPositions> {
+    const atMs = this.nowMs();
+    const [primary, replica] = await Promise.all([
+      this.attempt("primary", timeoutMs, async (client) => {
+        const { rows } = await client.query<{ lsn: string; started_ms: string }>(
+          "SELECT pg_current_wal_lsn()::text AS lsn, (extract(epoch FROM pg_postmaster_start_time()) * 1000)::bigint::text AS started_ms",
+        );
+        return { lsn: rows[0].lsn, startedAtMs: Number(rows[0].started_ms) };
+      }),
+      this.attempt("replica", timeoutMs, async (client) => {
+        const { rows } = await client.query<{ lsn: string | null }>(
+          "SELECT pg_last_wal_replay_lsn()::text AS lsn",
+        );
+        return rows[0]?.lsn ?? null;
+      }),
+    ]);
+    const detail = (a: Attempt<unknown>): string =>
+      `${a.result.outcome}${a.result.detail ? `: ${a.result.detail}` : ""}`;
+    return {
+      atMs,
+      primaryLsn: primary.ok ? (primary.value?.lsn ?? null) : null,
+      primaryStartedAtMs: primary.ok ? (primary.value?.startedAtMs ?? null) : null,
+      ...(primary.ok ? {} : { primaryDetail: detail(primary) }),
+      replicaReplayLsn: replica.ok ? (replica.value ?? null) : null,
+      ...(replica.ok ? {} : { replicaDetail: detail(replica) }),
     };
   }
 

@@ -1,5 +1,6 @@
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
+  AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
@@ -10,9 +11,11 @@ import {
   DBInstanceNotFoundFault,
   DescribeDBInstancesCommand,
   InvalidDBInstanceStateFault,
+  ModifyDBInstanceCommand,
   PromoteReadReplicaCommand,
   RDSClient,
   RebootDBInstanceCommand,
+  RemoveTagsFromResourceCommand,
   type DBInstance,
   type Tag,
 } from "@aws-sdk/client-rds";
@@ -28,7 +31,7 @@ import {
   type SessionFencePlan,
 } from "../../../../lib/lambda/adapters/aws/rds-database-control";
 import { ConfigurationError, ControlPlaneError, WaitTimeoutError } from "../../../../lib/lambda/core/errors";
-import type { ApiErrorKind, InstanceStatus } from "../../../../lib/lambda/core/types";
+import type { ApiErrorKind, InstanceStatus, ReplicationPositions } from "../../../../lib/lambda/core/types";
 import { FakeClock, awsError, networkError } from "./fake-clock";
 
 const primaryRds = mockClient(RDSClient);
@@ -45,7 +48,20 @@ const config: RdsDatabaseControlConfig = {
   primarySecurityGroupId: "sg-0abc123",
   backupRetentionDays: 7,
   pollIntervalMs: 15_000,
-  lagPollIntervalMs: 30_000,
+  positionsPollIntervalMs: 5_000,
+};
+
+/** Scripted answers of the monitor's replication-positions request, consumed in order (last repeats). */
+let positionsScript: (ReplicationPositions | Error)[] = [];
+const positionsCalls: number[] = [];
+const positions = {
+  replicationPositions: async (timeoutMs: number): Promise<ReplicationPositions> => {
+    positionsCalls.push(timeoutMs);
+    const next = positionsScript.length > 1 ? positionsScript.shift() : positionsScript[0];
+    if (next === undefined) throw new Error("no positions scripted");
+    if (next instanceof Error) throw next;
+    return next;
+  },
 };
 
 function control(clock = new FakeClock(T0), overrides: Partial<RdsDatabaseControlConfig> = {}) {
@@ -55,7 +71,7 @@ function control(clock = new FakeClock(T0), overrides: Partial<RdsDatabaseContro
       primaryRds: primaryRdsClient,
       replicaRds: replicaRdsClient,
       primaryEc2: new EC2Client({ region: "ap-southeast-2" }),
-      replicaCloudWatch: new CloudWatchClient({ region: "ap-southeast-1" }),
+      positions,
     },
     clock,
   );
@@ -68,9 +84,11 @@ const primaryInstance: DBInstance = {
   InstanceCreateTime: new Date(Date.UTC(2026, 0, 1)),
 };
 
-function replicaInstance(status: string, isReplica: boolean): DBInstance {
+function replicaInstance(status: string, isReplica: boolean, extra: Partial<DBInstance> = {}): DBInstance {
   return {
+    ...extra,
     DBInstanceIdentifier: "rds-replica-dev",
+    DBInstanceArn: "arn:aws:rds:ap-southeast-1:123456789012:db:rds-replica-dev",
     DBInstanceStatus: status,
     Endpoint: { Address: "rds-replica-dev.abc.ap-southeast-2.rds.amazonaws.com", Port: 5432 },
     ...(isReplica ? { ReadReplicaSourceDBInstanceIdentifier: "rds-primary-dev" } : {}),
@@ -90,6 +108,8 @@ beforeEach(() => {
   primaryRds.reset();
   ec2.reset();
   cloudWatch.reset();
+  positionsScript = [];
+  positionsCalls.length = 0;
 });
 
 describe("normaliseRdsStatus", () => {
@@ -143,7 +163,40 @@ describe("RdsDatabaseControl.describe", () => {
         { ...primaryInstance, TagList: [{ Key: "tap:fenced-at", Value: "2026-11-25T10:00:00.000Z" }] },
       ],
     });
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
     expect((await control().describe("primary")).fenced).toBe(true);
+    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand).map((c) => c.args[0].input)).toEqual([
+      { Filters: [{ Name: "group-id", Values: ["sg-0abc123"] }] },
+    ]);
+  });
+
+  it("a fence tag on a primary whose client ingress was restored is not fenced", async () => {
+    primaryRds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { ...primaryInstance, TagList: [{ Key: "tap:fenced-at", Value: "2026-11-25T10:00:00.000Z" }] },
+      ],
+    });
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({
+      SecurityGroupRules: [{ SecurityGroupRuleId: "sgr-1", IsEgress: false, CidrIpv4: "10.20.0.0/16" }],
+    });
+    expect((await control().describe("primary")).fenced).toBe(false);
+  });
+
+  it("reads the promotion tag and the backup retention of the replica", async () => {
+    primaryRds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        replicaInstance("modifying", true, {
+          BackupRetentionPeriod: 0,
+          TagList: [{ Key: "tap:promotion-requested-at", Value: "2026-11-25T10:00:00.000Z" }],
+        }),
+      ],
+    });
+    expect(await control().describe("replica")).toMatchObject({
+      status: "modifying",
+      isReplica: true,
+      promotionRequestedAtMs: T0,
+      backupRetentionDays: 0,
+    });
   });
 
   it("asks the replica's region for the replica and sees it replicating", async () => {
@@ -428,7 +481,14 @@ describe("RdsDatabaseControl.fencePrimary", () => {
       "ForceFailover",
     );
     expect(primaryRds.commandCalls(RebootDBInstanceCommand)[0].thisValue).toBe(primaryRdsClient);
-    expect(result).toEqual({
+    expect(result.revokedIngress).toEqual([
+      { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.20.0.0/16" },
+      { protocol: "tcp", fromPort: 5432, toPort: 5432, referencedGroupId: "sg-0app" },
+      { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv6: "fd00::/8" },
+      { protocol: "tcp", fromPort: 5432, toPort: 5432, prefixListId: "pl-123" },
+    ]);
+    expect(result.restartAfterMs).toBe(T0);
+    expect(result).toMatchObject({
       fenced: true,
       detail:
         "revoked 4 client ingress rule(s) from sg-0abc123 (10.20.0.0/16, sg-0app, fd00::/8, pl-123); " +
@@ -442,7 +502,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("rebooting")] });
 
-    await expect(control().fencePrimary()).resolves.toEqual({
+    await expect(control().fencePrimary()).resolves.toMatchObject({
       fenced: true,
       detail:
         "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); " +
@@ -500,7 +560,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     primaryRds.on(RebootDBInstanceCommand).resolves({});
     primaryRds.on(AddTagsToResourceCommand).resolves({});
 
-    await expect(control().fencePrimary()).resolves.toEqual({
+    await expect(control().fencePrimary()).resolves.toMatchObject({
       fenced: true,
       detail:
         "sg-0abc123 had no client ingress left; rebooted rds-primary-dev to end its open sessions (it is available " +
@@ -552,7 +612,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
         .resolves({ DBInstances: [oldWriter(after)] });
       primaryRds.on(RebootDBInstanceCommand).rejects(stateFault("DB instance is not in available state"));
 
-      await expect(control().fencePrimary()).resolves.toEqual({
+      await expect(control().fencePrimary()).resolves.toMatchObject({
         fenced,
         detail:
           "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); RDS refused to reboot rds-primary-dev " +
@@ -587,7 +647,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     "is not fenced on %s while reading the rules, and touches nothing else",
     async (_s, err, reason) => {
       ec2.on(DescribeSecurityGroupRulesCommand).rejects(err);
-      await expect(control().fencePrimary()).resolves.toEqual({
+      await expect(control().fencePrimary()).resolves.toMatchObject({
         fenced: false,
         detail: `EC2 API did not answer while fencing sg-0abc123: ${reason}`,
       });
@@ -598,7 +658,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
   it("is not fenced when the revoke itself gets no answer, and does not reboot", async () => {
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(networkError("ETIMEDOUT"));
-    await expect(control().fencePrimary()).resolves.toEqual({
+    await expect(control().fencePrimary()).resolves.toMatchObject({
       fenced: false,
       detail: "EC2 API did not answer while fencing sg-0abc123: ETIMEDOUT: connect ETIMEDOUT 10.0.0.1:443",
     });
@@ -609,7 +669,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [clientV4] });
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     primaryRds.on(DescribeDBInstancesCommand).rejects(awsError("ServiceUnavailable", "down", 503));
-    await expect(control().fencePrimary()).resolves.toEqual({
+    await expect(control().fencePrimary()).resolves.toMatchObject({
       fenced: false,
       detail:
         "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); RDS API did not answer " +
@@ -624,7 +684,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [oldWriter("available")] });
     primaryRds.on(RebootDBInstanceCommand).rejects(networkError("ECONNRESET"));
-    await expect(control().fencePrimary()).resolves.toEqual({
+    await expect(control().fencePrimary()).resolves.toMatchObject({
       fenced: false,
       detail:
         "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); RebootDBInstance rds-primary-dev got " +
@@ -637,7 +697,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     primaryRds
       .on(DescribeDBInstancesCommand)
       .rejects(new DBInstanceNotFoundFault({ message: "gone", $metadata: { httpStatusCode: 404 } }));
-    await expect(control().fencePrimary()).resolves.toEqual({
+    await expect(control().fencePrimary()).resolves.toMatchObject({
       fenced: true,
       detail:
         "sg-0abc123 had no client ingress left; rds-primary-dev does not exist, so nothing serves its sessions",
@@ -652,7 +712,7 @@ describe("RdsDatabaseControl.fencePrimary", () => {
     primaryRds
       .on(AddTagsToResourceCommand)
       .rejects(awsError("AccessDenied", "not authorized to perform rds:AddTagsToResource", 403));
-    await expect(control().fencePrimary()).resolves.toEqual({
+    await expect(control().fencePrimary()).resolves.toMatchObject({
       fenced: true,
       detail:
         "revoked 1 client ingress rule(s) from sg-0abc123 (10.20.0.0/16); rebooted rds-primary-dev to end its open " +
@@ -726,15 +786,71 @@ describe("RdsDatabaseControl.fencePrimary", () => {
 });
 
 describe("RdsDatabaseControl.promoteReplica", () => {
-  it("promotes a replica with the configured backup retention", async () => {
+  it("tags the replica tap:promotion-requested-at first, then promotes it with backups off (§1.2)", async () => {
     describeReturns(replicaInstance("available", true));
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
     primaryRds.on(PromoteReadReplicaCommand).resolves({});
     await control().promoteReplica();
     const calls = primaryRds.commandCalls(PromoteReadReplicaCommand);
     expect(calls.map((c) => c.args[0].input)).toEqual([
-      { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 7 },
+      { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 0 },
     ]);
     expect(calls[0].thisValue).toBe(replicaRdsClient);
+    const tags = primaryRds.commandCalls(AddTagsToResourceCommand);
+    expect(tags.map((c) => c.args[0].input)).toEqual([
+      {
+        ResourceName: "arn:aws:rds:ap-southeast-1:123456789012:db:rds-replica-dev",
+        Tags: [{ Key: "tap:promotion-requested-at", Value: new Date(T0).toISOString() }],
+      },
+    ]);
+    expect(tags[0].thisValue).toBe(replicaRdsClient);
+    const order = primaryRds
+      .calls()
+      .map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
+    expect(order.indexOf("AddTagsToResourceCommand")).toBeLessThan(
+      order.indexOf("PromoteReadReplicaCommand"),
+    );
+  });
+
+  it("does not promote when the tag cannot be written", async () => {
+    describeReturns(replicaInstance("available", true));
+    primaryRds
+      .on(AddTagsToResourceCommand)
+      .rejects(awsError("AccessDenied", "no rds:AddTagsToResource", 403));
+    await expect(control().promoteReplica()).rejects.toThrow(
+      "Not promoting rds-replica-dev: tagging it tap:promotion-requested-at failed (AccessDenied: no rds:AddTagsToResource (HTTP 403))",
+    );
+    expect(primaryRds.commandCalls(PromoteReadReplicaCommand)).toHaveLength(0);
+  });
+
+  it("falls back to the configured retention if RDS refuses retention 0", async () => {
+    describeReturns(replicaInstance("available", true));
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
+    primaryRds
+      .on(PromoteReadReplicaCommand, { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 0 })
+      .rejects(awsError("InvalidParameterCombination", "retention 0 not allowed", 400));
+    primaryRds
+      .on(PromoteReadReplicaCommand, { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 7 })
+      .resolves({});
+    await control().promoteReplica();
+    expect(primaryRds.commandCalls(PromoteReadReplicaCommand).map((c) => c.args[0].input)).toEqual([
+      { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 0 },
+      { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 7 },
+    ]);
+  });
+
+  it("a refused promotion removes the tag again: nothing began", async () => {
+    describeReturns(replicaInstance("available", true), replicaInstance("backing-up", true));
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
+    primaryRds.on(RemoveTagsFromResourceCommand).resolves({});
+    primaryRds.on(PromoteReadReplicaCommand).rejects(awsError("InvalidDBInstanceState", "backing up", 400));
+    await expect(control().promoteReplica()).rejects.toThrow(ControlPlaneError);
+    expect(primaryRds.commandCalls(RemoveTagsFromResourceCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        ResourceName: "arn:aws:rds:ap-southeast-1:123456789012:db:rds-replica-dev",
+        TagKeys: ["tap:promotion-requested-at"],
+      },
+    ]);
   });
 
   it("does nothing when the replica was already promoted", async () => {
@@ -750,6 +866,7 @@ describe("RdsDatabaseControl.promoteReplica", () => {
   ];
   it.each(inProgress)("treats InvalidDBInstanceState as in progress when %s", async (_s, after) => {
     describeReturns(replicaInstance("available", true), after);
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
     primaryRds.on(PromoteReadReplicaCommand).rejects(
       new InvalidDBInstanceStateFault({
         message: "DB Instance is not in available state",
@@ -763,6 +880,7 @@ describe("RdsDatabaseControl.promoteReplica", () => {
   it("explains InvalidDBInstanceState while the replica is backing up", async () => {
     const refused = awsError("InvalidDBInstanceState", "Instance is backing up", 400);
     describeReturns(replicaInstance("available", true), replicaInstance("backing-up", true));
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
     primaryRds.on(PromoteReadReplicaCommand).rejects(refused);
     const promotion = control().promoteReplica();
     await expect(promotion).rejects.toThrow(ControlPlaneError);
@@ -777,6 +895,7 @@ describe("RdsDatabaseControl.promoteReplica", () => {
   it("wraps other RDS errors in ControlPlaneError with the cause", async () => {
     const denied = awsError("AccessDenied", "not authorized to PromoteReadReplica", 403);
     describeReturns(replicaInstance("available", true));
+    primaryRds.on(AddTagsToResourceCommand).resolves({});
     primaryRds.on(PromoteReadReplicaCommand).rejects(denied);
     await expect(control().promoteReplica()).rejects.toMatchObject({
       name: "ControlPlaneError",
@@ -845,79 +964,157 @@ describe("RdsDatabaseControl.waitUntilWritable", () => {
   });
 });
 
-describe("RdsDatabaseControl.waitUntilCaughtUp", () => {
-  const minute = 60_000;
-
-  it("reads AWS/RDS ReplicaLag of the replica from the fencing time", async () => {
-    cloudWatch.on(GetMetricDataCommand).resolves({
-      MetricDataResults: [{ Id: "replicaLag", Timestamps: [new Date(T0 + minute)], Values: [0] }],
-    });
-    await control(new FakeClock(T0)).waitUntilCaughtUp(300_000);
-    expect(cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        MetricDataQueries: [
-          {
-            Id: "replicaLag",
-            MetricStat: {
-              Metric: {
-                Namespace: "AWS/RDS",
-                MetricName: "ReplicaLag",
-                Dimensions: [{ Name: "DBInstanceIdentifier", Value: "rds-replica-dev" }],
-              },
-              Period: 60,
-              Stat: "Maximum",
-            },
-            ReturnData: true,
-          },
-        ],
-        StartTime: new Date(T0),
-        EndTime: new Date(T0 + minute),
-        ScanBy: "TimestampDescending",
-      },
-    ]);
+describe("RdsDatabaseControl.waitUntilCaughtUp (WAL positions, not ReplicaLag: reference §1.4)", () => {
+  const FENCE = { fenced: true, detail: "revoked; rebooted", restartAfterMs: T0 - 60_000 };
+  const at = (
+    primaryLsn: string | null,
+    replicaReplayLsn: string | null,
+    startedAtMs: number | null = T0 - 1_000,
+  ) => ({
+    atMs: T0,
+    primaryLsn,
+    primaryStartedAtMs: startedAtMs,
+    replicaReplayLsn,
   });
 
-  it("ignores minutes from before fencing and waits for a zero-lag minute after it", async () => {
-    const clock = new FakeClock(T0 + 10_000);
-    cloudWatch
-      .on(GetMetricDataCommand)
-      // Only the minute that began before fencing: proves nothing.
-      .resolvesOnce({ MetricDataResults: [{ Timestamps: [new Date(T0)], Values: [0] }] })
-      .resolvesOnce({
-        MetricDataResults: [{ Timestamps: [new Date(T0 + minute), new Date(T0)], Values: [4, 0] }],
-      })
-      .rejectsOnce(awsError("ThrottlingException", "Rate exceeded", 400))
-      .resolves({ MetricDataResults: [{ Timestamps: [new Date(T0 + 2 * minute)], Values: [0] }] });
-    await control(clock).waitUntilCaughtUp(600_000);
-    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(4);
-    expect(clock.sleeps).toEqual([30_000, 30_000, 30_000]);
+  it("done once replay reaches the primary position read first (later heartbeats are not awaited)", async () => {
+    positionsScript = [at("0/3000100", "0/3000000"), at("0/3000200", "0/3000100")];
+    const clock = new FakeClock(T0);
+    await control(clock).waitUntilCaughtUp(300_000, FENCE);
+    expect(positionsCalls).toEqual([8_000, 8_000]);
+    expect(clock.sleeps).toEqual([5_000]);
   });
 
-  it("accepts a configured tolerance", async () => {
-    cloudWatch
-      .on(GetMetricDataCommand)
-      .resolves({ MetricDataResults: [{ Timestamps: [new Date(T0 + minute)], Values: [1] }] });
-    await expect(
-      control(new FakeClock(T0), { caughtUpLagSeconds: 1 }).waitUntilCaughtUp(60_000),
-    ).resolves.toBeUndefined();
+  it("compares positions numerically across the high half (A/0 is beyond 9/FFFFFFFF)", async () => {
+    positionsScript = [at("A/0", "9/FFFFFFFF"), at("A/10", "A/0")];
+    await control(new FakeClock(T0)).waitUntilCaughtUp(300_000, FENCE);
+    expect(positionsCalls).toHaveLength(2);
   });
 
-  it("throws WaitTimeoutError with the newest lag when the replica does not catch up", async () => {
-    cloudWatch
-      .on(GetMetricDataCommand)
-      .resolves({ MetricDataResults: [{ Timestamps: [new Date(T0 + minute)], Values: [12.5] }] });
-    const waiting = control(new FakeClock(T0)).waitUntilCaughtUp(90_000);
-    await expect(waiting).rejects.toThrow(WaitTimeoutError);
-    await expect(waiting).rejects.toThrow(
-      "waiting for rds-replica-dev to replay everything (ReplicaLag <= 0 s) (4 checks); " +
-        "last state: ReplicaLag 12.5 s at 2026-11-25T10:01:00.000Z",
+  it("ignores a primary position from a postmaster started before the fence's restart", async () => {
+    positionsScript = [
+      at("0/2000000", "0/2000000", T0 - 120_000),
+      at("0/3000000", "0/2000000"),
+      at("0/3000000", "0/3000000"),
+    ];
+    const clock = new FakeClock(T0);
+    await control(clock).waitUntilCaughtUp(300_000, FENCE);
+    expect(positionsCalls).toHaveLength(3);
+  });
+
+  it("keeps polling through unreadable positions and times out with the last state", async () => {
+    positionsScript = [new Error("Lambda TooManyRequestsException"), at("0/3000100", null)];
+    const clock = new FakeClock(T0);
+    await expect(control(clock).waitUntilCaughtUp(12_000, FENCE)).rejects.toThrow(WaitTimeoutError);
+    await expect(control(new FakeClock(T0)).waitUntilCaughtUp(12_000, FENCE)).rejects.toThrow(
+      "last state: rds-replica-dev replayed nothing, target 0/3000100",
     );
   });
 
-  it("throws ControlPlaneError when CloudWatch refuses the read", async () => {
-    cloudWatch.on(GetMetricDataCommand).rejects(awsError("AccessDenied", "no cloudwatch:GetMetricData", 403));
-    await expect(control().waitUntilCaughtUp(60_000)).rejects.toThrow(
-      "Reading ReplicaLag of rds-replica-dev failed: AccessDenied: no cloudwatch:GetMetricData (HTTP 403)",
+  it("without a restart to wait for (an earlier fence rebooted), the first reading is the target", async () => {
+    positionsScript = [at("0/3000000", "0/3000000", T0 - 86_400_000)];
+    await control(new FakeClock(T0)).waitUntilCaughtUp(300_000, { fenced: true, detail: "already fenced" });
+    expect(positionsCalls).toHaveLength(1);
+  });
+});
+
+describe("RdsDatabaseControl.unfencePrimary", () => {
+  it("re-authorizes exactly the revoked rules and removes the fence tag", async () => {
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    primaryRds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { ...primaryInstance, DBInstanceArn: "arn:aws:rds:ap-southeast-2:123456789012:db:rds-primary-dev" },
+      ],
+    });
+    primaryRds.on(RemoveTagsFromResourceCommand).resolves({});
+    const result = await control().unfencePrimary({
+      fenced: true,
+      detail: "revoked",
+      revokedIngress: [
+        { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.20.0.0/16", description: "app" },
+        { protocol: "tcp", fromPort: 5432, toPort: 5432, prefixListId: "pl-0abc" },
+        { protocol: "tcp", fromPort: 5432, toPort: 5432, referencedGroupId: "sg-0app" },
+      ],
+    });
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        GroupId: "sg-0abc123",
+        IpPermissions: [
+          {
+            IpProtocol: "tcp",
+            FromPort: 5432,
+            ToPort: 5432,
+            IpRanges: [{ CidrIp: "10.20.0.0/16", Description: "app" }],
+          },
+        ],
+      },
+      {
+        GroupId: "sg-0abc123",
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, PrefixListIds: [{ PrefixListId: "pl-0abc" }] },
+        ],
+      },
+      {
+        GroupId: "sg-0abc123",
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: "sg-0app" }] },
+        ],
+      },
+    ]);
+    expect(primaryRds.commandCalls(RemoveTagsFromResourceCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        ResourceName: "arn:aws:rds:ap-southeast-2:123456789012:db:rds-primary-dev",
+        TagKeys: ["tap:fenced-at"],
+      },
+    ]);
+    expect(result.restored).toBe(true);
+  });
+
+  it("a rule already back counts as restored; another refusal throws with how far it got", async () => {
+    ec2
+      .on(AuthorizeSecurityGroupIngressCommand)
+      .rejectsOnce(awsError("InvalidPermission.Duplicate", "exists", 400))
+      .rejectsOnce(awsError("UnauthorizedOperation", "no", 403));
+    await expect(
+      control().unfencePrimary({
+        fenced: true,
+        detail: "revoked",
+        revokedIngress: [
+          { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.20.0.0/16" },
+          { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrIpv4: "10.30.0.0/16" },
+        ],
+      }),
+    ).rejects.toThrow("Re-authorizing tcp/5432 from 10.30.0.0/16 on sg-0abc123 failed after 1 of 2 rule(s)");
+  });
+});
+
+describe("RdsDatabaseControl.enableBackups", () => {
+  it("ModifyDBInstance with the configured retention, applied immediately, when backups are off", async () => {
+    describeReturns(replicaInstance("available", false, { BackupRetentionPeriod: 0 }));
+    primaryRds.on(ModifyDBInstanceCommand).resolves({});
+    await expect(control().enableBackups()).resolves.toBe(
+      "requested automated backups for rds-replica-dev (retention 7 days, applied immediately)",
+    );
+    const calls = primaryRds.commandCalls(ModifyDBInstanceCommand);
+    expect(calls.map((c) => c.args[0].input)).toEqual([
+      { DBInstanceIdentifier: "rds-replica-dev", BackupRetentionPeriod: 7, ApplyImmediately: true },
+    ]);
+    expect(calls[0].thisValue).toBe(replicaRdsClient);
+  });
+
+  it("does nothing when backups are already on", async () => {
+    describeReturns(replicaInstance("backing-up", false, { BackupRetentionPeriod: 7 }));
+    await expect(control().enableBackups()).resolves.toBe(
+      "rds-replica-dev already keeps automated backups for 7 day(s)",
+    );
+    expect(primaryRds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+  });
+
+  it("throws ControlPlaneError when RDS refuses, so the next run retries the step", async () => {
+    describeReturns(replicaInstance("modifying", false, { BackupRetentionPeriod: 0 }));
+    primaryRds.on(ModifyDBInstanceCommand).rejects(awsError("InvalidDBInstanceState", "modifying", 400));
+    await expect(control().enableBackups()).rejects.toThrow(
+      "Turning automated backups on for rds-replica-dev (retention 7 days) failed in state modifying",
     );
   });
 });
@@ -946,9 +1143,9 @@ describe("RdsDatabaseControl configuration", () => {
     ],
     ["zero poll interval", { pollIntervalMs: 0 }, "pollIntervalMs must be an integer >= 1, got 0"],
     [
-      "negative lag tolerance",
-      { caughtUpLagSeconds: -1 },
-      "caughtUpLagSeconds must be an integer >= 0, got -1",
+      "zero positions poll interval",
+      { positionsPollIntervalMs: 0 },
+      "positionsPollIntervalMs must be an integer >= 1, got 0",
     ],
   ];
   it.each(bad)("rejects %s", (_s, overrides, message) => {
