@@ -3,8 +3,17 @@
  * seed, plus the named timelines that reproduce each defect the simulator found. Every timeline is
  * checked against every invariant (`run.ts`).
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Rng } from "./rng";
-import { DEFAULT_AWS, PLACEMENTS, type Fault, type Timeline, type TriggerPath } from "./timeline";
+import {
+  DEFAULT_AWS,
+  parseTimeline,
+  PLACEMENTS,
+  type Fault,
+  type Timeline,
+  type TriggerPath,
+} from "./timeline";
 
 /** The AWS choices a seed makes where the facts are UNCONFIRMED (reference §1.2, §1.3). */
 function seeded(
@@ -77,6 +86,25 @@ export function matrixTimelines(): Timeline[] {
             );
           }
         }
+      }
+    }
+  }
+  // The monitor's results alone (the alarm's events lost).
+  for (const placement of PLACEMENTS) {
+    for (const statusDelay of [0, 600]) {
+      for (const promotion of [120, 480]) {
+        out.push(
+          timeline(
+            `primary-dies/status-${statusDelay}s/promote-${promotion}s/monitor`,
+            1,
+            placement,
+            [{ kind: "primary-dies", atMinute: 2 }],
+            {
+              triggerPath: "monitor",
+              aws: { rdsStatusDelaySeconds: statusDelay, promotionSeconds: promotion },
+            },
+          ),
+        );
       }
     }
   }
@@ -188,5 +216,13 @@ export function matrixTimelines(): Timeline[] {
         out.push(timeline(name, seed, placement, faults, { aws: { promotionSeconds: 180 } }));
     }
   }
-  return out;
+  return [...out, ...namedTimelines()];
+}
+
+/** The timelines of `timelines/*.json`: one per defect the simulator found, named after it. */
+export function namedTimelines(dir = join(__dirname, "..", "..", "timelines")): Timeline[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => parseTimeline(JSON.parse(readFileSync(join(dir, f), "utf8")), join("timelines", f)));
 }

@@ -254,7 +254,8 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
   for (const alert of record.alerts)
     bySubject.set(alert.subject, [...(bySubject.get(alert.subject) ?? []), alert.atMs]);
   for (const [subject, times] of bySubject) {
-    const tooSoon = times.findIndex((t, i) => i > 0 && t - times[i - 1] < 15 * MINUTE_MS);
+    // The ledger dates a send before SNS records it; a few seconds of API latency is not a repeat.
+    const tooSoon = times.findIndex((t, i) => i > 0 && t - times[i - 1] < 15 * MINUTE_MS - 5_000);
     if (tooSoon > 0) {
       violations.push(
         `alert-dedup-15-min: "${subject}" was sent ${times.length} times, twice within ${seconds(times[tooSoon] - times[tooSoon - 1])}`,
@@ -270,6 +271,26 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     violations.push(
       `no-split-brain: two instances took client writes at once for ${seconds(record.splitBrainMs)}`,
     );
+  }
+
+  const promotedAtMs = record.aws.calls.find(
+    (c) => c.command === "PromoteReadReplica" && c.error === undefined,
+  )?.atMs;
+  if (promotedAtMs !== undefined) {
+    const blockedAfter = record.logs.find(
+      (l) =>
+        l.functionKey === "failover" &&
+        l.atMs > promotedAtMs &&
+        (l.data.decision as { kind?: string } | undefined)?.kind === "blocked",
+    );
+    if (blockedAfter !== undefined) {
+      violations.push(
+        `resume-after-promotion: ${seconds(blockedAfter.atMs - promotedAtMs)} after the promotion was requested a decision was blocked (${(blockedAfter.data.decision as { reason?: string }).reason ?? ""})`.slice(
+          0,
+          300,
+        ),
+      );
+    }
   }
 
   const killed = record.lambda.invocations.filter(

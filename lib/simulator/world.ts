@@ -123,7 +123,9 @@ export class World {
   private readonly alarms: SimAlarm[] = [];
   readonly alerts: AlertRecord[] = [];
   readonly logs: LogRecord[] = [];
-  private readonly objects = new Map<string, string>();
+  /** S3 objects by key, with the ETag conditional writes compare (reference: S3 conditional writes). */
+  private readonly objects = new Map<string, { body: string; etag: string }>();
+  private etags = 0;
   private readonly records = new Map<string, { value: string; ttl: number }>();
   /** Client-visible writer value and when it became visible. */
   private writerVisible: string;
@@ -528,31 +530,54 @@ export class World {
       },
     );
 
-    aws.handle("s3", "PutObject", (_region, input: { Key?: string; Body?: unknown }) => {
-      this.objects.set(
-        String(input.Key),
-        typeof input.Body === "string" ? input.Body : JSON.stringify(input.Body),
+    const precondition = (key: unknown): SimulatedServiceError =>
+      new SimulatedServiceError(
+        "PreconditionFailed",
+        `At least one of the pre-conditions you specified did not hold for ${String(key)}`,
+        412,
       );
-      return { ETag: `"${this.objects.size}"` };
-    });
+    aws.handle(
+      "s3",
+      "PutObject",
+      (_region, input: { Key?: string; Body?: unknown; IfMatch?: string; IfNoneMatch?: string }) => {
+        const key = String(input.Key);
+        const existing = this.objects.get(key);
+        if (input.IfNoneMatch === "*" && existing !== undefined) throw precondition(key);
+        if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch) throw precondition(key);
+        const etag = `"etag-${++this.etags}"`;
+        this.objects.set(key, {
+          body: typeof input.Body === "string" ? input.Body : JSON.stringify(input.Body),
+          etag,
+        });
+        return { ETag: etag };
+      },
+    );
     aws.handle("s3", "ListObjectsV2", (_region, input: { Prefix?: string; MaxKeys?: number }) => {
       const keys = [...this.objects.keys()]
         .filter((k) => k.startsWith(input.Prefix ?? ""))
         .sort()
         .slice(0, input.MaxKeys ?? 1000);
-      return { Contents: keys.map((Key) => ({ Key })), KeyCount: keys.length, IsTruncated: false };
+      return {
+        Contents: keys.map((Key) => ({ Key, ETag: this.objects.get(Key)?.etag })),
+        KeyCount: keys.length,
+        IsTruncated: false,
+      };
     });
     const noSuchKey = (key: unknown): SimulatedServiceError =>
       new SimulatedServiceError("NoSuchKey", `The specified key does not exist: ${String(key)}`, 404);
     aws.handle("s3", "GetObject", (_region, input: { Key?: string }) => {
-      const body = this.objects.get(String(input.Key));
-      if (body === undefined) throw noSuchKey(input.Key);
-      return { Body: { transformToString: () => Promise.resolve(body) }, ContentLength: body.length };
+      const object = this.objects.get(String(input.Key));
+      if (object === undefined) throw noSuchKey(input.Key);
+      return {
+        Body: { transformToString: () => Promise.resolve(object.body) },
+        ContentLength: object.body.length,
+        ETag: object.etag,
+      };
     });
     aws.handle("s3", "HeadObject", (_region, input: { Key?: string }) => {
-      const body = this.objects.get(String(input.Key));
-      if (body === undefined) throw new SimulatedServiceError("NotFound", "Not Found", 404);
-      return { ContentLength: body.length };
+      const object = this.objects.get(String(input.Key));
+      if (object === undefined) throw new SimulatedServiceError("NotFound", "Not Found", 404);
+      return { ContentLength: object.body.length, ETag: object.etag };
     });
   }
 

@@ -12,14 +12,17 @@ import type { Notification, Severity } from "./ports";
 export const ALERT_REMINDER_MS = 15 * 60_000;
 
 /**
- * Events that may be suppressed. Failover lifecycle notices (`failover-started`,
- * `failover-succeeded`, `failover-failed`) are never in this list: each marks a step people must
- * see every time.
+ * Events that may be suppressed. `failover-started` is among them: an attempt that crashed before it
+ * promoted is started again by Lambda's retry or the next trigger, and the same "started" notice a
+ * minute later tells nobody anything new (the success or failure notice always follows). The outcome
+ * notices (`failover-succeeded`, `failover-failed`) are never suppressed: each marks a result people
+ * must see every time.
  */
 export const DEDUPLICATED_EVENTS: readonly string[] = [
   "primary-suspect",
   "post-failover-alert",
   "failover-blocked",
+  "failover-started",
 ];
 
 /** What the ledger remembers of the last time one alert was sent. */

@@ -389,7 +389,17 @@ async function execute(
   };
 
   const steps: Record<FailoverStep, () => Promise<void>> = {
-    "notify-start": () => notify(startedNotification(decision, snapshot, options.reportKind)),
+    "notify-start": async () => {
+      // De-duplicated: a restarted attempt does not announce the same failover again.
+      const { error } = await tryNotifyOnce(
+        ports,
+        startedNotification(decision, snapshot, options.reportKind),
+      );
+      if (error !== null) {
+        notificationErrors.push(error);
+        note("notify-failed", error);
+      }
+    },
 
     "fence-old-primary": async () => {
       run.primary = await ports.control.describe("primary");

@@ -55,11 +55,11 @@ describe("alertVerdict: when a de-duplicated alert goes out", () => {
       "the last send is recorded 5000 ms in the future; sending",
     ],
     [
-      "failover-started is never suppressed",
+      "failover-started is suppressed like an alert (a restarted attempt)",
       sentAgo(1_000),
       { event: "failover-started", subject: "s" },
-      true,
-      "failover-started is a lifecycle notice and is never suppressed",
+      false,
+      "suppressed: the same alert was sent 1 s ago; next reminder after 900 s",
     ],
     [
       "failover-succeeded is never suppressed",

@@ -59,7 +59,9 @@ function deadPrimaryCluster(): FakeCluster {
 const FULL_FAILOVER_CALLS = [
   ...READ_CALLS,
   HISTORY_CALL,
+  expect.stringMatching(/^alerts\.read\(failover-started-[0-9a-f]{8}\)$/),
   "notifier.notify(failover-started)",
+  expect.stringMatching(/^alerts\.write\(failover-started-[0-9a-f]{8}\)$/),
   "control.describe(primary)",
   "control.fencePrimary()",
   "control.describe(replica)",
@@ -302,7 +304,9 @@ describe("evaluateAndAct: port calls per decision", () => {
     expect(cluster.calls).toEqual([
       ...READ_CALLS,
       historyCall(T0 + 60_000),
+      expect.stringMatching(/^alerts\.read\(failover-started-[0-9a-f]{8}\)$/),
       "notifier.notify(failover-started)",
+      expect.stringMatching(/^alerts\.write\(failover-started-[0-9a-f]{8}\)$/),
       "control.describe(primary)",
       "control.fencePrimary()",
       "control.waitUntilCaughtUp(300000)",
@@ -864,11 +868,28 @@ describe("evaluateAndAct: alert de-duplication across invocations (one ledger, a
     expect(cluster.notifications).toHaveLength(1);
   });
 
-  it("failover lifecycle notices never consult the ledger", async () => {
+  it("the start notice is recorded in the ledger; the outcome notice never consults it", async () => {
     const cluster = deadPrimaryCluster();
     await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
-    expect(cluster.callNames.filter((c) => c.startsWith("alerts."))).toEqual([]);
+    expect(cluster.calls.filter((c) => c.startsWith("alerts."))).toEqual([
+      expect.stringMatching(/^alerts\.read\(failover-started-/),
+      expect.stringMatching(/^alerts\.write\(failover-started-/),
+    ]);
     expect(cluster.notifications.map((n) => n.event)).toEqual(["failover-started", "failover-succeeded"]);
+  });
+
+  it("an attempt restarted a minute after a crash does not announce the same failover again", async () => {
+    const cluster = deadPrimaryCluster();
+    cluster.behaviour.fenceError = new Error("EC2 RequestLimitExceeded");
+    await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
+    cluster.behaviour.fenceError = undefined;
+    cluster.clock.now += 60_000;
+    await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
+    expect(cluster.notifications.map((n) => n.event)).toEqual([
+      "failover-started",
+      "failover-failed",
+      "failover-succeeded",
+    ]);
   });
 });
 describe("evaluateAndAct: time budget from the time actually left", () => {
