@@ -882,7 +882,7 @@ describe("evaluateAndAct: alert de-duplication across invocations (one ledger, a
     const cluster = deadPrimaryCluster();
     cluster.behaviour.fenceError = new Error("EC2 RequestLimitExceeded");
     await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
-    cluster.behaviour.fenceError = undefined;
+    cluster.behaviour.fenceError = null;
     cluster.clock.now += 60_000;
     await evaluateAndAct(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY, OPTIONS);
     expect(cluster.notifications.map((n) => n.event)).toEqual([
