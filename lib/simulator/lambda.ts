@@ -20,7 +20,12 @@ export interface SimFunction {
   readonly reservedConcurrency: number | null;
   readonly maxRetryAttempts: number;
   readonly maxEventAgeMs: number;
-  readonly handler: (event: unknown, context: LambdaContextLike) => Promise<unknown>;
+  /** Runs one invocation; `invocation` is what the scheduler freezes when Lambda kills it. */
+  readonly handler: (
+    event: unknown,
+    context: LambdaContextLike,
+    invocation: InvocationContext,
+  ) => Promise<unknown>;
   /** On-success destination: receives the destination envelope. */
   readonly onSuccess?: (envelope: Record<string, unknown>) => void;
 }
@@ -182,8 +187,8 @@ export class SimLambda {
       invokedFunctionArn: fn.arn,
       getRemainingTimeInMillis: () => Math.max(0, deadlineMs - this.scheduler.nowMs()),
     };
-    void this.scheduler
-      .runInvocation(context, () => fn.handler(payload, lambdaContext))
+    void Promise.resolve()
+      .then(() => fn.handler(payload, lambdaContext, context))
       .then(
         (response) => {
           if (!context.killed) finish("success", { response });

@@ -6,7 +6,7 @@
  * with its real adapters), whose SDK clients are answered by the simulated AWS. Only the network
  * edge is simulated: AWS's services, PostgreSQL as the monitor's probe sees it, and time.
  */
-import type { DatabaseProbe } from "../lambda/core/ports";
+import type { Clock, DatabaseProbe } from "../lambda/core/ports";
 import type { LagReading, ProbeResult, ReplicationPositions } from "../lambda/core/types";
 import type { HandlerLogger, HandlerMetrics } from "../lambda/telemetry";
 import { createMetrics } from "../lambda/telemetry";
@@ -30,9 +30,9 @@ import {
 import { MetricStore, SimAlarm, metricKey } from "./aws/cloudwatch";
 import { SimulatedServiceError, rdsFault } from "./aws/errors";
 import { SimulatedAws, SimulatedAwsClients, type ServiceName } from "./aws/sdk";
-import { SimLambda, type SimFunction } from "./lambda";
+import { SimLambda, type LambdaContextLike, type SimFunction } from "./lambda";
 import { Rng } from "./rng";
-import { Scheduler } from "./scheduler";
+import { Scheduler, type InvocationContext } from "./scheduler";
 import { CRASH_STEPS, type Fault, type Timeline } from "./timeline";
 
 const MINUTE_MS = 60_000;
@@ -699,55 +699,57 @@ export class World {
     };
   }
 
-  /** PostgreSQL as the health monitor's probe sees it (answers, timeouts, refusals, heartbeat rows). */
-  readonly probe: DatabaseProbe = {
-    probePrimary: async (timeoutMs: number): Promise<ProbeResult> => {
-      const p = this.primary;
-      const atMs = this.scheduler.nowMs();
-      if (this.pathDown(p.region, atMs) || !p.hostAlive) {
-        await this.scheduler.sleep(timeoutMs);
-        return this.probeResult("primary", atMs, "timeout", `no answer within ${timeoutMs} ms`);
-      }
-      await this.scheduler.sleep(this.rng.between(3, 15));
-      if (!p.engineUp) return this.probeResult("primary", atMs, "unreachable", "connect ECONNREFUSED");
-      if (p.refuses !== null) return this.probeResult("primary", atMs, "error", p.refuses);
-      if (!p.standalone)
-        return this.probeResult(
-          "primary",
-          atMs,
-          "read-only",
-          "cannot execute INSERT in a read-only transaction",
-        );
-      if (p.storageFull)
-        return this.probeResult("primary", atMs, "error", "could not extend file: No space left on device");
-      p.heartbeats.push(this.scheduler.nowMs());
-      return this.probeResult("primary", atMs, "ok");
-    },
-    readReplicaLag: async (timeoutMs: number): Promise<LagReading> => {
-      const r = this.replica;
-      const atMs = this.scheduler.nowMs();
-      if (this.pathDown(r.region, atMs) || !r.hostAlive) {
-        await this.scheduler.sleep(timeoutMs);
-        return {
-          atMs,
-          lagSeconds: null,
-          probe: this.probeResult("replica", atMs, "timeout", `no answer within ${timeoutMs} ms`),
-        };
-      }
-      await this.scheduler.sleep(this.rng.between(3, 15));
-      if (!r.engineUp)
-        return {
-          atMs,
-          lagSeconds: null,
-          probe: this.probeResult("replica", atMs, "unreachable", "connect ECONNREFUSED"),
-        };
-      const replayed = replayedUpToMs(r, this.scheduler.nowMs(), this.baseLag);
-      const newest = newestAtOrBefore(this.primary.heartbeats, replayed);
-      const lagSeconds = newest === null ? null : (this.scheduler.nowMs() - newest) / 1000;
-      return { atMs, lagSeconds, probe: this.probeResult("replica", atMs, "ok") };
-    },
-    replicationPositions: (timeoutMs: number) => this.replicationPositions(timeoutMs),
-  };
+  /** PostgreSQL as the health monitor's probe sees it (answers, timeouts, refusals, heartbeat rows), on `clock`. */
+  probeFor(clock: Clock): DatabaseProbe {
+    return {
+      probePrimary: async (timeoutMs: number): Promise<ProbeResult> => {
+        const p = this.primary;
+        const atMs = this.scheduler.nowMs();
+        if (this.pathDown(p.region, atMs) || !p.hostAlive) {
+          await clock.sleep(timeoutMs);
+          return this.probeResult("primary", atMs, "timeout", `no answer within ${timeoutMs} ms`);
+        }
+        await clock.sleep(this.rng.between(3, 15));
+        if (!p.engineUp) return this.probeResult("primary", atMs, "unreachable", "connect ECONNREFUSED");
+        if (p.refuses !== null) return this.probeResult("primary", atMs, "error", p.refuses);
+        if (!p.standalone)
+          return this.probeResult(
+            "primary",
+            atMs,
+            "read-only",
+            "cannot execute INSERT in a read-only transaction",
+          );
+        if (p.storageFull)
+          return this.probeResult("primary", atMs, "error", "could not extend file: No space left on device");
+        p.heartbeats.push(this.scheduler.nowMs());
+        return this.probeResult("primary", atMs, "ok");
+      },
+      readReplicaLag: async (timeoutMs: number): Promise<LagReading> => {
+        const r = this.replica;
+        const atMs = this.scheduler.nowMs();
+        if (this.pathDown(r.region, atMs) || !r.hostAlive) {
+          await clock.sleep(timeoutMs);
+          return {
+            atMs,
+            lagSeconds: null,
+            probe: this.probeResult("replica", atMs, "timeout", `no answer within ${timeoutMs} ms`),
+          };
+        }
+        await clock.sleep(this.rng.between(3, 15));
+        if (!r.engineUp)
+          return {
+            atMs,
+            lagSeconds: null,
+            probe: this.probeResult("replica", atMs, "unreachable", "connect ECONNREFUSED"),
+          };
+        const replayed = replayedUpToMs(r, this.scheduler.nowMs(), this.baseLag);
+        const newest = newestAtOrBefore(this.primary.heartbeats, replayed);
+        const lagSeconds = newest === null ? null : (this.scheduler.nowMs() - newest) / 1000;
+        return { atMs, lagSeconds, probe: this.probeResult("replica", atMs, "ok") };
+      },
+      replicationPositions: (timeoutMs: number) => this.replicationPositions(clock, timeoutMs),
+    };
+  }
 
   /** WAL position of `ms` on the primary's timeline: positions are times here, so LSNs order as times do. */
   private static lsn(ms: number): string {
@@ -755,12 +757,12 @@ export class World {
     return `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`;
   }
 
-  private async replicationPositions(timeoutMs: number): Promise<ReplicationPositions> {
+  private async replicationPositions(clock: Clock, timeoutMs: number): Promise<ReplicationPositions> {
     const p = this.primary;
     const r = this.replica;
     const atMs = this.scheduler.nowMs();
     const reachable = (i: SimInstance): boolean => !this.pathDown(i.region, atMs) && i.hostAlive;
-    await this.scheduler.sleep(reachable(p) && reachable(r) ? this.rng.between(3, 15) : timeoutMs);
+    await clock.sleep(reachable(p) && reachable(r) ? this.rng.between(3, 15) : timeoutMs);
     const primaryUp = reachable(p) && p.engineUp;
     const replicaUp = reachable(r) && r.engineUp;
     const newest = newestCommitAtOrBefore(p, this.scheduler.nowMs());
@@ -835,26 +837,40 @@ export class World {
   private installFunctions(): void {
     const c = this.config;
     const monitorConfig = readMonitorConfig(c.monitorEnv);
-    const monitorHandler = createMonitorHandler({
-      config: monitorConfig,
-      probe: this.probe,
-      clock: this.scheduler,
-      logger: recordingLogger(this.scheduler, "monitor", this.logs),
-      metrics: emfMetrics(
-        monitorConfig.metricsNamespace,
-        "health-monitor",
-        monitorConfig.environmentSuffix,
-        this.emf(c.drRegion),
-      ),
-      bootstrap: () => Promise.reject(new Error("the simulator does not run the bootstrap")),
-    });
+    const monitorLogger = recordingLogger(this.scheduler, "monitor", this.logs);
+    // The monitor's handler is stateless across invocations, and runs overlap when a run outlasts
+    // the schedule: each invocation gets the handler bound to its own clock (and so to its own fate).
+    const monitorHandler = (
+      event: unknown,
+      context: LambdaContextLike,
+      invocation: InvocationContext,
+    ): Promise<unknown> => {
+      const clock = this.scheduler.clockFor(() => invocation);
+      return createMonitorHandler({
+        config: monitorConfig,
+        probe: this.probeFor(clock),
+        clock,
+        logger: monitorLogger,
+        metrics: emfMetrics(
+          monitorConfig.metricsNamespace,
+          "health-monitor",
+          monitorConfig.environmentSuffix,
+          this.emf(c.drRegion),
+        ),
+        bootstrap: () => Promise.reject(new Error("the simulator does not run the bootstrap")),
+      })(event, context as never);
+    };
+    // The failover function runs one invocation at a time (reserved concurrency 1): its clock and
+    // SDK clients belong to whichever invocation runs now.
+    let current: InvocationContext | undefined;
+    const failoverClock = this.scheduler.clockFor(() => current);
     const failoverConfig = readFailoverConfig(c.failoverEnv);
     const failoverHandler = createFailoverHandler({
       config: failoverConfig,
       ports: buildFailoverPorts(
         failoverConfig,
-        new SimulatedAwsClients(this.aws, this.scheduler, "failover"),
-        this.scheduler,
+        new SimulatedAwsClients(this.aws, this.scheduler, "failover", () => current),
+        failoverClock,
       ),
       logger: recordingLogger(this.scheduler, "failover", this.logs),
       metrics: emfMetrics(
@@ -872,7 +888,10 @@ export class World {
       reservedConcurrency: c.failoverReservedConcurrency,
       maxRetryAttempts: c.failoverMaxRetryAttempts,
       maxEventAgeMs: c.failoverMaxEventAgeSeconds * 1000,
-      handler: (event, context) => failoverHandler(event, context as never),
+      handler: (event, context, invocation) => {
+        current = invocation;
+        return failoverHandler(event, context as never);
+      },
     };
     this.monitor = {
       key: "monitor",
@@ -882,7 +901,7 @@ export class World {
       reservedConcurrency: null,
       maxRetryAttempts: c.monitorMaxRetryAttempts,
       maxEventAgeMs: c.monitorMaxEventAgeSeconds * 1000,
-      handler: (event, context) => monitorHandler(event, context as never),
+      handler: monitorHandler,
       onSuccess: (envelope) => {
         if (this.timeline.triggerPath !== "alarm") this.lambda.invokeAsync(this.failover, envelope);
       },

@@ -28,15 +28,17 @@ describe("Scheduler", () => {
   it("never resumes a killed invocation", async () => {
     const s = new Scheduler(0);
     const context = { id: "i", functionKey: "failover", killed: false };
+    const clock = s.clockFor(() => context);
     const seen: string[] = [];
-    void s.runInvocation(context, async () => {
-      await s.sleep(1_000);
+    void (async () => {
+      await clock.sleep(1_000);
       seen.push("first");
-      await s.sleep(1_000);
+      await clock.sleep(1_000);
       seen.push("second");
-    });
-    s.at(1_500, () => (context.killed = true));
+    })();
+    s.at(1_500, () => s.kill(context));
     await s.runUntil(10_000);
     expect(seen).toEqual(["first"]);
+    expect(context.killed).toBe(true);
   });
 });

@@ -20,7 +20,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { AwsClients, DEFAULT_AWS_CLIENT_OPTIONS } from "../../lambda/adapters/aws/clients";
 import { isApiUnavailable, isThrottling } from "../../lambda/adapters/aws/aws-errors";
 import type { Rng } from "../rng";
-import type { Scheduler } from "../scheduler";
+import type { InvocationContext, Scheduler } from "../scheduler";
 import { SimulatedNetworkError, serverError, throttled, requestTimeout } from "./errors";
 
 /** SDK client names as faults name them (reference: the timeline's `service`). */
@@ -90,6 +90,7 @@ export class SimulatedAws {
    * active fault, or the service.
    */
   async call(
+    invocation: InvocationContext | undefined,
     functionKey: string,
     service: ServiceName,
     region: string,
@@ -102,9 +103,9 @@ export class SimulatedAws {
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
-        const output = await this.attempt(service, region, command, handler, input);
+        const output = await this.attempt(invocation, service, region, command, handler, input);
         this.calls.push({ atMs: startedAtMs, functionKey, service, region, command, attempts: attempt });
-        if (this.crashHook(functionKey, command)) this.scheduler.killCurrent();
+        if (this.crashHook(functionKey, command)) this.scheduler.kill(invocation);
         return output;
       } catch (error) {
         lastError = error;
@@ -112,7 +113,7 @@ export class SimulatedAws {
         if (!retryable || attempt === maxAttempts) break;
         const base = isThrottling(error) ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS;
         const delayMs = this.rng.next() * Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1));
-        await this.scheduler.sleep(delayMs);
+        await this.scheduler.sleepFor(invocation, delayMs);
       }
     }
     this.calls.push({
@@ -128,6 +129,7 @@ export class SimulatedAws {
   }
 
   private async attempt(
+    invocation: InvocationContext | undefined,
     service: ServiceName,
     region: string,
     command: string,
@@ -137,10 +139,10 @@ export class SimulatedAws {
     const fault = this.activeFault(service, region, this.scheduler.nowMs());
     if (fault?.kind === "api-blackhole") {
       const timeoutMs = DEFAULT_AWS_CLIENT_OPTIONS.requestTimeoutMs;
-      await this.scheduler.sleep(timeoutMs);
+      await this.scheduler.sleepFor(invocation, timeoutMs);
       throw requestTimeout(timeoutMs);
     }
-    await this.scheduler.sleep(this.rng.between(CALL_LATENCY_MS.min, CALL_LATENCY_MS.max));
+    await this.scheduler.sleepFor(invocation, this.rng.between(CALL_LATENCY_MS.min, CALL_LATENCY_MS.max));
     if (fault?.kind === "api-throttle") throw throttled(service);
     if (fault?.kind === "api-errors") throw serverError();
     if (handler === undefined) throw new NotSimulatedError(service, command);
@@ -168,6 +170,8 @@ export class SimulatedAwsClients extends AwsClients {
     private readonly aws: SimulatedAws,
     private readonly scheduler: Scheduler,
     private readonly functionKey: string,
+    /** The invocation of the function these clients belong to that is running now. */
+    private readonly current: () => InvocationContext | undefined,
   ) {
     super();
   }
@@ -204,18 +208,20 @@ export class SimulatedAwsClients extends AwsClients {
     const mock = mockClient(client as never);
     // Route 53 is global: its API lives in us-east-1 whatever region seeded the client (reference §4).
     const apiRegion = service === "route53" ? "us-east-1" : region;
-    mock.send.callsFake(
-      (command: { constructor: { name: string }; input: unknown }): Promise<never> =>
-        this.scheduler.unlessKilled(
-          this.aws.call(
-            this.functionKey,
-            service,
-            apiRegion,
-            command.constructor.name.replace(/Command$/, ""),
-            command.input,
-          ),
-        ) as Promise<never>,
-    );
+    mock.send.callsFake((command: { constructor: { name: string }; input: unknown }): Promise<never> => {
+      const invocation = this.current();
+      return this.scheduler.unlessKilled(
+        invocation,
+        this.aws.call(
+          invocation,
+          this.functionKey,
+          service,
+          apiRegion,
+          command.constructor.name.replace(/Command$/, ""),
+          command.input,
+        ),
+      ) as Promise<never>;
+    });
     return client;
   }
 }
