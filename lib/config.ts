@@ -279,7 +279,7 @@ export function validateConfig(raw: RawConfig): TapConfig {
     const text = raw[key];
     if (text === undefined || text === "") return DEFAULTS[key] as number;
     const n = Number(text);
-    if (!Number.isInteger(n) || n <= min || n > max) {
+    if (!Number.isInteger(n) || n < min || n > max) {
       problem(key, text, `must be a whole number of ${unit} from ${min} to ${max}`);
       return DEFAULTS[key] as number;
     }

@@ -133,3 +133,10 @@ export const FENCED_AT_TAG = "tap:fenced-at";
  * §1.2), so this tag is what says "promotion begun" to a run that resumes an interrupted one.
  */
 export const PROMOTION_REQUESTED_AT_TAG = "tap:promotion-requested-at";
+
+/**
+ * The health-monitor's synchronous request for the WAL positions of both databases, sent by the
+ * failover function (which has no network path to them) during a switchover's catch-up wait. The
+ * monitor accepts exactly this object and answers with a `ReplicationPositions`.
+ */
+export const REPLICATION_POSITIONS_ACTION = "replication-positions";

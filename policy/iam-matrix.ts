@@ -36,6 +36,8 @@ export interface MatrixTargets {
   readonly monitor?: {
     readonly logGroup: string;
     readonly failoverFunction: string;
+    /** The health-monitor function itself (the failover function invokes it for WAL positions). */
+    readonly monitorFunction: string;
     /** `rds-db:connect` resources of the monitor user on the primary and on the replica. */
     readonly primaryDbUser: string;
     readonly replicaDbUser: string;
@@ -120,6 +122,7 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
   const dbUser = (db: SynthResource, region: string): string =>
     `arn:aws:rds-db:${region}:${account}:dbuser:${resourceId(db)}/${MONITOR_DB_USER}`;
   const failoverFn = fn("failover");
+  const monitorFn = fn("health-monitor");
   const exportRole = synth.resources.find(
     (r) => r.type === T.iamRole && r.name.startsWith("iam-rds-export-"),
   );
@@ -149,11 +152,12 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
     writerRecordName: `writer.${zoneName}`,
     readerRecordName: `reader.${zoneName}`,
     ...(logGroup("failover") ? { failoverLogGroup: logGroup("failover") } : {}),
-    ...(fn("health-monitor") && monitorLogs && failoverFn
+    ...(monitorFn && monitorLogs && failoverFn
       ? {
           monitor: {
             logGroup: monitorLogs,
             failoverFunction: arn(failoverFn),
+            monitorFunction: arn(monitorFn),
             primaryDbUser: dbUser(primary, primaryRegion),
             replicaDbUser: dbUser(replica, replica.region ?? primaryRegion),
           },
@@ -309,7 +313,7 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   deny(f, "rds:DeleteDBInstance", t.replicaDb, "failover never deletes the replica");
   deny(f, "rds:DeleteDBInstance", t.primaryDb, "failover never deletes the primary");
   deny(f, "rds:DeleteDBInstance", other.db(t.primaryRegion), "no other instance is deleted");
-  deny(f, "rds:ModifyDBInstance", t.primaryDb, "promotion sets retention itself; no other changes");
+  deny(f, "rds:ModifyDBInstance", t.primaryDb, "only the promoted replica's backups are changed");
   allow(
     f,
     "rds:RebootDBInstance",
@@ -323,12 +327,40 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   deny(f, "rds:AddTagsToResource", t.primaryDb, "no other tag key", {
     context: { "aws:TagKeys": ["DR-Slot-Role"] },
   });
-  deny(f, "rds:AddTagsToResource", t.replicaDb, "the standby is never tagged", {
+  deny(f, "rds:AddTagsToResource", t.replicaDb, "the standby is never marked fenced", {
     context: { "aws:TagKeys": ["tap:fenced-at"] },
   });
+  allow(
+    f,
+    "rds:RemoveTagsFromResource",
+    t.primaryDb,
+    "undoing a stopped switchover's fence removes its mark",
+    {
+      context: { "aws:TagKeys": ["tap:fenced-at"] },
+    },
+  );
+  deny(f, "rds:RemoveTagsFromResource", t.primaryDb, "no other tag key", {
+    context: { "aws:TagKeys": ["DR-Slot-Role"] },
+  });
+  for (const action of ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"]) {
+    allow(f, action, t.replicaDb, "marks the promotion before requesting it, unmarks a refused one", {
+      context: { "aws:TagKeys": ["tap:promotion-requested-at"] },
+    });
+  }
+  deny(f, "rds:AddTagsToResource", t.replicaDb, "no other tag key on the standby", {
+    context: { "aws:TagKeys": ["DR-Slot-Role"] },
+  });
+  allow(f, "rds:ModifyDBInstance", t.replicaDb, "turns backups on once the promoted replica serves writes");
+  deny(f, "rds:ModifyDBInstance", other.db(t.replicaRegion), "no other instance is modified");
   deny(f, "rds:RebootDBInstance", other.db(t.primaryRegion), "no other instance is ever rebooted");
   deny(f, "ec2:RevokeSecurityGroupIngress", other.sg, "only the primary's group is fenced");
-  deny(f, "ec2:AuthorizeSecurityGroupIngress", t.primarySecurityGroup, "failover never opens ingress");
+  allow(
+    f,
+    "ec2:AuthorizeSecurityGroupIngress",
+    t.primarySecurityGroup,
+    "undoing a stopped switchover's fence re-admits exactly the revoked clients",
+  );
+  deny(f, "ec2:AuthorizeSecurityGroupIngress", other.sg, "no other group's ingress is opened");
   deny(f, "route53:ChangeResourceRecordSets", other.zone, "other zones are not touched");
   deny(f, "route53:DeleteHostedZone", t.zone, "the zone itself is not touched");
   deny(f, "sns:Publish", other.topic, "only the DR topic");
@@ -361,6 +393,21 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
       });
     }
     deny(f, "logs:CreateLogGroup", t.failoverLogGroup, "the log group is the stack's (retention, KMS)");
+  }
+  if (t.monitor !== undefined) {
+    allow(
+      f,
+      "lambda:InvokeFunction",
+      t.monitor.monitorFunction,
+      "reads a switchover's WAL positions through the health-monitor",
+    );
+    deny(
+      f,
+      "lambda:InvokeFunction",
+      t.monitor.monitorFunction.replace(/[^:]+$/, "payments-api"),
+      "no other function",
+    );
+    deny(f, "lambda:InvokeFunction", t.monitor.failoverFunction, "never invokes itself");
   }
 
   // ---- snapshot export: the function's role and the role RDS assumes -------------------------

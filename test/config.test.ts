@@ -92,6 +92,24 @@ describe("validateConfig defaults", () => {
     });
   });
 
+  it("accepts each range's own bounds, as its message says (from min to max)", () => {
+    const config = validateConfig({
+      ...VALID,
+      backupRetentionDays: "1",
+      dnsTtlSeconds: "5",
+      performanceInsightsRetentionDays: "7",
+      noncurrentTransitionDays: "30",
+      cpuAlarmPercent: "100",
+    });
+    expect(config).toMatchObject({
+      backupRetentionDays: 1,
+      dnsTtlSeconds: 5,
+      performanceInsightsRetentionDays: 7,
+      noncurrentTransitionDays: 30,
+      cpuAlarmPercent: 100,
+    });
+  });
+
   it("accepts the longest suffix that fits every derived name (34 characters)", () => {
     expect(validateConfig({ ...VALID, environmentSuffix: "a".repeat(34) }).environmentSuffix).toHaveLength(
       34,

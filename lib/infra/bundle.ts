@@ -9,8 +9,8 @@
  * - `mainFields: ["module", "main"]`: the AWS SDK's ESM builds (`dist-es`) tree-shake; the default
  *   CommonJS resolution pulls in roughly twice the code.
  * - SDK clients only needed on rare paths (EC2 for fencing, S3 for reports, SNS for notifications,
- *   CloudWatch when the monitor's result carries no lag reading; Secrets Manager for the one-time
- *   bootstrap) are replaced by a small stand-in module with the same client and command classes.
+ *   CloudWatch when the monitor's result carries no lag reading, Lambda for a switchover's WAL
+ *   positions; Secrets Manager for the one-time bootstrap) are replaced by a small stand-in module with the same client and command classes.
  *   The real client is loaded with a dynamic `import()` (its own chunk) on the first `send`, so it
  *   costs nothing at cold start. The client object is still created once, at module scope.
  *   `@aws-sdk/client-ec2` alone is about 550 KB minified (its schema covers the whole EC2 API and
@@ -81,6 +81,11 @@ const CLOUDWATCH: LazyClient = {
   client: "CloudWatchClient",
   commands: ["GetMetricDataCommand"],
 };
+const LAMBDA: LazyClient = {
+  packageName: "@aws-sdk/client-lambda",
+  client: "LambdaClient",
+  commands: ["InvokeCommand"],
+};
 const SECRETS_MANAGER: LazyClient = {
   packageName: "@aws-sdk/client-secrets-manager",
   client: "SecretsManagerClient",
@@ -93,7 +98,7 @@ const SECRETS_MANAGER: LazyClient = {
  * PostgreSQL, and only the bootstrap reads Secrets Manager.
  */
 export const LAZY_CLIENTS: Readonly<Record<DeployedEntry, readonly LazyClient[]>> = {
-  failover: [EC2, S3, SNS, CLOUDWATCH],
+  failover: [EC2, S3, SNS, CLOUDWATCH, LAMBDA],
   "health-monitor": [SECRETS_MANAGER],
   // Every run reads RDS and nothing else.
   "snapshot-export": [],

@@ -264,6 +264,15 @@ export function securityGroupArn(region: string, accountId: string, groupId: str
   return `arn:aws:ec2:${region}:${accountId}:security-group/${groupId}`;
 }
 
+/**
+ * Unqualified ARN of a function of this stack. Known before the function exists, so a policy can
+ * name a function created after its role (the failover role names the health-monitor, whose own
+ * role names the failover function).
+ */
+export function lambdaFunctionArn(region: string, accountId: string, name: string): string {
+  return `arn:aws:lambda:${region}:${accountId}:function:${name}`;
+}
+
 /** Writing to its own, pre-created log group (no logs:CreateLogGroup). */
 function logsStatement(logGroupArn: string): IamStatement {
   return {
@@ -312,6 +321,8 @@ export interface FailoverPolicyTargets {
   readonly drKeyArn: string;
   readonly drRegion: string;
   readonly logGroupArn: string;
+  /** The health-monitor's unqualified function ARN (the switchover's WAL positions come from it). */
+  readonly monitorFunctionArn: string;
 }
 
 /**
@@ -420,6 +431,17 @@ export function failoverPolicyDocument(t: FailoverPolicyTargets): IamPolicyDocum
         Effect: "Allow",
         Action: ["route53:GetChange"],
         Resource: ["arn:aws:route53:::change/*"],
+      },
+      {
+        // The switchover's catch-up check: this function has no network path to the databases, so
+        // it invokes the health-monitor (RequestResponse, no Qualifier). Exactly its unqualified
+        // ARN: Lambda scopes function actions by function, version or alias ARN
+        // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html), and an
+        // unqualified invocation needs nothing more, so no version or alias (":*") is granted.
+        Sid: "ReadWalPositionsThroughMonitor",
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction"],
+        Resource: [t.monitorFunctionArn],
       },
       {
         Sid: "NotifyDrTopic",
@@ -758,6 +780,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
               drKeyArn: keyArn,
               drRegion: config.drRegion,
               logGroupArn: lgArn,
+              monitorFunctionArn: lambdaFunctionArn(config.drRegion, account, monitorName),
             }),
           ),
         ),

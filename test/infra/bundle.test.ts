@@ -55,6 +55,7 @@ describe("lazyClientModule", () => {
       "@aws-sdk/client-s3",
       "@aws-sdk/client-sns",
       "@aws-sdk/client-cloudwatch",
+      "@aws-sdk/client-lambda",
     ]);
     expect(LAZY_CLIENTS["health-monitor"].map((c) => c.packageName)).toEqual([
       "@aws-sdk/client-secrets-manager",
@@ -63,7 +64,7 @@ describe("lazyClientModule", () => {
 });
 
 describe("the deployed failover bundle", () => {
-  it("is ESM with a source map, and loads EC2, S3 and SNS only from chunks", async () => {
+  it("is ESM with a source map, and loads EC2, S3, SNS and Lambda only from chunks", async () => {
     const bundle = await buildLambdaBundle("failover", "optimized");
     expect(bundle.entryFile).toBe("index.mjs");
     const paths = bundle.files.map((f) => f.path);
@@ -73,13 +74,14 @@ describe("the deployed failover bundle", () => {
       .map((f) => f.text)
       .join("\n");
     const allText = bundle.files.map((f) => f.text).join("\n");
-    // Operation names and endpoint fragments only the real EC2, S3 and SNS clients carry.
+    // Operation names and endpoint fragments only the real EC2, S3, SNS and Lambda clients carry.
     for (const marker of [
       "AcceptAddressTransfer",
       // Not AuthorizeSecurityGroupIngress: the fence's undo names it in the stand-in's exports.
       "AllocateHosts",
       "s3-object-lambda",
       "PublishBatch",
+      "GetFunctionUrlConfig",
     ]) {
       expect({ marker, atStart: initText.includes(marker) }).toEqual({ marker, atStart: false });
       expect({ marker, packaged: allText.includes(marker) }).toEqual({ marker, packaged: true });

@@ -20,6 +20,7 @@ import {
   monitorPolicyDocument,
   monitorTimeoutSeconds,
   secretsEndpointPolicy,
+  lambdaFunctionArn,
   securityGroupArn,
 } from "../../lib/infra/functions";
 import { readFailoverConfig } from "../../lib/lambda/failover/env";
@@ -45,6 +46,7 @@ describe("policy documents", () => {
     drKeyArn: `arn:aws:kms:${DR}:${ACCOUNT}:key/k-dr`,
     drRegion: DR,
     logGroupArn: `arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev`,
+    monitorFunctionArn: `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-health-monitor-dev`,
   };
 
   it("failover: exactly the adapters' calls on exactly the stack's resources", () => {
@@ -134,6 +136,12 @@ describe("policy documents", () => {
         Effect: "Allow",
         Action: ["route53:GetChange"],
         Resource: ["arn:aws:route53:::change/*"],
+      },
+      {
+        Sid: "ReadWalPositionsThroughMonitor",
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction"],
+        Resource: [failoverTargets.monitorFunctionArn],
       },
       {
         Sid: "NotifyDrTopic",
@@ -316,6 +324,9 @@ describe("policy documents", () => {
     expect(logGroupName("lambda-failover-dev")).toBe("/aws/lambda/lambda-failover-dev");
     expect(securityGroupArn(PRIMARY, ACCOUNT, "sg-1")).toBe(
       `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/sg-1`,
+    );
+    expect(lambdaFunctionArn(DR, ACCOUNT, "lambda-health-monitor-dev")).toBe(
+      `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-health-monitor-dev`,
     );
     expect(bootstrapCommand("lambda-db-bootstrap-dev", PRIMARY)).toBe(
       "aws lambda invoke --region ap-southeast-2 --function-name lambda-db-bootstrap-dev " +
@@ -540,6 +551,8 @@ describe.each([
       ReadRecords: [v.state("r53-zone-dev", "arn")],
       UpsertWriterAndReaderCnames: [v.state("r53-zone-dev", "arn")],
       WaitForInsync: ["arn:aws:route53:::change/*"],
+      // The monitor's ARN, built from its name before it exists (its role names this function).
+      ReadWalPositionsThroughMonitor: [v.state("lambda-health-monitor-dev", "arn")],
       NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
       WriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
       ListReports: [v.state("s3-backups-dr-dev", "arn")],

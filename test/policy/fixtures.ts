@@ -147,15 +147,35 @@ export function failoverPolicy(replicaRegion: string): object {
         Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:fenced-at"] } },
       },
       {
+        Sid: "UntagTheUnfencedWriter",
+        Effect: "Allow",
+        Action: ["rds:RemoveTagsFromResource"],
+        Resource: [arns.primaryDb],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:fenced-at"] } },
+      },
+      {
+        Sid: "MarkThePromotion",
+        Effect: "Allow",
+        Action: ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"],
+        Resource: [arns.replicaDb(replicaRegion)],
+        Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["tap:promotion-requested-at"] } },
+      },
+      {
         Sid: "PromoteTheReplica",
         Effect: "Allow",
         Action: ["rds:PromoteReadReplica"],
         Resource: [arns.replicaDb(replicaRegion)],
       },
       {
+        Sid: "EnableBackupsOnThePromotedReplica",
+        Effect: "Allow",
+        Action: ["rds:ModifyDBInstance"],
+        Resource: [arns.replicaDb(replicaRegion)],
+      },
+      {
         Sid: "FenceThePrimary",
         Effect: "Allow",
-        Action: ["ec2:RevokeSecurityGroupIngress"],
+        Action: ["ec2:RevokeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupIngress"],
         Resource: [`arn:aws:ec2:${PRIMARY_REGION}:${ACCOUNT}:security-group/sg-0primary`],
       },
       {

@@ -47,5 +47,16 @@ describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion)
       extras: report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`),
       problems: report.problems,
     }).toEqual({ mismatches: [], extras: [], problems: [] });
+    // The switchover's WAL positions: the failover role invokes the health-monitor and nothing else.
+    const suffix = suffixOf(synth);
+    expect(
+      report.rows
+        .filter((r) => r.role === "iam-failover" && r.action === "lambda:InvokeFunction")
+        .map((r) => `${r.expected} ${r.resource.split(":").pop() ?? ""}: ${r.actual}`),
+    ).toEqual([
+      `allow lambda-health-monitor-${suffix}: Allowed`,
+      "deny payments-api: ImplicitlyDenied",
+      `deny lambda-failover-${suffix}: ImplicitlyDenied`,
+    ]);
   });
 });

@@ -90,8 +90,7 @@ export const NO_DATABASE_PROBE: DatabaseProbe = {
     Promise.reject(
       new ConfigurationError(
         "the failover function has no network path to the database and cannot read WAL positions itself; " +
-          "they must come from the health-monitor (a synchronous replication-positions request), which is not wired in this build, " +
-          "so a switchover's catch-up wait times out and its fence is undone",
+          "the control adapter reads them from the health-monitor (LambdaReplicationPositions, a synchronous replication-positions request)",
       ),
     ),
 };

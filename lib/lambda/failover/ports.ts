@@ -6,6 +6,7 @@
 import type { AwsClients } from "../adapters/aws/clients";
 import { CloudWatchLagHistory } from "../adapters/aws/cloudwatch-lag-history";
 import { CloudWatchPrimaryHealth } from "../adapters/aws/cloudwatch-primary-health";
+import { LambdaReplicationPositions } from "../adapters/aws/lambda-replication-positions";
 import { S3AlertLedger } from "../adapters/aws/s3-alert-ledger";
 import { RdsDatabaseControl } from "../adapters/aws/rds-database-control";
 import { Route53Dns } from "../adapters/aws/route53-dns";
@@ -35,7 +36,13 @@ export function buildFailoverPorts(
         primaryRds: clients.rds(config.primaryRegion),
         replicaRds: clients.rds(config.replicaRegion),
         primaryEc2: clients.ec2(config.primaryRegion),
-        positions: NO_DATABASE_PROBE,
+        // No network path to the databases from here: the health-monitor (DR VPC, same region as
+        // this function) reads both WAL positions when invoked synchronously.
+        positions: new LambdaReplicationPositions(
+          config.monitorFunctionName,
+          clients.lambda(config.controlRegion),
+          clock,
+        ),
       },
       clock,
     ),

@@ -1,10 +1,17 @@
 /**
- * The events the health-monitor accepts: EventBridge's scheduled tick (run the monitor) and an
- * operator's `{ "action": "bootstrap" }` (create the monitor's role and heartbeat table once).
- * Anything else is refused with an {@link InvalidEventError}, and nothing is done. Pure.
+ * The events the health-monitor accepts: EventBridge's scheduled tick (run the monitor), an
+ * operator's `{ "action": "bootstrap" }` (create the monitor's role and heartbeat table once) and
+ * the failover function's `{ "action": "replication-positions" }` (read both databases' WAL
+ * positions for a switchover's catch-up check). Anything else is refused with an
+ * {@link InvalidEventError}, and nothing is done. Pure.
  */
+import { REPLICATION_POSITIONS_ACTION } from "../../function-env";
 import { InvalidEventError } from "../core/errors";
 import { describeValue } from "../failover/events";
+
+/** The operator and function requests, each accepted only as exactly `{ "action": <name> }`. */
+const ACTIONS = ["bootstrap", REPLICATION_POSITIONS_ACTION] as const;
+const ACTION_SHAPES = ACTIONS.map((a) => `{"action":${JSON.stringify(a)}}`).join(" or ");
 
 /** What the invocation asks for. */
 export type MonitorRequest =
@@ -13,7 +20,9 @@ export type MonitorRequest =
       /** The scheduled event's id: unique per tick, and the same on Lambda's retries of that tick. */
       readonly runId: string;
     }
-  | { readonly kind: "bootstrap" };
+  | { readonly kind: "bootstrap" }
+  /** The failover function asks for both databases' WAL positions (no probe, no heartbeat). */
+  | { readonly kind: "replication-positions" };
 
 function refuse(problem: string): never {
   throw new InvalidEventError(`Refused the health-monitor event: ${problem}. Nothing was done.`);
@@ -30,17 +39,18 @@ export function parseMonitorEvent(event: unknown): MonitorRequest {
   const record = event as Record<string, unknown>;
   if ("action" in record) {
     const extra = Object.keys(record).filter((key) => key !== "action");
-    if (record.action !== "bootstrap" || extra.length > 0) {
+    const action = ACTIONS.find((a) => a === record.action);
+    if (action === undefined || extra.length > 0) {
       return refuse(
-        `an operator request must be exactly {"action":"bootstrap"}, got action ${describeValue(record.action)}` +
+        `a request must be exactly ${ACTION_SHAPES}, got action ${describeValue(record.action)}` +
           (extra.length > 0 ? ` and unexpected keys ${extra.map((k) => JSON.stringify(k)).join(", ")}` : ""),
       );
     }
-    return { kind: "bootstrap" };
+    return action === "bootstrap" ? { kind: "bootstrap" } : { kind: "replication-positions" };
   }
   if (record.source !== "aws.events" || record["detail-type"] !== "Scheduled Event") {
     return refuse(
-      `expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or {"action":"bootstrap"}, got source ${describeValue(
+      `expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or ${ACTION_SHAPES}, got source ${describeValue(
         record.source,
       )} and detail-type ${describeValue(record["detail-type"])}`,
     );

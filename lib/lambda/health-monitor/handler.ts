@@ -1,6 +1,6 @@
 /**
- * The health-monitor's handler, as a thin adapter: event → parse → runMonitor (or the bootstrap)
- * → metrics → result. Lambda hands a run's result to the failover function (asynchronous
+ * The health-monitor's handler, as a thin adapter: event → parse → runMonitor (or the bootstrap,
+ * or a WAL-position read for the failover function) → metrics → result. Lambda hands a run's result to the failover function (asynchronous
  * invocation destination). Built by {@link createMonitorHandler} so tests can pass fakes;
  * `index.ts` wires the real dependencies at module scope.
  */
@@ -9,7 +9,7 @@ import type { Context } from "aws-lambda";
 import { METRICS } from "../../function-env";
 import { runMonitor, type MonitorResult } from "../core/monitor";
 import type { Clock, DatabaseProbe } from "../core/ports";
-import type { ProbeResult } from "../core/types";
+import type { ProbeResult, ReplicationPositions } from "../core/types";
 import { flushMetrics, publishMetricAt, type HandlerLogger, type HandlerMetrics } from "../telemetry";
 import type { BootstrapResponse } from "./bootstrap";
 import type { MonitorConfig } from "./env";
@@ -58,7 +58,10 @@ export function splitProbe(primary: DatabaseProbe, replica: DatabaseProbe): Data
 /** Builds the handler Lambda calls. */
 export function createMonitorHandler(
   deps: MonitorHandlerDeps,
-): (event: unknown, context?: Partial<Context>) => Promise<MonitorResult | BootstrapResponse> {
+): (
+  event: unknown,
+  context?: Partial<Context>,
+) => Promise<MonitorResult | BootstrapResponse | ReplicationPositions> {
   const { config, logger, metrics } = deps;
   const run = deps.run ?? runMonitor;
 
@@ -77,6 +80,15 @@ export function createMonitorHandler(
         const done = await deps.bootstrap();
         logger.info("Monitor bootstrap done", { bootstrap: done });
         return done;
+      }
+      if (request.kind === "replication-positions") {
+        // A synchronous call from the failover function's catch-up wait: one bounded read of both
+        // databases (in parallel through `splitProbe`), so the answer comes back within about one
+        // probe timeout, well inside the caller's 10 s SDK request timeout. Not a monitor run: no
+        // probe, no heartbeat, no metric (a MonitorRun here would hide a silent schedule).
+        const positions = await deps.probe.replicationPositions(config.policy.probeTimeoutSeconds * 1000);
+        logger.info("Replication positions read", { positions });
+        return positions;
       }
       logger.appendKeys({ runId: request.runId });
       const result = await run({ probe: deps.probe, clock: deps.clock }, config.policy, {

@@ -12,6 +12,7 @@
  */
 import type * as CloudWatch from "@aws-sdk/client-cloudwatch";
 import type * as EC2 from "@aws-sdk/client-ec2";
+import type * as Lambda from "@aws-sdk/client-lambda";
 import type * as RDS from "@aws-sdk/client-rds";
 import type * as Route53 from "@aws-sdk/client-route-53";
 import type * as S3 from "@aws-sdk/client-s3";
@@ -194,6 +195,11 @@ export class SimulatedAwsClients extends AwsClients {
 
   override s3(region: string): S3.S3Client {
     return this.bind("s3", region, super.s3(region));
+  }
+
+  // The failover function's switchover invokes the health-monitor for WAL positions.
+  override lambda(region: string): Lambda.LambdaClient {
+    return this.bind("lambda", region, super.lambda(region));
   }
 
   override route53(region: string): Route53.Route53Client {

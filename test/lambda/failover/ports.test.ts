@@ -1,6 +1,7 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { S3AlertLedger } from "../../../lib/lambda/adapters/aws/s3-alert-ledger";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { AwsClients } from "../../../lib/lambda/adapters/aws/clients";
 import { CloudWatchPrimaryHealth } from "../../../lib/lambda/adapters/aws/cloudwatch-primary-health";
@@ -74,5 +75,29 @@ describe("buildFailoverPorts: the alert ledger", () => {
     ]);
     expect(await clients.s3(config.controlRegion).config.region()).toBe(config.controlRegion);
     expect(s3.commandCalls(ListObjectsV2Command)[0].thisValue).toBe(clients.s3(config.controlRegion));
+  });
+});
+
+describe("buildFailoverPorts: the switchover's WAL positions", () => {
+  it("come from the health-monitor named by MONITOR_FUNCTION_NAME, invoked in the control region", async () => {
+    const config = readFailoverConfig(FAILOVER_ENV_FIXTURE);
+    const clients = new AwsClients();
+    const lambda = mockClient(clients.lambda(config.controlRegion));
+    const ports = buildFailoverPorts(config, clients, new FakeClock(NOW));
+    const positions = {
+      atMs: NOW,
+      primaryLsn: "0/3000060",
+      primaryStartedAtMs: NOW - 86_400_000,
+      replicaReplayLsn: "0/3000060",
+    };
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: new TextEncoder().encode(JSON.stringify(positions)) as never,
+    });
+    await ports.control.waitUntilCaughtUp(60_000, { fenced: true, detail: "fenced" });
+    expect(lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input.FunctionName)).toEqual([
+      FAILOVER_ENV_FIXTURE.MONITOR_FUNCTION_NAME,
+    ]);
+    expect(await clients.lambda(config.controlRegion).config.region()).toBe("ap-southeast-1");
   });
 });

@@ -14,6 +14,11 @@ describe("parseMonitorEvent", () => {
     expect(parseMonitorEvent({ action: "bootstrap" })).toEqual({ kind: "bootstrap" });
   });
 
+  it("accepts exactly {action: replication-positions}", () => {
+    expect(parseMonitorEvent({ action: "replication-positions" })).toEqual({ kind: "replication-positions" });
+  });
+
+  const SHAPES = '{"action":"bootstrap"} or {"action":"replication-positions"}';
   const refused: [string, unknown, string][] = [
     ["null", null, "expected an object, got null"],
     ["an array", [scheduledEvent()], "expected an object, got an array of 1"],
@@ -21,22 +26,37 @@ describe("parseMonitorEvent", () => {
     [
       "another action",
       { action: "failover" },
-      'an operator request must be exactly {"action":"bootstrap"}, got action the string "failover"',
+      `a request must be exactly ${SHAPES}, got action the string "failover"`,
     ],
     [
       "bootstrap with extra keys",
       { action: "bootstrap", user: "postgres" },
-      'an operator request must be exactly {"action":"bootstrap"}, got action the string "bootstrap" and unexpected keys "user"',
+      `a request must be exactly ${SHAPES}, got action the string "bootstrap" and unexpected keys "user"`,
+    ],
+    [
+      "replication-positions with extra keys",
+      { action: "replication-positions", timeoutMs: 60_000 },
+      `a request must be exactly ${SHAPES}, got action the string "replication-positions" and unexpected keys "timeoutMs"`,
+    ],
+    [
+      "the action in another case",
+      { action: "Replication-Positions" },
+      `a request must be exactly ${SHAPES}, got action the string "Replication-Positions"`,
+    ],
+    [
+      "an action that is not a string",
+      { action: ["replication-positions"] },
+      `a request must be exactly ${SHAPES}, got action an array of 1`,
     ],
     [
       "an alarm event",
       { source: "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", id: "x" },
-      'expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or {"action":"bootstrap"}, got source the string "aws.cloudwatch" and detail-type the string "CloudWatch Alarm State Change"',
+      `expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or ${SHAPES}, got source the string "aws.cloudwatch" and detail-type the string "CloudWatch Alarm State Change"`,
     ],
     [
       "an empty object",
       {},
-      'expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or {"action":"bootstrap"}, got source nothing and detail-type nothing',
+      `expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or ${SHAPES}, got source nothing and detail-type nothing`,
     ],
     [
       "a scheduled event without id",

@@ -12,7 +12,11 @@ import { MONITOR_ENV_FIXTURE, scheduledEvent } from "./fixtures";
 
 const config = readMonitorConfig(MONITOR_ENV_FIXTURE);
 
-function build(cluster: FakeCluster, bootstrap: MonitorHandlerDeps["bootstrap"] = jest.fn()) {
+function build(
+  cluster: FakeCluster,
+  bootstrap: MonitorHandlerDeps["bootstrap"] = jest.fn(),
+  probe: DatabaseProbe = cluster.probe,
+) {
   const lines: { level: string; message: string; extra: unknown }[] = [];
   const log = (level: string) => (message: string, extra?: unknown) =>
     void lines.push({ level, message, extra });
@@ -40,7 +44,7 @@ function build(cluster: FakeCluster, bootstrap: MonitorHandlerDeps["bootstrap"] 
   };
   const handler = createMonitorHandler({
     config,
-    probe: cluster.probe,
+    probe,
     clock: cluster.clock,
     logger: logger as unknown as MonitorHandlerDeps["logger"],
     metrics: metrics as unknown as MonitorHandlerDeps["metrics"],
@@ -195,6 +199,43 @@ describe("bootstrap", () => {
       jest.fn(async () => Promise.reject(failure)),
     );
     await expect(handler({ action: "bootstrap" })).rejects.toBe(failure);
+    expect(lines).toEqual([{ level: "error", message: "Invocation failed", extra: { error: failure } }]);
+  });
+});
+
+describe("replication-positions", () => {
+  it("reads both positions once with the policy's probe timeout: no probe, no heartbeat, no metric", async () => {
+    const cluster = new FakeCluster();
+    const bootstrap = jest.fn();
+    const { handler, flushed, logger } = build(cluster, bootstrap);
+    await expect(handler({ action: "replication-positions" })).resolves.toEqual({
+      atMs: T0,
+      primaryLsn: "0/3000060",
+      primaryStartedAtMs: T0 - 86_400_000,
+      replicaReplayLsn: "0/3000060",
+    });
+    // PROBE_TIMEOUT_SECONDS=3 in the fixture.
+    expect(cluster.calls).toEqual(["probe.replicationPositions(3000)"]);
+    expect(bootstrap).not.toHaveBeenCalled();
+    expect(flushed).toEqual([]);
+    expect(logger.appendKeys).not.toHaveBeenCalled();
+  });
+
+  it("a failing read is logged and rethrown, so the caller sees a FunctionError", async () => {
+    const failure = new Error("probe broke");
+    const probe = {
+      probePrimary: jest.fn(),
+      readReplicaLag: jest.fn(),
+      replicationPositions: jest.fn(async () => Promise.reject(failure)),
+    };
+    const { handler, lines, flushed } = build(
+      new FakeCluster(),
+      jest.fn(),
+      probe as unknown as DatabaseProbe,
+    );
+    await expect(handler({ action: "replication-positions" })).rejects.toBe(failure);
+    expect(probe.probePrimary).not.toHaveBeenCalled();
+    expect(flushed).toEqual([]);
     expect(lines).toEqual([{ level: "error", message: "Invocation failed", extra: { error: failure } }]);
   });
 });

@@ -1,5 +1,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -124,6 +125,14 @@ export class AwsClients {
   /** S3 API of `region` (the bucket's region avoids a redirect). */
   s3(region: string): S3Client {
     return this.once("s3", region, (config) => new S3Client(config));
+  }
+
+  /**
+   * Lambda API of `region` (the failover function invokes the health-monitor synchronously; both
+   * run in the DR region). The 10 s request timeout bounds one invocation's answer.
+   */
+  lambda(region: string): LambdaClient {
+    return this.once("lambda", region, (config) => new LambdaClient(config));
   }
 
   /**

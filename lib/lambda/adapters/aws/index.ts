@@ -4,6 +4,7 @@
 import type { Clock, Dns, LagHistory, Notifier, ReportStore } from "../../core/ports";
 import { AwsClients } from "./clients";
 import { CloudWatchLagHistory } from "./cloudwatch-lag-history";
+import { LambdaReplicationPositions } from "./lambda-replication-positions";
 import { RdsDatabaseControl } from "./rds-database-control";
 import { Route53Dns } from "./route53-dns";
 import { S3ReportStore } from "./s3-report-store";
@@ -15,6 +16,7 @@ export * from "./clients";
 export * from "./cloudwatch-lag-history";
 export * from "./cloudwatch-primary-health";
 export * from "./iam-token";
+export * from "./lambda-replication-positions";
 export * from "./rds-database-control";
 export * from "./route53-dns";
 export * from "./s3-alert-ledger";
@@ -38,6 +40,8 @@ export interface FailoverAdapterSettings {
   readonly backupRetentionDays: number;
   readonly metricsNamespace: string;
   readonly environmentSuffix: string;
+  /** The health-monitor, which answers the switchover's WAL-position reads (it runs in `drRegion`). */
+  readonly monitorFunctionName: string;
 }
 
 /** The AWS side of the failover engine's ports (the probe belongs to the monitor, not here). */
@@ -60,21 +64,11 @@ function arnRegion(arn: string, key: string): string {
   return region;
 }
 
-/** The failover function has no network path to the databases; see `NO_DATABASE_PROBE`. */
-const NO_POSITIONS = {
-  replicationPositions: (): Promise<never> =>
-    Promise.reject(
-      new ConfigurationError(
-        "WAL positions come from the health-monitor; this build does not wire that request, so a switchover's catch-up wait times out and its fence is undone",
-      ),
-    ),
-};
-
 /**
  * Build the failover function's adapters, each on a client of the right region: RDS and EC2 calls
  * go to the region of the instance concerned, `ReplicaLag` is read where the replica lives, the
- * topic is called in its own region, and the report bucket and the monitor's metrics live in the
- * DR region the function runs in (`drRegion`, normally `AWS_REGION`).
+ * topic is called in its own region, and the report bucket, the monitor's metrics and the monitor
+ * itself (WAL positions) live in the DR region the function runs in (`drRegion`, normally `AWS_REGION`).
  */
 export function awsFailoverAdapters(
   settings: FailoverAdapterSettings,
@@ -94,7 +88,12 @@ export function awsFailoverAdapters(
         primaryRds: clients.rds(settings.primaryRegion),
         replicaRds: clients.rds(settings.replicaRegion),
         primaryEc2: clients.ec2(settings.primaryRegion),
-        positions: NO_POSITIONS,
+        // The failover function has no network path to the databases: the monitor reads them.
+        positions: new LambdaReplicationPositions(
+          settings.monitorFunctionName,
+          clients.lambda(drRegion),
+          clock,
+        ),
       },
       clock,
     ),

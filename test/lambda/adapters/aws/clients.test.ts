@@ -1,3 +1,4 @@
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { RDSClient } from "@aws-sdk/client-rds";
 import {
   AwsClients,
@@ -52,6 +53,21 @@ describe("AwsClients", () => {
     const strategy = await a.config.retryStrategy();
     expect((strategy as { mode?: string }).mode).toBe("adaptive");
     expect(clients.ec2("ap-southeast-2")).not.toBe(a as unknown);
+  });
+
+  it("builds the Lambda client with the same region, attempts and retry mode as the others", async () => {
+    const clients = new AwsClients({ maxAttempts: 4 });
+    const lambda = clients.lambda("ap-southeast-1");
+    expect(lambda).toBeInstanceOf(LambdaClient);
+    expect(clients.lambda("ap-southeast-1")).toBe(lambda);
+    expect(await lambda.config.region()).toBe("ap-southeast-1");
+    expect(await lambda.config.maxAttempts()).toBe(4);
+    const handler = lambda.config.requestHandler as unknown as {
+      configProvider: Promise<{ connectionTimeout?: number; requestTimeout?: number }>;
+    };
+    const configs = await handler.configProvider;
+    expect(configs.connectionTimeout).toBe(3_000);
+    expect(configs.requestTimeout).toBe(10_000);
   });
 
   it("hands the timeouts to the HTTP handler", async () => {

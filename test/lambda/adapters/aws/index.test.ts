@@ -1,6 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeSecurityGroupRulesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { ChangeResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
@@ -19,6 +20,7 @@ const cloudWatch = mockClient(CloudWatchClient);
 const route53 = mockClient(Route53Client);
 const sns = mockClient(SNSClient);
 const s3 = mockClient(S3Client);
+const lambda = mockClient(LambdaClient);
 
 /** Cross-region replica: primary in ap-southeast-2, replica and the DR functions in ap-southeast-1. */
 const settings: FailoverAdapterSettings = {
@@ -36,10 +38,11 @@ const settings: FailoverAdapterSettings = {
   backupRetentionDays: 7,
   metricsNamespace: "TapStack/DR",
   environmentSuffix: "dev",
+  monitorFunctionName: "lambda-health-monitor-dev",
 };
 
 beforeEach(() => {
-  for (const mock of [rds, ec2, cloudWatch, route53, sns, s3]) mock.reset();
+  for (const mock of [rds, ec2, cloudWatch, route53, sns, s3, lambda]) mock.reset();
 });
 
 describe("awsFailoverAdapters", () => {
@@ -87,6 +90,24 @@ describe("awsFailoverAdapters", () => {
     ).toMatchObject({
       ResourceRecordSet: { Name: "writer.db-dev.internal.", TTL: 30 },
     });
+  });
+
+  it("reads WAL positions from the health-monitor in the DR region", async () => {
+    const clients = new AwsClients();
+    const adapters = awsFailoverAdapters(settings, "ap-southeast-1", clients, new FakeClock(0));
+    const positions = {
+      atMs: 1,
+      primaryLsn: "0/3000060",
+      primaryStartedAtMs: 0,
+      replicaReplayLsn: "0/3000060",
+    };
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(positions)) as never });
+    await adapters.control.waitUntilCaughtUp(60_000, { fenced: true, detail: "fenced" });
+    const [call] = lambda.commandCalls(InvokeCommand);
+    expect(call.thisValue).toBe(clients.lambda("ap-southeast-1"));
+    expect(call.args[0].input.FunctionName).toBe("lambda-health-monitor-dev");
   });
 
   it("calls the topic in the topic's own region", async () => {
