@@ -530,6 +530,38 @@ export class World {
       },
     );
 
+    // The failover function reads WAL positions through the monitor (RequestResponse invoke).
+    aws.handle(
+      "lambda",
+      "Invoke",
+      async (_region, input: { FunctionName?: string; Payload?: Uint8Array }) => {
+        if (input.FunctionName !== this.config.monitorFunctionName) {
+          throw new SimulatedServiceError(
+            "ResourceNotFoundException",
+            `Function not found: ${String(input.FunctionName)}`,
+            404,
+          );
+        }
+        const request: unknown = JSON.parse(Buffer.from(input.Payload ?? new Uint8Array()).toString("utf8"));
+        const bytes = (value: unknown): Uint8Array =>
+          new Uint8Array(Buffer.from(JSON.stringify(value), "utf8"));
+        try {
+          const result = await this.lambda.invokeSync(this.monitor, request);
+          return { StatusCode: 200, ExecutedVersion: "$LATEST", Payload: bytes(result) };
+        } catch (error) {
+          if ((error as Error).name === "TooManyRequestsException") {
+            throw new SimulatedServiceError("TooManyRequestsException", "Rate Exceeded.", 429);
+          }
+          // A function error is still HTTP 200, with FunctionError set (reference §2).
+          return {
+            StatusCode: 200,
+            FunctionError: "Unhandled",
+            ExecutedVersion: "$LATEST",
+            Payload: bytes({ errorType: "Error", errorMessage: (error as Error).message }),
+          };
+        }
+      },
+    );
     const precondition = (key: unknown): SimulatedServiceError =>
       new SimulatedServiceError(
         "PreconditionFailed",

@@ -519,6 +519,7 @@ describe("end to end with the real orchestrator and fake ports", () => {
     const acting = cluster.callNames.filter((c) => !/describe|read|exists|lastHealthyLag/.test(c));
     expect(acting).toEqual([
       "notifier.notify",
+      "alerts.write",
       "control.fencePrimary",
       "control.promoteReplica",
       "control.waitUntilWritable",
