@@ -1,4 +1,4 @@
-import { MAX_REPLICATION_LAG_RANGE } from "../lambda/core/policy";
+import { DEFAULT_POLICY, MAX_REPLICATION_LAG_RANGE } from "../lambda/core/policy";
 import { parseCliArgs, UsageError, type CliOptions } from "../cli/args";
 import type { FailoverPolicy } from "../lambda/core/types";
 
@@ -40,22 +40,21 @@ export interface DrillOptions {
 }
 
 /**
- * The drill's policy: the production policy's shape, with timings scaled down so a game day
- * takes seconds (1 s probes instead of 15 s). The lag guard is scaled too, so the
- * `lagging-replica` scenario can trip it in a few seconds.
+ * The drill's policy: `DEFAULT_POLICY` (the production policy, one constant) with the probe timings
+ * scaled down so a game day takes seconds (1 s probes instead of 15 s). The lag guard is scaled too,
+ * so the `lagging-replica` scenario can trip it in a few seconds.
+ *
+ * The lag reading's age limit is NOT scaled: the drill reads the monitor's history as the failover
+ * function does, from per-minute CloudWatch datapoints, and a reading is dated at its minute's start
+ * (overstating its age by up to a minute, never understating it), so a limit of the drill's seconds
+ * would refuse readings for the resolution of CloudWatch itself, not for their real age.
  */
-export const DRILL_POLICY: FailoverPolicy = {
-  probesPerRun: 4,
+export const DRILL_POLICY: FailoverPolicy = Object.freeze({
+  ...DEFAULT_POLICY,
   probeIntervalSeconds: 1,
   probeTimeoutSeconds: 0.5,
-  consecutiveFailuresToFailover: 3,
   maxReplicationLagSeconds: 5,
-  acceptDataLoss: false,
-  maxLagReadingAgeSeconds: 60,
-  // The local cluster has no CloudWatch: both are unused there, kept at the production values.
-  rdsMetricsSilentMinutes: 3,
-  apiOutageMinutes: 3,
-};
+});
 
 /** Default drill settings (see `--help`). */
 export const DEFAULT_DRILL_OPTIONS: DrillOptions = {
