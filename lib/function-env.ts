@@ -95,7 +95,7 @@ export const METRICS = {
   heartbeatLagSeconds: "HeartbeatLagSeconds",
   /**
    * Heartbeat lag, seconds, only for a reading taken while the primary answered (the run's first
-   * probe, right after the read, succeeded), dated at the read (EMF `_aws.Timestamp`): the only lag
+   * probe, right before the read, succeeded and wrote the heartbeat the read measures), dated at the read (EMF `_aws.Timestamp`): the only lag
    * that may feed the failover's lag guard.
    */
   healthyLagSeconds: "HealthyLagSeconds",

@@ -56,8 +56,8 @@ describe("scheduled run", () => {
     const result = await handler(scheduledEvent());
 
     expect(cluster.callNames).toEqual([
-      "probe.readReplicaLag",
       "probe.probePrimary",
+      "probe.readReplicaLag",
       "probe.probePrimary",
       "probe.probePrimary",
       "probe.probePrimary",
