@@ -62,7 +62,7 @@ describe("scheduled run", () => {
       "probe.probePrimary",
       "probe.probePrimary",
     ]);
-    expect(cluster.calls[1]).toBe("probe.probePrimary(3000)");
+    expect(cluster.calls[1]).toBe("probe.readReplicaLag(3000)");
     expect(result).toMatchObject({
       runId: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
       startedAtMs: T0,
