@@ -9,8 +9,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./infra/naming";
-// The failover policy's one home: pure, so the stack's config may share its ranges.
-import { MAX_REPLICATION_LAG_RANGE } from "./lambda/core/policy";
+// The failover policy's one home: pure, so the stack's config may share its values and ranges.
+// lib/infra never imports lib/lambda: it reads the validated policy from TapConfig.failoverPolicy,
+// and the one derived figure it needs (a monitor run's longest length) through the re-export below.
+import { DEFAULT_POLICY, MAX_REPLICATION_LAG_RANGE, policyProblems } from "./lambda/core/policy";
+import type { FailoverPolicy } from "./lambda/core/types";
+
+export type { FailoverPolicy };
+export { longestMonitorRunSeconds } from "./lambda/core/policy";
 
 /** Pulumi project name, and therefore the config namespace. */
 export const PROJECT = "tap";
@@ -74,8 +80,12 @@ export interface TapConfig {
   readonly maxAllocatedStorageGb: number;
   /** Automated backup retention of the primary, and of the backup copies in the DR region. */
   readonly backupRetentionDays: number;
-  /** Replica-lag alarm threshold and the failover engine's RPO guard. */
-  readonly maxReplicationLagSeconds: number;
+  /**
+   * The failover policy the functions run with: `DEFAULT_POLICY` (lib/lambda/core/policy.ts, the one
+   * constant to change) with the stack's `tap:maxReplicationLagSeconds`, validated by the policy's own
+   * `policyProblems`. Its `maxReplicationLagSeconds` is also the replica-lag alarm's threshold.
+   */
+  readonly failoverPolicy: FailoverPolicy;
   /** Addresses subscribed (by email) to both SNS topics. */
   readonly alertEmails: readonly string[];
   /** IPv4 CIDRs of database clients allowed to reach 5432 (besides the monitor subnets). */
@@ -158,7 +168,7 @@ export const DEFAULTS = {
   allocatedStorageGb: 50,
   maxAllocatedStorageGb: 200,
   backupRetentionDays: 7,
-  maxReplicationLagSeconds: 60,
+  maxReplicationLagSeconds: DEFAULT_POLICY.maxReplicationLagSeconds,
   alertEmails: [] as readonly string[],
   allowedClientCidrs: [] as readonly string[],
   multiAz: false,
@@ -279,6 +289,7 @@ export function validateConfig(raw: RawConfig): TapConfig {
     const text = raw[key];
     if (text === undefined || text === "") return DEFAULTS[key] as number;
     const n = Number(text);
+    // Both ends are accepted, as the message says (7 days of Performance Insights, 30 days to IA).
     if (!Number.isInteger(n) || n < min || n > max) {
       problem(key, text, `must be a whole number of ${unit} from ${min} to ${max}`);
       return DEFAULTS[key] as number;
@@ -415,6 +426,16 @@ export function validateConfig(raw: RawConfig): TapConfig {
       maxReplicationLagSeconds = n;
     }
   }
+  // The one validation of the policy: a value it refuses is reported here, before any resource is
+  // declared, rather than by the functions at their first cold start.
+  const failoverPolicy: FailoverPolicy = Object.freeze({ ...DEFAULT_POLICY, maxReplicationLagSeconds });
+  for (const policyProblem of policyProblems(failoverPolicy)) {
+    problem(
+      "maxReplicationLagSeconds",
+      lagText,
+      `with the other values of DEFAULT_POLICY (lib/lambda/core/policy.ts) it gives an invalid failover policy: ${policyProblem}`,
+    );
+  }
 
   const alertEmails = list("alertEmails", "oncall@example.com");
   for (const email of alertEmails) {
@@ -548,7 +569,7 @@ export function validateConfig(raw: RawConfig): TapConfig {
     allocatedStorageGb,
     maxAllocatedStorageGb,
     backupRetentionDays,
-    maxReplicationLagSeconds,
+    failoverPolicy,
     alertEmails,
     allowedClientCidrs,
     multiAz,

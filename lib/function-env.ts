@@ -50,10 +50,12 @@ export const FAILOVER_ENV = [
   "BACKUP_RETENTION_DAYS",
   "MAX_REPLICATION_LAG_SECONDS",
   "ACCEPT_DATA_LOSS",
+  /**
+   * The threshold `decide` confirms a failure with. The probe cadence is the monitor's alone: the
+   * failover function never probes, so it is not given PROBES_PER_RUN / PROBE_INTERVAL_SECONDS /
+   * PROBE_TIMEOUT_SECONDS (its policy keeps `DEFAULT_POLICY`'s, which the stack config also uses).
+   */
   "CONSECUTIVE_FAILURES",
-  "PROBES_PER_RUN",
-  "PROBE_INTERVAL_SECONDS",
-  "PROBE_TIMEOUT_SECONDS",
   /** Name of the primary-unreachable alarm (the second trigger). */
   "PRIMARY_ALARM_NAME",
   /** Name of the health-monitor function: results from any other function are refused. */
@@ -93,7 +95,7 @@ export const METRICS = {
   heartbeatLagSeconds: "HeartbeatLagSeconds",
   /**
    * Heartbeat lag, seconds, only for a reading taken while the primary answered (the run's first
-   * probe, right after the read, succeeded), dated at the read (EMF `_aws.Timestamp`): the only lag
+   * probe, right before the read, succeeded and wrote the heartbeat the read measures), dated at the read (EMF `_aws.Timestamp`): the only lag
    * that may feed the failover's lag guard.
    */
   healthyLagSeconds: "HealthyLagSeconds",

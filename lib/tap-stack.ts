@@ -150,7 +150,7 @@ export class TapStack extends pulumi.ComponentResource {
                 replica: { instanceId: bId, region: config.replicaRegion, endpoint: bAddress },
                 activeWriter: topology.writer,
                 writerRecordName: this.dns.writerRecordName,
-                maxReplicationLagSeconds: config.maxReplicationLagSeconds,
+                maxReplicationLagSeconds: config.failoverPolicy.maxReplicationLagSeconds,
                 failoverFunctionName: failoverName,
                 exportOverdueHours: EXPORT_SETTINGS.overdueHours,
               }),

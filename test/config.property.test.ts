@@ -4,6 +4,7 @@
  * `ConfigValidationError` whose message names every bad key and value. Nothing else escapes.
  */
 import fc from "fast-check";
+import { MAX_REPLICATION_LAG_RANGE } from "../lib/lambda/core/policy";
 import {
   CONFIG_KEYS,
   ConfigValidationError,
@@ -76,7 +77,7 @@ function assertSafe(c: ReturnType<typeof validateConfig>): void {
   expect(c.drRegion).not.toBe(c.primaryRegion);
   expect([c.primaryRegion, c.drRegion]).toContain(c.replicaRegion);
   expect(c.backupRetentionDays).toBeGreaterThanOrEqual(1);
-  expect(c.maxReplicationLagSeconds).toBeGreaterThan(0);
+  expect(c.failoverPolicy.maxReplicationLagSeconds).toBeGreaterThan(0);
   for (const cidr of c.allowedClientCidrs) {
     const parsed = parseIpv4Cidr(cidr);
     expect(typeof parsed).toBe("object");
@@ -175,10 +176,11 @@ describe("validateConfig properties", () => {
   it("valid suffixes and lag thresholds are accepted as given", () => {
     const suffix = fc.stringMatching(/^[a-z0-9]{1,8}(-[a-z0-9]{1,4})?$/);
     fc.assert(
-      fc.property(suffix, fc.integer({ min: 1, max: 3600 }), (s, lag) => {
+      // Every lag limit of the policy's one range above 0 (an alarm at "> 0" fires on any lag).
+      fc.property(suffix, fc.integer({ min: 1, max: MAX_REPLICATION_LAG_RANGE.max }), (s, lag) => {
         const r = attempt({ ...GOOD, environmentSuffix: s, maxReplicationLagSeconds: String(lag) });
         expect(r).not.toBeInstanceOf(ConfigValidationError);
-        expect(r).toMatchObject({ environmentSuffix: s, maxReplicationLagSeconds: lag });
+        expect(r).toMatchObject({ environmentSuffix: s, failoverPolicy: { maxReplicationLagSeconds: lag } });
       }),
       { numRuns: RUNS },
     );

@@ -7,6 +7,8 @@ import {
   validateConfig,
   type RawConfig,
 } from "../lib/config";
+import { DEFAULT_POLICY, validatePolicy } from "../lib/lambda/core/policy";
+import { MAX_REPLICA_LAG_ALARM_SECONDS } from "../policy/policies";
 
 const VALID: RawConfig = { environmentSuffix: "dev", "aws:region": "ap-southeast-1" };
 
@@ -35,7 +37,7 @@ describe("validateConfig defaults", () => {
       allocatedStorageGb: 50,
       maxAllocatedStorageGb: 200,
       backupRetentionDays: 7,
-      maxReplicationLagSeconds: 60,
+      failoverPolicy: DEFAULT_POLICY,
       alertEmails: [],
       allowedClientCidrs: [],
       multiAz: false,
@@ -86,7 +88,7 @@ describe("validateConfig defaults", () => {
       engineVersion: "14.15",
       alertEmails: ["a@example.com", "b.c+dr@example.co.uk"],
       allowedClientCidrs: ["10.20.0.0/16", "192.168.10.0/24"],
-      maxReplicationLagSeconds: 30,
+      failoverPolicy: { ...DEFAULT_POLICY, maxReplicationLagSeconds: 30 },
       multiAz: true,
       deletionProtection: true,
     });
@@ -361,5 +363,27 @@ describe("CIDR helpers", () => {
     ["10.20.0.0/17", "10.20.128.0/17", false],
   ])("cidrsOverlap(%s, %s) = %s", (a, b, expected) => {
     expect(cidrsOverlap(parseIpv4Cidr(a) as never, parseIpv4Cidr(b) as never)).toBe(expected);
+  });
+});
+
+describe("the failover policy in the typed config", () => {
+  it("is DEFAULT_POLICY with the stack's lag limit, frozen", () => {
+    const config = validateConfig({ ...VALID, maxReplicationLagSeconds: "25" });
+    expect(config.failoverPolicy).toEqual({ ...DEFAULT_POLICY, maxReplicationLagSeconds: 25 });
+    expect(Object.isFrozen(config.failoverPolicy)).toBe(true);
+  });
+
+  it("every lag limit the config accepts is one the policy's validation and the policy pack accept", () => {
+    for (let lag = 1; lag <= 60; lag++) {
+      const { failoverPolicy } = validateConfig({ ...VALID, maxReplicationLagSeconds: String(lag) });
+      expect(validatePolicy(failoverPolicy)).toEqual(failoverPolicy);
+      expect(failoverPolicy.maxReplicationLagSeconds).toBeLessThanOrEqual(MAX_REPLICA_LAG_ALARM_SECONDS);
+    }
+    // Just past the pack's limit: refused by the config, naming the key, the value and the fix.
+    expect(() =>
+      validateConfig({ ...VALID, maxReplicationLagSeconds: String(MAX_REPLICA_LAG_ALARM_SECONDS + 1) }),
+    ).toThrow(
+      /tap:maxReplicationLagSeconds = "61": must be a whole number of seconds above 0 and at most 60/,
+    );
   });
 });

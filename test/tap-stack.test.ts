@@ -808,6 +808,55 @@ describe("TapStack with a cross-region replica (tap:replicaRegion = ap-southeast
   });
 });
 
+describe("TapStack runs the stack's failover policy (tap:maxReplicationLagSeconds = 20)", () => {
+  let v: ReturnType<typeof view>;
+  beforeAll(async () => {
+    v = view(
+      await synthesizeFresh({ ...DEV, "tap:replicaRegion": PRIMARY, "tap:maxReplicationLagSeconds": "20" }),
+    );
+  });
+  const env = (name: string): Record<string, string> =>
+    (v.named(name).inputs.environment as { variables: Record<string, string> }).variables;
+  const pick = (e: Record<string, string>, keys: readonly string[]): Record<string, string | undefined> =>
+    Object.fromEntries(keys.map((k) => [k, e[k]]));
+  const POLICY_VARIABLES = [
+    "PROBES_PER_RUN",
+    "PROBE_INTERVAL_SECONDS",
+    "PROBE_TIMEOUT_SECONDS",
+    "CONSECUTIVE_FAILURES",
+    "MAX_REPLICATION_LAG_SECONDS",
+    "ACCEPT_DATA_LOSS",
+  ];
+
+  it("gives the failover function the lag limit, the threshold and the switch, and no probe cadence", () => {
+    expect(pick(env("lambda-failover-dev"), POLICY_VARIABLES)).toEqual({
+      PROBES_PER_RUN: undefined,
+      PROBE_INTERVAL_SECONDS: undefined,
+      PROBE_TIMEOUT_SECONDS: undefined,
+      CONSECUTIVE_FAILURES: "3",
+      MAX_REPLICATION_LAG_SECONDS: "20",
+      ACCEPT_DATA_LOSS: "false",
+    });
+  });
+
+  it("gives the monitor the probe cadence and the threshold, and no guard; its timeout covers its longest run", () => {
+    expect(pick(env("lambda-health-monitor-dev"), POLICY_VARIABLES)).toEqual({
+      PROBES_PER_RUN: "4",
+      PROBE_INTERVAL_SECONDS: "15",
+      PROBE_TIMEOUT_SECONDS: "3",
+      CONSECUTIVE_FAILURES: "3",
+      MAX_REPLICATION_LAG_SECONDS: undefined,
+      ACCEPT_DATA_LOSS: undefined,
+    });
+    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(106);
+  });
+
+  it("puts the same lag limit on both lag alarms", () => {
+    expect(v.named("alarm-replica-replica-lag-dev").inputs.threshold).toBe(20);
+    expect(v.named("alarm-monitor-heartbeat-lag-dev").inputs.threshold).toBe(20);
+  });
+});
+
 describe("TapStack with invalid config", () => {
   it("fails with the validation message before declaring any resource", async () => {
     jest.resetModules();

@@ -1,4 +1,4 @@
-import { MAX_REPLICATION_LAG_RANGE } from "../lambda/core/policy";
+import { DEFAULT_POLICY, longestMonitorRunSeconds, MAX_REPLICATION_LAG_RANGE } from "../lambda/core/policy";
 import { parseCliArgs, UsageError, type CliOptions } from "../cli/args";
 import type { FailoverPolicy } from "../lambda/core/types";
 
@@ -40,22 +40,35 @@ export interface DrillOptions {
 }
 
 /**
- * The drill's policy: the production policy's shape, with timings scaled down so a game day
- * takes seconds (1 s probes instead of 15 s). The lag guard is scaled too, so the
- * `lagging-replica` scenario can trip it in a few seconds.
+ * The drill's policy: `DEFAULT_POLICY` (the production policy, one constant) with the probe timings
+ * scaled down so a game day takes seconds (1 s probes instead of 15 s). The lag guard is scaled too,
+ * so the `lagging-replica` scenario can trip it in a few seconds.
+ *
+ * The lag reading's age limit is NOT scaled: the drill reads the monitor's history as the failover
+ * function does, from per-minute CloudWatch datapoints, and a reading is dated at its minute's start
+ * (overstating its age by up to a minute, never understating it), so a limit of the drill's seconds
+ * would refuse readings for the resolution of CloudWatch itself, not for their real age.
  */
-export const DRILL_POLICY: FailoverPolicy = {
-  probesPerRun: 4,
+export const DRILL_POLICY: FailoverPolicy = Object.freeze({
+  ...DEFAULT_POLICY,
   probeIntervalSeconds: 1,
   probeTimeoutSeconds: 0.5,
-  consecutiveFailuresToFailover: 3,
   maxReplicationLagSeconds: 5,
-  acceptDataLoss: false,
-  maxLagReadingAgeSeconds: 60,
-  // The local cluster has no CloudWatch: both are unused there, kept at the production values.
-  rdsMetricsSilentMinutes: 3,
-  apiOutageMinutes: 3,
-};
+});
+
+/** The scenario deadline at the drill's own cadence (`--timeout`'s default there). */
+export const DEFAULT_SCENARIO_TIMEOUT_SECONDS = 30;
+
+/**
+ * `--timeout`'s default for `policy`: the drill's 30 s, or two of the policy's longest monitor runs
+ * when that is longer. Detection ends at most one longest run after the fault (a run that ends on a
+ * failing probe keeps probing until it confirms), and the local decision, promotion and writer
+ * switch take seconds; the second run leaves that room at any cadence. 192 s at the production
+ * cadence (15 s probes), where a fixed 30 s would end every scenario before it could be detected.
+ */
+export function defaultScenarioTimeoutSeconds(policy: FailoverPolicy): number {
+  return Math.max(DEFAULT_SCENARIO_TIMEOUT_SECONDS, Math.ceil(2 * longestMonitorRunSeconds(policy)));
+}
 
 /** Default drill settings (see `--help`). */
 export const DEFAULT_DRILL_OPTIONS: DrillOptions = {
@@ -67,7 +80,7 @@ export const DEFAULT_DRILL_OPTIONS: DrillOptions = {
   warmupSeconds: 2,
   blipSeconds: 1.5,
   observeSeconds: 8,
-  scenarioTimeoutSeconds: 30,
+  scenarioTimeoutSeconds: defaultScenarioTimeoutSeconds(DRILL_POLICY),
   help: false,
 };
 
@@ -97,7 +110,7 @@ Timings (drill defaults are scaled down from production):
   --warmup S             healthy seconds before the fault (default ${DEFAULT_DRILL_OPTIONS.warmupSeconds})
   --blip S               how long 'blip' freezes the primary (default ${DEFAULT_DRILL_OPTIONS.blipSeconds})
   --observe S            how long no-failover scenarios are watched (default ${DEFAULT_DRILL_OPTIONS.observeSeconds})
-  --timeout S            deadline of one scenario (default ${DEFAULT_DRILL_OPTIONS.scenarioTimeoutSeconds})
+  --timeout S            deadline of one scenario (default ${DEFAULT_DRILL_OPTIONS.scenarioTimeoutSeconds}; with slower probes, two of the longest monitor runs)
   -h, --help             print this text
 `;
 
@@ -206,6 +219,7 @@ export function parseDrillArgs(argv: readonly string[]): DrillOptions {
     throw new DrillUsageError("--scenario and --all exclude each other; pass one of them");
   }
   options.policy = policy;
+  if (!given.includes("timeout")) options.scenarioTimeoutSeconds = defaultScenarioTimeoutSeconds(policy);
   if (!help) checkCoherence(options);
   return options;
 }

@@ -2,8 +2,28 @@ import { runMonitor, type MonitorResult } from "../lambda/core/monitor";
 import { type ActOptions, type Evidence, evaluateAndAct } from "../lambda/core/orchestrator";
 import type { Clock, Ports } from "../lambda/core/ports";
 import type { FailoverPolicy, LagReading, ProbeResult, Trigger } from "../lambda/core/types";
-import type { MemoryLagHistory } from "./memory-lag-history";
+import { parseFailoverEvent } from "../lambda/failover/events";
+import type { MonitorConfig } from "../lambda/health-monitor/env";
+import { createMonitorHandler } from "../lambda/health-monitor/handler";
+import type { HandlerLogger } from "../lambda/telemetry";
+import { DRILL_ENVIRONMENT_SUFFIX, DRILL_METRICS_NAMESPACE, type DrillMetrics } from "./metrics";
 import type { EvaluationRecord } from "./report";
+
+/** Names the drill's "deployment" gives its functions, so the failover side checks the sender as in AWS. */
+export const DRILL_FUNCTIONS = {
+  monitorFunctionName: "lambda-health-monitor-drill",
+  monitorFunctionArn: "arn:aws:lambda:ap-southeast-1:000000000000:function:lambda-health-monitor-drill",
+  primaryAlarmName: "alarm-monitor-primary-unreachable-drill",
+} as const;
+
+/** The handlers' logs are not the drill's output: its timeline and report are. */
+const QUIET_LOGGER: HandlerLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  appendKeys: () => undefined,
+  addContext: () => undefined,
+} as unknown as HandlerLogger;
 
 /** What the loop reports as it goes (the runner turns it into the timeline). */
 export interface MonitorLoopHooks {
@@ -45,14 +65,19 @@ class StoppableClock implements Clock {
 }
 
 /**
- * The drill's stand-in for the schedule and the async destination: runs the real
- * `runMonitor` back to back at the probe cadence and hands every result to the real
- * `evaluateAndAct` with a `monitor` trigger, one evaluation at a time (the failover
- * function has a reserved concurrency of 1).
+ * The drill's stand-in for the schedule and the async destination, on the deployed path:
+ * - the REAL health-monitor handler (`createMonitorHandler`, with the drill's probe and clock and
+ *   real Powertools metrics whose EMF lines go to the drill's CloudWatch) is invoked with a
+ *   scheduled event, back to back at the probe cadence;
+ * - its result travels as Lambda's on-success destination record (JSON, reference aws-behaviour.md
+ *   §2) and is parsed by the failover function's own `parseFailoverEvent`, which checks the sender;
+ * - the parsed trigger and evidence go to the real `evaluateAndAct`, one evaluation at a time (the
+ *   failover function has a reserved concurrency of 1), whose `LagHistory` is the real
+ *   `CloudWatchLagHistory` reading what the handler emitted.
  *
- * Runs are back to back at the probe cadence. A run never ends on a failing tail short of the
- * threshold (`runMonitor` keeps probing until it succeeds or confirms), so each run's result
- * is complete evidence on its own, exactly as the failover function receives it in Lambda.
+ * A run never ends on a failing tail short of the threshold (`runMonitor` keeps probing until it
+ * succeeds or confirms), so each run's result is complete evidence on its own, exactly as the
+ * failover function receives it in Lambda.
  */
 export class MonitorLoop {
   private running = false;
@@ -60,17 +85,54 @@ export class MonitorLoop {
   private queue: Promise<void> = Promise.resolve();
   private readonly clock: StoppableClock;
   private readonly evaluations: EvaluationRecord[] = [];
+  private readonly handler: ReturnType<typeof createMonitorHandler>;
   private lastResult: MonitorResult | null = null;
   private runs = 0;
 
+  /**
+   * @param ports the failover side's ports (its `lagHistory` should be `metrics.lagHistory`).
+   * @param metrics the drill's CloudWatch, fed by the monitor handler's EMF output.
+   */
   constructor(
     private readonly ports: Ports,
-    private readonly lagHistory: MemoryLagHistory,
+    metrics: DrillMetrics,
     private readonly policy: FailoverPolicy,
     private readonly actOptions: ActOptions,
     private readonly hooks: MonitorLoopHooks = {},
   ) {
     this.clock = new StoppableClock(ports.clock);
+    // The handler reads only the policy of this; the rest describes the drill's "deployment".
+    const config: MonitorConfig = {
+      primaryHost: "127.0.0.1",
+      replicaHost: "127.0.0.1",
+      dbPort: 5432,
+      dbName: "drill",
+      monitorDbUser: "dr_monitor",
+      primaryRegion: "local",
+      replicaRegion: "local",
+      masterSecretArn: "",
+      masterSecretRegion: "",
+      metricsNamespace: DRILL_METRICS_NAMESPACE,
+      environmentSuffix: DRILL_ENVIRONMENT_SUFFIX,
+      policy,
+    };
+    this.handler = createMonitorHandler({
+      config,
+      probe: ports.probe,
+      clock: this.clock,
+      logger: QUIET_LOGGER,
+      metrics: metrics.metricsFor("health-monitor"),
+      bootstrap: () => Promise.reject(new Error("the drill's cluster needs no bootstrap")),
+      // The core's runMonitor, as in Lambda; the hook only adds the drill's timeline entries.
+      run: (deps, runPolicy, options) =>
+        runMonitor(deps, runPolicy, {
+          ...options,
+          onProbe: (probe) => {
+            options.onProbe?.(probe);
+            if (this.running) this.hooks.onProbe?.(probe);
+          },
+        }),
+    });
   }
 
   /** Starts monitoring in the background. */
@@ -116,26 +178,53 @@ export class MonitorLoop {
     return done;
   }
 
+  /** One scheduled invocation of the monitor handler, as EventBridge sends it. */
+  private scheduledEvent(runId: string): Record<string, unknown> {
+    return {
+      version: "0",
+      id: runId,
+      "detail-type": "Scheduled Event",
+      source: "aws.events",
+      account: "000000000000",
+      time: new Date(this.clock.nowMs()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      region: "ap-southeast-1",
+      resources: ["arn:aws:events:ap-southeast-1:000000000000:rule/events-monitor-schedule-drill"],
+      detail: {},
+    };
+  }
+
+  /** Lambda's on-success destination record of one monitor invocation (reference §2), as JSON arrives. */
+  private destinationRecord(event: Record<string, unknown>, result: MonitorResult): unknown {
+    return JSON.parse(
+      JSON.stringify({
+        version: "1.0",
+        timestamp: new Date(this.clock.nowMs()).toISOString(),
+        requestContext: {
+          requestId: `${String(event.id)}-request`,
+          functionArn: `${DRILL_FUNCTIONS.monitorFunctionArn}:$LATEST`,
+          condition: "Success",
+          approximateInvokeCount: 1,
+        },
+        requestPayload: event,
+        responseContext: { statusCode: 200, executedVersion: "$LATEST" },
+        responsePayload: result,
+      }),
+    );
+  }
+
   private async run(): Promise<void> {
     const intervalMs = this.policy.probeIntervalSeconds * 1000;
     while (this.running) {
       const runId = `drill-run-${this.runs + 1}`;
-      const result = await runMonitor({ probe: this.ports.probe, clock: this.clock }, this.policy, {
-        runId,
-        onProbe: (probe) => {
-          if (this.running) this.hooks.onProbe?.(probe);
-        },
-      });
+      const event = this.scheduledEvent(runId);
+      const result = (await this.handler(event)) as MonitorResult;
       if (!this.running) break;
       this.runs++;
       this.lastResult = result;
       if (result.lag) this.hooks.onLag?.(result.lag);
-      if (result.lastHealthyLag) this.lagHistory.record(result.lastHealthyLag);
-      for (const probe of result.primaryProbes) this.lagHistory.recordProbe(probe);
-      await this.evaluate(
-        { kind: "monitor", runId },
-        { primaryProbes: result.primaryProbes, lastHealthyLag: result.lastHealthyLag },
-      );
+      // The failover function's own parser: it checks the sender and rebuilds the evidence.
+      const parsed = parseFailoverEvent(this.destinationRecord(event, result), DRILL_FUNCTIONS);
+      if (parsed.kind === "evaluate") await this.evaluate(parsed.trigger, parsed.evidence);
       // Keep the cadence: the next run's first probe comes one interval after this run's last.
       const last = result.primaryProbes.at(-1);
       if (last) {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 
 import { PgDatabaseProbe } from "../lambda/adapters/postgres/probe";
 import { SystemClock } from "../lambda/adapters/aws/system-clock";
-import { DEFAULT_POLICY, validatePolicy } from "../lambda/core/policy";
+import { DEFAULT_POLICY, longestMonitorRunSeconds, validatePolicy } from "../lambda/core/policy";
 import type { ActOptions } from "../lambda/core/orchestrator";
 import { MemoryAlertLedger } from "../lambda/core/alerts";
 import type { Clock, Ports, PrimaryHealthSignals } from "../lambda/core/ports";
@@ -14,7 +14,7 @@ import { formatEndpoint } from "./endpoint";
 import { FileNotifier, FileReportStore } from "./file-adapters";
 import { LocalDatabaseControl } from "./local-control";
 import { LocalDns } from "./local-dns";
-import { MemoryLagHistory } from "./memory-lag-history";
+import { DrillMetrics } from "./metrics";
 import { MonitorLoop } from "./monitor-loop";
 import type { PgLogin } from "./pg-session";
 import {
@@ -74,6 +74,17 @@ const RECONNECT_DELAY_MS = 50;
 const POLL_MS = 25;
 /** How long the workload keeps writing after the first write on the new writer. */
 const RECOVERY_TAIL_MS = 1500;
+/** Cluster warm-up slack on top of a monitor run: the first connections and the first write. */
+const WARM_UP_MARGIN_SECONDS = 10;
+
+/**
+ * How long the warm-up may take before the drill gives up: the requested warm-up or the first
+ * monitor run's worst-case length (`longestMonitorRunSeconds`: a healthy reading is emitted when the
+ * run ends), whichever is longer, plus a margin. 4 probes 15 s apart need up to 96 s + 10 s.
+ */
+export function warmUpDeadlineSeconds(policy: FailoverPolicy, warmupSeconds: number): number {
+  return Math.max(warmupSeconds, longestMonitorRunSeconds(policy)) + WARM_UP_MARGIN_SECONDS;
+}
 
 /**
  * Runs the chosen scenarios one after another, each on a fresh cluster, and writes
@@ -211,7 +222,9 @@ export async function runScenario(
     notifier.onNotify((n) =>
       timeline.add("notification", `${n.event} (${n.severity}): ${n.subject}`, n.atMs),
     );
-    const lagHistory = new MemoryLagHistory();
+    // The lag evidence takes the deployed path: the monitor handler's EMF → CloudWatch → GetMetricData.
+    const drillMetrics = new DrillMetrics({ clock });
+    const lagHistory = drillMetrics.lagHistory;
     const ports: Ports = {
       probe: new PgDatabaseProbe({ ...cluster.monitorProbeConfig(), nowMs: () => clock.nowMs() }),
       control,
@@ -237,7 +250,7 @@ export async function runScenario(
       reconnectDelayMs: RECONNECT_DELAY_MS,
       clock,
     });
-    monitor = new MonitorLoop(ports, lagHistory, policy, ACT_OPTIONS, {
+    monitor = new MonitorLoop(ports, drillMetrics, policy, ACT_OPTIONS, {
       onProbe: (p) =>
         timeline.add(
           "probe",
@@ -268,12 +281,20 @@ export async function runScenario(
     workload.start();
     monitor.start();
 
-    // Warm up: the engine needs a healthy lag reading from before the fault, and clients must be writing.
-    const warmDeadline = clock.nowMs() + 30_000;
+    // Warm up: the engine needs a healthy lag reading from before the fault, read back the way the
+    // failover function reads it (CloudWatch history), and clients must be writing.
+    const warmLimitSeconds = warmUpDeadlineSeconds(policy, options.warmupSeconds);
+    const warmDeadline = clock.nowMs() + warmLimitSeconds * 1000;
     const warmUntil = clock.nowMs() + options.warmupSeconds * 1000;
-    while (lagHistory.all().length === 0 || workload.acks().length === 0 || clock.nowMs() < warmUntil) {
+    const lookbackSeconds = policy.maxLagReadingAgeSeconds;
+    const historyLag = async (): Promise<number | null> =>
+      (await lagHistory.lagEvidence(clock.nowMs(), lookbackSeconds)).lastHealthyLag?.lagSeconds ?? null;
+    while ((await historyLag()) === null || workload.acks().length === 0 || clock.nowMs() < warmUntil) {
       if (clock.nowMs() > warmDeadline)
-        throw new Error("no healthy monitor run and acknowledged write within 30 s of start");
+        throw new Error(
+          `no healthy monitor run and acknowledged write within ${warmLimitSeconds} s of start ` +
+            `(the longest monitor run is ${longestMonitorRunSeconds(policy)} s)`,
+        );
       await clock.sleep(POLL_MS);
     }
 
@@ -306,7 +327,8 @@ export async function runScenario(
         const limit = policy.maxReplicationLagSeconds;
         const lagDeadline =
           clock.nowMs() + (limit + 4 * policy.probesPerRun * policy.probeIntervalSeconds + 10) * 1000;
-        while (!lagHistory.all().some((r) => (r.lagSeconds ?? 0) > limit)) {
+        // Read back as the failover side reads it: the newest healthy reading in the history.
+        while (((await historyLag()) ?? 0) <= limit) {
           if (clock.nowMs() > lagDeadline)
             throw new Error(`the replica's lag never exceeded ${limit} s after pausing replay`);
           await clock.sleep(POLL_MS);
@@ -323,7 +345,7 @@ export async function runScenario(
         // Automatic failover is paused for planned maintenance, as an operator would.
         await monitor.stop();
         const latest = monitor.latest();
-        const lag = (await lagHistory.lagEvidence(clock.nowMs() + 1, policy.maxLagReadingAgeSeconds))
+        const lag = (await lagHistory.lagEvidence(clock.nowMs(), policy.maxLagReadingAgeSeconds))
           .lastHealthyLag;
         fault("an operator requests a planned switchover");
         await monitor.evaluate(

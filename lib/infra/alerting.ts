@@ -133,10 +133,10 @@ export function alarmSpecs(config: TapConfig): AlarmSpec[] {
       "ReplicaLag",
       "Maximum",
       "GreaterThanThreshold",
-      config.maxReplicationLagSeconds,
+      config.failoverPolicy.maxReplicationLagSeconds,
       60,
       3,
-      `replica lag above ${config.maxReplicationLagSeconds} s for 3 minutes: a failover now would lose data`,
+      `replica lag above ${config.failoverPolicy.maxReplicationLagSeconds} s for 3 minutes: a failover now would lose data`,
     ),
     {
       id: "heartbeat-lag",
@@ -145,11 +145,11 @@ export function alarmSpecs(config: TapConfig): AlarmSpec[] {
       metricName: METRICS.heartbeatLagSeconds,
       statistic: "Maximum",
       comparisonOperator: "GreaterThanThreshold",
-      threshold: config.maxReplicationLagSeconds,
+      threshold: config.failoverPolicy.maxReplicationLagSeconds,
       periodSeconds: 60,
       evaluationPeriods: 3,
       treatMissingData: "missing",
-      description: `heartbeat lag on the replica above ${config.maxReplicationLagSeconds} s for 3 minutes`,
+      description: `heartbeat lag on the replica above ${config.failoverPolicy.maxReplicationLagSeconds} s for 3 minutes`,
     },
     {
       // Maximum < 1: not one probe in the minute succeeded. Missing data keeps the state: a

@@ -43,6 +43,7 @@ import {
   type DeployedEntry,
   type LambdaBundle,
 } from "./bundle";
+import { longestMonitorRunSeconds, type FailoverPolicy } from "../config";
 import type { BuildContext } from "./context";
 import type { DrRole } from "./naming";
 import type { DatabaseResult } from "./database";
@@ -54,17 +55,11 @@ import { POSTGRES_PORT, monitorSubnetIds, subnetIds, type NetworkResult } from "
 export const HTTPS_PORT = 443;
 
 /**
- * Fixed settings of the functions. The probe cadence matches the engine's agreed defaults
- * (`DEFAULT_POLICY` in `lib/lambda/core/policy.ts`; `lib/infra` does not import `lib/lambda`):
- * 4 probes 15 s apart with a 3 s timeout, fail over after 3 consecutive failures.
+ * Fixed settings of the functions that are not failover policy: sizing, timeouts, retention, the
+ * schedule. The policy (probe cadence, thresholds, the lag limit) comes from `TapConfig.failoverPolicy`,
+ * validated once by the policy's own module.
  */
 export const FUNCTION_SETTINGS = {
-  probesPerRun: 4,
-  probeIntervalSeconds: 15,
-  probeTimeoutSeconds: 3,
-  consecutiveFailures: 3,
-  /** A failover that could lose data waits for a human (`ACCEPT_DATA_LOSS=false`). */
-  acceptDataLoss: false,
   /** The database role the monitor logs in as with IAM authentication (created by the bootstrap). */
   monitorDbUser: "dr_monitor",
   /** Log retention of every function. */
@@ -92,30 +87,20 @@ export const FUNCTION_SETTINGS = {
 } as const;
 
 /**
- * Timeout of the health monitor. A run probes `probesPerRun` times, and keeps probing while its last
- * probes fail and are still short of the failover threshold (`lib/lambda/core/monitor.ts`): at most
- * `consecutiveFailures - 1` extra probes, one interval apart. Bounded by
- * (probesPerRun + consecutiveFailures - 1) × interval (one interval more than the last probe's start)
- * + 2 × probe timeout (the lag read and the last probe) + a margin: 106 s with the defaults.
+ * Timeout of the health monitor: the longest run of `policy` (`longestMonitorRunSeconds`: the lag
+ * read, the probes, extended while the last probes fail and are still short of the failover
+ * threshold) plus a margin for init, the heartbeat write and the metrics flush: 106 s with the
+ * defaults.
  *
  * That is longer than the one-minute schedule, so a failing run overlaps the next one. That is
  * safe: each run is a complete, independent observation, and the failover function they both hand
  * their results to has reserved concurrency 1 and re-reads the real state before each idempotent step.
  */
 export function monitorTimeoutSeconds(
-  s: {
-    readonly probesPerRun: number;
-    readonly consecutiveFailures: number;
-    readonly probeIntervalSeconds: number;
-    readonly probeTimeoutSeconds: number;
-    readonly monitorMarginSeconds: number;
-  } = FUNCTION_SETTINGS,
+  policy: FailoverPolicy,
+  marginSeconds: number = FUNCTION_SETTINGS.monitorMarginSeconds,
 ): number {
-  return (
-    (s.probesPerRun + s.consecutiveFailures - 1) * s.probeIntervalSeconds +
-    2 * s.probeTimeoutSeconds +
-    s.monitorMarginSeconds
-  );
+  return Math.ceil(longestMonitorRunSeconds(policy) + marginSeconds);
 }
 
 /**
@@ -150,6 +135,8 @@ export interface MonitorEnvInputs {
   readonly replicaRegion: string;
   readonly masterSecretArn: pulumi.Input<string>;
   readonly environmentSuffix: string;
+  /** The stack's failover policy (`TapConfig.failoverPolicy`): the monitor reads its probe cadence. */
+  readonly policy: FailoverPolicy;
 }
 
 /**
@@ -160,6 +147,7 @@ export function monitorEnvironment(
   v: MonitorEnvInputs,
 ): Record<MonitorEnvName | "NODE_EXTRA_CA_CERTS", pulumi.Input<string>> {
   const s = FUNCTION_SETTINGS;
+  const p = v.policy;
   return {
     PRIMARY_HOST: v.primaryHost,
     REPLICA_HOST: v.replicaHost,
@@ -169,10 +157,10 @@ export function monitorEnvironment(
     PRIMARY_REGION: v.primaryRegion,
     REPLICA_REGION: v.replicaRegion,
     MASTER_SECRET_ARN: v.masterSecretArn,
-    PROBES_PER_RUN: String(s.probesPerRun),
-    PROBE_INTERVAL_SECONDS: String(s.probeIntervalSeconds),
-    PROBE_TIMEOUT_SECONDS: String(s.probeTimeoutSeconds),
-    CONSECUTIVE_FAILURES: String(s.consecutiveFailures),
+    PROBES_PER_RUN: String(p.probesPerRun),
+    PROBE_INTERVAL_SECONDS: String(p.probeIntervalSeconds),
+    PROBE_TIMEOUT_SECONDS: String(p.probeTimeoutSeconds),
+    CONSECUTIVE_FAILURES: String(p.consecutiveFailuresToFailover),
     METRICS_NAMESPACE: METRICS_NAMESPACE,
     ENVIRONMENT_SUFFIX: v.environmentSuffix,
     NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
@@ -193,7 +181,8 @@ export interface FailoverEnvInputs {
   readonly alertTopicArn: pulumi.Input<string>;
   readonly reportBucket: pulumi.Input<string>;
   readonly backupRetentionDays: number;
-  readonly maxReplicationLagSeconds: number;
+  /** The stack's failover policy (`TapConfig.failoverPolicy`): the function reads its thresholds. */
+  readonly policy: FailoverPolicy;
   readonly primaryAlarmName: pulumi.Input<string>;
   readonly monitorFunctionName: string;
   readonly environmentSuffix: string;
@@ -201,7 +190,7 @@ export interface FailoverEnvInputs {
 
 /** Every variable of {@link FAILOVER_ENV}. */
 export function failoverEnvironment(v: FailoverEnvInputs): Record<FailoverEnvName, pulumi.Input<string>> {
-  const s = FUNCTION_SETTINGS;
+  const p = v.policy;
   return {
     PRIMARY_INSTANCE_ID: v.primaryInstanceId,
     REPLICA_INSTANCE_ID: v.replicaInstanceId,
@@ -215,12 +204,9 @@ export function failoverEnvironment(v: FailoverEnvInputs): Record<FailoverEnvNam
     ALERT_TOPIC_ARN: v.alertTopicArn,
     REPORT_BUCKET: v.reportBucket,
     BACKUP_RETENTION_DAYS: String(v.backupRetentionDays),
-    MAX_REPLICATION_LAG_SECONDS: String(v.maxReplicationLagSeconds),
-    ACCEPT_DATA_LOSS: String(s.acceptDataLoss),
-    CONSECUTIVE_FAILURES: String(s.consecutiveFailures),
-    PROBES_PER_RUN: String(s.probesPerRun),
-    PROBE_INTERVAL_SECONDS: String(s.probeIntervalSeconds),
-    PROBE_TIMEOUT_SECONDS: String(s.probeTimeoutSeconds),
+    MAX_REPLICATION_LAG_SECONDS: String(p.maxReplicationLagSeconds),
+    ACCEPT_DATA_LOSS: String(p.acceptDataLoss),
+    CONSECUTIVE_FAILURES: String(p.consecutiveFailuresToFailover),
     PRIMARY_ALARM_NAME: v.primaryAlarmName,
     MONITOR_FUNCTION_NAME: v.monitorFunctionName,
     METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -743,6 +729,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     replicaRegion: database.standbyRegion,
     masterSecretArn: database.masterSecretArn,
     environmentSuffix: suffix,
+    policy: config.failoverPolicy,
   });
 
   // ---- failover (DR region, no VPC) ----------------------------------------------------------
@@ -815,7 +802,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
           alertTopicArn: alerting.drTopic.arn,
           reportBucket: backups.drBucket.bucket.bucket,
           backupRetentionDays: config.backupRetentionDays,
-          maxReplicationLagSeconds: config.maxReplicationLagSeconds,
+          policy: config.failoverPolicy,
           primaryAlarmName: alerting.primaryUnreachableAlarm.name,
           monitorFunctionName: monitorName,
           environmentSuffix: suffix,
@@ -882,7 +869,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
       handler: LAMBDA_HANDLER,
       code: code("health-monitor"),
       role: monitorParts.role.arn,
-      timeout: monitorTimeoutSeconds(),
+      timeout: monitorTimeoutSeconds(config.failoverPolicy),
       memorySize: FUNCTION_SETTINGS.monitorMemoryMb,
       // Only the monitor subnets: the databases' access groups admit exactly their CIDRs, and the
       // policy pack refuses any other resource in them.

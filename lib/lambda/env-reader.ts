@@ -241,14 +241,19 @@ export class EnvReader<Name extends string> {
 /**
  * Runs the core's policy validation and restates its error in terms of the environment, so the
  * message names what to change in the stack rather than a field of an internal object.
+ * `variables` are the policy variables the function reads (the rest keep `DEFAULT_POLICY`'s values).
  */
-export function policyFromEnv(policy: FailoverPolicy, functionLabel: string): FailoverPolicy {
+export function policyFromEnv(
+  policy: FailoverPolicy,
+  functionLabel: string,
+  variables: readonly string[],
+): FailoverPolicy {
   try {
     return validatePolicy(policy);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new ConfigurationError(
-      `The ${functionLabel} function's environment gives an invalid failover policy (PROBES_PER_RUN, PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS): ${detail}`,
+      `The ${functionLabel} function's environment gives an invalid failover policy (${variables.join(", ")}): ${detail}`,
       { cause: error },
     );
   }

@@ -105,6 +105,7 @@ export function simulatedDeployment(placement: Placement): SimulatedAwsConfig {
         replicaRegion,
         masterSecretArn: `arn:aws:secretsmanager:${primaryRegion}:${ACCOUNT}:secret:rds!db-sim-abcdef`,
         environmentSuffix: SUFFIX,
+        policy: tap.failoverPolicy,
       }),
     ),
     failoverEnv: strings(
@@ -121,13 +122,13 @@ export function simulatedDeployment(placement: Placement): SimulatedAwsConfig {
         alertTopicArn: `arn:aws:sns:${drRegion}:${ACCOUNT}:dr-events-${SUFFIX}`,
         reportBucket: `tap-backups-dr-${SUFFIX}-0001`,
         backupRetentionDays: tap.backupRetentionDays,
-        maxReplicationLagSeconds: tap.maxReplicationLagSeconds,
+        policy: tap.failoverPolicy,
         primaryAlarmName: alarmName,
         monitorFunctionName,
         environmentSuffix: SUFFIX,
       }),
     ),
-    monitorTimeoutSeconds: monitorTimeoutSeconds(),
+    monitorTimeoutSeconds: monitorTimeoutSeconds(tap.failoverPolicy),
     // The monitor's async settings in lib/infra/functions.ts: no retries, events dropped after 60 s.
     monitorMaxRetryAttempts: 0,
     monitorMaxEventAgeSeconds: 60,

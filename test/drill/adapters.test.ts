@@ -5,10 +5,17 @@ import * as path from "node:path";
 import { parseEndpoint } from "../../lib/drill/endpoint";
 import { FileNotifier, FileReportStore } from "../../lib/drill/file-adapters";
 import { LocalDns } from "../../lib/drill/local-dns";
-import { MemoryLagHistory } from "../../lib/drill/memory-lag-history";
+import { DrillMetrics } from "../../lib/drill/metrics";
+import { warmUpDeadlineSeconds } from "../../lib/drill/runner";
 import { DnsChangeError, ReportStoreError } from "../../lib/lambda/core/errors";
-import type { FailoverReport } from "../../lib/lambda/core/ports";
-import type { LagReading, ProbeResult } from "../../lib/lambda/core/types";
+import { NO_LAG_EVIDENCE } from "../../lib/lambda/core/lag-evidence";
+import { DEFAULT_POLICY } from "../../lib/lambda/core/policy";
+import type { DatabaseProbe, FailoverReport } from "../../lib/lambda/core/ports";
+import type { ProbeResult } from "../../lib/lambda/core/types";
+import type { MonitorConfig } from "../../lib/lambda/health-monitor/env";
+import { createMonitorHandler } from "../../lib/lambda/health-monitor/handler";
+import type { HandlerLogger } from "../../lib/lambda/telemetry";
+import { FakeClock, T0 } from "../support/fake-ports";
 
 describe("parseEndpoint", () => {
   it("parses host:port", () => {
@@ -47,40 +54,123 @@ describe("LocalDns", () => {
   });
 });
 
-describe("MemoryLagHistory", () => {
-  const reading = (atMs: number, lagSeconds: number | null): LagReading => ({
-    atMs,
-    lagSeconds,
-    probe: { target: "replica", atMs, outcome: lagSeconds === null ? "timeout" : "ok", latencyMs: 5 },
-  });
-  const probe = (atMs: number, ok: boolean): ProbeResult => ({
-    target: "primary",
-    atMs,
-    outcome: ok ? "ok" : "timeout",
-    latencyMs: 5,
-  });
-  const history = new MemoryLagHistory();
-  for (const r of [reading(1_000, 0.5), reading(5_000, 1.5), reading(9_000, null), reading(12_000, 9)])
-    history.record(r);
-  for (const p of [probe(1_000, true), probe(5_000, true), probe(9_000, true), probe(13_000, false)])
-    history.recordProbe(p);
+describe("DrillMetrics: the monitor handler's EMF read back through CloudWatchLagHistory", () => {
+  const MINUTE = 60_000;
+  const policy = { ...DEFAULT_POLICY, probesPerRun: 3, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 };
+  const config: MonitorConfig = {
+    primaryHost: "127.0.0.1",
+    replicaHost: "127.0.0.1",
+    dbPort: 5432,
+    dbName: "drill",
+    monitorDbUser: "dr_monitor",
+    primaryRegion: "local",
+    replicaRegion: "local",
+    masterSecretArn: "",
+    masterSecretRegion: "",
+    metricsNamespace: "TapStack/Drill",
+    environmentSuffix: "drill",
+    policy,
+  };
+  const scheduled = (id: string) => ({ id, source: "aws.events", "detail-type": "Scheduled Event" });
 
-  it.each([
-    ["the newest reading strictly before now", 12_001, 60, 12_000],
-    ["unreadable readings are ignored", 10_000, 60, 5_000],
-    ["nothing within the lookback", 12_000, 2, null],
-    ["a reading at the boundary of the lookback counts", 6_000, 5, 5_000],
-    ["nothing before the first reading", 1_000, 60, null],
-  ])("%s", async (_name, nowMs, lookbackSeconds, expectedAtMs) => {
-    const found = await history.lagEvidence(nowMs, lookbackSeconds);
-    expect(found.lastHealthyLag?.atMs ?? null).toBe(expectedAtMs);
-  });
-
-  it("dates the primary's last answer and the first failure seen after it to the millisecond", async () => {
-    await expect(history.lagEvidence(20_000, 60)).resolves.toMatchObject({
-      primaryLastAnsweredAtMs: 9_001,
-      failureFirstSeenAtMs: 13_001,
+  /** A probe whose primary answers until `failAtMs`, with the replica `lagSeconds` behind. */
+  function probe(clock: FakeClock, failAtMs: number, lagSeconds: number): DatabaseProbe {
+    const result = (target: "primary" | "replica", ok: boolean): ProbeResult => ({
+      target,
+      atMs: clock.nowMs(),
+      outcome: ok ? "ok" : "timeout",
+      latencyMs: ok ? 5 : 500,
     });
+    return {
+      probePrimary: async () => result("primary", clock.nowMs() < failAtMs),
+      readReplicaLag: async () => ({ atMs: clock.nowMs(), lagSeconds, probe: result("replica", true) }),
+      replicationPositions: () => Promise.reject(new Error("not used")),
+    };
+  }
+
+  async function runHandler(clock: FakeClock, failAtMs: number, lagSeconds: number, runs: number) {
+    const metrics = new DrillMetrics({ clock });
+    const handler = createMonitorHandler({
+      config,
+      probe: probe(clock, failAtMs, lagSeconds),
+      clock,
+      logger: {
+        info() {},
+        warn() {},
+        error() {},
+        appendKeys() {},
+        addContext() {},
+      } as unknown as HandlerLogger,
+      metrics: metrics.metricsFor("health-monitor"),
+      bootstrap: () => Promise.reject(new Error("no bootstrap")),
+    });
+    for (let i = 0; i < runs; i++) {
+      await handler(scheduled(`run-${i}`));
+      clock.advance(1_000);
+    }
+    return metrics;
+  }
+
+  it("has no evidence before the handler emitted anything", async () => {
+    const clock = new FakeClock(T0);
+    const metrics = new DrillMetrics({ clock });
+    await expect(metrics.lagHistory.lagEvidence(clock.nowMs(), 300)).resolves.toEqual(NO_LAG_EVIDENCE);
+    expect(metrics.linesReceived()).toBe(0);
+  });
+
+  it("answers with the healthy reading the handler emitted, dated at its minute's start", async () => {
+    const clock = new FakeClock(T0 + 10_000);
+    const metrics = await runHandler(clock, Number.POSITIVE_INFINITY, 0.25, 2);
+    // Two runs, two blobs each: the run's metrics, then HealthyLagSeconds dated at the read.
+    expect(metrics.linesReceived()).toBe(4);
+    const evidence = await metrics.lagHistory.lagEvidence(clock.nowMs(), 300);
+    expect(evidence.lastHealthyLag).toMatchObject({ atMs: T0, lagSeconds: 0.25 });
+    expect(evidence.primaryLastAnsweredAtMs).toBe(clock.nowMs());
+    expect(evidence.failureFirstSeenAtMs).toBeNull();
+  });
+
+  it("sees a minute of failed probes after the last answer as the first failure, at that minute's end", async () => {
+    const clock = new FakeClock(T0 + 50_000);
+    // Runs of 3 probes 1 s apart; the primary stops answering at T0 + 1 min.
+    const metrics = new DrillMetrics({ clock });
+    const handler = createMonitorHandler({
+      config,
+      probe: probe(clock, T0 + MINUTE, 2),
+      clock,
+      logger: {
+        info() {},
+        warn() {},
+        error() {},
+        appendKeys() {},
+        addContext() {},
+      } as unknown as HandlerLogger,
+      metrics: metrics.metricsFor("health-monitor"),
+      bootstrap: () => Promise.reject(new Error("no bootstrap")),
+    });
+    await handler(scheduled("healthy"));
+    clock.now = T0 + MINUTE + 5_000;
+    await handler(scheduled("failing"));
+    const evidence = await metrics.lagHistory.lagEvidence(T0 + 2 * MINUTE + 1_000, 300);
+    expect(evidence).toEqual({
+      lastHealthyLag: expect.objectContaining({ atMs: T0, lagSeconds: 2 }),
+      primaryLastAnsweredAtMs: T0 + MINUTE,
+      failureFirstSeenAtMs: T0 + 2 * MINUTE,
+    });
+  });
+});
+
+describe("warmUpDeadlineSeconds: the first monitor run's worst case, or the warm-up asked for, plus a margin", () => {
+  it.each([
+    [
+      "the drill's default cadence: (4 + 3 - 1) × 1 s + 2 × 0.5 s",
+      { probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 },
+      2,
+      17,
+    ],
+    ["production settings: (4 + 3 - 1) × 15 s + 2 × 3 s", {}, 2, 106],
+    ["a long warm-up asked for wins", { probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 }, 60, 70],
+  ])("%s", (_name, overrides, warmupSeconds, expected) => {
+    expect(warmUpDeadlineSeconds({ ...DEFAULT_POLICY, ...overrides }, warmupSeconds)).toBe(expected);
   });
 });
 

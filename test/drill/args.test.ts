@@ -1,11 +1,38 @@
 import {
   DEFAULT_DRILL_OPTIONS,
+  defaultScenarioTimeoutSeconds,
   DRILL_POLICY,
   DrillUsageError,
   parseDrillArgs,
   SCENARIO_NAMES,
 } from "../../lib/drill/args";
 import { validatePolicy } from "../../lib/lambda/core/policy";
+
+describe("the scenario deadline follows the probe cadence unless --timeout is given", () => {
+  const PRODUCTION = [
+    "--probe-interval",
+    "15",
+    "--probe-timeout",
+    "3",
+    "--failures",
+    "3",
+    "--probes-per-run",
+    "4",
+  ];
+  it.each([
+    ["the drill's cadence keeps 30 s", [], 30],
+    ["production settings: two longest runs, 2 × ((4 + 3 - 1) × 15 s + 2 × 3 s)", PRODUCTION, 192],
+    ["an explicit --timeout wins", [...PRODUCTION, "--timeout", "60"], 60],
+  ])("%s", (_name, argv, expected) => {
+    expect(parseDrillArgs(argv).scenarioTimeoutSeconds).toBe(expected);
+  });
+
+  it("is computed from the policy's longest run", () => {
+    expect(
+      defaultScenarioTimeoutSeconds({ ...DRILL_POLICY, probeIntervalSeconds: 10, probeTimeoutSeconds: 2 }),
+    ).toBe(128);
+  });
+});
 
 describe("parseDrillArgs", () => {
   it("defaults to the crash scenario with the scaled-down policy", () => {

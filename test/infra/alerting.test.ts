@@ -84,7 +84,10 @@ describe("alarmSpecs", () => {
   );
 
   it("follows the configured lag threshold in both lag alarms", () => {
-    const strict = alarmSpecs({ ...config, maxReplicationLagSeconds: 15 });
+    const strict = alarmSpecs({
+      ...config,
+      failoverPolicy: { ...config.failoverPolicy, maxReplicationLagSeconds: 15 },
+    });
     expect(strict.filter((s) => /lag/.test(s.id)).map((s) => [s.id, s.threshold])).toEqual([
       ["replica-lag", 15],
       ["heartbeat-lag", 15],

@@ -23,6 +23,7 @@ import {
   lambdaFunctionArn,
   securityGroupArn,
 } from "../../lib/infra/functions";
+import { DEFAULT_POLICY } from "../../lib/lambda/core/policy";
 import { readFailoverConfig } from "../../lib/lambda/failover/env";
 import { readMonitorConfig } from "../../lib/lambda/health-monitor/env";
 import type { RecordedResource } from "../../lib/synth/mocks";
@@ -346,9 +347,22 @@ describe("environment contracts", () => {
       replicaRegion: PRIMARY,
       masterSecretArn: "arn",
       environmentSuffix: "dev",
+      policy: { ...DEFAULT_POLICY, probesPerRun: 5, probeIntervalSeconds: 10, probeTimeoutSeconds: 2 },
     });
     expect(Object.keys(env).sort()).toEqual([...MONITOR_ENV, "NODE_EXTRA_CA_CERTS"].sort());
     expect(env.NODE_EXTRA_CA_CERTS).toBe("/var/runtime/ca-cert.pem");
+    // The probe cadence and the early-stop threshold, from the policy given, nothing else of it.
+    expect({
+      PROBES_PER_RUN: env.PROBES_PER_RUN,
+      PROBE_INTERVAL_SECONDS: env.PROBE_INTERVAL_SECONDS,
+      PROBE_TIMEOUT_SECONDS: env.PROBE_TIMEOUT_SECONDS,
+      CONSECUTIVE_FAILURES: env.CONSECUTIVE_FAILURES,
+    }).toEqual({
+      PROBES_PER_RUN: "5",
+      PROBE_INTERVAL_SECONDS: "10",
+      PROBE_TIMEOUT_SECONDS: "2",
+      CONSECUTIVE_FAILURES: "3",
+    });
   });
 
   it("the failover environment sets exactly FAILOVER_ENV", () => {
@@ -365,13 +379,30 @@ describe("environment contracts", () => {
       alertTopicArn: "t",
       reportBucket: "b",
       backupRetentionDays: 7,
-      maxReplicationLagSeconds: 60,
+      policy: { ...DEFAULT_POLICY, maxReplicationLagSeconds: 30, consecutiveFailuresToFailover: 4 },
       primaryAlarmName: "alarm",
       monitorFunctionName: "m",
       environmentSuffix: "dev",
     });
     expect(Object.keys(env).sort()).toEqual([...FAILOVER_ENV].sort());
-    expect(env.ACCEPT_DATA_LOSS).toBe("false");
+    expect({
+      MAX_REPLICATION_LAG_SECONDS: env.MAX_REPLICATION_LAG_SECONDS,
+      ACCEPT_DATA_LOSS: env.ACCEPT_DATA_LOSS,
+      CONSECUTIVE_FAILURES: env.CONSECUTIVE_FAILURES,
+    }).toEqual({ MAX_REPLICATION_LAG_SECONDS: "30", ACCEPT_DATA_LOSS: "false", CONSECUTIVE_FAILURES: "4" });
+  });
+
+  it("each function is given only the variables its handler reads", () => {
+    // The failover function never probes: the probe cadence is the monitor's alone.
+    for (const cadence of ["PROBES_PER_RUN", "PROBE_INTERVAL_SECONDS", "PROBE_TIMEOUT_SECONDS"]) {
+      expect(FAILOVER_ENV).not.toContain(cadence);
+      expect(MONITOR_ENV).toContain(cadence);
+    }
+    // The monitor judges nothing: the guard's limit and switch are the failover function's alone.
+    for (const guard of ["MAX_REPLICATION_LAG_SECONDS", "ACCEPT_DATA_LOSS"]) {
+      expect(MONITOR_ENV).not.toContain(guard);
+      expect(FAILOVER_ENV).toContain(guard);
+    }
   });
 });
 
@@ -490,21 +521,15 @@ describe.each([
       MAX_REPLICATION_LAG_SECONDS: "60",
       ACCEPT_DATA_LOSS: "false",
       CONSECUTIVE_FAILURES: "3",
-      PROBES_PER_RUN: "4",
-      PROBE_INTERVAL_SECONDS: "15",
-      PROBE_TIMEOUT_SECONDS: "3",
       PRIMARY_ALARM_NAME: "alarm-monitor-primary-unreachable-dev",
       MONITOR_FUNCTION_NAME: "lambda-health-monitor-dev",
       METRICS_NAMESPACE: "TapStack",
       ENVIRONMENT_SUFFIX: "dev",
     });
     const config = readFailoverConfig(env);
-    expect({
-      controlRegion: config.controlRegion,
-      policy: config.policy.consecutiveFailuresToFailover,
-    }).toEqual({
+    expect({ controlRegion: config.controlRegion, policy: config.policy }).toEqual({
       controlRegion: DR,
-      policy: FUNCTION_SETTINGS.consecutiveFailures,
+      policy: DEFAULT_POLICY,
     });
   });
 
@@ -531,6 +556,7 @@ describe.each([
     });
     const config = readMonitorConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: "lambda-health-monitor-dev" });
     expect(config.masterSecretRegion).toBe(PRIMARY);
+    expect(config.policy).toEqual(DEFAULT_POLICY);
   });
 
   it("failover role: exact ARNs of this stack, the replica in its own region", () => {
@@ -726,6 +752,7 @@ describe("monitorTimeoutSeconds: the longest run, probing extended while the las
     ["one probe per run, fail over on the first failure", 1, 1, 15, 3, 10, 31],
     ["a slower cadence: 2 probes 30 s apart, 5 to fail over", 2, 5, 30, 5, 10, 200],
     ["no margin", 4, 3, 15, 3, 0, 96],
+    ["a sub-second probe timeout rounds up to a whole second", 4, 3, 1, 0.4, 0, 7],
   ])(
     "%s → %i s",
     (
@@ -738,19 +765,22 @@ describe("monitorTimeoutSeconds: the longest run, probing extended while the las
       expected,
     ) => {
       expect(
-        monitorTimeoutSeconds({
-          probesPerRun,
-          consecutiveFailures,
-          probeIntervalSeconds,
-          probeTimeoutSeconds,
+        monitorTimeoutSeconds(
+          {
+            ...DEFAULT_POLICY,
+            probesPerRun,
+            consecutiveFailuresToFailover: consecutiveFailures,
+            probeIntervalSeconds,
+            probeTimeoutSeconds,
+          },
           monitorMarginSeconds,
-        }),
+        ),
       ).toBe(expected);
     },
   );
 
   it("outlasts the one-minute schedule with the defaults (runs may overlap; failover is serialised)", () => {
-    expect(monitorTimeoutSeconds()).toBe(106);
+    expect(monitorTimeoutSeconds(DEFAULT_POLICY)).toBe(106);
     expect(FUNCTION_SETTINGS.monitorSchedule).toBe("rate(1 minute)");
   });
 });

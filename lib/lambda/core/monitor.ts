@@ -1,6 +1,6 @@
 /**
- * One run of the health monitor: read the replica lag once, then probe the primary several
- * times a few seconds apart. Pure orchestration over the `DatabaseProbe` and `Clock` ports,
+ * One run of the health monitor: probe the primary several times a few seconds apart, and read
+ * the replica lag once, right after the first probe wrote its heartbeat. Pure orchestration over the `DatabaseProbe` and `Clock` ports,
  * so the same code runs in Lambda, in the local drill and under a fake clock in tests.
  */
 import { consecutiveFailures } from "./decide";
@@ -14,7 +14,7 @@ export interface MonitorResult {
   readonly finishedAtMs: number;
   /** Probes of the primary, oldest first. */
   readonly primaryProbes: ProbeResult[];
-  /** The replica-lag reading taken at the start of the run (`null` only if none was taken). */
+  /** The replica-lag reading taken right after the run's first probe (`null` only if none was taken). */
   readonly lag: LagReading | null;
   /**
    * `lag` when it can be trusted as the lag from before a failure: the first probe of the run
@@ -48,11 +48,16 @@ function describeError(error: unknown): string {
 /**
  * Run the monitor once.
  *
- * The replica lag is read first, while the primary may still be healthy: lag measured after
- * the primary died grows by definition, so only a reading from before the failure says how
- * much data is at risk. Then the primary is probed `probesPerRun` times, `probeIntervalSeconds`
- * apart (measured from the first probe, so slow probes do not stretch the run), each bounded by
- * `probeTimeoutSeconds`, extended while the last probes failed (see below). The run stops as soon as `consecutiveFailuresToFailover` failures in a
+ * The primary is probed `probesPerRun` times, `probeIntervalSeconds` apart (measured from the
+ * first probe, so slow probes do not stretch the run), each bounded by `probeTimeoutSeconds`,
+ * extended while the last probes failed (see below). The replica lag is read right after the
+ * first probe: that probe wrote the newest heartbeat, so the reading measures what the replica has
+ * not replayed (plus the milliseconds between the two calls), and when the probe answered it is a
+ * reading taken while the primary answered, the only kind that may bound the data at risk (lag
+ * measured after the primary died grows by definition). Read before the run's first probe, the
+ * newest heartbeat would be the previous run's last one, and every reading would overstate the lag
+ * by the gap between runs (a whole probe interval or more), making the lag guard stricter than
+ * its limit says. The run stops as soon as `consecutiveFailuresToFailover` failures in a
  * row are seen: further probes would only delay the hand-off.
  *
  * The ports promise never to throw for an unhealthy target; if one does anyway, the throw is
@@ -68,26 +73,28 @@ export async function runMonitor(
   const intervalMs = policy.probeIntervalSeconds * 1000;
   const startedAtMs = clock.nowMs();
 
-  let lag: LagReading;
-  try {
-    lag = await probe.readReplicaLag(timeoutMs);
-  } catch (error) {
-    const atMs = clock.nowMs();
-    lag = {
-      atMs: startedAtMs,
-      lagSeconds: null,
-      probe: {
-        target: "replica",
-        atMs: startedAtMs,
-        outcome: "error",
-        latencyMs: atMs - startedAtMs,
-        detail: describeError(error),
-      },
-    };
-  }
+  const readLag = async (): Promise<LagReading> => {
+    const readAtMs = clock.nowMs();
+    try {
+      return await probe.readReplicaLag(timeoutMs);
+    } catch (error) {
+      return {
+        atMs: readAtMs,
+        lagSeconds: null,
+        probe: {
+          target: "replica",
+          atMs: readAtMs,
+          outcome: "error",
+          latencyMs: clock.nowMs() - readAtMs,
+          detail: describeError(error),
+        },
+      };
+    }
+  };
 
+  let lag: LagReading | undefined;
   const primaryProbes: ProbeResult[] = [];
-  const firstProbeAtMs = clock.nowMs();
+  const firstProbeAtMs = startedAtMs;
   // A run never ends on a failing tail that is still short of the threshold: it keeps probing
   // at the same cadence until a probe succeeds or the threshold is met (at most
   // `consecutiveFailuresToFailover - 1` extra probes). Otherwise a failure that begins near the
@@ -115,8 +122,13 @@ export async function runMonitor(
     }
     primaryProbes.push(result);
     options.onProbe?.(result);
+    // Right after the first probe's heartbeat (the threshold is at least 2, so no run stops before).
+    if (index === 0) lag = await readLag();
     if (consecutiveFailures(primaryProbes) >= policy.consecutiveFailuresToFailover) break;
   }
+  // The loop reads it after its first probe; this only covers a policy of zero probes per run,
+  // which validation refuses, so that the result's type holds whatever the caller passed.
+  lag ??= await readLag();
 
   const firstOk = primaryProbes.length > 0 && primaryProbes[0].outcome === "ok";
   return {

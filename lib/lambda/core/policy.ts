@@ -24,20 +24,64 @@ export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
 });
 
 /**
- * The one range of the lag limit, for every place that takes it (stack config, the failover
- * functions' environment, the policy pack, the drill). The same value is the replica-lag alarm's
- * threshold, which must fire at most at the 60 s RPO guard the mandatory policy demands, so a stack
- * config the policy pack would reject is refused by config validation first. 0 (any lag blocks) is
- * a sound guard; the stack config also needs it above 0 because an alarm at "> 0" fires on any lag.
- */
-export const MAX_REPLICATION_LAG_RANGE = Object.freeze({ min: 0, max: 60 });
-
-/**
  * The monitor is scheduled once a minute (EventBridge `rate(1 minute)`); a run that lasts
  * longer overlaps the next one, and two runs probing at once double the load on a primary
  * that may already be struggling.
  */
 export const MONITOR_SCHEDULE_SECONDS = 60;
+
+/** The numeric fields of the policy (every field but the `acceptDataLoss` switch). */
+export type NumericPolicyField = Exclude<keyof FailoverPolicy, "acceptDataLoss">;
+
+/** The accepted values of one numeric policy field: `min` to `max` inclusive, whole numbers when `integer`. */
+export interface PolicyRange {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+}
+
+/**
+ * The one range of every numeric policy field, for every place that takes one (stack config, the
+ * functions' environment, the policy pack, the drill, the simulator): {@link policyProblems} checks
+ * exactly these, so nothing else may keep its own copy.
+ */
+export const POLICY_RANGES: Readonly<Record<NumericPolicyField, PolicyRange>> = Object.freeze({
+  probesPerRun: { min: 1, max: 20, integer: true },
+  probeIntervalSeconds: { min: 1, max: MONITOR_SCHEDULE_SECONDS, integer: true },
+  // A fraction is allowed: the local drill probes every second, which needs a sub-second timeout.
+  probeTimeoutSeconds: { min: 0.1, max: 30, integer: false },
+  // One failed probe is a blip: a failover on a single probe would fire on every packet loss.
+  consecutiveFailuresToFailover: { min: 2, max: 20, integer: true },
+  // The same value is the replica-lag alarm's threshold, which must fire at most at the 60 s RPO
+  // guard the mandatory policy demands, so a stack config the policy pack would reject is refused by
+  // config validation first. 0 (any lag blocks) is a sound guard; the stack config also needs it
+  // above 0 because an alarm at "> 0" fires on any lag.
+  maxReplicationLagSeconds: { min: 0, max: 60, integer: true },
+  maxLagReadingAgeSeconds: { min: 60, max: 86_400, integer: true },
+  // The newest 1–2 minutes of a healthy instance's metrics may not be queryable yet, so fewer
+  // than 3 silent minutes would read ingestion delay as a dead host.
+  rdsMetricsSilentMinutes: { min: 3, max: 60, integer: true },
+  // One minute of failed connections is a blip; the SDK already retried inside each call.
+  apiOutageMinutes: { min: 2, max: 60, integer: true },
+});
+
+/** The lag limit's range ({@link POLICY_RANGES}`.maxReplicationLagSeconds`), named for its many readers. */
+export const MAX_REPLICATION_LAG_RANGE: PolicyRange = POLICY_RANGES.maxReplicationLagSeconds;
+
+/**
+ * The longest a monitor run of `p` may last, seconds: the lag read (one probe timeout), then
+ * `probesPerRun` probes one interval apart, extended while the last probes fail and are short of the
+ * threshold (`runMonitor` in `monitor.ts`: at most `consecutiveFailuresToFailover - 1` extra probes),
+ * and the last probe's timeout. Bounded here by (probesPerRun + consecutiveFailuresToFailover - 1)
+ * intervals (one more than the last probe's start) + 2 probe timeouts: 96 s with the defaults. The
+ * monitor function's timeout and the drill's warm-up deadline are both derived from it.
+ */
+export function longestMonitorRunSeconds(p: FailoverPolicy): number {
+  return (
+    (p.probesPerRun + p.consecutiveFailuresToFailover - 1) * p.probeIntervalSeconds +
+    2 * p.probeTimeoutSeconds
+  );
+}
 
 /**
  * How far back the failover side reads the monitor's history for the last healthy lag reading,
@@ -80,36 +124,20 @@ function describeValue(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
-function integerProblem(
-  p: FailoverPolicy,
-  field: keyof FailoverPolicy,
-  min: number,
-  max: number,
-): string | undefined {
+function rangeProblem(p: FailoverPolicy, field: NumericPolicyField): string | undefined {
+  const { min, max, integer } = POLICY_RANGES[field];
   const value: unknown = p[field];
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    return (
-      `${field} must be a whole number from ${min} to ${max}; got ${describeValue(value)}. ` +
-      `Fix: set ${FIELD_SOURCE[field]} to a value in that range (default ${String(DEFAULT_POLICY[field])}).`
-    );
-  }
-  return undefined;
-}
-
-function numberProblem(
-  p: FailoverPolicy,
-  field: keyof FailoverPolicy,
-  min: number,
-  max: number,
-): string | undefined {
-  const value: unknown = p[field];
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
-    return (
-      `${field} must be a number from ${min} to ${max}; got ${describeValue(value)}. ` +
-      `Fix: set ${FIELD_SOURCE[field]} to a value in that range (default ${String(DEFAULT_POLICY[field])}).`
-    );
-  }
-  return undefined;
+  const ok =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    (!integer || Number.isInteger(value)) &&
+    value >= min &&
+    value <= max;
+  if (ok) return undefined;
+  return (
+    `${field} must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}; got ${describeValue(value)}. ` +
+    `Fix: set ${FIELD_SOURCE[field]} to a value in that range (default ${String(DEFAULT_POLICY[field])}).`
+  );
 }
 
 /**
@@ -118,26 +146,9 @@ function numberProblem(
  * without throwing.
  */
 export function policyProblems(p: FailoverPolicy): string[] {
-  const problems = [
-    integerProblem(p, "probesPerRun", 1, 20),
-    integerProblem(p, "probeIntervalSeconds", 1, MONITOR_SCHEDULE_SECONDS),
-    // A fraction is allowed: the local drill probes every second, which needs a sub-second timeout.
-    numberProblem(p, "probeTimeoutSeconds", 0.1, 30),
-    // One failed probe is a blip: a failover on a single probe would fire on every packet loss.
-    integerProblem(p, "consecutiveFailuresToFailover", 2, 20),
-    integerProblem(
-      p,
-      "maxReplicationLagSeconds",
-      MAX_REPLICATION_LAG_RANGE.min,
-      MAX_REPLICATION_LAG_RANGE.max,
-    ),
-    integerProblem(p, "maxLagReadingAgeSeconds", 60, 86_400),
-    // The newest 1–2 minutes of a healthy instance's metrics may not be queryable yet, so fewer
-    // than 3 silent minutes would read ingestion delay as a dead host.
-    integerProblem(p, "rdsMetricsSilentMinutes", 3, 60),
-    // One minute of failed connections is a blip; the SDK already retried inside each call.
-    integerProblem(p, "apiOutageMinutes", 2, 60),
-  ].filter((problem): problem is string => problem !== undefined);
+  const problems = (Object.keys(POLICY_RANGES) as NumericPolicyField[])
+    .map((field) => rangeProblem(p, field))
+    .filter((problem): problem is string => problem !== undefined);
 
   if (typeof p.acceptDataLoss !== "boolean") {
     problems.push(
@@ -161,6 +172,8 @@ export function policyProblems(p: FailoverPolicy): string[] {
         `Fix: lower PROBE_TIMEOUT_SECONDS or raise PROBE_INTERVAL_SECONDS.`,
     );
   }
+  // The healthy run's length (no extension): a failing run may overlap the next one, see
+  // longestMonitorRunSeconds.
   const runSeconds = (p.probesPerRun - 1) * p.probeIntervalSeconds + p.probeTimeoutSeconds;
   if (runSeconds > MONITOR_SCHEDULE_SECONDS) {
     problems.push(

@@ -88,11 +88,10 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
       `WRITER_RECORD_NAME and READER_RECORD_NAME are both ${JSON.stringify(config.writerRecordName)}: they must be different records`,
     );
   }
+  // The function never probes: the cadence fields keep DEFAULT_POLICY's values, as the stack's
+  // config does (lib/config.ts), and only what `decide` judges comes from the environment.
   const policy = {
     ...DEFAULT_POLICY,
-    probesPerRun: read.positiveInteger("PROBES_PER_RUN", DEFAULT_POLICY.probesPerRun),
-    probeIntervalSeconds: read.positiveInteger("PROBE_INTERVAL_SECONDS", DEFAULT_POLICY.probeIntervalSeconds),
-    probeTimeoutSeconds: read.positiveInteger("PROBE_TIMEOUT_SECONDS", DEFAULT_POLICY.probeTimeoutSeconds),
     consecutiveFailuresToFailover: read.positiveInteger(
       "CONSECUTIVE_FAILURES",
       DEFAULT_POLICY.consecutiveFailuresToFailover,
@@ -107,6 +106,10 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
   return {
     ...config,
     controlRegion: config.alertTopicArn.split(":")[3],
-    policy: policyFromEnv(policy, "failover"),
+    policy: policyFromEnv(policy, "failover", [
+      "CONSECUTIVE_FAILURES",
+      "MAX_REPLICATION_LAG_SECONDS",
+      "ACCEPT_DATA_LOSS",
+    ]),
   };
 }

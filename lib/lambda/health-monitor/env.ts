@@ -96,6 +96,7 @@ export function readMonitorConfig(env: EnvSource): MonitorConfig {
         consecutiveFailuresToFailover,
       },
       "health-monitor",
+      ["PROBES_PER_RUN", "PROBE_INTERVAL_SECONDS", "PROBE_TIMEOUT_SECONDS", "CONSECUTIVE_FAILURES"],
     ),
   };
 }

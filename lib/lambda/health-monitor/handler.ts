@@ -104,7 +104,7 @@ export function createMonitorHandler(
       metrics.setTimestamp(deps.clock.nowMs());
       flushMetrics(metrics);
       // The lag guard's only input: a reading taken while the primary answered (the probe right
-      // after it succeeded), dated at the read, not at the end of the run, in its own blob.
+      // before it succeeded), dated at the read, not at the end of the run, in its own blob.
       const healthy = result.lastHealthyLag;
       if (healthy !== null && healthy.lagSeconds !== null) {
         publishMetricAt(

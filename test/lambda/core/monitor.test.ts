@@ -13,26 +13,26 @@ function monitorOf(cluster: FakeCluster) {
 }
 
 describe("runMonitor", () => {
-  it("reads the lag first, then probes 4 times 15 s apart, each bounded by 3 s", async () => {
+  it("probes 4 times 15 s apart, each bounded by 3 s, and reads the lag right after the first probe's heartbeat", async () => {
     const cluster = new FakeCluster();
     const { run, seen } = monitorOf(cluster);
     const result = await run;
 
     expect(cluster.calls).toEqual([
+      "probe.probePrimary(3000)",
       "probe.readReplicaLag(3000)",
       "probe.probePrimary(3000)",
       "probe.probePrimary(3000)",
       "probe.probePrimary(3000)",
-      "probe.probePrimary(3000)",
     ]);
-    // Lag read takes 4 ms, so probes start at T0+4 and keep a 15 s cadence despite 5 ms probes.
-    expect(result.primaryProbes.map((p) => p.atMs - T0)).toEqual([4, 15_004, 30_004, 45_004]);
-    expect(cluster.clock.sleeps).toEqual([14_995, 14_995, 14_995]);
+    // Probes keep a 15 s cadence from the first one despite the 5 ms probes and the 4 ms lag read.
+    expect(result.primaryProbes.map((p) => p.atMs - T0)).toEqual([0, 15_000, 30_000, 45_000]);
+    expect(cluster.clock.sleeps).toEqual([14_991, 14_995, 14_995]);
     expect(seen).toEqual(result.primaryProbes);
     expect(result).toMatchObject({
       runId: "run-42",
       startedAtMs: T0,
-      finishedAtMs: T0 + 45_009,
+      finishedAtMs: T0 + 45_005,
       consecutiveFailures: 0,
       suspectedFailure: false,
     });
@@ -54,11 +54,11 @@ describe("runMonitor", () => {
     expect(result.primaryProbes.map((p) => p.outcome)).toEqual(["timeout", "timeout", "timeout"]);
     expect(result.consecutiveFailures).toBe(3);
     expect(result.suspectedFailure).toBe(true);
-    // The first probe failed: the reading taken at the start may already be after the failure.
+    // The first probe failed: the reading taken after it may already be after the failure.
     expect(result.lastHealthyLag).toBeNull();
     expect(result.lag?.lagSeconds).toBe(1);
-    // Timeouts take the full 3 s, so the waits shrink to keep the 15 s cadence.
-    expect(cluster.clock.sleeps).toEqual([12_000, 12_000]);
+    // Timeouts take the full 3 s (and the lag read 4 ms), so the waits shrink to keep the 15 s cadence.
+    expect(cluster.clock.sleeps).toEqual([11_996, 12_000]);
   });
 
   it("keeps the lag as healthy when the failure starts after the first probe", async () => {
@@ -104,7 +104,7 @@ describe("runMonitor", () => {
       "unreachable",
       "unreachable",
     ]);
-    expect(result.primaryProbes.map((p) => p.atMs - T0)).toEqual([4, 15_004, 30_004, 45_004, 60_004, 75_004]);
+    expect(result.primaryProbes.map((p) => p.atMs - T0)).toEqual([0, 15_000, 30_000, 45_000, 60_000, 75_000]);
     expect(result.consecutiveFailures).toBe(3);
   });
 
@@ -150,10 +150,17 @@ describe("runMonitor", () => {
       },
     };
     const result = await runMonitor({ probe, clock: cluster.clock }, DEFAULT_POLICY, { runId: "r" });
+    // Read after the first (7 ms) probe.
     expect(result.lag).toEqual({
-      atMs: T0,
+      atMs: T0 + 7,
       lagSeconds: null,
-      probe: { target: "replica", atMs: T0, outcome: "error", latencyMs: 0, detail: "Error: socket hang up" },
+      probe: {
+        target: "replica",
+        atMs: T0 + 7,
+        outcome: "error",
+        latencyMs: 0,
+        detail: "Error: socket hang up",
+      },
     });
     expect(result.primaryProbes).toEqual([
       { target: "primary", atMs: T0, outcome: "error", latencyMs: 7, detail: "TypeError: boom" },
@@ -173,8 +180,8 @@ describe("runMonitor", () => {
     };
     const result = await runMonitor({ probe: cluster.probe, clock: cluster.clock }, policy, { runId: "r" });
     expect(cluster.calls).toEqual([
-      "probe.readReplicaLag(2000)",
       "probe.probePrimary(2000)",
+      "probe.readReplicaLag(2000)",
       "probe.probePrimary(2000)",
     ]);
     expect(result.primaryProbes[1].atMs - result.primaryProbes[0].atMs).toBe(10_000);

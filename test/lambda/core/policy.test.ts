@@ -1,5 +1,13 @@
 import { ConfigurationError } from "../../../lib/lambda/core/errors";
-import { DEFAULT_POLICY, policyProblems, validatePolicy } from "../../../lib/lambda/core/policy";
+import {
+  DEFAULT_POLICY,
+  longestMonitorRunSeconds,
+  MAX_REPLICATION_LAG_RANGE,
+  POLICY_RANGES,
+  policyProblems,
+  validatePolicy,
+  type NumericPolicyField,
+} from "../../../lib/lambda/core/policy";
 import type { FailoverPolicy } from "../../../lib/lambda/core/types";
 
 describe("DEFAULT_POLICY", () => {
@@ -117,5 +125,46 @@ describe("validatePolicy", () => {
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^probesPerRun /);
     expect(problems[1]).toMatch(/^maxLagReadingAgeSeconds must be a whole number from 60 to 86400; got 10\./);
+  });
+});
+
+describe("POLICY_RANGES: the one range of every numeric field", () => {
+  const fields = Object.keys(POLICY_RANGES) as NumericPolicyField[];
+
+  it("covers every numeric field of the policy, and the lag limit's range is the same object", () => {
+    expect(fields.sort()).toEqual(
+      (Object.keys(DEFAULT_POLICY) as (keyof FailoverPolicy)[]).filter((k) => k !== "acceptDataLoss").sort(),
+    );
+    expect(MAX_REPLICATION_LAG_RANGE).toBe(POLICY_RANGES.maxReplicationLagSeconds);
+  });
+
+  it.each(fields)("%s: validation accepts the range's ends and refuses just outside them", (field) => {
+    const { min, max, integer } = POLICY_RANGES[field];
+    // Cross-field rules aside: only the range's own problem is looked for.
+    const own = (value: number): string[] =>
+      policyProblems({ ...DEFAULT_POLICY, [field]: value }).filter((p) => p.startsWith(`${field} must be`));
+    expect(own(min)).toEqual([]);
+    expect(own(max)).toEqual([]);
+    expect(own(min - (integer ? 1 : 0.01))).toHaveLength(1);
+    expect(own(max + 1)).toHaveLength(1);
+    if (integer) expect(own(min + 0.5)).toHaveLength(1);
+  });
+});
+
+describe("longestMonitorRunSeconds: the lag read, the probes and their extension while the last ones fail", () => {
+  it.each([
+    ["the defaults: (4 + 3 - 1) × 15 s + 2 × 3 s", DEFAULT_POLICY, 96],
+    [
+      "the local drill's cadence: (4 + 3 - 1) × 1 s + 2 × 0.5 s",
+      { ...DEFAULT_POLICY, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 },
+      7,
+    ],
+    [
+      "a longer threshold extends the run: (4 + 4 - 1) × 15 s + 2 × 3 s",
+      { ...DEFAULT_POLICY, consecutiveFailuresToFailover: 4 },
+      111,
+    ],
+  ])("%s → %d s", (_name, policy, expected) => {
+    expect(longestMonitorRunSeconds(policy)).toBe(expected);
   });
 });

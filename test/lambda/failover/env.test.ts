@@ -151,13 +151,26 @@ describe("readFailoverConfig", () => {
 
   it("refuses an empty environment with every variable named", () => {
     const text = problemsOf({});
-    expect(text).toContain("(22 problems)");
+    expect(text).toContain("(19 problems)");
     for (const name of Object.keys(FAILOVER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
   });
 
-  it("restates a policy the core refuses in terms of the environment", () => {
-    const text = problemsOf({ ...FAILOVER_ENV_FIXTURE, PROBE_TIMEOUT_SECONDS: "15" });
-    expect(text).toContain("The failover function's environment gives an invalid failover policy");
-    expect(text).toContain("probeTimeoutSeconds (15) must be shorter than probeIntervalSeconds (15)");
+  it("restates a policy the core refuses in terms of the variables the function reads", () => {
+    const text = problemsOf({ ...FAILOVER_ENV_FIXTURE, CONSECUTIVE_FAILURES: "1" });
+    expect(text).toContain(
+      "The failover function's environment gives an invalid failover policy (CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS)",
+    );
+    expect(text).toContain("consecutiveFailuresToFailover must be a whole number from 2 to 20; got 1");
+  });
+
+  it("takes no probe cadence: the function never probes, so the cadence stays DEFAULT_POLICY's", () => {
+    const config = readFailoverConfig({
+      ...FAILOVER_ENV_FIXTURE,
+      PROBES_PER_RUN: "9",
+      PROBE_INTERVAL_SECONDS: "5",
+    });
+    expect(config.policy.probesPerRun).toBe(DEFAULT_POLICY.probesPerRun);
+    expect(config.policy.probeIntervalSeconds).toBe(DEFAULT_POLICY.probeIntervalSeconds);
+    expect(config.policy.probeTimeoutSeconds).toBe(DEFAULT_POLICY.probeTimeoutSeconds);
   });
 });

@@ -128,7 +128,7 @@ describe("readMonitorConfig", () => {
   it("restates a policy the core refuses in terms of the environment", () => {
     const text = problemsOf({ ...MONITOR_ENV_FIXTURE, PROBES_PER_RUN: "2", CONSECUTIVE_FAILURES: "3" });
     expect(text).toContain(
-      "The health-monitor function's environment gives an invalid failover policy (PROBES_PER_RUN, PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS)",
+      "The health-monitor function's environment gives an invalid failover policy (PROBES_PER_RUN, PROBE_INTERVAL_SECONDS, PROBE_TIMEOUT_SECONDS, CONSECUTIVE_FAILURES)",
     );
     expect(text).toContain("consecutiveFailuresToFailover (3) exceeds probesPerRun (2)");
   });
