@@ -193,10 +193,12 @@ describe.each([
         .map((r) => r.inputs.cidrIpv4);
     expect(clientRules(kept.resources, "sg-db-clients-primary-dev")).toEqual([]);
     expect(clientRules(kept.resources, "sg-db-clients-replica-dev")).toEqual(["10.20.0.0/16"]);
-    // The monitor still reaches the fenced old writer.
+    // The monitor still reaches the fenced old writer, from its dedicated subnets only (the third
+    // rule is the bootstrap function's same-VPC security-group reference, no CIDR).
     expect(clientRules(kept.resources, "sg-db-access-primary-dev")).toEqual([
-      "10.30.0.0/18",
-      "10.30.64.0/18",
+      "10.30.128.0/28",
+      "10.30.128.16/28",
+      undefined,
     ]);
   });
 
