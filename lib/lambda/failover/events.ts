@@ -56,7 +56,6 @@ export interface EventExpectations {
 export const MANUAL_REQUEST_KEYS = ["action", "requestedBy", "reason", "acceptDataLoss"] as const;
 /** Actions an operator may request. */
 export const MANUAL_ACTIONS = ["failover", "switchover", "status"] as const;
-export type ManualAction = (typeof MANUAL_ACTIONS)[number];
 /** Longest `requestedBy` accepted (it lands in SNS subjects, logs and the report). */
 export const MAX_REQUESTED_BY_LENGTH = 128;
 /** Longest `reason` accepted. */
