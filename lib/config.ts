@@ -8,7 +8,7 @@
  * problems are reported at once.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./infra/naming";
+import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./naming";
 // The failover policy's one home: pure, so the stack's config may share its ranges.
 import { MAX_REPLICATION_LAG_RANGE } from "./lambda/core/policy";
 

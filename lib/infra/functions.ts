@@ -42,7 +42,7 @@ import {
   type LambdaBundle,
 } from "./bundle";
 import type { BuildContext } from "./context";
-import type { DrRole } from "./naming";
+import type { DrRole } from "../naming";
 import type { DatabaseResult } from "./database";
 import type { DnsResult } from "./dns";
 import type { EncryptionResult } from "./encryption";
