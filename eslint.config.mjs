@@ -14,6 +14,9 @@ export default tseslint.config(
       "@pulumi/no-output-in-template-literal": "error",
       "@pulumi/no-output-instance-in-template-literal": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // A new member of a union (a decision, a scenario, a state) must be handled everywhere it is
+      // switched on: a `default` does not count, or a forgotten case would pass silently.
+      "@typescript-eslint/switch-exhaustiveness-check": "error",
     },
   },
 );

@@ -8,7 +8,7 @@
  * problems are reported at once.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./infra/naming";
+import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./naming";
 // The failover policy's one home: pure, so the stack's config may share its values and ranges.
 // lib/infra never imports lib/lambda: it reads the validated policy from TapConfig.failoverPolicy,
 // and the one derived figure it needs (a monitor run's longest length) through the re-export below.

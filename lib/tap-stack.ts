@@ -214,7 +214,7 @@ export class TapStack extends pulumi.ComponentResource {
     this.registerOutputs(this.outputs());
   }
 
-  /** The stack outputs `bin/tap.ts` exports (plain values and outputs, no resources). */
+  /** The stack outputs the program (`lib/program.ts`) returns (plain values and outputs, no resources). */
   public outputs(): Record<string, pulumi.Input<unknown>> {
     return {
       primaryRegion: this.primaryRegion,

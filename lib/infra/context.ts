@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TapConfig } from "../config";
 import { FENCED_AT_TAG } from "../function-env";
-import { resourceName, resourceTags, type DrRole } from "./naming";
+import { resourceName, resourceTags, type DrRole } from "../naming";
 import type { TopologyPlan } from "./topology";
 
 /** The two regional providers; `replica` is one of them, chosen by `tap:replicaRegion`. */

@@ -26,10 +26,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  FAILOVER_ENV,
   FENCED_AT_TAG,
   PROMOTION_REQUESTED_AT_TAG,
-  MONITOR_ENV,
   type FailoverEnvName,
   type MonitorEnvName,
 } from "../function-env";
@@ -45,7 +43,7 @@ import {
 } from "./bundle";
 import { longestMonitorRunSeconds, type FailoverPolicy } from "../config";
 import type { BuildContext } from "./context";
-import type { DrRole } from "./naming";
+import type { DrRole } from "../naming";
 import type { DatabaseResult } from "./database";
 import type { DnsResult } from "./dns";
 import type { EncryptionResult } from "./encryption";
@@ -140,7 +138,7 @@ export interface MonitorEnvInputs {
 }
 
 /**
- * Every variable of {@link MONITOR_ENV} (the `Record` type makes a missing one a compile error),
+ * Every variable of {@link MonitorEnvName} (the `Record` type makes a missing one a compile error),
  * plus `NODE_EXTRA_CA_CERTS`, without which Node does not trust the RDS CA.
  */
 export function monitorEnvironment(
@@ -188,7 +186,7 @@ export interface FailoverEnvInputs {
   readonly environmentSuffix: string;
 }
 
-/** Every variable of {@link FAILOVER_ENV}. */
+/** Every variable of {@link FailoverEnvName}. */
 export function failoverEnvironment(v: FailoverEnvInputs): Record<FailoverEnvName, pulumi.Input<string>> {
   const p = v.policy;
   return {
@@ -213,9 +211,6 @@ export function failoverEnvironment(v: FailoverEnvInputs): Record<FailoverEnvNam
     ENVIRONMENT_SUFFIX: v.environmentSuffix,
   };
 }
-
-/** Names of the variables a function's environment sets, for checks against the contract. */
-export const ENV_CONTRACT = { monitor: MONITOR_ENV, failover: FAILOVER_ENV } as const;
 
 // ---------------------------------------------------------------------------------------------
 // IAM policy documents (pure: plain ARNs in, AWS JSON out)

@@ -13,7 +13,7 @@
  * `lib/infra/preflight.ts`.
  */
 import type { ActiveWriter } from "../config";
-import { resourceName } from "./naming";
+import { resourceName } from "../naming";
 
 /** An instance slot, named after its fixed identifier (`rds-primary-…` / `rds-replica-…`). */
 export type Slot = ActiveWriter;

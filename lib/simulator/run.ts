@@ -80,8 +80,25 @@ export function expectations(
       case "primary-reboot":
         // A maintenance reboot shorter than the alarm window (2 whole minutes breaching) must not promote.
         return f.forMinutes < 2;
-      default:
-        return !["manual-failover", "switchover-request"].includes(f.kind);
+      case "manual-failover":
+      case "switchover-request":
+        // An operator's request is meant to move the writer.
+        return false;
+      case "primary-storage-full":
+      case "primary-refuses":
+      case "replica-lag":
+      case "replica-dies":
+      case "api-throttle":
+      case "api-errors":
+      case "api-blackhole":
+      case "probe-path-down":
+      case "function-crash":
+      case "duplicate-events":
+      case "lost-events":
+      case "stale-fence-tag":
+        // The primary is alive in each (full, refusing sessions, cut off, or trouble elsewhere):
+        // on its own none of them may promote.
+        return true;
     }
   });
   const lagAtDeath =

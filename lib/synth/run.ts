@@ -1,6 +1,7 @@
 /**
- * Runs the Pulumi program (`bin/tap.ts`) under {@link RecordingMocks} and returns every
- * resource it declared. A module registry runs the program once: to synthesize another
+ * Runs the Pulumi program (`lib/program.ts`, the one `bin/tap.ts` hands to Pulumi) under
+ * {@link RecordingMocks} and returns every resource it declared. Pulumi's runtime settings are
+ * module state of `@pulumi/pulumi`, so a module registry synthesizes once: to synthesize another
  * config, use a fresh process (or `jest.resetModules()` and re-import this module).
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -40,14 +41,10 @@ export async function synthesize(
   // preview=false: with preview the computed outputs stay unknown and never resolve.
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig({ ...config });
-  // The entry is `export = async () => outputs`; a CommonJS import hands it over as `default`.
-  const imported = (await import("../../bin/tap")) as unknown as {
-    default?: () => Promise<Record<string, unknown>>;
-  };
-  const entry =
-    typeof imported === "function" ? (imported as () => Promise<Record<string, unknown>>) : imported.default;
-  if (typeof entry !== "function") throw new Error("bin/tap.ts must export the program as an async function");
-  const program = await entry();
+  // Loaded on first use, after the mocks and the config are set, so that no module-scope code of
+  // the program runs against an unconfigured Pulumi runtime.
+  const { tapProgram } = await import("../program");
+  const program = await tapProgram();
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
   await waitForRPCs();

@@ -111,7 +111,9 @@ export function snapshotProblem(snapshot: ClusterSnapshot, nowMs: number): strin
         return `the manual action ${JSON.stringify(trigger.action)} is not one of failover, switchover, status`;
       }
       break;
+    case undefined:
     default:
+      // Also reached at run time by a kind outside the type: the snapshot comes from outside.
       return `the trigger ${JSON.stringify(trigger)} is not a monitor, alarm or manual trigger`;
   }
   if (!Array.isArray(snapshot.primaryProbes)) return "primaryProbes is not a list";

@@ -21,6 +21,7 @@ import {
   type ProbeResult,
   type Trigger,
 } from "../core/types";
+import { describeValue, isRecord, MAX_REQUESTED_BY_LENGTH, type JsonObject } from "../event-reader";
 
 /** What the orchestrator gets besides the trigger: the monitor's observations, when there are any. */
 export type { Evidence };
@@ -56,9 +57,6 @@ export interface EventExpectations {
 export const MANUAL_REQUEST_KEYS = ["action", "requestedBy", "reason", "acceptDataLoss"] as const;
 /** Actions an operator may request. */
 export const MANUAL_ACTIONS = ["failover", "switchover", "status"] as const;
-export type ManualAction = (typeof MANUAL_ACTIONS)[number];
-/** Longest `requestedBy` accepted (it lands in SNS subjects, logs and the report). */
-export const MAX_REQUESTED_BY_LENGTH = 128;
 /** Longest `reason` accepted. */
 export const MAX_REASON_LENGTH = 1024;
 
@@ -73,26 +71,6 @@ const FUNCTION_ARN_PATTERN =
  */
 const DATE_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
 
-type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A short description of what was received, for error messages (never the whole payload). */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === "string") {
-    return value.length > 40
-      ? `the string ${JSON.stringify(value.slice(0, 40))}…`
-      : `the string ${JSON.stringify(value)}`;
-  }
-  if (typeof value === "object") return "an object";
-  return `${typeof value} ${String(value)}`;
-}
-
 function refuse(what: string, problem: string): never {
   throw new InvalidEventError(`Refused ${what}: ${problem}. Nothing was done.`);
 }
@@ -105,7 +83,7 @@ class Fields {
     return refuse(this.what, `${path} must be ${expected}, got ${describeValue(got)}`);
   }
 
-  record(value: unknown, path: string): Json {
+  record(value: unknown, path: string): JsonObject {
     return isRecord(value) ? value : this.fail(path, "an object", value);
   }
 
@@ -233,7 +211,7 @@ export function parseMonitorResult(value: unknown, path = "responsePayload"): Mo
  * requestPayload, responseContext, responsePayload }`.
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
  */
-export function parseMonitorEnvelope(event: Json, expected: EventExpectations): ParsedEvent {
+export function parseMonitorEnvelope(event: JsonObject, expected: EventExpectations): ParsedEvent {
   const fields = new Fields("the health-monitor result");
   fields.string(event.version, "version");
   fields.dateTimeMs(event.timestamp, "timestamp");
@@ -277,7 +255,7 @@ export function parseMonitorEnvelope(event: Json, expected: EventExpectations): 
  * Parses EventBridge's `CloudWatch Alarm State Change` event for the primary-unreachable alarm.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
  */
-export function parseAlarmEvent(event: Json, expected: EventExpectations): ParsedEvent {
+export function parseAlarmEvent(event: JsonObject, expected: EventExpectations): ParsedEvent {
   const fields = new Fields("the alarm event");
   if (event.source !== "aws.cloudwatch") fields.fail("source", '"aws.cloudwatch"', event.source);
   if (event["detail-type"] !== "CloudWatch Alarm State Change") {
@@ -315,7 +293,7 @@ export function parseAlarmEvent(event: Json, expected: EventExpectations): Parse
 /**
  * Parses an operator request: `{ action, requestedBy, reason, acceptDataLoss? }` and nothing else.
  */
-export function parseManualRequest(event: Json): ParsedEvent {
+export function parseManualRequest(event: JsonObject): ParsedEvent {
   const fields = new Fields("the operator request");
   const unexpected = Object.keys(event).filter(
     (key) => !(MANUAL_REQUEST_KEYS as readonly string[]).includes(key),

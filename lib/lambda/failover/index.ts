@@ -4,8 +4,8 @@
  * clients and the ports. A bad environment fails the cold start with a `ConfigurationError`
  * that names every bad variable.
  *
- * The function has no VPC: it reaches the RDS, EC2, Route 53, SNS, S3 and CloudWatch APIs, and
- * never the database itself.
+ * The function has no VPC: it reaches the RDS, EC2, Route 53, SNS, S3, CloudWatch and Lambda APIs
+ * (the health-monitor reads the WAL positions for a switchover), and never the database itself.
  */
 import { AwsClients } from "../adapters/aws/clients";
 import { createLogger, createMetrics } from "../telemetry";

@@ -7,7 +7,7 @@
  */
 import { REPLICATION_POSITIONS_ACTION } from "../../function-env";
 import { InvalidEventError } from "../core/errors";
-import { describeValue } from "../failover/events";
+import { describeValue, isRecord } from "../event-reader";
 
 /** The operator and function requests, each accepted only as exactly `{ "action": <name> }`. */
 const ACTIONS = ["bootstrap", REPLICATION_POSITIONS_ACTION] as const;
@@ -33,30 +33,29 @@ function refuse(problem: string): never {
  * Scheduled events: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
  */
 export function parseMonitorEvent(event: unknown): MonitorRequest {
-  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+  if (!isRecord(event)) {
     return refuse(`expected an object, got ${describeValue(event)}`);
   }
-  const record = event as Record<string, unknown>;
-  if ("action" in record) {
-    const extra = Object.keys(record).filter((key) => key !== "action");
-    const action = ACTIONS.find((a) => a === record.action);
+  if ("action" in event) {
+    const extra = Object.keys(event).filter((key) => key !== "action");
+    const action = ACTIONS.find((a) => a === event.action);
     if (action === undefined || extra.length > 0) {
       return refuse(
-        `a request must be exactly ${ACTION_SHAPES}, got action ${describeValue(record.action)}` +
+        `a request must be exactly ${ACTION_SHAPES}, got action ${describeValue(event.action)}` +
           (extra.length > 0 ? ` and unexpected keys ${extra.map((k) => JSON.stringify(k)).join(", ")}` : ""),
       );
     }
     return action === "bootstrap" ? { kind: "bootstrap" } : { kind: "replication-positions" };
   }
-  if (record.source !== "aws.events" || record["detail-type"] !== "Scheduled Event") {
+  if (event.source !== "aws.events" || event["detail-type"] !== "Scheduled Event") {
     return refuse(
       `expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or ${ACTION_SHAPES}, got source ${describeValue(
-        record.source,
-      )} and detail-type ${describeValue(record["detail-type"])}`,
+        event.source,
+      )} and detail-type ${describeValue(event["detail-type"])}`,
     );
   }
-  if (typeof record.id !== "string" || record.id.trim() === "") {
-    return refuse(`a scheduled event must carry its id, got ${describeValue(record.id)}`);
+  if (typeof event.id !== "string" || event.id.trim() === "") {
+    return refuse(`a scheduled event must carry its id, got ${describeValue(event.id)}`);
   }
-  return { kind: "run", runId: record.id };
+  return { kind: "run", runId: event.id };
 }

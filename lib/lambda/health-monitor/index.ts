@@ -1,6 +1,8 @@
 /**
- * Lambda entry point of the health-monitor (`index.handler`), which runs in the DR VPC and
- * reaches the databases on port 5432 through the peering. Configuration, logger, metrics and
+ * Lambda entry point of the health-monitor bundle (`index.handler`), deployed twice (see
+ * `lib/infra/functions.ts`): as the health-monitor, which runs in the DR VPC and reaches the
+ * databases on port 5432 through the peering; and as `db-bootstrap`, which runs in the primary
+ * VPC and is invoked once with `{"action":"bootstrap"}`. Configuration, logger, metrics and
  * clients are built once per execution environment, at module scope.
  *
  * Probes authenticate with IAM database authentication: tokens are signed locally, so the VPC
@@ -46,7 +48,9 @@ export function buildMonitorProbe(config: MonitorConfig): DatabaseProbe {
 const config = readMonitorConfig(process.env);
 const logger = createLogger("health-monitor", config.environmentSuffix);
 const metrics = createMetrics(config.metricsNamespace, "health-monitor", config.environmentSuffix);
-// Secrets Manager of the secret's own region, reached through the DR VPC's interface endpoint.
+// Secrets Manager of the secret's own (the primary's) region. Only the bootstrap reads it, running
+// as `db-bootstrap` in the primary VPC through that VPC's interface endpoint; the monitor's own role
+// may not read the secret, and the DR VPC has no such endpoint.
 const secrets = new SecretsManagerClient(awsClientConfig(config.masterSecretRegion));
 
 /** The function's handler. */

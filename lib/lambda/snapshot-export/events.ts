@@ -5,7 +5,7 @@
  */
 import { InvalidEventError } from "../core/errors";
 import type { ExportTrigger } from "../core/snapshot-export";
-import { describeValue, MAX_REQUESTED_BY_LENGTH } from "../failover/events";
+import { describeValue, isRecord, MAX_REQUESTED_BY_LENGTH } from "../event-reader";
 
 /** What the invocation asks for. */
 export interface ExportRequest {
@@ -23,39 +23,38 @@ function refuse(problem: string): never {
  * Scheduled events: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
  */
 export function parseExportEvent(event: unknown): ExportRequest {
-  if (typeof event !== "object" || event === null || Array.isArray(event)) {
+  if (!isRecord(event)) {
     return refuse(`expected an object, got ${describeValue(event)}`);
   }
-  const record = event as Record<string, unknown>;
-  if ("action" in record) {
-    const extra = Object.keys(record).filter((key) => key !== "action" && key !== "requestedBy");
-    if (record.action !== "export-now" || extra.length > 0) {
+  if ("action" in event) {
+    const extra = Object.keys(event).filter((key) => key !== "action" && key !== "requestedBy");
+    if (event.action !== "export-now" || extra.length > 0) {
       return refuse(
         `an operator request must be exactly {"action":"export-now","requestedBy":"<who>"}, got action ${describeValue(
-          record.action,
+          event.action,
         )}` +
           (extra.length > 0 ? ` and unexpected keys ${extra.map((k) => JSON.stringify(k)).join(", ")}` : ""),
       );
     }
-    const requestedBy = typeof record.requestedBy === "string" ? record.requestedBy.trim() : "";
+    const requestedBy = typeof event.requestedBy === "string" ? event.requestedBy.trim() : "";
     if (requestedBy === "" || requestedBy.length > MAX_REQUESTED_BY_LENGTH) {
       return refuse(
         `requestedBy must name who asks, in 1 to ${MAX_REQUESTED_BY_LENGTH} characters, got ${describeValue(
-          record.requestedBy,
+          event.requestedBy,
         )}`,
       );
     }
     return { trigger: "export-now", requestedBy };
   }
-  if (record.source !== "aws.events" || record["detail-type"] !== "Scheduled Event") {
+  if (event.source !== "aws.events" || event["detail-type"] !== "Scheduled Event") {
     return refuse(
       `expected an EventBridge scheduled event (source "aws.events", detail-type "Scheduled Event") or {"action":"export-now","requestedBy":"<who>"}, got source ${describeValue(
-        record.source,
-      )} and detail-type ${describeValue(record["detail-type"])}`,
+        event.source,
+      )} and detail-type ${describeValue(event["detail-type"])}`,
     );
   }
-  if (typeof record.id !== "string" || record.id.trim() === "") {
-    return refuse(`a scheduled event must carry its id, got ${describeValue(record.id)}`);
+  if (typeof event.id !== "string" || event.id.trim() === "") {
+    return refuse(`a scheduled event must carry its id, got ${describeValue(event.id)}`);
   }
-  return { trigger: "scheduled", requestedBy: `schedule ${record.id}` };
+  return { trigger: "scheduled", requestedBy: `schedule ${event.id}` };
 }

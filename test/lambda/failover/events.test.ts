@@ -1,6 +1,6 @@
 import { InvalidEventError } from "../../../lib/lambda/core/errors";
+import { MAX_REQUESTED_BY_LENGTH } from "../../../lib/lambda/event-reader";
 import {
-  MAX_REQUESTED_BY_LENGTH,
   parseFailoverEvent,
   parseMonitorResult,
   type ParsedEvent,

@@ -2,6 +2,10 @@ import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { S3AlertLedger } from "../../../lib/lambda/adapters/aws/s3-alert-ledger";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
+import { DescribeSecurityGroupRulesCommand } from "@aws-sdk/client-ec2";
+import { DescribeDBInstancesCommand } from "@aws-sdk/client-rds";
+import { ChangeResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
+import { PublishCommand } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { AwsClients } from "../../../lib/lambda/adapters/aws/clients";
 import { CloudWatchPrimaryHealth } from "../../../lib/lambda/adapters/aws/cloudwatch-primary-health";
@@ -99,5 +103,63 @@ describe("buildFailoverPorts: the switchover's WAL positions", () => {
       FAILOVER_ENV_FIXTURE.MONITOR_FUNCTION_NAME,
     ]);
     expect(await clients.lambda(config.controlRegion).config.region()).toBe("ap-southeast-1");
+  });
+});
+
+describe("buildFailoverPorts: every call on a client of the right region", () => {
+  // A cross-region replica: the primary in ap-southeast-2, the replica beside the DR functions.
+  const config = readFailoverConfig({ ...FAILOVER_ENV_FIXTURE, REPLICA_REGION: "ap-southeast-1" });
+  const primary = config.primaryRegion;
+  const control = config.controlRegion;
+
+  it("RDS and EC2 go to the instance's region; DNS, SNS, reports and lag history to the control region", async () => {
+    expect([primary, config.replicaRegion, control]).toEqual([
+      "ap-southeast-2",
+      "ap-southeast-1",
+      "ap-southeast-1",
+    ]);
+    const clients = new AwsClients();
+    const primaryRds = mockClient(clients.rds(primary));
+    const replicaRds = mockClient(clients.rds(config.replicaRegion));
+    const primaryEc2 = mockClient(clients.ec2(primary));
+    const cloudWatch = mockClient(clients.cloudWatch(control));
+    const route53 = mockClient(clients.route53(control));
+    const sns = mockClient(clients.sns(control));
+    const reports = mockClient(clients.s3(control));
+    primaryRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    replicaRds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    primaryEc2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Timestamps: [], Values: [] }] });
+    route53
+      .on(ChangeResourceRecordSetsCommand)
+      .resolves({ ChangeInfo: { Id: "C1", Status: "INSYNC", SubmittedAt: new Date(NOW) } });
+    sns.on(PublishCommand).resolves({});
+    reports.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
+    const ports = buildFailoverPorts(config, clients, new FakeClock(NOW));
+
+    await ports.control.describe("primary");
+    await ports.control.describe("replica");
+    await ports.control.fencePrimary();
+    await ports.lagHistory.lagEvidence(NOW, 600);
+    await ports.dns.setWriter("rds-replica-dev.abc.ap-southeast-1.rds.amazonaws.com", 60_000);
+    await ports.notifier.notify({ subject: "s", severity: "info", event: "e", message: "m" });
+    await ports.reports.exists("failover", "r-1");
+
+    expect(primaryRds.commandCalls(DescribeDBInstancesCommand)[0].args[0].input).toEqual({
+      DBInstanceIdentifier: config.primaryInstanceId,
+    });
+    expect(replicaRds.commandCalls(DescribeDBInstancesCommand).map((c) => c.args[0].input)).toEqual([
+      { DBInstanceIdentifier: config.replicaInstanceId },
+    ]);
+    expect(primaryEc2.commandCalls(DescribeSecurityGroupRulesCommand)[0].args[0].input).toEqual({
+      Filters: [{ Name: "group-id", Values: [config.primarySecurityGroupId] }],
+    });
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+    expect(
+      route53.commandCalls(ChangeResourceRecordSetsCommand)[0].args[0].input.ChangeBatch?.Changes?.[0],
+    ).toMatchObject({ ResourceRecordSet: { Name: "writer.db-dev.internal.", TTL: 30 } });
+    // The control region is the topic's own region (read from ALERT_TOPIC_ARN).
+    expect(sns.commandCalls(PublishCommand)[0].args[0].input.TopicArn).toBe(config.alertTopicArn);
+    expect(reports.commandCalls(ListObjectsV2Command)[0].args[0].input.Bucket).toBe(config.reportBucket);
   });
 });

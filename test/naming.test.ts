@@ -1,4 +1,4 @@
-import { NAME_LIMITS, maxEnvironmentSuffixLength, resourceName, resourceTags } from "../../lib/infra/naming";
+import { NAME_LIMITS, maxEnvironmentSuffixLength, resourceName, resourceTags } from "../lib/naming";
 
 describe("naming", () => {
   it("builds {resourceType}-{suffix}", () => {

@@ -1,0 +1,20 @@
+/**
+ * The Pulumi program: validate the config, run the pre-flight topology check against the live
+ * databases, and only then build the TapStack and return its outputs. `bin/tap.ts` (Pulumi's
+ * `main`) hands it to Pulumi; `lib/synth` runs the same function under mocks.
+ *
+ * It is an async function (Pulumi awaits it and exports the returned object's properties as stack
+ * outputs): the pre-flight reads are invokes, and no resource may be declared before they have
+ * answered, so that a wrong `tap:activeWriter` stops `pulumi up` before any plan exists.
+ */
+import { loadConfig } from "./config";
+import { preflightTopology } from "./infra/preflight";
+import { TapStack } from "./tap-stack";
+
+/** Declares the whole stack from the Pulumi config and returns its outputs. */
+export async function tapProgram(): Promise<Record<string, unknown>> {
+  const config = loadConfig();
+  const topology = await preflightTopology(config);
+  const stack = new TapStack(`tap-${config.environmentSuffix}`, { config, topology });
+  return stack.outputs();
+}
