@@ -11,6 +11,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_POLICY, policyProblems } from "../lib/lambda/core/policy";
+import type { FailoverPolicy } from "../lib/lambda/core/types";
 import { matrixTimelines } from "../lib/simulator/matrix";
 import { formatMatrix, summarise } from "../lib/simulator/report";
 import { runTimeline, type Outcome } from "../lib/simulator/run";
@@ -19,6 +21,7 @@ import { parseTimeline, TimelineError } from "../lib/simulator/timeline";
 const USAGE = `Usage:
   npm run simulate -- --timeline FILE [--json OUT]   run one timeline file, print its outcome
   npm run simulate -- --matrix [--json OUT]          run the built-in matrix, one row per timeline
+  --policy key=value,...                             try failover policy values instead of the defaults
 Exit codes: 0 all invariants held, 1 an invariant was violated, 2 bad usage.`;
 
 class UsageError extends Error {}
@@ -30,6 +33,9 @@ interface Args {
   readonly help: boolean;
   /** Internal: `k/n` runs every n-th matrix timeline from k in a child process. */
   readonly shard?: { readonly index: number; readonly count: number };
+  /** `--policy key=value,…`: failover policy values to try instead of the defaults. */
+  readonly policy: Partial<FailoverPolicy>;
+  readonly policyText?: string;
 }
 
 function parse(argv: string[]): Args {
@@ -43,6 +49,7 @@ function parse(argv: string[]): Args {
         json: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         shard: { type: "string" },
+        policy: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -51,7 +58,7 @@ function parse(argv: string[]): Args {
     throw new UsageError((error as Error).message);
   }
   const v = parsed.values;
-  if (v.help) return { matrix: false, help: true };
+  if (v.help) return { matrix: false, help: true, policy: {} };
   if ((v.timeline === undefined) === !v.matrix)
     throw new UsageError("give exactly one of --timeline FILE or --matrix");
   if (v.timeline !== undefined && (!existsSync(v.timeline) || !statSync(v.timeline).isFile())) {
@@ -74,24 +81,58 @@ function parse(argv: string[]): Args {
       throw new UsageError(`--shard ${JSON.stringify(v.shard)} must look like 0/2`);
     shard = { index: Number(match[1]), count: Number(match[2]) };
   }
-  return { timeline: v.timeline, matrix: v.matrix ?? false, json: v.json, help: false, shard };
+  return {
+    timeline: v.timeline,
+    matrix: v.matrix ?? false,
+    json: v.json,
+    help: false,
+    shard,
+    policy: v.policy === undefined ? {} : parsePolicy(v.policy),
+    ...(v.policy === undefined ? {} : { policyText: v.policy }),
+  };
+}
+
+/** `probeIntervalSeconds=10,consecutiveFailuresToFailover=3`: each key a failover policy field. */
+function parsePolicy(text: string): Partial<FailoverPolicy> {
+  const policy: Record<string, number | boolean> = {};
+  for (const pair of text.split(",")) {
+    const [key, value] = pair.split("=");
+    if (key === undefined || value === undefined || !(key in DEFAULT_POLICY)) {
+      throw new UsageError(
+        `--policy ${JSON.stringify(pair)} is not key=value with a policy key; keys are ${Object.keys(DEFAULT_POLICY).join(", ")}`,
+      );
+    }
+    policy[key] = value === "true" ? true : value === "false" ? false : Number(value);
+  }
+  const problems = policyProblems({ ...DEFAULT_POLICY, ...policy } as FailoverPolicy);
+  if (problems.length > 0) throw new UsageError(`--policy ${JSON.stringify(text)}: ${problems.join(" ")}`);
+  return policy as Partial<FailoverPolicy>;
 }
 
 /**
  * Runs the matrix in one child process per core (timelines are independent and each run is
  * single-threaded), and returns the outcomes in matrix order.
  */
-async function runMatrixInParallel(): Promise<Outcome[]> {
+async function runMatrixInParallel(policyText: string | undefined): Promise<Outcome[]> {
   const count = Math.max(1, Math.min(4, availableParallelism()));
   const shards = await Promise.all(
     Array.from(
       { length: count },
       (_, index) =>
         new Promise<Outcome[]>((resolveShard, reject) => {
-          const child = fork(process.argv[1], ["--matrix", "--shard", `${index}/${count}`], {
-            execArgv: process.execArgv,
-            stdio: ["ignore", "inherit", "inherit", "ipc"],
-          });
+          const child = fork(
+            process.argv[1],
+            [
+              "--matrix",
+              "--shard",
+              `${index}/${count}`,
+              ...(policyText === undefined ? [] : ["--policy", policyText]),
+            ],
+            {
+              execArgv: process.execArgv,
+              stdio: ["ignore", "inherit", "inherit", "ipc"],
+            },
+          );
           let result: Outcome[] | undefined;
           child.on("message", (message) => (result = message as Outcome[]));
           child.on("error", reject);
@@ -130,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`simulate: ${error.message}`);
       return 2;
     }
-    const outcome = await runTimeline(timeline);
+    const outcome = await runTimeline(timeline, args.policy);
     const text = JSON.stringify(outcome, null, 2);
     if (args.json !== undefined) writeFileSync(args.json, `${text}\n`);
     console.log(text);
@@ -140,12 +181,12 @@ async function main(argv: string[]): Promise<number> {
     const { index, count } = args.shard;
     const mine = matrixTimelines().filter((_, i) => i % count === index);
     const outcomes: Outcome[] = [];
-    for (const timeline of mine) outcomes.push(await runTimeline(timeline));
+    for (const timeline of mine) outcomes.push(await runTimeline(timeline, args.policy));
     process.send?.(outcomes);
     return 0;
   }
   const startedAt = process.hrtime.bigint();
-  const outcomes = await runMatrixInParallel();
+  const outcomes = await runMatrixInParallel(args.policyText);
   const wallSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
   console.log(formatMatrix(outcomes));
   const summary = summarise(outcomes, wallSeconds);

@@ -841,14 +841,14 @@ describe("TapStack runs the stack's failover policy (tap:maxReplicationLagSecond
 
   it("gives the monitor the probe cadence and the threshold, and no guard; its timeout covers its longest run", () => {
     expect(pick(env("lambda-health-monitor-dev"), POLICY_VARIABLES)).toEqual({
-      PROBES_PER_RUN: "4",
-      PROBE_INTERVAL_SECONDS: "15",
+      PROBES_PER_RUN: "7",
+      PROBE_INTERVAL_SECONDS: "8",
       PROBE_TIMEOUT_SECONDS: "3",
       CONSECUTIVE_FAILURES: "3",
       MAX_REPLICATION_LAG_SECONDS: undefined,
       ACCEPT_DATA_LOSS: undefined,
     });
-    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(106);
+    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(88);
   });
 
   it("puts the same lag limit on both lag alarms", () => {

@@ -290,7 +290,7 @@ export function translateToProduction(
         `(at most ${prodWindow + production.probeTimeoutSeconds} s from the fault to the confirming probe: ` +
         "a run that ends on a failing probe keeps probing until it confirms or recovers).",
       `Promotion: the drill measures PostgreSQL's own promotion (pg_promote); on RDS, PromoteReadReplica ` +
-        "takes minutes (it also turns on backups); only the orchestration overhead carries over.",
+        "takes minutes (TapStack promotes with backups off and turns them on after the writer switch); only the orchestration overhead carries over.",
       `Clients: the drill's writer name changes at once; Route 53 clients keep the old answer for up to ` +
         `the record's TTL (${dnsTtlSeconds} s), which adds to the RTO clients see.`,
       `Lag guard: the drill blocks automatic failover above ${drill.maxReplicationLagSeconds} s of lag; ` +

@@ -4,7 +4,8 @@
  * `validateConfig`, `lib/infra/functions.ts` environments and settings, `lib/infra/alerting.ts`
  * `alarmSpecs`), so a change to what is deployed changes what is simulated.
  */
-import { validateConfig, type TapConfig } from "../config";
+import { validateConfig, type FailoverPolicy, type TapConfig } from "../config";
+import { validatePolicy } from "../lambda/core/policy";
 import { METRIC_DIMENSION } from "../function-env";
 import { alarmSpecs } from "../infra/alerting";
 import {
@@ -54,14 +55,21 @@ function strings(record: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)]));
 }
 
-/** The simulated deployment of `placement`, from the stack's defaults. */
-export function simulatedDeployment(placement: Placement): SimulatedAwsConfig {
+/**
+ * The simulated deployment of `placement`, from the stack's defaults; `policy` replaces failover
+ * policy values (validated as the stack validates them) to try other defaults.
+ */
+export function simulatedDeployment(
+  placement: Placement,
+  policy: Partial<FailoverPolicy> = {},
+): SimulatedAwsConfig {
   const drRegion = "ap-southeast-1";
-  const tap = validateConfig({
+  const stack = validateConfig({
     "aws:region": drRegion,
     environmentSuffix: SUFFIX,
     replicaRegion: placement === "same-region" ? "ap-southeast-2" : drRegion,
   });
+  const tap: TapConfig = { ...stack, failoverPolicy: validatePolicy({ ...stack.failoverPolicy, ...policy }) };
   const primaryRegion = tap.primaryRegion;
   const replicaRegion = tap.replicaRegion;
   const primaryId = `rds-primary-${SUFFIX}`;

@@ -61,6 +61,14 @@ function timeline(
 }
 
 const SEEDS_PRIMARY_LOSS = [1, 2, 3];
+
+/**
+ * Where in the monitor's minute a fault falls (a fraction of a minute, two decimals): detection
+ * depends on it, so the matrix spreads it over the minute instead of always hitting one phase.
+ */
+function faultPhase(seed: number, salt: number): number {
+  return Math.floor(new Rng(seed * 104_729 + salt).next() * 100) / 100;
+}
 const SEEDS_OTHER = [11, 12, 13];
 
 /** Every timeline of the built-in matrix, in a stable order. */
@@ -77,7 +85,7 @@ export function matrixTimelines(): Timeline[] {
                 `primary-dies/status-${statusDelay}s/promote-${promotion}s/${triggerPath}`,
                 seed,
                 placement,
-                [{ kind: "primary-dies", atMinute: 2 }],
+                [{ kind: "primary-dies", atMinute: 2 + faultPhase(seed, statusDelay + promotion) }],
                 {
                   triggerPath,
                   aws: { rdsStatusDelaySeconds: statusDelay, promotionSeconds: promotion },
@@ -98,7 +106,7 @@ export function matrixTimelines(): Timeline[] {
             `primary-dies/status-${statusDelay}s/promote-${promotion}s/monitor`,
             1,
             placement,
-            [{ kind: "primary-dies", atMinute: 2 }],
+            [{ kind: "primary-dies", atMinute: 2 + faultPhase(1, statusDelay + promotion) }],
             {
               triggerPath: "monitor",
               aws: { rdsStatusDelaySeconds: statusDelay, promotionSeconds: promotion },

@@ -5,7 +5,6 @@
  * code that stamps times with `Date.now()` (Powertools' EMF timestamps) agrees with the clock.
  */
 import FakeTimers from "@sinonjs/fake-timers";
-import { readFailoverConfig } from "../lambda/failover/env";
 import type { FailoverPolicy, LagReading } from "../lambda/core/types";
 import { simulatedDeployment } from "./config";
 import { commitsAfter } from "./database";
@@ -164,9 +163,12 @@ function judgedLagReadings(record: RunRecord): { atMs: number; decision: string;
 }
 
 /** Runs `timeline` and checks every invariant. */
-export async function runTimeline(timeline: Timeline): Promise<Outcome> {
-  const deployment = simulatedDeployment(timeline.placement);
-  const policy = readFailoverConfig(deployment.failoverEnv).policy;
+export async function runTimeline(
+  timeline: Timeline,
+  overrides: Partial<FailoverPolicy> = {},
+): Promise<Outcome> {
+  const deployment = simulatedDeployment(timeline.placement, overrides);
+  const policy = deployment.tap.failoverPolicy;
   const clock = FakeTimers.install({ now: SIM_EPOCH_MS, toFake: ["Date"] });
   let record: RunRecord;
   const world = new World(timeline, deployment);

@@ -30,7 +30,7 @@ describe("the scenario deadline follows the probe cadence unless --timeout is gi
   it("is computed from the policy's longest run", () => {
     expect(
       defaultScenarioTimeoutSeconds({ ...DRILL_POLICY, probeIntervalSeconds: 10, probeTimeoutSeconds: 2 }),
-    ).toBe(128);
+    ).toBe(188);
   });
 });
 
@@ -86,7 +86,7 @@ describe("parseDrillArgs", () => {
       ["--probe-timeout", "1"],
       "--probe-timeout 1 must be below --probe-interval 1",
     ],
-    ["more failures than probes per run", ["--failures", "5"], "--failures 5 exceeds --probes-per-run 4"],
+    ["more failures than probes per run", ["--failures", "8"], "--failures 8 exceeds --probes-per-run 7"],
     [
       "a blip as long as the detection window",
       ["--scenario", "blip", "--blip", "2"],
@@ -111,6 +111,6 @@ describe("parseDrillArgs", () => {
   it("leaves the defaults object untouched", () => {
     parseDrillArgs(["--all", "--rate", "7", "--probes-per-run", "5"]);
     expect(DEFAULT_DRILL_OPTIONS.scenarios).toEqual(["crash"]);
-    expect(DRILL_POLICY.probesPerRun).toBe(4);
+    expect(DRILL_POLICY.probesPerRun).toBe(7);
   });
 });

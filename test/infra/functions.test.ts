@@ -500,7 +500,7 @@ describe.each([
       securityGroupIds: [v.named("sg-health-monitor-dev").id],
     });
     // (4 probes + 3 to fail over - 1) × 15 s + 2 × 3 s probe timeout + 10 s margin.
-    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(106);
+    expect(v.named("lambda-health-monitor-dev").inputs.timeout).toBe(88);
   });
 
   it("the failover environment comes from resource outputs and passes the handler's validation", () => {
@@ -546,8 +546,8 @@ describe.each([
       REPLICA_REGION: replicaRegion,
       MASTER_SECRET_ARN: (v.named("rds-primary-dev").state.masterUserSecrets as { secretArn: string }[])[0]
         .secretArn,
-      PROBES_PER_RUN: "4",
-      PROBE_INTERVAL_SECONDS: "15",
+      PROBES_PER_RUN: "7",
+      PROBE_INTERVAL_SECONDS: "8",
       PROBE_TIMEOUT_SECONDS: "3",
       CONSECUTIVE_FAILURES: "3",
       METRICS_NAMESPACE: "TapStack",
@@ -748,7 +748,7 @@ describe.each([
 
 describe("monitorTimeoutSeconds: the longest run, probing extended while the last probes fail", () => {
   it.each([
-    ["the defaults: 4 probes, 3 to fail over, 15 s apart, 3 s timeout", 4, 3, 15, 3, 10, 106],
+    ["the defaults: 7 probes, 3 to fail over, 8 s apart, 3 s timeout", 7, 3, 8, 3, 10, 88],
     ["one probe per run, fail over on the first failure", 1, 1, 15, 3, 10, 31],
     ["a slower cadence: 2 probes 30 s apart, 5 to fail over", 2, 5, 30, 5, 10, 200],
     ["no margin", 4, 3, 15, 3, 0, 96],
@@ -780,7 +780,7 @@ describe("monitorTimeoutSeconds: the longest run, probing extended while the las
   );
 
   it("outlasts the one-minute schedule with the defaults (runs may overlap; failover is serialised)", () => {
-    expect(monitorTimeoutSeconds(DEFAULT_POLICY)).toBe(106);
+    expect(monitorTimeoutSeconds(DEFAULT_POLICY)).toBe(88);
     expect(FUNCTION_SETTINGS.monitorSchedule).toBe("rate(1 minute)");
   });
 });

@@ -1,11 +1,14 @@
 import { runMonitor } from "../../../lib/lambda/core/monitor";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
+
+/** The cadence these tests spell out (4 probes 15 s apart, 3 s timeout), whatever the production defaults are. */
+const POLICY = { ...DEFAULT_POLICY, probesPerRun: 4, probeIntervalSeconds: 15, probeTimeoutSeconds: 3 };
 import type { ProbeResult } from "../../../lib/lambda/core/types";
 import { FakeCluster, T0 } from "../../support/fake-ports";
 
 function monitorOf(cluster: FakeCluster) {
   const seen: ProbeResult[] = [];
-  const run = runMonitor({ probe: cluster.probe, clock: cluster.clock }, DEFAULT_POLICY, {
+  const run = runMonitor({ probe: cluster.probe, clock: cluster.clock }, POLICY, {
     runId: "run-42",
     onProbe: (p) => seen.push(p),
   });
@@ -149,7 +152,7 @@ describe("runMonitor", () => {
         throw new Error("not used by a monitor run");
       },
     };
-    const result = await runMonitor({ probe, clock: cluster.clock }, DEFAULT_POLICY, { runId: "r" });
+    const result = await runMonitor({ probe, clock: cluster.clock }, POLICY, { runId: "r" });
     // Read after the first (7 ms) probe.
     expect(result.lag).toEqual({
       atMs: T0 + 7,
@@ -172,7 +175,7 @@ describe("runMonitor", () => {
   it("follows a custom policy's count, interval and timeout", async () => {
     const cluster = new FakeCluster();
     const policy = {
-      ...DEFAULT_POLICY,
+      ...POLICY,
       probesPerRun: 2,
       probeIntervalSeconds: 10,
       probeTimeoutSeconds: 2,

@@ -10,11 +10,19 @@ import {
 } from "../../../lib/lambda/core/policy";
 import type { FailoverPolicy } from "../../../lib/lambda/core/types";
 
+/** A cadence spelled out by the tests below, independent of the production defaults. */
+const FOUR_BY_15: FailoverPolicy = {
+  ...DEFAULT_POLICY,
+  probesPerRun: 4,
+  probeIntervalSeconds: 15,
+  probeTimeoutSeconds: 3,
+};
+
 describe("DEFAULT_POLICY", () => {
   it("holds the agreed production defaults", () => {
     expect(DEFAULT_POLICY).toEqual({
-      probesPerRun: 4,
-      probeIntervalSeconds: 15,
+      probesPerRun: 7,
+      probeIntervalSeconds: 8,
       probeTimeoutSeconds: 3,
       consecutiveFailuresToFailover: 3,
       maxReplicationLagSeconds: 60,
@@ -33,7 +41,7 @@ describe("DEFAULT_POLICY", () => {
 
 describe("validatePolicy", () => {
   it("returns a frozen copy of a sound policy", () => {
-    const input = { ...DEFAULT_POLICY, maxReplicationLagSeconds: 30 };
+    const input = { ...FOUR_BY_15, maxReplicationLagSeconds: 30 };
     const result = validatePolicy(input);
     expect(result).toEqual(input);
     expect(result).not.toBe(input);
@@ -44,7 +52,7 @@ describe("validatePolicy", () => {
     [
       "zero probes",
       { probesPerRun: 0 },
-      "probesPerRun must be a whole number from 1 to 20; got 0. Fix: set PROBES_PER_RUN to a value in that range (default 4).",
+      "probesPerRun must be a whole number from 1 to 20; got 0. Fix: set PROBES_PER_RUN to a value in that range (default 7).",
     ],
     [
       "fractional interval",
@@ -89,7 +97,7 @@ describe("validatePolicy", () => {
   ] as [string, Partial<Record<keyof FailoverPolicy, unknown>>, string][])(
     "rejects %s",
     (_name, change, message) => {
-      const policy = { ...DEFAULT_POLICY, ...change } as FailoverPolicy;
+      const policy = { ...FOUR_BY_15, ...change } as FailoverPolicy;
       expect(() => validatePolicy(policy)).toThrow(ConfigurationError);
       expect(() => validatePolicy(policy)).toThrow(message);
     },
@@ -112,16 +120,16 @@ describe("validatePolicy", () => {
       "apiOutageMinutes must be a whole number from 2 to 60; got 2.5. Fix: set policy.apiOutageMinutes to a value in that range (default 3).",
     ],
   ])("rejects the second-signal thresholds: %s", (_situation, override, message) => {
-    expect(policyProblems({ ...DEFAULT_POLICY, ...override } as FailoverPolicy)).toEqual([message]);
+    expect(policyProblems({ ...FOUR_BY_15, ...override } as FailoverPolicy)).toEqual([message]);
   });
 
   it("accepts a sub-second probe timeout (the local drill probes every second)", () => {
-    const drill = { ...DEFAULT_POLICY, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 };
+    const drill = { ...FOUR_BY_15, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 };
     expect(validatePolicy(drill).probeTimeoutSeconds).toBe(0.5);
   });
 
   it("lists every problem at once", () => {
-    const problems = policyProblems({ ...DEFAULT_POLICY, probesPerRun: 0, maxLagReadingAgeSeconds: 10 });
+    const problems = policyProblems({ ...FOUR_BY_15, probesPerRun: 0, maxLagReadingAgeSeconds: 10 });
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^probesPerRun /);
     expect(problems[1]).toMatch(/^maxLagReadingAgeSeconds must be a whole number from 60 to 86400; got 10\./);
@@ -142,7 +150,7 @@ describe("POLICY_RANGES: the one range of every numeric field", () => {
     const { min, max, integer } = POLICY_RANGES[field];
     // Cross-field rules aside: only the range's own problem is looked for.
     const own = (value: number): string[] =>
-      policyProblems({ ...DEFAULT_POLICY, [field]: value }).filter((p) => p.startsWith(`${field} must be`));
+      policyProblems({ ...FOUR_BY_15, [field]: value }).filter((p) => p.startsWith(`${field} must be`));
     expect(own(min)).toEqual([]);
     expect(own(max)).toEqual([]);
     expect(own(min - (integer ? 1 : 0.01))).toHaveLength(1);
@@ -153,15 +161,15 @@ describe("POLICY_RANGES: the one range of every numeric field", () => {
 
 describe("longestMonitorRunSeconds: the lag read, the probes and their extension while the last ones fail", () => {
   it.each([
-    ["the defaults: (4 + 3 - 1) × 15 s + 2 × 3 s", DEFAULT_POLICY, 96],
+    ["4 probes 15 s apart: (4 + 3 - 1) × 15 s + 2 × 3 s", FOUR_BY_15, 96],
     [
       "the local drill's cadence: (4 + 3 - 1) × 1 s + 2 × 0.5 s",
-      { ...DEFAULT_POLICY, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 },
+      { ...FOUR_BY_15, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 },
       7,
     ],
     [
       "a longer threshold extends the run: (4 + 4 - 1) × 15 s + 2 × 3 s",
-      { ...DEFAULT_POLICY, consecutiveFailuresToFailover: 4 },
+      { ...FOUR_BY_15, consecutiveFailuresToFailover: 4 },
       111,
     ],
   ])("%s → %d s", (_name, policy, expected) => {

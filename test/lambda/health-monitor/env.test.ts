@@ -27,7 +27,8 @@ describe("readMonitorConfig", () => {
       masterSecretRegion: "ap-southeast-2",
       metricsNamespace: "TapStack/DR",
       environmentSuffix: "dev",
-      policy: { ...DEFAULT_POLICY },
+      // The fixture's cadence (4 probes 15 s apart, 3 s timeout), not the production default.
+      policy: { ...DEFAULT_POLICY, probesPerRun: 4, probeIntervalSeconds: 15, probeTimeoutSeconds: 3 },
     });
   });
 
@@ -73,7 +74,7 @@ describe("readMonitorConfig", () => {
     [
       "a zero probe count",
       { PROBES_PER_RUN: "0" },
-      'PROBES_PER_RUN="0" is not valid: expected a positive integer such as 4',
+      'PROBES_PER_RUN="0" is not valid: expected a positive integer such as 7',
     ],
     ["a fractional interval", { PROBE_INTERVAL_SECONDS: "1.5" }, 'PROBE_INTERVAL_SECONDS="1.5" is not valid'],
     ["a negative timeout", { PROBE_TIMEOUT_SECONDS: "-3" }, 'PROBE_TIMEOUT_SECONDS="-3" is not valid'],
