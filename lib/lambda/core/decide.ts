@@ -33,6 +33,11 @@ export const FAILOVER_STEPS: readonly FailoverStep[] = Object.freeze([
   "notify-success",
 ] as const);
 
+/** The unplanned failover's steps from `step` on: what an interrupted failover still has to do. */
+function stepsFrom(step: FailoverStep): FailoverStep[] {
+  return FAILOVER_STEPS.slice(FAILOVER_STEPS.indexOf(step));
+}
+
 /**
  * Steps of a planned switchover: the old primary is fenced first and the replica must replay
  * everything it wrote before it is promoted, so no committed transaction is lost.
@@ -682,14 +687,7 @@ export function failoverState(snapshot: ClusterSnapshot): FailoverState {
     // the run stopped between the tag and the call; the promote step is idempotent and tells.
     return {
       phase: "promoting",
-      missingSteps: [
-        "promote-replica",
-        "wait-replica-writable",
-        "switch-writer",
-        "enable-backups",
-        "write-report",
-        "notify-success",
-      ],
+      missingSteps: stepsFrom("promote-replica"),
       reason:
         `The promotion of ${replica.id} has begun${requested} and it is ${replica.rawStatus ?? replica.status}, ` +
         `still replicating; writer does not point at it yet.`,
@@ -706,13 +704,7 @@ export function failoverState(snapshot: ClusterSnapshot): FailoverState {
     }
     return {
       phase: "promoting",
-      missingSteps: [
-        "wait-replica-writable",
-        "switch-writer",
-        "enable-backups",
-        "write-report",
-        "notify-success",
-      ],
+      missingSteps: stepsFrom("wait-replica-writable"),
       reason: `The replica ${replica.id} was promoted${requested} and is ${replica.rawStatus ?? replica.status}; writer does not point at it yet.`,
     };
   }
