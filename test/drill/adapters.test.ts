@@ -167,10 +167,18 @@ describe("warmUpDeadlineSeconds: the first monitor run's worst case, or the warm
       2,
       17,
     ],
-    ["production settings: (4 + 3 - 1) × 15 s + 2 × 3 s", {}, 2, 106],
+    ["4 probes 15 s apart: (4 + 3 - 1) × 15 s + 2 × 3 s", {}, 2, 106],
     ["a long warm-up asked for wins", { probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 }, 60, 70],
   ])("%s", (_name, overrides, warmupSeconds, expected) => {
-    expect(warmUpDeadlineSeconds({ ...DEFAULT_POLICY, ...overrides }, warmupSeconds)).toBe(expected);
+    // The cadence each case spells out (4 probes per run), whatever the production defaults are.
+    const policy = {
+      ...DEFAULT_POLICY,
+      probesPerRun: 4,
+      probeIntervalSeconds: 15,
+      probeTimeoutSeconds: 3,
+      ...overrides,
+    };
+    expect(warmUpDeadlineSeconds(policy, warmupSeconds)).toBe(expected);
   });
 });
 

@@ -215,7 +215,7 @@ describe("translateToProduction", () => {
   it("states the production policy and what changes", () => {
     const t = translateToProduction(DRILL_POLICY, DEFAULT_POLICY, 30);
     expect(t.policy).toEqual(DEFAULT_POLICY);
-    expect(t.notes[0]).toContain("production needs 3 probes 15 s apart (at most 48 s from the fault");
+    expect(t.notes[0]).toContain("production needs 3 probes 8 s apart (at most 27 s from the fault");
     expect(t.notes[2]).toContain("TTL (30 s)");
     expect(t.notes[3]).toBe(
       "Lag guard: the drill blocks automatic failover above 5 s of lag; production above 60 s.",
