@@ -33,6 +33,27 @@ export interface MonitorLoopHooks {
 }
 
 /**
+ * The monitor's configuration in the drill: the handler reads only the policy and the metric names;
+ * the rest describes the drill's "deployment" on loopback.
+ */
+export function drillMonitorConfig(policy: FailoverPolicy): MonitorConfig {
+  return {
+    primaryHost: "127.0.0.1",
+    replicaHost: "127.0.0.1",
+    dbPort: 5432,
+    dbName: "drill",
+    monitorDbUser: "dr_monitor",
+    primaryRegion: "local",
+    replicaRegion: "local",
+    masterSecretArn: "",
+    masterSecretRegion: "",
+    metricsNamespace: DRILL_METRICS_NAMESPACE,
+    environmentSuffix: DRILL_ENVIRONMENT_SUFFIX,
+    policy,
+  };
+}
+
+/**
  * A clock whose sleeps end early once `stop()` is called, so a monitor run in progress
  * finishes quickly when the drill ends instead of waiting out its remaining intervals.
  */
@@ -101,23 +122,8 @@ export class MonitorLoop {
     private readonly hooks: MonitorLoopHooks = {},
   ) {
     this.clock = new StoppableClock(ports.clock);
-    // The handler reads only the policy of this; the rest describes the drill's "deployment".
-    const config: MonitorConfig = {
-      primaryHost: "127.0.0.1",
-      replicaHost: "127.0.0.1",
-      dbPort: 5432,
-      dbName: "drill",
-      monitorDbUser: "dr_monitor",
-      primaryRegion: "local",
-      replicaRegion: "local",
-      masterSecretArn: "",
-      masterSecretRegion: "",
-      metricsNamespace: DRILL_METRICS_NAMESPACE,
-      environmentSuffix: DRILL_ENVIRONMENT_SUFFIX,
-      policy,
-    };
     this.handler = createMonitorHandler({
-      config,
+      config: drillMonitorConfig(policy),
       probe: ports.probe,
       clock: this.clock,
       logger: QUIET_LOGGER,

@@ -12,7 +12,7 @@ import { NO_LAG_EVIDENCE } from "../../lib/lambda/core/lag-evidence";
 import { DEFAULT_POLICY } from "../../lib/lambda/core/policy";
 import type { DatabaseProbe, FailoverReport } from "../../lib/lambda/core/ports";
 import type { ProbeResult } from "../../lib/lambda/core/types";
-import type { MonitorConfig } from "../../lib/lambda/health-monitor/env";
+import { drillMonitorConfig } from "../../lib/drill/monitor-loop";
 import { createMonitorHandler } from "../../lib/lambda/health-monitor/handler";
 import type { HandlerLogger } from "../../lib/lambda/telemetry";
 import { FakeClock, T0 } from "../support/fake-ports";
@@ -57,20 +57,7 @@ describe("LocalDns", () => {
 describe("DrillMetrics: the monitor handler's EMF read back through CloudWatchLagHistory", () => {
   const MINUTE = 60_000;
   const policy = { ...DEFAULT_POLICY, probesPerRun: 3, probeIntervalSeconds: 1, probeTimeoutSeconds: 0.5 };
-  const config: MonitorConfig = {
-    primaryHost: "127.0.0.1",
-    replicaHost: "127.0.0.1",
-    dbPort: 5432,
-    dbName: "drill",
-    monitorDbUser: "dr_monitor",
-    primaryRegion: "local",
-    replicaRegion: "local",
-    masterSecretArn: "",
-    masterSecretRegion: "",
-    metricsNamespace: "TapStack/Drill",
-    environmentSuffix: "drill",
-    policy,
-  };
+  const config = drillMonitorConfig(policy);
   const scheduled = (id: string) => ({ id, source: "aws.events", "detail-type": "Scheduled Event" });
 
   /** A probe whose primary answers until `failAtMs`, with the replica `lagSeconds` behind. */
