@@ -121,14 +121,23 @@ interface NodeState {
   exited?: Promise<void>;
 }
 
-/** Clusters not yet destroyed; torn down synchronously if the process exits first. */
-const liveClusters = new Set<LocalCluster>();
-let exitHooksInstalled = false;
+/**
+ * Clusters not yet destroyed, torn down synchronously if the process exits first. Kept on the
+ * process (not in this module) so that a module loaded twice in one process (a test runner's
+ * per-file module registry) shares one set and installs the hooks once.
+ */
+const exitRegistry = ((globalThis as { [key: symbol]: unknown })[
+  Symbol.for("tapstack.drill.liveClusters")
+] ??= {
+  clusters: new Set<LocalCluster>(),
+  installed: false,
+}) as { clusters: Set<LocalCluster>; installed: boolean };
+const liveClusters = exitRegistry.clusters;
 let copyNoted = false;
 
 function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
+  if (exitRegistry.installed) return;
+  exitRegistry.installed = true;
   process.on("exit", () => {
     for (const cluster of liveClusters) cluster.destroySync();
   });

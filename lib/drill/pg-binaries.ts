@@ -158,8 +158,15 @@ function binariesIn(binDir: string, version: string): PgBinaries {
 }
 
 /** Copies made by this process, by source package: made once, removed when the process exits. */
-const nativeCopies = new Map<string, string>();
-let copyExitHookInstalled = false;
+// On the process, not in this module, so a module loaded twice in one process (a test runner's
+// per-file registry) shares the copies and installs one exit hook.
+const copyRegistry = ((globalThis as { [key: symbol]: unknown })[
+  Symbol.for("tapstack.drill.nativeCopies")
+] ??= {
+  copies: new Map<string, string>(),
+  installed: false,
+}) as { copies: Map<string, string>; installed: boolean };
+const nativeCopies = copyRegistry.copies;
 
 /**
  * Removes every copy {@link resolveBinaries} made in this process (it also runs on process exit).
@@ -182,8 +189,8 @@ function copyNativeTree(packageDir: string): string {
   if (existing && fs.existsSync(path.join(existing, "native", "bin", "postgres"))) return existing;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tap-pg-native-"));
   nativeCopies.set(packageDir, dir);
-  if (!copyExitHookInstalled) {
-    copyExitHookInstalled = true;
+  if (!copyRegistry.installed) {
+    copyRegistry.installed = true;
     process.on("exit", removeNativeCopies);
   }
   try {

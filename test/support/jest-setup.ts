@@ -8,3 +8,8 @@
 // engines). The SDK's own switch, read in @aws-sdk/core (emitWarningIfUnsupportedVersion).
 // Set on process.env so that child processes the tests spawn inherit it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+// Jest loads every module afresh for each test file in one worker process, so a library that adds
+// a process listener when it loads (Pulumi's runtime adds `beforeExit`) adds one per file: Node's
+// leak warning at 10 counts test files, not a leak. Our own hooks are installed once per process.
+process.setMaxListeners(40);
