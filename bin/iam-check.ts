@@ -8,17 +8,12 @@
  * bad arguments.
  */
 import { EXIT, startCli, type CliIo } from "../lib/cli/args";
-import { offlineCheckArgs } from "../lib/cli/stack-args";
+import { offlineCheckArgs, offlineCheckUsage } from "../lib/cli/stack-args";
 
-export const USAGE = [
-  "Usage: npm run iam-check -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]",
-  "",
+export const USAGE = offlineCheckUsage(
+  "iam-check",
   "Checks every IAM role against the least-privilege matrix (both replica placements by default).",
-  "  --stack NAME            stack whose Pulumi.<NAME>.yaml is read (default: dev)",
-  "  --config NS:KEY=VALUE   override one config value; repeatable",
-  "  --in FILE               check a file written by npm run synth -- --out FILE instead",
-  "  -h, --help              print this text",
-].join("\n");
+);
 
 /** The iam-check command; returns its exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

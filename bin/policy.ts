@@ -9,17 +9,12 @@
  */
 import { resolve } from "node:path";
 import { EXIT, startCli, type CliIo } from "../lib/cli/args";
-import { offlineCheckArgs } from "../lib/cli/stack-args";
+import { offlineCheckArgs, offlineCheckUsage } from "../lib/cli/stack-args";
 
-export const USAGE = [
-  "Usage: npm run policy -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]",
-  "",
+export const USAGE = offlineCheckUsage(
+  "policy",
   "Runs the policy pack offline on the synthesized stack (both replica placements by default).",
-  "  --stack NAME            stack whose Pulumi.<NAME>.yaml is read (default: dev)",
-  "  --config NS:KEY=VALUE   override one config value; repeatable",
-  "  --in FILE               check a file written by npm run synth -- --out FILE instead",
-  "  -h, --help              print this text",
-].join("\n");
+);
 
 /** The policy command; returns its exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -105,3 +105,16 @@ export async function offlineCheckArgs(
   }
   return args;
 }
+
+/** The usage text of an offline check (`policy`, `iam-check`): its own first lines, then the shared options. */
+export function offlineCheckUsage(tool: string, what: string): string {
+  return [
+    `Usage: npm run ${tool} -- [--stack <name>] [--config <ns:key>=<value> ...] [--in <synth.json>]`,
+    "",
+    what,
+    "  --stack NAME            stack whose Pulumi.<NAME>.yaml is read (default: dev)",
+    "  --config NS:KEY=VALUE   override one config value; repeatable",
+    "  --in FILE               check a file written by npm run synth -- --out FILE instead",
+    "  -h, --help              print this text",
+  ].join("\n");
+}

@@ -167,8 +167,14 @@ function buildVpc(
     { vpcId: vpc.id, tags: ctx.tags("network", routeTableName) },
     opts,
   );
-  const subnets = subnetCidrs.map((subnetCidr, i) => {
-    const subnetName = ctx.name(`subnet-private-${role}-${i + 1}`);
+  /** A private subnet in zone `i` on the private route table (no public IPs, routes local + peering). */
+  const privateSubnet = (
+    subnetName: string,
+    associationName: string,
+    subnetCidr: string,
+    i: number,
+    tags: Record<string, string>,
+  ): aws.ec2.Subnet => {
     const subnet = new aws.ec2.Subnet(
       subnetName,
       {
@@ -176,39 +182,36 @@ function buildVpc(
         cidrBlock: subnetCidr,
         availabilityZone: zones.names[i],
         mapPublicIpOnLaunch: false,
-        tags: ctx.tags("network", subnetName),
+        tags,
       },
       opts,
     );
     new aws.ec2.RouteTableAssociation(
-      ctx.name(`rtb-assoc-${role}-${i + 1}`),
+      associationName,
       { subnetId: subnet.id, routeTableId: routeTable.id },
       opts,
     );
     return subnet;
+  };
+  const subnets = subnetCidrs.map((subnetCidr, i) => {
+    const subnetName = ctx.name(`subnet-private-${role}-${i + 1}`);
+    return privateSubnet(
+      subnetName,
+      ctx.name(`rtb-assoc-${role}-${i + 1}`),
+      subnetCidr,
+      i,
+      ctx.tags("network", subnetName),
+    );
   });
   // Only the DR VPC hosts the monitor. Same route table as the private subnets: it carries the
   // route into the peering.
   const monitorCidrs = role === "dr" ? monitorSubnetCidrs(cidr) : [];
   const monitorSubnets = monitorCidrs.map((subnetCidr, i) => {
     const subnetName = ctx.name(`subnet-monitor-${role}-${i + 1}`);
-    const subnet = new aws.ec2.Subnet(
-      subnetName,
-      {
-        vpcId: vpc.id,
-        cidrBlock: subnetCidr,
-        availabilityZone: zones.names[i],
-        mapPublicIpOnLaunch: false,
-        tags: { ...ctx.tags("monitoring", subnetName), [SUBNET_PURPOSE_TAG]: MONITOR_SUBNET_PURPOSE },
-      },
-      opts,
-    );
-    new aws.ec2.RouteTableAssociation(
-      ctx.name(`rtb-assoc-monitor-${role}-${i + 1}`),
-      { subnetId: subnet.id, routeTableId: routeTable.id },
-      opts,
-    );
-    return subnet;
+    return privateSubnet(subnetName, ctx.name(`rtb-assoc-monitor-${role}-${i + 1}`), subnetCidr, i, {
+      ...ctx.tags("monitoring", subnetName),
+      [SUBNET_PURPOSE_TAG]: MONITOR_SUBNET_PURPOSE,
+    });
   });
   return { vpc, subnets, subnetCidrs, routeTable, monitorSubnets, monitorSubnetCidrs: monitorCidrs };
 }
