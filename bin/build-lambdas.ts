@@ -1,7 +1,7 @@
 /**
  * `npm run build`: type-checks the project (`tsc --noEmit`), then bundles every Lambda entry the
  * stack deploys (the health monitor, which the bootstrap function also runs, the failover
- * function and the snapshot export) the way TapStack deploys it and writes
+ * function, the failover workflow's step runner and the snapshot export) the way TapStack deploys it and writes
  * `dist/<entry>/index.mjs`, its chunks and source maps, so the packages can be inspected or
  * invoked locally. Exits 1 when the type check or a bundle fails, 2 on bad arguments.
  */

@@ -14,6 +14,13 @@ import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./naming";
 // and the one derived figure it needs (a monitor run's longest length) through the re-export below.
 import { DEFAULT_POLICY, MAX_REPLICATION_LAG_RANGE, policyProblems } from "./lambda/core/policy";
 import type { FailoverPolicy } from "./lambda/core/types";
+// The workflow limits' defaults and upper bounds are the failover function's, which validates them again.
+import {
+  DEFAULT_APPROVAL_TIMEOUT_MINUTES,
+  DEFAULT_PROMOTION_TIMEOUT_MINUTES,
+  MAX_APPROVAL_TIMEOUT_MINUTES,
+  MAX_PROMOTION_TIMEOUT_MINUTES,
+} from "./lambda/failover/env";
 
 export type { FailoverPolicy };
 export { longestMonitorRunSeconds } from "./lambda/core/policy";
@@ -122,6 +129,10 @@ export interface TapConfig {
    * (`true`), or rebuild it as a replica of the writer (`false`; replaces it, taking the final snapshot).
    */
   readonly keepOldWriter: boolean;
+  /** Promote call → writable, in minutes, before a failover execution fails (the failover function's PROMOTION_TIMEOUT_MINUTES). */
+  readonly promotionTimeoutMinutes: number;
+  /** How long an operator has to approve a failover the lag guard blocked (APPROVAL_TIMEOUT_MINUTES). */
+  readonly approvalTimeoutMinutes: number;
 }
 
 /** The instance slot that takes writes: `primary` = `rds-primary-<suffix>`, `replica` = `rds-replica-<suffix>`. */
@@ -189,7 +200,20 @@ export const DEFAULTS = {
   noncurrentExpirationDays: 365,
   activeWriter: "primary",
   keepOldWriter: true,
+  promotionTimeoutMinutes: DEFAULT_PROMOTION_TIMEOUT_MINUTES,
+  approvalTimeoutMinutes: DEFAULT_APPROVAL_TIMEOUT_MINUTES,
 } as const;
+
+/**
+ * Accepted `tap:promotionTimeoutMinutes`: RDS promotes in minutes, so less than 5 would fail
+ * healthy promotions; at most what the failover function accepts (a day).
+ */
+export const PROMOTION_TIMEOUT_RANGE = { min: 5, max: MAX_PROMOTION_TIMEOUT_MINUTES } as const;
+/**
+ * Accepted `tap:approvalTimeoutMinutes`: a page needs a quarter of an hour to be answered at the
+ * least; at most what the failover function accepts (two days, within the execution's three-day limit).
+ */
+export const APPROVAL_TIMEOUT_RANGE = { min: 15, max: MAX_APPROVAL_TIMEOUT_MINUTES } as const;
 
 /** Every key under `tap:` the program reads. */
 export const CONFIG_KEYS: readonly string[] = [
@@ -540,6 +564,19 @@ export function validateConfig(raw: RawConfig): TapConfig {
     );
   }
 
+  const promotionTimeoutMinutes = int(
+    "promotionTimeoutMinutes",
+    PROMOTION_TIMEOUT_RANGE.min,
+    PROMOTION_TIMEOUT_RANGE.max,
+    "minutes",
+  );
+  const approvalTimeoutMinutes = int(
+    "approvalTimeoutMinutes",
+    APPROVAL_TIMEOUT_RANGE.min,
+    APPROVAL_TIMEOUT_RANGE.max,
+    "minutes",
+  );
+
   const multiAz = bool("multiAz");
   const deletionProtection = bool("deletionProtection");
   const keepOldWriter = bool("keepOldWriter");
@@ -590,6 +627,8 @@ export function validateConfig(raw: RawConfig): TapConfig {
     noncurrentExpirationDays,
     activeWriter,
     keepOldWriter,
+    promotionTimeoutMinutes,
+    approvalTimeoutMinutes,
   };
 }
 

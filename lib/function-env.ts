@@ -31,8 +31,8 @@ export const MONITOR_ENV = [
   "ENVIRONMENT_SUFFIX",
 ] as const;
 
-/** Variables of the `failover` function. */
-export const FAILOVER_ENV = [
+/** Variables of the `step-runner` function (the failover workflow's steps). */
+export const STEP_RUNNER_ENV = [
   "PRIMARY_INSTANCE_ID",
   "REPLICA_INSTANCE_ID",
   "PRIMARY_REGION",
@@ -64,6 +64,20 @@ export const FAILOVER_ENV = [
   "ENVIRONMENT_SUFFIX",
 ] as const;
 
+/**
+ * Variables of the `failover` function: the step runner's, plus the workflow it starts and the
+ * limits it gives each execution.
+ */
+export const FAILOVER_ENV = [
+  ...STEP_RUNNER_ENV,
+  /** ARN of the failover state machine (`sfn-failover-<suffix>`). */
+  "STATE_MACHINE_ARN",
+  /** Promote call → writable, in minutes, before the execution fails (default 45). */
+  "PROMOTION_TIMEOUT_MINUTES",
+  /** How long an operator has to approve a failover the lag guard blocked, in minutes (default 1440). */
+  "APPROVAL_TIMEOUT_MINUTES",
+] as const;
+
 /** Variables of the `snapshot-export` function. */
 export const EXPORT_ENV = [
   /**
@@ -85,6 +99,7 @@ export const EXPORT_ENV = [
 
 export type MonitorEnvName = (typeof MONITOR_ENV)[number];
 export type FailoverEnvName = (typeof FAILOVER_ENV)[number];
+export type StepRunnerEnvName = (typeof STEP_RUNNER_ENV)[number];
 export type ExportEnvName = (typeof EXPORT_ENV)[number];
 
 /** CloudWatch namespace and metric names the monitor emits (EMF) and alarms read. */

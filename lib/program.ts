@@ -7,14 +7,16 @@
  * outputs): the pre-flight reads are invokes, and no resource may be declared before they have
  * answered, so that a wrong `tap:activeWriter` stops `pulumi up` before any plan exists.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config";
-import { preflightTopology } from "./infra/preflight";
+import { concurrencyPrerequisite, preflightTopology } from "./infra/preflight";
 import { TapStack } from "./tap-stack";
 
 /** Declares the whole stack from the Pulumi config and returns its outputs. */
 export async function tapProgram(): Promise<Record<string, unknown>> {
   const config = loadConfig();
   const topology = await preflightTopology(config);
+  await pulumi.log.info(concurrencyPrerequisite(config));
   const stack = new TapStack(`tap-${config.environmentSuffix}`, { config, topology });
   return stack.outputs();
 }

@@ -7,7 +7,7 @@ import { createContext, type BuildContext } from "./infra/context";
 import { buildDatabase, type DatabaseResult } from "./infra/database";
 import { buildDns, type DnsResult } from "./infra/dns";
 import { buildEncryption, type EncryptionResult } from "./infra/encryption";
-import { buildFunctions, type FunctionsResult } from "./infra/functions";
+import { bootstrapNotDeployed, buildFunctions, type FunctionsResult } from "./infra/functions";
 import { buildNetwork, subnetIds, type NetworkResult } from "./infra/network";
 import { buildSnapshotExport, EXPORT_SETTINGS, type SnapshotExportResult } from "./infra/snapshot-export";
 import type { TopologyPlan } from "./infra/topology";
@@ -26,7 +26,7 @@ export interface TapStackArgs {
 
 /**
  * The whole DR system for one RDS PostgreSQL 14 database: network, keys, primary and replica,
- * cross-region backups, backup buckets, alerting, alarms, DNS and the failover functions,
+ * cross-region backups, backup buckets, alerting, alarms, DNS, the failover functions and workflow,
  * across the primary region and the stack's DR region. The constructor only calls the builders in `lib/infra/`, in order.
  */
 export class TapStack extends pulumi.ComponentResource {
@@ -91,9 +91,17 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly monitorFunctionName: pulumi.Output<string>;
   public readonly failoverFunctionName: pulumi.Output<string>;
   public readonly failoverFunctionArn: pulumi.Output<string>;
-  /** The one-time bootstrap function in the primary region (invoke once after the first deployment). */
-  public readonly bootstrapFunctionName: pulumi.Output<string>;
-  /** The exact `aws lambda invoke` command of the one-time bootstrap. */
+  /** The failover workflow's task function. */
+  public readonly stepRunnerFunctionName: pulumi.Output<string>;
+  /** The failover workflow (`sfn-failover-<suffix>`). */
+  public readonly stateMachineArn: pulumi.Output<string>;
+  public readonly stateMachineName: pulumi.Output<string>;
+  /**
+   * The one-time bootstrap function in the primary region (invoke once after the first deployment);
+   * absent while the writer is in another region (`bootstrapDeployed`).
+   */
+  public readonly bootstrapFunctionName: pulumi.Output<string> | undefined;
+  /** The exact `aws lambda invoke` command of the one-time bootstrap, or why it is not deployed. */
   public readonly bootstrapCommand: string;
   public readonly snapshotExportFunctionName: pulumi.Output<string>;
   /** Where the exports are written: the writer region's backup bucket. */
@@ -110,7 +118,7 @@ export class TapStack extends pulumi.ComponentResource {
     this.database = buildDatabase(this.context, this.network, this.encryption);
     this.backups = buildBackups(this.context, this.database, this.encryption);
     this.alerting = buildAlerting(this.context, this.database, this.encryption);
-    this.dns = buildDns(this.context, this.network, this.database, this.alerting);
+    this.dns = buildDns(this.context, this.network, this.database);
     this.functions = buildFunctions(this.context, {
       network: this.network,
       encryption: this.encryption,
@@ -139,8 +147,10 @@ export class TapStack extends pulumi.ComponentResource {
             slotB.identifier,
             slotB.address,
             this.functions.failover.fn.name,
+            this.functions.stepRunner.fn.name,
+            this.functions.workflow.stateMachine.arn,
           ])
-          .apply(([aId, aAddress, bId, bAddress, failoverName]) =>
+          .apply(([aId, aAddress, bId, bAddress, failoverName, stepRunnerName, machineArn]) =>
             JSON.stringify(
               dashboardBody({
                 environmentSuffix: config.environmentSuffix,
@@ -152,6 +162,8 @@ export class TapStack extends pulumi.ComponentResource {
                 writerRecordName: this.dns.writerRecordName,
                 maxReplicationLagSeconds: config.failoverPolicy.maxReplicationLagSeconds,
                 failoverFunctionName: failoverName,
+                stepRunnerFunctionName: stepRunnerName,
+                stateMachineArn: machineArn,
                 exportOverdueHours: EXPORT_SETTINGS.overdueHours,
               }),
             ),
@@ -203,8 +215,13 @@ export class TapStack extends pulumi.ComponentResource {
     this.monitorFunctionName = this.functions.monitor.fn.name;
     this.failoverFunctionName = this.functions.failover.fn.name;
     this.failoverFunctionArn = this.functions.failover.fn.arn;
-    this.bootstrapFunctionName = this.functions.bootstrap.fn.name;
-    this.bootstrapCommand = this.functions.bootstrapCommand;
+    this.stepRunnerFunctionName = this.functions.stepRunner.fn.name;
+    this.stateMachineArn = this.functions.workflow.stateMachine.arn;
+    this.stateMachineName = this.functions.workflow.stateMachine.name;
+    const bootstrap = this.functions.bootstrap;
+    this.bootstrapFunctionName = bootstrap?.fn.name;
+    this.bootstrapCommand =
+      bootstrap?.command ?? bootstrapNotDeployed(this.database.writerRegion, config.primaryRegion);
     this.snapshotExportFunctionName = this.snapshotExport.exportFn.fn.name;
     this.exportBucketName = (
       this.database.writerRegion === config.primaryRegion ? this.backups.primaryBucket : this.backups.drBucket
@@ -257,7 +274,12 @@ export class TapStack extends pulumi.ComponentResource {
       monitorFunctionName: this.monitorFunctionName,
       failoverFunctionName: this.failoverFunctionName,
       failoverFunctionArn: this.failoverFunctionArn,
-      bootstrapFunctionName: this.bootstrapFunctionName,
+      stepRunnerFunctionName: this.stepRunnerFunctionName,
+      stateMachineArn: this.stateMachineArn,
+      stateMachineName: this.stateMachineName,
+      ...(this.bootstrapFunctionName !== undefined
+        ? { bootstrapFunctionName: this.bootstrapFunctionName }
+        : {}),
       bootstrapCommand: this.bootstrapCommand,
       snapshotExportFunctionName: this.snapshotExportFunctionName,
       exportBucketName: this.exportBucketName,

@@ -62,6 +62,22 @@ export const WILDCARD_RESOURCE_ACTIONS: readonly WildcardAllowance[] = [
       "snapshot; the Service Authorization Reference gives the action only optional resource types a " +
       "listing cannot match (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html).",
   },
+  ...[
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+  ].map((action) => ({
+    action,
+    reason:
+      "No resource-level permission; the failover state machine's role, for Step Functions' delivery of its " +
+      "execution logs, exactly as AWS documents it " +
+      "(https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html, IAM policies for logging to CloudWatch Logs).",
+  })),
   { action: "xray:PutTraceSegments", reason: "X-Ray has no resource-level permission for writes." },
   { action: "xray:PutTelemetryRecords", reason: "X-Ray has no resource-level permission for writes." },
 ];

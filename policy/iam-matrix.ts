@@ -7,6 +7,7 @@
 import { T, obj, str } from "./model";
 import { accountOf, arnOf, type MatrixRow } from "./least-privilege";
 import type { SynthOutput, SynthResource } from "./offline";
+import { LOG_DELIVERY_ACTIONS } from "../lib/infra/iam";
 
 /** The resources the matrix talks about, found in an inventory. */
 export interface MatrixTargets {
@@ -50,6 +51,17 @@ export interface MatrixTargets {
     /** The writer region's backup bucket and key, where exports are written. */
     readonly bucket: string;
     readonly key: string;
+  };
+  /** The failover workflow's resources, when the inventory has the state machine and the step runner. */
+  readonly workflow?: {
+    readonly stateMachine: string;
+    /** `arn:aws:states:<dr>:<account>:execution:<machine>:*` */
+    readonly executions: string;
+    /** The step runner's unqualified ARN. */
+    readonly stepRunner: string;
+    readonly stepRunnerLogGroup: string;
+    /** The state machine's log group. */
+    readonly logGroup: string;
   };
   /** The one-time bootstrap function's resources, when the inventory has the function. */
   readonly bootstrap?: {
@@ -127,6 +139,12 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
     (r) => r.type === T.iamRole && r.name.startsWith("iam-rds-export-"),
   );
   const monitorLogs = logGroup("health-monitor");
+  const stepRunnerFn = fn("step-runner");
+  const stepRunnerLogs = logGroup("step-runner");
+  const machine = synth.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine");
+  const machineLogs = synth.resources.find(
+    (r) => r.type === T.logGroup && (str(r.inputs, "name") ?? "").startsWith("/aws/vendedlogs/states/"),
+  );
   const bootstrapLogs = logGroup("db-bootstrap");
   const secrets = primary.outputs?.["masterUserSecrets"];
   const masterSecret = Array.isArray(secrets) ? String(obj(secrets[0])?.["secretArn"] ?? "") : "";
@@ -174,6 +192,17 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
           },
         }
       : {}),
+    ...(machine && machineLogs && stepRunnerFn && stepRunnerLogs
+      ? {
+          workflow: {
+            stateMachine: String(machine.outputs?.["arn"]),
+            executions: `${String(machine.outputs?.["arn"]).replace(":stateMachine:", ":execution:")}:*`,
+            stepRunner: arn(stepRunnerFn),
+            stepRunnerLogGroup: stepRunnerLogs,
+            logGroup: arn(machineLogs),
+          },
+        }
+      : {}),
     ...(fn("db-bootstrap") && bootstrapLogs && masterSecret !== ""
       ? { bootstrap: { logGroup: bootstrapLogs, masterSecret } }
       : {}),
@@ -213,201 +242,301 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   const viaSns = { "kms:ViaService": `sns.${t.drRegion}.amazonaws.com` };
   const viaS3Primary = { "kms:ViaService": `s3.${t.sourceRegion}.amazonaws.com` };
 
-  // ---- failover function ------------------------------------------------------------------
-  const f = "iam-failover";
-  allow(f, "rds:DescribeDBInstances", t.primaryDb, "reads the primary's status");
-  allow(f, "rds:DescribeDBInstances", t.replicaDb, "reads the replica's status");
-  allow(f, "rds:PromoteReadReplica", t.replicaDb, "promotes this replica");
-  allow(f, "ec2:RevokeSecurityGroupIngress", t.primarySecurityGroup, "fences the old primary");
-  // The fencing adapter reads rules with DescribeSecurityGroupRules only; DescribeSecurityGroups
-  // was a guess of the first matrix and is not granted.
-  deny(f, "ec2:DescribeSecurityGroups", "*", "fencing reads rules, never whole groups");
-  allow(f, "ec2:DescribeSecurityGroupRules", "*", "finds the client-ingress rules to revoke", { scope: "*" });
-  const change = (name: string, type: string, action: string): Record<string, string[]> => ({
-    "route53:ChangeResourceRecordSetsNormalizedRecordNames": [name],
-    "route53:ChangeResourceRecordSetsRecordTypes": [type],
-    "route53:ChangeResourceRecordSetsActions": [action],
-  });
-  allow(f, "route53:ChangeResourceRecordSets", t.zone, "switches writer.<zone>", {
-    context: change(t.writerRecordName, "CNAME", "UPSERT"),
-  });
-  allow(f, "route53:ChangeResourceRecordSets", t.zone, "repoints reader.<zone>", {
-    context: change(t.readerRecordName, "CNAME", "UPSERT"),
-  });
-  deny(f, "route53:ChangeResourceRecordSets", t.zone, "no other name in the zone", {
-    context: change(`payments.${t.writerRecordName.replace(/^writer\./, "")}`, "CNAME", "UPSERT"),
-  });
-  deny(f, "route53:ChangeResourceRecordSets", t.zone, "CNAMEs only", {
-    context: change(t.writerRecordName, "A", "UPSERT"),
-  });
-  deny(f, "route53:ChangeResourceRecordSets", t.zone, "records are switched, never deleted", {
-    context: change(t.writerRecordName, "CNAME", "DELETE"),
-  });
-  allow(f, "route53:ListResourceRecordSets", t.zone, "reads where writer.<zone> points");
-  allow(f, "route53:GetChange", "arn:aws:route53:::change/C0123456789", "waits for INSYNC", {
-    scope: "arn:aws:route53:::change/*",
-  });
-  allow(f, "sns:Publish", t.drEventsTopic, "notifies start / success / failure");
-  allow(f, "s3:PutObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "writes the audit report", {
-    scope: `${t.drBucket}/reports/*`,
-  });
-  deny(f, "s3:GetObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "reports are never read back");
-  allow(f, "s3:ListBucket", t.drBucket, "checks whether the report exists (resume), by listing its key", {
-    context: { "s3:prefix": "reports/failover/2026-01-01.json" },
-  });
-  allow(
-    f,
-    "s3:GetObject",
-    `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
-    "reads when an alert was last sent",
-    {
-      scope: `${t.drBucket}/alerts/*`,
-    },
-  );
-  allow(
-    f,
-    "s3:PutObject",
-    `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
-    "records an alert's send time",
-    {
-      scope: `${t.drBucket}/alerts/*`,
-    },
-  );
-  allow(f, "s3:ListBucket", t.drBucket, "checks whether an alert record exists, by listing its key", {
-    context: { "s3:prefix": "alerts/failover-blocked-0a1b2c3d.json" },
-  });
-  allow(f, "kms:Decrypt", t.drKey, "reads an SSE-KMS alert record", { context: viaS3 });
-  deny(
-    f,
-    "s3:DeleteObject",
-    `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
-    "alert records are overwritten, never deleted",
-  );
-  deny(f, "s3:GetObject", `${t.drBucket}/alertsx/leak.json`, "the ledger prefix is exactly alerts/");
-  deny(f, "s3:PutObject", `${t.drBucket}/alert.json`, "nothing outside alerts/ and reports/ is written");
-  deny(
-    f,
-    "s3:GetObject",
-    `${t.primaryBucket}/alerts/failover-blocked-0a1b2c3d.json`,
-    "the ledger lives in the DR bucket only",
-  );
-  deny(f, "s3:PutObject", `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`, "TLS only (bucket policy)", {
-    context: { "aws:SecureTransport": "false" },
-  });
-  deny(f, "s3:ListBucket", t.drBucket, "the bucket is never listed whole", { context: { "s3:prefix": "" } });
-  deny(f, "s3:ListBucket", t.drBucket, "backup exports are not listed", {
-    context: { "s3:prefix": "exports/" },
-  });
-  allow(f, "kms:GenerateDataKey", t.drKey, "encrypts the report (SSE-KMS)", { context: viaS3 });
-  allow(f, "kms:Decrypt", t.drKey, "multipart upload of a large report (SSE-KMS)", { context: viaS3 });
-  allow(f, "kms:GenerateDataKey", t.drKey, "publishes to the encrypted topic", { context: viaSns });
-  allow(f, "cloudwatch:GetMetricData", "*", "reads the last healthy lag", { scope: "*" });
-  allow(f, "cloudwatch:GetMetricData", "*", "reads RDS's own metric stream of the primary in its region", {
-    scope: "*",
-  });
-  allow(f, "cloudwatch:GetMetricData", "*", "reads back its own PrimaryRegionApiReachable history", {
-    scope: "*",
-  });
-  deny(f, "rds:PromoteReadReplica", t.primaryDb, "the primary is never promoted");
-  deny(f, "rds:PromoteReadReplica", other.db(t.replicaRegion), "no other instance is ever promoted");
-  deny(f, "rds:DeleteDBInstance", t.replicaDb, "failover never deletes the replica");
-  deny(f, "rds:DeleteDBInstance", t.primaryDb, "failover never deletes the primary");
-  deny(f, "rds:DeleteDBInstance", other.db(t.primaryRegion), "no other instance is deleted");
-  deny(f, "rds:ModifyDBInstance", t.primaryDb, "only the promoted replica's backups are changed");
-  allow(
-    f,
-    "rds:RebootDBInstance",
-    t.primaryDb,
-    "the fence reboots a writer that still answers: revoking a rule does not cut tracked connections",
-  );
-  deny(f, "rds:RebootDBInstance", t.replicaDb, "the standby, about to be promoted, is never rebooted");
-  allow(f, "rds:AddTagsToResource", t.primaryDb, "the fence marks the old writer tap:fenced-at", {
-    context: { "aws:TagKeys": ["tap:fenced-at"] },
-  });
-  deny(f, "rds:AddTagsToResource", t.primaryDb, "no other tag key", {
-    context: { "aws:TagKeys": ["DR-Slot-Role"] },
-  });
-  deny(f, "rds:AddTagsToResource", t.replicaDb, "the standby is never marked fenced", {
-    context: { "aws:TagKeys": ["tap:fenced-at"] },
-  });
-  allow(
-    f,
-    "rds:RemoveTagsFromResource",
-    t.primaryDb,
-    "undoing a stopped switchover's fence removes its mark",
-    {
-      context: { "aws:TagKeys": ["tap:fenced-at"] },
-    },
-  );
-  deny(f, "rds:RemoveTagsFromResource", t.primaryDb, "no other tag key", {
-    context: { "aws:TagKeys": ["DR-Slot-Role"] },
-  });
-  for (const action of ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"]) {
-    allow(f, action, t.replicaDb, "marks the promotion before requesting it, unmarks a refused one", {
-      context: { "aws:TagKeys": ["tap:promotion-requested-at"] },
+  // ---- the failover function and the step runner --------------------------------------------
+  // Both read the same cluster snapshot and alert ledger; only the step runner acts (`can`). For
+  // the failover function every acting row is a must-deny: it decides and starts the workflow only.
+  const snapshotAndActions = (f: string, acting: boolean, logGroup: string | undefined): void => {
+    const can = (
+      role: string,
+      action: string,
+      resource: string,
+      why: string,
+      extra: Partial<MatrixRow> = {},
+    ) => {
+      if (acting) allow(role, action, resource, why, extra);
+      else
+        deny(role, action, resource, `the step runner's, never the failover function's: ${why}`, {
+          ...(extra.context !== undefined ? { context: extra.context } : {}),
+        });
+    };
+    allow(f, "rds:DescribeDBInstances", t.primaryDb, "reads the primary's status");
+    allow(f, "rds:DescribeDBInstances", t.replicaDb, "reads the replica's status");
+    can(f, "rds:PromoteReadReplica", t.replicaDb, "promotes this replica");
+    can(f, "ec2:RevokeSecurityGroupIngress", t.primarySecurityGroup, "fences the old primary");
+    // The fencing adapter reads rules with DescribeSecurityGroupRules only; DescribeSecurityGroups
+    // was a guess of the first matrix and is not granted.
+    deny(f, "ec2:DescribeSecurityGroups", "*", "fencing reads rules, never whole groups");
+    can(f, "ec2:DescribeSecurityGroupRules", "*", "finds the client-ingress rules to revoke", { scope: "*" });
+    const change = (name: string, type: string, action: string): Record<string, string[]> => ({
+      "route53:ChangeResourceRecordSetsNormalizedRecordNames": [name],
+      "route53:ChangeResourceRecordSetsRecordTypes": [type],
+      "route53:ChangeResourceRecordSetsActions": [action],
     });
-  }
-  deny(f, "rds:AddTagsToResource", t.replicaDb, "no other tag key on the standby", {
-    context: { "aws:TagKeys": ["DR-Slot-Role"] },
-  });
-  allow(f, "rds:ModifyDBInstance", t.replicaDb, "turns backups on once the promoted replica serves writes");
-  deny(f, "rds:ModifyDBInstance", other.db(t.replicaRegion), "no other instance is modified");
-  deny(f, "rds:RebootDBInstance", other.db(t.primaryRegion), "no other instance is ever rebooted");
-  deny(f, "ec2:RevokeSecurityGroupIngress", other.sg, "only the primary's group is fenced");
-  allow(
-    f,
-    "ec2:AuthorizeSecurityGroupIngress",
-    t.primarySecurityGroup,
-    "undoing a stopped switchover's fence re-admits exactly the revoked clients",
-  );
-  deny(f, "ec2:AuthorizeSecurityGroupIngress", other.sg, "no other group's ingress is opened");
-  deny(f, "route53:ChangeResourceRecordSets", other.zone, "other zones are not touched");
-  deny(f, "route53:DeleteHostedZone", t.zone, "the zone itself is not touched");
-  deny(f, "sns:Publish", other.topic, "only the DR topic");
-  deny(f, "s3:GetObject", `${t.drBucket}/exports/snapshot-0001.parquet`, "backup data is not readable");
-  deny(f, "s3:GetObject", `${t.primaryBucket}/exports/snapshot-0001.parquet`, "backup data is not readable");
-  deny(f, "s3:PutObject", `${t.drBucket}/exports/snapshot-0001.parquet`, "writes only under reports/");
-  deny(f, "s3:DeleteObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "reports are never deleted");
-  deny(f, "s3:PutObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "TLS only (bucket policy)", {
-    context: { "aws:SecureTransport": "false" },
-  });
-  deny(f, "kms:Decrypt", other.key, "no other KMS key");
-  deny(f, "kms:Decrypt", t.primaryKey, "the primary-region key protects backup data");
-  deny(f, "kms:Decrypt", t.drKey, "the DR key only through S3 or SNS", {
-    context: { "kms:ViaService": `secretsmanager.${t.drRegion}.amazonaws.com` },
-  });
-  deny(f, "iam:PassRole", other.role, "never passes roles");
-  deny(f, "iam:PutRolePolicy", other.role, "never touches IAM");
-  deny(f, "iam:AttachRolePolicy", other.role, "never touches IAM");
-  deny(
-    f,
-    "secretsmanager:GetSecretValue",
-    `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:rds!db-master-AbCdEf`,
-    "never reads the master secret",
-  );
-
-  if (t.failoverLogGroup !== undefined) {
-    for (const a of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
-      allow(f, a, `${t.failoverLogGroup}:log-stream:2026/01/01/[$LATEST]0123`, "writes its own logs", {
-        scope: `${t.failoverLogGroup}:*`,
-      });
-    }
-    deny(f, "logs:CreateLogGroup", t.failoverLogGroup, "the log group is the stack's (retention, KMS)");
-  }
-  if (t.monitor !== undefined) {
+    can(f, "route53:ChangeResourceRecordSets", t.zone, "switches writer.<zone>", {
+      context: change(t.writerRecordName, "CNAME", "UPSERT"),
+    });
+    can(f, "route53:ChangeResourceRecordSets", t.zone, "repoints reader.<zone>", {
+      context: change(t.readerRecordName, "CNAME", "UPSERT"),
+    });
+    deny(f, "route53:ChangeResourceRecordSets", t.zone, "no other name in the zone", {
+      context: change(`payments.${t.writerRecordName.replace(/^writer\./, "")}`, "CNAME", "UPSERT"),
+    });
+    deny(f, "route53:ChangeResourceRecordSets", t.zone, "CNAMEs only", {
+      context: change(t.writerRecordName, "A", "UPSERT"),
+    });
+    deny(f, "route53:ChangeResourceRecordSets", t.zone, "records are switched, never deleted", {
+      context: change(t.writerRecordName, "CNAME", "DELETE"),
+    });
+    allow(f, "route53:ListResourceRecordSets", t.zone, "reads where writer.<zone> points");
+    can(f, "route53:GetChange", "arn:aws:route53:::change/C0123456789", "waits for INSYNC", {
+      scope: "arn:aws:route53:::change/*",
+    });
+    allow(f, "sns:Publish", t.drEventsTopic, "notifies start / success / failure");
+    can(f, "s3:PutObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "writes the audit report", {
+      scope: `${t.drBucket}/reports/*`,
+    });
+    deny(f, "s3:GetObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "reports are never read back");
+    allow(f, "s3:ListBucket", t.drBucket, "checks whether the report exists (resume), by listing its key", {
+      context: { "s3:prefix": "reports/failover/2026-01-01.json" },
+    });
     allow(
       f,
-      "lambda:InvokeFunction",
-      t.monitor.monitorFunction,
-      "reads a switchover's WAL positions through the health-monitor",
+      "s3:GetObject",
+      `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+      "reads when an alert was last sent",
+      {
+        scope: `${t.drBucket}/alerts/*`,
+      },
+    );
+    allow(
+      f,
+      "s3:PutObject",
+      `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+      "records an alert's send time",
+      {
+        scope: `${t.drBucket}/alerts/*`,
+      },
+    );
+    allow(f, "s3:ListBucket", t.drBucket, "checks whether an alert record exists, by listing its key", {
+      context: { "s3:prefix": "alerts/failover-blocked-0a1b2c3d.json" },
+    });
+    allow(f, "kms:Decrypt", t.drKey, "reads an SSE-KMS alert record", { context: viaS3 });
+    deny(
+      f,
+      "s3:DeleteObject",
+      `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+      "alert records are overwritten, never deleted",
+    );
+    deny(f, "s3:GetObject", `${t.drBucket}/alertsx/leak.json`, "the ledger prefix is exactly alerts/");
+    deny(f, "s3:PutObject", `${t.drBucket}/alert.json`, "nothing outside alerts/ and reports/ is written");
+    deny(
+      f,
+      "s3:GetObject",
+      `${t.primaryBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+      "the ledger lives in the DR bucket only",
     );
     deny(
       f,
-      "lambda:InvokeFunction",
-      t.monitor.monitorFunction.replace(/[^:]+$/, "payments-api"),
-      "no other function",
+      "s3:PutObject",
+      `${t.drBucket}/alerts/failover-blocked-0a1b2c3d.json`,
+      "TLS only (bucket policy)",
+      {
+        context: { "aws:SecureTransport": "false" },
+      },
     );
-    deny(f, "lambda:InvokeFunction", t.monitor.failoverFunction, "never invokes itself");
+    deny(f, "s3:ListBucket", t.drBucket, "the bucket is never listed whole", {
+      context: { "s3:prefix": "" },
+    });
+    deny(f, "s3:ListBucket", t.drBucket, "backup exports are not listed", {
+      context: { "s3:prefix": "exports/" },
+    });
+    allow(f, "kms:GenerateDataKey", t.drKey, "encrypts the report (SSE-KMS)", { context: viaS3 });
+    allow(f, "kms:Decrypt", t.drKey, "multipart upload of a large report (SSE-KMS)", { context: viaS3 });
+    allow(f, "kms:GenerateDataKey", t.drKey, "publishes to the encrypted topic", { context: viaSns });
+    allow(f, "cloudwatch:GetMetricData", "*", "reads the last healthy lag", { scope: "*" });
+    allow(f, "cloudwatch:GetMetricData", "*", "reads RDS's own metric stream of the primary in its region", {
+      scope: "*",
+    });
+    allow(f, "cloudwatch:GetMetricData", "*", "reads back its own PrimaryRegionApiReachable history", {
+      scope: "*",
+    });
+    deny(f, "rds:PromoteReadReplica", t.primaryDb, "the primary is never promoted");
+    deny(f, "rds:PromoteReadReplica", other.db(t.replicaRegion), "no other instance is ever promoted");
+    deny(f, "rds:DeleteDBInstance", t.replicaDb, "failover never deletes the replica");
+    deny(f, "rds:DeleteDBInstance", t.primaryDb, "failover never deletes the primary");
+    deny(f, "rds:DeleteDBInstance", other.db(t.primaryRegion), "no other instance is deleted");
+    deny(f, "rds:ModifyDBInstance", t.primaryDb, "only the promoted replica's backups are changed");
+    can(
+      f,
+      "rds:RebootDBInstance",
+      t.primaryDb,
+      "the fence reboots a writer that still answers: revoking a rule does not cut tracked connections",
+    );
+    deny(f, "rds:RebootDBInstance", t.replicaDb, "the standby, about to be promoted, is never rebooted");
+    can(f, "rds:AddTagsToResource", t.primaryDb, "the fence marks the old writer tap:fenced-at", {
+      context: { "aws:TagKeys": ["tap:fenced-at"] },
+    });
+    deny(f, "rds:AddTagsToResource", t.primaryDb, "no other tag key", {
+      context: { "aws:TagKeys": ["DR-Slot-Role"] },
+    });
+    deny(f, "rds:AddTagsToResource", t.replicaDb, "the standby is never marked fenced", {
+      context: { "aws:TagKeys": ["tap:fenced-at"] },
+    });
+    can(
+      f,
+      "rds:RemoveTagsFromResource",
+      t.primaryDb,
+      "undoing a stopped switchover's fence removes its mark",
+      {
+        context: { "aws:TagKeys": ["tap:fenced-at"] },
+      },
+    );
+    deny(f, "rds:RemoveTagsFromResource", t.primaryDb, "no other tag key", {
+      context: { "aws:TagKeys": ["DR-Slot-Role"] },
+    });
+    for (const action of ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"]) {
+      can(f, action, t.replicaDb, "marks the promotion before requesting it, unmarks a refused one", {
+        context: { "aws:TagKeys": ["tap:promotion-requested-at"] },
+      });
+    }
+    deny(f, "rds:AddTagsToResource", t.replicaDb, "no other tag key on the standby", {
+      context: { "aws:TagKeys": ["DR-Slot-Role"] },
+    });
+    can(f, "rds:ModifyDBInstance", t.replicaDb, "turns backups on once the promoted replica serves writes");
+    deny(f, "rds:ModifyDBInstance", other.db(t.replicaRegion), "no other instance is modified");
+    deny(f, "rds:RebootDBInstance", other.db(t.primaryRegion), "no other instance is ever rebooted");
+    deny(f, "ec2:RevokeSecurityGroupIngress", other.sg, "only the primary's group is fenced");
+    can(
+      f,
+      "ec2:AuthorizeSecurityGroupIngress",
+      t.primarySecurityGroup,
+      "undoing a stopped switchover's fence re-admits exactly the revoked clients",
+    );
+    deny(f, "ec2:AuthorizeSecurityGroupIngress", other.sg, "no other group's ingress is opened");
+    deny(f, "route53:ChangeResourceRecordSets", other.zone, "other zones are not touched");
+    deny(f, "route53:DeleteHostedZone", t.zone, "the zone itself is not touched");
+    deny(f, "sns:Publish", other.topic, "only the DR topic");
+    deny(f, "s3:GetObject", `${t.drBucket}/exports/snapshot-0001.parquet`, "backup data is not readable");
+    deny(
+      f,
+      "s3:GetObject",
+      `${t.primaryBucket}/exports/snapshot-0001.parquet`,
+      "backup data is not readable",
+    );
+    deny(f, "s3:PutObject", `${t.drBucket}/exports/snapshot-0001.parquet`, "writes only under reports/");
+    deny(f, "s3:DeleteObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "reports are never deleted");
+    deny(f, "s3:PutObject", `${t.drBucket}/reports/failover/2026-01-01.json`, "TLS only (bucket policy)", {
+      context: { "aws:SecureTransport": "false" },
+    });
+    deny(f, "kms:Decrypt", other.key, "no other KMS key");
+    deny(f, "kms:Decrypt", t.primaryKey, "the primary-region key protects backup data");
+    deny(f, "kms:Decrypt", t.drKey, "the DR key only through S3 or SNS", {
+      context: { "kms:ViaService": `secretsmanager.${t.drRegion}.amazonaws.com` },
+    });
+    deny(f, "iam:PassRole", other.role, "never passes roles");
+    deny(f, "iam:PutRolePolicy", other.role, "never touches IAM");
+    deny(f, "iam:AttachRolePolicy", other.role, "never touches IAM");
+    deny(
+      f,
+      "secretsmanager:GetSecretValue",
+      `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:rds!db-master-AbCdEf`,
+      "never reads the master secret",
+    );
+
+    if (logGroup !== undefined) {
+      for (const a of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+        allow(f, a, `${logGroup}:log-stream:2026/01/01/[$LATEST]0123`, "writes its own logs", {
+          scope: `${logGroup}:*`,
+        });
+      }
+      deny(f, "logs:CreateLogGroup", logGroup, "the log group is the stack's (retention, KMS)");
+    }
+    if (t.monitor !== undefined) {
+      can(
+        f,
+        "lambda:InvokeFunction",
+        t.monitor.monitorFunction,
+        "reads a switchover's WAL positions through the health-monitor",
+      );
+      deny(
+        f,
+        "lambda:InvokeFunction",
+        t.monitor.monitorFunction.replace(/[^:]+$/, "payments-api"),
+        "no other function",
+      );
+      deny(f, "lambda:InvokeFunction", t.monitor.failoverFunction, "never invokes itself");
+    }
+  };
+  snapshotAndActions("iam-failover", false, t.failoverLogGroup);
+  if (t.workflow !== undefined) {
+    const w = t.workflow;
+    const f = "iam-failover";
+    const execution = `${w.executions.slice(0, -1)}failover-rds-replica-2026-01-01T00-00-00Z`;
+    allow(f, "states:StartExecution", w.stateMachine, "starts the failover workflow");
+    allow(f, "states:ListExecutions", w.stateMachine, "finds a running failover execution");
+    allow(f, "states:DescribeExecution", execution, "reads back an execution that already exists", {
+      scope: w.executions,
+    });
+    const otherMachine = w.stateMachine.replace(/[^:]+$/, "payments-batch");
+    deny(f, "states:StartExecution", otherMachine, "no other state machine");
+    deny(
+      f,
+      "states:DescribeExecution",
+      `${otherMachine.replace(":stateMachine:", ":execution:")}:run-1`,
+      "no other machine's executions",
+    );
+    deny(f, "states:StopExecution", execution, "never stops a failover");
+    deny(f, "states:SendTaskSuccess", "*", "approvals are an operator's, never the function's");
+    deny(f, "states:UpdateStateMachine", w.stateMachine, "never changes the workflow");
+
+    const r = "iam-step-runner";
+    snapshotAndActions(r, true, w.stepRunnerLogGroup);
+    deny(r, "states:StartExecution", w.stateMachine, "the step runner never starts a workflow");
+    deny(r, "states:SendTaskSuccess", "*", "never approves its own failover");
+    deny(r, "lambda:InvokeFunction", w.stepRunner, "never invokes itself");
+
+    const m = "iam-sfn-failover";
+    allow(m, "lambda:InvokeFunction", w.stepRunner, "runs each task on the step runner");
+    allow(m, "lambda:InvokeFunction", `${w.stepRunner}:1`, "a task naming a version of the step runner", {
+      scope: `${w.stepRunner}:*`,
+    });
+    for (const a of LOG_DELIVERY_ACTIONS) {
+      allow(m, a, "*", 'Step Functions delivers the execution logs under the role (AWS documents "*")', {
+        scope: "*",
+      });
+    }
+    deny(m, "lambda:InvokeFunction", w.stepRunner.replace(/[^:]+$/, "payments-api"), "no other function");
+    deny(
+      m,
+      "lambda:InvokeFunction",
+      t.monitor?.failoverFunction ?? w.stepRunner.replace(/step-runner/, "failover"),
+      "never the failover function",
+    );
+    deny(
+      m,
+      "lambda:InvokeFunction",
+      t.monitor?.monitorFunction ?? w.stepRunner.replace(/step-runner/, "health-monitor"),
+      "never the health-monitor",
+    );
+    deny(m, "states:StartExecution", w.stateMachine, "never starts executions");
+    deny(m, "rds:PromoteReadReplica", t.replicaDb, "acts only through the step runner");
+    deny(m, "ec2:RevokeSecurityGroupIngress", t.primarySecurityGroup, "acts only through the step runner");
+    deny(m, "route53:ChangeResourceRecordSets", t.zone, "acts only through the step runner");
+    deny(m, "sns:Publish", t.drEventsTopic, "notifies only through the step runner");
+    deny(
+      m,
+      "s3:PutObject",
+      `${t.drBucket}/reports/failover/2026-01-01.json`,
+      "writes reports only through the step runner",
+    );
+    deny(
+      m,
+      "logs:PutLogEvents",
+      `${w.logGroup}:log-stream:s`,
+      "log events are delivered by Step Functions, not written by the role",
+    );
+    deny(m, "kms:Decrypt", t.drKey, "no key");
+    deny(m, "iam:PassRole", other.role, "never passes roles");
   }
 
   // ---- snapshot export: the function's role and the role RDS assumes -------------------------

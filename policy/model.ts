@@ -38,6 +38,7 @@ export const T = {
   iamRolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
   kmsKey: "aws:kms/key:Key",
   lambdaFunction: "aws:lambda/function:Function",
+  stateMachine: "aws:sfn/stateMachine:StateMachine",
 } as const;
 
 /**
@@ -88,6 +89,7 @@ export const TAGGABLE_TYPES: ReadonlySet<string> = new Set([
   T.iamPolicy,
   T.kmsKey,
   T.lambdaFunction,
+  T.stateMachine,
   "aws:ec2/vpc:Vpc",
   "aws:ec2/subnet:Subnet",
   "aws:ec2/routeTable:RouteTable",

@@ -17,6 +17,7 @@ import type {
 } from "@pulumi/policy";
 import { METRICS } from "../lib/function-env";
 import { MAX_REPLICATION_LAG_RANGE } from "../lib/lambda/core/policy";
+import { LOG_DELIVERY_ACTIONS } from "../lib/infra/iam";
 import { ALLOWED_MANAGED_POLICIES, wildcardResourceAllowed } from "./iam-allowlist";
 import {
   DR_ROLES,
@@ -950,6 +951,110 @@ export const iamNoWildcardResource: ResourceValidationPolicy = {
   }),
 };
 
+// ---------------------------------------------------------------------------------------------
+// The failover workflow
+
+/** Levels at which a state machine logs at all (`OFF` does not). */
+const LOGGING_LEVELS = ["ALL", "ERROR", "FATAL"];
+
+/** The log group a `logDestination` (`<log group ARN>:*`) names, by the group's name. */
+function destinationGroup(rs: readonly Res[], destination: string | undefined): Res | undefined {
+  const name = /:log-group:(.+?)(:\*)?$/.exec(destination ?? "")?.[1];
+  return name === undefined ? undefined : ofType(rs, T.logGroup).find((g) => str(g.props, "name") === name);
+}
+
+export const stateMachineStandardLoggedLeastPrivilege: StackValidationPolicy = {
+  name: "state-machine-standard-logged-least-privilege",
+  description:
+    "State machines are STANDARD, log to a KMS-encrypted log group without execution data (it holds task " +
+    "tokens), and their role may only invoke Lambda functions and deliver logs, trusted by Step Functions only.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  validateStack: (args, report) => {
+    const rs = stackRes(args);
+    for (const m of ofType(rs, T.stateMachine)) {
+      if (str(m.props, "type") !== "STANDARD") {
+        report(
+          `${label(m)}: type is ${JSON.stringify(m.props["type"])}; set type: "STANDARD" (approvals wait for a task token, which Express cannot, and only Standard StartExecution is idempotent).`,
+        );
+      }
+      const logging = obj(m.props["loggingConfiguration"]);
+      const level = str(logging ?? {}, "level");
+      if (level === undefined || !LOGGING_LEVELS.includes(level)) {
+        report(
+          `${label(m)}: loggingConfiguration.level is ${JSON.stringify(level)}; set it to ERROR (or ALL) with a logDestination.`,
+        );
+      }
+      if (logging?.["includeExecutionData"] !== false) {
+        report(
+          `${label(m)}: loggingConfiguration.includeExecutionData is ${JSON.stringify(logging?.["includeExecutionData"])}; set it to false (execution data holds the approval's task token).`,
+        );
+      }
+      const destination = str(logging ?? {}, "logDestination");
+      const group = destinationGroup(rs, destination);
+      if (group === undefined) {
+        report(
+          `${label(m)}: loggingConfiguration.logDestination ${JSON.stringify(destination)} names no log group of the stack; set it to \`\${logGroup.arn}:*\`.`,
+        );
+      } else if (!isCustomerKey(group.props["kmsKeyId"])) {
+        report(
+          `${label(m)}: its log group "${group.name}" has kmsKeyId ${JSON.stringify(group.props["kmsKeyId"])}; encrypt it with the customer-managed key.`,
+        );
+      }
+      const role = resolveRef(rs, m, "roleArn", T.iamRole);
+      if (role === undefined) {
+        report(
+          `${label(m)}: roleArn ${JSON.stringify(m.props["roleArn"])} names no role of the stack; give it its own role.`,
+        );
+        continue;
+      }
+      let trust;
+      try {
+        trust = parsePolicyDocument(role.props["assumeRolePolicy"], label(role));
+      } catch (e) {
+        if (!(e instanceof PolicyDocumentError)) throw e;
+        report(`${label(role)}: ${e.message}`);
+        continue;
+      }
+      const principals = trust.Statement.flatMap((st) => arr(obj(st.Principal)?.["Service"]));
+      if (principals.length !== 1 || principals[0] !== "states.amazonaws.com") {
+        report(
+          `${label(role)} (role of ${label(m)}): trusted by ${JSON.stringify(principals)}; trust states.amazonaws.com only.`,
+        );
+      }
+      const granted = [
+        role,
+        ...ofType(rs, T.iamRolePolicy).filter((p) => refersTo(p.props["role"], role, p, "role")),
+      ];
+      if (ofType(rs, T.iamRolePolicyAttachment).some((a) => refersTo(a.props["role"], role, a, "role"))) {
+        report(`${label(role)} (role of ${label(m)}): has an attached policy; grant only inline statements.`);
+      }
+      for (const g of granted) {
+        withDocuments(g, report, (where, st, i) => {
+          if (st.Effect !== "Allow") return;
+          for (const a of st.Action ?? []) {
+            const logDelivery = (LOG_DELIVERY_ACTIONS as readonly string[]).includes(a);
+            if (a === "lambda:InvokeFunction") {
+              const bad = (st.Resource ?? []).filter(
+                (r) => !/^arn:aws:lambda:[^:]+:\d{12}:function:[^:*]+(:\*)?$/.test(r),
+              );
+              if (bad.length > 0) {
+                report(
+                  `${where} Statement[${i}]: lambda:InvokeFunction on ${bad.join(", ")}; name the task function's ARN (and its ":*").`,
+                );
+              }
+            } else if (!logDelivery) {
+              report(
+                `${where} Statement[${i}]: the state machine's role grants ${a}; it may only invoke its task function and deliver its logs (${LOG_DELIVERY_ACTIONS.join(", ")}).`,
+              );
+            }
+          }
+        });
+      }
+    }
+  },
+};
+
 /** Every policy of the pack, in the order the offline table prints them. */
 export const allPolicies: readonly TapPolicy[] = [
   rdsStorageEncrypted,
@@ -975,4 +1080,5 @@ export const allPolicies: readonly TapPolicy[] = [
   replicaLagAlarm,
   iamNoWildcardAction,
   iamNoWildcardResource,
+  stateMachineStandardLoggedLeastPrivilege,
 ];

@@ -58,6 +58,8 @@ describe("validateConfig defaults", () => {
       noncurrentExpirationDays: 365,
       activeWriter: "primary",
       keepOldWriter: true,
+      promotionTimeoutMinutes: 45,
+      approvalTimeoutMinutes: 1440,
     });
   });
 
@@ -102,8 +104,12 @@ describe("validateConfig defaults", () => {
       performanceInsightsRetentionDays: "7",
       noncurrentTransitionDays: "30",
       cpuAlarmPercent: "100",
+      promotionTimeoutMinutes: "5",
+      approvalTimeoutMinutes: "2880",
     });
     expect(config).toMatchObject({
+      promotionTimeoutMinutes: 5,
+      approvalTimeoutMinutes: 2880,
       backupRetentionDays: 1,
       dnsTtlSeconds: 5,
       performanceInsightsRetentionDays: 7,
@@ -121,6 +127,31 @@ describe("validateConfig defaults", () => {
 
 describe("validateConfig rejects, naming key, value and fix", () => {
   it.each<[string, RawConfig, { key: string; value: string; fix: RegExp }]>([
+    [
+      "a promotion timeout below 5 minutes",
+      { promotionTimeoutMinutes: "4" },
+      { key: "tap:promotionTimeoutMinutes", value: '"4"', fix: /whole number of minutes from 5 to 1440/ },
+    ],
+    [
+      "a promotion timeout above a day",
+      { promotionTimeoutMinutes: "1441" },
+      { key: "tap:promotionTimeoutMinutes", value: '"1441"', fix: /whole number of minutes from 5 to 1440/ },
+    ],
+    [
+      "a fractional promotion timeout",
+      { promotionTimeoutMinutes: "45.5" },
+      { key: "tap:promotionTimeoutMinutes", value: '"45.5"', fix: /whole number of minutes/ },
+    ],
+    [
+      "an approval window below 15 minutes",
+      { approvalTimeoutMinutes: "14" },
+      { key: "tap:approvalTimeoutMinutes", value: '"14"', fix: /whole number of minutes from 15 to 2880/ },
+    ],
+    [
+      "an approval window above two days",
+      { approvalTimeoutMinutes: "2881" },
+      { key: "tap:approvalTimeoutMinutes", value: '"2881"', fix: /whole number of minutes from 15 to 2880/ },
+    ],
     [
       "a missing suffix",
       { environmentSuffix: undefined },

@@ -492,8 +492,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
   it("wires every alarm to the SNS topic in its own region", () => {
     const alarms = v.ofType(ALARM);
     // 5 primary, 5 replica (4 per instance + lag), 3 monitor-derived, failover function errors,
-    // export failed and export overdue.
-    expect(alarms).toHaveLength(16);
+    // export failed and export overdue, the workflow's failed, timed-out and throttled executions.
+    expect(alarms).toHaveLength(19);
     for (const alarm of alarms) {
       const [target] = alarm.inputs.alarmActions as string[];
       expect({ alarm: alarm.name, topicRegion: target.split(":")[3] }).toEqual({
@@ -586,11 +586,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       records: [v.named("rds-primary-dev").state.address],
     });
     expect(v.named("r53-reader-dev").inputs.records).toEqual([v.named("rds-replica-dev").state.address]);
-    expect(v.named("r53-health-primary-dev").inputs).toMatchObject({
-      type: "CLOUDWATCH_METRIC",
-      cloudwatchAlarmName: "alarm-monitor-primary-unreachable-dev",
-      cloudwatchAlarmRegion: DR,
-    });
+    // Nothing routes on a health check: the step runner alone moves writer, after fencing.
+    expect(v.all.filter((r) => r.type === "aws:route53/healthCheck:HealthCheck")).toEqual([]);
   });
 
   it("tags every taggable resource with Environment, Owner, DR-Role and its name", () => {
@@ -599,8 +596,9 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     // function, 2 roles, log group, schedule and 2 alarms, the dashboard 1; the functions add 3 functions, 3 roles, 3 log groups, 2 event rules, the
     // failover-errors alarm, the bootstrap's and the endpoint's security groups with 4 rules, and
     // the Secrets Manager endpoint.
-    // The two monitor subnets of the DR VPC add 2.
-    expect(taggable).toHaveLength(79);
+    // The two monitor subnets of the DR VPC add 2. The failover workflow adds the step runner (function,
+    // role, log group), the state machine with its role and log group, and its 3 alarms.
+    expect(taggable).toHaveLength(87);
     for (const r of taggable) {
       const tags = r.inputs.tags as Record<string, string> | undefined;
       expect({ name: r.name, tags }).toEqual({
@@ -703,6 +701,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
             writerRecordName: "writer.dev.tapstack.internal",
             maxReplicationLagSeconds: 60,
             failoverFunctionName: "lambda-failover-dev",
+            stepRunnerFunctionName: "lambda-step-runner-dev",
+            stateMachineArn: v.named("sfn-failover-dev").state.arn as string,
             exportOverdueHours: 26,
           }),
         ),

@@ -90,13 +90,19 @@ export class LocalDatabaseControl implements DatabaseControl {
         );
         return result.rows[0];
       });
-      return {
+      const view: InstanceView = {
         ...base,
         status: "available",
         rawStatus: row.in_recovery ? "available (streaming standby)" : "available (primary)",
         isReplica: row.in_recovery,
         fenced: row.read_only === "on",
       };
+      // The drill's promotion figure: the first time the workflow's check saw the promoted standby
+      // writable (the engine's one definition, plus the drill's own fence: read-only is not writable).
+      if (role === "replica" && this.promotions > 0 && isWritable(view) && !view.fenced) {
+        this.writableAtMs ??= this.clock.nowMs();
+      }
+      return view;
     } catch (error) {
       // The process exists but does not answer (frozen, overloaded, starting up): the local
       // "API" is reachable and says so, like RDS reporting an instance it cannot talk to.
@@ -179,33 +185,14 @@ export class LocalDatabaseControl implements DatabaseControl {
         );
         if (!recovery.rows[0].in_recovery) return; // already promoted: idempotent no-op.
         this.promoteCalledAtMs = this.clock.nowMs();
-        // wait => false, like PromoteReadReplica: the call only starts the promotion and
-        // waitUntilWritable watches it finish, at a finer grain than pg_promote's own 100 ms poll.
+        // wait => false, like PromoteReadReplica: the call only starts the promotion and the
+        // workflow's check-writable step watches it finish.
         const result = await client.query<{ started: boolean }>("SELECT pg_promote(false) AS started");
         if (!result.rows[0].started) throw new Error("pg_promote() returned false (the signal was not sent)");
         this.promotions++;
       });
     } catch (cause) {
       throw new ControlPlaneError(`promotion of ${id} failed: ${describeError(cause)}`, { cause });
-    }
-  }
-
-  async waitUntilWritable(timeoutMs: number): Promise<InstanceView> {
-    const deadline = this.clock.nowMs() + timeoutMs;
-    let last: InstanceView;
-    for (;;) {
-      last = await this.describe("replica");
-      // The engine's one definition, plus the drill's own fence (a read-only server is not writable).
-      if (isWritable(last) && !last.fenced) {
-        this.writableAtMs ??= this.clock.nowMs();
-        return last;
-      }
-      if (this.clock.nowMs() >= deadline) {
-        throw new WaitTimeoutError(
-          `${this.options.ids.replica} was not writable within ${timeoutMs} ms (last: ${last.rawStatus ?? last.status})`,
-        );
-      }
-      await this.clock.sleep(this.options.pollIntervalMs);
     }
   }
 

@@ -1,6 +1,6 @@
 import { runMonitor, type MonitorResult } from "../lambda/core/monitor";
-import { type ActOptions, type Evidence, evaluateAndAct } from "../lambda/core/orchestrator";
-import type { Clock, Ports } from "../lambda/core/ports";
+import { type DispatchOptions, type Evidence, evaluateAndAct } from "../lambda/core/orchestrator";
+import type { Clock, FailoverWorkflow, Ports } from "../lambda/core/ports";
 import type { FailoverPolicy, LagReading, ProbeResult, Trigger } from "../lambda/core/types";
 import { parseFailoverEvent } from "../lambda/failover/events";
 import type { MonitorConfig } from "../lambda/health-monitor/env";
@@ -17,7 +17,7 @@ export const DRILL_FUNCTIONS = {
 } as const;
 
 /** The handlers' logs are not the drill's output: its timeline and report are. */
-const QUIET_LOGGER: HandlerLogger = {
+export const QUIET_LOGGER: HandlerLogger = {
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
@@ -94,7 +94,8 @@ class StoppableClock implements Clock {
  *   §2) and is parsed by the failover function's own `parseFailoverEvent`, which checks the sender;
  * - the parsed trigger and evidence go to the real `evaluateAndAct`, one evaluation at a time (the
  *   failover function has a reserved concurrency of 1), whose `LagHistory` is the real
- *   `CloudWatchLagHistory` reading what the handler emitted.
+ *   `CloudWatchLagHistory` reading what the handler emitted; an acting decision starts an
+ *   execution of the failover workflow (`workflow`), which carries it out while monitoring goes on.
  *
  * A run never ends on a failing tail short of the threshold (`runMonitor` keeps probing until it
  * succeeds or confirms), so each run's result is complete evidence on its own, exactly as the
@@ -113,12 +114,14 @@ export class MonitorLoop {
   /**
    * @param ports the failover side's ports (its `lagHistory` should be `metrics.lagHistory`).
    * @param metrics the drill's CloudWatch, fed by the monitor handler's EMF output.
+   * @param workflow the failover workflow an acting decision starts.
    */
   constructor(
     private readonly ports: Ports,
     metrics: DrillMetrics,
     private readonly policy: FailoverPolicy,
-    private readonly actOptions: ActOptions,
+    private readonly workflow: FailoverWorkflow,
+    private readonly dispatch: DispatchOptions,
     private readonly hooks: MonitorLoopHooks = {},
   ) {
     this.clock = new StoppableClock(ports.clock);
@@ -245,7 +248,14 @@ export class MonitorLoop {
     const lastProbe = evidence.primaryProbes.at(-1);
     let record: EvaluationRecord;
     try {
-      const outcome = await evaluateAndAct(this.ports, trigger, evidence, this.policy, this.actOptions);
+      const outcome = await evaluateAndAct(
+        this.ports,
+        this.workflow,
+        trigger,
+        evidence,
+        this.policy,
+        this.dispatch,
+      );
       record = {
         startedAtMs,
         finishedAtMs: this.ports.clock.nowMs(),
@@ -255,8 +265,9 @@ export class MonitorLoop {
         lastProbeAtMs: lastProbe?.atMs ?? null,
         lastHealthyLagSeconds: outcome.snapshot.lastHealthyLag?.lagSeconds ?? null,
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-        ...(outcome.reportLocation !== undefined ? { reportLocation: outcome.reportLocation } : {}),
-        ...(outcome.report !== undefined ? { report: outcome.report } : {}),
+        ...(outcome.execution !== undefined
+          ? { execution: { name: outcome.execution.name, started: outcome.execution.started } }
+          : {}),
       };
     } catch (error) {
       // evaluateAndAct throws only when the snapshot cannot be read: record it, keep monitoring.

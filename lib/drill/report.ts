@@ -1,6 +1,7 @@
 import type { FailoverReport } from "../lambda/core/ports";
 import type { Decision, FailoverPolicy } from "../lambda/core/types";
 import type { ScenarioName } from "./args";
+import type { ExecutionRecord } from "./workflow";
 import type { AckedCommit, FailedWrite } from "./workload";
 
 /** Version of the drill's JSON report; bumped on any incompatible change (documented in the README (section "The local DR drill")). */
@@ -34,17 +35,19 @@ export interface EvaluationRecord {
   /** Last healthy lag the engine's snapshot held, seconds. */
   readonly lastHealthyLagSeconds: number | null;
   readonly error?: string;
-  readonly reportLocation?: string;
-  readonly report?: FailoverReport;
+  /**
+   * The workflow execution that carries the decision out: `started` when this evaluation started
+   * it, otherwise the one already running (then the evaluation only reported it).
+   */
+  readonly execution?: { readonly name: string; readonly started: boolean };
 }
 
 /** What the runner observed during one scenario, before any figure is derived. */
 export interface ScenarioObservations {
   readonly faultAtMs: number;
   readonly evaluations: readonly EvaluationRecord[];
-  /** When `pg_promote()` was called / when the replica answered as a writable primary. */
-  readonly promoteCalledAtMs: number | null;
-  readonly writableAtMs: number | null;
+  /** The report the workflow's `write-report` step stored; `null` when none was stored. */
+  readonly engineReport: FailoverReport | null;
   /** How many times a promotion actually changed a server from standby to primary. */
   readonly promotions: number;
   /** When `writer` was pointed at a different endpoint (the last such change). */
@@ -61,9 +64,12 @@ export interface ScenarioObservations {
 export interface ScenarioFigures {
   /** Fault → failure confirmed (the probe that met the threshold, or the first alert). */
   readonly detectionSeconds: number | null;
-  /** `pg_promote()` called → replica writable (PostgreSQL's own promotion time). */
+  /** Promotion requested → replica seen writable, as the workflow recorded them (PostgreSQL's promotion time). */
   readonly promotionSeconds: number | null;
-  /** Decision → `writer` switched, minus PostgreSQL's promotion time: the engine's own overhead. */
+  /**
+   * (writer switched − decision) − (writable − promotion requested), from the workflow's report:
+   * the workflow's own overhead (steps, waits, state transitions), without PostgreSQL's promotion.
+   */
   readonly orchestrationMs: number | null;
   /** Fault → `writer` switched. */
   readonly writerSwitchedSeconds: number | null;
@@ -85,6 +91,36 @@ export interface ScenarioFigures {
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
+
+/** The moments the workflow recorded in its report's timeline. */
+export interface EngineMoments {
+  /**
+   * The decision the promotion followed: the failover function's, or for an approved failover the
+   * one the workflow made again on the approval (the wait for a person is not overhead).
+   */
+  readonly decisionAtMs: number | null;
+  readonly promoteRequestedAtMs: number | null;
+  readonly writableAtMs: number | null;
+  readonly writerSwitchedAtMs: number | null;
+}
+
+/** Reads the workflow's moments from the timeline of its report. */
+export function engineMoments(report: FailoverReport): EngineMoments {
+  const first = (event: string): number | null =>
+    report.timeline.find((e) => e.event === event)?.atMs ?? null;
+  const promoteRequestedAtMs = first("promote-requested");
+  const writerSwitchedAtMs = first("writer-switched");
+  const actedAtMs = promoteRequestedAtMs ?? writerSwitchedAtMs;
+  const decisions = report.timeline.filter(
+    (e) => e.event === "decision" && (actedAtMs === null || e.atMs <= actedAtMs),
+  );
+  return {
+    decisionAtMs: decisions.at(-1)?.atMs ?? null,
+    promoteRequestedAtMs,
+    writableAtMs: first("promoted"),
+    writerSwitchedAtMs,
+  };
+}
 
 /**
  * The evaluation that decided the outcome after the fault: the promotion if there was one,
@@ -108,17 +144,19 @@ export function computeFigures(obs: ScenarioObservations, promotionExpected: boo
         : (decisive.lastProbeAtMs ?? decisive.startedAtMs);
     detectionSeconds = seconds(confirmedAtMs - obs.faultAtMs);
   }
+  const m = obs.engineReport === null ? null : engineMoments(obs.engineReport);
   const promotionMs =
-    obs.promoteCalledAtMs !== null && obs.writableAtMs !== null
-      ? obs.writableAtMs - obs.promoteCalledAtMs
+    m?.promoteRequestedAtMs != null && m.writableAtMs !== null
+      ? m.writableAtMs - m.promoteRequestedAtMs
       : null;
-  const acting = obs.evaluations.find((e) => e.acted);
   const orchestrationMs =
-    acting && promotionMs !== null && obs.writerSwitchedAtMs !== null
-      ? Math.max(0, Math.round(obs.writerSwitchedAtMs - acting.startedAtMs - promotionMs))
+    m?.decisionAtMs != null && m.writerSwitchedAtMs !== null && promotionMs !== null
+      ? Math.round(m.writerSwitchedAtMs - m.decisionAtMs - promotionMs)
       : null;
   const lost = obs.lostCommits;
-  const engineWindow = acting?.report?.figures.dataLossWindowSeconds ?? acting?.lastHealthyLagSeconds ?? null;
+  const acting = obs.evaluations.find((e) => e.acted);
+  const engineWindow =
+    obs.engineReport?.figures.dataLossWindowSeconds ?? acting?.lastHealthyLagSeconds ?? null;
   let measuredWindow: number | null = null;
   if (lost !== null) {
     const oldest = lost.reduce<number | null>(
@@ -237,6 +275,8 @@ export interface ScenarioReport {
   }[];
   /** Where the engine's own `FailoverReport` went, when it wrote one. */
   readonly engineReportLocation: string | null;
+  /** The failover workflow's executions, oldest first (none when nothing had to be done). */
+  readonly executions: readonly ExecutionRecord[];
   readonly cleanup: { readonly complete: boolean; readonly detail: string };
   /** Set when the scenario could not run to the end (the cluster did not start, …). */
   readonly error?: string;
@@ -336,6 +376,12 @@ export function renderSummary(report: DrillReport): string {
           ` | false failovers ${f.falseFailovers}`,
       );
     }
+    for (const e of s.executions) {
+      lines.push(
+        `  workflow: ${e.name} ${e.status}${e.error ? ` (${e.error})` : ""}, ${e.transitions} transitions: ` +
+          abbreviateStates(e.statesVisited),
+      );
+    }
     for (const c of s.checks) lines.push(`  ${c.passed ? "✓" : "✗"} ${c.name}: ${c.detail}`);
     for (const t of s.targets)
       lines.push(`  target ${t.name} ${t.limit}: ${t.value} ${t.met ? "(met)" : "(MISSED)"}`);
@@ -347,6 +393,23 @@ export function renderSummary(report: DrillReport): string {
   lines.push("");
   lines.push(`Report: ${report.outputDir}/report.json, chart: ${report.outputDir}/timeline.svg`);
   return lines.join("\n");
+}
+
+/** States in order, a wait loop's repeated cycle (check → choice → wait) shown once with its count. */
+export function abbreviateStates(states: readonly string[]): string {
+  const out: string[] = [];
+  const cycle = (i: number, len: number): string => states.slice(i, i + len).join(" → ");
+  for (let i = 0; i < states.length;) {
+    let best = { len: 1, n: 1 };
+    for (let len = 2; len <= 4; len++) {
+      let n = 1;
+      while (i + len * (n + 1) <= states.length && cycle(i + len * n, len) === cycle(i, len)) n++;
+      if (n > 1 && len * n > best.len * best.n) best = { len, n };
+    }
+    out.push(best.n > 1 ? `(${cycle(i, best.len)}) ×${best.n}` : states[i]);
+    i += best.len * best.n;
+  }
+  return out.join(" → ");
 }
 
 function abbreviate(seqs: readonly number[]): string {

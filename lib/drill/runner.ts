@@ -4,9 +4,11 @@ import * as path from "node:path";
 import { PgDatabaseProbe } from "../lambda/adapters/postgres/probe";
 import { SystemClock } from "../lambda/adapters/aws/system-clock";
 import { DEFAULT_POLICY, longestMonitorRunSeconds, validatePolicy } from "../lambda/core/policy";
-import type { ActOptions } from "../lambda/core/orchestrator";
 import { MemoryAlertLedger } from "../lambda/core/alerts";
-import type { Clock, Ports, PrimaryHealthSignals } from "../lambda/core/ports";
+import type { Clock, FailoverReport, Ports, PrimaryHealthSignals } from "../lambda/core/ports";
+import type { RunState } from "../lambda/core/workflow";
+import { STATES } from "../workflow/definition";
+import type { LocalExecution, LocalWorkflow } from "../workflow/local";
 import type { FailoverPolicy } from "../lambda/core/types";
 import { type DrillOptions, DrillUsageError, type ScenarioName } from "./args";
 import { type ClusterOptions, isAlive, type LocalCluster, startCluster } from "./cluster";
@@ -15,7 +17,7 @@ import { FileNotifier, FileReportStore } from "./file-adapters";
 import { LocalDatabaseControl } from "./local-control";
 import { LocalDns } from "./local-dns";
 import { DrillMetrics } from "./metrics";
-import { MonitorLoop } from "./monitor-loop";
+import { MonitorLoop, QUIET_LOGGER } from "./monitor-loop";
 import type { PgLogin } from "./pg-session";
 import {
   computeFigures,
@@ -29,8 +31,9 @@ import {
   translateToProduction,
   writeSeries,
 } from "./report";
-import { checkScenario, SCENARIOS } from "./scenarios";
+import { type ApprovalFacts, checkScenario, SCENARIOS } from "./scenarios";
 import { renderTimelineSvg } from "./svg";
+import { createDrillWorkflow, DRILL_LIMITS, drillDispatchOptions, executionRecord } from "./workflow";
 import { createWorkloadTable, findLostCommits, Workload } from "./workload";
 
 /** Route 53 TTL of the writer / reader records in production (DESIGN.md). */
@@ -50,15 +53,18 @@ export interface DrillEnvironment {
   readonly clock?: Clock;
 }
 
-/** Engine deadlines in the drill: generous next to the drill's seconds, tight enough to end a stuck scenario. */
-const ACT_OPTIONS: ActOptions = {
-  promotionTimeoutMs: 30_000,
-  dnsTimeoutMs: 2_000,
-  catchUpTimeoutMs: 15_000,
-  reportKind: "drill",
-};
+/** Who approves the blocked failover of the `lagging-replica` scenario. */
+export const DRILL_OPERATOR = "drill-operator";
 
-/** Write-workload bounds: a frozen server must not hold a client longer than this. */
+/**
+ * What the operator sends: the `--task-output` of the approve command in the approval alert
+ * (`aws stepfunctions send-task-success --task-output '{"approvedBy":"<your name>"}'`).
+ */
+export const APPROVAL_TASK_OUTPUT = JSON.stringify({ approvedBy: DRILL_OPERATOR });
+
+/** Events of the workflow's own timeline (its report) that the drill's timeline shows. */
+const ENGINE_EVENTS = ["fenced", "fence-skipped", "caught-up", "step-failed", "rollback-failed"];
+
 /**
  * The local cluster has no CloudWatch, so RDS's metric stream and the region's API history are not
  * observed: the drill's second signal is the local control plane's status of the primary.
@@ -188,6 +194,10 @@ export async function runScenario(
   let cleanup = { complete: false, detail: "the cluster was not started" };
   let writeFailuresAfterFault = 0;
   let deadlineMissed: string | undefined;
+  let workflow: LocalWorkflow | undefined;
+  let approval: ApprovalFacts | null = null;
+  let engineReportLocation: string | null = null;
+  let promoteCalledAtMs: number | null = null;
   try {
     cluster = await startCluster({ ...env.cluster, log: (line) => log(`  ${line}`) });
     onVersion(/\d+(\.\d+)+/.exec(cluster.binaries.version)?.[0] ?? cluster.binaries.version);
@@ -237,6 +247,25 @@ export async function runScenario(
       alerts: new MemoryAlertLedger(),
       clock,
     };
+    // The decision is carried out by the failover workflow: the deployed definition, run locally,
+    // its tasks by the real step-runner handler on these ports.
+    const clusterIds = {
+      primaryInstanceId: LOCAL_INSTANCE_IDS.primary,
+      replicaInstanceId: LOCAL_INSTANCE_IDS.replica,
+    };
+    const drillWorkflow = createDrillWorkflow({
+      ports,
+      policy,
+      cluster: clusterIds,
+      logger: QUIET_LOGGER,
+      onClosed: (e) =>
+        timeline.add(
+          "execution-closed",
+          `${e.name} ${e.status}${e.error ? `: ${e.error} ${e.cause ?? ""}`.trimEnd() : ""}`,
+          e.stoppedAtMs ?? undefined,
+        ),
+    });
+    workflow = drillWorkflow;
     const superuser = cluster.clientConfig(cluster.primary, "superuser");
     workload = new Workload({
       resolveWriter: () => dns.resolveWriter(),
@@ -250,7 +279,7 @@ export async function runScenario(
       reconnectDelayMs: RECONNECT_DELAY_MS,
       clock,
     });
-    monitor = new MonitorLoop(ports, drillMetrics, policy, ACT_OPTIONS, {
+    monitor = new MonitorLoop(ports, drillMetrics, policy, drillWorkflow, drillDispatchOptions(clusterIds), {
       onProbe: (p) =>
         timeline.add(
           "probe",
@@ -265,16 +294,12 @@ export async function runScenario(
           l.atMs,
         ),
       onEvaluation: (e) => {
+        // While an execution runs, every evaluation only reports it: one marker per decision that acted.
+        if (e.execution !== undefined && !e.execution.started) return;
         if (e.decision.kind !== "none" || e.acted) {
           timeline.add("decision", `${e.decision.kind}: ${e.decision.reason}`, e.startedAtMs);
         }
-        for (const entry of e.report?.timeline ?? []) {
-          if (
-            ["fenced", "fence-skipped", "caught-up", "step-failed", "rollback-failed"].includes(entry.event)
-          ) {
-            timeline.add(entry.event, entry.detail, entry.atMs);
-          }
-        }
+        if (e.execution?.started) timeline.add("execution-started", e.execution.name, e.finishedAtMs);
       },
     });
     timeline.add("workload-started", `${options.commitsPerSecond} commits/s through writer`);
@@ -366,6 +391,41 @@ export async function runScenario(
     // Set when the scenario's deadline (--timeout) ends the wait: a failed check then says so.
     let deadlineHit: string | undefined;
 
+    if (def.approval) {
+      // The operator: the alert arrives while the execution waits in RequestApproval; they let the
+      // monitor see the blocked failover once more (nothing may change meanwhile), then approve
+      // with the alert's command, accepting the data loss.
+      let pending = drillWorkflow.pendingTokens()[0];
+      while (pending === undefined) {
+        if (clock.nowMs() > deadline())
+          throw new Error(`no execution waited in ${STATES.requestApproval} before the scenario deadline`);
+        await clock.sleep(POLL_MS);
+        pending = drillWorkflow.pendingTokens()[0];
+      }
+      const requestedAtMs = clock.nowMs();
+      timeline.add(
+        "approval-requested",
+        `${pending.execution} waits in ${STATES.requestApproval}`,
+        requestedAtMs,
+      );
+      const seen = monitor.records().length;
+      while (monitor.records().length === seen && clock.nowMs() < deadline()) await clock.sleep(POLL_MS);
+      const approvedAtMs = clock.nowMs();
+      const promotionsBeforeApproval = control.promotionRecord().promotions;
+      const writerAtApproval = dns.resolveWriter();
+      drillWorkflow.sendTaskSuccess(pending.token, JSON.parse(APPROVAL_TASK_OUTPUT));
+      timeline.add("approved", `send-task-success --task-output '${APPROVAL_TASK_OUTPUT}'`, approvedAtMs);
+      log(`  operator: approved ${pending.execution}`);
+      approval = {
+        requestedAtMs,
+        approvedAtMs,
+        approvedBy: DRILL_OPERATOR,
+        promotionsBeforeApproval,
+        writerAtApproval,
+        recordedApprovedBy: null,
+      };
+    }
+
     // Wait for the outcome.
     if (def.promotionExpected) {
       let settled = false;
@@ -377,17 +437,14 @@ export async function runScenario(
           settled = true;
           break;
         }
-        if (
-          monitor
-            .records()
-            .some((e) => e.startedAtMs >= faultTime && (e.decision.kind === "blocked" || e.error))
-        ) {
+        const failed = drillWorkflow.all().some((e) => e.status !== "RUNNING" && e.status !== "SUCCEEDED");
+        if (failed || monitor.records().some((e) => e.startedAtMs >= faultTime && e.error)) {
           settled = true;
           break;
         }
         await clock.sleep(POLL_MS);
       }
-      if (!settled) deadlineHit = "the new writer took a write (or a decision was blocked)";
+      if (!settled) deadlineHit = "the new writer took a write (or the workflow failed)";
     } else {
       const watchUntil = faultTime + options.observeSeconds * 1000;
       while (clock.nowMs() < Math.min(watchUntil, deadline())) await clock.sleep(POLL_MS);
@@ -399,6 +456,12 @@ export async function runScenario(
         await clock.sleep(policy.probeIntervalSeconds * 1000 * 2);
       }
     }
+    // No evaluation may start an execution after this; the figures come from the report the
+    // workflow stored, so its executions must close first.
+    await monitor.stop();
+    const running = await waitForExecutions(drillWorkflow, clock, deadline());
+    if (running.length > 0 && deadlineHit === undefined)
+      deadlineHit = `the workflow closed (${running.map((e) => `${e.name} in ${currentState(e)}`).join(", ")})`;
     if (deadlineHit !== undefined) {
       deadlineMissed =
         `the scenario deadline (--timeout ${options.scenarioTimeoutSeconds} s after the fault) passed ` +
@@ -406,16 +469,23 @@ export async function runScenario(
       timeline.add("deadline", deadlineMissed);
       log(`  deadline: ${deadlineMissed}`);
     }
-    await monitor.stop();
     await workload.stop();
 
     // Measure.
     writerFinal = dns.resolveWriter();
     const promoted = control.promotionRecord();
+    promoteCalledAtMs = promoted.promoteCalledAtMs;
     if (promoted.promoteCalledAtMs !== null)
       timeline.add("promote-called", "pg_promote() on the replica", promoted.promoteCalledAtMs);
     if (promoted.writableAtMs !== null)
       timeline.add("promoted", "the replica accepts writes", promoted.writableAtMs);
+    const stored = await storedReport(drillWorkflow);
+    engineReportLocation = stored?.location ?? null;
+    const engineReport = stored?.report ?? null;
+    for (const entry of engineReport?.timeline ?? []) {
+      if (ENGINE_EVENTS.includes(entry.event)) timeline.add(entry.event, entry.detail, entry.atMs);
+    }
+    if (approval !== null) approval = { ...approval, recordedApprovedBy: stored?.run.approvedBy ?? null };
     const finalNode = writerFinal === replicaEndpoint ? cluster.replica : cluster.primary;
     const firstWrite = workload.firstAckFrom(faultTime, writerFinal ?? undefined) ?? null;
     if (firstWrite)
@@ -446,8 +516,7 @@ export async function runScenario(
       {
         faultAtMs: faultTime,
         evaluations,
-        promoteCalledAtMs: promoted.promoteCalledAtMs,
-        writableAtMs: promoted.writableAtMs,
+        engineReport,
         promotions: promoted.promotions,
         writerSwitchedAtMs:
           dns
@@ -467,10 +536,13 @@ export async function runScenario(
     log(`  error: ${error}`);
   } finally {
     await monitor?.stop().catch(() => undefined);
+    // An execution must not outlive its cluster (nor keep the process alive with its timers).
+    if (workflow) await waitForExecutions(workflow, clock, clock.nowMs()).catch(() => undefined);
     await workload?.stop().catch(() => undefined);
     if (cluster) cleanup = await destroyAndCheck(cluster);
   }
   const finishedAtMs = clock.nowMs();
+  const executions = workflow?.all().map(executionRecord) ?? [];
   const notifications = notifier?.notifications() ?? [];
   const checks =
     figures === null
@@ -483,13 +555,15 @@ export async function runScenario(
           writerFinal,
           replicaEndpoint,
           writeFailuresAfterFault,
+          executions,
+          promoteCalledAtMs,
+          approval,
         });
   const cleanupCheck = { name: "cleanup complete", passed: cleanup.complete, detail: cleanup.detail };
   const deadlineCheck =
     deadlineMissed === undefined
       ? []
       : [{ name: "within the deadline", passed: false, detail: deadlineMissed }];
-  const engineReport = evaluations.find((e) => e.reportLocation !== undefined);
   return {
     name,
     description: def.description,
@@ -516,7 +590,9 @@ export async function runScenario(
         ...(e.error !== undefined ? { error: e.error } : {}),
       })),
     figures,
-    targets: figures && !def.planned ? targetChecks(figures, policy) : [],
+    // The targets are for an automatic failover: a switchover waits for the catch-up, an approved
+    // failover for a person.
+    targets: figures && !def.planned && !def.approval ? targetChecks(figures, policy) : [],
     timeline: timeline.events(faultAtMs ?? startedAtMs),
     writes,
     notifications: notifications.map((n) => ({
@@ -525,10 +601,59 @@ export async function runScenario(
       severity: n.severity,
       subject: n.subject,
     })),
-    engineReportLocation: engineReport?.reportLocation ?? null,
+    engineReportLocation,
+    executions,
     cleanup,
     ...(error !== undefined ? { error } : {}),
   };
+}
+
+/** The state an execution is in (its last state entered). */
+function currentState(execution: LocalExecution): string {
+  return execution.history.filter((h) => h.type === "StateEntered").at(-1)?.state ?? "no state";
+}
+
+/**
+ * Waits until every execution has closed, or `untilMs`. An execution still waiting for an approval
+ * then is rejected (as an operator would, so that it closes: nothing was changed), and the others
+ * get the workflow's longest limit to end on their own failure path. Returns those still running.
+ */
+async function waitForExecutions(
+  workflow: LocalWorkflow,
+  clock: Clock,
+  untilMs: number,
+): Promise<LocalExecution[]> {
+  const running = (): LocalExecution[] => workflow.all().filter((e) => e.status === "RUNNING");
+  while (running().length > 0 && clock.nowMs() < untilMs) await clock.sleep(POLL_MS);
+  if (running().length > 0) {
+    for (const { token } of workflow.pendingTokens()) {
+      workflow.sendTaskFailure(token, "ApprovalRejected", "the drill's scenario ended without an approval");
+    }
+    const graceUntil = clock.nowMs() + Math.max(...Object.values(DRILL_LIMITS)) * 1000;
+    while (running().length > 0 && clock.nowMs() < graceUntil) await clock.sleep(POLL_MS);
+  }
+  const stillRunning = running();
+  // `closed` resolves once the execution's history is complete.
+  await Promise.all(
+    workflow
+      .all()
+      .filter((e) => e.status !== "RUNNING")
+      .map((e) => e.closed),
+  );
+  return stillRunning;
+}
+
+/** The report the `write-report` step stored, read back from where the execution's run state says. */
+async function storedReport(
+  workflow: LocalWorkflow,
+): Promise<{ location: string; report: FailoverReport; run: RunState } | null> {
+  for (const execution of [...workflow.all()].reverse()) {
+    const run = (execution.output as { run?: RunState } | null)?.run;
+    if (execution.status !== "SUCCEEDED" || !run?.reportLocation) continue;
+    const report = JSON.parse(await fs.readFile(run.reportLocation, "utf8")) as FailoverReport;
+    return { location: run.reportLocation, report, run };
+  }
+  return null;
 }
 
 /** Tears the cluster down and verifies that no process and no directory is left. */

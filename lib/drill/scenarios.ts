@@ -1,5 +1,7 @@
 import type { ScenarioName } from "./args";
+import { STATES } from "../workflow/definition";
 import type { EvaluationRecord, ScenarioCheck, ScenarioFigures } from "./report";
+import type { ExecutionRecord } from "./workflow";
 
 /** What a scenario does and what must come of it. */
 export interface ScenarioDefinition {
@@ -10,6 +12,11 @@ export interface ScenarioDefinition {
   readonly promotionExpected: boolean;
   /** True for the planned switchover, which an operator requests (no monitor trigger). */
   readonly planned: boolean;
+  /**
+   * True when the lag guard blocks the failover and the drill plays the operator who approves it,
+   * accepting the data loss (`send-task-success` with the approval's task token).
+   */
+  readonly approval: boolean;
 }
 
 /** The scenarios, by name. */
@@ -20,6 +27,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     expectation: "detect, promote the replica, move writer, writes resume; every lost commit is listed",
     promotionExpected: true,
     planned: false,
+    approval: false,
   },
   stop: {
     name: "stop",
@@ -27,6 +35,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     expectation: "detect, promote the replica, move writer, writes resume; every lost commit is listed",
     promotionExpected: true,
     planned: false,
+    approval: false,
   },
   blip: {
     name: "blip",
@@ -34,14 +43,18 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     expectation: "no failover: too few consecutive probes fail; writes resume on the primary",
     promotionExpected: false,
     planned: false,
+    approval: false,
   },
   "lagging-replica": {
     name: "lagging-replica",
     description:
-      "replay is paused on the replica until its lag exceeds the limit, then the primary is killed",
-    expectation: "no automatic promotion (it would lose data): the lag guard blocks it and alerts a human",
-    promotionExpected: false,
+      "replay is paused on the replica until its lag exceeds the limit, then the primary is killed; an operator approves the failover",
+    expectation:
+      "no automatic promotion (it would lose data): the lag guard blocks it, alerts a human and waits; " +
+      "on the operator's approval the failover completes, accepting the data loss, and every lost commit is listed",
+    promotionExpected: true,
     planned: false,
+    approval: true,
   },
   partition: {
     name: "partition",
@@ -49,6 +62,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     expectation: "no promotion (no second signal: the primary is available); a critical alert is sent",
     promotionExpected: false,
     planned: false,
+    approval: false,
   },
   switchover: {
     name: "switchover",
@@ -56,6 +70,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     expectation: "replica promoted, writer moved, zero lost commits",
     promotionExpected: true,
     planned: true,
+    approval: false,
   },
 };
 
@@ -70,6 +85,26 @@ export interface ScenarioFacts {
   readonly replicaEndpoint: string;
   /** Failed write attempts that started after the fault. */
   readonly writeFailuresAfterFault: number;
+  /** The failover workflow's executions, oldest first. */
+  readonly executions: readonly ExecutionRecord[];
+  /** When `pg_promote()` was called (the local control plane's record). */
+  readonly promoteCalledAtMs: number | null;
+  /** What the operator saw and did, for a scenario with an approval; `null` when none was given. */
+  readonly approval: ApprovalFacts | null;
+}
+
+/** The operator's part in a blocked failover. */
+export interface ApprovalFacts {
+  /** When the drill found the execution waiting in `RequestApproval` (its task token pending). */
+  readonly requestedAtMs: number;
+  readonly approvedAtMs: number;
+  /** The name the operator sent (`--task-output '{"approvedBy":"…"}'`). */
+  readonly approvedBy: string;
+  /** Promotions and `writer` at the moment of the approval: nothing may have changed while waiting. */
+  readonly promotionsBeforeApproval: number;
+  readonly writerAtApproval: string | null;
+  /** Who the closed execution's run state says approved (`null` when it did not record one). */
+  readonly recordedApprovedBy: string | null;
 }
 
 const check = (name: string, passed: boolean, detail: string): ScenarioCheck => ({ name, passed, detail });
@@ -103,28 +138,40 @@ export function checkScenario(name: ScenarioName, facts: ScenarioFacts): Scenari
     errors.length === 0,
     errors.length === 0 ? "no evaluation returned an error" : errors.map((e) => e.error).join("; "),
   );
+  const executions = facts.executions.map(
+    (e) => `${e.name} ${e.status}${e.error ? ` (${e.error}: ${e.cause ?? ""})` : ""}`,
+  );
+  const workflowSucceeded = check(
+    "one workflow execution, succeeded",
+    facts.executions.length === 1 && facts.executions[0].status === "SUCCEEDED",
+    executions.join("; ") || "no execution was started",
+  );
+  const noWorkflow = check(
+    "no workflow execution",
+    facts.executions.length === 0,
+    executions.join("; ") || "no execution was started",
+  );
+  const lostListed = check(
+    "lost commits checked row by row",
+    f.lostCommits !== null,
+    f.lostCommits === null
+      ? "the promoted server could not be read"
+      : `${f.lostCommits} of ${f.ackedCommits} acknowledged commits missing`,
+  );
   switch (name) {
     case "crash":
     case "stop":
-      checks.push(promotedOnce, writerMoved, writesResumed, engineClean);
-      checks.push(
-        check(
-          "lost commits checked row by row",
-          f.lostCommits !== null,
-          f.lostCommits === null
-            ? "the promoted server could not be read"
-            : `${f.lostCommits} of ${f.ackedCommits} acknowledged commits missing`,
-        ),
-      );
+      checks.push(promotedOnce, writerMoved, writesResumed, engineClean, workflowSucceeded, lostListed);
       break;
     case "blip":
-      checks.push(noPromotion, writerKept, writesResumed, engineClean);
+      checks.push(noPromotion, writerKept, writesResumed, engineClean, noWorkflow);
       break;
     case "lagging-replica": {
       const blockedByLag = facts.evaluations.some(
         (e) => e.decision.kind === "blocked" && e.decision.guard === "replication-lag",
       );
-      checks.push(noPromotion, writerKept);
+      const a = facts.approval;
+      const visited = facts.executions[0]?.statesVisited ?? [];
       checks.push(
         check(
           "blocked by the replication-lag guard",
@@ -138,6 +185,40 @@ export function checkScenario(name: ScenarioName, facts: ScenarioFacts): Scenari
           facts.notificationEvents.includes("failover-blocked"),
           `notifications: ${facts.notificationEvents.join(", ") || "none"}`,
         ),
+        check(
+          "nothing changed while waiting for the approval",
+          a !== null && a.promotionsBeforeApproval === 0 && a.writerAtApproval === facts.writerInitial,
+          a === null
+            ? "the execution never waited for an approval"
+            : `waited ${Math.round(a.approvedAtMs - a.requestedAtMs)} ms in ${STATES.requestApproval}: ` +
+                `${a.promotionsBeforeApproval} promotion(s), writer → ${a.writerAtApproval ?? "missing"}`,
+        ),
+        check(
+          "promoted only after the approval",
+          a !== null && facts.promoteCalledAtMs !== null && facts.promoteCalledAtMs >= a.approvedAtMs,
+          facts.promoteCalledAtMs === null
+            ? "the replica was never promoted"
+            : a === null
+              ? "promoted without an approval"
+              : `pg_promote() ${Math.round(facts.promoteCalledAtMs - a.approvedAtMs)} ms after the approval`,
+        ),
+        check(
+          "the approval was carried out",
+          a !== null &&
+            a.recordedApprovedBy === a.approvedBy &&
+            visited.includes(STATES.reassess) &&
+            visited.includes(STATES.switchWriter),
+          a === null
+            ? "no approval was sent"
+            : `approved by ${a.approvedBy}; the execution recorded ${a.recordedApprovedBy ?? "nobody"} and visited ` +
+                `${[STATES.requestApproval, STATES.reassess, STATES.switchWriter].filter((st) => visited.includes(st)).join(", ") || "none of the approval states"}`,
+        ),
+        promotedOnce,
+        writerMoved,
+        writesResumed,
+        engineClean,
+        workflowSucceeded,
+        lostListed,
       );
       break;
     }
@@ -145,7 +226,7 @@ export function checkScenario(name: ScenarioName, facts: ScenarioFacts): Scenari
       const critical = facts.evaluations.some(
         (e) => e.decision.kind === "alert-only" && e.decision.severity === "critical",
       );
-      checks.push(noPromotion, writerKept, engineClean);
+      checks.push(noPromotion, writerKept, engineClean, noWorkflow);
       checks.push(
         check(
           "critical alert without failover",
@@ -163,7 +244,7 @@ export function checkScenario(name: ScenarioName, facts: ScenarioFacts): Scenari
       break;
     }
     case "switchover":
-      checks.push(promotedOnce, writerMoved, writesResumed, engineClean);
+      checks.push(promotedOnce, writerMoved, writesResumed, engineClean, workflowSucceeded);
       checks.push(
         check(
           "zero lost commits",

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { METRICS, METRIC_DIMENSION } from "../function-env";
 import type { TapConfig } from "../config";
+import { metricAlarm } from "./alarms";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
 import type { EncryptionResult } from "./encryption";
@@ -296,25 +297,22 @@ export function buildAlerting(
           DBInstanceIdentifier: (spec.subject === "primary" ? database.writer : database.standby).identifier,
         };
     const name = ctx.name(`alarm-${spec.subject}-${spec.id}`);
-    const target = topicOf(provider).arn;
-    alarms[`${spec.subject}-${spec.id}`] = new aws.cloudwatch.MetricAlarm(
-      name,
+    alarms[`${spec.subject}-${spec.id}`] = metricAlarm(
+      ctx,
       {
         name,
-        alarmDescription: `TapStack ${config.environmentSuffix}: ${spec.description}`,
+        description: spec.description,
         namespace: spec.namespace,
         metricName: spec.metricName,
         dimensions,
         statistic: spec.statistic,
         comparisonOperator: spec.comparisonOperator,
         threshold: spec.threshold,
-        period: spec.periodSeconds,
+        periodSeconds: spec.periodSeconds,
         evaluationPeriods: spec.evaluationPeriods,
-        datapointsToAlarm: spec.evaluationPeriods,
         treatMissingData: spec.treatMissingData,
-        alarmActions: [target],
-        okActions: [target],
-        tags: ctx.tags(spec.subject === "monitor" ? "monitoring" : spec.subject, name),
+        topicArn: topicOf(provider).arn,
+        drRole: spec.subject === "monitor" ? "monitoring" : spec.subject,
       },
       { parent: ctx.parent, provider },
     );

@@ -33,10 +33,10 @@ import * as esbuild from "esbuild";
 export const LAMBDA_ENTRIES = ["health-monitor", "failover"] as const;
 export type LambdaEntry = (typeof LAMBDA_ENTRIES)[number];
 /**
- * Every entry the stack deploys: the two engine functions (which `npm run build` and the bench
- * measure) and the daily snapshot export.
+ * Every entry the stack deploys: the two engine functions (which the bench measures), the failover
+ * workflow's step runner and the daily snapshot export (`npm run build` writes them all).
  */
-export const DEPLOYED_ENTRIES = [...LAMBDA_ENTRIES, "snapshot-export"] as const;
+export const DEPLOYED_ENTRIES = [...LAMBDA_ENTRIES, "step-runner", "snapshot-export"] as const;
 export type DeployedEntry = (typeof DEPLOYED_ENTRIES)[number];
 
 /** `optimized`: what is deployed. `naive`: CommonJS, unminified, default resolution (the bench's baseline). */
@@ -86,6 +86,11 @@ const LAMBDA: LazyClient = {
   client: "LambdaClient",
   commands: ["InvokeCommand"],
 };
+const SFN: LazyClient = {
+  packageName: "@aws-sdk/client-sfn",
+  client: "SFNClient",
+  commands: ["DescribeExecutionCommand", "ListExecutionsCommand", "StartExecutionCommand"],
+};
 const SECRETS_MANAGER: LazyClient = {
   packageName: "@aws-sdk/client-secrets-manager",
   client: "SecretsManagerClient",
@@ -94,11 +99,14 @@ const SECRETS_MANAGER: LazyClient = {
 
 /**
  * Clients each function loads on first use. The failover function's every evaluation reads RDS
- * and Route 53, so those load at start; the health-monitor's every run signs IAM tokens and talks
- * PostgreSQL, and only the bootstrap reads Secrets Manager.
+ * and Route 53, so those load at start; it starts an execution (SFN) only when it decides to, and
+ * its ports' acting clients (EC2, the monitor's Lambda) are the step runner's calls, never its own.
+ * The step runner's every step reads RDS and Route 53 too. The health-monitor's every run signs IAM
+ * tokens and talks PostgreSQL, and only the bootstrap reads Secrets Manager.
  */
 export const LAZY_CLIENTS: Readonly<Record<DeployedEntry, readonly LazyClient[]>> = {
-  failover: [EC2, S3, SNS, CLOUDWATCH, LAMBDA],
+  failover: [EC2, S3, SNS, CLOUDWATCH, LAMBDA, SFN],
+  "step-runner": [EC2, S3, SNS, CLOUDWATCH, LAMBDA],
   "health-monitor": [SECRETS_MANAGER],
   // Every run reads RDS and nothing else.
   "snapshot-export": [],

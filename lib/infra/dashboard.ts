@@ -41,6 +41,10 @@ export interface DashboardArgs {
   readonly maxReplicationLagSeconds: number;
   /** Physical name of the failover function. */
   readonly failoverFunctionName: string;
+  /** Physical name of the step runner (the failover workflow's tasks). */
+  readonly stepRunnerFunctionName: string;
+  /** ARN of the failover state machine (the AWS/States metrics' `StateMachineArn` dimension). */
+  readonly stateMachineArn: string;
   /** Hours without a successful export before the export alarm fires; drawn as a line. Default 26. */
   readonly exportOverdueHours?: number;
 }
@@ -123,6 +127,16 @@ function validate(args: DashboardArgs): void {
   text("metricsNamespace", args.metricsNamespace);
   text("writerRecordName", args.writerRecordName);
   text("failoverFunctionName", args.failoverFunctionName);
+  text("stepRunnerFunctionName", args.stepRunnerFunctionName);
+  if (
+    !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(args.stateMachineArn ?? "")
+  ) {
+    fail(
+      "stateMachineArn",
+      args.stateMachineArn,
+      "expected a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)",
+    );
+  }
   if (!REGION_PATTERN.test(args.drRegion))
     fail("drRegion", args.drRegion, "expected a region code such as ap-southeast-1");
   for (const role of ["primary", "replica"] as const) {
@@ -207,8 +221,10 @@ export function writerMarkdown(args: DashboardArgs): string {
  * The dashboard body of one stack. Widgets, in order: the writer (text); primary probes; heartbeat
  * lag and RDS `ReplicaLag`, both with the lag guard drawn at `maxReplicationLagSeconds`; CPU,
  * connections, free storage and write latency of the primary and of the replica, side by side, each
- * in its instance's region; the failover function's invocations and errors; monitor runs; export
- * failures and hours since the last successful export (with the overdue line).
+ * in its instance's region; the failover function's invocations and errors; the steps it took; the
+ * failover workflow's executions started, succeeded, failed and timed out; the step runner's
+ * invocations and errors, and its duration; export failures and hours since the last successful
+ * export (with the overdue line).
  */
 export function dashboardBody(args: DashboardArgs): DashboardBody {
   validate(args);
@@ -228,11 +244,17 @@ export function dashboardBody(args: DashboardArgs): DashboardBody {
     "DBInstanceIdentifier",
     instance.instanceId,
   ];
-  const lambda = (metric: string): MetricLine => [
+  const lambda = (metric: string, fn: string = args.failoverFunctionName): MetricLine => [
     "AWS/Lambda",
     metric,
     "FunctionName",
-    args.failoverFunctionName,
+    fn,
+  ];
+  const states = (metric: string): MetricLine => [
+    "AWS/States",
+    metric,
+    "StateMachineArn",
+    args.stateMachineArn,
   ];
 
   const grid = new Grid();
@@ -301,6 +323,36 @@ export function dashboardBody(args: DashboardArgs): DashboardBody {
       "Maximum",
       [custom(METRICS.failoverActed), custom(METRICS.failoverFailed)],
       { yAxis: { left: { min: 0, max: 1 } } },
+    ),
+  );
+  grid.place(
+    graph(
+      `Failover workflow executions, ${env}`,
+      dr,
+      "Sum",
+      ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"].map(states),
+      { yAxis: { left: { min: 0 } } },
+    ),
+  );
+  grid.place(
+    graph(
+      `Step runner: invocations and errors, ${env}`,
+      dr,
+      "Sum",
+      [lambda("Invocations", args.stepRunnerFunctionName), lambda("Errors", args.stepRunnerFunctionName)],
+      { yAxis: { left: { min: 0 } } },
+    ),
+  );
+  // Maximum: the longest step of the minute, against the function's 300 s timeout.
+  grid.place(
+    graph(
+      `Step runner: duration (ms), ${env}`,
+      dr,
+      "Maximum",
+      [lambda("Duration", args.stepRunnerFunctionName)],
+      {
+        yAxis: { left: { min: 0, label: "milliseconds" } },
+      },
     ),
   );
   // Exports run daily: a one-day period shows one point per run instead of a sparse minute graph.

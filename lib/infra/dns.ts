@@ -1,5 +1,4 @@
 import * as aws from "@pulumi/aws";
-import type { AlertingResult } from "./alerting";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
 import type { NetworkResult } from "./network";
@@ -13,20 +12,18 @@ export interface DnsResult {
   readonly readerRecord: aws.route53.Record;
   readonly writerRecordName: string;
   readonly readerRecordName: string;
-  /** Health of the primary as the DR-region monitor sees it. */
-  readonly primaryHealthCheck: aws.route53.HealthCheck;
 }
 
 /**
- * The private hosted zone (associated with both VPCs), `writer` and `reader` CNAMEs, and a
- * metric health check of the primary. Route 53 is global; the DR provider makes the calls.
+ * The private hosted zone (associated with both VPCs) and the `writer` and `reader` CNAMEs. Route 53
+ * is global; the DR provider makes the calls.
+ *
+ * No Route 53 health check: one bound to a failover routing policy would move `writer` on its own,
+ * before the old writer is fenced, and the step runner is the only thing that may move it (fence,
+ * promote, then switch). A check bound to no record does nothing the primary-unreachable alarm does
+ * not already do.
  */
-export function buildDns(
-  ctx: BuildContext,
-  network: NetworkResult,
-  database: DatabaseResult,
-  alerting: AlertingResult,
-): DnsResult {
+export function buildDns(ctx: BuildContext, network: NetworkResult, database: DatabaseResult): DnsResult {
   const { config, providers } = ctx;
   const opts = { parent: ctx.parent, provider: providers.dr };
   const zoneName = ctx.name("r53-zone");
@@ -55,7 +52,7 @@ export function buildDns(
       ttl: config.dnsTtlSeconds,
       records: [database.writer.address],
     },
-    // The failover function is the one that moves `writer` (and confirms the change is INSYNC); the
+    // The step runner is the one that moves `writer` (and confirms the change is INSYNC); the
     // declared value is the writer slot's address, which is what the record says once
     // tap:activeWriter matches, but a `pulumi up` must never race the function or point the record
     // back at a fenced old writer.
@@ -72,21 +69,5 @@ export function buildDns(
     },
     opts,
   );
-  // Route 53's own checkers cannot reach a private endpoint; a CLOUDWATCH_METRIC check follows
-  // the monitor's alarm instead
-  // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-private-hosted-zones.html).
-  const healthCheckName = ctx.name("r53-health-primary");
-  const primaryHealthCheck = new aws.route53.HealthCheck(
-    healthCheckName,
-    {
-      type: "CLOUDWATCH_METRIC",
-      cloudwatchAlarmName: alerting.primaryUnreachableAlarm.name,
-      cloudwatchAlarmRegion: config.drRegion,
-      insufficientDataHealthStatus: "LastKnownStatus",
-      referenceName: ctx.name("primary").slice(0, 64),
-      tags: ctx.tags("monitoring", healthCheckName),
-    },
-    opts,
-  );
-  return { zone, writerRecord, readerRecord, writerRecordName, readerRecordName, primaryHealthCheck };
+  return { zone, writerRecord, readerRecord, writerRecordName, readerRecordName };
 }

@@ -10,6 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import type { TapConfig } from "../config";
+import { FUNCTION_SETTINGS, functionName } from "./functions";
 import {
   checkTopology,
   SLOT_ROLE_TAG,
@@ -63,4 +64,30 @@ export async function preflightTopology(config: TapConfig): Promise<TopologyPlan
   return checkTopology(config.activeWriter, config.keepOldWriter, observed, {
     environmentSuffix: config.environmentSuffix,
   });
+}
+
+/**
+ * Lambda keeps at least this much of a region's concurrency unreserved; a reservation that would
+ * leave less is refused (reference §2).
+ */
+export const MIN_UNRESERVED_CONCURRENCY = 100;
+
+/**
+ * The account prerequisite a first `pulumi up` can fail on, stated before anything is declared
+ * (no data source reads an account's Lambda concurrency limit, so it cannot be checked here): the
+ * failover function reserves concurrency, which Lambda refuses unless the DR region's limit leaves
+ * {@link MIN_UNRESERVED_CONCURRENCY} unreserved; new accounts may start at a limit of 10, where any
+ * reservation is refused (reference §2). The text names the check and the fix.
+ */
+export function concurrencyPrerequisite(config: Pick<TapConfig, "drRegion" | "environmentSuffix">): string {
+  const reserved = FUNCTION_SETTINGS.failoverReservedConcurrency;
+  const needed = reserved + MIN_UNRESERVED_CONCURRENCY;
+  const fn = functionName("failover", config.environmentSuffix);
+  return (
+    `Account prerequisite: ${fn} reserves ${reserved} concurrent execution in ${config.drRegion}, which Lambda ` +
+    `accepts only when the region's concurrency limit is at least ${needed} (${MIN_UNRESERVED_CONCURRENCY} must stay unreserved; ` +
+    "new accounts may start at 10). Check: aws lambda get-account-settings --region " +
+    `${config.drRegion} --query AccountLimit.ConcurrentExecutions. Fix if lower: request a higher ` +
+    '"Concurrent executions" quota in Service Quotas (Lambda) for that region before pulumi up.'
+  );
 }

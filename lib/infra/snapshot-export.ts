@@ -11,13 +11,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { METRIC_DIMENSION, METRICS, type ExportEnvName } from "../function-env";
+import { metricAlarm } from "./alarms";
 import { METRICS_NAMESPACE, type AlertingResult } from "./alerting";
 import type { BackupsResult } from "./backups";
-import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "./bundle";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
 import type { EncryptionResult } from "./encryption";
-import { code, eventTrigger, roleAndLogs, type FunctionResources } from "./functions";
+import { logsStatement } from "./iam";
+import { eventTrigger, lambdaFunction, roleAndLogs, type FunctionResources } from "./lambda-kit";
 import {
   exportFunctionPolicyStatements,
   exportRolePolicyStatements,
@@ -137,42 +138,32 @@ export function buildSnapshotExport(ctx: BuildContext, deps: SnapshotExportDeps)
                 exportRoleArn: roleArn,
                 exportKeyArn: keyArn,
               }),
-              {
-                Sid: "OwnLogGroup",
-                Effect: "Allow",
-                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                Resource: [`${lgArn}:*`],
-              },
+              logsStatement(lgArn),
             ]),
           ),
         ),
   );
-  const fnLogical = ctx.name("lambda-snapshot-export");
-  const fn = new aws.lambda.Function(
-    fnLogical,
+  const fn = lambdaFunction(
+    ctx,
+    parts,
+    "snapshot-export",
     {
-      name: parts.name,
-      description: `TapStack ${suffix}: daily export of the writer's newest automated snapshot`,
-      runtime: LAMBDA_RUNTIME,
-      handler: LAMBDA_HANDLER,
-      code: code("snapshot-export"),
-      role: parts.role.arn,
-      timeout: EXPORT_SETTINGS.timeoutSeconds,
-      memorySize: EXPORT_SETTINGS.memoryMb,
-      environment: {
-        variables: exportEnvironment({
-          writerInstanceId: database.writer.identifier,
-          writerRegion,
-          exportBucket: bucket.bucket,
-          exportRoleArn: exportRole.arn,
-          exportKmsKeyArn: key.arn,
-          environmentSuffix: suffix,
-        }),
-      },
-      loggingConfig: { logFormat: "Text", logGroup: parts.logGroup.name },
-      tags: ctx.tags("backup", fnLogical),
+      entry: "snapshot-export",
+      description: "daily export of the writer's newest automated snapshot",
+      drRole: "backup",
+      timeoutSeconds: EXPORT_SETTINGS.timeoutSeconds,
+      memoryMb: EXPORT_SETTINGS.memoryMb,
+      environment: exportEnvironment({
+        writerInstanceId: database.writer.identifier,
+        writerRegion,
+        exportBucket: bucket.bucket,
+        exportRoleArn: exportRole.arn,
+        exportKmsKeyArn: key.arn,
+        environmentSuffix: suffix,
+      }),
+      dependsOn: [exportRolePolicy],
     },
-    { ...dr, dependsOn: [parts.logGroup, parts.policy, exportRolePolicy] },
+    dr,
   );
 
   const schedule = eventTrigger(
@@ -195,30 +186,26 @@ export function buildSnapshotExport(ctx: BuildContext, deps: SnapshotExportDeps)
     threshold: number,
     treatMissingData: "breaching" | "notBreaching",
     description: string,
-  ): aws.cloudwatch.MetricAlarm => {
-    const name = ctx.name(`alarm-export-${id}`);
-    return new aws.cloudwatch.MetricAlarm(
-      name,
+  ): aws.cloudwatch.MetricAlarm =>
+    metricAlarm(
+      ctx,
       {
-        name,
-        alarmDescription: `TapStack ${suffix}: ${description}`,
+        name: ctx.name(`alarm-export-${id}`),
+        description,
         namespace: METRICS_NAMESPACE,
         metricName,
         dimensions: { [METRIC_DIMENSION]: suffix },
         statistic: "Maximum",
         comparisonOperator: "GreaterThanThreshold",
         threshold,
-        period: EXPORT_SETTINGS.alarmPeriodSeconds,
+        periodSeconds: EXPORT_SETTINGS.alarmPeriodSeconds,
         evaluationPeriods: 1,
-        datapointsToAlarm: 1,
         treatMissingData,
-        alarmActions: [alerting.drTopic.arn],
-        okActions: [alerting.drTopic.arn],
-        tags: ctx.tags("backup", name),
+        topicArn: alerting.drTopic.arn,
+        drRole: "backup",
       },
       dr,
     );
-  };
   const failedAlarm = alarm(
     "failed",
     METRICS.snapshotExportFailed,

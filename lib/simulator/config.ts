@@ -3,9 +3,12 @@
  * the primary-unreachable alarm, all produced by the stack's own builders (`lib/config.ts`
  * `validateConfig`, `lib/infra/functions.ts` environments and settings, `lib/infra/alerting.ts`
  * `alarmSpecs`), so a change to what is deployed changes what is simulated.
+ * The state machine's name follows `lib/infra/workflow.ts` (`sfn-failover-<suffix>`); the
+ * definition it runs is the deployed one (`lib/workflow/definition.ts`).
  */
 import { validateConfig, type FailoverPolicy, type TapConfig } from "../config";
 import { validatePolicy } from "../lambda/core/policy";
+import { DEFAULT_APPROVAL_TIMEOUT_MINUTES, DEFAULT_PROMOTION_TIMEOUT_MINUTES } from "../lambda/failover/env";
 import { METRIC_DIMENSION } from "../function-env";
 import { alarmSpecs } from "../infra/alerting";
 import {
@@ -14,7 +17,10 @@ import {
   functionName,
   monitorEnvironment,
   monitorTimeoutSeconds,
+  stepRunnerEnvironment,
+  type StepRunnerEnvInputs,
 } from "../infra/functions";
+import { stateMachineName } from "../infra/workflow";
 import { metricKey, type SimAlarmSpec } from "./aws/cloudwatch";
 import type { Placement } from "./timeline";
 
@@ -45,6 +51,10 @@ export interface SimulatedAwsConfig {
   readonly failoverMaxRetryAttempts: number;
   readonly failoverMaxEventAgeSeconds: number;
   readonly failoverReservedConcurrency: number;
+  readonly stateMachineArn: string;
+  readonly stepRunnerFunctionName: string;
+  readonly stepRunnerEnv: Record<string, string>;
+  readonly stepRunnerTimeoutSeconds: number;
   readonly primaryUnreachableAlarm: SimAlarmSpec;
 }
 
@@ -83,8 +93,37 @@ export function simulatedDeployment(
   const spec = alarmSpecs(tap).find((s) => s.id === "primary-unreachable");
   if (spec === undefined) throw new Error("the stack declares no primary-unreachable alarm");
   const alarmName = `alarm-${spec.subject}-${spec.id}-${SUFFIX}`;
+  const stateMachineArn = `arn:aws:states:${drRegion}:${ACCOUNT}:stateMachine:${stateMachineName(SUFFIX)}`;
   const primaryGroupId = "sg-0a1b2c3d4e5f60001";
   const replicaGroupId = "sg-0a1b2c3d4e5f60002";
+  const stepRunnerInputs: StepRunnerEnvInputs = {
+    primaryInstanceId: primaryId,
+    replicaInstanceId: replicaId,
+    primaryRegion,
+    replicaRegion,
+    primarySecurityGroupId: primaryGroupId,
+    hostedZoneId: "Z0SIMULATED00001",
+    writerRecordName,
+    readerRecordName,
+    dnsTtlSeconds: tap.dnsTtlSeconds,
+    alertTopicArn: `arn:aws:sns:${drRegion}:${ACCOUNT}:dr-events-${SUFFIX}`,
+    reportBucket: `tap-backups-dr-${SUFFIX}-0001`,
+    backupRetentionDays: tap.backupRetentionDays,
+    policy: tap.failoverPolicy,
+    primaryAlarmName: alarmName,
+    monitorFunctionName,
+    environmentSuffix: SUFFIX,
+  };
+  // The failover function's variables are the step runner's plus the workflow's, with the limits' defaults.
+  const failoverEnv = strings(
+    failoverEnvironment({
+      ...stepRunnerInputs,
+      stateMachineArn,
+      promotionTimeoutMinutes: DEFAULT_PROMOTION_TIMEOUT_MINUTES,
+      approvalTimeoutMinutes: DEFAULT_APPROVAL_TIMEOUT_MINUTES,
+    }),
+  );
+  const stepRunnerEnv = strings(stepRunnerEnvironment(stepRunnerInputs));
   return {
     tap,
     account: ACCOUNT,
@@ -116,35 +155,18 @@ export function simulatedDeployment(
         policy: tap.failoverPolicy,
       }),
     ),
-    failoverEnv: strings(
-      failoverEnvironment({
-        primaryInstanceId: primaryId,
-        replicaInstanceId: replicaId,
-        primaryRegion,
-        replicaRegion,
-        primarySecurityGroupId: primaryGroupId,
-        hostedZoneId: "Z0SIMULATED00001",
-        writerRecordName,
-        readerRecordName,
-        dnsTtlSeconds: tap.dnsTtlSeconds,
-        alertTopicArn: `arn:aws:sns:${drRegion}:${ACCOUNT}:dr-events-${SUFFIX}`,
-        reportBucket: `tap-backups-dr-${SUFFIX}-0001`,
-        backupRetentionDays: tap.backupRetentionDays,
-        policy: tap.failoverPolicy,
-        primaryAlarmName: alarmName,
-        monitorFunctionName,
-        environmentSuffix: SUFFIX,
-      }),
-    ),
+    failoverEnv,
     monitorTimeoutSeconds: monitorTimeoutSeconds(tap.failoverPolicy),
-    // The monitor's async settings in lib/infra/functions.ts: no retries, events dropped after 60 s.
-    monitorMaxRetryAttempts: 0,
-    monitorMaxEventAgeSeconds: 60,
+    monitorMaxRetryAttempts: FUNCTION_SETTINGS.monitorMaxRetryAttempts,
+    monitorMaxEventAgeSeconds: FUNCTION_SETTINGS.monitorMaxEventAgeSeconds,
     failoverTimeoutSeconds: FUNCTION_SETTINGS.failoverTimeoutSeconds,
-    failoverMaxRetryAttempts: 2,
+    failoverMaxRetryAttempts: FUNCTION_SETTINGS.failoverMaxRetryAttempts,
     failoverMaxEventAgeSeconds: FUNCTION_SETTINGS.failoverMaxEventAgeSeconds,
-    // `reservedConcurrentExecutions: 1` on the failover function (lib/infra/functions.ts).
-    failoverReservedConcurrency: 1,
+    failoverReservedConcurrency: FUNCTION_SETTINGS.failoverReservedConcurrency,
+    stateMachineArn,
+    stepRunnerFunctionName: functionName("step-runner", SUFFIX),
+    stepRunnerEnv,
+    stepRunnerTimeoutSeconds: FUNCTION_SETTINGS.stepRunnerTimeoutSeconds,
     primaryUnreachableAlarm: {
       name: alarmName,
       arn: `arn:aws:cloudwatch:${drRegion}:${ACCOUNT}:alarm:${alarmName}`,

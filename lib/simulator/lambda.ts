@@ -7,13 +7,16 @@
  *   on the queue with a backoff from 1 s to 5 min (until it is too old);
  * - the timeout kills the invocation: nothing it was waiting for resumes;
  * - on success, the result goes to the on-success destination in Lambda's destination envelope;
- * - a synchronous invoke (the operator's `aws lambda invoke`) is throttled with 429 at the limit.
+ * - a synchronous invoke (the operator's `aws lambda invoke`, a Step Functions task) is throttled
+ *   with 429 at the limit, and fails with what ended the invocation: a function error, a timeout or
+ *   a crash ({@link InvocationFailedError}).
  */
+import { functionError } from "../workflow/local";
 import type { InvocationContext, Scheduler } from "./scheduler";
 
 /** What the simulated Lambda service knows of one function. */
 export interface SimFunction {
-  readonly key: "monitor" | "failover";
+  readonly key: "monitor" | "failover" | "step-runner";
   readonly name: string;
   readonly arn: string;
   readonly timeoutMs: number;
@@ -45,7 +48,11 @@ export interface InvocationRecord {
   readonly startedAtMs: number;
   finishedAtMs: number | null;
   result: "success" | "error" | "timeout" | "crash" | "running";
+  /** `name: message` of what ended it. */
   error?: string;
+  /** For a function error: the thrown error's name (Lambda's `errorType`) and message. */
+  errorType?: string;
+  errorMessage?: string;
   response?: unknown;
   readonly payload: unknown;
 }
@@ -55,6 +62,42 @@ interface QueuedEvent {
   readonly payload: unknown;
   readonly queuedAtMs: number;
   attempts: number;
+}
+
+/** A synchronous invocation that ran and did not succeed: a function error, a timeout or a crash. */
+export class InvocationFailedError extends Error {
+  override readonly name = "InvocationFailedError";
+  constructor(readonly record: InvocationRecord) {
+    super(record.error ?? record.result);
+  }
+}
+
+/**
+ * The error Step Functions' Lambda integration reports for a failed synchronous invoke of
+ * `functionName` (reference §3): the function's own error by its `errorType` (its record as the
+ * `Cause`), a timeout or a crash `Lambda.Unknown`, a throttle `Lambda.TooManyRequestsException`.
+ */
+export function lambdaIntegrationError(error: unknown, functionName: string): Error {
+  if (error instanceof InvocationFailedError) {
+    const record = error.record;
+    if (record.result === "error") {
+      return functionError(record.errorType ?? "Error", record.errorMessage ?? record.error ?? "");
+    }
+    const unknown = new Error(
+      "The cause could not be determined because Lambda did not return an error type. " +
+        `Returned payload: ${JSON.stringify({ errorMessage: `${record.requestId} ${record.error ?? record.result}` })}`,
+    );
+    unknown.name = "Lambda.Unknown";
+    return unknown;
+  }
+  if ((error as Error | undefined)?.name === "TooManyRequestsException") {
+    const throttle = new Error(
+      `Rate Exceeded. (Service: Lambda, Status Code: 429, Function: ${functionName})`,
+    );
+    throttle.name = "Lambda.TooManyRequestsException";
+    return throttle;
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 const THROTTLE_BACKOFF_MS = { first: 1_000, max: 300_000 };
@@ -100,7 +143,7 @@ export class SimLambda {
     }
     return new Promise((resolve, reject) =>
       this.run(fn, payload, (record) =>
-        record.result === "success" ? resolve(record.response) : reject(new Error(record.error)),
+        record.result === "success" ? resolve(record.response) : reject(new InvocationFailedError(record)),
       ),
     );
   }
@@ -157,7 +200,7 @@ export class SimLambda {
     let finished = false;
     const finish = (
       result: InvocationRecord["result"],
-      detail?: { error?: string; response?: unknown },
+      detail?: { error?: string; errorType?: string; errorMessage?: string; response?: unknown },
     ): void => {
       if (finished) return;
       finished = true;
@@ -165,6 +208,8 @@ export class SimLambda {
       record.finishedAtMs = this.scheduler.nowMs();
       record.result = result;
       if (detail?.error !== undefined) record.error = detail.error;
+      if (detail?.errorType !== undefined) record.errorType = detail.errorType;
+      if (detail?.errorMessage !== undefined) record.errorMessage = detail.errorMessage;
       if (detail?.response !== undefined) record.response = detail.response;
       done(record);
     };
@@ -197,6 +242,8 @@ export class SimLambda {
           if (!context.killed)
             finish("error", {
               error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+              errorType: error instanceof Error ? error.name : "Error",
+              errorMessage: error instanceof Error ? error.message : String(error),
             });
         },
       );

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rng } from "./rng";
 import {
+  CRASH_POINTS,
   DEFAULT_AWS,
   parseTimeline,
   PLACEMENTS,
@@ -159,17 +160,39 @@ export function matrixTimelines(): Timeline[] {
   // Primary loss with complications.
   const dies: Fault = { kind: "primary-dies", atMinute: 2 };
   const complicated: [string, Fault[]][] = [
-    ...[
-      "notify-start",
-      "fence-old-primary",
-      "promote-replica",
-      "switch-writer",
-      "write-report",
-      "notify-success",
-    ].map((step): [string, Fault[]] => [
-      `failover-crashes-at-${step}`,
-      [dies, { kind: "function-crash", atMinute: 2, function: "failover", step }],
-    ]),
+    // The step runner dies mid-step at every point: Step Functions retries the task (Lambda.Unknown),
+    // and the retried step finds what its interrupted attempt did.
+    // (The old primary is dead: its fence never reboots it; a switchover below crashes there.)
+    ...Object.keys(CRASH_POINTS["step-runner"])
+      .filter((step) => step !== "reboot-old-primary")
+      .map((step): [string, Fault[]] => [
+        `step-runner-crashes-at-${step}`,
+        [dies, { kind: "function-crash", atMinute: 2, function: "step-runner", step }],
+      ]),
+    // Its call never returns: Lambda's timeout ends the invocation, the task is retried.
+    ...["fence-old-primary", "promote-replica", "check-writable", "switch-writer"].map(
+      (step): [string, Fault[]] => [
+        `step-runner-times-out-at-${step}`,
+        [dies, { kind: "function-timeout", atMinute: 2, function: "step-runner", step }],
+      ],
+    ),
+    [
+      "step-runner-times-out-twice-at-check-writable",
+      [
+        dies,
+        { kind: "function-timeout", atMinute: 2, function: "step-runner", step: "check-writable", times: 2 },
+      ],
+    ],
+    // The failover function dies right after StartExecution reached Step Functions: its retry finds
+    // the execution (ExecutionAlreadyExists or running) and starts nothing.
+    [
+      "failover-crashes-at-start-execution",
+      [dies, { kind: "function-crash", atMinute: 2, function: "failover", step: "start-execution" }],
+    ],
+    [
+      "sfn-throttles-start-execution",
+      [dies, { kind: "api-throttle", atMinute: 2, forMinutes: 4, service: "sfn", region: "dr" }],
+    ],
     [
       "monitor-crashes-after-loss",
       [dies, { kind: "function-crash", atMinute: 2, function: "monitor", times: 2 }],
@@ -208,6 +231,13 @@ export function matrixTimelines(): Timeline[] {
   // Operators.
   const operator: [string, Fault[]][] = [
     ["switchover", [{ kind: "switchover-request", atMinute: 2 }]],
+    [
+      "switchover-step-runner-crashes-at-reboot-old-primary",
+      [
+        { kind: "switchover-request", atMinute: 2 },
+        { kind: "function-crash", atMinute: 2, function: "step-runner", step: "reboot-old-primary" },
+      ],
+    ],
     ["manual-failover-healthy-primary", [{ kind: "manual-failover", atMinute: 2, acceptDataLoss: false }]],
     [
       "manual-failover-accepting-loss",

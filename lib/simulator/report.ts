@@ -1,5 +1,19 @@
 /** The matrix table and its summary, as `npm run simulate -- --matrix` prints them. */
+import { STATES } from "../workflow/definition";
 import type { Outcome } from "./run";
+
+/**
+ * Primary-loss RTO of the built-in matrix when one failover-function invocation carried out the
+ * whole failover (before the Step Functions workflow), seconds: the baseline the figures compare with.
+ */
+export const SINGLE_INVOCATION_RTO_SECONDS = { p50: 450, p95: 1440, max: 1560 } as const;
+
+/**
+ * Step Functions Standard bills each state transition, retries included: $0.025 per 1,000 in the
+ * DR region (Asia Pacific (Singapore)) and most others, beyond 4,000 free a month
+ * (https://aws.amazon.com/step-functions/pricing/).
+ */
+export const USD_PER_STATE_TRANSITION = 0.025 / 1000;
 
 function quantile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
@@ -8,13 +22,13 @@ function quantile(sorted: readonly number[], q: number): number | null {
 
 const cell = (value: number | null, digits = 0): string => (value === null ? "—" : value.toFixed(digits));
 
-/** One row per timeline: name, promotions, detection, RTO, data loss, alerts, verdict. */
+/** One row per timeline: name, promotions, executions, detection, RTO, data loss, alerts, verdict. */
 export function formatMatrix(outcomes: readonly Outcome[]): string {
   const width = Math.max(...outcomes.map((o) => o.name.length), 8);
-  const head = `${"timeline".padEnd(width)}  prom  detect s  RTO s  loss s  lost  alerts  verdict`;
+  const head = `${"timeline".padEnd(width)}  prom  exec  detect s  RTO s  loss s  lost  alerts  verdict`;
   const rows = outcomes.map(
     (o) =>
-      `${o.name.padEnd(width)}  ${String(o.promotions).padStart(4)}  ${cell(o.detectionSeconds).padStart(8)}  ${cell(o.rtoSeconds).padStart(5)}  ${cell(o.dataLossSeconds, 1).padStart(6)}  ${String(o.lostCommits).padStart(4)}  ${String(o.alerts.length).padStart(6)}  ${o.violations.length === 0 ? "ok" : `VIOLATED ${o.violations.join(" | ")}`}`,
+      `${o.name.padEnd(width)}  ${String(o.promotions).padStart(4)}  ${String(o.executions).padStart(4)}  ${cell(o.detectionSeconds).padStart(8)}  ${cell(o.rtoSeconds).padStart(5)}  ${cell(o.dataLossSeconds, 1).padStart(6)}  ${String(o.lostCommits).padStart(4)}  ${String(o.alerts.length).padStart(6)}  ${o.violations.length === 0 ? "ok" : `VIOLATED ${o.violations.join(" | ")}`}`,
   );
   return [head, ...rows].join("\n");
 }
@@ -36,6 +50,16 @@ export interface MatrixFigures {
     readonly p95: number | null;
     readonly max: number | null;
   };
+  /** The same figures before the workflow (one invocation did the whole failover). */
+  readonly primaryLossRtoSingleInvocation: typeof SINGLE_INVOCATION_RTO_SECONDS;
+  /** State transitions of each execution that ended with `FailoverSucceeded`, and what they cost. */
+  readonly transitionsPerFailover: {
+    readonly p50: number | null;
+    readonly max: number | null;
+    readonly count: number;
+    readonly usdP50: number | null;
+    readonly usdMax: number | null;
+  };
 }
 
 export function summarise(
@@ -51,6 +75,15 @@ export function summarise(
     .map((o) => o.detectionSeconds)
     .filter((v): v is number => v !== null)
     .sort((a, b) => a - b);
+  const transitions = outcomes
+    .flatMap((o) => o.workflow)
+    .filter((e) => e.status === "SUCCEEDED" && e.endState === STATES.succeeded)
+    .map((e) => e.transitions)
+    .sort((a, b) => a - b);
+  const usd = (n: number | null): number | null =>
+    n === null ? null : Math.round(n * USD_PER_STATE_TRANSITION * 1e6) / 1e6;
+  const t50 = quantile(transitions, 0.5);
+  const tMax = transitions.at(-1) ?? null;
   const figures: MatrixFigures = {
     timelines: outcomes.length,
     violations: outcomes.reduce((n, o) => n + o.violations.length, 0),
@@ -67,13 +100,26 @@ export function summarise(
       p95: quantile(detect, 0.95),
       max: detect.at(-1) ?? null,
     },
+    primaryLossRtoSingleInvocation: SINGLE_INVOCATION_RTO_SECONDS,
+    transitionsPerFailover: {
+      p50: t50,
+      max: tMax,
+      count: transitions.length,
+      usdP50: usd(t50),
+      usdMax: usd(tMax),
+    },
   };
   const r = figures.primaryLossRto;
   const d = figures.primaryLossDetection;
+  const old = figures.primaryLossRtoSingleInvocation;
+  const t = figures.transitionsPerFailover;
   const text =
     `${figures.timelines} timelines, ${figures.violations} invariant violations in ${figures.violatedTimelines} timelines, ` +
     `${figures.wallSeconds} s wall time.\n` +
     `Primary loss (${loss.length} timelines, ${r.count} recovered): RTO p50 ${cell(r.p50)} s, p95 ${cell(r.p95)} s, max ${cell(r.max)} s; ` +
-    `detection p50 ${cell(d.p50)} s, p95 ${cell(d.p95)} s, max ${cell(d.max)} s.`;
+    `detection p50 ${cell(d.p50)} s, p95 ${cell(d.p95)} s, max ${cell(d.max)} s.\n` +
+    `Before the workflow (one invocation did the whole failover): RTO p50 ${old.p50} s, p95 ${old.p95} s, max ${old.max} s.\n` +
+    `Cost per failover (${t.count} succeeded): state transitions p50 ${cell(t.p50)}, max ${cell(t.max)}; ` +
+    `$${cell(t.usdP50, 4)} / $${cell(t.usdMax, 4)} at $0.025 per 1,000 (Step Functions Standard pricing).`;
   return { figures, text };
 }

@@ -2,13 +2,23 @@
  * Runs one timeline on a fresh simulated world and turns what happened into an outcome: detection,
  * RTO and data loss as the client workload saw them, the alerts people got, and every invariant the
  * run broke. `Date` is virtual for the duration of the run (@sinonjs/fake-timers, `Date` only), so
- * code that stamps times with `Date.now()` (Powertools' EMF timestamps) agrees with the clock.
+ * code that stamps times with `Date.now()` (Powertools' EMF timestamps) agrees with the clock, and
+ * so are the global `setTimeout` / `clearTimeout` (`installVirtualTimers`): the state machine
+ * engine's Wait states, retry intervals and task timeouts run on the scheduler.
  */
 import FakeTimers from "@sinonjs/fake-timers";
 import type { FailoverPolicy, LagReading } from "../lambda/core/types";
+import { readFailoverConfig } from "../lambda/failover/env";
 import { simulatedDeployment } from "./config";
 import { commitsAfter } from "./database";
-import { type RunRecord, World, SIM_EPOCH_MS } from "./world";
+import { installVirtualTimers } from "./virtual-timers";
+import {
+  type ExecutionRecord,
+  type RunRecord,
+  STATE_PAYLOAD_LIMIT_BYTES,
+  World,
+  SIM_EPOCH_MS,
+} from "./world";
 import type { Fault, Timeline } from "./timeline";
 
 /** What one timeline produced (the `--json` output of `npm run simulate -- --timeline`). */
@@ -18,6 +28,12 @@ export interface Outcome {
   readonly seed: number;
   readonly triggerPath: Timeline["triggerPath"];
   readonly promotions: number;
+  /** PromoteReadReplica calls that reached RDS (accepted or refused). */
+  readonly promoteCalls: number;
+  /** Executions of the failover state machine started. */
+  readonly executions: number;
+  /** Each execution as the run left it. */
+  readonly workflow: readonly Omit<ExecutionRecord, "states">[];
   readonly faultAtMs: number | null;
   readonly detectedAtMs: number | null;
   readonly writerAcceptingAtMs: number | null;
@@ -33,6 +49,9 @@ export interface Outcome {
     readonly monitor: number;
     readonly failover: number;
     readonly failoverFailed: number;
+    readonly stepRunner: number;
+    /** Step-runner invocations that ended in a timeout or a crash (Step Functions retried them). */
+    readonly stepRunnerInterrupted: number;
   };
   readonly decisions: Readonly<Record<string, number>>;
   readonly violations: readonly string[];
@@ -53,6 +72,11 @@ export interface Expectations {
   readonly rtoApplies: boolean;
   /** Fencing was possible (the primary region's EC2 and RDS APIs answered). */
   readonly fencingPossible: boolean;
+  /**
+   * The primary is lost and the promotion outlasts the workflow's promotion timeout: the execution
+   * must fail cleanly (writer not moved, a failover-failed alert, one promotion).
+   */
+  readonly promotionOutlastsTimeout: boolean;
 }
 
 function until(fault: Fault): number {
@@ -64,7 +88,12 @@ function until(fault: Fault): number {
 export function expectations(
   timeline: Timeline,
   policy: FailoverPolicy,
-  world: { minuteMs(m: number): number; primaryRegion: string; replicaRegion: string },
+  world: {
+    minuteMs(m: number): number;
+    primaryRegion: string;
+    replicaRegion: string;
+    promotionTimeoutSeconds: number;
+  },
 ): Expectations {
   const faults = timeline.faults;
   const death = faults.find((f) => f.kind === "primary-dies" && f.forMinutes === undefined);
@@ -92,6 +121,7 @@ export function expectations(
       case "api-blackhole":
       case "probe-path-down":
       case "function-crash":
+      case "function-timeout":
       case "duplicate-events":
       case "lost-events":
       case "stale-fence-tag":
@@ -117,8 +147,11 @@ export function expectations(
       f.region === "primary" ? world.primaryRegion : f.region === "replica" ? world.replicaRegion : f.region;
     return !(region === world.primaryRegion && world.primaryRegion !== world.replicaRegion);
   });
+  const promotionOutlastsTimeout =
+    death !== undefined && timeline.aws.promotionSeconds > world.promotionTimeoutSeconds;
   const rtoApplies =
     death !== undefined &&
+    !promotionOutlastsTimeout &&
     !operatorAction &&
     !faults.some((f) => f.kind === "replica-dies") &&
     lagAtDeath <= policy.maxReplicationLagSeconds &&
@@ -140,6 +173,7 @@ export function expectations(
       (death !== undefined && !operatorAction && lagAtDeath > policy.maxReplicationLagSeconds),
     rtoApplies,
     fencingPossible,
+    promotionOutlastsTimeout,
   };
 }
 
@@ -172,15 +206,18 @@ export async function runTimeline(
   const clock = FakeTimers.install({ now: SIM_EPOCH_MS, toFake: ["Date"] });
   let record: RunRecord;
   const world = new World(timeline, deployment);
+  const restoreTimers = installVirtualTimers(world.scheduler);
   try {
     record = await world.run((nowMs) => clock.setSystemTime(nowMs));
   } finally {
+    restoreTimers();
     clock.uninstall();
   }
   const expect = expectations(timeline, policy, {
     minuteMs: (m) => world.minuteMs(m),
     primaryRegion: deployment.primaryRegion,
     replicaRegion: deployment.replicaRegion,
+    promotionTimeoutSeconds: readFailoverConfig(deployment.failoverEnv).promotionTimeoutMinutes * 60,
   });
   return outcomeOf(record, expect);
 }
@@ -272,9 +309,18 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
   const bySubject = new Map<string, number[]>();
   for (const alert of record.alerts)
     bySubject.set(alert.subject, [...(bySubject.get(alert.subject) ?? []), alert.atMs]);
+  // An alert goes out before the ledger records it (at least once: better twice than never), so an
+  // invocation killed right after its Publish reached SNS sends it again when its task is retried:
+  // allowed when that copy's own Publish (answered within a second) was the one interrupted.
+  const republished = (sentAtMs: number): boolean =>
+    record.interruptions.some(
+      (i) => i.command === "Publish" && i.atMs >= sentAtMs && i.atMs - sentAtMs <= 1_000,
+    );
   for (const [subject, times] of bySubject) {
     // The ledger dates a send before SNS records it; a few seconds of API latency is not a repeat.
-    const tooSoon = times.findIndex((t, i) => i > 0 && t - times[i - 1] < 15 * MINUTE_MS - 5_000);
+    const tooSoon = times.findIndex(
+      (t, i) => i > 0 && t - times[i - 1] < 15 * MINUTE_MS - 5_000 && !republished(times[i - 1]),
+    );
     if (tooSoon > 0) {
       violations.push(
         `alert-dedup-15-min: "${subject}" was sent ${times.length} times, twice within ${seconds(times[tooSoon] - times[tooSoon - 1])}`,
@@ -321,6 +367,54 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     );
   }
 
+  // A PromoteReadReplica that reached RDS: accepted, or refused by RDS itself (not a throttle, a 5xx
+  // or no answer, which the SDK or the workflow retries).
+  const promoteCalls = record.aws.calls.filter(
+    (c) => c.command === "PromoteReadReplica" && (c.error === undefined || /Fault$/.test(c.error)),
+  ).length;
+  if (promoteCalls > 1)
+    violations.push(`one-promote-call: PromoteReadReplica reached RDS ${promoteCalls} times in one incident`);
+
+  const oldPrimaryEndpoint = primary.endpoint;
+  const backToOld = record.writerChanges.find((w) => w.afterPromotion && w.target === oldPrimaryEndpoint);
+  if (backToOld !== undefined) {
+    violations.push(
+      `writer-never-back: ${seconds(backToOld.atMs - (faultAtMs ?? 0))} after the fault writer was pointed back at the old primary after the replica's promotion`,
+    );
+  }
+
+  if (record.maxRunningExecutions > 1)
+    violations.push(
+      `one-execution-at-a-time: ${record.maxRunningExecutions} failover executions ran at once`,
+    );
+
+  const unclosed = record.executions.filter((e) => e.status === "RUNNING" && !e.awaitingApproval);
+  for (const e of unclosed) {
+    violations.push(
+      `every-execution-closes: ${e.name} was still running at the end (${seconds(record.endMs - e.startedAtMs)} after it started, in ${e.states.at(-1) ?? "no state"})`,
+    );
+  }
+
+  if (record.largestStatePayloadBytes > STATE_PAYLOAD_LIMIT_BYTES) {
+    violations.push(
+      `state-payload-limit: a task exchanged ${record.largestStatePayloadBytes} bytes with the state machine (limit ${STATE_PAYLOAD_LIMIT_BYTES})`,
+    );
+  }
+
+  if (expect.promotionOutlastsTimeout) {
+    const failedAlert = record.alerts.some((a) => a.event === "failover-failed");
+    const moved = record.writerChanges.some((w) => w.target === replica.endpoint);
+    const failedExecution = record.executions.some(
+      (e) => e.status === "FAILED" && e.error === "FailoverFailed",
+    );
+    if (!failedAlert || moved || !failedExecution) {
+      violations.push(
+        `promotion-timeout-fails-cleanly: a promotion longer than the timeout must fail the execution (failed: ${failedExecution}), ` +
+          `alert failover-failed (sent: ${failedAlert}) and leave writer alone (moved: ${moved})`,
+      );
+    }
+  }
+
   const gaps = record.aws.calls.filter((c) => c.error === "NotSimulated");
   if (gaps.length > 0)
     violations.push(
@@ -333,12 +427,16 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     if (log.functionKey === "failover" && kind !== undefined) decisions[kind] = (decisions[kind] ?? 0) + 1;
   }
   const failoverRuns = record.lambda.invocations.filter((i) => i.functionKey === "failover");
+  const stepRuns = record.lambda.invocations.filter((i) => i.functionKey === "step-runner");
   return {
     name: timeline.name,
     placement: timeline.placement,
     seed: timeline.seed,
     triggerPath: timeline.triggerPath,
     promotions,
+    promoteCalls,
+    executions: record.executions.length,
+    workflow: record.executions.map(({ states: _states, ...e }) => e),
     faultAtMs,
     detectedAtMs,
     writerAcceptingAtMs,
@@ -355,6 +453,8 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
       monitor: record.lambda.invocations.filter((i) => i.functionKey === "monitor").length,
       failover: failoverRuns.length,
       failoverFailed: failoverRuns.filter((i) => i.result !== "success" && i.result !== "running").length,
+      stepRunner: stepRuns.length,
+      stepRunnerInterrupted: stepRuns.filter((i) => i.result === "timeout" || i.result === "crash").length,
     },
     decisions,
     violations,

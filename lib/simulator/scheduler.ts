@@ -154,6 +154,15 @@ export class Scheduler implements Clock {
     invocation.onKill?.(reason);
   }
 
+  /**
+   * Stalls `invocation` (a call that never returns): nothing it awaits resumes, and unlike a crash
+   * Lambda learns nothing until the invocation's own timeout ends it.
+   */
+  stall(invocation: InvocationContext | undefined): void {
+    if (invocation === undefined) return;
+    invocation.killed = true;
+  }
+
   /** `value`, or a promise that never settles when `invocation` was killed meanwhile. */
   unlessKilled<T>(invocation: InvocationContext | undefined, value: Promise<T>): Promise<T> {
     return value.then(

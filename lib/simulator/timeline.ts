@@ -25,16 +25,38 @@ export const DEAD_STATUSES = [
   "available",
 ] as const;
 
-/** Failover steps a crash can be injected at; the SDK command that marks the step reached AWS. */
-export const CRASH_STEPS: Readonly<Record<string, string>> = {
-  "notify-start": "Publish",
-  "fence-old-primary": "RevokeSecurityGroupIngress",
-  "reboot-old-primary": "RebootDBInstance",
-  "promote-replica": "PromoteReadReplica",
-  "switch-writer": "ChangeResourceRecordSets",
-  "write-report": "PutObject",
-  "notify-success": "Publish",
-};
+/** Where a crash or a stall is injected: right after `command` reached AWS, in an invocation running `task`. */
+export interface CrashPoint {
+  /** The step runner's task the invocation runs (the step runner serves every task). */
+  readonly task?: string;
+  readonly command: string;
+}
+
+/**
+ * The points of each function a crash or a stall can be injected at. The failover function only
+ * decides and starts the workflow; the workflow's steps run in the step runner, one task per
+ * invocation.
+ */
+export const CRASH_POINTS = {
+  failover: {
+    "start-execution": { command: "StartExecution" },
+  },
+  "step-runner": {
+    "notify-start": { task: "notify-start", command: "Publish" },
+    "fence-old-primary": { task: "fence-old-primary", command: "RevokeSecurityGroupIngress" },
+    "reboot-old-primary": { task: "fence-old-primary", command: "RebootDBInstance" },
+    "promote-replica": { task: "promote-replica", command: "PromoteReadReplica" },
+    "check-writable": { task: "check-writable", command: "DescribeDBInstances" },
+    "switch-writer": { task: "switch-writer", command: "ChangeResourceRecordSets" },
+    "enable-backups": { task: "enable-backups", command: "ModifyDBInstance" },
+    "write-report": { task: "write-report", command: "PutObject" },
+    "notify-success": { task: "notify-success", command: "Publish" },
+  },
+} as const satisfies Record<string, Record<string, CrashPoint>>;
+
+/** The functions whose invocations a fault can crash or stall (the monitor has no points: it dies part-way). */
+export const FAULT_FUNCTIONS = ["monitor", "failover", "step-runner"] as const;
+export type FaultFunction = (typeof FAULT_FUNCTIONS)[number];
 
 export const TRIGGER_PATHS = ["both", "monitor", "alarm"] as const;
 export type TriggerPath = (typeof TRIGGER_PATHS)[number];
@@ -68,10 +90,22 @@ export type Fault =
   | {
       readonly kind: "function-crash";
       readonly atMinute: number;
-      readonly function: "monitor" | "failover";
-      /** Failover: the step at which it dies (after the step's call reached AWS). Monitor: omitted. */
+      readonly function: FaultFunction;
+      /** Failover and step runner: the point at which it dies ({@link CRASH_POINTS}). Monitor: omitted. */
       readonly step?: string;
       /** How many invocations die this way (default 1). */
+      readonly times?: number;
+    }
+  /**
+   * The step runner's call at `step` never returns (a stalled connection the SDK's request timeout
+   * does not cover, a hung runtime): the invocation makes no more progress until Lambda's timeout
+   * ends it, which Step Functions reports as `Lambda.Unknown`.
+   */
+  | {
+      readonly kind: "function-timeout";
+      readonly atMinute: number;
+      readonly function: "step-runner";
+      readonly step: string;
       readonly times?: number;
     }
   | { readonly kind: "duplicate-events"; readonly atMinute: number; readonly forMinutes?: number }
@@ -98,12 +132,16 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "api-blackhole",
   "probe-path-down",
   "function-crash",
+  "function-timeout",
   "duplicate-events",
   "lost-events",
   "switchover-request",
   "stale-fence-tag",
   "manual-failover",
 ];
+
+/** Longest promotion a timeline may ask for: beyond the workflow's promotion timeout (45 min by default). */
+export const MAX_PROMOTION_SECONDS = 3 * 3600;
 
 /** AWS timings of the run (reference facts give the ranges; the timeline picks a point). */
 export interface AwsTimings {
@@ -253,7 +291,7 @@ export function parseTimeline(value: unknown, source = "timeline"): Timeline {
       "promotionSeconds",
       "aws.promotionSeconds",
       60,
-      1800,
+      MAX_PROMOTION_SECONDS,
       DEFAULT_AWS.promotionSeconds,
     ),
     rdsStatusDelaySeconds: r.number(
@@ -367,14 +405,19 @@ function parseFault(r: Reader, raw: unknown, path: string, durationMinutes: numb
     }
     case "function-crash": {
       keys("function", "step", "times");
-      const fn = r.oneOf(raw, "function", `${path}.function`, ["monitor", "failover"] as const);
+      const fn = r.oneOf(raw, "function", `${path}.function`, FAULT_FUNCTIONS);
       const times = r.number(raw, "times", `${path}.times`, 1, 100, 1, true);
       if (fn === "monitor") {
         if (raw.step !== undefined) r.fail(`${path}.step`, raw.step, "remove it: the monitor has no steps");
         return { kind, atMinute, function: fn, times };
       }
-      const step = r.oneOf(raw, "step", `${path}.step`, Object.keys(CRASH_STEPS));
-      return { kind, atMinute, function: fn, step, times };
+      return { kind, atMinute, function: fn, step: crashPoint(r, raw, path, fn), times };
+    }
+    case "function-timeout": {
+      keys("function", "step", "times");
+      const fn = r.oneOf(raw, "function", `${path}.function`, ["step-runner"] as const);
+      const times = r.number(raw, "times", `${path}.times`, 1, 100, 1, true);
+      return { kind, atMinute, function: fn, step: crashPoint(r, raw, path, fn), times };
     }
     case "manual-failover": {
       keys("acceptDataLoss");
@@ -383,4 +426,19 @@ function parseFault(r: Reader, raw: unknown, path: string, durationMinutes: numb
       return { kind, atMinute, acceptDataLoss: accept as boolean };
     }
   }
+}
+
+/** The `step` of a crash or a stall of `fn`: one of its points; a workflow step named for the failover function says where it runs. */
+function crashPoint(r: Reader, raw: Json, path: string, fn: "failover" | "step-runner"): string {
+  const points = Object.keys(CRASH_POINTS[fn]);
+  const step = raw.step;
+  if (typeof step === "string" && points.includes(step)) return step;
+  const workflowStep = fn === "failover" && typeof step === "string" && step in CRASH_POINTS["step-runner"];
+  return r.fail(
+    `${path}.step`,
+    step,
+    workflowStep
+      ? `the failover function only decides and starts the workflow (its point is "start-execution"); set function to "step-runner", which runs ${JSON.stringify(step)}`
+      : `use one of ${points.map((p) => JSON.stringify(p)).join(", ")}`,
+  );
 }

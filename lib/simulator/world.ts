@@ -3,18 +3,26 @@
  * databases on a virtual clock, with the *deployed* code plugged in where it runs on AWS: the real
  * health-monitor handler (its real `runMonitor`, metrics through real Powertools EMF output) and the
  * real failover handler built by the deployed wiring (`readFailoverConfig` + `buildFailoverPorts`
- * with its real adapters), whose SDK clients are answered by the simulated AWS. Only the network
- * edge is simulated: AWS's services, PostgreSQL as the monitor's probe sees it, and time.
+ * with its real adapters, `SfnWorkflow` for the workflow), whose SDK clients are answered by the
+ * simulated AWS, and the real step-runner handler (`createStepRunnerHandler` on the same wiring)
+ * behind the failover state machine: the deployed definition (`failoverDefinition`) run by
+ * `LocalWorkflow`, which serves Step Functions' StartExecution / ListExecutions / DescribeExecution
+ * and invokes the step runner synchronously through the Lambda model. Only the network edge is
+ * simulated: AWS's services, PostgreSQL as the monitor's probe sees it, and time.
  */
 import type { Clock, DatabaseProbe } from "../lambda/core/ports";
 import type { LagReading, ProbeResult, ReplicationPositions } from "../lambda/core/types";
 import type { HandlerLogger, HandlerMetrics } from "../lambda/telemetry";
 import { createMetrics } from "../lambda/telemetry";
-import { readFailoverConfig } from "../lambda/failover/env";
+import { readFailoverConfig, readStepRunnerConfig } from "../lambda/failover/env";
 import { createFailoverHandler } from "../lambda/failover/handler";
 import { buildFailoverPorts } from "../lambda/failover/ports";
 import { readMonitorConfig } from "../lambda/health-monitor/env";
 import { createMonitorHandler } from "../lambda/health-monitor/handler";
+import { SfnWorkflow } from "../lambda/adapters/aws/sfn-workflow";
+import { createStepRunnerHandler } from "../lambda/step-runner/handler";
+import { failoverDefinition } from "../workflow/definition";
+import { LocalWorkflow, type LocalExecution } from "../workflow/local";
 import { FENCED_AT_TAG } from "../function-env";
 import type { SimulatedAwsConfig } from "./config";
 import {
@@ -30,10 +38,10 @@ import {
 import { MetricStore, SimAlarm, metricKey } from "./aws/cloudwatch";
 import { SimulatedServiceError, rdsFault } from "./aws/errors";
 import { SimulatedAws, SimulatedAwsClients, type ServiceName } from "./aws/sdk";
-import { SimLambda, type LambdaContextLike, type SimFunction } from "./lambda";
+import { lambdaIntegrationError, SimLambda, type LambdaContextLike, type SimFunction } from "./lambda";
 import { Rng } from "./rng";
 import { Scheduler, type InvocationContext } from "./scheduler";
-import { CRASH_STEPS, type Fault, type Timeline } from "./timeline";
+import { CRASH_POINTS, type CrashPoint, type Fault, type FaultFunction, type Timeline } from "./timeline";
 
 const MINUTE_MS = 60_000;
 /** Client reconnect cadence while it has no working session. */
@@ -42,6 +50,9 @@ const RECONNECT_MS = 2_000;
 export const SIM_EPOCH_MS = Date.UTC(2026, 0, 5, 0, 0, 0);
 /** Minutes of healthy operation before the first fault can apply (heartbeats and metrics exist). */
 export const WARM_UP_MINUTES = 5;
+
+/** Step Functions' limit on a state's input or output (reference §3: `States.DataLimitExceeded`). */
+export const STATE_PAYLOAD_LIMIT_BYTES = 262_144;
 
 /** One SNS notification as it reached the topic. */
 export interface AlertRecord {
@@ -110,6 +121,51 @@ export interface RunRecord {
   /** Client-observed: first commit on each instance after `faultAtMs`, and interruptions. */
   readonly firstCommitAfterFault: ReadonlyMap<string, number>;
   readonly writesInterruptedAfterFault: boolean;
+  /** Every execution of the failover state machine, oldest first, as it stood at the end. */
+  readonly executions: readonly ExecutionRecord[];
+  /** Most executions that ran at once. */
+  readonly maxRunningExecutions: number;
+  /** Every change of the writer record, in order. */
+  readonly writerChanges: readonly WriterChange[];
+  /** Largest task input or output the step runner exchanged with the state machine, bytes. */
+  readonly largestStatePayloadBytes: number;
+  /** Invocations an injected fault crashed or stalled right after a call reached AWS. */
+  readonly interruptions: readonly Interruption[];
+}
+
+/** An invocation ended by an injected fault right after `command` reached AWS. */
+export interface Interruption {
+  readonly atMs: number;
+  readonly functionKey: string;
+  readonly command: string;
+  readonly fate: "crash" | "stall";
+}
+
+/** An execution of the failover state machine as the run left it. */
+export interface ExecutionRecord {
+  readonly name: string;
+  readonly status: LocalExecution["status"];
+  readonly startedAtMs: number;
+  readonly stoppedAtMs: number | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+  readonly transitions: number;
+  /** Waiting for an operator's answer (a `waitForTaskToken` task) when the run ended. */
+  readonly awaitingApproval: boolean;
+  /** The last state entered (for a closed execution, the terminal state: `FailoverSucceeded`, …). */
+  readonly endState: string | null;
+  /** Each failed attempt of a state, in order, with the error Step Functions matched (retried or caught). */
+  readonly stateErrors: readonly { readonly state: string; readonly error: string }[];
+  /** The states entered, in order (for debugging a timeline). */
+  readonly states: readonly string[];
+}
+
+/** One ChangeResourceRecordSets of the writer record. */
+export interface WriterChange {
+  readonly atMs: number;
+  readonly target: string;
+  /** The replica had accepted a promotion when the change was made. */
+  readonly afterPromotion: boolean;
 }
 
 export class World {
@@ -145,7 +201,24 @@ export class World {
   private lastObservedMs: number;
   private readonly firstCommitAfterFault = new Map<string, number>();
   private interrupted = false;
-  private crashes: { fn: "monitor" | "failover"; command?: string; fromMs: number; left: number }[] = [];
+  private stepRunner!: SimFunction;
+  /** The failover state machine, run locally; Step Functions' API is served from it. */
+  private workflow!: LocalWorkflow;
+  private maxRunningExecutions = 0;
+  private readonly writerChanges: WriterChange[] = [];
+  private largestStatePayloadBytes = 0;
+  private readonly interruptions: Interruption[] = [];
+  /** The definition's `Fail` states: entering one is the execution's end, not a failed attempt. */
+  private readonly failStates = new Set<string>();
+  /** The task the running step-runner invocation serves (it runs one at a time). */
+  private stepRunnerTask: string | undefined;
+  private crashes: {
+    fn: FaultFunction;
+    point?: CrashPoint;
+    fate: "crash" | "stall";
+    fromMs: number;
+    left: number;
+  }[] = [];
 
   constructor(
     readonly timeline: Timeline,
@@ -488,6 +561,11 @@ export class World {
           const value = String(set?.ResourceRecords?.[0]?.Value);
           this.records.set(name, { value, ttl: set?.TTL ?? 30 });
           if (name === this.config.writerRecordName) {
+            this.writerChanges.push({
+              atMs: now(),
+              target: value,
+              afterPromotion: this.replica.promotionsAccepted > 0,
+            });
             this.scheduler.at(insyncAtMs, () => {
               if (this.records.get(name)?.value === value) {
                 this.writerVisible = value;
@@ -611,6 +689,107 @@ export class World {
       if (object === undefined) throw new SimulatedServiceError("NotFound", "Not Found", 404);
       return { ContentLength: object.body.length, ETag: object.etag };
     });
+
+    this.registerStepFunctions();
+  }
+
+  /**
+   * Step Functions' API as the failover function uses it (reference §3), served by the local run of
+   * the deployed definition: StartExecution is idempotent for the same name and input while the
+   * execution runs and answers `ExecutionAlreadyExists` once it has closed or for another input (the
+   * adapter then reads it back with DescribeExecution); ListExecutions lists newest first.
+   */
+  private registerStepFunctions(): void {
+    const aws = this.aws;
+    const c = this.config;
+    const noMachine = (arn: unknown): SimulatedServiceError =>
+      new SimulatedServiceError(
+        "StateMachineDoesNotExist",
+        `State Machine Does Not Exist: '${String(arn)}'`,
+        400,
+      );
+    const shape = (e: LocalExecution): Record<string, unknown> => ({
+      executionArn: e.arn,
+      stateMachineArn: c.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: new Date(e.startedAtMs),
+      ...(e.stoppedAtMs === null ? {} : { stopDate: new Date(e.stoppedAtMs) }),
+    });
+    aws.handle(
+      "sfn",
+      "StartExecution",
+      async (_region, input: { stateMachineArn?: string; name?: string; input?: string }) => {
+        if (input.stateMachineArn !== c.stateMachineArn) throw noMachine(input.stateMachineArn);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(input.input ?? "{}");
+        } catch {
+          throw new SimulatedServiceError(
+            "InvalidExecutionInput",
+            "Invalid State Machine Execution Input",
+            400,
+          );
+        }
+        const start = await this.workflow.start(String(input.name), parsed as never);
+        if (!start.started) {
+          throw new SimulatedServiceError(
+            "ExecutionAlreadyExists",
+            `Execution Already Exists: '${start.arn}'`,
+            400,
+          );
+        }
+        const running = this.workflow.all().filter((e) => e.status === "RUNNING").length;
+        this.maxRunningExecutions = Math.max(this.maxRunningExecutions, running);
+        return { executionArn: start.arn, startDate: new Date(start.startedAtMs) };
+      },
+    );
+    aws.handle(
+      "sfn",
+      "ListExecutions",
+      (_region, input: { stateMachineArn?: string; statusFilter?: string; maxResults?: number }) => {
+        if (input.stateMachineArn !== c.stateMachineArn) throw noMachine(input.stateMachineArn);
+        const executions = [...this.workflow.all()]
+          .reverse()
+          .filter((e) => input.statusFilter === undefined || e.status === input.statusFilter)
+          .slice(0, input.maxResults || 100);
+        return { executions: executions.map(shape) };
+      },
+    );
+    aws.handle("sfn", "DescribeExecution", (_region, input: { executionArn?: string }) => {
+      const execution = this.workflow.all().find((e) => e.arn === input.executionArn);
+      if (execution === undefined) {
+        throw new SimulatedServiceError(
+          "ExecutionDoesNotExist",
+          `Execution Does Not Exist: '${String(input.executionArn)}'`,
+          400,
+        );
+      }
+      return { ...shape(execution), input: execution.inputJson };
+    });
+  }
+
+  /**
+   * One task of an execution: a synchronous invoke of the step runner through the Lambda model, its
+   * payload and result crossing as JSON, as the optimized integration passes them; a failure is
+   * the error the integration reports ({@link lambdaIntegrationError}).
+   */
+  private async invokeStep(payload: Record<string, unknown>): Promise<unknown> {
+    const measure = (json: string): string => {
+      this.largestStatePayloadBytes = Math.max(
+        this.largestStatePayloadBytes,
+        Buffer.byteLength(json, "utf8"),
+      );
+      return json;
+    };
+    const request = JSON.parse(measure(JSON.stringify(payload))) as unknown;
+    let result: unknown;
+    try {
+      result = await this.lambda.invokeSync(this.stepRunner, request);
+    } catch (error) {
+      throw lambdaIntegrationError(error, this.stepRunner.name);
+    }
+    return JSON.parse(measure(JSON.stringify(result ?? null))) as unknown;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -892,24 +1071,26 @@ export class World {
         bootstrap: () => Promise.reject(new Error("the simulator does not run the bootstrap")),
       })(event, context as never);
     };
+    this.installWorkflow();
     // The failover function runs one invocation at a time (reserved concurrency 1): its clock and
     // SDK clients belong to whichever invocation runs now.
     let current: InvocationContext | undefined;
     const failoverClock = this.scheduler.clockFor(() => current);
     const failoverConfig = readFailoverConfig(c.failoverEnv);
+    const failoverClients = new SimulatedAwsClients(this.aws, this.scheduler, "failover", () => current);
     const failoverHandler = createFailoverHandler({
       config: failoverConfig,
-      ports: buildFailoverPorts(
-        failoverConfig,
-        new SimulatedAwsClients(this.aws, this.scheduler, "failover", () => current),
-        failoverClock,
-      ),
+      ports: buildFailoverPorts(failoverConfig, failoverClients, failoverClock),
       logger: recordingLogger(this.scheduler, "failover", this.logs),
       metrics: emfMetrics(
         failoverConfig.metricsNamespace,
         "failover",
         failoverConfig.environmentSuffix,
         this.emf(c.drRegion),
+      ),
+      workflow: new SfnWorkflow(
+        failoverConfig.stateMachineArn,
+        failoverClients.sfn(failoverConfig.controlRegion),
       ),
     });
     this.failover = {
@@ -938,6 +1119,63 @@ export class World {
         if (this.timeline.triggerPath !== "alarm") this.lambda.invokeAsync(this.failover, envelope);
       },
     };
+  }
+
+  /** The step-runner function and the failover state machine that invokes it. */
+  private installWorkflow(): void {
+    const c = this.config;
+    // The step runner has no reservation; its clock and SDK clients are bound to the one invocation
+    // that runs now. The workflow guarantees there is only one (one execution per cluster, its tasks
+    // in sequence, each task's timeout longer than the function's), and the handler below checks it.
+    let running = 0;
+    let current: InvocationContext | undefined;
+    const config = readStepRunnerConfig(c.stepRunnerEnv);
+    const handler = createStepRunnerHandler({
+      cluster: { primaryInstanceId: config.primaryInstanceId, replicaInstanceId: config.replicaInstanceId },
+      policy: config.policy,
+      region: config.controlRegion,
+      ports: buildFailoverPorts(
+        config,
+        new SimulatedAwsClients(this.aws, this.scheduler, "step-runner", () => current),
+        this.scheduler.clockFor(() => current),
+      ),
+      logger: recordingLogger(this.scheduler, "step-runner", this.logs),
+    });
+    const arn = `arn:aws:lambda:${c.drRegion}:${c.account}:function:${c.stepRunnerFunctionName}`;
+    this.stepRunner = {
+      key: "step-runner",
+      name: c.stepRunnerFunctionName,
+      arn,
+      timeoutMs: c.stepRunnerTimeoutSeconds * 1000,
+      reservedConcurrency: null,
+      // Invoked synchronously only: Step Functions' retriers, not Lambda's, retry it.
+      maxRetryAttempts: 0,
+      maxEventAgeMs: 0,
+      handler: async (event, context, invocation) => {
+        if (running > 0) throw new Error("two step-runner invocations overlap: the workflow runs one task at a time");
+        running += 1;
+        current = invocation;
+        this.stepRunnerTask = (event as { step?: unknown } | null)?.step as string | undefined;
+        try {
+          return await handler(event, context as never);
+        } finally {
+          running -= 1;
+        }
+      },
+    };
+    const definition = failoverDefinition({
+      stepRunnerArn: arn,
+      stepRunnerTimeoutSeconds: c.stepRunnerTimeoutSeconds,
+    });
+    for (const [name, state] of Object.entries(definition.States as Record<string, { Type?: string }>)) {
+      if (state.Type === "Fail") this.failStates.add(name);
+    }
+    this.workflow = new LocalWorkflow({
+      definition,
+      stateMachineArn: c.stateMachineArn,
+      invokeStep: (payload) => this.invokeStep(payload),
+      clock: this.scheduler,
+    });
   }
 
   private installSchedules(): void {
@@ -1023,11 +1261,16 @@ export class World {
     this.aws.crashHook = (functionKey, command) => {
       const crash = this.crashes.find(
         (c) =>
-          c.fn === functionKey && c.command === command && c.left > 0 && this.scheduler.nowMs() >= c.fromMs,
+          c.fn === functionKey &&
+          c.point?.command === command &&
+          (c.point.task === undefined || c.point.task === this.stepRunnerTask) &&
+          c.left > 0 &&
+          this.scheduler.nowMs() >= c.fromMs,
       );
-      if (crash === undefined) return false;
+      if (crash === undefined) return null;
       crash.left--;
-      return true;
+      this.interruptions.push({ atMs: this.scheduler.nowMs(), functionKey, command, fate: crash.fate });
+      return crash.fate;
     };
     this.lambda.onStart = (fn, context) => {
       const crash = this.crashes.find(
@@ -1129,9 +1372,13 @@ export class World {
         this.pathDownUntilMs = untilMs;
         return;
       case "function-crash":
+      case "function-timeout":
         this.crashes.push({
           fn: fault.function,
-          command: fault.step === undefined ? undefined : CRASH_STEPS[fault.step],
+          ...(fault.function === "monitor" || fault.step === undefined
+            ? {}
+            : { point: (CRASH_POINTS[fault.function] as Record<string, CrashPoint>)[fault.step] }),
+          fate: fault.kind === "function-crash" ? "crash" : "stall",
           fromMs: atMs,
           left: fault.times ?? 1,
         });
@@ -1149,7 +1396,15 @@ export class World {
           reason: "planned switchover drill",
         });
         return;
-      case "manual-failover":
+      case "manual-failover": {
+        // A failover the lag guard blocked waits for an approval: the operator accepting the loss
+        // sends it (the alert's `send-task-success` command) instead of a new request, which the
+        // running execution would only be reported for.
+        const pending = this.workflow.pendingTokens()[0];
+        if (fault.acceptDataLoss && pending !== undefined) {
+          this.workflow.sendTaskSuccess(pending.token, { approvedBy: "sim-operator" });
+          return;
+        }
         this.operatorRequest({
           action: "failover",
           requestedBy: "sim-operator",
@@ -1157,6 +1412,7 @@ export class World {
           ...(fault.acceptDataLoss ? { acceptDataLoss: true } : {}),
         });
         return;
+      }
     }
   }
 
@@ -1209,7 +1465,34 @@ export class World {
       endMs: this.endMs,
       firstCommitAfterFault: this.firstCommitAfterFault,
       writesInterruptedAfterFault: this.interrupted,
+      executions: this.executionRecords(),
+      maxRunningExecutions: this.maxRunningExecutions,
+      writerChanges: this.writerChanges,
+      largestStatePayloadBytes: this.largestStatePayloadBytes,
+      interruptions: this.interruptions,
     };
+  }
+
+  private executionRecords(): ExecutionRecord[] {
+    const waiting = new Set(this.workflow.pendingTokens().map((t) => t.execution));
+    return this.workflow.all().map((e) => {
+      const states = e.history.filter((h) => h.type === "StateEntered").map((h) => h.state ?? "?");
+      return {
+        name: e.name,
+        status: e.status,
+        startedAtMs: e.startedAtMs,
+        stoppedAtMs: e.stoppedAtMs,
+        error: e.error,
+        cause: e.cause,
+        transitions: e.transitions,
+        awaitingApproval: e.status === "RUNNING" && waiting.has(e.name),
+        endState: states.at(-1) ?? null,
+        stateErrors: e.history
+          .filter((h) => h.type === "StateFailed" && !this.failStates.has(h.state ?? ""))
+          .map((h) => ({ state: h.state ?? "?", error: h.error ?? "?" })),
+        states,
+      };
+    });
   }
 
   private closeSegmentsAt(endMs: number): void {

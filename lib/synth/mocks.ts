@@ -249,10 +249,6 @@ export function mockResourceState(
       return done(`${String(inputs.zoneId)}_${String(inputs.name)}_${String(inputs.type)}`, {
         fqdn: inputs.name,
       });
-    case "aws:route53/healthCheck:HealthCheck": {
-      const id = uuid(seed);
-      return done(id, { arn: `arn:aws:route53:::healthcheck/${id}` });
-    }
     case "aws:lambda/function:Function": {
       const fnName = String(inputs.name ?? autoName(name, type));
       const arn = `arn:aws:lambda:${region}:${acct}:function:${fnName}`;
@@ -262,6 +258,18 @@ export function mockResourceState(
         qualifiedArn: `${arn}:$LATEST`,
         invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
         version: "$LATEST",
+      });
+    }
+    case "aws:sfn/stateMachine:StateMachine": {
+      const machineName = String(inputs.name ?? autoName(name, type));
+      const arn = `arn:aws:states:${region}:${acct}:stateMachine:${machineName}`;
+      return done(arn, {
+        name: machineName,
+        arn,
+        status: "ACTIVE",
+        creationDate: "2026-01-01T00:00:00Z",
+        revisionId: hex(32),
+        stateMachineVersionArn: "",
       });
     }
     case "aws:cloudwatch/eventRule:EventRule": {

@@ -130,7 +130,7 @@ describe("a scenario deadline that ends the wait", () => {
     });
     const expected =
       "the scenario deadline (--timeout 1 s after the fault) passed before the new writer took a write " +
-      "(or a decision was blocked); raise --timeout";
+      "(or the workflow failed); raise --timeout";
     expect(report.passed).toBe(false);
     expect(report.scenarios[0].checks[0]).toEqual({
       name: "within the deadline",

@@ -1,7 +1,8 @@
 /**
- * Every drill scenario on real PostgreSQL 14 (primary + streaming replica on loopback),
- * through the same runMonitor → evaluateAndAct code the Lambda functions run.
- * One run of all six scenarios (about 80 s); each test then checks one scenario's outcome.
+ * Every drill scenario on real PostgreSQL 14 (primary + streaming replica on loopback), through
+ * the same runMonitor → evaluateAndAct code the Lambda functions run, the decision carried out by
+ * the deployed failover state machine (run locally) whose tasks are the real step-runner handler.
+ * One run of all six scenarios (about 100 s); each test then checks one scenario's outcome.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -9,7 +10,9 @@ import * as path from "node:path";
 
 import { DRILL_POLICY, parseDrillArgs, SCENARIO_NAMES, type ScenarioName } from "../../lib/drill/args";
 import type { DrillReport, ScenarioReport } from "../../lib/drill/report";
-import { runDrill } from "../../lib/drill/runner";
+import { APPROVAL_TASK_OUTPUT, DRILL_OPERATOR, runDrill } from "../../lib/drill/runner";
+import type { FailoverReport } from "../../lib/lambda/core/ports";
+import { STATES } from "../../lib/workflow/definition";
 
 jest.setTimeout(240_000);
 
@@ -62,6 +65,56 @@ describe("npm run drill --all on real PostgreSQL 14", () => {
     expect(s.passed).toBe(true);
   });
 
+  it.each(["blip", "partition"] as const)("%s: starts no workflow execution", (name) => {
+    expect(byName(name).executions).toEqual([]);
+  });
+
+  it.each(["crash", "stop", "lagging-replica", "switchover"] as const)(
+    "%s: one workflow execution carried the failover out, through the deployed states",
+    (name) => {
+      const s = byName(name);
+      expect(s.executions).toHaveLength(1);
+      const e = s.executions[0];
+      expect(e.status).toBe("SUCCEEDED");
+      expect(e.name).toMatch(
+        name === "switchover" ? /^switchover-pg-replica-\d{8}T\d{4}$/ : /^failover-pg-replica-created-/,
+      );
+      expect(e.error).toBeNull();
+      // Begin → Route → … → PromoteReplica, at least one promotion check, SwitchWriter, … → FailoverSucceeded.
+      expect(e.statesVisited.slice(0, 2)).toEqual([STATES.begin, STATES.route]);
+      expect(e.statesVisited.at(-1)).toBe(STATES.succeeded);
+      const order = [
+        STATES.promote,
+        STATES.checkWritable,
+        STATES.switchWriter,
+        STATES.writeReport,
+        STATES.notifySuccess,
+      ];
+      const at = order.map((state) => e.statesVisited.indexOf(state));
+      expect(at.every((i) => i >= 0)).toBe(true);
+      expect([...at].sort((a, b) => a - b)).toEqual(at);
+      expect(e.statesVisited.filter((state) => state === STATES.promote)).toHaveLength(1);
+      // Every state entered is a billed transition (no task was retried in the drill).
+      expect(e.transitions).toBe(e.statesVisited.length);
+      const events = s.timeline.map((ev) => ev.event);
+      expect(events).toContain("execution-started");
+      expect(events).toContain("execution-closed");
+      // The report the WriteReport step stored, read back: the drill's figures come from its timeline.
+      const stored = JSON.parse(fs.readFileSync(s.engineReportLocation!, "utf8")) as FailoverReport;
+      expect(stored.kind).toBe("drill");
+      expect(stored.outcome).toBe("succeeded");
+      const at2 = (event: string) => stored.timeline.find((t) => t.event === event)!.atMs;
+      const promotionMs = at2("promoted") - at2("promote-requested");
+      expect(s.figures!.promotionSeconds).toBe(Math.round(promotionMs) / 1000);
+      // Overhead = (writer switched − the decision the promotion followed) − the promotion.
+      const decidedAtMs = stored.timeline
+        .filter((t) => t.event === "decision" && t.atMs <= at2("promote-requested"))
+        .at(-1)!.atMs;
+      expect(s.figures!.orchestrationMs).toBe(Math.round(at2("writer-switched") - decidedAtMs - promotionMs));
+      expect(s.figures!.orchestrationMs!).toBeGreaterThanOrEqual(0);
+    },
+  );
+
   it("leaves no cluster directory behind", () => {
     expect(fs.readdirSync(clusterBase)).toEqual([]);
   });
@@ -80,7 +133,7 @@ describe("npm run drill --all on real PostgreSQL 14", () => {
     expect(f.lostCommits).not.toBeNull();
     expect(f.lostCommitSeqs).toHaveLength(f.lostCommits!);
     expect(f.falseFailovers).toBe(0);
-    // The orchestrator wrote its own audit report into the run's folder.
+    // The workflow's WriteReport step stored the audit report in the run's folder.
     expect(s.engineReportLocation).toMatch(new RegExp(`${name}/reports/drill/pg-replica-created-.*\\.json$`));
     expect(fs.existsSync(s.engineReportLocation!)).toBe(true);
     const events = s.timeline.map((e) => e.event);
@@ -118,16 +171,48 @@ describe("npm run drill --all on real PostgreSQL 14", () => {
     expect(s.timeline.map((e) => e.event)).toContain("fault-cleared");
   });
 
-  it("lagging-replica: blocked by the lag guard, alerts a human, never promotes", () => {
+  it("lagging-replica: blocked by the lag guard, waits for the operator, fails over on the approval", () => {
     const s = byName("lagging-replica");
-    expect(s.promoted).toBe(false);
-    expect(s.figures!.promotions).toBe(0);
     const blocked = s.decisions.filter((d) => d.kind === "blocked");
     expect(blocked.length).toBeGreaterThan(0);
     expect(blocked[0].reason).toContain("more than the 3 s limit; failing over would lose up to");
-    expect(s.notifications.map((n) => n.event)).toContain("failover-blocked");
-    expect(s.notifications.find((n) => n.event === "failover-blocked")?.severity).toBe("critical");
-    expect(s.figures!.rtoSeconds).toBeNull();
+    // The blocked decision started the execution that waits; later evaluations only reported it.
+    expect(blocked[0].acted).toBe(true);
+    expect(blocked.slice(1).every((d) => !d.acted)).toBe(true);
+    const alert = s.notifications.find((n) => n.event === "failover-blocked");
+    expect(alert?.severity).toBe("critical");
+    expect(alert?.subject).toContain("approve or reject pg-replica");
+    // The operator approved with the alert's command, after the alert and before any promotion.
+    expect(APPROVAL_TASK_OUTPUT).toBe(`{"approvedBy":"${DRILL_OPERATOR}"}`);
+    const event = (name: string) => s.timeline.find((e) => e.event === name);
+    expect(event("approved")?.detail).toBe(`send-task-success --task-output '${APPROVAL_TASK_OUTPUT}'`);
+    expect(event("approval-requested")!.atMs).toBeGreaterThanOrEqual(alert!.atMs);
+    expect(event("promote-called")!.atMs).toBeGreaterThan(event("approved")!.atMs);
+    expect(s.executions[0].statesVisited.slice(0, 5)).toEqual([
+      STATES.begin,
+      STATES.route,
+      STATES.requestApproval,
+      STATES.reassess,
+      STATES.route,
+    ]);
+    // The approved failover: promoted once, writer moved, writes resumed, the loss counted row by row.
+    expect(s.promoted).toBe(true);
+    expect(s.figures!.promotions).toBe(1);
+    expect(s.figures!.falseFailovers).toBe(0);
+    expect(s.writer.final).not.toBe(s.writer.initial);
+    expect(s.figures!.rtoSeconds).not.toBeNull();
+    expect(s.figures!.lostCommits).not.toBeNull();
+    expect(s.figures!.dataLossWindowSeconds!).toBeGreaterThan(3);
+    const stored = JSON.parse(fs.readFileSync(s.engineReportLocation!, "utf8")) as FailoverReport;
+    expect(stored.timeline.find((t) => t.event === "approved")?.detail).toBe(
+      `${DRILL_OPERATOR} approved the failover, accepting the data loss shown in the alert.`,
+    );
+    const sent = s.notifications.map((n) => n.event);
+    expect(sent.indexOf("failover-blocked")).toBeGreaterThanOrEqual(0);
+    expect(sent.indexOf("failover-started")).toBeGreaterThan(sent.indexOf("failover-blocked"));
+    expect(sent.indexOf("failover-succeeded")).toBeGreaterThan(sent.indexOf("failover-started"));
+    // A person's wait is no automatic-failover target.
+    expect(s.targets).toEqual([]);
   });
 
   it("partition: critical alert, no promotion, clients never stopped writing", () => {
@@ -162,6 +247,9 @@ describe("npm run drill --all on real PostgreSQL 14", () => {
     const events = s.timeline.map((e) => e.event);
     expect(events).toContain("fenced");
     expect(events).toContain("caught-up");
+    expect(s.executions[0].statesVisited).toEqual(
+      expect.arrayContaining([STATES.fence, STATES.planned, STATES.checkCaughtUp, STATES.caughtUp]),
+    );
     expect(s.targets).toEqual([]);
   });
 
@@ -169,6 +257,7 @@ describe("npm run drill --all on real PostgreSQL 14", () => {
     const written = JSON.parse(fs.readFileSync(path.join(outDir, "report.json"), "utf8")) as DrillReport;
     expect(written.schemaVersion).toBe(1);
     expect(written.scenarios).toHaveLength(6);
+    expect(written.scenarios.map((s) => s.executions.length)).toEqual([1, 1, 0, 1, 0, 1]);
     expect(fs.readFileSync(path.join(outDir, "copy", "drill.json"), "utf8")).toBe(
       fs.readFileSync(path.join(outDir, "report.json"), "utf8"),
     );

@@ -1,8 +1,11 @@
+import type { FailoverReport, TimelineEntry } from "../../lib/lambda/core/ports";
 import { DEFAULT_POLICY } from "../../lib/lambda/core/policy";
 import type { Decision } from "../../lib/lambda/core/types";
 import { DRILL_POLICY } from "../../lib/drill/args";
 import {
+  abbreviateStates,
   computeFigures,
+  engineMoments,
   type EvaluationRecord,
   type ScenarioObservations,
   targetChecks,
@@ -36,11 +39,28 @@ const ack = (seq: number, ackedAtMs: number, endpoint = "127.0.0.1:2"): AckedCom
   ackedAtMs,
   endpoint,
 });
+/** The workflow's stored report, as far as the figures read it: its timeline and its own figures. */
+const engineReport = (
+  timeline: [number, string][],
+  dataLossWindowSeconds: number | null = 0.8,
+): FailoverReport =>
+  ({
+    timeline: timeline.map(([atMs, event]): TimelineEntry => ({ atMs, event, detail: event })),
+    figures: { detectionSeconds: null, promotionSeconds: null, rtoSeconds: null, dataLossWindowSeconds },
+  }) as unknown as FailoverReport;
+/** A failover as the workflow records it: decision, promote requested, promoted, writer switched. */
+const failoverReport = engineReport([
+  [FAULT + 2_400, "failure-detected"],
+  [FAULT + 2_450, "decision"],
+  [FAULT + 2_470, "workflow-started"],
+  [FAULT + 2_500, "promote-requested"],
+  [FAULT + 2_620, "promoted"],
+  [FAULT + 2_700, "writer-switched"],
+]);
 const base: ScenarioObservations = {
   faultAtMs: FAULT,
   evaluations: [],
-  promoteCalledAtMs: null,
-  writableAtMs: null,
+  engineReport: null,
   promotions: 0,
   writerSwitchedAtMs: null,
   firstWriteAfterFault: null,
@@ -50,7 +70,7 @@ const base: ScenarioObservations = {
 };
 
 describe("computeFigures", () => {
-  it("failover: detection from the confirming probe, RTO from the first write, orchestration without PostgreSQL's promotion", () => {
+  it("failover: detection from the confirming probe, RTO from the first write, orchestration from the workflow's moments without PostgreSQL's promotion", () => {
     const f = computeFigures(
       {
         ...base,
@@ -62,10 +82,10 @@ describe("computeFigures", () => {
           }),
           evaluation({ decision: promote, acted: true }),
         ],
-        promoteCalledAtMs: FAULT + 2_500,
-        writableAtMs: FAULT + 2_620,
+        engineReport: failoverReport,
         promotions: 1,
-        writerSwitchedAtMs: FAULT + 2_700,
+        // The drill's own DNS observation: writerSwitchedSeconds, not the orchestration.
+        writerSwitchedAtMs: FAULT + 2_710,
         firstWriteAfterFault: ack(42, FAULT + 2_760),
         lostCommits: [ack(7, FAULT - 300, "127.0.0.1:1"), ack(8, FAULT - 100, "127.0.0.1:1")],
       },
@@ -74,9 +94,9 @@ describe("computeFigures", () => {
     expect(f).toEqual({
       detectionSeconds: 2.4,
       promotionSeconds: 0.12,
-      // 2700 - 2450 (decision → writer switched) minus 120 ms of pg_promote.
+      // 2700 - 2450 (decision → writer switched) minus 120 ms of promotion.
       orchestrationMs: 130,
-      writerSwitchedSeconds: 2.7,
+      writerSwitchedSeconds: 2.71,
       rtoSeconds: 2.76,
       lostCommits: 2,
       lostCommitSeqs: [7, 8],
@@ -148,16 +168,44 @@ describe("computeFigures", () => {
     [
       "the engine's own report figure wins over the snapshot's lag",
       {
-        evaluations: [
-          evaluation({
-            decision: promote,
-            acted: true,
-            report: { figures: { dataLossWindowSeconds: 0 } } as EvaluationRecord["report"],
-          }),
-        ],
+        evaluations: [evaluation({ decision: promote, acted: true })],
+        engineReport: engineReport([], 0),
       },
       true,
       { dataLossWindowSeconds: 0 },
+    ],
+    [
+      "without a stored report: the acting evaluation's lag, no promotion or orchestration figure",
+      { evaluations: [evaluation({ decision: promote, acted: true })], promotions: 1 },
+      true,
+      { dataLossWindowSeconds: 0.8, promotionSeconds: null, orchestrationMs: null },
+    ],
+    [
+      "an approved failover: orchestration from the decision made again on the approval, not the blocked one",
+      {
+        engineReport: engineReport([
+          [FAULT + 2_450, "decision"],
+          [FAULT + 9_000, "approved"],
+          [FAULT + 9_020, "decision"],
+          [FAULT + 9_050, "promote-requested"],
+          [FAULT + 9_900, "promoted"],
+          [FAULT + 9_960, "writer-switched"],
+        ]),
+      },
+      true,
+      // (9960 - 9020) - (9900 - 9050)
+      { promotionSeconds: 0.85, orchestrationMs: 90 },
+    ],
+    [
+      "a run the workflow did not promote in (writer already switched): no orchestration figure",
+      {
+        engineReport: engineReport([
+          [FAULT + 2_450, "decision"],
+          [FAULT + 2_600, "writer-switched"],
+        ]),
+      },
+      true,
+      { promotionSeconds: null, orchestrationMs: null },
     ],
   ];
   it.each(cases)("%s", (_name, over, expected, want) => {
@@ -170,8 +218,12 @@ describe("targetChecks", () => {
     {
       ...base,
       evaluations: [evaluation({ decision: promote, acted: true })],
-      promoteCalledAtMs: FAULT + 2_500,
-      writableAtMs: FAULT + 2_620,
+      engineReport: engineReport([
+        [FAULT + 2_450, "decision"],
+        [FAULT + 2_500, "promote-requested"],
+        [FAULT + 2_620, "promoted"],
+        [FAULT + 3_300, "writer-switched"],
+      ]),
       promotions: 1,
       writerSwitchedAtMs: FAULT + 3_300,
       firstWriteAfterFault: ack(1, FAULT + 11_000),
@@ -190,6 +242,53 @@ describe("targetChecks", () => {
   it("does not apply the targets to other timings or to runs without a promotion", () => {
     expect(targetChecks(figures, { ...DRILL_POLICY, probeIntervalSeconds: 2 })).toEqual([]);
     expect(targetChecks({ ...figures, promotions: 0 }, DRILL_POLICY)).toEqual([]);
+  });
+});
+
+describe("engineMoments", () => {
+  it("reads the decision the promotion followed and the first promote, promoted and writer moments", () => {
+    expect(
+      engineMoments(
+        engineReport([
+          [1_000, "decision"],
+          [5_000, "decision"],
+          [5_100, "promote-requested"],
+          [5_200, "promoted"],
+          [5_300, "writer-switched"],
+          [5_400, "decision"],
+          [5_500, "writer-switched"],
+        ]),
+      ),
+    ).toEqual({
+      decisionAtMs: 5_000,
+      promoteRequestedAtMs: 5_100,
+      writableAtMs: 5_200,
+      writerSwitchedAtMs: 5_300,
+    });
+  });
+
+  it("has no decision moment without a decision entry", () => {
+    expect(engineMoments(engineReport([[5_100, "promote-requested"]])).decisionAtMs).toBeNull();
+  });
+});
+
+describe("abbreviateStates", () => {
+  it("shows a wait loop once with its count and every other state as visited", () => {
+    expect(
+      abbreviateStates([
+        "Begin",
+        "PromoteReplica",
+        "WaitForPromotion",
+        "CheckWritable",
+        "Writable",
+        "WaitForPromotion",
+        "CheckWritable",
+        "Writable",
+        "SwitchWriter",
+      ]),
+    ).toBe("Begin → PromoteReplica → (WaitForPromotion → CheckWritable → Writable) ×2 → SwitchWriter");
+    expect(abbreviateStates(["Begin", "Route", "NothingToDo"])).toBe("Begin → Route → NothingToDo");
+    expect(abbreviateStates([])).toBe("");
   });
 });
 

@@ -1,6 +1,7 @@
 import type { ScenarioName } from "../../lib/drill/args";
 import type { EvaluationRecord, ScenarioFigures } from "../../lib/drill/report";
-import { checkScenario, type ScenarioFacts } from "../../lib/drill/scenarios";
+import { checkScenario, type ApprovalFacts, type ScenarioFacts } from "../../lib/drill/scenarios";
+import type { ExecutionRecord } from "../../lib/drill/workflow";
 import type { Decision } from "../../lib/lambda/core/types";
 
 const figures: ScenarioFigures = {
@@ -28,6 +29,18 @@ const evaluationOf = (decision: Decision, error?: string): EvaluationRecord => (
   lastHealthyLagSeconds: 1,
   ...(error ? { error } : {}),
 });
+const execution = (over: Partial<ExecutionRecord> = {}): ExecutionRecord => ({
+  name: "failover-pg-replica-created-20260101T000000000Z",
+  arn: "arn:aws:states:ap-southeast-1:000000000000:execution:sfn-failover-drill:failover-pg-replica-created-20260101T000000000Z",
+  status: "SUCCEEDED",
+  startedAtMs: 10,
+  stoppedAtMs: 20,
+  statesVisited: ["Begin", "Route", "NotifyStart", "PromoteReplica", "SwitchWriter", "FailoverSucceeded"],
+  transitions: 6,
+  error: null,
+  cause: null,
+  ...over,
+});
 const failover: ScenarioFacts = {
   figures,
   evaluations: [],
@@ -36,6 +49,9 @@ const failover: ScenarioFacts = {
   writerFinal: "127.0.0.1:2",
   replicaEndpoint: "127.0.0.1:2",
   writeFailuresAfterFault: 40,
+  executions: [execution()],
+  promoteCalledAtMs: 15,
+  approval: null,
 };
 const kept: ScenarioFacts = {
   ...failover,
@@ -43,8 +59,45 @@ const kept: ScenarioFacts = {
   writerFinal: "127.0.0.1:1",
   notificationEvents: [],
   writeFailuresAfterFault: 0,
+  executions: [],
+  promoteCalledAtMs: null,
 };
+const failedExecution = execution({
+  status: "FAILED",
+  error: "FailoverFailed",
+  cause: "promote-replica failed",
+  statesVisited: ["Begin", "Route", "PromoteReplica", "RollBack", "FailoverFailed"],
+});
 const blockedByLag = evaluationOf({ kind: "blocked", guard: "replication-lag", reason: "lag 7 s > 5 s" });
+const approvedFacts: ApprovalFacts = {
+  requestedAtMs: 5,
+  approvedAtMs: 8,
+  approvedBy: "drill-operator",
+  promotionsBeforeApproval: 0,
+  writerAtApproval: "127.0.0.1:1",
+  recordedApprovedBy: "drill-operator",
+};
+const approvedExecution = execution({
+  statesVisited: [
+    "Begin",
+    "Route",
+    "RequestApproval",
+    "Reassess",
+    "Route",
+    "PromoteReplica",
+    "SwitchWriter",
+    "FailoverSucceeded",
+  ],
+});
+/** The lag guard blocked, the operator approved, the failover completed. */
+const approved: ScenarioFacts = {
+  ...failover,
+  evaluations: [blockedByLag],
+  notificationEvents: ["failover-blocked", "failover-started", "failover-succeeded"],
+  executions: [approvedExecution],
+  promoteCalledAtMs: 9,
+  approval: approvedFacts,
+};
 const criticalAlert = evaluationOf({ kind: "alert-only", severity: "critical", reason: "no second signal" });
 
 const failed = (name: ScenarioName, facts: ScenarioFacts): string[] =>
@@ -59,7 +112,7 @@ describe("checkScenario", () => {
       "stop that never promoted",
       "stop",
       kept,
-      ["replica promoted once", "writer moved to the promoted replica"],
+      ["replica promoted once", "writer moved to the promoted replica", "one workflow execution, succeeded"],
     ],
     [
       "crash whose promoted server could not be read",
@@ -73,31 +126,104 @@ describe("checkScenario", () => {
       { ...failover, evaluations: [evaluationOf({ kind: "none", reason: "x" }, "fence failed")] },
       ["engine reported no error"],
     ],
-    ["blip that rode it out", "blip", kept, []],
-    ["blip that failed over (a false failover)", "blip", failover, ["no promotion", "writer unchanged"]],
     [
-      "lagging replica blocked with an alert",
-      "lagging-replica",
-      { ...kept, evaluations: [blockedByLag], notificationEvents: ["failover-blocked"] },
-      [],
+      "crash whose workflow failed after the promotion",
+      "crash",
+      { ...failover, executions: [failedExecution] },
+      ["one workflow execution, succeeded"],
     ],
+    [
+      "crash that started a second execution",
+      "crash",
+      { ...failover, executions: [execution(), execution({ name: "failover-again" })] },
+      ["one workflow execution, succeeded"],
+    ],
+    [
+      "crash where no execution was started",
+      "crash",
+      { ...failover, executions: [] },
+      ["one workflow execution, succeeded"],
+    ],
+    ["blip that rode it out", "blip", kept, []],
+    [
+      "blip that failed over (a false failover)",
+      "blip",
+      failover,
+      ["no promotion", "writer unchanged", "no workflow execution"],
+    ],
+    ["lagging replica blocked, approved, failed over", "lagging-replica", approved, []],
     [
       "lagging replica blocked silently",
       "lagging-replica",
-      { ...kept, evaluations: [blockedByLag] },
+      { ...approved, notificationEvents: ["failover-started", "failover-succeeded"] },
       ["a human was alerted"],
     ],
     [
       "lagging replica blocked for another reason",
       "lagging-replica",
       {
-        ...kept,
+        ...approved,
         evaluations: [evaluationOf({ kind: "blocked", guard: "replica-unhealthy", reason: "x" })],
-        notificationEvents: ["failover-blocked"],
       },
       ["blocked by the replication-lag guard"],
     ],
+    [
+      "lagging replica promoted before the operator answered",
+      "lagging-replica",
+      { ...approved, promoteCalledAtMs: 6, approval: { ...approvedFacts, promotionsBeforeApproval: 1 } },
+      ["nothing changed while waiting for the approval", "promoted only after the approval"],
+    ],
+    [
+      "lagging replica whose writer moved while waiting",
+      "lagging-replica",
+      { ...approved, approval: { ...approvedFacts, writerAtApproval: "127.0.0.1:2" } },
+      ["nothing changed while waiting for the approval"],
+    ],
+    [
+      "lagging replica that never waited for an approval (promoted automatically)",
+      "lagging-replica",
+      { ...approved, approval: null, executions: [execution()] },
+      [
+        "nothing changed while waiting for the approval",
+        "promoted only after the approval",
+        "the approval was carried out",
+      ],
+    ],
+    [
+      "lagging replica whose execution recorded another approver",
+      "lagging-replica",
+      { ...approved, approval: { ...approvedFacts, recordedApprovedBy: null } },
+      ["the approval was carried out"],
+    ],
+    [
+      "lagging replica approved but the failover ended in NothingToDo",
+      "lagging-replica",
+      {
+        ...approved,
+        figures: { ...figures, promotions: 0, rtoSeconds: null },
+        writerFinal: "127.0.0.1:1",
+        promoteCalledAtMs: null,
+        executions: [
+          execution({
+            statesVisited: ["Begin", "Route", "RequestApproval", "Reassess", "Route", "NothingToDo"],
+          }),
+        ],
+      },
+      [
+        "promoted only after the approval",
+        "the approval was carried out",
+        "replica promoted once",
+        "writer moved to the promoted replica",
+        "writes resumed through writer",
+      ],
+    ],
     ["partition with a critical alert", "partition", { ...kept, evaluations: [criticalAlert] }, []],
+    [
+      "partition that started a workflow execution",
+      "partition",
+      { ...kept, evaluations: [criticalAlert], executions: [failedExecution] },
+      ["no workflow execution"],
+    ],
     [
       "partition where clients could not write",
       "partition",
@@ -115,6 +241,12 @@ describe("checkScenario", () => {
     ],
     ["switchover without loss", "switchover", failover, []],
     [
+      "switchover whose workflow rolled back",
+      "switchover",
+      { ...failover, executions: [failedExecution] },
+      ["one workflow execution, succeeded"],
+    ],
+    [
       "switchover that lost a commit",
       "switchover",
       { ...failover, figures: { ...figures, lostCommits: 1, lostCommitSeqs: [9] } },
@@ -126,6 +258,32 @@ describe("checkScenario", () => {
   });
 
   it("says what it saw in each check", () => {
+    expect(checkScenario("crash", { ...failover, executions: [failedExecution] })).toContainEqual({
+      name: "one workflow execution, succeeded",
+      passed: false,
+      detail:
+        "failover-pg-replica-created-20260101T000000000Z FAILED (FailoverFailed: promote-replica failed)",
+    });
+    expect(checkScenario("lagging-replica", approved)).toEqual(
+      expect.arrayContaining([
+        {
+          name: "nothing changed while waiting for the approval",
+          passed: true,
+          detail: "waited 3 ms in RequestApproval: 0 promotion(s), writer → 127.0.0.1:1",
+        },
+        {
+          name: "promoted only after the approval",
+          passed: true,
+          detail: "pg_promote() 1 ms after the approval",
+        },
+        {
+          name: "the approval was carried out",
+          passed: true,
+          detail:
+            "approved by drill-operator; the execution recorded drill-operator and visited RequestApproval, Reassess, SwitchWriter",
+        },
+      ]),
+    );
     expect(checkScenario("crash", failover)).toContainEqual({
       name: "lost commits checked row by row",
       passed: true,

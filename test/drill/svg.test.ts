@@ -27,6 +27,7 @@ const scenario: ScenarioReport = {
   writes: { startOffsetSeconds: -1, bucketMs: 250, acked: [3, 0, 0, 2], failed: [0, 4, 0, 0] },
   notifications: [],
   engineReportLocation: null,
+  executions: [],
   cleanup: { complete: true, detail: "ok" },
 };
 const report = {

@@ -56,6 +56,14 @@ describe("lazyClientModule", () => {
       "@aws-sdk/client-sns",
       "@aws-sdk/client-cloudwatch",
       "@aws-sdk/client-lambda",
+      "@aws-sdk/client-sfn",
+    ]);
+    expect(LAZY_CLIENTS["step-runner"].map((c) => c.packageName)).toEqual([
+      "@aws-sdk/client-ec2",
+      "@aws-sdk/client-s3",
+      "@aws-sdk/client-sns",
+      "@aws-sdk/client-cloudwatch",
+      "@aws-sdk/client-lambda",
     ]);
     expect(LAZY_CLIENTS["health-monitor"].map((c) => c.packageName)).toEqual([
       "@aws-sdk/client-secrets-manager",

@@ -25,6 +25,8 @@ const args: DashboardArgs = {
   writerRecordName: "writer.db-dev.internal",
   maxReplicationLagSeconds: 60,
   failoverFunctionName: "lambda-failover-dev-3c4d5e6",
+  stepRunnerFunctionName: "lambda-step-runner-dev",
+  stateMachineArn: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
 };
 
 function graphs(body = dashboardBody(args)): MetricWidget[] {
@@ -131,6 +133,32 @@ describe("dashboardBody", () => {
         ],
       ],
       [
+        "Failover workflow executions, dev",
+        "ap-southeast-1",
+        "Sum",
+        ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"].map((m) => [
+          "AWS/States",
+          m,
+          "StateMachineArn",
+          "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
+        ]),
+      ],
+      [
+        "Step runner: invocations and errors, dev",
+        "ap-southeast-1",
+        "Sum",
+        [
+          ["AWS/Lambda", "Invocations", "FunctionName", "lambda-step-runner-dev"],
+          ["AWS/Lambda", "Errors", "FunctionName", "lambda-step-runner-dev"],
+        ],
+      ],
+      [
+        "Step runner: duration (ms), dev",
+        "ap-southeast-1",
+        "Maximum",
+        [["AWS/Lambda", "Duration", "FunctionName", "lambda-step-runner-dev"]],
+      ],
+      [
         "Snapshot exports failed (last 26 h), dev",
         "ap-southeast-1",
         "Maximum",
@@ -177,12 +205,12 @@ describe("dashboardBody", () => {
   });
 
   it("reads per-minute graphs per minute and the daily exports per day", () => {
-    expect(graphs().map((w) => w.properties.period)).toEqual([...Array(14).fill(60), 86_400, 86_400]);
+    expect(graphs().map((w) => w.properties.period)).toEqual([...Array(17).fill(60), 86_400, 86_400]);
   });
 
   it("lays widgets on the 24-wide grid without overlap", () => {
     const { widgets } = dashboardBody(args);
-    expect(widgets).toHaveLength(17);
+    expect(widgets).toHaveLength(20);
     const cells = new Set<string>();
     for (const w of widgets) {
       expect(w.x + w.width).toBeLessThanOrEqual(24);
@@ -262,6 +290,16 @@ describe("bad arguments name the key, the value and the fix", () => {
       "maxReplicationLagSeconds=0 is not valid: expected a number of seconds > 0, such as 60",
     ],
     ["a negative overdue line", { exportOverdueHours: -1 }, "exportOverdueHours=-1 is not valid"],
+    [
+      "a state machine name instead of its ARN",
+      { stateMachineArn: "sfn-failover-dev" },
+      'stateMachineArn="sfn-failover-dev" is not valid: expected a state machine ARN',
+    ],
+    [
+      "an empty step runner name",
+      { stepRunnerFunctionName: "" },
+      'stepRunnerFunctionName="" is not valid: expected a non-empty string',
+    ],
   ];
   it.each(cases)("%s", (_name, override, message) => {
     const build = () => dashboardBody({ ...args, ...override });

@@ -4,27 +4,37 @@
  * resources, environment, VPC config, schedule, destination, triggers, alarms, health check).
  */
 import { join } from "node:path";
-import { FAILOVER_ENV, MONITOR_ENV } from "../../lib/function-env";
+import { FAILOVER_ENV, MONITOR_ENV, STEP_RUNNER_ENV } from "../../lib/function-env";
+import { secretsEndpointPolicy } from "../../lib/infra/bootstrap-network";
 import {
   alarmEventPattern,
   bootstrapCommand,
+  failoverEnvironment,
+  FUNCTION_SETTINGS,
+  LAMBDA_CA_BUNDLE,
+  monitorEnvironment,
+  monitorTimeoutSeconds,
+  stepRunnerEnvironment,
+} from "../../lib/infra/functions";
+import {
   bootstrapPolicyDocument,
   dbUserArn,
-  failoverEnvironment,
+  executionsArn,
   failoverPolicyDocument,
-  FUNCTION_SETTINGS,
-  functionName,
-  LAMBDA_CA_BUNDLE,
-  logGroupName,
-  monitorEnvironment,
-  monitorPolicyDocument,
-  monitorTimeoutSeconds,
-  secretsEndpointPolicy,
   lambdaFunctionArn,
+  monitorPolicyDocument,
   securityGroupArn,
-} from "../../lib/infra/functions";
+  stateMachineArn,
+  stateMachinePolicyDocument,
+  stateMachineTrustPolicy,
+  stepRunnerPolicyDocument,
+} from "../../lib/infra/iam";
+import type { IamPolicyDocument } from "../../lib/infra/iam";
+import { functionName, logGroupName } from "../../lib/infra/lambda-kit";
 import { DEFAULT_POLICY } from "../../lib/lambda/core/policy";
-import { readFailoverConfig } from "../../lib/lambda/failover/env";
+import { maxEvidenceAgeSeconds } from "../../lib/lambda/core/policy";
+import { readFailoverConfig, readStepRunnerConfig } from "../../lib/lambda/failover/env";
+import { failoverDefinition } from "../../lib/workflow/definition";
 import { readMonitorConfig } from "../../lib/lambda/health-monitor/env";
 import type { RecordedResource } from "../../lib/synth/mocks";
 import type { SynthResult } from "../../lib/synth/run";
@@ -50,14 +60,62 @@ describe("policy documents", () => {
     monitorFunctionArn: `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-health-monitor-dev`,
   };
 
-  it("failover: exactly the adapters' calls on exactly the stack's resources", () => {
-    expect(failoverPolicyDocument(failoverTargets).Statement).toEqual([
-      {
-        Sid: "DescribeBothInstances",
-        Effect: "Allow",
-        Action: ["rds:DescribeDBInstances"],
-        Resource: [failoverTargets.primaryDbArn, failoverTargets.replicaDbArn],
+  // Both roles read the same snapshot and alert ledger: the statements they share, in order.
+  const snapshotReads = () => [
+    {
+      Sid: "DescribeBothInstances",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstances"],
+      Resource: [targets.primaryDbArn, targets.replicaDbArn],
+    },
+    {
+      Sid: "ReadRecords",
+      Effect: "Allow",
+      Action: ["route53:ListResourceRecordSets"],
+      Resource: ["arn:aws:route53:::hostedzone/Z0ABC"],
+    },
+    {
+      Sid: "NotifyDrTopic",
+      Effect: "Allow",
+      Action: ["sns:Publish"],
+      Resource: [targets.alertTopicArn],
+    },
+    {
+      Sid: "ListReports",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc"],
+      Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
+    },
+    {
+      Sid: "ReadAndRecordAlerts",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/alerts/*"],
+    },
+    {
+      Sid: "ListAlerts",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc"],
+      Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
+    },
+    {
+      Sid: "DrKeyThroughS3AndSns",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: [targets.drKeyArn],
+      Condition: {
+        StringEquals: { "kms:ViaService": [`s3.${DR}.amazonaws.com`, `sns.${DR}.amazonaws.com`] },
       },
+    },
+    { Sid: "ReadLagMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: ["*"] },
+  ];
+  const targets = failoverTargets;
+
+  it("step runner: exactly the adapters' calls of the steps, on exactly the stack's resources", () => {
+    expect(stepRunnerPolicyDocument(failoverTargets).Statement).toEqual([
+      ...snapshotReads(),
       {
         Sid: "RebootTheWriterToFence",
         Effect: "Allow",
@@ -110,12 +168,6 @@ describe("policy documents", () => {
         Resource: [failoverTargets.primarySecurityGroupArn],
       },
       {
-        Sid: "ReadRecords",
-        Effect: "Allow",
-        Action: ["route53:ListResourceRecordSets"],
-        Resource: ["arn:aws:route53:::hostedzone/Z0ABC"],
-      },
-      {
         Sid: "UpsertWriterAndReaderCnames",
         Effect: "Allow",
         Action: ["route53:ChangeResourceRecordSets"],
@@ -145,47 +197,11 @@ describe("policy documents", () => {
         Resource: [failoverTargets.monitorFunctionArn],
       },
       {
-        Sid: "NotifyDrTopic",
-        Effect: "Allow",
-        Action: ["sns:Publish"],
-        Resource: [failoverTargets.alertTopicArn],
-      },
-      {
         Sid: "WriteReports",
         Effect: "Allow",
         Action: ["s3:PutObject"],
         Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/reports/*"],
       },
-      {
-        Sid: "ListReports",
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc"],
-        Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
-      },
-      {
-        Sid: "ReadAndRecordAlerts",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject"],
-        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/alerts/*"],
-      },
-      {
-        Sid: "ListAlerts",
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc"],
-        Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
-      },
-      {
-        Sid: "DrKeyThroughS3AndSns",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: [failoverTargets.drKeyArn],
-        Condition: {
-          StringEquals: { "kms:ViaService": [`s3.${DR}.amazonaws.com`, `sns.${DR}.amazonaws.com`] },
-        },
-      },
-      { Sid: "ReadLagMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: ["*"] },
       {
         Sid: "OwnLogGroup",
         Effect: "Allow",
@@ -195,13 +211,107 @@ describe("policy documents", () => {
     ]);
   });
 
-  it("only Describe/metric reads and Lambda ENIs use '*' (AWS has no resource-level permission for them)", () => {
-    const star = (doc: ReturnType<typeof failoverPolicyDocument>) =>
-      doc.Statement.filter((s) => s.Resource.includes("*")).flatMap((s) => s.Action);
-    expect(star(failoverPolicyDocument(failoverTargets))).toEqual([
-      "ec2:DescribeSecurityGroupRules",
-      "cloudwatch:GetMetricData",
+  it("failover: the snapshot's reads and starting the one state machine's executions; nothing that acts", () => {
+    const machine = stateMachineArn(DR, ACCOUNT, "sfn-failover-dev");
+    const executions = executionsArn(DR, ACCOUNT, "sfn-failover-dev");
+    expect({ machine, executions }).toEqual({
+      machine: `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`,
+      executions: `arn:aws:states:${DR}:${ACCOUNT}:execution:sfn-failover-dev:*`,
+    });
+    const doc = failoverPolicyDocument({
+      ...failoverTargets,
+      stateMachineArn: machine,
+      executionsArn: executions,
+    });
+    expect(doc.Statement).toEqual([
+      ...snapshotReads(),
+      {
+        Sid: "StartAndListFailoverExecutions",
+        Effect: "Allow",
+        Action: ["states:StartExecution", "states:ListExecutions"],
+        Resource: [machine],
+      },
+      {
+        Sid: "DescribeFailoverExecutions",
+        Effect: "Allow",
+        Action: ["states:DescribeExecution"],
+        Resource: [executions],
+      },
+      {
+        Sid: "OwnLogGroup",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`${failoverTargets.logGroupArn}:*`],
+      },
     ]);
+    const actions = doc.Statement.flatMap((st) => st.Action);
+    for (const acting of [
+      "rds:PromoteReadReplica",
+      "rds:ModifyDBInstance",
+      "rds:RebootDBInstance",
+      "ec2:RevokeSecurityGroupIngress",
+      "route53:ChangeResourceRecordSets",
+      "lambda:InvokeFunction",
+    ]) {
+      expect(actions).not.toContain(acting);
+    }
+  });
+
+  it("state machine: invoke the step runner (and its versions), deliver its logs on '*', nothing else", () => {
+    const stepRunner = `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-step-runner-dev`;
+    expect(stateMachinePolicyDocument({ stepRunnerArn: stepRunner })).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "InvokeStepRunner",
+          Effect: "Allow",
+          Action: ["lambda:InvokeFunction"],
+          Resource: [stepRunner, `${stepRunner}:*`],
+        },
+        {
+          Sid: "DeliverExecutionLogs",
+          Effect: "Allow",
+          Action: [
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+          ],
+          Resource: ["*"],
+        },
+      ],
+    });
+    const machine = `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`;
+    expect(stateMachineTrustPolicy(ACCOUNT, machine)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "states.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": ACCOUNT },
+            ArnLike: { "aws:SourceArn": machine },
+          },
+        },
+      ],
+    });
+  });
+
+  it("only Describe/metric reads and Lambda ENIs use '*' (AWS has no resource-level permission for them)", () => {
+    const star = (doc: IamPolicyDocument) =>
+      doc.Statement.filter((s) => s.Resource.includes("*")).flatMap((s) => s.Action);
+    expect(star(stepRunnerPolicyDocument(failoverTargets))).toEqual([
+      "cloudwatch:GetMetricData",
+      "ec2:DescribeSecurityGroupRules",
+    ]);
+    expect(
+      star(failoverPolicyDocument({ ...failoverTargets, stateMachineArn: "m", executionsArn: "e" })),
+    ).toEqual(["cloudwatch:GetMetricData"]);
     const eni = [
       "ec2:CreateNetworkInterface",
       "ec2:DescribeNetworkInterfaces",
@@ -365,31 +475,49 @@ describe("environment contracts", () => {
     });
   });
 
-  it("the failover environment sets exactly FAILOVER_ENV", () => {
-    const env = failoverEnvironment({
-      primaryInstanceId: "a",
-      replicaInstanceId: "b",
-      primaryRegion: PRIMARY,
-      replicaRegion: DR,
-      primarySecurityGroupId: "sg-1",
-      hostedZoneId: "Z1",
-      writerRecordName: "writer.x",
-      readerRecordName: "reader.x",
-      dnsTtlSeconds: 30,
-      alertTopicArn: "t",
-      reportBucket: "b",
-      backupRetentionDays: 7,
-      policy: { ...DEFAULT_POLICY, maxReplicationLagSeconds: 30, consecutiveFailuresToFailover: 4 },
-      primaryAlarmName: "alarm",
-      monitorFunctionName: "m",
-      environmentSuffix: "dev",
-    });
-    expect(Object.keys(env).sort()).toEqual([...FAILOVER_ENV].sort());
+  const stepRunnerInputs = {
+    primaryInstanceId: "a",
+    replicaInstanceId: "b",
+    primaryRegion: PRIMARY,
+    replicaRegion: DR,
+    primarySecurityGroupId: "sg-1",
+    hostedZoneId: "Z1",
+    writerRecordName: "writer.x",
+    readerRecordName: "reader.x",
+    dnsTtlSeconds: 30,
+    alertTopicArn: "t",
+    reportBucket: "b",
+    backupRetentionDays: 7,
+    policy: { ...DEFAULT_POLICY, maxReplicationLagSeconds: 30, consecutiveFailuresToFailover: 4 },
+    primaryAlarmName: "alarm",
+    monitorFunctionName: "m",
+    environmentSuffix: "dev",
+  };
+
+  it("the step runner's environment sets exactly STEP_RUNNER_ENV", () => {
+    const env = stepRunnerEnvironment(stepRunnerInputs);
+    expect(Object.keys(env).sort()).toEqual([...STEP_RUNNER_ENV].sort());
     expect({
       MAX_REPLICATION_LAG_SECONDS: env.MAX_REPLICATION_LAG_SECONDS,
       ACCEPT_DATA_LOSS: env.ACCEPT_DATA_LOSS,
       CONSECUTIVE_FAILURES: env.CONSECUTIVE_FAILURES,
     }).toEqual({ MAX_REPLICATION_LAG_SECONDS: "30", ACCEPT_DATA_LOSS: "false", CONSECUTIVE_FAILURES: "4" });
+  });
+
+  it("the failover environment is the step runner's plus the workflow's three variables", () => {
+    const env = failoverEnvironment({
+      ...stepRunnerInputs,
+      stateMachineArn: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
+      promotionTimeoutMinutes: 30,
+      approvalTimeoutMinutes: 60,
+    });
+    expect(Object.keys(env).sort()).toEqual([...FAILOVER_ENV].sort());
+    expect(env).toEqual({
+      ...stepRunnerEnvironment(stepRunnerInputs),
+      STATE_MACHINE_ARN: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
+      PROMOTION_TIMEOUT_MINUTES: "30",
+      APPROVAL_TIMEOUT_MINUTES: "60",
+    });
   });
 
   it("each function is given only the variables its handler reads", () => {
@@ -477,13 +605,13 @@ describe.each([
     expect(await files("lambda-db-bootstrap-dev")).toEqual(await files("lambda-health-monitor-dev"));
   });
 
-  it("failover: no VPC, reserved concurrency 1, 15-minute timeout, its own KMS-encrypted log group", () => {
+  it("failover: no VPC, reserved concurrency 1, a decision's 60 s timeout, its own KMS-encrypted log group", () => {
     const fn = v.named("lambda-failover-dev").inputs;
     expect(fn.vpcConfig).toBeUndefined();
     expect(fn).toMatchObject({
       name: "lambda-failover-dev",
       reservedConcurrentExecutions: 1,
-      timeout: 900,
+      timeout: 60,
       role: v.state("iam-failover-dev", "arn"),
       loggingConfig: { logFormat: "Text", logGroup: "/aws/lambda/lambda-failover-dev" },
     });
@@ -492,6 +620,49 @@ describe.each([
       retentionInDays: 30,
       kmsKeyId: v.state("kms-dr-dev", "arn"),
     });
+  });
+
+  it("step runner: DR region, no VPC, no reservation, 300 s, its own KMS-encrypted log group, the step-runner bundle", async () => {
+    const fn = v.named("lambda-step-runner-dev");
+    expect({ region: fn.region, provider: fn.provider }).toEqual({ region: DR, provider: "aws-dr-dev" });
+    expect(fn.inputs.vpcConfig).toBeUndefined();
+    expect(fn.inputs.reservedConcurrentExecutions).toBeUndefined();
+    expect(fn.inputs).toMatchObject({
+      name: "lambda-step-runner-dev",
+      runtime: "nodejs22.x",
+      handler: "index.handler",
+      timeout: 300,
+      memorySize: 256,
+      role: v.state("iam-step-runner-dev", "arn"),
+      loggingConfig: { logFormat: "Text", logGroup: "/aws/lambda/lambda-step-runner-dev" },
+      tags: { "DR-Role": "failover" },
+    });
+    expect(v.named("logs-step-runner-dev").inputs).toMatchObject({
+      name: "/aws/lambda/lambda-step-runner-dev",
+      retentionInDays: 30,
+      kmsKeyId: v.state("kms-dr-dev", "arn"),
+    });
+    // The step runner is the one the state machine invokes: no trigger, no async settings.
+    expect(
+      result.resources.filter(
+        (r) => r.name.startsWith("lambda-step-runner-") && r.name !== "lambda-step-runner-dev",
+      ),
+    ).toEqual([]);
+    const archive = fn.inputs.code as { assets: Promise<Record<string, unknown>> };
+    expect(Object.keys(await archive.assets)).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
+  });
+
+  it("the step runner's environment is the failover's without the workflow's variables, accepted by its handler", () => {
+    const failoverEnv = v.env("lambda-failover-dev");
+    const stepEnv = v.env("lambda-step-runner-dev");
+    const { STATE_MACHINE_ARN, PROMOTION_TIMEOUT_MINUTES, APPROVAL_TIMEOUT_MINUTES, ...shared } = failoverEnv;
+    expect({ STATE_MACHINE_ARN, PROMOTION_TIMEOUT_MINUTES, APPROVAL_TIMEOUT_MINUTES }).toEqual({
+      STATE_MACHINE_ARN: v.state("sfn-failover-dev", "arn"),
+      PROMOTION_TIMEOUT_MINUTES: "45",
+      APPROVAL_TIMEOUT_MINUTES: "1440",
+    });
+    expect(stepEnv).toEqual(shared);
+    expect(readStepRunnerConfig(stepEnv).controlRegion).toBe(DR);
   });
 
   it("health-monitor: only the DR VPC's monitor subnets, with its own security group", () => {
@@ -525,11 +696,23 @@ describe.each([
       MONITOR_FUNCTION_NAME: "lambda-health-monitor-dev",
       METRICS_NAMESPACE: "TapStack",
       ENVIRONMENT_SUFFIX: "dev",
+      STATE_MACHINE_ARN: `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`,
+      PROMOTION_TIMEOUT_MINUTES: "45",
+      APPROVAL_TIMEOUT_MINUTES: "1440",
     });
     const config = readFailoverConfig(env);
-    expect({ controlRegion: config.controlRegion, policy: config.policy }).toEqual({
+    expect({
+      controlRegion: config.controlRegion,
+      policy: config.policy,
+      stateMachineArn: config.stateMachineArn,
+      promotionTimeoutMinutes: config.promotionTimeoutMinutes,
+      approvalTimeoutMinutes: config.approvalTimeoutMinutes,
+    }).toEqual({
       controlRegion: DR,
       policy: DEFAULT_POLICY,
+      stateMachineArn: `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`,
+      promotionTimeoutMinutes: 45,
+      approvalTimeoutMinutes: 1440,
     });
   });
 
@@ -559,11 +742,32 @@ describe.each([
     expect(config.policy).toEqual(DEFAULT_POLICY);
   });
 
-  it("failover role: exact ARNs of this stack, the replica in its own region", () => {
+  const snapshotReadResources = () => ({
+    DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
+    ReadRecords: [v.state("r53-zone-dev", "arn")],
+    NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
+    ListReports: [v.state("s3-backups-dr-dev", "arn")],
+    ReadAndRecordAlerts: [`${v.state("s3-backups-dr-dev", "arn")}/alerts/*`],
+    ListAlerts: [v.state("s3-backups-dr-dev", "arn")],
+    DrKeyThroughS3AndSns: [v.state("kms-dr-dev", "arn")],
+    ReadLagMetrics: ["*"],
+  });
+
+  it("failover role: the snapshot's reads and the workflow's executions, exact ARNs of this stack", () => {
     const statements = v.policy("iam-failover-policy-dev").Statement;
-    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s.Resource]));
-    expect(bySid).toEqual({
-      DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
+    expect(Object.fromEntries(statements.map((s) => [s.Sid, s.Resource]))).toEqual({
+      ...snapshotReadResources(),
+      StartAndListFailoverExecutions: [v.state("sfn-failover-dev", "arn")],
+      DescribeFailoverExecutions: [`arn:aws:states:${DR}:${ACCOUNT}:execution:sfn-failover-dev:*`],
+      OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev:*`],
+    });
+    expect(v.named("iam-failover-policy-dev").inputs.role).toBe(v.named("iam-failover-dev").id);
+  });
+
+  it("step runner role: exact ARNs of this stack, the replica in its own region", () => {
+    const statements = v.policy("iam-step-runner-policy-dev").Statement;
+    expect(Object.fromEntries(statements.map((s) => [s.Sid, s.Resource]))).toEqual({
+      ...snapshotReadResources(),
       RebootTheWriterToFence: [v.state("rds-primary-dev", "arn")],
       TagTheFencedWriter: [v.state("rds-primary-dev", "arn")],
       UntagTheUnfencedWriter: [v.state("rds-primary-dev", "arn")],
@@ -574,21 +778,14 @@ describe.each([
       FenceThePrimary: [
         `arn:aws:ec2:${PRIMARY}:${ACCOUNT}:security-group/${v.named("sg-db-clients-primary-dev").id}`,
       ],
-      ReadRecords: [v.state("r53-zone-dev", "arn")],
       UpsertWriterAndReaderCnames: [v.state("r53-zone-dev", "arn")],
       WaitForInsync: ["arn:aws:route53:::change/*"],
-      // The monitor's ARN, built from its name before it exists (its role names this function).
+      // The monitor's ARN, built from its name before it exists (its role names the failover function).
       ReadWalPositionsThroughMonitor: [v.state("lambda-health-monitor-dev", "arn")],
-      NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
       WriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
-      ListReports: [v.state("s3-backups-dr-dev", "arn")],
-      ReadAndRecordAlerts: [`${v.state("s3-backups-dr-dev", "arn")}/alerts/*`],
-      ListAlerts: [v.state("s3-backups-dr-dev", "arn")],
-      DrKeyThroughS3AndSns: [v.state("kms-dr-dev", "arn")],
-      ReadLagMetrics: ["*"],
-      OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev:*`],
+      OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-step-runner-dev:*`],
     });
-    expect(v.named("iam-failover-policy-dev").inputs.role).toBe(v.named("iam-failover-dev").id);
+    expect(v.named("iam-step-runner-policy-dev").inputs.role).toBe(v.named("iam-step-runner-dev").id);
   });
 
   it("health-monitor role: rds-db:connect on both instances' resource ids, InvokeFunction on failover", () => {
@@ -635,12 +832,13 @@ describe.each([
     });
   });
 
-  it("failover events outlive the retries of a full-length run (1 h, reference §2 allows 60–21600 s)", () => {
+  it("failover events: one retry, dropped once their evidence is too old to start a failover on (reference §2)", () => {
     expect(v.named("lambda-failover-async-dev").inputs).toEqual({
       functionName: "lambda-failover-dev",
-      maximumEventAgeInSeconds: 3_600,
-      maximumRetryAttempts: 2,
+      maximumEventAgeInSeconds: 120,
+      maximumRetryAttempts: 1,
     });
+    expect(FUNCTION_SETTINGS.failoverMaxEventAgeSeconds).toBe(maxEvidenceAgeSeconds(DEFAULT_POLICY));
   });
 
   it("the monitor's successful results go to failover; runs are not retried", () => {
@@ -667,13 +865,74 @@ describe.each([
     });
   });
 
-  it("the Route 53 health check follows the primary-unreachable alarm in the DR region", () => {
-    expect(v.named("r53-health-primary-dev").inputs).toMatchObject({
-      type: "CLOUDWATCH_METRIC",
-      cloudwatchAlarmName: "alarm-monitor-primary-unreachable-dev",
-      cloudwatchAlarmRegion: DR,
+  it("declares no Route 53 health check (nothing would route on it)", () => {
+    expect(result.resources.filter((r) => r.type === "aws:route53/healthCheck:HealthCheck")).toEqual([]);
+  });
+
+  it("the state machine: STANDARD, the deployed definition on the step runner, logs at ERROR without data, no tracing", () => {
+    const machine = v.named("sfn-failover-dev");
+    expect({ region: machine.region, provider: machine.provider }).toEqual({
+      region: DR,
+      provider: "aws-dr-dev",
     });
-    expect(v.named("alarm-monitor-primary-unreachable-dev").region).toBe(DR);
+    const stepRunner = v.state("lambda-step-runner-dev", "arn");
+    expect(machine.inputs).toMatchObject({
+      name: "sfn-failover-dev",
+      type: "STANDARD",
+      roleArn: v.state("iam-sfn-failover-dev", "arn"),
+      loggingConfiguration: {
+        level: "ERROR",
+        includeExecutionData: false,
+        logDestination: `arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/vendedlogs/states/sfn-failover-dev:*`,
+      },
+      tracingConfiguration: { enabled: false },
+      tags: { "DR-Role": "failover" },
+    });
+    expect(JSON.parse(machine.inputs.definition as string)).toEqual(
+      failoverDefinition({ stepRunnerArn: stepRunner, stepRunnerTimeoutSeconds: 300 }),
+    );
+    expect(v.named("logs-sfn-failover-dev").inputs).toMatchObject({
+      name: "/aws/vendedlogs/states/sfn-failover-dev",
+      retentionInDays: 30,
+      kmsKeyId: v.state("kms-dr-dev", "arn"),
+    });
+  });
+
+  it("the state machine's role: trusted by Step Functions for this machine, invokes only the step runner", () => {
+    const machineArn = `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`;
+    expect(JSON.parse(v.named("iam-sfn-failover-dev").inputs.assumeRolePolicy as string)).toEqual(
+      stateMachineTrustPolicy(ACCOUNT, machineArn),
+    );
+    expect(v.state("sfn-failover-dev", "arn")).toBe(machineArn);
+    const stepRunner = v.state("lambda-step-runner-dev", "arn");
+    expect(JSON.parse(v.named("iam-sfn-failover-policy-dev").inputs.policy as string)).toEqual(
+      stateMachinePolicyDocument({ stepRunnerArn: stepRunner }),
+    );
+    expect(v.named("iam-sfn-failover-policy-dev").inputs.role).toBe(v.named("iam-sfn-failover-dev").id);
+  });
+
+  it.each([
+    ["failed", "ExecutionsFailed"],
+    ["timed-out", "ExecutionsTimedOut"],
+    ["throttled", "ExecutionThrottled"],
+  ])("alarms on the workflow's %s executions (%s), notifying the DR topic", (id, metricName) => {
+    const alarm = v.named(`alarm-sfn-failover-${id}-dev`);
+    expect(alarm.region).toBe(DR);
+    expect(alarm.inputs).toMatchObject({
+      name: `alarm-sfn-failover-${id}-dev`,
+      namespace: "AWS/States",
+      metricName,
+      dimensions: { StateMachineArn: v.state("sfn-failover-dev", "arn") },
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      period: 60,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+      alarmActions: [v.state("sns-dr-events-dev", "arn")],
+      okActions: [v.state("sns-dr-events-dev", "arn")],
+    });
   });
 
   it("alarms on any failover function error, notifying the DR topic", () => {

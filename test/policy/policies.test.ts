@@ -36,9 +36,9 @@ describe("the compliant stack", () => {
     },
   );
 
-  it("has 23 policies, all mandatory, with unique names", () => {
-    expect(allPolicies).toHaveLength(23);
-    expect(new Set(allPolicies.map((p) => p.name)).size).toBe(23);
+  it("has 24 policies, all mandatory, with unique names", () => {
+    expect(allPolicies).toHaveLength(24);
+    expect(new Set(allPolicies.map((p) => p.name)).size).toBe(24);
     expect(allPolicies.every((p) => p.enforcementLevel === "mandatory")).toBe(true);
   });
 });
@@ -534,7 +534,7 @@ describe("offline table", () => {
       set("rds-primary-dev", { publiclyAccessible: true })(compliantStack()),
     );
     const table = formatTable(outcomes, "dev (same-region)");
-    expect(table.split("\n")).toHaveLength(3 + 23 + 3);
+    expect(table.split("\n")).toHaveLength(3 + 24 + 3);
     expect(table).toMatch(/^rds-not-publicly-accessible\s+mandatory\s+FAIL\s+2\s+1$/m);
     expect(table).toMatch(/^rds-storage-encrypted-cmk\s+mandatory\s+PASS\s+2\s+0$/m);
     expect(table).toContain(

@@ -47,14 +47,21 @@ describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion)
       extras: report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`),
       problems: report.problems,
     }).toEqual({ mismatches: [], extras: [], problems: [] });
-    // The switchover's WAL positions: the failover role invokes the health-monitor and nothing else.
+    // The switchover's WAL positions: the step runner invokes the health-monitor and nothing else;
+    // the failover function invokes no function at all.
     const suffix = suffixOf(synth);
-    expect(
+    const invokes = (role: string): string[] =>
       report.rows
-        .filter((r) => r.role === "iam-failover" && r.action === "lambda:InvokeFunction")
-        .map((r) => `${r.expected} ${r.resource.split(":").pop() ?? ""}: ${r.actual}`),
-    ).toEqual([
+        .filter((r) => r.role === role && r.action === "lambda:InvokeFunction")
+        .map((r) => `${r.expected} ${r.resource.split(":").pop() ?? ""}: ${r.actual}`);
+    expect(invokes("iam-step-runner")).toEqual([
       `allow lambda-health-monitor-${suffix}: Allowed`,
+      "deny payments-api: ImplicitlyDenied",
+      `deny lambda-failover-${suffix}: ImplicitlyDenied`,
+      `deny lambda-step-runner-${suffix}: ImplicitlyDenied`,
+    ]);
+    expect(invokes("iam-failover")).toEqual([
+      `deny lambda-health-monitor-${suffix}: ImplicitlyDenied`,
       "deny payments-api: ImplicitlyDenied",
       `deny lambda-failover-${suffix}: ImplicitlyDenied`,
     ]);

@@ -22,6 +22,22 @@ describe("parseTimeline", () => {
     expect(t.triggerPath).toBe("both");
   });
 
+  it("reads a step runner's crash and stall at a workflow step, and the failover function's at StartExecution", () => {
+    const t = parseTimeline({
+      ...valid,
+      faults: [
+        { atMinute: 2, kind: "function-crash", function: "step-runner", step: "check-writable", times: 2 },
+        { atMinute: 2, kind: "function-timeout", function: "step-runner", step: "switch-writer" },
+        { atMinute: 3, kind: "function-crash", function: "failover", step: "start-execution" },
+      ],
+    });
+    expect(t.faults).toEqual([
+      { kind: "function-crash", atMinute: 2, function: "step-runner", step: "check-writable", times: 2 },
+      { kind: "function-timeout", atMinute: 2, function: "step-runner", step: "switch-writer", times: 1 },
+      { kind: "function-crash", atMinute: 3, function: "failover", step: "start-execution", times: 1 },
+    ]);
+  });
+
   it.each([
     [
       "an unknown placement",
@@ -29,9 +45,9 @@ describe("parseTimeline", () => {
       /placement is "multi-region"; use one of "same-region", "cross-region"/,
     ],
     [
-      "a promotion beyond 30 minutes",
-      { aws: { promotionSeconds: 4000 } },
-      /aws\.promotionSeconds is 4000; set it to a number from 60 to 1800/,
+      "a promotion beyond 3 hours",
+      { aws: { promotionSeconds: 10801 } },
+      /aws\.promotionSeconds is 10801; set it to a number from 60 to 10800/,
     ],
     [
       "a typo in a key",
@@ -60,8 +76,18 @@ describe("parseTimeline", () => {
     ],
     [
       "a crash at a step no function runs",
-      { faults: [{ atMinute: 1, kind: "function-crash", function: "failover", step: "dance" }] },
+      { faults: [{ atMinute: 1, kind: "function-crash", function: "step-runner", step: "dance" }] },
       /faults\[0\]\.step is "dance"; use one of "notify-start"/,
+    ],
+    [
+      "a workflow step crashing the failover function, which only starts the workflow",
+      { faults: [{ atMinute: 1, kind: "function-crash", function: "failover", step: "promote-replica" }] },
+      /faults\[0\]\.step is "promote-replica"; the failover function only decides and starts the workflow \(its point is "start-execution"\); set function to "step-runner"/,
+    ],
+    [
+      "a timeout of a function other than the step runner",
+      { faults: [{ atMinute: 1, kind: "function-timeout", function: "failover", step: "start-execution" }] },
+      /faults\[0\]\.function is "failover"; use one of "step-runner"/,
     ],
     ["a fractional seed", { seed: 1.5 }, /seed is 1.5; set it to a whole number/],
   ])("refuses %s with the field, the value and the fix", (_name, patch, message) => {

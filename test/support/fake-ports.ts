@@ -9,7 +9,7 @@ import {
   type AlertLedgerEntry,
   type AlertRecord,
 } from "../../lib/lambda/core/alerts";
-import { ControlPlaneError, DnsChangeError, WaitTimeoutError } from "../../lib/lambda/core/errors";
+import { ControlPlaneError, DnsChangeError } from "../../lib/lambda/core/errors";
 import type {
   Clock,
   DatabaseControl,
@@ -59,6 +59,35 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     this.now += ms;
   }
+  /** Time a fake operation takes (a DNS change reaching INSYNC, a wait): here it moves the clock at once. */
+  async pass(ms: number): Promise<void> {
+    this.advance(ms);
+  }
+}
+
+/**
+ * The simulator's virtual clock seen as a `FakeClock`, for running the workflow engine over the
+ * fake cluster: time moves only when the scheduler runs (the engine's Wait states and retry
+ * intervals, and the fake operations' `pass`). `advance` does nothing, so the fake's
+ * `callLatencyMs` does not apply, and `now` is not the time: read `nowMs()`.
+ */
+export class ScheduledClock extends FakeClock {
+  constructor(private readonly scheduler: Clock) {
+    super(scheduler.nowMs());
+  }
+  override nowMs(): number {
+    return this.scheduler.nowMs();
+  }
+  override async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    await this.scheduler.sleep(ms);
+  }
+  override advance(_ms: number): void {
+    // Virtual time moves with the scheduler only.
+  }
+  override async pass(ms: number): Promise<void> {
+    await this.scheduler.sleep(ms);
+  }
 }
 
 export function primaryView(overrides: Partial<InstanceView> = {}): InstanceView {
@@ -91,7 +120,11 @@ export function replicaView(overrides: Partial<InstanceView> = {}): InstanceView
 
 /** Behaviour knobs of the fake cluster; each test changes only what its situation needs. */
 export interface FakeBehaviour {
-  /** How long a promotion takes until the replica is writable; `null` = it never finishes (timeout). */
+  /**
+   * How long a promotion takes: `describe("replica")` shows a writable standalone instance once
+   * this long has passed since the promotion started (`FakeCluster.promotionStartedAtMs`);
+   * `null` = it never finishes, the replica stays in `stuckPromotionStatus`.
+   */
   promotionDurationMs: number | null;
   /** How long a DNS change takes to reach INSYNC. */
   dnsSyncMs: number;
@@ -105,6 +138,8 @@ export interface FakeBehaviour {
   } | null;
   promoteError: Error | null;
   fenceError: Error | null;
+  /** A fence that answers but does not hold (e.g. the revoke was throttled): `fenced: false` with this detail. */
+  fenceRefusal: string | null;
   catchUpError: Error | null;
   unfenceError: Error | null;
   enableBackupsError: Error | null;
@@ -115,7 +150,7 @@ export interface FakeBehaviour {
   /** Errors of the alert ledger's read and write. */
   alertReadError: Error | null;
   alertWriteError: Error | null;
-  /** Status the replica settles in after a promotion that never finishes. */
+  /** Status the replica shows while a promotion that never finishes runs. */
   stuckPromotionStatus: InstanceView["status"];
 }
 
@@ -138,6 +173,12 @@ export class FakeCluster {
   /** Scripted primary probe outcomes, consumed in order (then `ok`), and each probe's latency. */
   probeScript: { outcome: ProbeOutcome; latencyMs?: number; detail?: string }[] = [];
   replicaLag: LagReading | null = null;
+  /**
+   * When `PromoteReadReplica` started the promotion (set by `promoteReplica`; a test sets it for a
+   * promotion an earlier run started). `null`: no promotion runs, a tag alone does not promote.
+   */
+  promotionStartedAtMs: number | null = null;
+  private promotionFinished = false;
   /** Client ingress rules of the primary's client group; the fence revokes them, its undo restores them. */
   primaryIngress: string[] = ["10.20.0.0/16"];
   readonly behaviour: FakeBehaviour = {
@@ -146,6 +187,7 @@ export class FakeCluster {
     setWriterError: null,
     promoteError: null,
     fenceError: null,
+    fenceRefusal: null,
     catchUpError: null,
     unfenceError: null,
     enableBackupsError: null,
@@ -177,6 +219,11 @@ export class FakeCluster {
    */
   crashAfter: string | null = null;
   private crashed = false;
+
+  /** True once a crash point was reached (until `restart`). */
+  get hasCrashed(): boolean {
+    return this.crashed;
+  }
 
   /** Let a crashed cluster be used again, as the next invocation would. */
   restart(): void {
@@ -251,11 +298,14 @@ export class FakeCluster {
   readonly control: DatabaseControl = {
     describe: async (role: DbRole): Promise<InstanceView> => {
       this.record(`control.describe(${role})`);
-      return role === "primary" ? { ...this.primary } : { ...this.replica };
+      if (role === "primary") return { ...this.primary };
+      this.settlePromotion();
+      return { ...this.replica };
     },
     fencePrimary: async (): Promise<FenceResult> => {
       this.record("control.fencePrimary()");
       if (this.behaviour.fenceError) throw this.behaviour.fenceError;
+      if (this.behaviour.fenceRefusal !== null) return { fenced: false, detail: this.behaviour.fenceRefusal };
       if (!this.primary.apiReachable) {
         return { fenced: false, detail: "the EC2 API of ap-southeast-2 did not answer; ingress left as is" };
       }
@@ -299,45 +349,46 @@ export class FakeCluster {
     promoteReplica: async (): Promise<void> => {
       this.record("control.promoteReplica()");
       if (this.behaviour.promoteError) throw this.behaviour.promoteError;
-      this.replica = {
-        ...this.replica,
-        isReplica: false,
-        status: "modifying",
-        rawStatus: "modifying",
-        promotionRequestedAtMs: this.clock.nowMs(),
-        backupRetentionDays: 0,
-      };
-      this.effectDone();
-    },
-    waitUntilWritable: async (timeoutMs: number): Promise<InstanceView> => {
-      this.record(`control.waitUntilWritable(${timeoutMs})`);
-      const duration = this.behaviour.promotionDurationMs;
-      // A replica never asked to promote never becomes writable; a tagged one finishes (its
-      // source may clear only at the end of the promotion).
-      const neverAsked = this.replica.isReplica && this.replica.promotionRequestedAtMs === undefined;
-      if (duration === null || duration > timeoutMs || neverAsked) {
-        this.clock.advance(timeoutMs);
+      // Idempotent, as the adapters are: a promotion that runs or has finished is left alone.
+      if (this.promotionStartedAtMs === null) {
+        this.promotionStartedAtMs = this.clock.nowMs();
         this.replica = {
           ...this.replica,
-          status: this.behaviour.stuckPromotionStatus,
-          rawStatus: this.behaviour.stuckPromotionStatus,
+          isReplica: false,
+          status: "modifying",
+          rawStatus: "modifying",
+          promotionRequestedAtMs: this.clock.nowMs(),
+          backupRetentionDays: 0,
         };
-        throw new WaitTimeoutError(`${this.replica.id} was not writable after ${timeoutMs} ms`);
       }
-      this.clock.advance(duration);
-      this.replica = { ...this.replica, status: "available", rawStatus: "available", isReplica: false };
       this.effectDone();
-      return { ...this.replica };
     },
     waitUntilCaughtUp: async (timeoutMs: number, _fence: FenceResult): Promise<void> => {
       this.record(`control.waitUntilCaughtUp(${timeoutMs})`);
       if (this.behaviour.catchUpError) {
-        this.clock.advance(timeoutMs);
+        await this.clock.pass(timeoutMs);
         throw this.behaviour.catchUpError;
       }
-      this.clock.advance(2_000);
+      await this.clock.pass(2_000);
     },
   };
+
+  /**
+   * The replica as RDS shows it now: a running promotion finishes `promotionDurationMs` after it
+   * started (standalone, `available`); one that never finishes shows `stuckPromotionStatus`.
+   */
+  private settlePromotion(): void {
+    const startedAtMs = this.promotionStartedAtMs;
+    if (startedAtMs === null || this.promotionFinished || this.replica.status === "failed") return;
+    const duration = this.behaviour.promotionDurationMs;
+    if (duration === null) {
+      const status = this.behaviour.stuckPromotionStatus;
+      this.replica = { ...this.replica, status, rawStatus: status };
+    } else if (this.clock.nowMs() >= startedAtMs + duration) {
+      this.promotionFinished = true;
+      this.replica = { ...this.replica, status: "available", rawStatus: "available", isReplica: false };
+    }
+  }
 
   readonly dns: Dns = {
     read: async (): Promise<DnsView> => {
@@ -349,17 +400,17 @@ export class FakeCluster {
       const failure = this.behaviour.setWriterError;
       if (failure && (failure.onlyForTarget === undefined || failure.onlyForTarget === target)) {
         if (failure.applyBeforeFailing) this.dnsView = { ...this.dnsView, writerTarget: target };
-        this.clock.advance(timeoutMs);
+        await this.clock.pass(timeoutMs);
         failure.then?.();
         throw failure.error;
       }
-      this.clock.advance(this.behaviour.dnsSyncMs);
       this.dnsView = { ...this.dnsView, writerTarget: target };
+      await this.clock.pass(this.behaviour.dnsSyncMs);
       this.effectDone();
     },
     setReader: async (target: string, timeoutMs: number): Promise<void> => {
       this.record(`dns.setReader(${target}, ${timeoutMs})`);
-      this.clock.advance(this.behaviour.dnsSyncMs);
+      await this.clock.pass(this.behaviour.dnsSyncMs);
       this.dnsView = { ...this.dnsView, readerTarget: target };
     },
   };

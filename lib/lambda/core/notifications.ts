@@ -103,17 +103,74 @@ export function blockedNotification(
 
 /** Sent before the first step that changes anything. */
 export function startedNotification(
-  decision: Extract<Decision, { kind: "promote-replica" | "complete-failover" }>,
-  snapshot: ClusterSnapshot,
+  decision: { readonly kind: string; readonly reason: string; readonly steps: readonly FailoverStep[] },
+  replicaId: string,
+  state: Record<string, unknown>,
   kind: OperationKind,
 ): Notification {
   const verb = decision.kind === "complete-failover" ? "resumed" : "started";
   return {
-    subject: severitySubject("critical", `${operationName(kind)} ${verb}: promoting ${snapshot.replica.id}`),
+    subject: severitySubject("critical", `${operationName(kind)} ${verb}: promoting ${replicaId}`),
     severity: "critical",
     event: "failover-started",
     message: `${decision.reason} Steps: ${decision.steps.join(" → ")}.`,
-    detail: { decision, state: stateDetail(snapshot) },
+    detail: { decision, state },
+  };
+}
+
+/**
+ * Sent when the lag guard blocked a failover and the workflow waits for a person: the data at
+ * risk, and the one command that approves (or rejects) the failover.
+ */
+export function approvalRequestedNotification(args: {
+  readonly reason: string;
+  readonly guard: string;
+  readonly replicaId: string;
+  readonly lastHealthyLagSeconds: number | null;
+  readonly executionArn: string;
+  readonly taskToken: string;
+  readonly timeoutSeconds: number;
+  readonly region: string;
+}): Notification {
+  const lag =
+    args.lastHealthyLagSeconds === null
+      ? "an unknown amount of committed data (no healthy lag reading)"
+      : `up to ${args.lastHealthyLagSeconds} s of committed transactions`;
+  const approve =
+    `aws stepfunctions send-task-success --region ${args.region} --task-token '${args.taskToken}' ` +
+    `--task-output '{"approvedBy":"<your name>"}'`;
+  const reject =
+    `aws stepfunctions send-task-failure --region ${args.region} --task-token '${args.taskToken}' ` +
+    `--error ApprovalRejected --cause '<why>'`;
+  return {
+    subject: severitySubject("critical", `failover BLOCKED (${args.guard}): approve or reject ${args.replicaId}`),
+    severity: "critical",
+    event: "failover-blocked",
+    message:
+      `${args.reason} The failover is blocked by the ${args.guard} guard; nothing was changed. ` +
+      `Approving promotes ${args.replicaId} and loses ${lag}. ` +
+      `Approve: ${approve} . Reject: ${reject} . Without an answer within ${Math.round(args.timeoutSeconds / 60)} min ` +
+      `the failover stays blocked. Execution: ${args.executionArn}`,
+    detail: {
+      executionArn: args.executionArn,
+      guard: args.guard,
+      lastHealthyLagSeconds: args.lastHealthyLagSeconds,
+      approveCommand: approve,
+      rejectCommand: reject,
+    },
+  };
+}
+
+/** Sent when an approval was rejected or timed out: the failover stays blocked. */
+export function approvalClosedNotification(replicaId: string, why: string, executionArn: string): Notification {
+  return {
+    subject: severitySubject("critical", `failover stays BLOCKED: ${replicaId} not promoted`),
+    severity: "critical",
+    event: "failover-approval-closed",
+    message:
+      `${why} Nothing was changed. An operator can still request {"action":"failover","acceptDataLoss":true}. ` +
+      `Execution: ${executionArn}`,
+    detail: { executionArn, why },
   };
 }
 

@@ -10,6 +10,7 @@
  * `errors.ts` when they fail, with the underlying error as `cause`.
  */
 import type { AlertLedger } from "./alerts";
+import type { WorkflowInput } from "./workflow";
 import type {
   ApiReachabilityHistory,
   DbRole,
@@ -98,11 +99,6 @@ export interface DatabaseControl {
    * Returns what was done.
    */
   enableBackups(): Promise<string>;
-  /**
-   * Resolve when the replica is writable by `isWritable`'s definition (standalone, `available` or
-   * `backing-up`); throws after `timeoutMs`.
-   */
-  waitUntilWritable(timeoutMs: number): Promise<InstanceView>;
   /**
    * For a planned switchover: resolve when the replica has replayed everything the fenced primary
    * wrote (its replayed WAL position reaches the primary's position read after the fence took
@@ -228,4 +224,38 @@ export interface Ports {
   /** Last send time of each de-duplicated alert (S3 on AWS, in memory in the drill). */
   readonly alerts: AlertLedger;
   readonly clock: Clock;
+}
+
+/** Status of a Step Functions execution (`DescribeExecution`). */
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
+
+/** One execution of the failover state machine, as far as a trigger reports it. */
+export interface ExecutionSummary {
+  readonly name: string;
+  readonly arn: string;
+  readonly status: ExecutionStatus;
+  readonly startedAtMs: number;
+  readonly stoppedAtMs: number | null;
+}
+
+/** What became of a start request. */
+export interface ExecutionStart extends ExecutionSummary {
+  /**
+   * True when this request started it (or repeated the start of a running execution with the same
+   * input: Step Functions' idempotent `StartExecution`); false when an execution of that name
+   * already existed with another input or has closed (`ExecutionAlreadyExists`): it was read back,
+   * not repeated.
+   */
+  readonly started: boolean;
+}
+
+/**
+ * The failover workflow as the failover function sees it (Step Functions on AWS; the same
+ * definition run by `aws-local-stepfunctions` in the drill and the simulator).
+ */
+export interface FailoverWorkflow {
+  /** Executions still running, newest first. Throws when they cannot be listed. */
+  running(): Promise<readonly ExecutionSummary[]>;
+  /** Start the execution `name` with `input`, idempotently (see `ExecutionStart.started`). */
+  start(name: string, input: WorkflowInput): Promise<ExecutionStart>;
 }

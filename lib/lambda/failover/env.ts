@@ -2,7 +2,7 @@
  * The failover function's configuration, read from the environment TapStack sets
  * (names in `lib/function-env.ts`).
  */
-import type { FailoverEnvName } from "../../function-env";
+import type { FailoverEnvName, StepRunnerEnvName } from "../../function-env";
 import { DEFAULT_POLICY } from "../core/policy";
 import type { FailoverPolicy } from "../core/types";
 import { EnvReader, policyFromEnv, type EnvSource } from "../env-reader";
@@ -12,8 +12,21 @@ export const MAX_BACKUP_RETENTION_DAYS = 35;
 /** CloudWatch alarm names are at most 255 characters. */
 const MAX_ALARM_NAME_LENGTH = 255;
 
-/** Everything the failover function needs, validated. */
-export interface FailoverConfig {
+/** Promote call → writable, in minutes, before an execution fails: RDS promotes in minutes, a big replica takes longer. */
+export const DEFAULT_PROMOTION_TIMEOUT_MINUTES = 45;
+/** Longest promotion timeout accepted (the execution's own limit leaves room for it). */
+export const MAX_PROMOTION_TIMEOUT_MINUTES = 24 * 60;
+/** How long an operator has to approve a failover the lag guard blocked (a day: someone is paged). */
+export const DEFAULT_APPROVAL_TIMEOUT_MINUTES = 24 * 60;
+/** Longest approval window accepted: the execution itself is limited to 3 days. */
+export const MAX_APPROVAL_TIMEOUT_MINUTES = 48 * 60;
+/** A switchover's wait for the replica to replay the fenced primary's last writes (the fence reboots it: 1–3 min). */
+export const CATCH_UP_TIMEOUT_SECONDS = 420;
+/** Route 53 usually reaches INSYNC within 60 s; twice that before calling it failed. */
+export const DNS_TIMEOUT_SECONDS = 120;
+
+/** Everything the step runner needs (and the failover function too), validated. */
+export interface StepRunnerConfig {
   readonly primaryInstanceId: string;
   readonly replicaInstanceId: string;
   readonly primaryRegion: string;
@@ -45,12 +58,55 @@ export interface FailoverConfig {
   readonly policy: FailoverPolicy;
 }
 
+/** Everything the failover function needs: the step runner's configuration and the workflow. */
+export interface FailoverConfig extends StepRunnerConfig {
+  readonly stateMachineArn: string;
+  readonly promotionTimeoutMinutes: number;
+  readonly approvalTimeoutMinutes: number;
+}
+
 /**
  * Reads and validates the failover function's environment. Throws one `ConfigurationError` naming
  * every missing or malformed variable and the expected form.
  */
 export function readFailoverConfig(env: EnvSource): FailoverConfig {
   const read = new EnvReader<FailoverEnvName>(env, "failover");
+  const workflow = {
+    stateMachineArn: read.arn(
+      "STATE_MACHINE_ARN",
+      "states",
+      "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
+    ),
+    promotionTimeoutMinutes: read.positiveInteger(
+      "PROMOTION_TIMEOUT_MINUTES",
+      DEFAULT_PROMOTION_TIMEOUT_MINUTES,
+      MAX_PROMOTION_TIMEOUT_MINUTES,
+    ),
+    approvalTimeoutMinutes: read.positiveInteger(
+      "APPROVAL_TIMEOUT_MINUTES",
+      DEFAULT_APPROVAL_TIMEOUT_MINUTES,
+      MAX_APPROVAL_TIMEOUT_MINUTES,
+    ),
+  };
+  const base = readBase(read, "failover");
+  read.finish();
+  return { ...base(), ...workflow };
+}
+
+/** Reads and validates the step runner's environment, like {@link readFailoverConfig}. */
+export function readStepRunnerConfig(env: EnvSource): StepRunnerConfig {
+  const read = new EnvReader<StepRunnerEnvName>(env, "step-runner");
+  const base = readBase(read, "step-runner");
+  read.finish();
+  return base();
+}
+
+/**
+ * Reads the variables both functions share. The policy is judged only once every variable has
+ * been read and `read.finish()` found no problem, so a missing variable is named as missing, not
+ * reported as the invalid policy its placeholder makes: hence the returned builder.
+ */
+function readBase(read: EnvReader<StepRunnerEnvName>, functionLabel: string): () => StepRunnerConfig {
   const config = {
     primaryInstanceId: read.dbInstanceId("PRIMARY_INSTANCE_ID"),
     replicaInstanceId: read.dbInstanceId("REPLICA_INSTANCE_ID"),
@@ -102,14 +158,13 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
     ),
     acceptDataLoss: read.boolean("ACCEPT_DATA_LOSS"),
   };
-  read.finish();
-  return {
+  return () => ({
     ...config,
     controlRegion: config.alertTopicArn.split(":")[3],
-    policy: policyFromEnv(policy, "failover", [
+    policy: policyFromEnv(policy, functionLabel, [
       "CONSECUTIVE_FAILURES",
       "MAX_REPLICATION_LAG_SECONDS",
       "ACCEPT_DATA_LOSS",
     ]),
-  };
+  });
 }

@@ -7,36 +7,13 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { METRICS } from "../../function-env";
 import { ConfigurationError, TapError } from "../core/errors";
-import {
-  DEFAULT_FAILURE_PATH_RESERVE_MS,
-  evaluateAndAct,
-  type ActOptions,
-  type Outcome,
-} from "../core/orchestrator";
-import type { DatabaseProbe, Ports } from "../core/ports";
+import { evaluateAndAct, type DispatchOptions, type Outcome } from "../core/orchestrator";
+import type { DatabaseProbe, ExecutionSummary, FailoverWorkflow, Ports } from "../core/ports";
 import type { ClusterSnapshot, DecisionKind, Trigger } from "../core/types";
 import { primaryRegionReached } from "../core/decide";
 import { flushMetrics, type FailoverHandlerMetrics, type HandlerLogger } from "../telemetry";
-import type { FailoverConfig } from "./env";
+import { CATCH_UP_TIMEOUT_SECONDS, DNS_TIMEOUT_SECONDS, type FailoverConfig } from "./env";
 import { parseFailoverEvent, type EventSource } from "./events";
-
-/** Longest a Lambda function may run (15 minutes); the budget when no context is given. */
-export const LAMBDA_MAX_DURATION_MS = 15 * 60_000;
-/** Route 53 usually reaches INSYNC within 60 s; twice that before calling it failed. */
-export const DNS_TIMEOUT_MS = 120_000;
-/**
- * A switchover's wait for the replica to replay the fenced primary's last writes: the fence's reboot
- * of the old primary (1–3 minutes) before its WAL position can be read from a restarted engine, then
- * the replica replaying up to it (seconds once streaming resumes). Past this the fence is undone.
- */
-export const CATCH_UP_TIMEOUT_MS = 420_000;
-/**
- * Time kept before Lambda's kill for the failure path (fence undo, writer rollback, notice, report):
- * see `DEFAULT_FAILURE_PATH_RESERVE_MS`.
- */
-export const FAILURE_PATH_RESERVE_MS = DEFAULT_FAILURE_PATH_RESERVE_MS;
-/** RDS promotions typically take a few minutes; longer than this counts as failed for this invocation. */
-export const MAX_PROMOTION_TIMEOUT_MS = 10 * 60_000;
 
 /** The attempt ended with an error (a step or a notification failed); the state is logged and notified. */
 export class FailoverIncompleteError extends TapError {}
@@ -47,10 +24,13 @@ export interface FailoverResponse {
   readonly trigger: Trigger["kind"];
   readonly decision: DecisionKind;
   readonly reason: string;
-  /** True when failover steps were carried out. */
+  /** True when this request started the workflow execution. */
   readonly acted: boolean;
-  /** Where the report went (S3 URI), when one was written. */
-  readonly reportLocation: string | null;
+  /**
+   * The execution carrying the decision out (started now, or already running), with the commands
+   * to follow it; `null` when the decision needs none.
+   */
+  readonly execution: (ExecutionSummary & { readonly started: boolean; readonly follow: string }) | null;
   readonly error: string | null;
   /** Only for an operator's `status` request: the state that was read. */
   readonly snapshot?: ClusterSnapshot;
@@ -60,6 +40,7 @@ export interface FailoverResponse {
 export interface FailoverHandlerDeps {
   readonly config: FailoverConfig;
   readonly ports: Ports;
+  readonly workflow: FailoverWorkflow;
   readonly logger: HandlerLogger;
   readonly metrics: FailoverHandlerMetrics;
   /** The orchestrator; the core's `evaluateAndAct` unless a test replaces it. */
@@ -95,31 +76,28 @@ export const NO_DATABASE_PROBE: DatabaseProbe = {
     ),
 };
 
-/**
- * Timeouts of the slow steps and the invocation's deadline. Each wait is sized by the orchestrator
- * from the time actually left when it starts (min(its own timeout, time left − the failure path's
- * reserve)), never from a budget fixed here: slow calls to an impaired region (each SDK call up to
- * 3 attempts × 10 s) would otherwise push a run past Lambda's kill with no failure notice. Timing
- * out first lets the orchestrator undo, notify `failover-failed` and store the report, and the next
- * trigger resumes (every step re-reads state and is idempotent).
- *
- * `nowMs` is `ports.clock`'s time at the start of the invocation, so the deadline lives on the same
- * clock the orchestrator (and the simulator's virtual clock) reads.
- */
-export function actOptionsFor(
-  trigger: Trigger,
-  remainingMs: number = LAMBDA_MAX_DURATION_MS,
-  nowMs: number = Date.now(),
-): ActOptions {
-  const switchover = trigger.kind === "manual" && trigger.action === "switchover";
+/** What every execution is given: the cluster, the limits from the configuration, the report kind. */
+export function dispatchOptionsFor(config: FailoverConfig): DispatchOptions {
   return {
-    promotionTimeoutMs: MAX_PROMOTION_TIMEOUT_MS,
-    dnsTimeoutMs: DNS_TIMEOUT_MS,
-    catchUpTimeoutMs: CATCH_UP_TIMEOUT_MS,
-    reportKind: switchover ? "switchover" : "failover",
-    deadlineMs: nowMs + remainingMs,
-    failurePathReserveMs: FAILURE_PATH_RESERVE_MS,
+    reportKind: "failover",
+    cluster: { primaryInstanceId: config.primaryInstanceId, replicaInstanceId: config.replicaInstanceId },
+    limits: {
+      promotionTimeoutSeconds: config.promotionTimeoutMinutes * 60,
+      catchUpTimeoutSeconds: CATCH_UP_TIMEOUT_SECONDS,
+      dnsTimeoutSeconds: DNS_TIMEOUT_SECONDS,
+      approvalTimeoutSeconds: config.approvalTimeoutMinutes * 60,
+    },
+    approvals: true,
   };
+}
+
+/** The CLI commands that follow an execution. */
+export function followCommands(executionArn: string): string {
+  const region = executionArn.split(":")[3] ?? "";
+  return (
+    `aws stepfunctions describe-execution --region ${region} --execution-arn ${executionArn} ; ` +
+    `aws stepfunctions get-execution-history --region ${region} --execution-arn ${executionArn} --reverse-order --max-items 20`
+  );
 }
 
 /** The compact result of one evaluation. */
@@ -131,7 +109,10 @@ export function toResponse(source: EventSource, trigger: Trigger, outcome: Outco
     decision: outcome.decision.kind,
     reason: outcome.decision.reason,
     acted: outcome.acted,
-    reportLocation: outcome.reportLocation ?? null,
+    execution:
+      outcome.execution === undefined
+        ? null
+        : { ...outcome.execution, follow: followCommands(outcome.execution.arn) },
     error: outcome.error ?? null,
     ...(isStatus ? { snapshot: outcome.snapshot } : {}),
   };
@@ -156,7 +137,7 @@ export function createFailoverHandler(
           decision: "none",
           reason: parsed.reason,
           acted: false,
-          reportLocation: null,
+          execution: null,
           error: null,
         };
       }
@@ -168,9 +149,8 @@ export function createFailoverHandler(
         probes: evidence.primaryProbes.length,
       });
 
-      const options = actOptionsFor(trigger, context?.getRemainingTimeInMillis(), ports.clock.nowMs());
       // Throws only when the snapshot itself cannot be read: then nothing was decided or done.
-      const outcome = await evaluate(ports, trigger, evidence, config.policy, options);
+      const outcome = await evaluate(ports, deps.workflow, trigger, evidence, config.policy, dispatchOptionsFor(config));
       const response = toResponse(parsed.source, trigger, outcome);
       // Dated at the snapshot, so later evaluations read back when the primary region was (not)
       // reached, not when this invocation happened to flush.
@@ -194,13 +174,11 @@ export function createFailoverHandler(
           response,
           decision: outcome.decision,
           snapshot: outcome.snapshot,
-          report: outcome.report,
         });
         // Rethrown so the function-errors alarm fires; an asynchronous trigger is retried by
         // Lambda, and the retry resumes from the real state.
         throw new FailoverIncompleteError(
-          `${outcome.decision.kind} ended with an error: ${outcome.error}` +
-            (outcome.reportLocation === undefined ? "" : ` (report: ${outcome.reportLocation})`),
+          `${outcome.decision.kind} ended with an error: ${outcome.error}`,
         );
       }
       logger.info("Evaluation done", {

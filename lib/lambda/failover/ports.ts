@@ -14,12 +14,12 @@ import { S3ReportStore } from "../adapters/aws/s3-report-store";
 import { SnsNotifier } from "../adapters/aws/sns-notifier";
 import { systemClock } from "../adapters/aws/system-clock";
 import type { Clock, Ports } from "../core/ports";
-import type { FailoverConfig } from "./env";
+import type { StepRunnerConfig } from "./env";
 import { NO_DATABASE_PROBE } from "./handler";
 
 /** The real ports of the failover function, each client in the region of what it serves. */
 export function buildFailoverPorts(
-  config: FailoverConfig,
+  config: StepRunnerConfig,
   clients: AwsClients,
   clock: Clock = systemClock,
 ): Ports {

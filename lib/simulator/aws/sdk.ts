@@ -16,6 +16,7 @@ import type * as Lambda from "@aws-sdk/client-lambda";
 import type * as RDS from "@aws-sdk/client-rds";
 import type * as Route53 from "@aws-sdk/client-route-53";
 import type * as S3 from "@aws-sdk/client-s3";
+import type * as SFN from "@aws-sdk/client-sfn";
 import type * as SNS from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { AwsClients, DEFAULT_AWS_CLIENT_OPTIONS } from "../../lambda/adapters/aws/clients";
@@ -50,8 +51,11 @@ export interface CallRecord {
   readonly error?: string;
 }
 
-/** Hook that may kill the calling invocation right after a command reached AWS (a crash mid-step). */
-export type CrashHook = (functionKey: string, command: string) => boolean;
+/**
+ * Hook that may end the calling invocation right after a command reached AWS: `crash` kills it (a
+ * crash mid-step), `stall` leaves it hanging until its timeout (a call that never returns).
+ */
+export type CrashHook = (functionKey: string, command: string) => "crash" | "stall" | null;
 
 const BASE_DELAY_MS = 100;
 const THROTTLING_BASE_DELAY_MS = 500;
@@ -64,7 +68,7 @@ export class SimulatedAws {
   private readonly handlers = new Map<string, CommandHandler>();
   readonly calls: CallRecord[] = [];
   private readonly faults: ApiFault[] = [];
-  crashHook: CrashHook = () => false;
+  crashHook: CrashHook = () => null;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -106,7 +110,9 @@ export class SimulatedAws {
       try {
         const output = await this.attempt(invocation, service, region, command, handler, input);
         this.calls.push({ atMs: startedAtMs, functionKey, service, region, command, attempts: attempt });
-        if (this.crashHook(functionKey, command)) this.scheduler.kill(invocation);
+        const fate = this.crashHook(functionKey, command);
+        if (fate === "crash") this.scheduler.kill(invocation);
+        if (fate === "stall") this.scheduler.stall(invocation);
         return output;
       } catch (error) {
         lastError = error;
@@ -200,6 +206,11 @@ export class SimulatedAwsClients extends AwsClients {
   // The failover function's switchover invokes the health-monitor for WAL positions.
   override lambda(region: string): Lambda.LambdaClient {
     return this.bind("lambda", region, super.lambda(region));
+  }
+
+  // The failover function starts and lists the failover workflow's executions.
+  override sfn(region: string): SFN.SFNClient {
+    return this.bind("sfn", region, super.sfn(region));
   }
 
   override route53(region: string): Route53.Route53Client {

@@ -1,6 +1,8 @@
 import {
   MAX_SUBJECT_LENGTH,
   alertNotification,
+  approvalClosedNotification,
+  approvalRequestedNotification,
   blockedNotification,
   failedNotification,
   severitySubject,
@@ -69,15 +71,9 @@ describe("exact subjects, by situation", () => {
     [
       "failover started",
       startedNotification(
-        {
-          kind: "promote-replica",
-          reason: "r",
-          failureStartedAtMs: 0,
-          detectedAtMs: 0,
-          planned: false,
-          steps: [],
-        },
-        before,
+        { kind: "promote-replica", reason: "r", steps: [] },
+        "tap-replica-dev",
+        {},
         "failover",
       ).subject,
       "DR CRITICAL: Failover started: promoting tap-replica-dev",
@@ -141,5 +137,106 @@ describe("notifications", () => {
         `(DnsChangeError: throttled). writer points at ${REPLICA_ENDPOINT}. tap-replica-dev is still a replica: ` +
         "re-running the failover starts again from the real state.",
     );
+  });
+});
+
+describe("startedNotification", () => {
+  it.each([
+    ["a failover", "promote-replica", "failover", "DR CRITICAL: Failover started: promoting tap-replica-dev"],
+    [
+      "a resumed failover",
+      "complete-failover",
+      "failover",
+      "DR CRITICAL: Failover resumed: promoting tap-replica-dev",
+    ],
+    [
+      "a switchover",
+      "promote-replica",
+      "switchover",
+      "DR CRITICAL: Switchover started: promoting tap-replica-dev",
+    ],
+    ["a drill", "promote-replica", "drill", "DR CRITICAL: Drill failover started: promoting tap-replica-dev"],
+  ] as const)("%s: %s", (_situation, kind, operation, subject) => {
+    const decision = {
+      kind,
+      reason: "The primary is down.",
+      steps: ["switch-writer", "write-report"] as const,
+    };
+    const state = { primary: "tap-primary-dev", replica: "tap-replica-dev", execution: "arn:…:execution:x" };
+    expect(startedNotification(decision, "tap-replica-dev", state, operation)).toEqual({
+      subject,
+      severity: "critical",
+      event: "failover-started",
+      message: "The primary is down. Steps: switch-writer → write-report.",
+      detail: { decision, state },
+    });
+  });
+});
+
+describe("approval notifications", () => {
+  const EXECUTION =
+    "arn:aws:states:ap-southeast-1:123456789012:execution:sfn-failover-dev:failover-tap-replica-dev-x";
+  const TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAb+token/with=chars";
+  const request = (lastHealthyLagSeconds: number | null) =>
+    approvalRequestedNotification({
+      reason: "The replica was 90 s behind.",
+      guard: "replication-lag",
+      replicaId: "tap-replica-dev",
+      lastHealthyLagSeconds,
+      executionArn: EXECUTION,
+      taskToken: TOKEN,
+      timeoutSeconds: 86_400,
+      region: "ap-southeast-1",
+    });
+  const APPROVE =
+    `aws stepfunctions send-task-success --region ap-southeast-1 --task-token '${TOKEN}' ` +
+    `--task-output '{"approvedBy":"<your name>"}'`;
+  const REJECT =
+    `aws stepfunctions send-task-failure --region ap-southeast-1 --task-token '${TOKEN}' ` +
+    "--error ApprovalRejected --cause '<why>'";
+
+  it("an approval request: the data at risk and the exact approve and reject commands", () => {
+    expect(request(90)).toEqual({
+      subject: "DR CRITICAL: failover BLOCKED (replication-lag): approve or reject tap-replica-dev",
+      severity: "critical",
+      event: "failover-blocked",
+      message:
+        "The replica was 90 s behind. The failover is blocked by the replication-lag guard; nothing was changed. " +
+        "Approving promotes tap-replica-dev and loses up to 90 s of committed transactions. " +
+        `Approve: ${APPROVE} . Reject: ${REJECT} . Without an answer within 1440 min the failover stays blocked. ` +
+        `Execution: ${EXECUTION}`,
+      detail: {
+        executionArn: EXECUTION,
+        guard: "replication-lag",
+        lastHealthyLagSeconds: 90,
+        approveCommand: APPROVE,
+        rejectCommand: REJECT,
+      },
+    });
+  });
+
+  it("an unknown lag is said as such", () => {
+    expect(request(null).message).toContain(
+      "Approving promotes tap-replica-dev and loses an unknown amount of committed data (no healthy lag reading). ",
+    );
+  });
+
+  it("the approve command's task output is what reassess accepts", () => {
+    const output = /--task-output '([^']*)'/.exec(request(90).detail?.approveCommand as string)?.[1];
+    expect(JSON.parse(output ?? "")).toEqual({ approvedBy: "<your name>" });
+  });
+
+  it("an approval closed: why, nothing changed, what an operator can still do", () => {
+    expect(
+      approvalClosedNotification("tap-replica-dev", "The failover was rejected: too risky.", EXECUTION),
+    ).toEqual({
+      subject: "DR CRITICAL: failover stays BLOCKED: tap-replica-dev not promoted",
+      severity: "critical",
+      event: "failover-approval-closed",
+      message:
+        'The failover was rejected: too risky. Nothing was changed. An operator can still request {"action":"failover","acceptDataLoss":true}. ' +
+        `Execution: ${EXECUTION}`,
+      detail: { executionArn: EXECUTION, why: "The failover was rejected: too risky." },
+    });
   });
 });

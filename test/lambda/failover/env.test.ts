@@ -1,7 +1,7 @@
 import { ConfigurationError } from "../../../lib/lambda/core/errors";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
-import { readFailoverConfig } from "../../../lib/lambda/failover/env";
-import { FAILOVER_ENV_FIXTURE } from "./fixtures";
+import { readFailoverConfig, readStepRunnerConfig } from "../../../lib/lambda/failover/env";
+import { FAILOVER_ENV_FIXTURE, STEP_RUNNER_ENV_FIXTURE } from "./fixtures";
 
 function problemsOf(env: Record<string, string | undefined>): string {
   try {
@@ -34,7 +34,15 @@ describe("readFailoverConfig", () => {
       metricsNamespace: "TapStack/DR",
       environmentSuffix: "dev",
       policy: { ...DEFAULT_POLICY },
+      stateMachineArn: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
+      promotionTimeoutMinutes: 45,
+      approvalTimeoutMinutes: 1440,
     });
+  });
+
+  it("reads the workflow's limits as given", () => {
+    const config = readFailoverConfig({ ...FAILOVER_ENV_FIXTURE, PROMOTION_TIMEOUT_MINUTES: "90", APPROVAL_TIMEOUT_MINUTES: "2880" });
+    expect([config.promotionTimeoutMinutes, config.approvalTimeoutMinutes]).toEqual([90, 2880]);
   });
 
   it("maps the guard variables onto the policy and drops a trailing dot from record names", () => {
@@ -138,6 +146,30 @@ describe("readFailoverConfig", () => {
       'WRITER_RECORD_NAME and READER_RECORD_NAME are both "writer.db-dev.internal": they must be different records',
     ],
     [
+      "a state machine given by name",
+      { STATE_MACHINE_ARN: "sfn-failover-dev" },
+      'STATE_MACHINE_ARN="sfn-failover-dev" is not valid: expected an ARN of the states service, such as arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev',
+    ],
+    [
+      "a state machine ARN of another service",
+      { STATE_MACHINE_ARN: "arn:aws:lambda:ap-southeast-1:123456789012:function:sfn-failover-dev" },
+      'STATE_MACHINE_ARN="arn:aws:lambda:ap-southeast-1:123456789012:function:sfn-failover-dev" is not valid',
+    ],
+    ["a missing state machine", { STATE_MACHINE_ARN: undefined }, "STATE_MACHINE_ARN is missing"],
+    [
+      "a promotion timeout beyond a day",
+      { PROMOTION_TIMEOUT_MINUTES: "1441" },
+      'PROMOTION_TIMEOUT_MINUTES="1441" is not valid: expected a positive integer such as 45 (at most 1440)',
+    ],
+    ["a zero promotion timeout", { PROMOTION_TIMEOUT_MINUTES: "0" }, 'PROMOTION_TIMEOUT_MINUTES="0" is not valid'],
+    ["a promotion timeout in seconds", { PROMOTION_TIMEOUT_MINUTES: "45s" }, 'PROMOTION_TIMEOUT_MINUTES="45s" is not valid'],
+    [
+      "an approval window beyond two days",
+      { APPROVAL_TIMEOUT_MINUTES: "2881" },
+      'APPROVAL_TIMEOUT_MINUTES="2881" is not valid: expected a positive integer such as 1440 (at most 2880)',
+    ],
+    ["a missing approval window", { APPROVAL_TIMEOUT_MINUTES: undefined }, "APPROVAL_TIMEOUT_MINUTES is missing"],
+    [
       "a missing lag guard",
       { MAX_REPLICATION_LAG_SECONDS: undefined },
       "MAX_REPLICATION_LAG_SECONDS is missing",
@@ -151,7 +183,7 @@ describe("readFailoverConfig", () => {
 
   it("refuses an empty environment with every variable named", () => {
     const text = problemsOf({});
-    expect(text).toContain("(19 problems)");
+    expect(text).toContain("(22 problems)");
     for (const name of Object.keys(FAILOVER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
   });
 
@@ -172,5 +204,40 @@ describe("readFailoverConfig", () => {
     expect(config.policy.probesPerRun).toBe(DEFAULT_POLICY.probesPerRun);
     expect(config.policy.probeIntervalSeconds).toBe(DEFAULT_POLICY.probeIntervalSeconds);
     expect(config.policy.probeTimeoutSeconds).toBe(DEFAULT_POLICY.probeTimeoutSeconds);
+  });
+});
+
+describe("readStepRunnerConfig", () => {
+  it("reads the shared variables: the failover function's configuration without the workflow", () => {
+    const { stateMachineArn: _arn, promotionTimeoutMinutes: _p, approvalTimeoutMinutes: _a, ...shared } =
+      readFailoverConfig(FAILOVER_ENV_FIXTURE);
+    expect(readStepRunnerConfig(STEP_RUNNER_ENV_FIXTURE)).toEqual(shared);
+  });
+
+  it("needs no workflow variable and ignores them when set", () => {
+    expect(readStepRunnerConfig(FAILOVER_ENV_FIXTURE)).toEqual(readStepRunnerConfig(STEP_RUNNER_ENV_FIXTURE));
+  });
+
+  function stepRunnerProblems(env: Record<string, string | undefined>): string {
+    try {
+      readStepRunnerConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError);
+      return (error as Error).message;
+    }
+    throw new Error("the environment was accepted");
+  }
+
+  it("refuses an empty environment with every variable named, as the step runner's", () => {
+    const text = stepRunnerProblems({});
+    expect(text).toContain("The step-runner function's environment is invalid (19 problems)");
+    for (const name of Object.keys(STEP_RUNNER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
+    expect(text).not.toContain("STATE_MACHINE_ARN");
+  });
+
+  it("restates a policy the core refuses as the step runner's", () => {
+    expect(stepRunnerProblems({ ...STEP_RUNNER_ENV_FIXTURE, CONSECUTIVE_FAILURES: "1" })).toContain(
+      "The step-runner function's environment gives an invalid failover policy (CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS)",
+    );
   });
 });

@@ -104,8 +104,8 @@ export function alarmEvent(
   };
 }
 
-/** The environment TapStack sets on the failover function of a `dev` stack. */
-export const FAILOVER_ENV_FIXTURE: Record<string, string> = {
+/** The environment TapStack sets on the step-runner function of a `dev` stack. */
+export const STEP_RUNNER_ENV_FIXTURE: Record<string, string> = {
   PRIMARY_INSTANCE_ID: "rds-primary-dev",
   REPLICA_INSTANCE_ID: "rds-replica-dev",
   PRIMARY_REGION: "ap-southeast-2",
@@ -125,4 +125,12 @@ export const FAILOVER_ENV_FIXTURE: Record<string, string> = {
   MONITOR_FUNCTION_NAME: MONITOR_FUNCTION,
   METRICS_NAMESPACE: "TapStack/DR",
   ENVIRONMENT_SUFFIX: "dev",
+};
+
+/** The environment TapStack sets on the failover function of a `dev` stack: the step runner's and the workflow's. */
+export const FAILOVER_ENV_FIXTURE: Record<string, string> = {
+  ...STEP_RUNNER_ENV_FIXTURE,
+  STATE_MACHINE_ARN: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
+  PROMOTION_TIMEOUT_MINUTES: "45",
+  APPROVAL_TIMEOUT_MINUTES: "1440",
 };

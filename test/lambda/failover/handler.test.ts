@@ -3,17 +3,32 @@ import type { evaluateAndAct, Outcome } from "../../../lib/lambda/core/orchestra
 import type { ClusterSnapshot, Decision } from "../../../lib/lambda/core/types";
 import { readFailoverConfig } from "../../../lib/lambda/failover/env";
 import {
-  actOptionsFor,
   createFailoverHandler,
+  dispatchOptionsFor,
   FailoverIncompleteError,
+  followCommands,
   NO_DATABASE_PROBE,
   type FailoverHandlerDeps,
 } from "../../../lib/lambda/failover/handler";
 import { FakeCluster, T0 } from "../../support/fake-ports";
+import { executionArn, RecordingWorkflow } from "../../support/recording-workflow";
 import { lagReading, probes, snapshot } from "../../support/snapshots";
 import { alarmEvent, FAILOVER_ENV_FIXTURE, failingRun, monitorEnvelope } from "./fixtures";
 
 const config = readFailoverConfig(FAILOVER_ENV_FIXTURE);
+
+/** What every execution of the fixture's cluster is given (`tap:*TimeoutMinutes` 45 and 1440). */
+const DISPATCH = {
+  reportKind: "failover",
+  cluster: { primaryInstanceId: "rds-primary-dev", replicaInstanceId: "rds-replica-dev" },
+  limits: {
+    promotionTimeoutSeconds: 2700,
+    catchUpTimeoutSeconds: 420,
+    dnsTimeoutSeconds: 120,
+    approvalTimeoutSeconds: 86_400,
+  },
+  approvals: true,
+};
 
 /** Records what the handler logs and which metrics it stores and flushes. */
 function recorders() {
@@ -43,14 +58,16 @@ function recorders() {
 
 function build(cluster: FakeCluster, evaluate?: FailoverHandlerDeps["evaluate"]) {
   const rec = recorders();
+  const workflow = new RecordingWorkflow(() => cluster.clock.nowMs());
   const handler = createFailoverHandler({
     config,
     ports: cluster.ports,
+    workflow,
     logger: rec.logger as unknown as FailoverHandlerDeps["logger"],
     metrics: rec.metrics as unknown as FailoverHandlerDeps["metrics"],
     ...(evaluate === undefined ? {} : { evaluate }),
   });
-  return { handler, ...rec };
+  return { handler, workflow, ...rec };
 }
 
 /** A Lambda context with `remainingMs` left. */
@@ -107,7 +124,7 @@ describe("rejected events take no action at all", () => {
       decision: "none",
       reason: "Alarm primary-unreachable-dev is OK: only ALARM asks for an evaluation.",
       acted: false,
-      reportLocation: null,
+      execution: null,
       error: null,
     });
     expect(cluster.calls).toEqual([]);
@@ -132,10 +149,17 @@ describe("wiring to the orchestrator (core mocked)", () => {
       "write-report",
     ],
   };
+  const started = {
+    name: "failover-tap-replica-dev-20260301T1000Z",
+    arn: executionArn("failover-tap-replica-dev-20260301T1000Z"),
+    status: "RUNNING",
+    startedAtMs: T0 + 46_000,
+    stoppedAtMs: null,
+  } as const;
   const situations: [
     string,
     Outcome,
-    { decision: string; acted: boolean; reportLocation: string | null; metrics: [string, number][] },
+    { decision: string; acted: boolean; started: boolean | null; metrics: [string, number][] },
   ][] = [
     [
       "none",
@@ -143,7 +167,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
       {
         decision: "none",
         acted: false,
-        reportLocation: null,
+        started: null,
         metrics: [
           ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 0],
@@ -161,7 +185,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
       {
         decision: "alert-only",
         acted: false,
-        reportLocation: null,
+        started: null,
         metrics: [
           ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 0],
@@ -170,35 +194,17 @@ describe("wiring to the orchestrator (core mocked)", () => {
       },
     ],
     [
-      "blocked",
+      "blocked, waiting for an approval in a new execution",
       {
         snapshot: snapshot(),
         decision: { kind: "blocked", reason: "Lag 90 s > 60 s.", guard: "replication-lag" },
-        acted: false,
+        acted: true,
+        execution: { ...started, started: true },
       },
       {
         decision: "blocked",
-        acted: false,
-        reportLocation: null,
-        metrics: [
-          ["PrimaryRegionApiReachable", 1],
-          ["FailoverActed", 0],
-          ["FailoverFailed", 0],
-        ],
-      },
-    ],
-    [
-      "promote-replica",
-      {
-        snapshot: snapshot(),
-        decision: promote,
         acted: true,
-        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
-      },
-      {
-        decision: "promote-replica",
-        acted: true,
-        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+        started: true,
         metrics: [
           ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 1],
@@ -207,7 +213,35 @@ describe("wiring to the orchestrator (core mocked)", () => {
       },
     ],
     [
-      "complete-failover",
+      "promote-replica, execution started",
+      { snapshot: snapshot(), decision: promote, acted: true, execution: { ...started, started: true } },
+      {
+        decision: "promote-replica",
+        acted: true,
+        started: true,
+        metrics: [
+          ["PrimaryRegionApiReachable", 1],
+          ["FailoverActed", 1],
+          ["FailoverFailed", 0],
+        ],
+      },
+    ],
+    [
+      "promote-replica while the execution runs: its progress only",
+      { snapshot: snapshot(), decision: promote, acted: false, execution: { ...started, started: false } },
+      {
+        decision: "promote-replica",
+        acted: false,
+        started: false,
+        metrics: [
+          ["PrimaryRegionApiReachable", 1],
+          ["FailoverActed", 0],
+          ["FailoverFailed", 0],
+        ],
+      },
+    ],
+    [
+      "complete-failover, execution started",
       {
         snapshot: snapshot(),
         decision: {
@@ -216,12 +250,12 @@ describe("wiring to the orchestrator (core mocked)", () => {
           steps: ["switch-writer", "notify-success", "write-report"],
         },
         acted: true,
-        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+        execution: { ...started, started: true },
       },
       {
         decision: "complete-failover",
         acted: true,
-        reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
+        started: true,
         metrics: [
           ["PrimaryRegionApiReachable", 1],
           ["FailoverActed", 1],
@@ -235,25 +269,18 @@ describe("wiring to the orchestrator (core mocked)", () => {
     async (_name, outcome, expected) => {
       const cluster = new FakeCluster();
       const evaluate = jest.fn(async () => outcome);
-      const { handler, flushed } = build(cluster, evaluate);
+      const { handler, workflow, flushed } = build(cluster, evaluate);
       const run = failingRun();
-      const response = await handler(monitorEnvelope(run), lambdaContext(900_000));
+      const response = await handler(monitorEnvelope(run), lambdaContext(60_000));
 
       expect(evaluate).toHaveBeenCalledTimes(1);
       expect(evaluate).toHaveBeenCalledWith(
         cluster.ports,
+        workflow,
         { kind: "monitor", runId: run.runId },
         { primaryProbes: run.primaryProbes, lastHealthyLag: run.lastHealthyLag },
         config.policy,
-        {
-          promotionTimeoutMs: 600_000,
-          dnsTimeoutMs: 120_000,
-          catchUpTimeoutMs: 420_000,
-          reportKind: "failover",
-          // On the ports' clock: the fake cluster's now plus what the Lambda context says is left.
-          deadlineMs: cluster.clock.nowMs() + 900_000,
-          failurePathReserveMs: 150_000,
-        },
+        DISPATCH,
       );
       expect(response).toEqual({
         source: "monitor",
@@ -261,12 +288,16 @@ describe("wiring to the orchestrator (core mocked)", () => {
         decision: expected.decision,
         reason: outcome.decision.reason,
         acted: expected.acted,
-        reportLocation: expected.reportLocation,
+        execution:
+          expected.started === null
+            ? null
+            : { ...started, started: expected.started, follow: followCommands(started.arn) },
         error: null,
       });
       expect(flushed).toEqual([expected.metrics]);
-      // The handler itself touches no port: everything goes through the orchestrator.
+      // The handler itself touches no port and no workflow: everything goes through the orchestrator.
       expect(cluster.calls).toEqual([]);
+      expect(workflow.calls).toEqual([]);
     },
   );
 
@@ -323,6 +354,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
     await handler(alarmEvent());
     expect(evaluate.mock.calls[0]).toEqual([
       expect.anything(),
+      expect.anything(),
       {
         kind: "alarm",
         alarm: {
@@ -334,27 +366,26 @@ describe("wiring to the orchestrator (core mocked)", () => {
       },
       { primaryProbes: [], lastHealthyLag: null },
       config.policy,
-      expect.objectContaining({ reportKind: "failover" }),
+      DISPATCH,
     ]);
   });
 
-  it("a switchover request gets the invocation's deadline and writes a switchover report", async () => {
+  it("a switchover request gets the same options: the orchestrator makes a planned promotion a switchover", async () => {
     const evaluate = jest.fn(async (..._args: Parameters<typeof evaluateAndAct>): Promise<Outcome> => ({
       snapshot: snapshot(),
       decision: { kind: "none", reason: "ok" },
       acted: false,
     }));
-    const cluster = new FakeCluster();
-    const { handler } = build(cluster, evaluate);
-    await handler({ action: "switchover", requestedBy: "alice", reason: "game day" }, lambdaContext(900_000));
-    expect(evaluate.mock.calls[0]?.[4]).toEqual({
-      promotionTimeoutMs: 600_000,
-      dnsTimeoutMs: 120_000,
-      catchUpTimeoutMs: 420_000,
-      reportKind: "switchover",
-      deadlineMs: cluster.clock.nowMs() + 900_000,
-      failurePathReserveMs: 150_000,
+    const { handler } = build(new FakeCluster(), evaluate);
+    await handler({ action: "switchover", requestedBy: "alice", reason: "game day" }, lambdaContext(60_000));
+    expect(evaluate.mock.calls[0]?.[2]).toEqual({
+      kind: "manual",
+      action: "switchover",
+      requestedBy: "alice",
+      reason: "game day",
+      acceptDataLoss: false,
     });
+    expect(evaluate.mock.calls[0]?.[5]).toEqual(DISPATCH);
   });
 
   it("a status request returns the snapshot that was read", async () => {
@@ -372,7 +403,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
       decision: "none",
       reason: "Status: all good.",
       acted: false,
-      reportLocation: null,
+      execution: null,
       error: null,
       snapshot: seen,
     });
@@ -386,9 +417,8 @@ describe("wiring to the orchestrator (core mocked)", () => {
         reason: "Promoted; writer not switched.",
         steps: ["switch-writer"],
       },
-      acted: true,
-      reportLocation: "s3://backups-dr-dev-7f3a/reports/failover/r1.json",
-      error: "switch-writer failed: DnsChangeError: writer change C123 did not reach INSYNC within 120000 ms",
+      acted: false,
+      error: "starting the failover workflow failed: ThrottlingException: Rate exceeded",
     };
     const { handler, lines, flushed } = build(
       new FakeCluster(),
@@ -397,7 +427,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
     const attempt = handler(monitorEnvelope());
     await expect(attempt).rejects.toBeInstanceOf(FailoverIncompleteError);
     await expect(attempt).rejects.toThrow(
-      "complete-failover ended with an error: switch-writer failed: DnsChangeError: writer change C123 did not reach INSYNC within 120000 ms (report: s3://backups-dr-dev-7f3a/reports/failover/r1.json)",
+      "complete-failover ended with an error: starting the failover workflow failed: ThrottlingException: Rate exceeded",
     );
     expect(lines.filter((l) => l.level === "error")).toEqual([
       {
@@ -409,7 +439,7 @@ describe("wiring to the orchestrator (core mocked)", () => {
     expect(flushed).toEqual([
       [
         ["PrimaryRegionApiReachable", 1],
-        ["FailoverActed", 1],
+        ["FailoverActed", 0],
         ["FailoverFailed", 1],
       ],
     ]);
@@ -429,50 +459,36 @@ describe("wiring to the orchestrator (core mocked)", () => {
   });
 });
 
-describe("actOptionsFor", () => {
-  const failover = { kind: "monitor", runId: "r" } as const;
-  const switchover = {
-    kind: "manual",
-    action: "switchover",
-    requestedBy: "a",
-    reason: "r",
-    acceptDataLoss: false,
-  } as const;
-  const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
-  const cases: [string, Parameters<typeof actOptionsFor>[0], number | undefined, number, string][] = [
-    [
-      "a fresh 15-minute invocation: the deadline is 15 minutes away",
-      failover,
-      900_000,
-      NOW + 900_000,
-      "failover",
-    ],
-    [
-      "no context (operator test run) uses the Lambda maximum",
-      failover,
-      undefined,
-      NOW + 900_000,
-      "failover",
-    ],
-    ["8 minutes left: the deadline is 8 minutes away", failover, 480_000, NOW + 480_000, "failover"],
-    [
-      "a switchover gets the same deadline and its catch-up timeout",
-      switchover,
-      900_000,
-      NOW + 900_000,
-      "switchover",
-    ],
-  ];
-  it.each(cases)("%s", (_name, trigger, remainingMs, deadlineMs, reportKind) => {
-    // The waits are sized by the orchestrator from the time left when each starts, not here.
-    expect(actOptionsFor(trigger, remainingMs, NOW)).toEqual({
-      promotionTimeoutMs: 600_000,
-      dnsTimeoutMs: 120_000,
-      catchUpTimeoutMs: 420_000,
-      reportKind,
-      deadlineMs,
-      failurePathReserveMs: 150_000,
+describe("dispatchOptionsFor", () => {
+  it.each([
+    ["the defaults: 45 min to writable, 24 h to approve", "45", "1440", 2700, 86_400],
+    ["the smallest allowed values", "5", "15", 300, 900],
+    ["a large replica: 3 h to writable, 2 days to approve", "180", "2880", 10_800, 172_800],
+  ])("%s", (_name, promotion, approval, promotionSeconds, approvalSeconds) => {
+    const c = readFailoverConfig({
+      ...FAILOVER_ENV_FIXTURE,
+      PROMOTION_TIMEOUT_MINUTES: promotion,
+      APPROVAL_TIMEOUT_MINUTES: approval,
     });
+    expect(dispatchOptionsFor(c)).toEqual({
+      ...DISPATCH,
+      limits: {
+        promotionTimeoutSeconds: promotionSeconds,
+        catchUpTimeoutSeconds: 420,
+        dnsTimeoutSeconds: 120,
+        approvalTimeoutSeconds: approvalSeconds,
+      },
+    });
+  });
+});
+
+describe("followCommands", () => {
+  it("describes the execution and its latest history, in the execution's region", () => {
+    const arn = "arn:aws:states:eu-west-2:123456789012:execution:sfn-failover-prod:failover-x";
+    expect(followCommands(arn)).toBe(
+      `aws stepfunctions describe-execution --region eu-west-2 --execution-arn ${arn} ; ` +
+        `aws stepfunctions get-execution-history --region eu-west-2 --execution-arn ${arn} --reverse-order --max-items 20`,
+    );
   });
 });
 
@@ -501,13 +517,13 @@ describe("end to end with the real orchestrator and fake ports", () => {
     });
   }
 
-  it("a confirmed failure promotes the replica: the port calls in order", async () => {
+  it("a confirmed failure starts one execution named after the incident and changes nothing itself", async () => {
     const cluster = new FakeCluster({ primary: { status: "failed", rawStatus: "failed" } });
     cluster.clock.now = T0 + 60_000;
-    const { handler } = build(cluster);
+    const { handler, workflow } = build(cluster);
     const response = await handler(
       monitorEnvelope(runAtT0(["ok", "timeout", "timeout", "timeout"])),
-      lambdaContext(900_000),
+      lambdaContext(60_000),
     );
     expect(response).toMatchObject({
       source: "monitor",
@@ -515,23 +531,47 @@ describe("end to end with the real orchestrator and fake ports", () => {
       acted: true,
       error: null,
     });
-    expect(response.reportLocation).toMatch(/^s3:\/\/tap-backups-dr-dev\/reports\/failover\/.+\.json$/);
-    const acting = cluster.callNames.filter((c) => !/describe|read|exists|lastHealthyLag/.test(c));
-    expect(acting).toEqual([
-      "notifier.notify",
-      "alerts.write",
-      "control.fencePrimary",
-      "control.promoteReplica",
-      "control.waitUntilWritable",
-      "dns.setWriter",
-      "control.enableBackups",
-      // The report is written first so the success notification can say where it is.
-      "reports.put",
-      "notifier.notify",
-    ]);
-    expect(cluster.notifications.map((n) => n.event)).toEqual(["failover-started", "failover-succeeded"]);
-    expect(cluster.calls).toContain("control.waitUntilWritable(600000)");
-    expect(cluster.calls).not.toContain("probe.probePrimary(3000)");
+    const name = workflow.inputs[0]?.incident ?? "";
+    expect(workflow.calls).toEqual(["running()", `start(${name})`]);
+    expect(response.execution).toEqual({
+      name,
+      arn: executionArn(name),
+      status: "RUNNING",
+      startedAtMs: T0 + 60_000,
+      stoppedAtMs: null,
+      started: true,
+      follow: followCommands(executionArn(name)),
+    });
+    expect(workflow.inputs[0]).toMatchObject({
+      action: "failover",
+      approval: "none",
+      cluster: DISPATCH.cluster,
+      limits: DISPATCH.limits,
+      decision: { kind: "promote-replica", planned: false },
+    });
+    // Acting is the workflow's: the function only read the state.
+    expect(cluster.callNames.filter((c) => !/describe|read|exists|lastHealthyLag/.test(c))).toEqual([]);
+  });
+
+  it("a second trigger while the execution runs reports it and starts nothing", async () => {
+    const cluster = new FakeCluster({ primary: { status: "failed", rawStatus: "failed" } });
+    cluster.clock.now = T0 + 60_000;
+    const { handler, workflow } = build(cluster);
+    const running = {
+      name: "failover-earlier",
+      arn: executionArn("failover-earlier"),
+      status: "RUNNING" as const,
+      startedAtMs: T0,
+      stoppedAtMs: null,
+    };
+    workflow.runningNow = [running];
+    const response = await handler(monitorEnvelope(runAtT0(["ok", "timeout", "timeout", "timeout"])));
+    expect(workflow.calls).toEqual(["running()"]);
+    expect(response).toMatchObject({
+      decision: "promote-replica",
+      acted: false,
+      execution: { ...running, started: false },
+    });
   });
 
   it("a healthy run reads the state and does nothing", async () => {

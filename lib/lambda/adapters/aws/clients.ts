@@ -1,6 +1,7 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { SFNClient } from "@aws-sdk/client-sfn";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -133,6 +134,11 @@ export class AwsClients {
    */
   lambda(region: string): LambdaClient {
     return this.once("lambda", region, (config) => new LambdaClient(config));
+  }
+
+  /** Step Functions API of `region` (the failover function starts and reads the failover workflow there). */
+  sfn(region: string): SFNClient {
+    return this.once("sfn", region, (config) => new SFNClient(config));
   }
 
   /**

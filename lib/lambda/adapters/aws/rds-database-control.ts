@@ -18,7 +18,6 @@ import {
 } from "@aws-sdk/client-rds";
 import { FENCED_AT_TAG, PROMOTION_REQUESTED_AT_TAG } from "../../../function-env";
 import { ConfigurationError, ControlPlaneError } from "../../core/errors";
-import { isWritable } from "../../core/decide";
 import type { Clock, DatabaseControl, DatabaseProbe, FenceResult, UnfenceResult } from "../../core/ports";
 import type { DbRole, IngressRule, InstanceStatus, InstanceView } from "../../core/types";
 import { apiErrorKind, describeAwsError, hasErrorName, isApiUnavailable } from "./aws-errors";
@@ -36,8 +35,6 @@ export interface RdsDatabaseControlConfig {
   readonly primarySecurityGroupId: string;
   /** Backup retention the promoted replica gets (RDS turns automated backups on at promotion). */
   readonly backupRetentionDays: number;
-  /** Pause between two `DescribeDBInstances` calls while waiting. Default 15 s. */
-  readonly pollIntervalMs?: number;
   /** Pause between two WAL-position reads in `waitUntilCaughtUp`. Default 5 s. */
   readonly positionsPollIntervalMs?: number;
   /** Bound on one WAL-position read (both databases). Default 8 s. */
@@ -187,7 +184,6 @@ export function planSessionFence(state: OldWriterState): SessionFencePlan {
   };
 }
 
-const DEFAULT_POLL_INTERVAL_MS = 15_000;
 const DEFAULT_POSITIONS_POLL_INTERVAL_MS = 5_000;
 const DEFAULT_POSITIONS_TIMEOUT_MS = 8_000;
 
@@ -263,11 +259,11 @@ function ruleSource(rule: SecurityGroupRule): string {
 
 /**
  * `DatabaseControl` on RDS: describes both instances, fences the old primary (revokes its client
- * ingress, then reboots it to end the sessions already open), promotes the replica and waits for it. It reports facts and carries out one step each;
- * whether a step should happen is decided by the failover engine.
+ * ingress, then reboots it to end the sessions already open), promotes the replica and waits for a
+ * switchover's replica to catch up. It reports facts and carries out one step each; whether a step
+ * should happen, and whether a promoted replica is writable yet, is decided by the failover engine.
  */
 export class RdsDatabaseControl implements DatabaseControl {
-  private readonly pollIntervalMs: number;
   private readonly positionsPollIntervalMs: number;
   private readonly positionsTimeoutMs: number;
 
@@ -290,10 +286,8 @@ export class RdsDatabaseControl implements DatabaseControl {
         `RdsDatabaseControl backupRetentionDays must be an integer from 1 to 35, got ${JSON.stringify(retention)} (check BACKUP_RETENTION_DAYS)`,
       );
     }
-    requireNonNegativeInteger("pollIntervalMs", config.pollIntervalMs, 1);
     requireNonNegativeInteger("positionsPollIntervalMs", config.positionsPollIntervalMs, 1);
     requireNonNegativeInteger("positionsTimeoutMs", config.positionsTimeoutMs, 1);
-    this.pollIntervalMs = config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.positionsPollIntervalMs = config.positionsPollIntervalMs ?? DEFAULT_POSITIONS_POLL_INTERVAL_MS;
     this.positionsTimeoutMs = config.positionsTimeoutMs ?? DEFAULT_POSITIONS_TIMEOUT_MS;
   }
@@ -743,33 +737,6 @@ export class RdsDatabaseControl implements DatabaseControl {
       );
     }
     return `requested automated backups for ${id} (retention ${retention} days, applied immediately)`;
-  }
-
-  /**
-   * Poll `describe("replica")` until `isWritable` (the one definition the engine uses: standalone,
-   * `available` or `backing-up`). Throws `WaitTimeoutError` after `timeoutMs`, and
-   * `ControlPlaneError` at once if the instance is gone.
-   */
-  async waitUntilWritable(timeoutMs: number): Promise<InstanceView> {
-    const id = this.config.replicaInstanceId;
-    return pollUntil(
-      async (): Promise<PollCheck<InstanceView>> => {
-        const view = await this.describe("replica");
-        if (view.status === "not-found") {
-          throw new ControlPlaneError(
-            `Replica ${id} does not exist (DescribeDBInstances: DBInstanceNotFound)`,
-          );
-        }
-        if (isWritable(view)) return { done: true, value: view };
-        return { done: false, state: `${view.rawStatus ?? view.status}, isReplica=${view.isReplica}` };
-      },
-      {
-        what: `${id} to become a writable standalone instance`,
-        timeoutMs,
-        intervalMs: this.pollIntervalMs,
-        clock: this.clock,
-      },
-    );
   }
 
   /**

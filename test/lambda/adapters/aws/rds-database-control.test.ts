@@ -47,7 +47,6 @@ const config: RdsDatabaseControlConfig = {
   replicaInstanceId: "rds-replica-dev",
   primarySecurityGroupId: "sg-0abc123",
   backupRetentionDays: 7,
-  pollIntervalMs: 15_000,
   positionsPollIntervalMs: 5_000,
 };
 
@@ -921,49 +920,6 @@ describe("RdsDatabaseControl.promoteReplica", () => {
   });
 });
 
-describe("RdsDatabaseControl.waitUntilWritable", () => {
-  it("polls until the replica is available and no longer a replica", async () => {
-    describeReturns(
-      replicaInstance("modifying", true),
-      replicaInstance("rebooting", true),
-      replicaInstance("available", false),
-    );
-    const clock = new FakeClock(T0);
-    const view = await control(clock).waitUntilWritable(600_000);
-    expect(view).toMatchObject({ status: "available", isReplica: false, role: "replica" });
-    expect(clock.sleeps).toEqual([15_000, 15_000]);
-  });
-
-  it("keeps waiting through an unreachable API and an available-but-still-replica state", async () => {
-    let call = 0;
-    primaryRds.on(DescribeDBInstancesCommand).callsFake(() => {
-      call += 1;
-      if (call === 1) throw awsError("ThrottlingException", "Rate exceeded", 400);
-      return { DBInstances: [replicaInstance("available", call < 3)] };
-    });
-    const clock = new FakeClock(T0);
-    await expect(control(clock).waitUntilWritable(600_000)).resolves.toMatchObject({ isReplica: false });
-    expect(call).toBe(3);
-  });
-
-  it("throws WaitTimeoutError with the last state after the timeout", async () => {
-    describeReturns(replicaInstance("modifying", true));
-    const clock = new FakeClock(T0);
-    const waiting = control(clock).waitUntilWritable(40_000);
-    await expect(waiting).rejects.toThrow(WaitTimeoutError);
-    await expect(waiting).rejects.toThrow(
-      "Timed out after 40000 ms waiting for rds-replica-dev to become a writable standalone instance (4 checks); " +
-        "last state: modifying, isReplica=true",
-    );
-    expect(clock.sleeps).toEqual([15_000, 15_000, 10_000]);
-  });
-
-  it("fails at once when the replica disappears", async () => {
-    primaryRds.on(DescribeDBInstancesCommand).rejects(awsError("DBInstanceNotFoundFault", "gone", 404));
-    await expect(control().waitUntilWritable(600_000)).rejects.toThrow(ControlPlaneError);
-  });
-});
-
 describe("RdsDatabaseControl.waitUntilCaughtUp (WAL positions, not ReplicaLag: reference §1.4)", () => {
   const FENCE = { fenced: true, detail: "revoked; rebooted", restartAfterMs: T0 - 60_000 };
   const at = (
@@ -1141,7 +1097,6 @@ describe("RdsDatabaseControl configuration", () => {
       { backupRetentionDays: 36 },
       "backupRetentionDays must be an integer from 1 to 35, got 36",
     ],
-    ["zero poll interval", { pollIntervalMs: 0 }, "pollIntervalMs must be an integer >= 1, got 0"],
     [
       "zero positions poll interval",
       { positionsPollIntervalMs: 0 },

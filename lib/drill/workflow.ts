@@ -1,0 +1,129 @@
+/**
+ * The drill's failover workflow: the deployed state machine definition (`failoverDefinition`) run
+ * by `LocalWorkflow`, its tasks handled in process by the real step-runner handler
+ * (`createStepRunnerHandler`) over the drill's local ports, on the real clock. The failover
+ * function's decision reaches PostgreSQL only through this execution, as it reaches RDS only
+ * through Step Functions on AWS.
+ */
+import type { DispatchOptions } from "../lambda/core/orchestrator";
+import type { Ports } from "../lambda/core/ports";
+import type { FailoverPolicy } from "../lambda/core/types";
+import type { WorkflowInput, WorkflowLimits } from "../lambda/core/workflow";
+import { createStepRunnerHandler } from "../lambda/step-runner/handler";
+import type { HandlerLogger } from "../lambda/telemetry";
+import { failoverDefinition, STATES } from "../workflow/definition";
+import { functionError, LocalWorkflow, type LocalExecution, type StepInvoker } from "../workflow/local";
+
+/** The drill's "deployment" of the state machine and its step runner (ARNs only name them). */
+export const DRILL_WORKFLOW = {
+  stateMachineArn: "arn:aws:states:ap-southeast-1:000000000000:stateMachine:sfn-failover-drill",
+  stepRunnerArn: "arn:aws:lambda:ap-southeast-1:000000000000:function:lambda-step-runner-drill",
+  region: "ap-southeast-1",
+  /** Longer than one caught-up check (`CATCH_UP_CHECK_MS`, 30 s), the longest a drill step runs. */
+  stepRunnerTimeoutSeconds: 60,
+} as const;
+
+/**
+ * The workflow's limits in the drill, in seconds of loopback PostgreSQL: `pg_promote()` and the
+ * catch-up take well under a second, `LocalDns` changes at once, and the operator of the
+ * `lagging-replica` scenario answers within a few seconds. Generous next to that, short enough that
+ * a stuck execution ends within a scenario.
+ */
+export const DRILL_LIMITS: WorkflowLimits = {
+  promotionTimeoutSeconds: 60,
+  catchUpTimeoutSeconds: 60,
+  dnsTimeoutSeconds: 10,
+  approvalTimeoutSeconds: 60,
+};
+
+/**
+ * Wait states shortened to the drill's scale with the engine's own per-state override
+ * (`waitTimeOverrides` of aws-local-stepfunctions, its documented way to run a definition
+ * faster): the definition is the deployed one, only the pause between two checks differs
+ * (15 s / 5 s on AWS, where RDS promotes in minutes).
+ */
+export const DRILL_WAIT_OVERRIDES_MS: Readonly<Record<string, number>> = {
+  [STATES.waitForPromotion]: 100,
+  [STATES.waitForCatchUp]: 100,
+};
+
+/** What every drill execution is given (the failover function's `dispatchOptionsFor`, at the drill's scale). */
+export function drillDispatchOptions(cluster: WorkflowInput["cluster"]): DispatchOptions {
+  return { reportKind: "drill", cluster, limits: DRILL_LIMITS, approvals: true };
+}
+
+/**
+ * The step runner as the Lambda integration calls it: the payload and the result cross as JSON,
+ * and a `StepError` leaves as a function error whose `errorType` is its name (what `Retry` and
+ * `Catch` match) and whose `Cause` is the error record (reference §3).
+ */
+export function inProcessStepInvoker(handler: (event: unknown) => Promise<unknown>): StepInvoker {
+  return async (payload) => {
+    try {
+      const result = await handler(JSON.parse(JSON.stringify(payload)));
+      return JSON.parse(JSON.stringify(result)) as unknown;
+    } catch (error) {
+      // Lambda reports a thrown error's name as its errorType (the handler names every error).
+      if (error instanceof Error) throw functionError(error.name, error.message);
+      throw functionError("Error", String(error));
+    }
+  };
+}
+
+/** Builds the drill's workflow over `ports`. */
+export function createDrillWorkflow(args: {
+  readonly ports: Ports;
+  readonly policy: FailoverPolicy;
+  readonly cluster: WorkflowInput["cluster"];
+  readonly logger: HandlerLogger;
+  readonly onClosed?: (execution: LocalExecution) => void;
+}): LocalWorkflow {
+  const handler = createStepRunnerHandler({
+    cluster: args.cluster,
+    policy: args.policy,
+    region: DRILL_WORKFLOW.region,
+    ports: args.ports,
+    logger: args.logger,
+  });
+  return new LocalWorkflow({
+    definition: failoverDefinition({
+      stepRunnerArn: DRILL_WORKFLOW.stepRunnerArn,
+      stepRunnerTimeoutSeconds: DRILL_WORKFLOW.stepRunnerTimeoutSeconds,
+    }),
+    stateMachineArn: DRILL_WORKFLOW.stateMachineArn,
+    invokeStep: inProcessStepInvoker(handler),
+    clock: args.ports.clock,
+    waitOverridesMs: DRILL_WAIT_OVERRIDES_MS,
+    ...(args.onClosed ? { onClosed: args.onClosed } : {}),
+  });
+}
+
+/** An execution as the drill's report shows it. */
+export interface ExecutionRecord {
+  readonly name: string;
+  readonly arn: string;
+  readonly status: string;
+  readonly startedAtMs: number;
+  readonly stoppedAtMs: number | null;
+  /** Every state entered, in order (a state entered again, e.g. a wait loop, appears again). */
+  readonly statesVisited: readonly string[];
+  /** Billed state transitions (every state entered, retries included). */
+  readonly transitions: number;
+  readonly error: string | null;
+  readonly cause: string | null;
+}
+
+/** The report's view of an execution. */
+export function executionRecord(execution: LocalExecution): ExecutionRecord {
+  return {
+    name: execution.name,
+    arn: execution.arn,
+    status: execution.status,
+    startedAtMs: execution.startedAtMs,
+    stoppedAtMs: execution.stoppedAtMs,
+    statesVisited: execution.history.filter((h) => h.type === "StateEntered" && h.state).map((h) => h.state!),
+    transitions: execution.transitions,
+    error: execution.error,
+    cause: execution.cause,
+  };
+}

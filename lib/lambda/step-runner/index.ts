@@ -1,0 +1,21 @@
+/**
+ * Lambda entry point of the step-runner function (`index.handler`): the failover workflow's tasks.
+ * It acts with the same ports, wiring and role scope the failover used to (RDS, EC2, Route 53, SNS,
+ * S3, the health-monitor's WAL positions), built once per execution environment.
+ */
+import { AwsClients } from "../adapters/aws/clients";
+import { buildFailoverPorts } from "../failover/ports";
+import { readStepRunnerConfig } from "../failover/env";
+import { createLogger } from "../telemetry";
+import { createStepRunnerHandler } from "./handler";
+
+const config = readStepRunnerConfig(process.env);
+
+/** The function's handler. */
+export const handler = createStepRunnerHandler({
+  cluster: { primaryInstanceId: config.primaryInstanceId, replicaInstanceId: config.replicaInstanceId },
+  policy: config.policy,
+  region: config.controlRegion,
+  ports: buildFailoverPorts(config, new AwsClients()),
+  logger: createLogger("step-runner", config.environmentSuffix),
+});
