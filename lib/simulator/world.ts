@@ -1126,8 +1126,9 @@ export class World {
     const c = this.config;
     // The step runner has no reservation; its clock and SDK clients are bound to the one invocation
     // that runs now. The workflow guarantees there is only one (one execution per cluster, its tasks
-    // in sequence, each task's timeout longer than the function's), and the handler below checks it.
-    let running = 0;
+    // in sequence, each task's timeout longer than the function's), and the handler below checks it:
+    // a new invocation while the last one is neither finished nor killed (timed out, crashed).
+    let finished = true;
     let current: InvocationContext | undefined;
     const config = readStepRunnerConfig(c.stepRunnerEnv);
     const handler = createStepRunnerHandler({
@@ -1152,14 +1153,16 @@ export class World {
       maxRetryAttempts: 0,
       maxEventAgeMs: 0,
       handler: async (event, context, invocation) => {
-        if (running > 0) throw new Error("two step-runner invocations overlap: the workflow runs one task at a time");
-        running += 1;
+        if (!finished && current !== undefined && !current.killed) {
+          throw new Error("two step-runner invocations overlap: the workflow runs one task at a time");
+        }
+        finished = false;
         current = invocation;
         this.stepRunnerTask = (event as { step?: unknown } | null)?.step as string | undefined;
         try {
           return await handler(event, context as never);
         } finally {
-          running -= 1;
+          if (current === invocation) finished = true;
         }
       },
     };

@@ -104,6 +104,7 @@ interface MutableExecution {
 /** A pending `waitForTaskToken` task. */
 interface PendingToken {
   readonly execution: string;
+  readonly state: string;
   readonly resolve: (output: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -192,6 +193,15 @@ export class LocalWorkflow implements FailoverWorkflow {
     return pending;
   }
 
+  /** Forget the tokens of `execution` (of its task `state` only, when given). */
+  private dropTokens(execution: string, state?: string): void {
+    for (const [token, pending] of this.tokens) {
+      if (pending.execution === execution && (state === undefined || pending.state === state)) {
+        this.tokens.delete(token);
+      }
+    }
+  }
+
   private launch(name: string, input: WorkflowInput, inputJson: string): MutableExecution {
     const { clock } = this.options;
     const arn = this.arnOf(name);
@@ -208,7 +218,7 @@ export class LocalWorkflow implements FailoverWorkflow {
         // waitForTaskToken: each attempt gets its own token; the invocation only hands it out.
         const token = `${name}:${state}:${++tokenSeq}`;
         const answer = new Promise<unknown>((resolve, reject) => {
-          this.tokens.set(token, { execution: name, resolve, reject });
+          this.tokens.set(token, { execution: name, state, resolve, reject });
         });
         try {
           await this.options.invokeStep({ ...payload, taskToken: token });
@@ -256,6 +266,11 @@ export class LocalWorkflow implements FailoverWorkflow {
       for await (const event of run.eventLogs) {
         const e = event as { type: string; state?: { name: string }; Error?: string; Cause?: unknown };
         if (e.type === "StateEntered" || e.type === "StateRetried") execution.transitions += 1;
+        // A waitForTaskToken task that failed, timed out or was retried no longer waits: Step
+        // Functions answers a late SendTask* with TaskTimedOut / TaskDoesNotExist.
+        if (e.state !== undefined && e.type !== "StateEntered" && this.tokenStates.has(e.state.name)) {
+          this.dropTokens(name, e.state.name);
+        }
         execution.history.push({
           type: e.type,
           atMs: clock.nowMs(),
@@ -278,6 +293,7 @@ export class LocalWorkflow implements FailoverWorkflow {
       .then(() => recording)
       .then(() => {
         execution.stoppedAtMs = clock.nowMs();
+        this.dropTokens(name);
         const failed = [...execution.history].reverse().find((h) => h.type === "ExecutionFailed");
         if (failed !== undefined) {
           execution.error = failed.error ?? null;
@@ -309,7 +325,7 @@ export function forLocalEngine(definition: Record<string, unknown>): Record<stri
     const local = pathInParameters(path, state.Parameters, "$");
     if (local === null) {
       throw new Error(
-        `${name}: TimeoutSecondsPath ${path} is not passed on by the task's Parameters, where the local engine looks for it`,
+        `${name}: TimeoutSecondsPath ${path} is not in the task's Payload, so the local engine cannot resolve it`,
       );
     }
     rewritten[name] = { ...state, TimeoutSecondsPath: local };

@@ -263,8 +263,8 @@ describe.each([
     });
   });
 
-  it("lets the failover function reboot only the new writer", () => {
-    const policy = JSON.parse(named(kept.resources, "iam-failover-policy-dev").inputs.policy as string) as {
+  it("lets the step runner reboot only the new writer", () => {
+    const policy = JSON.parse(named(kept.resources, "iam-step-runner-policy-dev").inputs.policy as string) as {
       Statement: { Sid: string; Resource: string[] }[];
     };
     expect(policy.Statement.find((s) => s.Sid === "RebootTheWriterToFence")?.Resource).toEqual([

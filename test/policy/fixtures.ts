@@ -28,7 +28,40 @@ export const arns = {
   drBucket: "arn:aws:s3:::s3-backups-dr-dev-5d6e7f8",
   dbAlarmsTopic: `arn:aws:sns:${PRIMARY_REGION}:${ACCOUNT}:sns-db-alarms-dev`,
   drEventsTopic: `arn:aws:sns:${DR_REGION}:${ACCOUNT}:sns-dr-events-dev`,
+  stepRunner: `arn:aws:lambda:${DR_REGION}:${ACCOUNT}:function:lambda-step-runner-dev`,
+  stateMachine: `arn:aws:states:${DR_REGION}:${ACCOUNT}:stateMachine:sfn-failover-dev`,
+  stateMachineLogs: `arn:aws:logs:${DR_REGION}:${ACCOUNT}:log-group:/aws/vendedlogs/states/sfn-failover-dev`,
 };
+
+/** The state machine role's policy, as lib/infra/iam.ts writes it. */
+export function stateMachinePolicy(): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "InvokeStepRunner",
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction"],
+        Resource: [arns.stepRunner, `${arns.stepRunner}:*`],
+      },
+      {
+        Sid: "DeliverExecutionLogs",
+        Effect: "Allow",
+        Action: [
+          "logs:CreateLogDelivery",
+          "logs:GetLogDelivery",
+          "logs:UpdateLogDelivery",
+          "logs:DeleteLogDelivery",
+          "logs:ListLogDeliveries",
+          "logs:PutResourcePolicy",
+          "logs:DescribeResourcePolicies",
+          "logs:DescribeLogGroups",
+        ],
+        Resource: ["*"],
+      },
+    ],
+  };
+}
 
 const tlsOnly = (bucketArn: string): string =>
   JSON.stringify({
@@ -122,17 +155,96 @@ function bucketResources(
   ];
 }
 
-/** Identity policy of the failover function, scoped as DESIGN.md requires. */
+/** What the failover function and the step runner both read (the cluster snapshot), alert and notify. */
+function snapshotReads(replicaRegion: string): object[] {
+  return [
+    {
+      Sid: "DescribeTheTwoInstances",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstances"],
+      Resource: [arns.primaryDb, arns.replicaDb(replicaRegion)],
+    },
+    {
+      Sid: "ReadRecords",
+      Effect: "Allow",
+      Action: ["route53:ListResourceRecordSets"],
+      Resource: ["arn:aws:route53:::hostedzone/Z0TAPDEV"],
+    },
+    { Sid: "Notify", Effect: "Allow", Action: ["sns:Publish"], Resource: [arns.drEventsTopic] },
+    {
+      Sid: "ListReports",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [arns.drBucket],
+      Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
+    },
+    {
+      Sid: "ReadAndRecordAlerts",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: [`${arns.drBucket}/alerts/*`],
+    },
+    {
+      Sid: "ListAlerts",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [arns.drBucket],
+      Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
+    },
+    {
+      Sid: "UseTheDrKey",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: [arns.drKey],
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": [`s3.${DR_REGION}.amazonaws.com`, `sns.${DR_REGION}.amazonaws.com`],
+        },
+      },
+    },
+    { Sid: "LagHistory", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: "*" },
+  ];
+}
+
+const ownLogs = (fn: string): object => ({
+  Sid: "OwnLogGroup",
+  Effect: "Allow",
+  Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+  Resource: [`arn:aws:logs:${DR_REGION}:${ACCOUNT}:log-group:/aws/lambda/lambda-${fn}-dev:*`],
+});
+
+/** Identity policy of the failover function: it reads, decides and starts executions; it changes nothing. */
 export function failoverPolicy(replicaRegion: string): object {
   return {
     Version: "2012-10-17",
     Statement: [
+      ...snapshotReads(replicaRegion),
       {
-        Sid: "DescribeTheTwoInstances",
+        Sid: "StartAndListFailoverExecutions",
         Effect: "Allow",
-        Action: ["rds:DescribeDBInstances"],
-        Resource: [arns.primaryDb, arns.replicaDb(replicaRegion)],
+        Action: ["states:StartExecution", "states:ListExecutions"],
+        Resource: [arns.stateMachine],
       },
+      {
+        Sid: "DescribeFailoverExecutions",
+        Effect: "Allow",
+        Action: ["states:DescribeExecution"],
+        Resource: [`${arns.stateMachine.replace(":stateMachine:", ":execution:")}:*`],
+      },
+      ownLogs("failover"),
+    ],
+  };
+}
+
+/**
+ * Identity policy of the step runner: the workflow's steps, scoped as DESIGN.md requires (the
+ * inventory has no health-monitor, so no grant to invoke it).
+ */
+export function stepRunnerPolicy(replicaRegion: string): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      ...snapshotReads(replicaRegion),
       {
         Sid: "RebootTheWriterToFence",
         Effect: "Allow",
@@ -185,12 +297,6 @@ export function failoverPolicy(replicaRegion: string): object {
         Resource: "*",
       },
       {
-        Sid: "ReadRecords",
-        Effect: "Allow",
-        Action: ["route53:ListResourceRecordSets"],
-        Resource: ["arn:aws:route53:::hostedzone/Z0TAPDEV"],
-      },
-      {
         Sid: "SwitchWriter",
         Effect: "Allow",
         Action: ["route53:ChangeResourceRecordSets"],
@@ -212,51 +318,13 @@ export function failoverPolicy(replicaRegion: string): object {
         Action: ["route53:GetChange"],
         Resource: ["arn:aws:route53:::change/*"],
       },
-      { Sid: "Notify", Effect: "Allow", Action: ["sns:Publish"], Resource: [arns.drEventsTopic] },
       {
         Sid: "WriteReports",
         Effect: "Allow",
         Action: ["s3:PutObject"],
         Resource: [`${arns.drBucket}/reports/*`],
       },
-      {
-        Sid: "ListReports",
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: [arns.drBucket],
-        Condition: { StringLike: { "s3:prefix": ["reports/*"] } },
-      },
-      {
-        Sid: "ReadAndRecordAlerts",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject"],
-        Resource: [`${arns.drBucket}/alerts/*`],
-      },
-      {
-        Sid: "ListAlerts",
-        Effect: "Allow",
-        Action: ["s3:ListBucket"],
-        Resource: [arns.drBucket],
-        Condition: { StringLike: { "s3:prefix": ["alerts/*"] } },
-      },
-      {
-        Sid: "UseTheDrKey",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: [arns.drKey],
-        Condition: {
-          StringEquals: {
-            "kms:ViaService": [`s3.${DR_REGION}.amazonaws.com`, `sns.${DR_REGION}.amazonaws.com`],
-          },
-        },
-      },
-      { Sid: "LagHistory", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: "*" },
-      {
-        Sid: "OwnLogGroup",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [`arn:aws:logs:${DR_REGION}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev:*`],
-      },
+      ownLogs("step-runner"),
     ],
   };
 }
@@ -572,6 +640,59 @@ export function compliantStack(placement: Placement = "same-region"): SynthOutpu
       inputs: { role: "iam-failover-dev-3c3c3c3", policy: JSON.stringify(failoverPolicy(replicaRegion)) },
     },
     {
+      type: "aws:cloudwatch/logGroup:LogGroup",
+      name: "log-step-runner-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: {
+        name: "/aws/lambda/lambda-step-runner-dev",
+        kmsKeyId: arns.drKey,
+        retentionInDays: 30,
+        tags: tags("failover", "log-step-runner-dev"),
+      },
+    },
+    {
+      type: "aws:iam/role:Role",
+      name: "iam-step-runner-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "iam-step-runner-dev-5e5e5e5",
+      outputs: { arn: `arn:aws:iam::${ACCOUNT}:role/iam-step-runner-dev-5e5e5e5` },
+      inputs: {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+        tags: tags("failover", "iam-step-runner-dev"),
+      },
+    },
+    {
+      type: "aws:iam/rolePolicy:RolePolicy",
+      name: "iam-step-runner-policy-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: { role: "iam-step-runner-dev-5e5e5e5", policy: JSON.stringify(stepRunnerPolicy(replicaRegion)) },
+    },
+    {
+      type: "aws:lambda/function:Function",
+      name: "lambda-step-runner-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      outputs: { arn: arns.stepRunner },
+      inputs: {
+        name: "lambda-step-runner-dev",
+        role: `arn:aws:iam::${ACCOUNT}:role/iam-step-runner-dev-5e5e5e5`,
+        runtime: "nodejs22.x",
+        handler: "index.handler",
+        timeout: 300,
+        memorySize: 256,
+        kmsKeyArn: arns.drKey,
+        tags: tags("failover", "lambda-step-runner-dev"),
+      },
+    },
+    {
       type: "aws:route53/zone:Zone",
       name: "zone-dev",
       provider: "aws-dr-dev",
@@ -602,6 +723,70 @@ export function compliantStack(placement: Placement = "same-region"): SynthOutpu
       provider: "aws-dr-dev",
       region: DR_REGION,
       inputs: { role: "iam-s3-replication-dev-0a0a0a0", policy: JSON.stringify(replicationPolicy()) },
+    },
+    {
+      type: "aws:cloudwatch/logGroup:LogGroup",
+      name: "logs-sfn-failover-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      outputs: { arn: arns.stateMachineLogs },
+      inputs: {
+        name: "/aws/vendedlogs/states/sfn-failover-dev",
+        kmsKeyId: arns.drKey,
+        retentionInDays: 30,
+        tags: tags("failover", "logs-sfn-failover-dev"),
+      },
+    },
+    {
+      type: "aws:iam/role:Role",
+      name: "iam-sfn-failover-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "iam-sfn-failover-dev-4d4d4d4",
+      outputs: { arn: `arn:aws:iam::${ACCOUNT}:role/iam-sfn-failover-dev-4d4d4d4` },
+      inputs: {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "states.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: {
+                StringEquals: { "aws:SourceAccount": ACCOUNT },
+                ArnLike: { "aws:SourceArn": arns.stateMachine },
+              },
+            },
+          ],
+        }),
+        tags: tags("failover", "iam-sfn-failover-dev"),
+      },
+    },
+    {
+      type: "aws:iam/rolePolicy:RolePolicy",
+      name: "iam-sfn-failover-policy-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      inputs: { role: "iam-sfn-failover-dev-4d4d4d4", policy: JSON.stringify(stateMachinePolicy()) },
+    },
+    {
+      type: "aws:sfn/stateMachine:StateMachine",
+      name: "sfn-failover-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      outputs: { arn: arns.stateMachine },
+      inputs: {
+        name: "sfn-failover-dev",
+        type: "STANDARD",
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/iam-sfn-failover-dev-4d4d4d4`,
+        loggingConfiguration: {
+          level: "ERROR",
+          includeExecutionData: false,
+          logDestination: `${arns.stateMachineLogs}:*`,
+        },
+        tracingConfiguration: { enabled: false },
+        tags: tags("failover", "sfn-failover-dev"),
+      },
     },
   ];
   return { resources };

@@ -1,6 +1,14 @@
 import { buildMatrix, drRegionOf, findTargets, suffixOf } from "../../policy/iam-matrix";
 import { checkLeastPrivilege, formatMatrix, passed } from "../../policy/least-privilege";
-import { ACCOUNT, DR_REGION, compliantStack, failoverPolicy, withInputs, type Placement } from "./fixtures";
+import {
+  ACCOUNT,
+  DR_REGION,
+  compliantStack,
+  failoverPolicy,
+  stepRunnerPolicy,
+  withInputs,
+  type Placement,
+} from "./fixtures";
 
 const matrixFor = (synth: ReturnType<typeof compliantStack>) =>
   buildMatrix(findTargets(synth, drRegionOf(synth)));
@@ -35,7 +43,7 @@ describe("what the matrix catches", () => {
       }),
     }));
 
-  it("a grant to promote any instance fails the deny rows and is reported as extra", async () => {
+  it("a grant to promote any instance fails the deny rows (the failover function promotes nothing) and is extra", async () => {
     const synth = policyWith([
       {
         Effect: "Allow",
@@ -45,6 +53,7 @@ describe("what the matrix catches", () => {
     ]);
     const report = await checkLeastPrivilege(synth, "dev", matrixFor(synth));
     expect(report.rows.filter((r) => !r.ok).map((r) => `${r.action} ${r.resource} ${r.actual}`)).toEqual([
+      `rds:PromoteReadReplica arn:aws:rds:ap-southeast-2:${ACCOUNT}:db:rds-replica-dev Allowed`,
       `rds:PromoteReadReplica arn:aws:rds:ap-southeast-2:${ACCOUNT}:db:rds-primary-dev Allowed`,
       `rds:PromoteReadReplica arn:aws:rds:ap-southeast-2:${ACCOUNT}:db:payments-ledger Allowed`,
     ]);
@@ -72,12 +81,13 @@ describe("what the matrix catches", () => {
     expect(report.extras.map((e) => e.action)).toEqual(["rds:CreateDBSnapshot"]);
   });
 
-  it("report writes broader than the reports/ prefix are extra", async () => {
+  it("report writes by the failover function fail (reports are the step runner's) and are extra", async () => {
     const synth = policyWith([
       { Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::s3-backups-dr-dev-5d6e7f8/*` },
     ]);
     const report = await checkLeastPrivilege(synth, "dev", matrixFor(synth));
     expect(report.rows.filter((r) => !r.ok).map((r) => r.resource)).toEqual([
+      "arn:aws:s3:::s3-backups-dr-dev-5d6e7f8/reports/failover/2026-01-01.json",
       "arn:aws:s3:::s3-backups-dr-dev-5d6e7f8/alert.json",
       "arn:aws:s3:::s3-backups-dr-dev-5d6e7f8/exports/snapshot-0001.parquet",
     ]);
@@ -87,8 +97,8 @@ describe("what the matrix catches", () => {
   });
 
   it("a missing permission fails its allow row", async () => {
-    const synth = withInputs(base, "iam-failover-policy-dev", (i) => {
-      const doc = failoverPolicy("ap-southeast-2") as { Statement: { Sid: string }[] };
+    const synth = withInputs(base, "iam-step-runner-policy-dev", (i) => {
+      const doc = stepRunnerPolicy("ap-southeast-2") as { Statement: { Sid: string }[] };
       return {
         ...i,
         policy: JSON.stringify({

@@ -419,6 +419,99 @@ const FAILING: [string, string, Mutation, string, number?][] = [
     set("iam-failover-policy-dev", { policy: "{not json" }),
     'RolePolicy "iam-failover-policy-dev": policy is not valid JSON',
   ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "an Express machine",
+    set("sfn-failover-dev", { type: "EXPRESS" }),
+    'type is "EXPRESS"; set type: "STANDARD"',
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "logging off",
+    set("sfn-failover-dev", {
+      loggingConfiguration: { level: "OFF", includeExecutionData: false, logDestination: `${arns.stateMachineLogs}:*` },
+    }),
+    'loggingConfiguration.level is "OFF"',
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "execution data (task tokens) in the logs",
+    set("sfn-failover-dev", {
+      loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: `${arns.stateMachineLogs}:*` },
+    }),
+    "includeExecutionData is true; set it to false",
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "logs to a group the stack does not own",
+    set("sfn-failover-dev", {
+      loggingConfiguration: {
+        level: "ERROR",
+        includeExecutionData: false,
+        logDestination: `arn:aws:logs:${DR_REGION}:${ACCOUNT}:log-group:/elsewhere:*`,
+      },
+    }),
+    "names no log group of the stack",
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "log group on the AWS-owned key",
+    unset("logs-sfn-failover-dev", "kmsKeyId"),
+    'its log group "logs-sfn-failover-dev" has kmsKeyId undefined',
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "role trusted by Lambda too",
+    set("iam-sfn-failover-dev", {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: ["states.amazonaws.com", "lambda.amazonaws.com"] },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
+    }),
+    'trusted by ["states.amazonaws.com","lambda.amazonaws.com"]; trust states.amazonaws.com only',
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "role may invoke every function",
+    set("iam-sfn-failover-policy-dev", {
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `arn:aws:lambda:${DR_REGION}:${ACCOUNT}:function:*` }],
+      }),
+    }),
+    "lambda:InvokeFunction on arn:aws:lambda:ap-southeast-1:123456789012:function:*; name the task function's ARN",
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "role may also promote instances",
+    set("iam-sfn-failover-policy-dev", {
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "rds:PromoteReadReplica", Resource: arns.replicaDb(DR_REGION) }],
+      }),
+    }),
+    "the state machine's role grants rds:PromoteReadReplica; it may only invoke its task function",
+  ],
+  [
+    "state-machine-standard-logged-least-privilege",
+    "role with an attached managed policy",
+    (s) =>
+      plus(s, {
+        type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        name: "iam-sfn-failover-lambda-role-dev",
+        inputs: {
+          role: "iam-sfn-failover-dev-4d4d4d4",
+          policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaRole",
+        },
+      }),
+    "has an attached policy; grant only inline statements",
+  ],
 ];
 
 function withStatement(statement: object): Mutation {
@@ -546,7 +639,7 @@ describe("offline table", () => {
   it("marks a policy with nothing to check as n/a", async () => {
     const [o] = await runPolicies(
       [byName("log-group-encrypted-cmk")],
-      without(compliantStack(), "log-failover-dev"),
+      without(compliantStack(), "log-failover-dev", "log-step-runner-dev", "logs-sfn-failover-dev"),
     );
     expect(o).toMatchObject({ result: "n/a", checked: 0, violations: [] });
   });

@@ -13,3 +13,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 // a process listener when it loads (Pulumi's runtime adds `beforeExit`) adds one per file: Node's
 // leak warning at 10 counts test files, not a leak. Our own hooks are installed once per process.
 process.setMaxListeners(40);
+
+// Without an engine, Pulumi's `log.info` prints to the console (`info: [runtime] …`): the program
+// states its account prerequisites that way on every run, which is a test's business only when it
+// asserts on them (through `pulumi.log`, which this leaves alone).
+const consoleLog = console.log.bind(console);
+console.log = (...args: unknown[]): void => {
+  if (typeof args[0] === "string" && args[0].startsWith("info: [runtime] ")) return;
+  consoleLog(...args);
+};
