@@ -13,5 +13,4 @@ describe("concurrencyPrerequisite", () => {
         'Fix if lower: request a higher "Concurrent executions" quota in Service Quotas (Lambda) for that region before pulumi up.',
     );
   });
-
 });
