@@ -3,12 +3,6 @@ import { STATES } from "../workflow/definition";
 import type { Outcome } from "./run";
 
 /**
- * Primary-loss RTO of the built-in matrix when one failover-function invocation carried out the
- * whole failover (before the Step Functions workflow), seconds: the baseline the figures compare with.
- */
-export const SINGLE_INVOCATION_RTO_SECONDS = { p50: 450, p95: 1440, max: 1560 } as const;
-
-/**
  * Step Functions Standard bills each state transition, retries included: $0.025 per 1,000 in the
  * DR region (Asia Pacific (Singapore)) and most others, beyond 4,000 free a month
  * (https://aws.amazon.com/step-functions/pricing/).
@@ -51,7 +45,6 @@ export interface MatrixFigures {
     readonly max: number | null;
   };
   /** The same figures before the workflow (one invocation did the whole failover). */
-  readonly primaryLossRtoSingleInvocation: typeof SINGLE_INVOCATION_RTO_SECONDS;
   /** State transitions of each execution that ended with `FailoverSucceeded`, and what they cost. */
   readonly transitionsPerFailover: {
     readonly p50: number | null;
@@ -100,7 +93,6 @@ export function summarise(
       p95: quantile(detect, 0.95),
       max: detect.at(-1) ?? null,
     },
-    primaryLossRtoSingleInvocation: SINGLE_INVOCATION_RTO_SECONDS,
     transitionsPerFailover: {
       p50: t50,
       max: tMax,
@@ -111,14 +103,12 @@ export function summarise(
   };
   const r = figures.primaryLossRto;
   const d = figures.primaryLossDetection;
-  const old = figures.primaryLossRtoSingleInvocation;
   const t = figures.transitionsPerFailover;
   const text =
     `${figures.timelines} timelines, ${figures.violations} invariant violations in ${figures.violatedTimelines} timelines, ` +
     `${figures.wallSeconds} s wall time.\n` +
     `Primary loss (${loss.length} timelines, ${r.count} recovered): RTO p50 ${cell(r.p50)} s, p95 ${cell(r.p95)} s, max ${cell(r.max)} s; ` +
     `detection p50 ${cell(d.p50)} s, p95 ${cell(d.p95)} s, max ${cell(d.max)} s.\n` +
-    `Before the workflow (one invocation did the whole failover): RTO p50 ${old.p50} s, p95 ${old.p95} s, max ${old.max} s.\n` +
     `Cost per failover (${t.count} succeeded): state transitions p50 ${cell(t.p50)}, max ${cell(t.max)}; ` +
     `$${cell(t.usdP50, 4)} / $${cell(t.usdMax, 4)} at $0.025 per 1,000 (Step Functions Standard pricing).`;
   return { figures, text };

@@ -165,7 +165,7 @@ export async function evaluateAndAct(
   const decidedAtMs = ports.clock.nowMs();
   const decision = decide(snapshot, policy, decidedAtMs);
   const observed: Outcome = { snapshot, decision, acted: false };
-  if (trigger.kind === "manual" && trigger.action === "status") return observed;
+  if (trigger.kind === "manual" && trigger.action === "status") return withRunningExecution(workflow, observed);
 
   switch (decision.kind) {
     case "none":
@@ -184,6 +184,16 @@ export async function evaluateAndAct(
     case "promote-replica":
     case "complete-failover":
       return dispatch(workflow, snapshot, decision, decidedAtMs, options);
+  }
+}
+
+/** A status answer: the state read, and the execution running now if there is one. */
+async function withRunningExecution(workflow: FailoverWorkflow, observed: Outcome): Promise<Outcome> {
+  try {
+    const [running] = await workflow.running();
+    return running === undefined ? observed : { ...observed, execution: { ...running, started: false } };
+  } catch (error) {
+    return { ...observed, error: `listing the failover executions failed: ${describeError(error)}` };
   }
 }
 

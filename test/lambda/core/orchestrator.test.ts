@@ -189,12 +189,43 @@ describe("evaluateAndAct: what each decision does (port calls, workflow calls, t
     expect(cluster.notifications[0].message).toMatch(/No automatic action was taken\.$/);
   });
 
-  it("manual status: reads and decides, never notifies or starts, even when a failover is warranted", async () => {
+  it("manual status: reads, decides and lists, never notifies or starts, even when a failover is warranted", async () => {
     const cluster = deadPrimaryCluster();
     const { outcome, workflow } = await act(cluster, manual("status"), DOWN);
     expect(cluster.calls).toEqual([...READ_CALLS, HISTORY_CALL]);
-    expect(workflow.calls).toEqual([]);
-    expect(outcome).toMatchObject({ acted: false, decision: { kind: "promote-replica" } });
+    expect(workflow.calls).toEqual(["running()"]);
+    expect(outcome).toEqual({ snapshot: outcome.snapshot, decision: outcome.decision, acted: false });
+    expect(outcome.decision.kind).toBe("promote-replica");
+  });
+
+  it("manual status while an execution runs: reports it", async () => {
+    const cluster = deadPrimaryCluster();
+    const running = {
+      name: INCIDENT,
+      arn: executionArn(INCIDENT),
+      status: "RUNNING" as const,
+      startedAtMs: T0,
+      stoppedAtMs: null,
+    };
+    const workflow = new RecordingWorkflow(() => cluster.clock.nowMs());
+    workflow.runningNow = [running];
+    const { outcome } = await act(cluster, manual("status"), DOWN, OPTIONS, workflow);
+    expect(workflow.calls).toEqual(["running()"]);
+    expect(outcome).toMatchObject({ acted: false, execution: { ...running, started: false } });
+    expect(outcome.error).toBeUndefined();
+  });
+
+  it("manual status when the executions cannot be listed: the state read, and the listing's error", async () => {
+    const cluster = deadPrimaryCluster();
+    const workflow = new RecordingWorkflow(() => cluster.clock.nowMs());
+    workflow.runningError = new Error("Rate exceeded");
+    const { outcome } = await act(cluster, manual("status"), DOWN, OPTIONS, workflow);
+    expect(outcome).toMatchObject({
+      acted: false,
+      decision: { kind: "promote-replica" },
+      error: "listing the failover executions failed: Error: Rate exceeded",
+    });
+    expect(outcome.execution).toBeUndefined();
   });
 
   it("promote-replica (monitor, primary dead): lists, then starts the incident's execution with the whole decision", async () => {
