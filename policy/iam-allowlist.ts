@@ -7,6 +7,8 @@
  * `test/policy/iam-allowlist.test.ts` checks every entry against the IAM action catalogue.
  */
 
+import { LOG_DELIVERY_ACTIONS } from "../lib/infra/iam";
+
 /** Why an action may be granted on `*`. */
 export interface WildcardAllowance {
   readonly action: string;
@@ -62,16 +64,7 @@ export const WILDCARD_RESOURCE_ACTIONS: readonly WildcardAllowance[] = [
       "snapshot; the Service Authorization Reference gives the action only optional resource types a " +
       "listing cannot match (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html).",
   },
-  ...[
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "logs:DescribeLogGroups",
-  ].map((action) => ({
+  ...LOG_DELIVERY_ACTIONS.map((action) => ({
     action,
     reason:
       "No resource-level permission; the failover state machine's role, for Step Functions' delivery of its " +

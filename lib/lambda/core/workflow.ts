@@ -7,7 +7,7 @@
  * out. Each step re-reads the real state it depends on, so a step retried after a crash or a
  * timeout (Step Functions' `Retry`, reference §3) never promotes twice.
  */
-import { consecutiveFailures, failureStartMs } from "./decide";
+import { consecutiveFailures, failureStartMs, SWITCHOVER_STEPS } from "./decide";
 import type { FenceResult, TimelineEntry } from "./ports";
 import { reportId } from "./report";
 import type { ClusterSnapshot, Decision, FailoverStep, InstanceView } from "./types";
@@ -325,17 +325,6 @@ const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 const isInstanceView = (v: unknown): v is InstanceView =>
   isObject(v) && isString(v.id) && (v.role === "primary" || v.role === "replica") && isString(v.status);
 
-const FAILOVER_STEP_NAMES: readonly FailoverStep[] = [
-  "notify-start",
-  "fence-old-primary",
-  "wait-replica-caught-up",
-  "promote-replica",
-  "wait-replica-writable",
-  "switch-writer",
-  "enable-backups",
-  "write-report",
-  "notify-success",
-];
 
 /**
  * Checks an execution's input: its version, incident, action, decision and limits, and that it is
@@ -373,7 +362,8 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
   field(what, d, "reason", isString, "a sentence");
   const steps = field(what, d, "steps", isArray, "a list of steps");
   for (const step of steps) {
-    if (!FAILOVER_STEP_NAMES.includes(step as FailoverStep)) {
+    // A switchover runs every step there is.
+    if (!SWITCHOVER_STEPS.includes(step as FailoverStep)) {
       refuse(what, `decision.steps holds ${JSON.stringify(step)}, not a failover step`);
     }
   }
