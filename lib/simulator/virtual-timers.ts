@@ -18,7 +18,11 @@ interface VirtualTimeout {
 export function installVirtualTimers(scheduler: Scheduler): () => void {
   const realSetTimeout = globalThis.setTimeout;
   const realClearTimeout = globalThis.clearTimeout;
-  const virtualSetTimeout = (fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): VirtualTimeout => {
+  const virtualSetTimeout = (
+    fn: (...args: unknown[]) => void,
+    ms?: number,
+    ...args: unknown[]
+  ): VirtualTimeout => {
     const handle: VirtualTimeout = {
       cancelled: false,
       ref: () => handle,
@@ -47,7 +51,11 @@ export function installVirtualTimers(scheduler: Scheduler): () => void {
 }
 
 /** Advances `scheduler` until `promise` settles (or nothing is left to run), then returns its result. */
-export async function runVirtually<T>(scheduler: Scheduler, promise: Promise<T>, horizonMs = 7 * 24 * 3600_000): Promise<T> {
+export async function runVirtually<T>(
+  scheduler: Scheduler,
+  promise: Promise<T>,
+  horizonMs = 7 * 24 * 3600_000,
+): Promise<T> {
   let settled = false;
   const tracked = promise.finally(() => {
     settled = true;

@@ -125,7 +125,12 @@ interface TaskRow {
 
 /** The failover's task states, in the order a failover runs them. */
 export const STEP_TABLE: readonly TaskRow[] = [
-  { state: STATES.notifyStart, task: "notify-start", next: STATES.fence, comment: "Announce the failover (de-duplicated)." },
+  {
+    state: STATES.notifyStart,
+    task: "notify-start",
+    next: STATES.fence,
+    comment: "Announce the failover (de-duplicated).",
+  },
   {
     state: STATES.fence,
     task: "fence-old-primary",
@@ -162,8 +167,18 @@ export const STEP_TABLE: readonly TaskRow[] = [
     next: STATES.writeReport,
     comment: "Turn automated backups on for the new primary.",
   },
-  { state: STATES.writeReport, task: "write-report", next: STATES.notifySuccess, comment: "Store the audit report." },
-  { state: STATES.notifySuccess, task: "notify-success", next: STATES.succeeded, comment: "Announce success." },
+  {
+    state: STATES.writeReport,
+    task: "write-report",
+    next: STATES.notifySuccess,
+    comment: "Store the audit report.",
+  },
+  {
+    state: STATES.notifySuccess,
+    task: "notify-success",
+    next: STATES.succeeded,
+    comment: "Announce success.",
+  },
 ];
 
 /** Where `Route` sends an execution for each entry step (a resumed failover starts further on). */
@@ -190,7 +205,11 @@ function payload(task: WorkflowTask, extra: Record<string, string> = {}): Record
   };
 }
 
-function taskState(options: DefinitionOptions, row: TaskRow, catchers: readonly State[] = [TO_ROLL_BACK]): State {
+function taskState(
+  options: DefinitionOptions,
+  row: TaskRow,
+  catchers: readonly State[] = [TO_ROLL_BACK],
+): State {
   return {
     Type: "Task",
     Comment: row.comment,
@@ -215,7 +234,12 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
   const states: Record<string, State> = {
     [STATES.begin]: taskState(
       options,
-      { state: STATES.begin, task: "begin", next: STATES.route, comment: "Refuse a malformed input; start the run state." },
+      {
+        state: STATES.begin,
+        task: "begin",
+        next: STATES.route,
+        comment: "Refuse a malformed input; start the run state.",
+      },
       // Nothing has been done before Begin succeeds, so there is nothing to roll back.
       [
         { ErrorEquals: [STEP_ERRORS.inputRefused], ResultPath: "$.error", Next: STATES.inputRefused },
@@ -224,7 +248,8 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
     ),
     [STATES.route]: {
       Type: "Choice",
-      Comment: "Start where the decision says: the approval, the first step, or a resumed failover's next step.",
+      Comment:
+        "Start where the decision says: the approval, the first step, or a resumed failover's next step.",
       Choices: Object.entries(ENTRY_STATES).map(([entry, state]) => ({
         Variable: "$.run.next",
         StringEquals: entry,
@@ -234,7 +259,8 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
     },
     [STATES.requestApproval]: {
       Type: "Task",
-      Comment: "The lag guard blocked the failover: alert with the approve/reject commands and wait for the answer.",
+      Comment:
+        "The lag guard blocked the failover: alert with the approve/reject commands and wait for the answer.",
       Resource: LAMBDA_INVOKE_WAIT_FOR_TOKEN,
       Parameters: {
         FunctionName: options.stepRunnerArn,
@@ -243,9 +269,16 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
       TimeoutSecondsPath: "$.input.limits.approvalTimeoutSeconds",
       ResultPath: "$.approval",
       // Not States.Timeout: here it means nobody approved in time.
-      Retry: [RETRY_TRANSIENT, { ...RETRY_INTERRUPTED, ErrorEquals: [STEP_ERRORS.retryable, "Lambda.Unknown", "Sandbox.Timedout"] }],
+      Retry: [
+        RETRY_TRANSIENT,
+        { ...RETRY_INTERRUPTED, ErrorEquals: [STEP_ERRORS.retryable, "Lambda.Unknown", "Sandbox.Timedout"] },
+      ],
       Catch: [
-        { ErrorEquals: [STEP_ERRORS.approvalRejected, "States.Timeout"], ResultPath: "$.error", Next: STATES.approvalClosed },
+        {
+          ErrorEquals: [STEP_ERRORS.approvalRejected, "States.Timeout"],
+          ResultPath: "$.error",
+          Next: STATES.approvalClosed,
+        },
         TO_ROLL_BACK,
       ],
       Next: STATES.reassess,
@@ -307,7 +340,8 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
         state: STATES.rollBack,
         task: "roll-back",
         next: STATES.failed,
-        comment: "Undo what is reversible (writer; a switchover's fence), alert failover-failed, store the failed report.",
+        comment:
+          "Undo what is reversible (writer; a switchover's fence), alert failover-failed, store the failed report.",
         payload: { error: "$.error" },
       }),
       Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATES.rollBackFailed }],

@@ -13,7 +13,13 @@
  * its scheduler for the duration of a run.
  */
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import type { Clock, ExecutionStart, ExecutionStatus, ExecutionSummary, FailoverWorkflow } from "../lambda/core/ports";
+import type {
+  Clock,
+  ExecutionStart,
+  ExecutionStatus,
+  ExecutionSummary,
+  FailoverWorkflow,
+} from "../lambda/core/ports";
 import type { WorkflowInput } from "../lambda/core/workflow";
 import { LAMBDA_INVOKE_WAIT_FOR_TOKEN } from "./definition";
 
@@ -253,7 +259,9 @@ export class LocalWorkflow implements FailoverWorkflow {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
         ...(this.options.waitOverridesMs ? { waitTimeOverrides: { ...this.options.waitOverridesMs } } : {}),
-        ...(this.options.retryOverridesMs ? { retryIntervalOverrides: { ...this.options.retryOverridesMs } } : {}),
+        ...(this.options.retryOverridesMs
+          ? { retryIntervalOverrides: { ...this.options.retryOverridesMs } }
+          : {}),
       },
       context: {
         Execution: { Id: arn, Name: name },
@@ -276,7 +284,9 @@ export class LocalWorkflow implements FailoverWorkflow {
           atMs: clock.nowMs(),
           ...(e.state ? { state: e.state.name } : {}),
           ...(e.Error !== undefined ? { error: e.Error } : {}),
-          ...(e.Cause !== undefined ? { cause: typeof e.Cause === "string" ? e.Cause : JSON.stringify(e.Cause) } : {}),
+          ...(e.Cause !== undefined
+            ? { cause: typeof e.Cause === "string" ? e.Cause : JSON.stringify(e.Cause) }
+            : {}),
         });
       }
     })();
@@ -347,5 +357,11 @@ function pathInParameters(path: string, parameters: unknown, at: string): string
 }
 
 function summary(e: ExecutionSummary): ExecutionSummary {
-  return { name: e.name, arn: e.arn, status: e.status, startedAtMs: e.startedAtMs, stoppedAtMs: e.stoppedAtMs };
+  return {
+    name: e.name,
+    arn: e.arn,
+    status: e.status,
+    startedAtMs: e.startedAtMs,
+    stoppedAtMs: e.stoppedAtMs,
+  };
 }

@@ -264,7 +264,9 @@ describe.each([
   });
 
   it("lets the step runner reboot only the new writer", () => {
-    const policy = JSON.parse(named(kept.resources, "iam-step-runner-policy-dev").inputs.policy as string) as {
+    const policy = JSON.parse(
+      named(kept.resources, "iam-step-runner-policy-dev").inputs.policy as string,
+    ) as {
       Statement: { Sid: string; Resource: string[] }[];
     };
     expect(policy.Statement.find((s) => s.Sid === "RebootTheWriterToFence")?.Resource).toEqual([

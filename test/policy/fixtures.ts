@@ -673,7 +673,10 @@ export function compliantStack(placement: Placement = "same-region"): SynthOutpu
       name: "iam-step-runner-policy-dev",
       provider: "aws-dr-dev",
       region: DR_REGION,
-      inputs: { role: "iam-step-runner-dev-5e5e5e5", policy: JSON.stringify(stepRunnerPolicy(replicaRegion)) },
+      inputs: {
+        role: "iam-step-runner-dev-5e5e5e5",
+        policy: JSON.stringify(stepRunnerPolicy(replicaRegion)),
+      },
     },
     {
       type: "aws:lambda/function:Function",

@@ -429,7 +429,11 @@ const FAILING: [string, string, Mutation, string, number?][] = [
     "state-machine-standard-logged-least-privilege",
     "logging off",
     set("sfn-failover-dev", {
-      loggingConfiguration: { level: "OFF", includeExecutionData: false, logDestination: `${arns.stateMachineLogs}:*` },
+      loggingConfiguration: {
+        level: "OFF",
+        includeExecutionData: false,
+        logDestination: `${arns.stateMachineLogs}:*`,
+      },
     }),
     'loggingConfiguration.level is "OFF"',
   ],
@@ -437,7 +441,11 @@ const FAILING: [string, string, Mutation, string, number?][] = [
     "state-machine-standard-logged-least-privilege",
     "execution data (task tokens) in the logs",
     set("sfn-failover-dev", {
-      loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: `${arns.stateMachineLogs}:*` },
+      loggingConfiguration: {
+        level: "ALL",
+        includeExecutionData: true,
+        logDestination: `${arns.stateMachineLogs}:*`,
+      },
     }),
     "includeExecutionData is true; set it to false",
   ],
@@ -482,7 +490,13 @@ const FAILING: [string, string, Mutation, string, number?][] = [
     set("iam-sfn-failover-policy-dev", {
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `arn:aws:lambda:${DR_REGION}:${ACCOUNT}:function:*` }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: "lambda:InvokeFunction",
+            Resource: `arn:aws:lambda:${DR_REGION}:${ACCOUNT}:function:*`,
+          },
+        ],
       }),
     }),
     "lambda:InvokeFunction on arn:aws:lambda:ap-southeast-1:123456789012:function:*; name the task function's ARN",
@@ -493,7 +507,9 @@ const FAILING: [string, string, Mutation, string, number?][] = [
     set("iam-sfn-failover-policy-dev", {
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "rds:PromoteReadReplica", Resource: arns.replicaDb(DR_REGION) }],
+        Statement: [
+          { Effect: "Allow", Action: "rds:PromoteReadReplica", Resource: arns.replicaDb(DR_REGION) },
+        ],
       }),
     }),
     "the state machine's role grants rds:PromoteReadReplica; it may only invoke its task function",

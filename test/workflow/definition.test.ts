@@ -10,7 +10,10 @@ import {
 } from "../../lib/workflow/definition";
 
 /** asl-validator 4.0.0 ships no type declarations. */
-type AslValidator = (definition: unknown) => { isValid: boolean; errors: { "Error code": string; Message: string }[] };
+type AslValidator = (definition: unknown) => {
+  isValid: boolean;
+  errors: { "Error code": string; Message: string }[];
+};
 const aslValidator = jest.requireActual<AslValidator>("asl-validator");
 
 const STEP_RUNNER_ARN = "arn:aws:lambda:ap-southeast-1:123456789012:function:step-runner-dev";
@@ -47,8 +50,15 @@ interface DefinitionJson {
   States: Record<string, StateJson>;
 }
 
-function definition(stepRunnerTimeoutSeconds = 300, polls: { promotionPollSeconds?: number; catchUpPollSeconds?: number } = {}) {
-  return failoverDefinition({ stepRunnerArn: STEP_RUNNER_ARN, stepRunnerTimeoutSeconds, ...polls }) as unknown as DefinitionJson;
+function definition(
+  stepRunnerTimeoutSeconds = 300,
+  polls: { promotionPollSeconds?: number; catchUpPollSeconds?: number } = {},
+) {
+  return failoverDefinition({
+    stepRunnerArn: STEP_RUNNER_ARN,
+    stepRunnerTimeoutSeconds,
+    ...polls,
+  }) as unknown as DefinitionJson;
 }
 
 /** Every state a state transitions to. */
@@ -93,7 +103,9 @@ describe("failoverDefinition", () => {
     broken.States[STATES.route].Default = "Nowhere";
     const result = aslValidator(broken);
     expect(result.isValid).toBe(false);
-    expect(result.errors.map((e) => e.Message)).toContain("Missing 'StartAt'|'Next'|'Default' target: Nowhere");
+    expect(result.errors.map((e) => e.Message)).toContain(
+      "Missing 'StartAt'|'Next'|'Default' target: Nowhere",
+    );
   });
 
   it("starts at Begin and bounds the whole execution by 3 days", () => {
@@ -157,7 +169,9 @@ describe("failoverDefinition", () => {
 
     const rollingBack = [...STEP_TABLE.map((row) => row.state), STATES.reassess, STATES.approvalClosed];
     it.each(rollingBack)("sends every failure of %s to RollBack with the error at $.error", (name) => {
-      expect(d.States[name].Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATES.rollBack }]);
+      expect(d.States[name].Catch).toEqual([
+        { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATES.rollBack },
+      ]);
     });
 
     it("ends a failed roll-back in RollBackFailed, never in RollBack again", () => {
@@ -185,7 +199,11 @@ describe("failoverDefinition", () => {
 
     it("closes the approval on a rejection or a timeout, and rolls back on anything else", () => {
       expect(approval.Catch).toEqual([
-        { ErrorEquals: ["ApprovalRejected", "States.Timeout"], ResultPath: "$.error", Next: STATES.approvalClosed },
+        {
+          ErrorEquals: ["ApprovalRejected", "States.Timeout"],
+          ResultPath: "$.error",
+          Next: STATES.approvalClosed,
+        },
         { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATES.rollBack },
       ]);
     });
@@ -260,14 +278,26 @@ describe("failoverDefinition", () => {
         [STATES.writeReport, STATES.notifySuccess],
         [STATES.notifySuccess, STATES.succeeded],
       ]);
-      expect(targetsOf(d.States[STATES.caughtUp]).sort()).toEqual([STATES.promote, STATES.waitForCatchUp].sort());
-      expect(targetsOf(d.States[STATES.writable]).sort()).toEqual([STATES.switchWriter, STATES.waitForPromotion].sort());
+      expect(targetsOf(d.States[STATES.caughtUp]).sort()).toEqual(
+        [STATES.promote, STATES.waitForCatchUp].sort(),
+      );
+      expect(targetsOf(d.States[STATES.writable]).sort()).toEqual(
+        [STATES.switchWriter, STATES.waitForPromotion].sort(),
+      );
     });
 
     it("waits the configured polls between checks", () => {
       const custom = definition(300, { promotionPollSeconds: 20, catchUpPollSeconds: 7 });
-      expect(custom.States[STATES.waitForPromotion]).toMatchObject({ Type: "Wait", Seconds: 20, Next: STATES.checkWritable });
-      expect(custom.States[STATES.waitForCatchUp]).toMatchObject({ Type: "Wait", Seconds: 7, Next: STATES.checkCaughtUp });
+      expect(custom.States[STATES.waitForPromotion]).toMatchObject({
+        Type: "Wait",
+        Seconds: 20,
+        Next: STATES.checkWritable,
+      });
+      expect(custom.States[STATES.waitForCatchUp]).toMatchObject({
+        Type: "Wait",
+        Seconds: 7,
+        Next: STATES.checkCaughtUp,
+      });
       expect(d.States[STATES.waitForPromotion].Seconds).toBe(15);
       expect(d.States[STATES.waitForCatchUp].Seconds).toBe(5);
     });

@@ -2,7 +2,13 @@ import type { WorkflowInput, WorkflowTask } from "../../lib/lambda/core/workflow
 import { Scheduler } from "../../lib/simulator/scheduler";
 import { installVirtualTimers, runVirtually } from "../../lib/simulator/virtual-timers";
 import { STATES, failoverDefinition } from "../../lib/workflow/definition";
-import { LocalWorkflow, forLocalEngine, functionError, type LocalExecution, type LocalWorkflowOptions } from "../../lib/workflow/local";
+import {
+  LocalWorkflow,
+  forLocalEngine,
+  functionError,
+  type LocalExecution,
+  type LocalWorkflowOptions,
+} from "../../lib/workflow/local";
 
 const STATE_MACHINE_ARN = "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev";
 const T0_MS = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -80,14 +86,22 @@ describe("LocalWorkflow StartExecution semantics", () => {
       started: true,
     });
     expect(await wf.start("failover-a", inputFor("failover-a"))).toEqual(first);
-    expect(await wf.start("failover-a", inputFor("failover-a", { requestedBy: "alice" }))).toEqual({ ...first, started: false });
+    expect(await wf.start("failover-a", inputFor("failover-a", { requestedBy: "alice" }))).toEqual({
+      ...first,
+      started: false,
+    });
     expect(wf.all()).toHaveLength(1);
 
     const [{ token }] = wf.pendingTokens();
     wf.sendTaskFailure(token, "ApprovalRejected", "not now");
     const closed = await runVirtually(scheduler, wf.get("failover-a")!.closed);
     expect(closed.status).toBe("SUCCEEDED");
-    expect(await wf.start("failover-a", input)).toEqual({ ...first, status: "SUCCEEDED", stoppedAtMs: T0_MS, started: false });
+    expect(await wf.start("failover-a", input)).toEqual({
+      ...first,
+      status: "SUCCEEDED",
+      stoppedAtMs: T0_MS,
+      started: false,
+    });
     expect(wf.all()).toHaveLength(1);
   });
 
@@ -126,7 +140,9 @@ describe("LocalWorkflow approval", () => {
   }
 
   it("hands an approval's answer to Reassess, which routes on", async () => {
-    const { wf, calls, steps, token, execution } = await waitingForApproval({ reassess: () => ({ next: "done" }) });
+    const { wf, calls, steps, token, execution } = await waitingForApproval({
+      reassess: () => ({ next: "done" }),
+    });
     await scheduler.runUntil(T0_MS + 600_000);
     wf.sendTaskSuccess(token, { approvedBy: "alice" });
     const closed = await runVirtually(scheduler, execution.closed);
@@ -144,7 +160,10 @@ describe("LocalWorkflow approval", () => {
     wf.sendTaskFailure(token, "ApprovalRejected", "bob: the primary is coming back");
     const closed = await runVirtually(scheduler, execution.closed);
     expect(steps()).toEqual(["begin", "request-approval", "approval-closed"]);
-    expect(calls[2].payload.error).toEqual({ Error: "ApprovalRejected", Cause: "bob: the primary is coming back" });
+    expect(calls[2].payload.error).toEqual({
+      Error: "ApprovalRejected",
+      Cause: "bob: the primary is coming back",
+    });
     expect(closed.status).toBe("SUCCEEDED");
     expect(entered(closed).slice(-2)).toEqual([STATES.approvalClosed, STATES.stayedBlocked]);
   });
@@ -191,7 +210,14 @@ describe("LocalWorkflow failures and retries", () => {
     });
     await wf.start("failover-a", inputFor("failover-a"));
     const closed = await runVirtually(scheduler, wf.get("failover-a")!.closed);
-    expect(steps()).toEqual(["begin", "switch-writer", "switch-writer", "enable-backups", "write-report", "notify-success"]);
+    expect(steps()).toEqual([
+      "begin",
+      "switch-writer",
+      "switch-writer",
+      "enable-backups",
+      "write-report",
+      "notify-success",
+    ]);
     expect(calls[2].atMs - calls[1].atMs).toBe(5000);
     expect(closed.status).toBe("SUCCEEDED");
     expect(entered(closed)).toEqual([
@@ -203,7 +229,9 @@ describe("LocalWorkflow failures and retries", () => {
       STATES.notifySuccess,
       STATES.succeeded,
     ]);
-    expect(closed.history.filter((h) => h.type === "StateRetried").map((h) => h.state)).toEqual([STATES.switchWriter]);
+    expect(closed.history.filter((h) => h.type === "StateRetried").map((h) => h.state)).toEqual([
+      STATES.switchWriter,
+    ]);
     // Seven states entered plus one retry, as Step Functions bills them.
     expect(closed.transitions).toBe(8);
   });
@@ -229,7 +257,9 @@ describe("LocalWorkflow waits", () => {
     });
     await wf.start("failover-a", inputFor("failover-a"));
     await runVirtually(scheduler, wf.get("failover-a")!.closed);
-    expect(calls.filter((c) => c.step === "check-writable").map((c) => c.atMs - T0_MS)).toEqual([0, 1000, 2000]);
+    expect(calls.filter((c) => c.step === "check-writable").map((c) => c.atMs - T0_MS)).toEqual([
+      0, 1000, 2000,
+    ]);
   });
 });
 
@@ -242,8 +272,12 @@ describe("forLocalEngine", () => {
 
   it("points the approval's timeout path into the Parameters, where the local engine resolves it", () => {
     const local = forLocalEngine(definition);
-    expect(statesOf(local)[STATES.requestApproval].TimeoutSecondsPath).toBe("$.Payload.input.limits.approvalTimeoutSeconds");
-    expect(statesOf(definition)[STATES.requestApproval].TimeoutSecondsPath).toBe("$.input.limits.approvalTimeoutSeconds");
+    expect(statesOf(local)[STATES.requestApproval].TimeoutSecondsPath).toBe(
+      "$.Payload.input.limits.approvalTimeoutSeconds",
+    );
+    expect(statesOf(definition)[STATES.requestApproval].TimeoutSecondsPath).toBe(
+      "$.input.limits.approvalTimeoutSeconds",
+    );
     const { [STATES.requestApproval]: _approval, ...others } = statesOf(local);
     const { [STATES.requestApproval]: _original, ...originals } = statesOf(definition);
     expect(others).toEqual(originals);
@@ -253,7 +287,10 @@ describe("forLocalEngine", () => {
     const states = statesOf(definition);
     const odd = {
       ...definition,
-      States: { ...states, [STATES.requestApproval]: { ...states[STATES.requestApproval], TimeoutSecondsPath: "$.limits.x" } },
+      States: {
+        ...states,
+        [STATES.requestApproval]: { ...states[STATES.requestApproval], TimeoutSecondsPath: "$.limits.x" },
+      },
     };
     expect(() => forLocalEngine(odd)).toThrow(
       "RequestApproval: TimeoutSecondsPath $.limits.x is not in the task's Payload, so the local engine cannot resolve it",

@@ -143,7 +143,10 @@ export function approvalRequestedNotification(args: {
     `aws stepfunctions send-task-failure --region ${args.region} --task-token '${args.taskToken}' ` +
     `--error ApprovalRejected --cause '<why>'`;
   return {
-    subject: severitySubject("critical", `failover BLOCKED (${args.guard}): approve or reject ${args.replicaId}`),
+    subject: severitySubject(
+      "critical",
+      `failover BLOCKED (${args.guard}): approve or reject ${args.replicaId}`,
+    ),
     severity: "critical",
     event: "failover-blocked",
     message:
@@ -162,7 +165,11 @@ export function approvalRequestedNotification(args: {
 }
 
 /** Sent when an approval was rejected or timed out: the failover stays blocked. */
-export function approvalClosedNotification(replicaId: string, why: string, executionArn: string): Notification {
+export function approvalClosedNotification(
+  replicaId: string,
+  why: string,
+  executionArn: string,
+): Notification {
   return {
     subject: severitySubject("critical", `failover stays BLOCKED: ${replicaId} not promoted`),
     severity: "critical",

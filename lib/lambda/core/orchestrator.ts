@@ -165,7 +165,8 @@ export async function evaluateAndAct(
   const decidedAtMs = ports.clock.nowMs();
   const decision = decide(snapshot, policy, decidedAtMs);
   const observed: Outcome = { snapshot, decision, acted: false };
-  if (trigger.kind === "manual" && trigger.action === "status") return withRunningExecution(workflow, observed);
+  if (trigger.kind === "manual" && trigger.action === "status")
+    return withRunningExecution(workflow, observed);
 
   switch (decision.kind) {
     case "none":

@@ -227,7 +227,8 @@ export interface Ports {
 }
 
 /** Status of a Step Functions execution (`DescribeExecution`). */
-export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
+export type ExecutionStatus =
+  "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE";
 
 /** One execution of the failover state machine, as far as a trigger reports it. */
 export interface ExecutionSummary {

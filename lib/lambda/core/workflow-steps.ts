@@ -84,7 +84,10 @@ export async function runWorkflowStep(
 
   const steps: Record<WorkflowTask, () => Promise<void>> = {
     begin: async () => {
-      note("workflow-started", `Execution ${request.execution.name} started: ${input.decision.steps.join(" → ") || "approval"}.`);
+      note(
+        "workflow-started",
+        `Execution ${request.execution.name} started: ${input.decision.steps.join(" → ") || "approval"}.`,
+      );
     },
 
     "request-approval": async () => {
@@ -106,7 +109,9 @@ export async function runWorkflowStep(
     reassess: async () => {
       const approval = request.approval;
       const approvedBy =
-        typeof approval === "object" && approval !== null && typeof (approval as Record<string, unknown>).approvedBy === "string"
+        typeof approval === "object" &&
+        approval !== null &&
+        typeof (approval as Record<string, unknown>).approvedBy === "string"
           ? String((approval as Record<string, unknown>).approvedBy).trim()
           : "";
       if (approvedBy === "" || approvedBy.length > 128) {
@@ -126,7 +131,12 @@ export async function runWorkflowStep(
         reason: `approval of ${request.execution.name}`,
         acceptDataLoss: true,
       };
-      const snapshot = await readSnapshot(ports, trigger, { primaryProbes: [], lastHealthyLag: null }, context.policy);
+      const snapshot = await readSnapshot(
+        ports,
+        trigger,
+        { primaryProbes: [], lastHealthyLag: null },
+        context.policy,
+      );
       run.primary = snapshot.primary;
       run.replica = snapshot.replica;
       run.writerTarget = snapshot.dns.writerTarget;
@@ -160,7 +170,10 @@ export async function runWorkflowStep(
             ? `Nobody approved the failover within ${Math.round(input.limits.approvalTimeoutSeconds / 60)} min.`
             : `The approval ended with ${error?.Error ?? "an error"}${error?.Cause ? `: ${error.Cause}` : ""}.`;
       note("approval-closed", why);
-      const notifyError = await tryNotify(ports, approvalClosedNotification(run.replica.id, why, request.execution.id));
+      const notifyError = await tryNotify(
+        ports,
+        approvalClosedNotification(run.replica.id, why, request.execution.id),
+      );
       if (notifyError !== null) run.notificationErrors.push(notifyError);
     },
 
@@ -237,7 +250,10 @@ export async function runWorkflowStep(
     "promote-replica": async () => {
       run.replica = await ports.control.describe("replica");
       if (!run.replica.isReplica && run.replica.apiReachable) {
-        note("promote-skipped", `${run.replica.id} is already promoted (${run.replica.status}); not promoting again.`);
+        note(
+          "promote-skipped",
+          `${run.replica.id} is already promoted (${run.replica.status}); not promoting again.`,
+        );
       } else if (promotionBegun(run.replica) && run.replica.status !== "available") {
         // Tagged and busy: the promotion runs (RDS shows modifying or a reboot, reference §1.2).
         note(
@@ -267,7 +283,8 @@ export async function runWorkflowStep(
         return;
       }
       run.writable = false;
-      const sinceMs = run.promoteCalledAtMs ?? replica.promotionRequestedAtMs ?? run.fencedAtMs ?? input.observed.takenAtMs;
+      const sinceMs =
+        run.promoteCalledAtMs ?? replica.promotionRequestedAtMs ?? run.fencedAtMs ?? input.observed.takenAtMs;
       if (clock.nowMs() - sinceMs > limitMs(input.limits.promotionTimeoutSeconds)) {
         throw new StepError(
           STEP_ERRORS.timedOut,
@@ -351,7 +368,9 @@ export function report(
     startedAtMs: input.observed.takenAtMs,
     finishedAtMs: nowMs,
     outcome,
-    decisions: [{ atMs: input.decision.decidedAtMs, kind: input.decision.kind, reason: input.decision.reason }],
+    decisions: [
+      { atMs: input.decision.decidedAtMs, kind: input.decision.kind, reason: input.decision.reason },
+    ],
     timeline: run.timeline,
     moments: {
       failureStartedAtMs: input.decision.failureStartedAtMs,
@@ -395,12 +414,20 @@ async function rollBack(
   let rolledBackWriterTo: string | null = null;
   let rollbackError: string | null = null;
   const writerOnReplica = replica.endpoint !== undefined && dns.writerTarget === replica.endpoint;
-  if (writerOnReplica && !isWritable(replica) && previousWriter !== null && previousWriter !== dns.writerTarget) {
+  if (
+    writerOnReplica &&
+    !isWritable(replica) &&
+    previousWriter !== null &&
+    previousWriter !== dns.writerTarget
+  ) {
     try {
       await ports.dns.setWriter(previousWriter, input.limits.dnsTimeoutSeconds * 1000);
       rolledBackWriterTo = previousWriter;
       run.writerTarget = previousWriter;
-      note("writer-rolled-back", `writer moved back to ${previousWriter} because ${replica.id} is not writable.`);
+      note(
+        "writer-rolled-back",
+        `writer moved back to ${previousWriter} because ${replica.id} is not writable.`,
+      );
     } catch (error) {
       rollbackError = describeError(error);
       note("rollback-failed", rollbackError);
@@ -411,7 +438,8 @@ async function rollBack(
   // its fence is undone with exactly the rules it revoked. Once a promotion has begun the fence
   // stays, or clients would write to two databases.
   let fenceUndo: { restored: boolean; detail: string } | null = null;
-  const promotionUntouched = run.promoteCalledAtMs === null || (replica.apiReachable && !promotionBegun(replica));
+  const promotionUntouched =
+    run.promoteCalledAtMs === null || (replica.apiReachable && !promotionBegun(replica));
   const fence = run.fence;
   const fenceTouched = fence !== null && (fence.fenced || (fence.revokedIngress?.length ?? 0) > 0);
   if (input.decision.planned && fenceTouched && promotionUntouched && replica.isReplica) {
@@ -461,7 +489,9 @@ async function rollBack(
   }
   run.halt = [
     `${failedStep} failed: ${message}`,
-    ...(fenceUndo === null ? [] : [fenceUndo.restored ? "fence undone" : `fence undo failed: ${fenceUndo.detail}`]),
+    ...(fenceUndo === null
+      ? []
+      : [fenceUndo.restored ? "fence undone" : `fence undo failed: ${fenceUndo.detail}`]),
     ...run.notificationErrors,
   ].join("; ");
 }

@@ -192,7 +192,10 @@ export function executionName(prefix: string, incident: string): string {
 export function incidentName(snapshot: ClusterSnapshot, nowMs: number): string {
   const trigger = snapshot.trigger;
   if (trigger.kind === "manual") {
-    const minute = new Date(Math.floor(nowMs / 60_000) * 60_000).toISOString().slice(0, 16).replace(/[-:]/g, "");
+    const minute = new Date(Math.floor(nowMs / 60_000) * 60_000)
+      .toISOString()
+      .slice(0, 16)
+      .replace(/[-:]/g, "");
     return executionName(trigger.action, `${snapshot.replica.id}-${minute}`);
   }
   return executionName(
@@ -325,7 +328,6 @@ const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 const isInstanceView = (v: unknown): v is InstanceView =>
   isObject(v) && isString(v.id) && (v.role === "primary" || v.role === "replica") && isString(v.status);
 
-
 /**
  * Checks an execution's input: its version, incident, action, decision and limits, and that it is
  * for `cluster` (a step runner serves one cluster). Throws `InputRefused` naming the first problem.
@@ -334,11 +336,17 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
   const what = "the workflow input";
   if (!isObject(raw)) refuse(what, `it must be an object, got ${JSON.stringify(raw) ?? "nothing"}`);
   if (raw.version !== WORKFLOW_INPUT_VERSION) {
-    refuse(what, `version must be ${WORKFLOW_INPUT_VERSION}, got ${JSON.stringify(raw.version) ?? "nothing"}`);
+    refuse(
+      what,
+      `version must be ${WORKFLOW_INPUT_VERSION}, got ${JSON.stringify(raw.version) ?? "nothing"}`,
+    );
   }
   const incident = field(what, raw, "incident", isString, "the incident's name");
   if (!/^[A-Za-z0-9_-]{1,80}$/.test(incident)) {
-    refuse(what, `incident must be 1-80 characters of A-Z, a-z, 0-9, - and _, got ${JSON.stringify(incident)}`);
+    refuse(
+      what,
+      `incident must be 1-80 characters of A-Z, a-z, 0-9, - and _, got ${JSON.stringify(incident)}`,
+    );
   }
   const action = raw.action;
   if (action !== "failover" && action !== "switchover") {
@@ -348,7 +356,10 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
     refuse(what, `approval must be "none" or "required", got ${JSON.stringify(raw.approval) ?? "nothing"}`);
   }
   const c = field(what, raw, "cluster", isObject, "an object");
-  if (c.primaryInstanceId !== cluster.primaryInstanceId || c.replicaInstanceId !== cluster.replicaInstanceId) {
+  if (
+    c.primaryInstanceId !== cluster.primaryInstanceId ||
+    c.replicaInstanceId !== cluster.replicaInstanceId
+  ) {
     refuse(
       what,
       `it is for the cluster ${JSON.stringify(c.primaryInstanceId)} → ${JSON.stringify(c.replicaInstanceId)}, ` +
@@ -357,7 +368,10 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
   }
   const d = field(what, raw, "decision", isObject, "an object");
   if (d.kind !== "promote-replica" && d.kind !== "complete-failover" && d.kind !== "blocked") {
-    refuse(what, `decision.kind must be promote-replica, complete-failover or blocked, got ${JSON.stringify(d.kind)}`);
+    refuse(
+      what,
+      `decision.kind must be promote-replica, complete-failover or blocked, got ${JSON.stringify(d.kind)}`,
+    );
   }
   field(what, d, "reason", isString, "a sentence");
   const steps = field(what, d, "steps", isArray, "a list of steps");
@@ -368,7 +382,10 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
     }
   }
   if (d.kind === "blocked" ? raw.approval !== "required" : steps.length === 0) {
-    refuse(what, `a ${d.kind} decision needs ${d.kind === "blocked" ? 'approval "required"' : "at least one step"}`);
+    refuse(
+      what,
+      `a ${d.kind} decision needs ${d.kind === "blocked" ? 'approval "required"' : "at least one step"}`,
+    );
   }
   field(what, d, "planned", isBoolean, "true or false");
   if ((d.planned === true) !== (action === "switchover")) {
@@ -388,7 +405,12 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
     refuse(what, `reportKind must be failover, switchover or drill, got ${JSON.stringify(raw.reportKind)}`);
   }
   const l = field(what, raw, "limits", isObject, "an object");
-  for (const key of ["promotionTimeoutSeconds", "catchUpTimeoutSeconds", "dnsTimeoutSeconds", "approvalTimeoutSeconds"]) {
+  for (const key of [
+    "promotionTimeoutSeconds",
+    "catchUpTimeoutSeconds",
+    "dnsTimeoutSeconds",
+    "approvalTimeoutSeconds",
+  ]) {
     field(what, l, key, isPositiveInteger, "a whole number of seconds above 0");
   }
   field(what, raw, "requestedBy", isNullableString, "a name or null");
@@ -404,14 +426,20 @@ export function validateStepRequest(
   if (!isObject(raw)) refuse(what, `it must be an object, got ${JSON.stringify(raw) ?? "nothing"}`);
   const step = raw.step;
   if (!WORKFLOW_TASKS.includes(step as WorkflowTask)) {
-    refuse(what, `step must be one of ${WORKFLOW_TASKS.join(", ")}, got ${JSON.stringify(step) ?? "nothing"}`);
+    refuse(
+      what,
+      `step must be one of ${WORKFLOW_TASKS.join(", ")}, got ${JSON.stringify(step) ?? "nothing"}`,
+    );
   }
   const execution = field(what, raw, "execution", isObject, "the execution's name and id");
   field(what, execution, "name", isString, "the execution's name");
   field(what, execution, "id", isString, "the execution's ARN");
   const input = validateWorkflowInput(raw.input, cluster);
   if (execution.name !== input.incident) {
-    refuse(what, `the execution ${JSON.stringify(execution.name)} is not named after its incident ${input.incident}`);
+    refuse(
+      what,
+      `the execution ${JSON.stringify(execution.name)} is not named after its incident ${input.incident}`,
+    );
   }
   let run: RunState | null = null;
   if (step !== "begin") {

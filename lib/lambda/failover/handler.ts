@@ -150,7 +150,14 @@ export function createFailoverHandler(
       });
 
       // Throws only when the snapshot itself cannot be read: then nothing was decided or done.
-      const outcome = await evaluate(ports, deps.workflow, trigger, evidence, config.policy, dispatchOptionsFor(config));
+      const outcome = await evaluate(
+        ports,
+        deps.workflow,
+        trigger,
+        evidence,
+        config.policy,
+        dispatchOptionsFor(config),
+      );
       const response = toResponse(parsed.source, trigger, outcome);
       // Dated at the snapshot, so later evaluations read back when the primary region was (not)
       // reached, not when this invocation happened to flush.
@@ -177,9 +184,7 @@ export function createFailoverHandler(
         });
         // Rethrown so the function-errors alarm fires; an asynchronous trigger is retried by
         // Lambda, and the retry resumes from the real state.
-        throw new FailoverIncompleteError(
-          `${outcome.decision.kind} ended with an error: ${outcome.error}`,
-        );
+        throw new FailoverIncompleteError(`${outcome.decision.kind} ended with an error: ${outcome.error}`);
       }
       logger.info("Evaluation done", {
         response: { ...response, snapshot: undefined },

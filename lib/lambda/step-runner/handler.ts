@@ -9,7 +9,13 @@ import type { Context } from "aws-lambda";
 import { WaitTimeoutError } from "../core/errors";
 import type { Ports } from "../core/ports";
 import type { FailoverPolicy } from "../core/types";
-import { STEP_ERRORS, StepError, validateStepRequest, type StepResponse, type WorkflowInput } from "../core/workflow";
+import {
+  STEP_ERRORS,
+  StepError,
+  validateStepRequest,
+  type StepResponse,
+  type WorkflowInput,
+} from "../core/workflow";
 import { runWorkflowStep } from "../core/workflow-steps";
 import { isApiUnavailable, isThrottling } from "../adapters/aws/aws-errors";
 import type { HandlerLogger } from "../telemetry";
@@ -27,7 +33,11 @@ export interface StepRunnerDeps {
 /** The error chain of `error`, outermost first. */
 function chain(error: unknown): unknown[] {
   const out: unknown[] = [];
-  for (let e: unknown = error; e !== undefined && e !== null && out.length < 8; e = (e as { cause?: unknown }).cause) {
+  for (
+    let e: unknown = error;
+    e !== undefined && e !== null && out.length < 8;
+    e = (e as { cause?: unknown }).cause
+  ) {
     out.push(e);
   }
   return out;
@@ -38,7 +48,8 @@ export function stepErrorOf(error: unknown): StepError {
   if (error instanceof StepError) return error;
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const causes = chain(error);
-  if (causes.some((e) => isThrottling(e) || isApiUnavailable(e))) return new StepError(STEP_ERRORS.retryable, message);
+  if (causes.some((e) => isThrottling(e) || isApiUnavailable(e)))
+    return new StepError(STEP_ERRORS.retryable, message);
   if (causes.some((e) => e instanceof WaitTimeoutError)) return new StepError(STEP_ERRORS.timedOut, message);
   return new StepError(STEP_ERRORS.failed, message);
 }
@@ -55,7 +66,12 @@ export function createStepRunnerHandler(
       const { request, input, run } = validateStepRequest(event, deps.cluster);
       step = request.step;
       logger.appendKeys({ step, execution: request.execution.name });
-      const next = await runWorkflowStep({ ports, policy: deps.policy, region: deps.region }, request, input, run);
+      const next = await runWorkflowStep(
+        { ports, policy: deps.policy, region: deps.region },
+        request,
+        input,
+        run,
+      );
       logger.info("Step done", { step, next: next.next, completed: next.completed, halt: next.halt });
       return { input, run: next };
     } catch (error) {

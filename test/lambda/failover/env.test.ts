@@ -41,7 +41,11 @@ describe("readFailoverConfig", () => {
   });
 
   it("reads the workflow's limits as given", () => {
-    const config = readFailoverConfig({ ...FAILOVER_ENV_FIXTURE, PROMOTION_TIMEOUT_MINUTES: "90", APPROVAL_TIMEOUT_MINUTES: "2880" });
+    const config = readFailoverConfig({
+      ...FAILOVER_ENV_FIXTURE,
+      PROMOTION_TIMEOUT_MINUTES: "90",
+      APPROVAL_TIMEOUT_MINUTES: "2880",
+    });
     expect([config.promotionTimeoutMinutes, config.approvalTimeoutMinutes]).toEqual([90, 2880]);
   });
 
@@ -161,14 +165,26 @@ describe("readFailoverConfig", () => {
       { PROMOTION_TIMEOUT_MINUTES: "1441" },
       'PROMOTION_TIMEOUT_MINUTES="1441" is not valid: expected a positive integer such as 45 (at most 1440)',
     ],
-    ["a zero promotion timeout", { PROMOTION_TIMEOUT_MINUTES: "0" }, 'PROMOTION_TIMEOUT_MINUTES="0" is not valid'],
-    ["a promotion timeout in seconds", { PROMOTION_TIMEOUT_MINUTES: "45s" }, 'PROMOTION_TIMEOUT_MINUTES="45s" is not valid'],
+    [
+      "a zero promotion timeout",
+      { PROMOTION_TIMEOUT_MINUTES: "0" },
+      'PROMOTION_TIMEOUT_MINUTES="0" is not valid',
+    ],
+    [
+      "a promotion timeout in seconds",
+      { PROMOTION_TIMEOUT_MINUTES: "45s" },
+      'PROMOTION_TIMEOUT_MINUTES="45s" is not valid',
+    ],
     [
       "an approval window beyond two days",
       { APPROVAL_TIMEOUT_MINUTES: "2881" },
       'APPROVAL_TIMEOUT_MINUTES="2881" is not valid: expected a positive integer such as 1440 (at most 2880)',
     ],
-    ["a missing approval window", { APPROVAL_TIMEOUT_MINUTES: undefined }, "APPROVAL_TIMEOUT_MINUTES is missing"],
+    [
+      "a missing approval window",
+      { APPROVAL_TIMEOUT_MINUTES: undefined },
+      "APPROVAL_TIMEOUT_MINUTES is missing",
+    ],
     [
       "a missing lag guard",
       { MAX_REPLICATION_LAG_SECONDS: undefined },
@@ -209,8 +225,12 @@ describe("readFailoverConfig", () => {
 
 describe("readStepRunnerConfig", () => {
   it("reads the shared variables: the failover function's configuration without the workflow", () => {
-    const { stateMachineArn: _arn, promotionTimeoutMinutes: _p, approvalTimeoutMinutes: _a, ...shared } =
-      readFailoverConfig(FAILOVER_ENV_FIXTURE);
+    const {
+      stateMachineArn: _arn,
+      promotionTimeoutMinutes: _p,
+      approvalTimeoutMinutes: _a,
+      ...shared
+    } = readFailoverConfig(FAILOVER_ENV_FIXTURE);
     expect(readStepRunnerConfig(STEP_RUNNER_ENV_FIXTURE)).toEqual(shared);
   });
 

@@ -10,7 +10,13 @@ const NOW_MS = Date.UTC(2026, 3, 1, 10, 0, 0);
 const CLUSTER = { primaryInstanceId: "rds-primary-dev", replicaInstanceId: "rds-replica-dev" };
 const INCIDENT = "failover-rds-replica-dev-20260401T0959";
 
-const primary: InstanceView = { id: "rds-primary-dev", role: "primary", status: "failed", isReplica: false, apiReachable: true };
+const primary: InstanceView = {
+  id: "rds-primary-dev",
+  role: "primary",
+  status: "failed",
+  isReplica: false,
+  apiReachable: true,
+};
 const replica: InstanceView = {
   id: "rds-replica-dev",
   role: "replica",
@@ -44,7 +50,12 @@ const INPUT: WorkflowInput = {
   },
   timeline: [{ atMs: NOW_MS - 1000, event: "decision", detail: "promote-replica" }],
   reportKind: "failover",
-  limits: { promotionTimeoutSeconds: 2700, catchUpTimeoutSeconds: 420, dnsTimeoutSeconds: 120, approvalTimeoutSeconds: 86_400 },
+  limits: {
+    promotionTimeoutSeconds: 2700,
+    catchUpTimeoutSeconds: 420,
+    dnsTimeoutSeconds: 120,
+    approvalTimeoutSeconds: 86_400,
+  },
   requestedBy: null,
 };
 
@@ -87,8 +98,20 @@ function fakes(describe: () => Promise<InstanceView> = () => Promise.resolve(rep
     reports: { put: record("reports.put") },
     alerts: { claim: record("alerts.claim") },
   } as unknown as Ports;
-  const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn(), appendKeys: jest.fn(), addContext: jest.fn() };
-  const handler = createStepRunnerHandler({ cluster: CLUSTER, policy: DEFAULT_POLICY, region: "ap-southeast-1", ports, logger });
+  const logger = {
+    info: jest.fn(),
+    warn: jest.fn(),
+    error: jest.fn(),
+    appendKeys: jest.fn(),
+    addContext: jest.fn(),
+  };
+  const handler = createStepRunnerHandler({
+    cluster: CLUSTER,
+    policy: DEFAULT_POLICY,
+    region: "ap-southeast-1",
+    ports,
+    logger,
+  });
   return { handler, used, logger };
 }
 
@@ -126,19 +149,37 @@ describe("step runner handler", () => {
   });
 
   const refusals: [situation: string, payload: unknown, message: string][] = [
-    ["a payload that is not an object", "begin", 'Refused the step request: it must be an object, got "begin". Nothing was done.'],
-    ["an unknown step", request("promote"), 'step must be one of begin, request-approval,'],
-    ["no execution", request("begin", { execution: undefined }), "execution must be the execution's name and id, got nothing"],
+    [
+      "a payload that is not an object",
+      "begin",
+      'Refused the step request: it must be an object, got "begin". Nothing was done.',
+    ],
+    ["an unknown step", request("promote"), "step must be one of begin, request-approval,"],
+    [
+      "no execution",
+      request("begin", { execution: undefined }),
+      "execution must be the execution's name and id, got nothing",
+    ],
     [
       "an input of another version",
       request("begin", { input: { ...INPUT, version: 2 } }),
       "Refused the workflow input: version must be 1, got 2. Nothing was done.",
     ],
-    ["a step without the run state", request("promote-replica", { run: undefined }), "run must be the run state of an earlier task"],
-    ["an approval request without its token", request("request-approval"), "taskToken must be the task token, got nothing"],
+    [
+      "a step without the run state",
+      request("promote-replica", { run: undefined }),
+      "run must be the run state of an earlier task",
+    ],
+    [
+      "an approval request without its token",
+      request("request-approval"),
+      "taskToken must be the task token, got nothing",
+    ],
     [
       "an input for another cluster",
-      request("promote-replica", { input: { ...INPUT, cluster: { ...CLUSTER, replicaInstanceId: "rds-replica-prod" } } }),
+      request("promote-replica", {
+        input: { ...INPUT, cluster: { ...CLUSTER, replicaInstanceId: "rds-replica-prod" } },
+      }),
       'it is for the cluster "rds-primary-dev" → "rds-replica-prod", this step runner serves rds-primary-dev → rds-replica-dev',
     ],
     [
@@ -153,13 +194,21 @@ describe("step runner handler", () => {
     expect(error.name).toBe(STEP_ERRORS.inputRefused);
     expect(error.message).toContain(message);
     expect(used).toEqual([]);
-    expect(logger.error).toHaveBeenCalledWith("Step failed", { step: "unknown", error: "InputRefused", message: error.message });
+    expect(logger.error).toHaveBeenCalledWith("Step failed", {
+      step: "unknown",
+      error: "InputRefused",
+      message: error.message,
+    });
   });
 
   const failures: [situation: string, error: Error, name: string][] = [
     ["a throttle", awsError("Throttling", "Rate exceeded", 400), STEP_ERRORS.retryable],
     ["a 5xx", awsError("InternalFailure", "internal error", 500), STEP_ERRORS.retryable],
-    ["a network error under a wrapper", new ControlPlaneError("describe failed", { cause: networkError("ECONNRESET") }), STEP_ERRORS.retryable],
+    [
+      "a network error under a wrapper",
+      new ControlPlaneError("describe failed", { cause: networkError("ECONNRESET") }),
+      STEP_ERRORS.retryable,
+    ],
     ["a wait that ran out", new WaitTimeoutError("not INSYNC after 120 s"), STEP_ERRORS.timedOut],
     ["a refusal", awsError("InvalidDBInstanceState", "not in a valid state", 400), STEP_ERRORS.failed],
     ["a plain bug", new TypeError("x is undefined"), STEP_ERRORS.failed],
@@ -175,12 +224,17 @@ describe("step runner handler", () => {
 
 describe("stepErrorOf", () => {
   it("passes a step's own error through", () => {
-    const own = new StepError(STEP_ERRORS.timedOut, "rds-replica-dev was not writable 45 min after its promotion was requested");
+    const own = new StepError(
+      STEP_ERRORS.timedOut,
+      "rds-replica-dev was not writable 45 min after its promotion was requested",
+    );
     expect(stepErrorOf(own)).toBe(own);
   });
 
   it("finds a throttle deep in a cause chain before a wait timeout", () => {
-    const error = new WaitTimeoutError("gave up", { cause: awsError("ThrottlingException", "slow down", 400) });
+    const error = new WaitTimeoutError("gave up", {
+      cause: awsError("ThrottlingException", "slow down", 400),
+    });
     expect(stepErrorOf(error).name).toBe(STEP_ERRORS.retryable);
   });
 

@@ -46,16 +46,23 @@ export class SfnWorkflow implements FailoverWorkflow {
         stoppedAtMs: e.stopDate?.getTime() ?? null,
       }));
     } catch (error) {
-      throw new ControlPlaneError(`listing the running failover executions failed: ${describeAwsError(error)}`, {
-        cause: error,
-      });
+      throw new ControlPlaneError(
+        `listing the running failover executions failed: ${describeAwsError(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
   async start(name: string, input: WorkflowInput): Promise<ExecutionStart> {
     try {
       const out = await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
       );
       return {
         name,
@@ -67,9 +74,12 @@ export class SfnWorkflow implements FailoverWorkflow {
       };
     } catch (error) {
       if (!hasErrorName(error, "ExecutionAlreadyExists")) {
-        throw new ControlPlaneError(`starting the failover execution ${name} failed: ${describeAwsError(error)}`, {
-          cause: error,
-        });
+        throw new ControlPlaneError(
+          `starting the failover execution ${name} failed: ${describeAwsError(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
     }
     const arn = this.executionArn(name);
@@ -84,9 +94,12 @@ export class SfnWorkflow implements FailoverWorkflow {
         started: false,
       };
     } catch (error) {
-      throw new ControlPlaneError(`reading back the failover execution ${name} failed: ${describeAwsError(error)}`, {
-        cause: error,
-      });
+      throw new ControlPlaneError(
+        `reading back the failover execution ${name} failed: ${describeAwsError(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

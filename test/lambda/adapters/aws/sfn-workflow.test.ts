@@ -19,7 +19,11 @@ const STARTED = new Date("2026-03-01T10:00:48.311Z");
 const STOPPED = new Date("2026-03-01T10:09:12.004Z");
 
 /** The adapter only serialises the input; its exact content is the core's concern. */
-const INPUT = { version: 1, incident: NAME, limits: { approvalTimeoutSeconds: 86_400 } } as unknown as WorkflowInput;
+const INPUT = {
+  version: 1,
+  incident: NAME,
+  limits: { approvalTimeoutSeconds: 86_400 },
+} as unknown as WorkflowInput;
 
 const workflow = () => new SfnWorkflow(STATE_MACHINE, new SFNClient({ region: "ap-southeast-1" }));
 
@@ -42,26 +46,39 @@ describe("SfnWorkflow.start", () => {
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
   });
 
-  const closed: [situation: string, status: "RUNNING" | "SUCCEEDED" | "FAILED", stopDate: Date | undefined][] = [
+  const closed: [
+    situation: string,
+    status: "RUNNING" | "SUCCEEDED" | "FAILED",
+    stopDate: Date | undefined,
+  ][] = [
     ["running with another input", "RUNNING", undefined],
     ["succeeded earlier", "SUCCEEDED", STOPPED],
     ["failed earlier", "FAILED", STOPPED],
   ];
-  it.each(closed)("reads back an execution that already exists (%s) and does not start it", async (_s, status, stopDate) => {
-    sfn
-      .on(StartExecutionCommand)
-      .rejects(new ExecutionAlreadyExists({ message: `Execution Already Exists: '${EXECUTION}'`, $metadata: {} }));
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, status, startDate: STARTED, stopDate });
-    expect(await workflow().start(NAME, INPUT)).toEqual({
-      name: NAME,
-      arn: EXECUTION,
-      status,
-      startedAtMs: STARTED.getTime(),
-      stoppedAtMs: stopDate?.getTime() ?? null,
-      started: false,
-    });
-    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: EXECUTION }]);
-  });
+  it.each(closed)(
+    "reads back an execution that already exists (%s) and does not start it",
+    async (_s, status, stopDate) => {
+      sfn
+        .on(StartExecutionCommand)
+        .rejects(
+          new ExecutionAlreadyExists({ message: `Execution Already Exists: '${EXECUTION}'`, $metadata: {} }),
+        );
+      sfn
+        .on(DescribeExecutionCommand)
+        .resolves({ executionArn: EXECUTION, status, startDate: STARTED, stopDate });
+      expect(await workflow().start(NAME, INPUT)).toEqual({
+        name: NAME,
+        arn: EXECUTION,
+        status,
+        startedAtMs: STARTED.getTime(),
+        stoppedAtMs: stopDate?.getTime() ?? null,
+        started: false,
+      });
+      expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([
+        { executionArn: EXECUTION },
+      ]);
+    },
+  );
 
   const failures: [situation: string, error: Error, message: string][] = [
     [
@@ -80,19 +97,26 @@ describe("SfnWorkflow.start", () => {
       `starting the failover execution ${NAME} failed: ETIMEDOUT: connect ETIMEDOUT 10.0.0.1:443`,
     ],
   ];
-  it.each(failures)("reports %s as a ControlPlaneError and reads nothing back", async (_s, error, message) => {
-    sfn.on(StartExecutionCommand).rejects(error);
-    const failure = await workflow().start(NAME, INPUT).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(ControlPlaneError);
-    expect((failure as Error).message).toBe(message);
-    expect((failure as Error).cause).toBe(error);
-    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
-  });
+  it.each(failures)(
+    "reports %s as a ControlPlaneError and reads nothing back",
+    async (_s, error, message) => {
+      sfn.on(StartExecutionCommand).rejects(error);
+      const failure = await workflow()
+        .start(NAME, INPUT)
+        .catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ControlPlaneError);
+      expect((failure as Error).message).toBe(message);
+      expect((failure as Error).cause).toBe(error);
+      expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+    },
+  );
 
   it("reports a failed read-back as a ControlPlaneError", async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: "exists", $metadata: {} }));
     sfn.on(DescribeExecutionCommand).rejects(awsError("AccessDeniedException", "not authorized", 400));
-    const failure = await workflow().start(NAME, INPUT).catch((e: unknown) => e);
+    const failure = await workflow()
+      .start(NAME, INPUT)
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ControlPlaneError);
     expect((failure as Error).message).toBe(
       `reading back the failover execution ${NAME} failed: AccessDeniedException: not authorized (HTTP 400)`,
@@ -128,7 +152,9 @@ describe("SfnWorkflow.running", () => {
 
   it("reports a failed listing as a ControlPlaneError", async () => {
     sfn.on(ListExecutionsCommand).rejects(awsError("ServiceUnavailable", "try again", 503));
-    const failure = await workflow().running().catch((e: unknown) => e);
+    const failure = await workflow()
+      .running()
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ControlPlaneError);
     expect((failure as Error).message).toBe(
       "listing the running failover executions failed: ServiceUnavailable: try again (HTTP 503)",
