@@ -62,6 +62,20 @@ export const STEP_RUNNER_ENV = [
   "MONITOR_FUNCTION_NAME",
   "METRICS_NAMESPACE",
   "ENVIRONMENT_SUFFIX",
+  /** `auto` | `approve` | `off`: what a lost writer region with no promotable replica leads to. */
+  "REGIONAL_RESTORE",
+  /** Minutes a regional loss must last before a restore starts (default 10). */
+  "RESTORE_CONFIRMATION_MINUTES",
+  /** Identifier of the instance a regional restore creates in the DR region (`rds-restored-<suffix>`). */
+  "RESTORED_INSTANCE_ID",
+  /** DB subnet group of the DR VPC the restored instance is placed in. */
+  "RESTORE_SUBNET_GROUP",
+  /** Comma-separated security groups of the restored instance (clients, and the monitor's access). */
+  "RESTORE_SECURITY_GROUP_IDS",
+  /** DB parameter group (PostgreSQL 14, `rds.force_ssl=1`) in the DR region for the restored instance. */
+  "RESTORE_PARAMETER_GROUP",
+  /** Instance class of the restored instance (the primary's). */
+  "RESTORE_INSTANCE_CLASS",
 ] as const;
 
 /**
@@ -76,6 +90,8 @@ export const FAILOVER_ENV = [
   "PROMOTION_TIMEOUT_MINUTES",
   /** How long an operator has to approve a failover the lag guard blocked, in minutes (default 1440). */
   "APPROVAL_TIMEOUT_MINUTES",
+  /** Restore call → restored instance available, in minutes, before the execution fails (default 180). */
+  "RESTORE_TIMEOUT_MINUTES",
 ] as const;
 
 /** Variables of the `snapshot-export` function. */

@@ -2,7 +2,7 @@
  * The failover policy: defaults and validation. Pure: no AWS SDK, no Pulumi, no I/O.
  */
 import { ConfigurationError } from "./errors";
-import type { FailoverPolicy } from "./types";
+import { REGIONAL_RESTORE_MODES, type FailoverPolicy } from "./types";
 
 /**
  * The production defaults, chosen with the simulator (`npm run simulate -- --matrix --policy …`):
@@ -25,6 +25,8 @@ export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
   maxLagReadingAgeSeconds: 300,
   rdsMetricsSilentMinutes: 3,
   apiOutageMinutes: 3,
+  regionalRestore: "auto",
+  restoreConfirmationMinutes: 10,
 });
 
 /**
@@ -34,8 +36,8 @@ export const DEFAULT_POLICY: FailoverPolicy = Object.freeze({
  */
 export const MONITOR_SCHEDULE_SECONDS = 60;
 
-/** The numeric fields of the policy (every field but the `acceptDataLoss` switch). */
-export type NumericPolicyField = Exclude<keyof FailoverPolicy, "acceptDataLoss">;
+/** The numeric fields of the policy (every field but the `acceptDataLoss` switch and the restore mode). */
+export type NumericPolicyField = Exclude<keyof FailoverPolicy, "acceptDataLoss" | "regionalRestore">;
 
 /** The accepted values of one numeric policy field: `min` to `max` inclusive, whole numbers when `integer`. */
 export interface PolicyRange {
@@ -67,6 +69,9 @@ export const POLICY_RANGES: Readonly<Record<NumericPolicyField, PolicyRange>> = 
   rdsMetricsSilentMinutes: { min: 3, max: 60, integer: true },
   // One minute of failed connections is a blip; the SDK already retried inside each call.
   apiOutageMinutes: { min: 2, max: 60, integer: true },
+  // Less than 5 minutes would restore on an outage the replicated logs barely trail (shipped every
+  // 5 minutes, reference §1.6); 2 hours is already most of a restore's own duration.
+  restoreConfirmationMinutes: { min: 5, max: 120, integer: true },
 });
 
 /** The lag limit's range ({@link POLICY_RANGES}`.maxReplicationLagSeconds`), named for its many readers. */
@@ -122,6 +127,8 @@ const FIELD_SOURCE: Record<keyof FailoverPolicy, string> = {
   maxLagReadingAgeSeconds: "policy.maxLagReadingAgeSeconds",
   rdsMetricsSilentMinutes: "policy.rdsMetricsSilentMinutes",
   apiOutageMinutes: "policy.apiOutageMinutes",
+  regionalRestore: "REGIONAL_RESTORE",
+  restoreConfirmationMinutes: "RESTORE_CONFIRMATION_MINUTES",
 };
 
 function describeValue(value: unknown): string {
@@ -158,6 +165,12 @@ export function policyProblems(p: FailoverPolicy): string[] {
     problems.push(
       `acceptDataLoss must be true or false; got ${describeValue(p.acceptDataLoss)}. ` +
         `Fix: set ${FIELD_SOURCE.acceptDataLoss} to "true" or "false" (default false).`,
+    );
+  }
+  if (!REGIONAL_RESTORE_MODES.includes(p.regionalRestore)) {
+    problems.push(
+      `regionalRestore must be one of ${REGIONAL_RESTORE_MODES.join(", ")}; got ${describeValue(p.regionalRestore)}. ` +
+        `Fix: set ${FIELD_SOURCE.regionalRestore} to one of them (default auto).`,
     );
   }
   if (problems.length > 0) return problems;

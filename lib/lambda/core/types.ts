@@ -314,7 +314,22 @@ export interface FailoverPolicy {
    * seen by consecutive evaluations, that count as a second signal.
    */
   readonly apiOutageMinutes: number;
+  /**
+   * What happens when the writer's region is lost and no replica can be promoted: `auto` restores
+   * a new writer in the DR region from the replicated automated backups, `approve` waits for an
+   * operator's approval first, `off` only alerts.
+   */
+  readonly regionalRestore: RegionalRestoreMode;
+  /**
+   * Minutes the regional loss must last (from the first failed probe) before a restore starts: a
+   * restore takes hours and loses up to the last log shipment, so a short outage must pass first.
+   */
+  readonly restoreConfirmationMinutes: number;
 }
+
+/** The `tap:regionalRestore` modes (see {@link FailoverPolicy.regionalRestore}). */
+export type RegionalRestoreMode = "auto" | "approve" | "off";
+export const REGIONAL_RESTORE_MODES: readonly RegionalRestoreMode[] = ["auto", "approve", "off"];
 
 /** The steps that carry out a failover, in order. Each is idempotent and re-reads state first. */
 export type FailoverStep =
