@@ -4,7 +4,7 @@
  */
 import type { FailoverEnvName, StepRunnerEnvName } from "../../function-env";
 import { DEFAULT_POLICY } from "../core/policy";
-import type { FailoverPolicy } from "../core/types";
+import { REGIONAL_RESTORE_MODES, type FailoverPolicy, type RegionalRestoreMode } from "../core/types";
 import { EnvReader, policyFromEnv, type EnvSource } from "../env-reader";
 
 /** RDS keeps automated backups for at most 35 days (`PromoteReadReplica` refuses more). */
@@ -24,6 +24,20 @@ export const MAX_APPROVAL_TIMEOUT_MINUTES = 48 * 60;
 export const CATCH_UP_TIMEOUT_SECONDS = 420;
 /** Route 53 usually reaches INSYNC within 60 s; twice that before calling it failed. */
 export const DNS_TIMEOUT_SECONDS = 120;
+/** Restore call → restored instance available, in minutes: AWS states an RTO of "up to a few hours" (reference §1.6). */
+export const DEFAULT_RESTORE_TIMEOUT_MINUTES = 180;
+/** Longest restore timeout accepted. */
+export const MAX_RESTORE_TIMEOUT_MINUTES = 720;
+
+/** Where a regional restore puts the new writer (DR region). */
+export interface RestoreTarget {
+  /** Identifier of the instance the restore creates. */
+  readonly instanceId: string;
+  readonly subnetGroupName: string;
+  readonly securityGroupIds: readonly string[];
+  readonly parameterGroupName: string;
+  readonly instanceClass: string;
+}
 
 /** Everything the step runner needs (and the failover function too), validated. */
 export interface StepRunnerConfig {
@@ -56,6 +70,7 @@ export interface StepRunnerConfig {
   readonly metricsNamespace: string;
   readonly environmentSuffix: string;
   readonly policy: FailoverPolicy;
+  readonly restore: RestoreTarget;
 }
 
 /** Everything the failover function needs: the step runner's configuration and the workflow. */
@@ -63,6 +78,7 @@ export interface FailoverConfig extends StepRunnerConfig {
   readonly stateMachineArn: string;
   readonly promotionTimeoutMinutes: number;
   readonly approvalTimeoutMinutes: number;
+  readonly restoreTimeoutMinutes: number;
 }
 
 /**
@@ -86,6 +102,11 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
       "APPROVAL_TIMEOUT_MINUTES",
       DEFAULT_APPROVAL_TIMEOUT_MINUTES,
       MAX_APPROVAL_TIMEOUT_MINUTES,
+    ),
+    restoreTimeoutMinutes: read.positiveInteger(
+      "RESTORE_TIMEOUT_MINUTES",
+      DEFAULT_RESTORE_TIMEOUT_MINUTES,
+      MAX_RESTORE_TIMEOUT_MINUTES,
     ),
   };
   const base = readBase(read, "failover");
@@ -128,7 +149,40 @@ function readBase(read: EnvReader<StepRunnerEnvName>, functionLabel: string): ()
     monitorFunctionName: read.functionName("MONITOR_FUNCTION_NAME"),
     metricsNamespace: read.metricsNamespace("METRICS_NAMESPACE"),
     environmentSuffix: read.environmentSuffix("ENVIRONMENT_SUFFIX"),
+    restore: {
+      instanceId: read.dbInstanceId("RESTORED_INSTANCE_ID"),
+      subnetGroupName: read.matching(
+        "RESTORE_SUBNET_GROUP",
+        /^[a-z][a-z0-9-]{0,254}$/,
+        "a DB subnet group name (lower case letters, digits, hyphens), e.g. dbsubnets-dr-dev",
+      ),
+      securityGroupIds: read
+        .matching(
+          "RESTORE_SECURITY_GROUP_IDS",
+          /^sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*$/,
+          "comma-separated security group ids, e.g. sg-0123456789abcdef0,sg-0fedcba9876543210",
+        )
+        .split(","),
+      parameterGroupName: read.matching(
+        "RESTORE_PARAMETER_GROUP",
+        /^[a-zA-Z][a-zA-Z0-9-]{0,254}$/,
+        "a DB parameter group name, e.g. pg-postgres14-dr-dev",
+      ),
+      instanceClass: read.matching(
+        "RESTORE_INSTANCE_CLASS",
+        /^db\.[a-z0-9]+\.[a-z0-9]+$/,
+        "an RDS instance class, e.g. db.t3.medium",
+      ),
+    },
   };
+  if (
+    config.restore.instanceId !== "" &&
+    [config.primaryInstanceId, config.replicaInstanceId].includes(config.restore.instanceId)
+  ) {
+    read.problem(
+      `RESTORED_INSTANCE_ID is ${JSON.stringify(config.restore.instanceId)}, the primary's or the replica's: a restore needs an identifier of its own`,
+    );
+  }
   if (config.primaryAlarmName.length > MAX_ALARM_NAME_LENGTH) {
     read.problem(
       `PRIMARY_ALARM_NAME is ${config.primaryAlarmName.length} characters long: CloudWatch alarm names have at most ${MAX_ALARM_NAME_LENGTH}`,
@@ -157,6 +211,15 @@ function readBase(read: EnvReader<StepRunnerEnvName>, functionLabel: string): ()
       DEFAULT_POLICY.maxReplicationLagSeconds,
     ),
     acceptDataLoss: read.boolean("ACCEPT_DATA_LOSS"),
+    regionalRestore: read.matching(
+      "REGIONAL_RESTORE",
+      new RegExp(`^(${REGIONAL_RESTORE_MODES.join("|")})$`),
+      REGIONAL_RESTORE_MODES.join(", "),
+    ) as RegionalRestoreMode,
+    restoreConfirmationMinutes: read.positiveInteger(
+      "RESTORE_CONFIRMATION_MINUTES",
+      DEFAULT_POLICY.restoreConfirmationMinutes,
+    ),
   };
   return () => ({
     ...config,
@@ -165,6 +228,8 @@ function readBase(read: EnvReader<StepRunnerEnvName>, functionLabel: string): ()
       "CONSECUTIVE_FAILURES",
       "MAX_REPLICATION_LAG_SECONDS",
       "ACCEPT_DATA_LOSS",
+      "REGIONAL_RESTORE",
+      "RESTORE_CONFIRMATION_MINUTES",
     ]),
   });
 }

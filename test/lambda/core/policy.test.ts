@@ -30,6 +30,8 @@ describe("DEFAULT_POLICY", () => {
       maxLagReadingAgeSeconds: 300,
       rdsMetricsSilentMinutes: 3,
       apiOutageMinutes: 3,
+      regionalRestore: "auto",
+      restoreConfirmationMinutes: 10,
     });
     expect(Object.isFrozen(DEFAULT_POLICY)).toBe(true);
   });
@@ -78,6 +80,16 @@ describe("validatePolicy", () => {
       "string acceptDataLoss",
       { acceptDataLoss: "yes" },
       'acceptDataLoss must be true or false; got "yes". Fix: set ACCEPT_DATA_LOSS',
+    ],
+    [
+      "unknown regional restore mode",
+      { regionalRestore: "manual" },
+      'regionalRestore must be one of auto, approve, off; got "manual". Fix: set REGIONAL_RESTORE to one of them (default auto).',
+    ],
+    [
+      "restoring after 2 minutes of outage",
+      { restoreConfirmationMinutes: 2 },
+      "restoreConfirmationMinutes must be a whole number from 5 to 120; got 2. Fix: set RESTORE_CONFIRMATION_MINUTES",
     ],
     [
       "more failures needed than probes made",
@@ -141,7 +153,9 @@ describe("POLICY_RANGES: the one range of every numeric field", () => {
 
   it("covers every numeric field of the policy, and the lag limit's range is the same object", () => {
     expect(fields.sort()).toEqual(
-      (Object.keys(DEFAULT_POLICY) as (keyof FailoverPolicy)[]).filter((k) => k !== "acceptDataLoss").sort(),
+      (Object.keys(DEFAULT_POLICY) as (keyof FailoverPolicy)[])
+        .filter((k) => k !== "acceptDataLoss" && k !== "regionalRestore")
+        .sort(),
     );
     expect(MAX_REPLICATION_LAG_RANGE).toBe(POLICY_RANGES.maxReplicationLagSeconds);
   });

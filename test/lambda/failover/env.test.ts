@@ -37,7 +37,57 @@ describe("readFailoverConfig", () => {
       stateMachineArn: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
       promotionTimeoutMinutes: 45,
       approvalTimeoutMinutes: 1440,
+      restoreTimeoutMinutes: 180,
+      restore: {
+        instanceId: "rds-restored-dev",
+        subnetGroupName: "dbsubnets-dr-dev",
+        securityGroupIds: ["sg-0b1c2d3e4f5a60001", "sg-0b1c2d3e4f5a60002"],
+        parameterGroupName: "pg-postgres14-dr-dev",
+        instanceClass: "db.t3.medium",
+      },
     });
+  });
+
+  it.each([
+    ["approve", "approve", "30", 30],
+    ["off", "off", "5", 5],
+  ])("reads the regional restore mode %s and its confirmation window", (_name, mode, minutes, expected) => {
+    const { policy } = readFailoverConfig({
+      ...FAILOVER_ENV_FIXTURE,
+      REGIONAL_RESTORE: mode,
+      RESTORE_CONFIRMATION_MINUTES: minutes,
+    });
+    expect([policy.regionalRestore, policy.restoreConfirmationMinutes]).toEqual([mode, expected]);
+  });
+
+  it.each([
+    [
+      "an unknown mode",
+      { REGIONAL_RESTORE: "manual" },
+      'REGIONAL_RESTORE="manual" is not valid: expected auto, approve, off',
+    ],
+    [
+      "a confirmation window the policy refuses",
+      { RESTORE_CONFIRMATION_MINUTES: "2" },
+      "restoreConfirmationMinutes must be a whole number from 5 to 120; got 2",
+    ],
+    [
+      "a restore into the replica's identifier",
+      { RESTORED_INSTANCE_ID: "rds-replica-dev" },
+      "RESTORED_INSTANCE_ID is \"rds-replica-dev\", the primary's or the replica's: a restore needs an identifier of its own",
+    ],
+    [
+      "a security group list with a space",
+      { RESTORE_SECURITY_GROUP_IDS: "sg-0b1c2d3e4f5a60001, sg-0b1c2d3e4f5a60002" },
+      'RESTORE_SECURITY_GROUP_IDS="sg-0b1c2d3e4f5a60001, sg-0b1c2d3e4f5a60002" is not valid',
+    ],
+    [
+      "a restore timeout over 12 hours",
+      { RESTORE_TIMEOUT_MINUTES: "721" },
+      'RESTORE_TIMEOUT_MINUTES="721" is not valid: expected a positive integer such as 180 (at most 720)',
+    ],
+  ])("refuses %s", (_name, change, message) => {
+    expect(problemsOf({ ...FAILOVER_ENV_FIXTURE, ...change })).toContain(message);
   });
 
   it("reads the workflow's limits as given", () => {
@@ -199,14 +249,14 @@ describe("readFailoverConfig", () => {
 
   it("refuses an empty environment with every variable named", () => {
     const text = problemsOf({});
-    expect(text).toContain("(22 problems)");
+    expect(text).toContain("(30 problems)");
     for (const name of Object.keys(FAILOVER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
   });
 
   it("restates a policy the core refuses in terms of the variables the function reads", () => {
     const text = problemsOf({ ...FAILOVER_ENV_FIXTURE, CONSECUTIVE_FAILURES: "1" });
     expect(text).toContain(
-      "The failover function's environment gives an invalid failover policy (CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS)",
+      "The failover function's environment gives an invalid failover policy (CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS, REGIONAL_RESTORE, RESTORE_CONFIRMATION_MINUTES)",
     );
     expect(text).toContain("consecutiveFailuresToFailover must be a whole number from 2 to 20; got 1");
   });
@@ -229,6 +279,7 @@ describe("readStepRunnerConfig", () => {
       stateMachineArn: _arn,
       promotionTimeoutMinutes: _p,
       approvalTimeoutMinutes: _a,
+      restoreTimeoutMinutes: _r,
       ...shared
     } = readFailoverConfig(FAILOVER_ENV_FIXTURE);
     expect(readStepRunnerConfig(STEP_RUNNER_ENV_FIXTURE)).toEqual(shared);
@@ -250,14 +301,14 @@ describe("readStepRunnerConfig", () => {
 
   it("refuses an empty environment with every variable named, as the step runner's", () => {
     const text = stepRunnerProblems({});
-    expect(text).toContain("The step-runner function's environment is invalid (19 problems)");
+    expect(text).toContain("The step-runner function's environment is invalid (26 problems)");
     for (const name of Object.keys(STEP_RUNNER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
     expect(text).not.toContain("STATE_MACHINE_ARN");
   });
 
   it("restates a policy the core refuses as the step runner's", () => {
     expect(stepRunnerProblems({ ...STEP_RUNNER_ENV_FIXTURE, CONSECUTIVE_FAILURES: "1" })).toContain(
-      "The step-runner function's environment gives an invalid failover policy (CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS)",
+      "The step-runner function's environment gives an invalid failover policy (CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS, REGIONAL_RESTORE, RESTORE_CONFIRMATION_MINUTES)",
     );
   });
 });

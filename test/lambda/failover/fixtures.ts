@@ -125,6 +125,13 @@ export const STEP_RUNNER_ENV_FIXTURE: Record<string, string> = {
   MONITOR_FUNCTION_NAME: MONITOR_FUNCTION,
   METRICS_NAMESPACE: "TapStack/DR",
   ENVIRONMENT_SUFFIX: "dev",
+  REGIONAL_RESTORE: "auto",
+  RESTORE_CONFIRMATION_MINUTES: "10",
+  RESTORED_INSTANCE_ID: "rds-restored-dev",
+  RESTORE_SUBNET_GROUP: "dbsubnets-dr-dev",
+  RESTORE_SECURITY_GROUP_IDS: "sg-0b1c2d3e4f5a60001,sg-0b1c2d3e4f5a60002",
+  RESTORE_PARAMETER_GROUP: "pg-postgres14-dr-dev",
+  RESTORE_INSTANCE_CLASS: "db.t3.medium",
 };
 
 /** The environment TapStack sets on the failover function of a `dev` stack: the step runner's and the workflow's. */
@@ -133,4 +140,5 @@ export const FAILOVER_ENV_FIXTURE: Record<string, string> = {
   STATE_MACHINE_ARN: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
   PROMOTION_TIMEOUT_MINUTES: "45",
   APPROVAL_TIMEOUT_MINUTES: "1440",
+  RESTORE_TIMEOUT_MINUTES: "180",
 };
