@@ -33,6 +33,7 @@ import {
 } from "./report";
 import { type ApprovalFacts, checkScenario, SCENARIOS } from "./scenarios";
 import { renderTimelineSvg } from "./svg";
+import { LocalRegionalRecovery } from "./local-recovery";
 import { createDrillWorkflow, DRILL_LIMITS, drillDispatchOptions, executionRecord } from "./workflow";
 import { createWorkloadTable, findLostCommits, Workload } from "./workload";
 
@@ -41,6 +42,8 @@ export const PRODUCTION_DNS_TTL_SECONDS = 30;
 
 /** Instance ids of the local nodes, as decisions and reports name them. */
 export const LOCAL_INSTANCE_IDS = { primary: "pg-primary", replica: "pg-replica" } as const;
+/** Id of the instance a regional restore creates in the drill. */
+export const LOCAL_RESTORED_ID = "pg-restored";
 
 /** Where the drill writes and how it reports progress. */
 export interface DrillEnvironment {
@@ -235,9 +238,16 @@ export async function runScenario(
     // The lag evidence takes the deployed path: the monitor handler's EMF → CloudWatch → GetMetricData.
     const drillMetrics = new DrillMetrics({ clock });
     const lagHistory = drillMetrics.lagHistory;
+    // No scenario here archives WAL: a regional restore finds no backups and is refused.
+    const recovery = new LocalRegionalRecovery(null, clock, {
+      restoredId: LOCAL_RESTORED_ID,
+      retentionDays: 7,
+      restoreTimeoutMs: DRILL_LIMITS.restoreTimeoutSeconds * 1000,
+    });
     const ports: Ports = {
       probe: new PgDatabaseProbe({ ...cluster.monitorProbeConfig(), nowMs: () => clock.nowMs() }),
       control,
+      recovery,
       dns,
       notifier,
       reports: new FileReportStore(dir),

@@ -34,6 +34,7 @@ export const DRILL_LIMITS: WorkflowLimits = {
   catchUpTimeoutSeconds: 60,
   dnsTimeoutSeconds: 10,
   approvalTimeoutSeconds: 60,
+  restoreTimeoutSeconds: 60,
 };
 
 /**

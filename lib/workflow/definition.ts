@@ -32,6 +32,10 @@ export const STATES = {
   waitForPromotion: "WaitForPromotion",
   checkWritable: "CheckWritable",
   writable: "Writable",
+  restoreFromBackup: "RestoreFromBackup",
+  waitForRestore: "WaitForRestore",
+  checkRestored: "CheckRestored",
+  restored: "Restored",
   switchWriter: "SwitchWriter",
   enableBackups: "EnableBackups",
   writeReport: "WriteReport",
@@ -85,12 +89,16 @@ export interface DefinitionOptions {
   readonly promotionPollSeconds?: number;
   /** Seconds between two checks that a switchover's replica has caught up. */
   readonly catchUpPollSeconds?: number;
+  /** Seconds between two checks that a regional restore's instance is available. */
+  readonly restorePollSeconds?: number;
 }
 
 /** Default seconds between promotion checks: RDS takes minutes; 15 s adds 7.5 s to the RTO on average. */
 export const PROMOTION_POLL_SECONDS = 15;
 /** Default seconds between catch-up checks (each check itself waits up to 30 s). */
 export const CATCH_UP_POLL_SECONDS = 5;
+/** Default seconds between restore checks: a restore takes tens of minutes to hours (reference §1.6). */
+export const RESTORE_POLL_SECONDS = 60;
 /** Longest an execution may run: an approval (at most 48 h) plus the failover itself. */
 export const EXECUTION_TIMEOUT_SECONDS = 3 * 24 * 3600;
 
@@ -156,10 +164,22 @@ export const STEP_TABLE: readonly TaskRow[] = [
     comment: "Is the replica a writable standalone instance? Fails after the promotion timeout.",
   },
   {
+    state: STATES.restoreFromBackup,
+    task: "restore-from-backup",
+    next: STATES.waitForRestore,
+    comment: "Regional restore: RestoreDBInstanceToPointInTime from the replicated backups (skipped when begun).",
+  },
+  {
+    state: STATES.checkRestored,
+    task: "check-restored",
+    next: STATES.restored,
+    comment: "Is the restored instance available? Fails after the restore timeout.",
+  },
+  {
     state: STATES.switchWriter,
     task: "switch-writer",
     next: STATES.enableBackups,
-    comment: "Point writer at the new primary and wait for INSYNC.",
+    comment: "Point writer (and, after a restore, reader) at the new primary and wait for INSYNC.",
   },
   {
     state: STATES.enableBackups,
@@ -189,6 +209,8 @@ const ENTRY_STATES: Record<string, string> = {
   "wait-replica-caught-up": STATES.checkCaughtUp,
   "promote-replica": STATES.promote,
   "wait-replica-writable": STATES.checkWritable,
+  "restore-from-backup": STATES.restoreFromBackup,
+  "wait-restored": STATES.checkRestored,
   "switch-writer": STATES.switchWriter,
   "enable-backups": STATES.enableBackups,
   "write-report": STATES.writeReport,
@@ -231,6 +253,7 @@ function taskState(
 export function failoverDefinition(options: DefinitionOptions): Record<string, unknown> {
   const promotionPoll = options.promotionPollSeconds ?? PROMOTION_POLL_SECONDS;
   const catchUpPoll = options.catchUpPollSeconds ?? CATCH_UP_POLL_SECONDS;
+  const restorePoll = options.restorePollSeconds ?? RESTORE_POLL_SECONDS;
   const states: Record<string, State> = {
     [STATES.begin]: taskState(
       options,
@@ -332,6 +355,17 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
       Type: "Choice",
       Choices: [{ Variable: "$.run.writable", BooleanEquals: true, Next: STATES.switchWriter }],
       Default: STATES.waitForPromotion,
+    },
+    [STATES.waitForRestore]: {
+      Type: "Wait",
+      Comment: "A restore takes tens of minutes to hours; the wait holds no Lambda and costs nothing.",
+      Seconds: restorePoll,
+      Next: STATES.checkRestored,
+    },
+    [STATES.restored]: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.run.writable", BooleanEquals: true, Next: STATES.switchWriter }],
+      Default: STATES.waitForRestore,
     },
     [STATES.succeeded]: { Type: "Succeed", Comment: "writer points at the new primary; report stored." },
     [STATES.nothingToDo]: { Type: "Succeed", Comment: "The state as it is now needs no failover." },

@@ -79,6 +79,7 @@ describe("the drill's workflow settings", () => {
         catchUpTimeoutSeconds: 60,
         dnsTimeoutSeconds: 10,
         approvalTimeoutSeconds: 60,
+        restoreTimeoutSeconds: 60,
       },
       approvals: true,
     });

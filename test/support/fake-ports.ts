@@ -23,10 +23,12 @@ import type {
   Notifier,
   Ports,
   PrimaryHealthSignals,
+  RegionalRecovery,
   ReportStore,
 } from "../../lib/lambda/core/ports";
 import type {
   ApiReachabilityHistory,
+  BackupsView,
   DbRole,
   DnsView,
   InstanceView,
@@ -43,6 +45,28 @@ export const T0 = Date.UTC(2024, 4, 1, 10, 0, 0);
 
 export const PRIMARY_ENDPOINT = "tap-primary-dev.abc123.ap-southeast-2.rds.amazonaws.com";
 export const REPLICA_ENDPOINT = "tap-replica-dev.abc123.ap-southeast-2.rds.amazonaws.com";
+export const RESTORED_ENDPOINT = "tap-restored-dev.def456.ap-southeast-1.rds.amazonaws.com";
+export const RESTORED_ID = "tap-restored-dev";
+/** The replicated backups of a healthy cluster: restorable to 2 minutes before T0, kept 7 days. */
+export const DR_BACKUPS: BackupsView = {
+  kind: "available",
+  arn: "arn:aws:rds:ap-southeast-1:123456789012:auto-backup:ab-tapprimarydev0001",
+  latestRestorableTimeMs: Date.UTC(2024, 4, 1, 10, 0, 0) - 120_000,
+  earliestRestorableTimeMs: Date.UTC(2024, 4, 1, 10, 0, 0) - 7 * 86_400_000,
+  retentionDays: 7,
+};
+
+/** The restored instance before any restore: not found. */
+export function restoredView(overrides: Partial<InstanceView> = {}): InstanceView {
+  return {
+    id: RESTORED_ID,
+    role: "primary",
+    status: "not-found",
+    isReplica: false,
+    apiReachable: true,
+    ...overrides,
+  };
+}
 export const REPLICA_CREATED_AT_MS = Date.UTC(2024, 3, 1, 0, 0, 0);
 
 /** A clock that only moves when told to; `sleep` moves it and resolves at once. */
@@ -481,11 +505,51 @@ export class FakeCluster {
     },
   };
 
+  /** What `recovery.backups()` answers. */
+  drBackups: BackupsView = DR_BACKUPS;
+  /** When `restoreLatest` started a restore; `null`: none runs. */
+  restoreStartedAtMs: number | null = null;
+  /** How long a restore takes before the restored instance is available. */
+  restoreDurationMs = 30 * 60_000;
+  restoreError: Error | null = null;
+  /** Arguments of the recovery reads, in order (kept out of `calls`, like the health signals). */
+  readonly recoveryQueries: string[] = [];
+
+  /** The restored instance as RDS would describe it now. */
+  restoredNow(): InstanceView {
+    if (this.restoreStartedAtMs === null) return restoredView();
+    const ready = this.clock.nowMs() >= this.restoreStartedAtMs + this.restoreDurationMs;
+    return restoredView({
+      status: ready ? "available" : "modifying",
+      rawStatus: ready ? "available" : "creating",
+      endpoint: RESTORED_ENDPOINT,
+      createdAtMs: this.restoreStartedAtMs,
+      backupRetentionDays: 7,
+    });
+  }
+
+  readonly recovery: RegionalRecovery = {
+    backups: async (): Promise<BackupsView> => {
+      this.recoveryQueries.push("backups()");
+      return this.drBackups;
+    },
+    describeRestored: async (): Promise<InstanceView> => {
+      this.recoveryQueries.push("describeRestored()");
+      return this.restoredNow();
+    },
+    restoreLatest: async (backups): Promise<void> => {
+      this.record(`recovery.restoreLatest(${backups.arn})`);
+      if (this.restoreError) throw this.restoreError;
+      if (this.restoreStartedAtMs === null) this.restoreStartedAtMs = this.clock.nowMs();
+    },
+  };
+
   /** All ports together, as the orchestrator takes them. */
   get ports(): Ports {
     return {
       probe: this.probe,
       control: this.control,
+      recovery: this.recovery,
       dns: this.dns,
       notifier: this.notifier,
       reports: this.reportStore,

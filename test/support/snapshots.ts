@@ -9,7 +9,15 @@ import type {
   ProbeResult,
   Trigger,
 } from "../../lib/lambda/core/types";
-import { PRIMARY_ENDPOINT, REPLICA_ENDPOINT, T0, primaryView, replicaView } from "./fake-ports";
+import {
+  DR_BACKUPS,
+  PRIMARY_ENDPOINT,
+  REPLICA_ENDPOINT,
+  T0,
+  primaryView,
+  replicaView,
+  restoredView,
+} from "./fake-ports";
 
 export const MONITOR_TRIGGER: Trigger = { kind: "monitor", runId: "run-1" };
 
@@ -48,6 +56,8 @@ export function snapshot(overrides: Partial<ClusterSnapshot> = {}): ClusterSnaps
     primaryRdsMetrics: { kind: "not-observed", reason: "fixture" },
     primaryApiHistory: { kind: "not-observed", reason: "fixture" },
     reportWritten: false,
+    drBackups: DR_BACKUPS,
+    restored: restoredView(),
     ...overrides,
   };
 }

@@ -33,6 +33,7 @@ export const LIMITS = {
   catchUpTimeoutSeconds: 420,
   dnsTimeoutSeconds: 120,
   approvalTimeoutSeconds: 86_400,
+  restoreTimeoutSeconds: 10_800,
 };
 export const DISPATCH: DispatchOptions = {
   reportKind: "failover",

@@ -1,4 +1,5 @@
-import { FAILOVER_STEPS, SWITCHOVER_STEPS } from "../../lib/lambda/core/decide";
+import { ALL_STEPS, FAILOVER_STEPS, SWITCHOVER_STEPS } from "../../lib/lambda/core/decide";
+import { RESTORE_STEPS } from "../../lib/lambda/core/regional";
 import { STEP_ERRORS, WORKFLOW_TASKS } from "../../lib/lambda/core/workflow";
 import {
   EXECUTION_TIMEOUT_SECONDS,
@@ -227,15 +228,24 @@ describe("failoverDefinition", () => {
       expect(d.States[STATES.nothingToDo].Type).toBe("Succeed");
     });
 
-    it.each([...SWITCHOVER_STEPS, "request-approval"])("has an entry for %s", (entry) => {
+    it.each([...ALL_STEPS, "request-approval"])("has an entry for %s", (entry) => {
       expect(d.States[entries[entry]]).toBeDefined();
     });
 
-    it("enters each failover step at the task that does it, in the steps' order", () => {
-      // STEP_TABLE holds the tasks in the order a switchover runs them (a failover skips the catch-up).
-      expect(SWITCHOVER_STEPS.map((step) => entries[step])).toEqual(STEP_TABLE.map((row) => row.state));
-      const failover = STEP_TABLE.filter((row) => row.state !== STATES.checkCaughtUp).map((row) => row.state);
-      expect(FAILOVER_STEPS.map((step) => entries[step])).toEqual(failover);
+    it("enters each step at the task that does it, in the steps' order", () => {
+      // STEP_TABLE holds every task in step order; a failover skips the catch-up and the restore,
+      // a switchover the restore, a regional restore the fence, catch-up and promotion.
+      expect(ALL_STEPS.map((step) => entries[step])).toEqual(STEP_TABLE.map((row) => row.state));
+      const without = (...states: string[]) =>
+        STEP_TABLE.filter((row) => !states.includes(row.state)).map((row) => row.state);
+      const restoring = [STATES.restoreFromBackup, STATES.checkRestored];
+      expect(FAILOVER_STEPS.map((step) => entries[step])).toEqual(
+        without(STATES.checkCaughtUp, ...restoring),
+      );
+      expect(SWITCHOVER_STEPS.map((step) => entries[step])).toEqual(without(...restoring));
+      expect(RESTORE_STEPS.map((step) => entries[step])).toEqual(
+        without(STATES.fence, STATES.checkCaughtUp, STATES.promote, STATES.checkWritable),
+      );
       expect(entries["request-approval"]).toBe(STATES.requestApproval);
     });
   });
@@ -273,6 +283,8 @@ describe("failoverDefinition", () => {
         [STATES.checkCaughtUp, STATES.caughtUp],
         [STATES.promote, STATES.waitForPromotion],
         [STATES.checkWritable, STATES.writable],
+        [STATES.restoreFromBackup, STATES.waitForRestore],
+        [STATES.checkRestored, STATES.restored],
         [STATES.switchWriter, STATES.enableBackups],
         [STATES.enableBackups, STATES.writeReport],
         [STATES.writeReport, STATES.notifySuccess],
@@ -284,6 +296,14 @@ describe("failoverDefinition", () => {
       expect(targetsOf(d.States[STATES.writable]).sort()).toEqual(
         [STATES.switchWriter, STATES.waitForPromotion].sort(),
       );
+      expect(targetsOf(d.States[STATES.restored]).sort()).toEqual(
+        [STATES.switchWriter, STATES.waitForRestore].sort(),
+      );
+      expect(d.States[STATES.waitForRestore]).toMatchObject({
+        Type: "Wait",
+        Seconds: 60,
+        Next: STATES.checkRestored,
+      });
     });
 
     it("waits the configured polls between checks", () => {

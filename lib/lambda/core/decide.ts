@@ -6,6 +6,7 @@
  */
 import { maxEvidenceAgeSeconds, policyProblems } from "./policy";
 import { PROBE_OUTCOMES } from "./types";
+import { regionalDecision } from "./regional";
 import type {
   ApiErrorKind,
   ApiReachabilityHistory,
@@ -27,6 +28,21 @@ export const FAILOVER_STEPS: readonly FailoverStep[] = Object.freeze([
   "fence-old-primary",
   "promote-replica",
   "wait-replica-writable",
+  "switch-writer",
+  "enable-backups",
+  "write-report",
+  "notify-success",
+] as const);
+
+/** Every step there is: a switchover's, and a regional restore's own. */
+export const ALL_STEPS: readonly FailoverStep[] = Object.freeze([
+  "notify-start",
+  "fence-old-primary",
+  "wait-replica-caught-up",
+  "promote-replica",
+  "wait-replica-writable",
+  "restore-from-backup",
+  "wait-restored",
   "switch-writer",
   "enable-backups",
   "write-report",
@@ -763,6 +779,8 @@ export function decide(snapshot: ClusterSnapshot, policy: FailoverPolicy, nowMs:
   if (problem) return none(`Snapshot rejected, nothing will be done: ${problem}.`);
   const badPolicy = policyProblems(policy);
   if (badPolicy.length > 0) return none(`Policy rejected, nothing will be done: ${badPolicy.join(" ")}`);
+  const regional = regionalDecision(snapshot, policy, nowMs);
+  if (regional !== null) return regional;
 
   const state = failoverState(snapshot);
   switch (state.phase) {

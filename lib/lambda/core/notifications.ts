@@ -35,7 +35,13 @@ export function severitySubject(severity: Severity, text: string): string {
 type OperationKind = FailoverReport["kind"];
 
 function operationName(kind: OperationKind): string {
-  return kind === "switchover" ? "Switchover" : kind === "drill" ? "Drill failover" : "Failover";
+  return kind === "switchover"
+    ? "Switchover"
+    : kind === "restore"
+      ? "Regional restore"
+      : kind === "drill"
+        ? "Drill failover"
+        : "Failover";
 }
 
 function instanceSummary(view: InstanceView): Record<string, unknown> {
@@ -108,9 +114,14 @@ export function startedNotification(
   state: Record<string, unknown>,
   kind: OperationKind,
 ): Notification {
-  const verb = decision.kind === "complete-failover" ? "resumed" : "started";
+  const verb =
+    decision.kind === "complete-failover" || decision.reason.startsWith("Resuming") ? "resumed" : "started";
+  const what =
+    decision.kind === "restore-in-dr-region"
+      ? `restoring ${replicaId} in the DR region`
+      : `promoting ${replicaId}`;
   return {
-    subject: severitySubject("critical", `${operationName(kind)} ${verb}: promoting ${replicaId}`),
+    subject: severitySubject("critical", `${operationName(kind)} ${verb}: ${what}`),
     severity: "critical",
     event: "failover-started",
     message: `${decision.reason} Steps: ${decision.steps.join(" → ")}.`,

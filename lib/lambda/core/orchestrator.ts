@@ -22,7 +22,7 @@ export interface Evidence {
 
 /** What the failover function hands the workflow besides the decision. */
 export interface DispatchOptions {
-  readonly reportKind: "failover" | "switchover" | "drill";
+  readonly reportKind: "failover" | "switchover" | "restore" | "drill";
   readonly cluster: WorkflowInput["cluster"];
   readonly limits: WorkflowLimits;
   /**
@@ -102,13 +102,16 @@ export async function readSnapshot(
   policy: FailoverPolicy,
 ): Promise<ClusterSnapshot> {
   const takenAtMs = ports.clock.nowMs();
-  const [primary, replica, dns, primaryRdsMetrics, primaryApiHistory] = await Promise.all([
-    ports.control.describe("primary"),
-    ports.control.describe("replica"),
-    ports.dns.read(),
-    ports.primaryHealth.rdsMetrics(takenAtMs, RDS_METRICS_LOOKBACK_MINUTES),
-    ports.primaryHealth.apiReachabilityHistory(takenAtMs, apiHistoryLookbackMinutes(policy)),
-  ]);
+  const [primary, replica, dns, primaryRdsMetrics, primaryApiHistory, drBackups, restored] =
+    await Promise.all([
+      ports.control.describe("primary"),
+      ports.control.describe("replica"),
+      ports.dns.read(),
+      ports.primaryHealth.rdsMetrics(takenAtMs, RDS_METRICS_LOOKBACK_MINUTES),
+      ports.primaryHealth.apiReachabilityHistory(takenAtMs, apiHistoryLookbackMinutes(policy)),
+      ports.recovery.backups(),
+      ports.recovery.describeRestored(),
+    ]);
   const failureStartedAtMs = failureStartMs(trigger, evidence.primaryProbes, takenAtMs);
   // A run whose first probe answered carries its own healthy reading, taken at its start, with
   // every probe since in its evidence: nothing older can be newer. Otherwise the history says
@@ -122,9 +125,10 @@ export async function readSnapshot(
     primaryProbes: evidence.primaryProbes,
     lastHealthyLag: evidence.lastHealthyLag,
   });
-  const reportWritten = promotionBegun(replica)
-    ? await reportExists(ports, reportId(replica, failureStartedAtMs))
-    : false;
+  // The report of the recovery that made the new writer: the promoted replica's, or the restored instance's.
+  const recovered = promotionBegun(replica) ? replica : restored.status !== "not-found" ? restored : null;
+  const reportWritten =
+    recovered !== null ? await reportExists(ports, reportId(recovered, failureStartedAtMs)) : false;
   return {
     takenAtMs,
     trigger,
@@ -138,6 +142,8 @@ export async function readSnapshot(
     primaryRdsMetrics,
     primaryApiHistory,
     reportWritten,
+    drBackups,
+    restored,
   };
 }
 
@@ -184,6 +190,7 @@ export async function evaluateAndAct(
     }
     case "promote-replica":
     case "complete-failover":
+    case "restore-in-dr-region":
       return dispatch(workflow, snapshot, decision, decidedAtMs, options);
   }
 }
@@ -198,8 +205,11 @@ async function withRunningExecution(workflow: FailoverWorkflow, observed: Outcom
   }
 }
 
-/** Guards a person may override by accepting the data loss (the others need the state to change). */
-const LAG_GUARDS: readonly string[] = ["replication-lag", "lag-unknown"];
+/**
+ * Guards a person may override: by accepting the data loss, or by approving a regional restore
+ * (`tap:regionalRestore approve`). The others need the state to change.
+ */
+const LAG_GUARDS: readonly string[] = ["replication-lag", "lag-unknown", "regional-restore"];
 
 /**
  * Start the execution that carries out `decision`, unless one is running: then report it.
@@ -209,7 +219,10 @@ const LAG_GUARDS: readonly string[] = ["replication-lag", "lag-unknown"];
 async function dispatch(
   workflow: FailoverWorkflow,
   snapshot: ClusterSnapshot,
-  decision: Extract<Decision, { kind: "promote-replica" | "complete-failover" | "blocked" }>,
+  decision: Extract<
+    Decision,
+    { kind: "promote-replica" | "complete-failover" | "blocked" | "restore-in-dr-region" }
+  >,
   decidedAtMs: number,
   options: DispatchOptions,
 ): Promise<Outcome> {
@@ -226,7 +239,15 @@ async function dispatch(
       decidedAtMs,
       cluster: options.cluster,
       limits: options.limits,
-      reportKind: planned && options.reportKind === "failover" ? "switchover" : options.reportKind,
+      reportKind:
+        options.reportKind !== "failover"
+          ? options.reportKind
+          : planned
+            ? "switchover"
+            : decision.kind === "restore-in-dr-region" ||
+                (decision.kind === "blocked" && decision.guard === "regional-restore")
+              ? "restore"
+              : "failover",
       timeline: evidenceTimeline(snapshot, decision, decidedAtMs, failureStartedAtMs, detectedAtMs),
     });
     const execution = await workflow.start(input.incident, input);

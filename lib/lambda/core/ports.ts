@@ -13,6 +13,7 @@ import type { AlertLedger } from "./alerts";
 import type { WorkflowInput } from "./workflow";
 import type {
   ApiReachabilityHistory,
+  BackupsView,
   DbRole,
   DnsView,
   IngressRule,
@@ -107,6 +108,26 @@ export interface DatabaseControl {
   waitUntilCaughtUp(timeoutMs: number, fence: FenceResult): Promise<void>;
 }
 
+/**
+ * The DR region's side of a regional loss: the replicated automated backups of the primary, and
+ * the instance a restore from them creates (AWS: RDS in the DR region; drill: PostgreSQL
+ * point-in-time recovery from a base backup and archived WAL).
+ */
+export interface RegionalRecovery {
+  /** The replicated backups. Never throws: an unreachable API gives `kind: "unreadable"`. */
+  backups(): Promise<BackupsView>;
+  /**
+   * The restored instance: status `not-found` until a restore created it. Never throws (see
+   * `DatabaseControl.describe`).
+   */
+  describeRestored(): Promise<InstanceView>;
+  /**
+   * Start restoring a new writer from `backups` to their latest restorable time. Idempotent: a
+   * no-op when the restored instance already exists. Throws a named error when RDS refuses.
+   */
+  restoreLatest(backups: Extract<BackupsView, { kind: "available" }>): Promise<void>;
+}
+
 /** The `writer` / `reader` names clients resolve (Route 53 private zone on AWS). */
 export interface Dns {
   read(): Promise<DnsView>;
@@ -145,7 +166,7 @@ export interface TimelineEntry {
 export interface FailoverReport {
   /** Unique, stable id; also the object name (`reports/<kind>/<id>.json`). */
   readonly id: string;
-  readonly kind: "failover" | "switchover" | "drill";
+  readonly kind: "failover" | "switchover" | "restore" | "drill";
   readonly startedAtMs: number;
   readonly finishedAtMs: number;
   readonly outcome: "succeeded" | "failed" | "not-needed" | "blocked";
@@ -216,6 +237,7 @@ export interface Clock {
 export interface Ports {
   readonly probe: DatabaseProbe;
   readonly control: DatabaseControl;
+  readonly recovery: RegionalRecovery;
   readonly dns: Dns;
   readonly notifier: Notifier;
   readonly reports: ReportStore;

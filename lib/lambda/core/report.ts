@@ -6,7 +6,7 @@ import type { FailoverReport, TimelineEntry } from "./ports";
 import type { InstanceView } from "./types";
 
 /** Report kinds, in the order `readSnapshot` looks for an existing one. */
-export const REPORT_KINDS: readonly FailoverReport["kind"][] = ["failover", "switchover", "drill"];
+export const REPORT_KINDS: readonly FailoverReport["kind"][] = ["failover", "switchover", "restore", "drill"];
 
 function compactIso(ms: number): string {
   // 2024-05-01T10:00:00.000Z → 20240501T100000000Z: sortable and safe in an S3 key.

@@ -285,7 +285,35 @@ export interface ClusterSnapshot {
   readonly primaryApiHistory: ApiReachabilityHistory;
   /** True when the audit report of the failover that promoted `replica` exists. */
   readonly reportWritten: boolean;
+  /** The DR region's copy of the primary's automated backups (what a regional restore restores). */
+  readonly drBackups: BackupsView;
+  /**
+   * The instance a regional restore creates in the DR region (status `not-found` until one exists).
+   * Its `role` is `primary`: once it exists it is the writer-to-be.
+   */
+  readonly restored: InstanceView;
 }
+
+/**
+ * The primary's automated backups as replicated to the DR region (RDS cross-region automated
+ * backups: snapshots, and transaction logs shipped every 5 minutes, reference §1.6).
+ */
+export type BackupsView =
+  | {
+      readonly kind: "available";
+      /** `DBInstanceAutomatedBackupsArn`: what `RestoreDBInstanceToPointInTime` restores from. */
+      readonly arn: string;
+      /** `RestoreWindow.LatestTime`: the newest moment a restore can reach. */
+      readonly latestRestorableTimeMs: number;
+      /** `RestoreWindow.EarliestTime`, when known. */
+      readonly earliestRestorableTimeMs: number | null;
+      /** `BackupRetentionPeriod` of the replicated backups, days. */
+      readonly retentionDays: number;
+    }
+  /** RDS answered: there is no replicated backup of the primary with a restore window. */
+  | { readonly kind: "missing"; readonly reason: string }
+  /** The DR region's RDS API gave no usable answer. */
+  | { readonly kind: "unreadable"; readonly apiError: ApiErrorKind; readonly detail: string };
 
 /** Tunables of the failover decision. Defaults live in `policy.ts`. */
 export interface FailoverPolicy {
@@ -341,7 +369,11 @@ export type FailoverStep =
   | "switch-writer"
   | "enable-backups"
   | "notify-success"
-  | "write-report";
+  | "write-report"
+  /** Regional restore: `RestoreDBInstanceToPointInTime` into the DR region (skipped when begun). */
+  | "restore-from-backup"
+  /** Regional restore: wait until the restored instance is available and writable. */
+  | "wait-restored";
 
 /**
  * The decision, a discriminated union; every variant carries a human-readable `reason`
@@ -369,7 +401,22 @@ export type Decision =
   | {
       readonly kind: "blocked";
       readonly reason: string;
-      readonly guard: "replication-lag" | "lag-unknown" | "replica-unhealthy" | "dns-missing";
+      readonly guard:
+        "replication-lag" | "lag-unknown" | "replica-unhealthy" | "dns-missing" | "regional-restore";
+    }
+  | {
+      /**
+       * The writer's region is lost and no replica can be promoted: restore a new writer in the DR
+       * region from the replicated backups (or carry on with a restore that began).
+       */
+      readonly kind: "restore-in-dr-region";
+      readonly reason: string;
+      readonly failureStartedAtMs: number;
+      readonly detectedAtMs: number;
+      /** The restore point: the backups' latest restorable time when decided. */
+      readonly latestRestorableTimeMs: number;
+      /** The steps to run (a suffix of `RESTORE_STEPS` when a restore is resumed). */
+      readonly steps: readonly FailoverStep[];
     };
 
 export type DecisionKind = Decision["kind"];

@@ -19,9 +19,10 @@ import {
   succeededNotification,
 } from "./notifications";
 import { readSnapshot, reportExists, tryNotify, tryNotifyOnce } from "./orchestrator";
+import { backupsProblem, restoreBegun } from "./regional";
 import type { FailoverReport, Ports } from "./ports";
 import { buildReport, reportId } from "./report";
-import type { FailoverPolicy, FailoverStep } from "./types";
+import type { FailoverPolicy, FailoverStep, InstanceView } from "./types";
 import {
   STEP_ERRORS,
   StepError,
@@ -49,6 +50,14 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] 
 /** The report's id for the failover an input carries out. */
 function incidentReportId(input: WorkflowInput, run: RunState): string {
   return reportId(run.replica, input.decision.failureStartedAtMs ?? input.observed.takenAtMs);
+}
+
+/**
+ * The instance that becomes the writer: the replica, or for a regional restore the restored
+ * instance (`RunState.replica` holds whichever it is).
+ */
+function describeNewWriter(ports: Ports, input: WorkflowInput): Promise<InstanceView> {
+  return input.action === "restore" ? ports.recovery.describeRestored() : ports.control.describe("replica");
 }
 
 /** The failover step a task belongs to, for the failure notice. */
@@ -155,8 +164,13 @@ export async function runWorkflowStep(
       }
       const decision = decide(snapshot, context.policy, clock.nowMs());
       note("decision", `${decision.kind}: ${decision.reason}`);
+      // A restore runs only in a restore execution, a promotion only in a failover one: the
+      // execution's action (its name, its report) says what the operator approved.
+      const restoring = input.action === "restore";
+      if (restoring) run.replica = snapshot.restored;
       run.next =
-        decision.kind === "promote-replica" || decision.kind === "complete-failover"
+        (restoring && decision.kind === "restore-in-dr-region") ||
+        (!restoring && (decision.kind === "promote-replica" || decision.kind === "complete-failover"))
           ? (decision.steps[0] ?? "done")
           : "done";
     },
@@ -294,8 +308,59 @@ export async function runWorkflowStep(
       }
     },
 
+    "restore-from-backup": async () => {
+      const restored = await ports.recovery.describeRestored();
+      run.replica = restored;
+      if (restoreBegun(restored)) {
+        note(
+          "restore-skipped",
+          `${restored.id} exists (${restored.rawStatus ?? restored.status}); not restoring again.`,
+        );
+      } else {
+        if (!restored.apiReachable) {
+          throw new StepError(
+            STEP_ERRORS.retryable,
+            `the DR region's RDS API did not say whether ${restored.id} exists (${restored.apiError ?? "no answer"})`,
+          );
+        }
+        const backups = await ports.recovery.backups();
+        const problem = backupsProblem(backups, clock.nowMs());
+        if (problem !== null || backups.kind !== "available") {
+          throw new StepError(STEP_ERRORS.failed, problem ?? "the replicated backups cannot be restored");
+        }
+        run.restoreCalledAtMs = clock.nowMs();
+        await ports.recovery.restoreLatest(backups);
+        note(
+          "restore-requested",
+          `Restore of ${restored.id} from ${backups.arn} to ${new Date(backups.latestRestorableTimeMs).toISOString()} requested.`,
+        );
+      }
+      done("restore-from-backup");
+    },
+
+    "check-restored": async () => {
+      const restored = await ports.recovery.describeRestored();
+      run.replica = restored;
+      if (isWritable(restored)) {
+        run.writable = true;
+        run.writableAtMs = clock.nowMs();
+        note("restored", `${restored.id} is available and takes writes.`);
+        done("wait-restored");
+        return;
+      }
+      run.writable = false;
+      const sinceMs = run.restoreCalledAtMs ?? restored.createdAtMs ?? input.observed.takenAtMs;
+      if (clock.nowMs() - sinceMs > limitMs(input.limits.restoreTimeoutSeconds)) {
+        throw new StepError(
+          STEP_ERRORS.timedOut,
+          `${restored.id} was not available ${input.limits.restoreTimeoutSeconds / 60} min after its restore was requested ` +
+            `(${restored.rawStatus ?? restored.status}, API reachable: ${restored.apiReachable})`,
+        );
+      }
+    },
+
     "switch-writer": async () => {
-      const [dns, replica] = await Promise.all([ports.dns.read(), ports.control.describe("replica")]);
+      const [dns, replica] = await Promise.all([ports.dns.read(), describeNewWriter(ports, input)]);
       run.replica = replica;
       run.writerTarget = dns.writerTarget;
       const target = replica.endpoint;
@@ -315,11 +380,21 @@ export async function runWorkflowStep(
         run.writerSwitchedAtMs = clock.nowMs();
         note("writer-switched", `writer moved from ${dns.writerTarget ?? "nothing"} to ${target}.`);
       }
+      if (input.action === "restore" && dns.readerTarget !== target) {
+        // The replica is lost with the writer's region: reads go to the restored writer too.
+        await ports.dns.setReader(target, limitMs(input.limits.dnsTimeoutSeconds));
+        note("reader-switched", `reader moved from ${dns.readerTarget ?? "nothing"} to ${target}.`);
+      }
       done("switch-writer");
     },
 
     "enable-backups": async () => {
-      note("backups-enabled", await ports.control.enableBackups());
+      note(
+        "backups-enabled",
+        input.action === "restore"
+          ? `${run.replica.id} was restored with automated backups on (retention ${run.replica.backupRetentionDays ?? "as requested"} days).`
+          : await ports.control.enableBackups(),
+      );
       done("enable-backups");
     },
 
@@ -375,16 +450,26 @@ export function report(
     moments: {
       failureStartedAtMs: input.decision.failureStartedAtMs,
       detectedAtMs: input.decision.detectedAtMs,
-      promoteCalledAtMs: run.promoteCalledAtMs,
+      // For a regional restore: the restore call → the restored instance available.
+      promoteCalledAtMs: run.restoreCalledAtMs ?? run.promoteCalledAtMs,
       writableAtMs: run.writableAtMs,
       writerSwitchedAtMs: run.writerSwitchedAtMs,
     },
-    lastHealthyLagSeconds: input.observed.lastHealthyLagSeconds,
+    // A restore loses what came after its restore point; a promotion what the replica had not replayed.
+    lastHealthyLagSeconds: restoreLossWindowSeconds(input) ?? input.observed.lastHealthyLagSeconds,
     planned: input.decision.planned,
     oldPrimary: run.primary,
     newPrimary: run.replica,
     ...(error !== undefined ? { error } : {}),
   });
+}
+
+/** A regional restore's data-loss window: failure start − the restore point, seconds; `null` otherwise. */
+function restoreLossWindowSeconds(input: WorkflowInput): number | null {
+  const { latestRestorableTimeMs, failureStartedAtMs } = input.decision;
+  if (input.action !== "restore" || latestRestorableTimeMs === undefined || failureStartedAtMs === null)
+    return null;
+  return Math.max(0, Math.round((failureStartedAtMs - latestRestorableTimeMs) / 100) / 10);
 }
 
 /**
@@ -405,7 +490,7 @@ async function rollBack(
   const failedStep = failedStepOf(input, run);
   note("step-failed", `${failedStep}: ${message}`);
 
-  const [dns, replica] = await Promise.all([ports.dns.read(), ports.control.describe("replica")]);
+  const [dns, replica] = await Promise.all([ports.dns.read(), describeNewWriter(ports, input)]);
   run.replica = replica;
   run.writerTarget = dns.writerTarget;
 

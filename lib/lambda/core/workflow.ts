@@ -7,9 +7,9 @@
  * out. Each step re-reads the real state it depends on, so a step retried after a crash or a
  * timeout (Step Functions' `Retry`, reference §3) never promotes twice.
  */
-import { consecutiveFailures, failureStartMs, SWITCHOVER_STEPS } from "./decide";
+import { ALL_STEPS, consecutiveFailures, failureStartMs } from "./decide";
 import type { FenceResult, TimelineEntry } from "./ports";
-import { reportId } from "./report";
+import { REPORT_KINDS, reportId } from "./report";
 import type { ClusterSnapshot, Decision, FailoverStep, InstanceView } from "./types";
 
 /** Bumped when the input's shape changes: an execution started by other code is refused. */
@@ -19,7 +19,7 @@ export const WORKFLOW_INPUT_VERSION = 1;
 export const MAX_EXECUTION_NAME_LENGTH = 80;
 
 /** What an execution was started for. */
-export type WorkflowAction = "failover" | "switchover";
+export type WorkflowAction = "failover" | "switchover" | "restore";
 
 /** How long the slow parts of an execution may take; set by the failover function from its config. */
 export interface WorkflowLimits {
@@ -31,11 +31,13 @@ export interface WorkflowLimits {
   readonly dnsTimeoutSeconds: number;
   /** How long an operator has to approve a failover the lag guard blocked. */
   readonly approvalTimeoutSeconds: number;
+  /** Restore call → restored instance available (AWS: "up to a few hours", reference §1.6). */
+  readonly restoreTimeoutSeconds: number;
 }
 
 /** The decision an execution carries out, as the failover function made it. */
 export interface WorkflowDecision {
-  readonly kind: "promote-replica" | "complete-failover" | "blocked";
+  readonly kind: "promote-replica" | "complete-failover" | "blocked" | "restore-in-dr-region";
   readonly reason: string;
   /** The steps to run, in order (a suffix of the failover's steps for `complete-failover`). */
   readonly steps: readonly FailoverStep[];
@@ -45,6 +47,8 @@ export interface WorkflowDecision {
   readonly detectedAtMs: number | null;
   /** For `blocked`: the guard that held the failover back (only lag guards lead to an approval). */
   readonly guard?: string;
+  /** For `restore-in-dr-region`: the restore point (the backups' latest restorable time when decided). */
+  readonly latestRestorableTimeMs?: number;
 }
 
 /** The input of one execution of the failover state machine. */
@@ -68,7 +72,7 @@ export interface WorkflowInput {
   };
   /** The evidence and the decision, as the first entries of the report's timeline. */
   readonly timeline: readonly TimelineEntry[];
-  readonly reportKind: "failover" | "switchover" | "drill";
+  readonly reportKind: "failover" | "switchover" | "restore" | "drill";
   readonly limits: WorkflowLimits;
   /** The operator who asked, for a manual request. */
   readonly requestedBy: string | null;
@@ -77,7 +81,10 @@ export interface WorkflowInput {
 /** Where the execution goes next (the `Route` choice state dispatches on it). */
 export type WorkflowEntry = FailoverStep | "request-approval" | "done";
 
-/** What the execution knows so far, returned by every task and handed to the next. */
+/**
+ * What the execution knows so far, returned by every task and handed to the next. For a regional
+ * restore, `replica` is the restored instance: the instance that becomes the writer.
+ */
 export interface RunState {
   readonly next: WorkflowEntry;
   readonly timeline: readonly TimelineEntry[];
@@ -89,6 +96,8 @@ export interface RunState {
   readonly writerTarget: string | null;
   readonly fencedAtMs: number | null;
   readonly promoteCalledAtMs: number | null;
+  /** When this execution asked for the regional restore (`RestoreDBInstanceToPointInTime`). */
+  readonly restoreCalledAtMs: number | null;
   readonly writableAtMs: number | null;
   readonly writerSwitchedAtMs: number | null;
   /** What this execution's fence did (for a switchover's undo and its caught-up check). */
@@ -119,6 +128,8 @@ export const WORKFLOW_TASKS = [
   "enable-backups",
   "write-report",
   "notify-success",
+  "restore-from-backup",
+  "check-restored",
   "roll-back",
 ] as const;
 export type WorkflowTask = (typeof WORKFLOW_TASKS)[number];
@@ -186,11 +197,20 @@ export function executionName(prefix: string, incident: string): string {
 /**
  * The incident a decision belongs to. An unplanned failover is named after the replica it
  * promotes (an RDS instance is promoted once in its life: `reportId`), so the monitor, the alarm
- * and a resume all name the same execution. An operator's request is named after the replica and
- * the minute it was made: the same request sent twice within a minute is one execution.
+ * and a resume all name the same execution. A regional restore is named after the instance it
+ * creates (an identifier exists once in a region), whatever triggered it. An operator's request is
+ * named after the replica and the minute it was made: the same request sent twice within a minute
+ * is one execution.
  */
-export function incidentName(snapshot: ClusterSnapshot, nowMs: number): string {
+export function incidentName(
+  snapshot: ClusterSnapshot,
+  nowMs: number,
+  decision?: Pick<Decision, "kind">,
+): string {
   const trigger = snapshot.trigger;
+  if (decision?.kind === "restore-in-dr-region") {
+    return executionName("restore", snapshot.restored.id);
+  }
   if (trigger.kind === "manual") {
     const minute = new Date(Math.floor(nowMs / 60_000) * 60_000)
       .toISOString()
@@ -222,6 +242,7 @@ export function initialRun(input: WorkflowInput): RunState {
     writerTarget: input.observed.writerTarget,
     fencedAtMs: null,
     promoteCalledAtMs: null,
+    restoreCalledAtMs: null,
     writableAtMs: null,
     writerSwitchedAtMs: null,
     fence: null,
@@ -242,9 +263,13 @@ export function initialRun(input: WorkflowInput): RunState {
  */
 export function evidencedFailureStartMs(
   snapshot: ClusterSnapshot,
-  decision: Extract<Decision, { kind: "promote-replica" | "complete-failover" | "blocked" }>,
+  decision: Extract<
+    Decision,
+    { kind: "promote-replica" | "complete-failover" | "blocked" | "restore-in-dr-region" }
+  >,
 ): number | null {
-  if (decision.kind === "promote-replica") return decision.failureStartedAtMs;
+  if (decision.kind === "promote-replica" || decision.kind === "restore-in-dr-region")
+    return decision.failureStartedAtMs;
   const trigger = snapshot.trigger;
   return consecutiveFailures(snapshot.primaryProbes) > 0 || trigger.kind === "alarm"
     ? failureStartMs(trigger, snapshot.primaryProbes, snapshot.takenAtMs)
@@ -254,7 +279,10 @@ export function evidencedFailureStartMs(
 /** Builds the input of the execution that carries out `decision`. */
 export function workflowInput(args: {
   readonly snapshot: ClusterSnapshot;
-  readonly decision: Extract<Decision, { kind: "promote-replica" | "complete-failover" | "blocked" }>;
+  readonly decision: Extract<
+    Decision,
+    { kind: "promote-replica" | "complete-failover" | "blocked" | "restore-in-dr-region" }
+  >;
   readonly decidedAtMs: number;
   readonly cluster: WorkflowInput["cluster"];
   readonly limits: WorkflowLimits;
@@ -267,8 +295,14 @@ export function workflowInput(args: {
   const failureStartedAtMs = evidencedFailureStartMs(snapshot, decision);
   return {
     version: WORKFLOW_INPUT_VERSION,
-    incident: incidentName(snapshot, args.decidedAtMs),
-    action: planned ? "switchover" : "failover",
+    incident: incidentName(snapshot, args.decidedAtMs, decision),
+    action:
+      decision.kind === "restore-in-dr-region" ||
+      (decision.kind === "blocked" && decision.guard === "regional-restore")
+        ? "restore"
+        : planned
+          ? "switchover"
+          : "failover",
     approval: decision.kind === "blocked" ? "required" : "none",
     cluster: args.cluster,
     decision: {
@@ -278,8 +312,14 @@ export function workflowInput(args: {
       planned,
       decidedAtMs: args.decidedAtMs,
       failureStartedAtMs,
-      detectedAtMs: decision.kind === "promote-replica" ? decision.detectedAtMs : null,
+      detectedAtMs:
+        decision.kind === "promote-replica" || decision.kind === "restore-in-dr-region"
+          ? decision.detectedAtMs
+          : null,
       ...(decision.kind === "blocked" ? { guard: decision.guard } : {}),
+      ...(decision.kind === "restore-in-dr-region"
+        ? { latestRestorableTimeMs: decision.latestRestorableTimeMs }
+        : {}),
     },
     observed: {
       takenAtMs: snapshot.takenAtMs,
@@ -349,8 +389,11 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
     );
   }
   const action = raw.action;
-  if (action !== "failover" && action !== "switchover") {
-    refuse(what, `action must be "failover" or "switchover", got ${JSON.stringify(action) ?? "nothing"}`);
+  if (action !== "failover" && action !== "switchover" && action !== "restore") {
+    refuse(
+      what,
+      `action must be "failover", "switchover" or "restore", got ${JSON.stringify(action) ?? "nothing"}`,
+    );
   }
   if (raw.approval !== "none" && raw.approval !== "required") {
     refuse(what, `approval must be "none" or "required", got ${JSON.stringify(raw.approval) ?? "nothing"}`);
@@ -367,17 +410,24 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
     );
   }
   const d = field(what, raw, "decision", isObject, "an object");
-  if (d.kind !== "promote-replica" && d.kind !== "complete-failover" && d.kind !== "blocked") {
+  if (
+    d.kind !== "promote-replica" &&
+    d.kind !== "complete-failover" &&
+    d.kind !== "blocked" &&
+    d.kind !== "restore-in-dr-region"
+  ) {
     refuse(
       what,
-      `decision.kind must be promote-replica, complete-failover or blocked, got ${JSON.stringify(d.kind)}`,
+      `decision.kind must be promote-replica, complete-failover, blocked or restore-in-dr-region, got ${JSON.stringify(d.kind)}`,
     );
+  }
+  if ((d.kind === "restore-in-dr-region") !== (action === "restore") && d.kind !== "blocked") {
+    refuse(what, `a ${String(d.kind)} decision cannot run as a ${String(action)}`);
   }
   field(what, d, "reason", isString, "a sentence");
   const steps = field(what, d, "steps", isArray, "a list of steps");
   for (const step of steps) {
-    // A switchover runs every step there is.
-    if (!SWITCHOVER_STEPS.includes(step as FailoverStep)) {
+    if (!ALL_STEPS.includes(step as FailoverStep)) {
       refuse(what, `decision.steps holds ${JSON.stringify(step)}, not a failover step`);
     }
   }
@@ -401,8 +451,8 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
   field(what, o, "primary", isInstanceView, "an instance view");
   field(what, o, "replica", isInstanceView, "an instance view");
   field(what, raw, "timeline", isArray, "a list of timeline entries");
-  if (raw.reportKind !== "failover" && raw.reportKind !== "switchover" && raw.reportKind !== "drill") {
-    refuse(what, `reportKind must be failover, switchover or drill, got ${JSON.stringify(raw.reportKind)}`);
+  if (!REPORT_KINDS.includes(raw.reportKind as WorkflowInput["reportKind"])) {
+    refuse(what, `reportKind must be ${REPORT_KINDS.join(", ")}, got ${JSON.stringify(raw.reportKind)}`);
   }
   const l = field(what, raw, "limits", isObject, "an object");
   for (const key of [
@@ -410,6 +460,7 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
     "catchUpTimeoutSeconds",
     "dnsTimeoutSeconds",
     "approvalTimeoutSeconds",
+    "restoreTimeoutSeconds",
   ]) {
     field(what, l, key, isPositiveInteger, "a whole number of seconds above 0");
   }

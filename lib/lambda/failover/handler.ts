@@ -86,6 +86,7 @@ export function dispatchOptionsFor(config: FailoverConfig): DispatchOptions {
       catchUpTimeoutSeconds: CATCH_UP_TIMEOUT_SECONDS,
       dnsTimeoutSeconds: DNS_TIMEOUT_SECONDS,
       approvalTimeoutSeconds: config.approvalTimeoutMinutes * 60,
+      restoreTimeoutSeconds: config.restoreTimeoutMinutes * 60,
     },
     approvals: true,
   };

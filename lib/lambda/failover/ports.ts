@@ -9,6 +9,7 @@ import { CloudWatchPrimaryHealth } from "../adapters/aws/cloudwatch-primary-heal
 import { LambdaReplicationPositions } from "../adapters/aws/lambda-replication-positions";
 import { S3AlertLedger } from "../adapters/aws/s3-alert-ledger";
 import { RdsDatabaseControl } from "../adapters/aws/rds-database-control";
+import { RdsRegionalRecovery } from "../adapters/aws/rds-regional-recovery";
 import { Route53Dns } from "../adapters/aws/route53-dns";
 import { S3ReportStore } from "../adapters/aws/s3-report-store";
 import { SnsNotifier } from "../adapters/aws/sns-notifier";
@@ -45,6 +46,17 @@ export function buildFailoverPorts(
         ),
       },
       clock,
+    ),
+    // The replicated backups and the restored instance live in the DR region, beside this function.
+    recovery: new RdsRegionalRecovery(
+      {
+        primaryInstanceId: config.primaryInstanceId,
+        primaryRegion: config.primaryRegion,
+        target: config.restore,
+        backupRetentionDays: config.backupRetentionDays,
+        environmentSuffix: config.environmentSuffix,
+      },
+      clients.rds(config.controlRegion),
     ),
     dns: new Route53Dns(
       {

@@ -19,7 +19,15 @@ import type {
   ProbeResult,
   Trigger,
 } from "../../../lib/lambda/core/types";
-import { PRIMARY_ENDPOINT, REPLICA_ENDPOINT, T0, primaryView, replicaView } from "../../support/fake-ports";
+import {
+  DR_BACKUPS,
+  PRIMARY_ENDPOINT,
+  REPLICA_ENDPOINT,
+  T0,
+  primaryView,
+  replicaView,
+  restoredView,
+} from "../../support/fake-ports";
 
 const MINUTE = 60_000;
 /** The primary dies 20 s into the minute T0 + 60 min. */
@@ -158,6 +166,8 @@ function decisionAfter(afterFaultMs: number, via: Via, timeline: Timeline = {}):
     replica: replicaView(),
     dns: { writerTarget: PRIMARY_ENDPOINT, readerTarget: REPLICA_ENDPOINT },
     reportWritten: false,
+    drBackups: DR_BACKUPS,
+    restored: restoredView(),
     primaryRdsMetrics: { kind: "not-observed", reason: "fixture" },
     primaryApiHistory: { kind: "not-observed", reason: "fixture" },
   };

@@ -27,6 +27,7 @@ const LIMITS = {
   catchUpTimeoutSeconds: 420,
   dnsTimeoutSeconds: 120,
   approvalTimeoutSeconds: 86_400,
+  restoreTimeoutSeconds: 10_800,
 };
 const OPTIONS: DispatchOptions = {
   reportKind: "failover",
@@ -60,6 +61,7 @@ const HISTORY_CALL = historyCall(T0 + 35_000);
 const EXISTS_CALLS = [
   `reports.exists(failover/${REPORT_ID})`,
   `reports.exists(switchover/${REPORT_ID})`,
+  `reports.exists(restore/${REPORT_ID})`,
   `reports.exists(drill/${REPORT_ID})`,
 ];
 const ALL_STEPS: FailoverStep[] = [
@@ -457,10 +459,11 @@ describe("evaluateAndAct: blocked decisions", () => {
 
   it.each([
     [
-      "replica-unhealthy (the replica failed)",
+      // Full storage comes back by itself: no regional restore, and no promotion either.
+      "replica-unhealthy (the replica's storage is full)",
       "replica-unhealthy",
       (cluster: FakeCluster) => {
-        cluster.replica = { ...cluster.replica, status: "failed", rawStatus: "failed" };
+        cluster.replica = { ...cluster.replica, status: "storage-full", rawStatus: "storage-full" };
       },
     ],
     [
@@ -627,7 +630,7 @@ describe("readSnapshot", () => {
     cluster.addReport("drill", REPORT_ID);
     const snap = await readSnapshot(cluster.ports, MONITOR_TRIGGER, DOWN, DEFAULT_POLICY);
     expect(snap.reportWritten).toBe(true);
-    expect(cluster.calls.slice(-3)).toEqual(EXISTS_CALLS);
+    expect(cluster.calls.slice(-4)).toEqual(EXISTS_CALLS);
   });
 });
 

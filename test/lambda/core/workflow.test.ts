@@ -24,6 +24,7 @@ const LIMITS = {
   catchUpTimeoutSeconds: 420,
   dnsTimeoutSeconds: 120,
   approvalTimeoutSeconds: 86_400,
+  restoreTimeoutSeconds: 10_800,
 };
 const INCIDENT = "failover-tap-replica-dev-created-20240401T000000000Z";
 const DOWN = probes("timeout", "timeout", "timeout");
@@ -352,6 +353,7 @@ describe("firstEntry and initialRun", () => {
       writerSwitchedAtMs: null,
       fence: null,
       reportLocation: null,
+      restoreCalledAtMs: null,
       caughtUp: false,
       writable: false,
       halt: null,
@@ -387,7 +389,7 @@ describe("validateWorkflowInput: refuses what the state machine would not send, 
     [
       "an unknown action",
       changed((r) => (r.action = "promote")),
-      'action must be "failover" or "switchover", got "promote"',
+      'action must be "failover", "switchover" or "restore", got "promote"',
     ],
     [
       "an unknown approval",
@@ -413,7 +415,7 @@ describe("validateWorkflowInput: refuses what the state machine would not send, 
     [
       "a decision that does not act",
       changed((r) => (r.decision.kind = "none")),
-      'decision.kind must be promote-replica, complete-failover or blocked, got "none"',
+      'decision.kind must be promote-replica, complete-failover, blocked or restore-in-dr-region, got "none"',
     ],
     ["no reason", changed((r) => (r.decision.reason = "")), 'reason must be a sentence, got ""'],
     [
@@ -503,7 +505,7 @@ describe("validateWorkflowInput: refuses what the state machine would not send, 
     [
       "an unknown report kind",
       changed((r) => (r.reportKind = "audit")),
-      'reportKind must be failover, switchover or drill, got "audit"',
+      'reportKind must be failover, switchover, restore, drill, got "audit"',
     ],
     ["no limits", changed((r) => delete r.limits), "limits must be an object, got nothing"],
     [

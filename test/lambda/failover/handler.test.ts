@@ -26,6 +26,7 @@ const DISPATCH = {
     catchUpTimeoutSeconds: 420,
     dnsTimeoutSeconds: 120,
     approvalTimeoutSeconds: 86_400,
+    restoreTimeoutSeconds: 10_800,
   },
   approvals: true,
 };
@@ -477,6 +478,7 @@ describe("dispatchOptionsFor", () => {
         catchUpTimeoutSeconds: 420,
         dnsTimeoutSeconds: 120,
         approvalTimeoutSeconds: approvalSeconds,
+        restoreTimeoutSeconds: 10_800,
       },
     });
   });

@@ -55,6 +55,7 @@ const INPUT: WorkflowInput = {
     catchUpTimeoutSeconds: 420,
     dnsTimeoutSeconds: 120,
     approvalTimeoutSeconds: 86_400,
+    restoreTimeoutSeconds: 10_800,
   },
   requestedBy: null,
 };

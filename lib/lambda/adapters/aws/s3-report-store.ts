@@ -3,7 +3,7 @@ import { ConfigurationError, ReportStoreError } from "../../core/errors";
 import type { FailoverReport, ReportStore } from "../../core/ports";
 import { awsHttpStatus, describeAwsError } from "./aws-errors";
 
-const REPORT_KINDS: ReadonlySet<string> = new Set(["failover", "switchover", "drill"]);
+const REPORT_KINDS: ReadonlySet<string> = new Set(["failover", "switchover", "restore", "drill"]);
 /** Report ids become object keys; keep them to characters that need no escaping anywhere. */
 const REPORT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
@@ -11,7 +11,7 @@ const REPORT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 export function reportKey(kind: FailoverReport["kind"], id: string): string {
   if (!REPORT_KINDS.has(kind)) {
     throw new ReportStoreError(
-      `Report kind must be failover, switchover or drill, got ${JSON.stringify(kind)}`,
+      `Report kind must be failover, switchover, restore or drill, got ${JSON.stringify(kind)}`,
     );
   }
   if (typeof id !== "string" || !REPORT_ID.test(id) || id.includes("..")) {

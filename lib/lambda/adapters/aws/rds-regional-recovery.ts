@@ -1,0 +1,179 @@
+/**
+ * `RegionalRecovery` on RDS, in the DR region: the primary's automated backups that RDS replicates
+ * there (`DescribeDBInstanceAutomatedBackups`), and the instance a regional restore creates from
+ * them (`RestoreDBInstanceToPointInTime` with `SourceDBInstanceAutomatedBackupsArn` and
+ * `UseLatestRestorableTime`, reference §1.6).
+ *
+ * The restore names everything RDS would otherwise default (reference §1.6: the default VPC's
+ * subnet group and security group, the default parameter group, Single-AZ): the DR VPC's subnet
+ * group, the restored instance's own security groups, the PostgreSQL 14 parameter group with
+ * `rds.force_ssl`, IAM authentication, backups, no public access. It has no `KmsKeyId` parameter:
+ * the replicated backups are encrypted with the DR key chosen when replication started.
+ */
+import {
+  DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBInstancesCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+  type DBInstanceAutomatedBackup,
+  type RDSClient,
+} from "@aws-sdk/client-rds";
+import type { RegionalRecovery } from "../../core/ports";
+import type { BackupsView, InstanceView } from "../../core/types";
+import type { RestoreTarget } from "../../failover/env";
+import { apiErrorKind, describeAwsError, hasErrorName, isApiUnavailable } from "./aws-errors";
+import { normaliseRdsStatus } from "./rds-database-control";
+
+/** Tags on the restored instance: what it was restored from, and to which point. */
+export const RESTORED_FROM_TAG = "tap:restored-from";
+export const RESTORE_POINT_TAG = "tap:restore-point";
+
+export interface RdsRegionalRecoveryConfig {
+  /** The primary whose replicated backups are restored. */
+  readonly primaryInstanceId: string;
+  /** Where the primary (the backups' source) lives. */
+  readonly primaryRegion: string;
+  readonly target: RestoreTarget;
+  /** `BackupRetentionPeriod` of the restored instance: it is the writer from its first minute. */
+  readonly backupRetentionDays: number;
+  readonly environmentSuffix: string;
+}
+
+/** Replicated-backup statuses a restore can start from (`DBInstanceAutomatedBackup.Status`). */
+const RESTORABLE_STATUSES: ReadonlySet<string> = new Set(["replicating", "active", "retained"]);
+
+export class RdsRegionalRecovery implements RegionalRecovery {
+  constructor(
+    private readonly config: RdsRegionalRecoveryConfig,
+    /** RDS client of the DR region. */
+    private readonly rds: RDSClient,
+  ) {}
+
+  /**
+   * The primary's replicated automated backup with a restore window. Never throws: an API that
+   * gives no usable answer is `unreadable` (with its kind), RDS's answer without one is `missing`.
+   */
+  async backups(): Promise<BackupsView> {
+    const id = this.config.primaryInstanceId;
+    let found: DBInstanceAutomatedBackup[];
+    try {
+      const out = await this.rds.send(
+        new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: id }),
+      );
+      found = out.DBInstanceAutomatedBackups ?? [];
+    } catch (err) {
+      if (hasErrorName(err, "DBInstanceAutomatedBackupNotFoundFault", "DBInstanceAutomatedBackupNotFound")) {
+        return { kind: "missing", reason: `RDS knows no automated backup of ${id} in this region` };
+      }
+      return { kind: "unreadable", apiError: apiErrorKind(err), detail: describeAwsError(err) };
+    }
+    const usable = found
+      .filter((b) => b.DBInstanceIdentifier === id && b.DBInstanceAutomatedBackupsArn !== undefined)
+      .filter((b) => b.RestoreWindow?.LatestTime !== undefined && RESTORABLE_STATUSES.has(b.Status ?? ""))
+      .sort(
+        (a, b) =>
+          (b.RestoreWindow?.LatestTime?.getTime() ?? 0) - (a.RestoreWindow?.LatestTime?.getTime() ?? 0),
+      );
+    const best = usable[0];
+    if (best === undefined) {
+      const seen = found.map((b) => `${b.DBInstanceAutomatedBackupsArn ?? "?"} (${b.Status ?? "no status"})`);
+      return {
+        kind: "missing",
+        reason:
+          seen.length === 0
+            ? `RDS lists no automated backup of ${id} in this region (is backup replication from ${this.config.primaryRegion} on?)`
+            : `none of ${id}'s automated backups here has a restore window: ${seen.join(", ")}`,
+      };
+    }
+    return {
+      kind: "available",
+      arn: best.DBInstanceAutomatedBackupsArn as string,
+      latestRestorableTimeMs: (best.RestoreWindow?.LatestTime as Date).getTime(),
+      earliestRestorableTimeMs: best.RestoreWindow?.EarliestTime?.getTime() ?? null,
+      retentionDays: best.BackupRetentionPeriod ?? 0,
+    };
+  }
+
+  /** `DescribeDBInstances` of the restored instance; `not-found` until a restore created it. Never throws. */
+  async describeRestored(): Promise<InstanceView> {
+    const id = this.config.target.instanceId;
+    const role = "primary" as const;
+    try {
+      const out = await this.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+      const instance = out.DBInstances?.find((db) => db.DBInstanceIdentifier === id);
+      if (instance === undefined)
+        return { id, role, status: "not-found", isReplica: false, apiReachable: true };
+      return {
+        id,
+        role,
+        status: normaliseRdsStatus(instance.DBInstanceStatus),
+        rawStatus: instance.DBInstanceStatus,
+        endpoint: instance.Endpoint?.Address,
+        isReplica: false,
+        apiReachable: true,
+        ...(instance.BackupRetentionPeriod === undefined
+          ? {}
+          : { backupRetentionDays: instance.BackupRetentionPeriod }),
+        ...(instance.InstanceCreateTime === undefined
+          ? {}
+          : { createdAtMs: instance.InstanceCreateTime.getTime() }),
+      };
+    } catch (err) {
+      if (hasErrorName(err, "DBInstanceNotFoundFault", "DBInstanceNotFound")) {
+        return {
+          id,
+          role,
+          status: "not-found",
+          rawStatus: describeAwsError(err),
+          isReplica: false,
+          apiReachable: true,
+        };
+      }
+      return {
+        id,
+        role,
+        status: "unknown",
+        rawStatus: describeAwsError(err),
+        isReplica: false,
+        apiReachable: !isApiUnavailable(err),
+        apiError: apiErrorKind(err),
+      };
+    }
+  }
+
+  /**
+   * `RestoreDBInstanceToPointInTime` to the backups' latest restorable time. An instance of that
+   * identifier already existing (`DBInstanceAlreadyExists`) means an earlier attempt's call went
+   * through: nothing more is asked. Every other refusal is thrown.
+   */
+  async restoreLatest(backups: Extract<BackupsView, { kind: "available" }>): Promise<void> {
+    const t = this.config.target;
+    try {
+      await this.rds.send(
+        new RestoreDBInstanceToPointInTimeCommand({
+          SourceDBInstanceAutomatedBackupsArn: backups.arn,
+          TargetDBInstanceIdentifier: t.instanceId,
+          UseLatestRestorableTime: true,
+          DBInstanceClass: t.instanceClass,
+          DBSubnetGroupName: t.subnetGroupName,
+          VpcSecurityGroupIds: [...t.securityGroupIds],
+          DBParameterGroupName: t.parameterGroupName,
+          MultiAZ: false,
+          PubliclyAccessible: false,
+          EnableIAMDatabaseAuthentication: true,
+          BackupRetentionPeriod: this.config.backupRetentionDays,
+          CopyTagsToSnapshot: true,
+          Tags: [
+            { Key: "Name", Value: t.instanceId },
+            { Key: "Environment", Value: this.config.environmentSuffix },
+            { Key: "DR-Role", Value: "restored" },
+            { Key: RESTORED_FROM_TAG, Value: backups.arn },
+            { Key: RESTORE_POINT_TAG, Value: new Date(backups.latestRestorableTimeMs).toISOString() },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (hasErrorName(err, "DBInstanceAlreadyExistsFault", "DBInstanceAlreadyExists")) return;
+      throw err;
+    }
+  }
+}

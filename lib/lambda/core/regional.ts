@@ -1,0 +1,215 @@
+/**
+ * Decision tier 2: the writer's region is lost and no replica can be promoted (the default
+ * placement keeps the replica in the primary's region, so losing that region loses both). Then a
+ * new writer is restored in the DR region from the automated backups RDS replicates there
+ * (snapshots, and transaction logs every 5 minutes: reference §1.6). Pure: no I/O.
+ *
+ * A restore takes hours and loses everything after the last shipped log, so it is the last resort:
+ * it starts only when
+ * - the failure is confirmed (enough consecutive failed probes, or the primary-unreachable alarm)
+ *   and has lasted `restoreConfirmationMinutes` since it was first seen;
+ * - the primary is gone by evidence that does not share the probes' failure modes: its region's
+ *   API has been unreachable by connection failures (never throttles or 5xx) for `apiOutageMinutes`,
+ *   or RDS reports it in a state it does not come back from by itself;
+ * - the replica cannot be promoted for the same reasons (its region's API unreachable, or RDS
+ *   reports it unrecoverable) and is not writable;
+ * - the replicated backups exist, with a latest restorable time inside their retention.
+ * It never restores while an instance can take writes or be promoted, and never twice: once the
+ * restored instance exists, the only decisions are to finish that restore or to report it done.
+ */
+import { apiOutageSignal, consecutiveFailures, failureStartMs, isWritable } from "./decide";
+import type {
+  BackupsView,
+  ClusterSnapshot,
+  Decision,
+  FailoverPolicy,
+  FailoverStep,
+  InstanceStatus,
+  InstanceView,
+} from "./types";
+
+/** Steps of a regional restore, in order. */
+export const RESTORE_STEPS: readonly FailoverStep[] = Object.freeze([
+  "notify-start",
+  "restore-from-backup",
+  "wait-restored",
+  "switch-writer",
+  "enable-backups",
+  "write-report",
+  "notify-success",
+] as const);
+
+/**
+ * Statuses RDS does not bring back to `available` by itself (the instance's storage or host is
+ * gone, or its key): a promotion of such a replica cannot succeed, and such a primary will not
+ * return. `storage-full`, `rebooting`, `modifying` are left out: they recover.
+ */
+const UNRECOVERABLE_STATUSES: readonly InstanceStatus[] = ["failed", "deleting", "not-found"];
+
+const MINUTE_MS = 60_000;
+
+/** True once the restored instance exists (its API answered and it is not `not-found`). */
+export function restoreBegun(restored: InstanceView): boolean {
+  return restored.apiReachable && restored.status !== "not-found";
+}
+
+/** Why `view` is gone, or `null` when it may still serve or be promoted. */
+function goneBecause(view: InstanceView, what: string): string | null {
+  if (!view.apiReachable) {
+    return view.apiError === "connectivity"
+      ? `the RDS API of the ${what} ${view.id}'s region cannot be reached`
+      : null;
+  }
+  const raw = view.rawStatus ?? view.status;
+  if (UNRECOVERABLE_STATUSES.includes(view.status) || raw === "inaccessible-encryption-credentials") {
+    return `RDS reports the ${what} ${view.id} ${raw}`;
+  }
+  return null;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The tier-2 decision for `snapshot`, or `null` when tier 1 (promotion, alerts) decides. A restore
+ * that began is carried on or reported whatever tier 1 would say.
+ */
+export function regionalDecision(
+  snapshot: ClusterSnapshot,
+  policy: FailoverPolicy,
+  nowMs: number,
+): Decision | null {
+  if (restoreBegun(snapshot.restored)) return afterRestoreBegan(snapshot);
+  const trigger = snapshot.trigger;
+  if (trigger.kind === "manual" && trigger.action !== "failover") return null;
+
+  const { primary, replica } = snapshot;
+  if (isWritable(primary) || isWritable(replica)) return null;
+  const replicaGone = goneBecause(replica, "replica");
+  if (replicaGone === null) return null;
+  const outage = apiOutageSignal(
+    primary,
+    snapshot.primaryRdsMetrics,
+    snapshot.primaryApiHistory,
+    policy,
+    snapshot.takenAtMs,
+  );
+  const primaryGone = outage.present ? outage.reason : goneBecause(primary, "primary");
+  if (primaryGone === null || (!outage.present && !primary.apiReachable)) return null;
+
+  const confirmed =
+    consecutiveFailures(snapshot.primaryProbes) >= policy.consecutiveFailuresToFailover ||
+    (trigger.kind === "alarm" && trigger.alarm.state === "ALARM") ||
+    trigger.kind === "manual";
+  if (!confirmed) return null;
+  const failureStartedAtMs = Math.min(
+    snapshot.failureFirstSeenAtMs ?? Number.POSITIVE_INFINITY,
+    failureStartMs(trigger, snapshot.primaryProbes, snapshot.takenAtMs),
+  );
+  const lostFor = nowMs - failureStartedAtMs;
+  const loss = `The writer's region is lost: ${primaryGone}, and ${replicaGone}, so no replica can be promoted.`;
+  if (trigger.kind !== "manual" && lostFor < policy.restoreConfirmationMinutes * MINUTE_MS) {
+    return {
+      kind: "alert-only",
+      severity: "critical",
+      reason:
+        `${loss} The loss began at ${iso(failureStartedAtMs)} (${Math.floor(lostFor / MINUTE_MS)} min ago); a restore ` +
+        `in the DR region starts once it has lasted ${policy.restoreConfirmationMinutes} min.`,
+    };
+  }
+  const backups = backupsProblem(snapshot.drBackups, nowMs);
+  if (backups !== null) {
+    return {
+      kind: "alert-only",
+      severity: "critical",
+      reason: `${loss} ${backups} Nothing was restored: a human must recover.`,
+    };
+  }
+  const b = snapshot.drBackups as Extract<BackupsView, { kind: "available" }>;
+  const lossWindowSeconds = Math.max(0, Math.round((failureStartedAtMs - b.latestRestorableTimeMs) / 1000));
+  const restore =
+    `${loss} Restoring ${snapshot.restored.id} in the DR region from the replicated backups to their latest ` +
+    `restorable time ${iso(b.latestRestorableTimeMs)}: commits after it are lost (about ${lossWindowSeconds} s before the failure began).`;
+  const mode = trigger.kind === "manual" ? "auto" : policy.regionalRestore;
+  switch (mode) {
+    case "off":
+      return {
+        kind: "alert-only",
+        severity: "critical",
+        reason: `${loss} tap:regionalRestore is off: nothing is restored automatically; the RUNBOOK's regional restore applies.`,
+      };
+    case "approve":
+      return {
+        kind: "blocked",
+        guard: "regional-restore",
+        reason: `${restore} tap:regionalRestore is approve: an operator must approve it.`,
+      };
+    case "auto":
+      return {
+        kind: "restore-in-dr-region",
+        reason: restore,
+        failureStartedAtMs,
+        // Detected = the regional loss confirmed: now, once it has lasted the confirmation window.
+        detectedAtMs: nowMs,
+        latestRestorableTimeMs: b.latestRestorableTimeMs,
+        steps: RESTORE_STEPS,
+      };
+  }
+}
+
+/** Why the replicated backups cannot be restored, or `null` when they can. */
+export function backupsProblem(backups: BackupsView, nowMs: number): string | null {
+  switch (backups.kind) {
+    case "unreadable":
+      return `The DR region's RDS API did not say whether the replicated backups exist (${backups.apiError}: ${backups.detail}).`;
+    case "missing":
+      return `There are no replicated automated backups to restore: ${backups.reason}.`;
+    case "available": {
+      const oldestMs = nowMs - backups.retentionDays * 24 * 60 * MINUTE_MS;
+      if (backups.latestRestorableTimeMs < oldestMs) {
+        return (
+          `The replicated backups' latest restorable time ${iso(backups.latestRestorableTimeMs)} is older than their ` +
+          `${backups.retentionDays}-day retention: the replication has stopped.`
+        );
+      }
+      return null;
+    }
+  }
+}
+
+/** Where a restore that began stands: what is left, or `none` when it is done. */
+function afterRestoreBegan(snapshot: ClusterSnapshot): Decision {
+  const { restored, dns } = snapshot;
+  const raw = restored.rawStatus ?? restored.status;
+  const writerOnRestored = restored.endpoint !== undefined && dns.writerTarget === restored.endpoint;
+  const steps: FailoverStep[] = !isWritable(restored)
+    ? writerOnRestored
+      ? []
+      : ["wait-restored", "switch-writer", "enable-backups", "write-report", "notify-success"]
+    : !writerOnRestored
+      ? ["switch-writer", "enable-backups", "write-report", "notify-success"]
+      : snapshot.reportWritten
+        ? []
+        : ["write-report", "notify-success"];
+  if (steps.length === 0) {
+    return {
+      kind: "none",
+      reason:
+        writerOnRestored && isWritable(restored)
+          ? `The regional restore is done: writer points at ${restored.id}, which is ${raw}. Nothing is promoted or restored again.`
+          : `writer points at the restored ${restored.id}, which is ${raw}; nothing is restored again.`,
+    };
+  }
+  return {
+    kind: "restore-in-dr-region",
+    reason: `Resuming the regional restore: ${restored.id} exists (${raw}); left: ${steps.join(", ")}.`,
+    failureStartedAtMs: snapshot.failureFirstSeenAtMs ?? snapshot.takenAtMs,
+    detectedAtMs: snapshot.takenAtMs,
+    latestRestorableTimeMs:
+      snapshot.drBackups.kind === "available"
+        ? snapshot.drBackups.latestRestorableTimeMs
+        : snapshot.takenAtMs,
+    steps,
+  };
+}
