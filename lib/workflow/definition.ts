@@ -21,6 +21,7 @@ export const STATES = {
   approvalClosed: "ApprovalClosed",
   stayedBlocked: "StayedBlocked",
   notifyStart: "NotifyStart",
+  promoteOrRestore: "PromoteOrRestore",
   fence: "FenceOldPrimary",
   fenceHeld: "FenceHeld",
   fenceRefused: "FenceRefused",
@@ -136,7 +137,7 @@ export const STEP_TABLE: readonly TaskRow[] = [
   {
     state: STATES.notifyStart,
     task: "notify-start",
-    next: STATES.fence,
+    next: STATES.promoteOrRestore,
     comment: "Announce the failover (de-duplicated).",
   },
   {
@@ -167,7 +168,8 @@ export const STEP_TABLE: readonly TaskRow[] = [
     state: STATES.restoreFromBackup,
     task: "restore-from-backup",
     next: STATES.waitForRestore,
-    comment: "Regional restore: RestoreDBInstanceToPointInTime from the replicated backups (skipped when begun).",
+    comment:
+      "Regional restore: RestoreDBInstanceToPointInTime from the replicated backups (skipped when begun).",
   },
   {
     state: STATES.checkRestored,
@@ -321,6 +323,12 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
       payload: { error: "$.error" },
     }),
     [STATES.stayedBlocked]: { Type: "Succeed", Comment: "The failover stays blocked; nothing was changed." },
+    [STATES.promoteOrRestore]: {
+      Type: "Choice",
+      Comment: "A regional restore has nothing to fence or promote: the writer's region is gone.",
+      Choices: [{ Variable: "$.input.action", StringEquals: "restore", Next: STATES.restoreFromBackup }],
+      Default: STATES.fence,
+    },
     [STATES.fenceHeld]: {
       Type: "Choice",
       Comment: "A switchover whose fence did not hold cannot promise zero data loss.",

@@ -152,9 +152,12 @@ export function path(execution: LocalExecution): string {
   const states = statesEntered(execution);
   const out: string[] = [];
   for (let i = 0; i < states.length; i += 1) {
-    const loop = ["WaitForPromotion", "CheckWritable", "Writable"];
-    const catchUp = ["WaitForCatchUp", "CheckCaughtUp", "CaughtUp"];
-    const pattern = states[i] === loop[0] ? loop : states[i] === catchUp[0] ? catchUp : null;
+    const loops = [
+      ["WaitForPromotion", "CheckWritable", "Writable"],
+      ["WaitForCatchUp", "CheckCaughtUp", "CaughtUp"],
+      ["WaitForRestore", "CheckRestored", "Restored"],
+    ];
+    const pattern = loops.find((loop) => loop[0] === states[i]) ?? null;
     if (pattern !== null) {
       let n = 0;
       while (pattern.every((s, k) => states[i + k] === s)) {

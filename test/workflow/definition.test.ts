@@ -278,7 +278,7 @@ describe("failoverDefinition", () => {
 
     it("runs the step table's tasks one after the other, through the wait loops' choices", () => {
       expect(STEP_TABLE.map((row) => [row.state, row.next])).toEqual([
-        [STATES.notifyStart, STATES.fence],
+        [STATES.notifyStart, STATES.promoteOrRestore],
         [STATES.fence, STATES.fenceHeld],
         [STATES.checkCaughtUp, STATES.caughtUp],
         [STATES.promote, STATES.waitForPromotion],

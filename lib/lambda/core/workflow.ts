@@ -69,6 +69,8 @@ export interface WorkflowInput {
     readonly lastHealthyLagSeconds: number | null;
     readonly primary: InstanceView;
     readonly replica: InstanceView;
+    /** The instance a regional restore creates (`not-found` before it). */
+    readonly restored: InstanceView;
   };
   /** The evidence and the decision, as the first entries of the report's timeline. */
   readonly timeline: readonly TimelineEntry[];
@@ -237,7 +239,7 @@ export function initialRun(input: WorkflowInput): RunState {
     timeline: [...input.timeline],
     completed: [],
     primary: input.observed.primary,
-    replica: input.observed.replica,
+    replica: input.action === "restore" ? input.observed.restored : input.observed.replica,
     writerBeforeSwitch: null,
     writerTarget: input.observed.writerTarget,
     fencedAtMs: null,
@@ -327,6 +329,7 @@ export function workflowInput(args: {
       lastHealthyLagSeconds: snapshot.lastHealthyLag?.lagSeconds ?? null,
       primary: snapshot.primary,
       replica: snapshot.replica,
+      restored: snapshot.restored,
     },
     timeline: args.timeline,
     reportKind: args.reportKind,
@@ -450,6 +453,7 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
   field(what, o, "lastHealthyLagSeconds", isNullableNumber, "seconds or null");
   field(what, o, "primary", isInstanceView, "an instance view");
   field(what, o, "replica", isInstanceView, "an instance view");
+  field(what, o, "restored", isInstanceView, "an instance view");
   field(what, raw, "timeline", isArray, "a list of timeline entries");
   if (!REPORT_KINDS.includes(raw.reportKind as WorkflowInput["reportKind"])) {
     refuse(what, `reportKind must be ${REPORT_KINDS.join(", ")}, got ${JSON.stringify(raw.reportKind)}`);

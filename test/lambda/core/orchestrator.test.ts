@@ -17,6 +17,7 @@ import {
   T0,
   primaryView,
   replicaView,
+  restoredView,
 } from "../../support/fake-ports";
 import { RecordingWorkflow, executionArn } from "../../support/recording-workflow";
 import { MONITOR_TRIGGER, lagReading, probes } from "../../support/snapshots";
@@ -136,6 +137,7 @@ function failoverInput(reason: string): WorkflowInput {
       lastHealthyLagSeconds: 2,
       primary: primaryView({ status: "failed", rawStatus: "failed" }),
       replica: replicaView(),
+      restored: restoredView(),
     },
     timeline: [
       ...DOWN_PROBES,

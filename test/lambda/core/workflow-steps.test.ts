@@ -3,7 +3,7 @@ import { FAILOVER_STEPS, SWITCHOVER_STEPS } from "../../../lib/lambda/core/decid
 import { ControlPlaneError, WaitTimeoutError } from "../../../lib/lambda/core/errors";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
 import type { Notification } from "../../../lib/lambda/core/ports";
-import type { Trigger } from "../../../lib/lambda/core/types";
+import type { InstanceView, Trigger } from "../../../lib/lambda/core/types";
 import {
   StepError,
   initialRun,
@@ -19,6 +19,8 @@ import {
   FakeCluster,
   PRIMARY_ENDPOINT,
   REPLICA_ENDPOINT,
+  RESTORED_ENDPOINT,
+  RESTORED_ID,
   T0,
   errors,
   primaryView,
@@ -863,7 +865,7 @@ describe("request-approval, reassess, approval-closed", () => {
 describe("the whole workflow: a failover on virtual time", () => {
   const DOWN_EVIDENCE = { primaryProbes: DOWN, lastHealthyLag: null };
   const HAPPY_PATH =
-    "Begin > Route > NotifyStart > FenceOldPrimary > FenceHeld > PlannedSwitchover > PromoteReplica > " +
+    "Begin > Route > NotifyStart > PromoteOrRestore > FenceOldPrimary > FenceHeld > PlannedSwitchover > PromoteReplica > " +
     "(WaitForPromotion > CheckWritable > Writable) ×8 > SwitchWriter > EnableBackups > WriteReport > NotifySuccess > FailoverSucceeded";
   let world: WorkflowWorld;
   afterEach(() => world.dispose());
@@ -947,10 +949,11 @@ describe("the whole workflow: a failover on virtual time", () => {
       acceptDataLoss: false,
     });
     expect(execution).toMatchObject({ name: SWITCHOVER_NAME, status: "SUCCEEDED" });
-    expect(statesEntered(execution).slice(0, 9)).toEqual([
+    expect(statesEntered(execution).slice(0, 10)).toEqual([
       "Begin",
       "Route",
       "NotifyStart",
+      "PromoteOrRestore",
       "FenceOldPrimary",
       "FenceHeld",
       "PlannedSwitchover",
@@ -1283,5 +1286,89 @@ describe("the whole workflow: a failover on virtual time", () => {
       expect(w.cluster.notifications[1].message).toMatch(/^Nobody approved the failover within 1440 min\./);
       expect(promotions(w.cluster)).toBe(0);
     });
+  });
+});
+
+describe("the whole workflow: a regional restore on virtual time", () => {
+  let world: WorkflowWorld;
+  afterEach(() => world.dispose());
+
+  const lost = (view: InstanceView): InstanceView => ({
+    ...view,
+    apiReachable: false,
+    apiError: "connectivity",
+    status: "unknown",
+    rawStatus: "TimeoutError: Connection timed out after 3000 ms",
+    endpoint: undefined,
+  });
+
+  /** The primary's region lost at T0 and still lost 12 minutes later, with its API unreachable since. */
+  function regionLostWorld(): WorkflowWorld {
+    world = workflowWorld({ startMs: T0 + 12 * 60_000 });
+    const c = world.cluster;
+    c.primary = lost(c.primary);
+    c.replica = lost(c.replica);
+    c.historyMoments = { primaryLastAnsweredAtMs: T0 - 60_000, failureFirstSeenAtMs: T0 };
+    c.apiHistory = {
+      kind: "read",
+      periodSeconds: 60,
+      samples: Array.from({ length: 12 }, (_, i) => ({ atMs: T0 + i * 60_000, reachable: false })),
+    };
+    return world;
+  }
+
+  const DOWN_NOW = {
+    primaryProbes: probes("timeout", "timeout", "timeout").map((p) => ({ ...p, atMs: p.atMs + 11 * 60_000 })),
+    lastHealthyLag: null,
+  };
+
+  it("restores once, waits for it, moves writer and reader, reports the restore point and the data lost", async () => {
+    const w = regionLostWorld();
+    const outcome = await w.evaluate(MONITOR, DOWN_NOW);
+    expect(outcome.decision.kind).toBe("restore-in-dr-region");
+    expect(outcome.execution).toMatchObject({ name: `restore-${RESTORED_ID}`, started: true });
+    const execution = await w.closed(`restore-${RESTORED_ID}`);
+    expect(execution).toMatchObject({ status: "SUCCEEDED", error: null });
+    // A 30-minute restore polled every minute.
+    expect(path(execution)).toBe(
+      "Begin > Route > NotifyStart > PromoteOrRestore > RestoreFromBackup > " +
+        "(WaitForRestore > CheckRestored > Restored) ×30 > " +
+        "SwitchWriter > EnableBackups > WriteReport > NotifySuccess > FailoverSucceeded",
+    );
+    const c = w.cluster;
+    expect(c.calls.filter((call) => call.startsWith("recovery.restoreLatest"))).toHaveLength(1);
+    expect(c.calls.filter((call) => /promote|fence|reboot/i.test(call))).toEqual([]);
+    expect(c.dnsView).toEqual({ writerTarget: RESTORED_ENDPOINT, readerTarget: RESTORED_ENDPOINT });
+    const [key, report] = [...c.reports.entries()][0];
+    expect(key).toMatch(/^restore\/tap-restored-dev-created-/);
+    expect(report).toMatchObject({
+      kind: "restore",
+      outcome: "succeeded",
+      newPrimary: { id: RESTORED_ID, status: "available" },
+      // failure start (T0) − the backups' latest restorable time (T0 − 120 s).
+      figures: { dataLossWindowSeconds: 120, promotionSeconds: 1800 },
+    });
+    expect(c.notifications.map((n) => n.subject)).toEqual([
+      "DR CRITICAL: Regional restore started: restoring tap-restored-dev in the DR region",
+      "DR CRITICAL: Regional restore succeeded: tap-restored-dev is the writer",
+    ]);
+
+    // The next trigger finds the restore done: nothing more, and never a second restore.
+    const again = await w.evaluate(MONITOR, DOWN_NOW);
+    expect(again.decision).toMatchObject({ kind: "none" });
+    expect(c.calls.filter((call) => call.startsWith("recovery.restoreLatest"))).toHaveLength(1);
+  });
+
+  it("a restore that outlasts its timeout fails the execution, alerts, and leaves writer where it was", async () => {
+    const w = regionLostWorld();
+    w.cluster.restoreDurationMs = 4 * 3600_000;
+    const outcome = await w.evaluate(MONITOR, DOWN_NOW);
+    const execution = await w.closed(outcome.execution!.name);
+    expect(execution).toMatchObject({ status: "FAILED", error: "FailoverFailed" });
+    expect(w.cluster.dnsView.writerTarget).toBe(PRIMARY_ENDPOINT);
+    expect(w.cluster.notifications.at(-1)).toMatchObject({ event: "failover-failed" });
+    expect(w.cluster.notifications.at(-1)?.message).toContain(
+      "was not available 180 min after its restore was requested",
+    );
   });
 });

@@ -15,7 +15,14 @@ import {
   workflowInput,
   type WorkflowInput,
 } from "../../../lib/lambda/core/workflow";
-import { PRIMARY_ENDPOINT, REPLICA_ENDPOINT, T0, primaryView, replicaView } from "../../support/fake-ports";
+import {
+  PRIMARY_ENDPOINT,
+  REPLICA_ENDPOINT,
+  T0,
+  primaryView,
+  replicaView,
+  restoredView,
+} from "../../support/fake-ports";
 import { probes, promotedReplica, snapshot } from "../../support/snapshots";
 
 const CLUSTER = { primaryInstanceId: "tap-primary-dev", replicaInstanceId: "tap-replica-dev" };
@@ -117,6 +124,7 @@ describe("workflowInput: one per decision kind", () => {
         lastHealthyLagSeconds: 2,
         primary: FAILED_PRIMARY,
         replica: replicaView(),
+        restored: restoredView(),
       },
       timeline: TIMELINE,
       reportKind: "failover",

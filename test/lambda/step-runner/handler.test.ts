@@ -47,6 +47,7 @@ const INPUT: WorkflowInput = {
     lastHealthyLagSeconds: 1.5,
     primary,
     replica,
+    restored: { id: "rds-restored-dev", role: "primary", status: "not-found", isReplica: false, apiReachable: true },
   },
   timeline: [{ atMs: NOW_MS - 1000, event: "decision", detail: "promote-replica" }],
   reportKind: "failover",
