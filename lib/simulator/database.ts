@@ -49,6 +49,8 @@ export interface SimInstance {
   readonly commitSegments: { fromMs: number; toMs: number }[];
   /** PromoteReadReplica calls RDS accepted for this instance. */
   promotionsAccepted: number;
+  /** For an instance a restore created: the restore point (the primary's data up to it is what it has). */
+  readonly restoredFromMs?: number;
 }
 
 /** Base replication delay of a healthy streaming replica (seconds): in-region vs across regions. */

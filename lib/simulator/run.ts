@@ -28,6 +28,8 @@ export interface Outcome {
   readonly seed: number;
   readonly triggerPath: Timeline["triggerPath"];
   readonly promotions: number;
+  /** Regional restores RDS accepted (RestoreDBInstanceToPointInTime). */
+  readonly restores: number;
   /** PromoteReadReplica calls that reached RDS (accepted or refused). */
   readonly promoteCalls: number;
   /** Executions of the failover state machine started. */
@@ -77,6 +79,15 @@ export interface Expectations {
    * must fail cleanly (writer not moved, a failover-failed alert, one promotion).
    */
   readonly promotionOutlastsTimeout: boolean;
+  /** The primary's region is lost for good (`region-lost`). */
+  readonly regionLostAtMs: number | null;
+  /**
+   * A regional restore must happen: the region is lost with the replica in it, the backups are
+   * replicated, `regionalRestore` is `auto`, and no operator intervenes.
+   */
+  readonly restoreExpected: boolean;
+  /** When the restored writer must take writes by: confirmation + restore + 15 minutes after the loss. */
+  readonly restoreDeadlineMs: number | null;
 }
 
 function until(fault: Fault): number {
@@ -96,7 +107,12 @@ export function expectations(
   },
 ): Expectations {
   const faults = timeline.faults;
-  const death = faults.find((f) => f.kind === "primary-dies" && f.forMinutes === undefined);
+  // The primary lost for good: on its own, or with its whole region.
+  const death = faults.find(
+    (f) => (f.kind === "primary-dies" && f.forMinutes === undefined) || f.kind === "region-lost",
+  );
+  const replicaLostWithRegion =
+    faults.some((f) => f.kind === "region-lost") && world.primaryRegion === world.replicaRegion;
   const switchover = faults.some((f) => f.kind === "switchover-request");
   const operatorAction = switchover || faults.some((f) => f.kind === "manual-failover");
   const detectionWindowMinutes = (policy.consecutiveFailuresToFailover * policy.probeIntervalSeconds) / 60;
@@ -116,6 +132,11 @@ export function expectations(
       case "primary-refuses":
       case "replica-lag":
       case "replica-dies":
+        return true;
+      case "region-lost":
+        // Both instances go with a same-region replica (a restore, never a promotion); a
+        // cross-region replica survives and is promoted.
+        return world.primaryRegion === world.replicaRegion;
       case "api-throttle":
       case "api-errors":
       case "api-blackhole":
@@ -154,6 +175,7 @@ export function expectations(
     !promotionOutlastsTimeout &&
     !operatorAction &&
     !faults.some((f) => f.kind === "replica-dies") &&
+    !replicaLostWithRegion &&
     lagAtDeath <= policy.maxReplicationLagSeconds &&
     !apiFaultOnPromotionPath &&
     !(timeline.triggerPath !== "both" && faults.some((f) => f.kind === "lost-events"));
@@ -163,12 +185,29 @@ export function expectations(
       (f.service === "ec2" || f.service === "rds") &&
       (f.region === "primary" || f.region === world.primaryRegion),
   );
+  const regionLoss = faults.find((f) => f.kind === "region-lost");
+  const regionLostAtMs = regionLoss === undefined ? null : world.minuteMs(regionLoss.atMinute);
+  const restoreExpected =
+    replicaLostWithRegion &&
+    timeline.aws.backupsReplicated &&
+    policy.regionalRestore === "auto" &&
+    !operatorAction &&
+    !faults.some((f) => f.kind === "lost-events");
   return {
+    regionLostAtMs,
+    restoreExpected,
+    restoreDeadlineMs:
+      regionLostAtMs === null
+        ? null
+        : regionLostAtMs +
+          (policy.restoreConfirmationMinutes + 15) * MINUTE_MS +
+          timeline.aws.restoreSeconds * 1000,
     primaryLostAtMs: death === undefined ? null : world.minuteMs(death.atMinute),
     operatorAction,
     switchover,
     // "Never when the last healthy lag exceeds maxReplicationLagSeconds unless a human approves."
     noPromotion:
+      replicaLostWithRegion ||
       (onlyHarmless && death === undefined) ||
       (death !== undefined && !operatorAction && lagAtDeath > policy.maxReplicationLagSeconds),
     rtoApplies,
@@ -228,21 +267,24 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
   const promotions = primary.promotionsAccepted + replica.promotionsAccepted;
   const started = record.alerts.find((a) => a.event === "failover-started");
   const detectedAtMs = started?.atMs ?? null;
-  const finalWriter = [primary, replica].find((i) => i.endpoint === record.writerTargetAtEnd)?.id ?? null;
+  const finalWriter =
+    [primary, replica, ...(record.restored === null ? [] : [record.restored])].find(
+      (i) => i.endpoint === record.writerTargetAtEnd,
+    )?.id ?? null;
   const promoted = replica.promotionsAccepted > 0;
+  const restored = record.restored;
   const writerAcceptingAtMs = promoted
     ? (record.firstCommitAfterFault.get(replica.id) ?? null)
-    : record.writesInterruptedAfterFault
-      ? (record.firstCommitAfterFault.get(primary.id) ?? null)
-      : null;
-  const lost =
-    promoted && replica.frozenReplayMs !== null
-      ? commitsAfter(primary, replica.frozenReplayMs, rate)
-      : { count: 0, lastMs: null };
+    : restored !== null
+      ? (record.firstCommitAfterFault.get(restored.id) ?? null)
+      : record.writesInterruptedAfterFault
+        ? (record.firstCommitAfterFault.get(primary.id) ?? null)
+        : null;
+  // What the new writer has of the primary's data: what the replica replayed, or the restore point.
+  const keptUpToMs = promoted ? replica.frozenReplayMs : (restored?.restoredFromMs ?? null);
+  const lost = keptUpToMs !== null ? commitsAfter(primary, keptUpToMs, rate) : { count: 0, lastMs: null };
   const dataLossSeconds =
-    lost.lastMs === null || replica.frozenReplayMs === null
-      ? 0
-      : Math.max(0, (lost.lastMs - replica.frozenReplayMs) / 1000);
+    lost.lastMs === null || keptUpToMs === null ? 0 : Math.max(0, (lost.lastMs - keptUpToMs) / 1000);
   const violations: string[] = [];
   const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 
@@ -329,7 +371,7 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
   }
 
   const reports = record.s3Keys.filter((k) => k.startsWith("reports/")).length;
-  if ((promotions > 0 || expect.switchover) && reports === 0)
+  if ((promotions > 0 || record.restores > 0 || expect.switchover) && reports === 0)
     violations.push("report-after-action: the failover acted but no report was written");
 
   if (expect.fencingPossible && record.splitBrainMs > 0) {
@@ -415,6 +457,32 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     }
   }
 
+  if (record.restores > 1) violations.push(`one-restore: ${record.restores} regional restores were accepted`);
+  if (record.restores > 0 && record.restoreWhile !== null)
+    violations.push(
+      `no-restore-while-promotable: a restore was accepted while ${record.restoreWhile} could serve`,
+    );
+  if (record.restores > 0 && expect.regionLostAtMs === null)
+    violations.push("no-false-restore: a regional restore ran though no region was lost");
+  if (expect.restoreExpected && expect.restoreDeadlineMs !== null) {
+    if (restored === null || writerAcceptingAtMs === null) {
+      violations.push(
+        `restore-recovers: the region was lost and no restored writer took writes (restores ${record.restores})`,
+      );
+    } else if (writerAcceptingAtMs > expect.restoreDeadlineMs) {
+      violations.push(
+        `restore-rto: writes resumed on the restored writer ${seconds(writerAcceptingAtMs - (expect.regionLostAtMs ?? 0))} after the loss, ` +
+          `past confirmation + restore + 15 min`,
+      );
+    }
+    if (!record.s3Keys.some((k) => k.startsWith("reports/restore/")))
+      violations.push("restore-reported: the restore's report (with its data-loss window) was not stored");
+  }
+  if (expect.regionLostAtMs !== null && !expect.restoreExpected && !timeline.aws.backupsReplicated) {
+    if (!record.alerts.some((a) => a.severity === "critical"))
+      violations.push("restore-impossible-alerts: no backups to restore and no critical alert said so");
+  }
+
   const gaps = record.aws.calls.filter((c) => c.error === "NotSimulated");
   if (gaps.length > 0)
     violations.push(
@@ -434,6 +502,7 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     seed: timeline.seed,
     triggerPath: timeline.triggerPath,
     promotions,
+    restores: record.restores,
     promoteCalls,
     executions: record.executions.length,
     workflow: record.executions.map(({ states: _states, ...e }) => e),

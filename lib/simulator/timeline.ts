@@ -51,6 +51,7 @@ export const CRASH_POINTS = {
     "enable-backups": { task: "enable-backups", command: "ModifyDBInstance" },
     "write-report": { task: "write-report", command: "PutObject" },
     "notify-success": { task: "notify-success", command: "Publish" },
+    "restore-from-backup": { task: "restore-from-backup", command: "RestoreDBInstanceToPointInTime" },
   },
 } as const satisfies Record<string, Record<string, CrashPoint>>;
 
@@ -79,6 +80,11 @@ export type Fault =
       readonly forMinutes?: number;
     }
   | { readonly kind: "replica-dies"; readonly atMinute: number }
+  /**
+   * The primary's region is lost for good: every instance in it dies, and its RDS, EC2 and
+   * CloudWatch APIs stop answering (connections time out).
+   */
+  | { readonly kind: "region-lost"; readonly atMinute: number }
   | {
       readonly kind: "api-throttle" | "api-errors" | "api-blackhole";
       readonly atMinute: number;
@@ -127,6 +133,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "primary-refuses",
   "replica-lag",
   "replica-dies",
+  "region-lost",
   "api-throttle",
   "api-errors",
   "api-blackhole",
@@ -162,6 +169,13 @@ export interface AwsTimings {
    */
   readonly promotionSequence: "modifying" | "modifying-rebooting" | "modifying-rebooting-backing-up";
   readonly sourceClears: "start" | "end";
+  /**
+   * RestoreDBInstanceToPointInTime call → the restored instance available (reference §1.6: "up to
+   * a few hours", growing with the logs to replay; 10–120 min explored).
+   */
+  readonly restoreSeconds: number;
+  /** Whether RDS replicates the primary's automated backups to the DR region (the stack turns it on). */
+  readonly backupsReplicated: boolean;
 }
 
 export interface Timeline {
@@ -185,6 +199,8 @@ export const DEFAULT_AWS: AwsTimings = {
   rebootSeconds: 60,
   promotionSequence: "modifying-rebooting",
   sourceClears: "end",
+  restoreSeconds: 1800,
+  backupsReplicated: true,
 };
 
 /** A timeline that cannot be run; the message names the field, the value and the fix. */
@@ -241,6 +257,12 @@ class Reader {
       this.fail(path, obj[key], `use one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
     }
     return value as T;
+  }
+
+  boolean(obj: Json, key: string, path: string, fallback: boolean): boolean {
+    const value = obj[key] ?? fallback;
+    if (typeof value !== "boolean") this.fail(path, obj[key], "use true or false");
+    return value;
   }
 
   string(obj: Json, key: string, path: string): string {
@@ -334,6 +356,20 @@ export function parseTimeline(value: unknown, source = "timeline"): Timeline {
       ["start", "end"] as const,
       DEFAULT_AWS.sourceClears,
     ),
+    restoreSeconds: r.number(
+      awsRaw,
+      "restoreSeconds",
+      "aws.restoreSeconds",
+      600,
+      7200,
+      DEFAULT_AWS.restoreSeconds,
+    ),
+    backupsReplicated: r.boolean(
+      awsRaw,
+      "backupsReplicated",
+      "aws.backupsReplicated",
+      DEFAULT_AWS.backupsReplicated,
+    ),
   };
   const workloadRaw = value.workload ?? {};
   if (!isRecord(workloadRaw))
@@ -384,6 +420,7 @@ function parseFault(r: Reader, raw: unknown, path: string, durationMinutes: numb
         seconds: r.number(raw, "seconds", `${path}.seconds`, 0, 86_400),
       };
     case "replica-dies":
+    case "region-lost":
     case "switchover-request":
     case "stale-fence-tag":
       keys();

@@ -51,6 +51,9 @@ export const SIM_EPOCH_MS = Date.UTC(2026, 0, 5, 0, 0, 0);
 /** Minutes of healthy operation before the first fault can apply (heartbeats and metrics exist). */
 export const WARM_UP_MINUTES = 5;
 
+/** RDS ships the transaction logs to the backups every 5 minutes (reference §1.6). */
+export const LOG_SHIP_PERIOD_MS = 5 * MINUTE_MS;
+
 /** Step Functions' limit on a state's input or output (reference §3: `States.DataLimitExceeded`). */
 export const STATE_PAYLOAD_LIMIT_BYTES = 262_144;
 
@@ -131,6 +134,12 @@ export interface RunRecord {
   readonly largestStatePayloadBytes: number;
   /** Invocations an injected fault crashed or stalled right after a call reached AWS. */
   readonly interruptions: readonly Interruption[];
+  /** The instance a regional restore created, if any. */
+  readonly restored: SimInstance | null;
+  /** What was promotable or writable when RDS accepted the restore, `null` when nothing was. */
+  readonly restoreWhile: string | null;
+  /** RestoreDBInstanceToPointInTime calls RDS accepted. */
+  readonly restores: number;
 }
 
 /** An invocation ended by an injected fault right after `command` reached AWS. */
@@ -175,6 +184,15 @@ export class World {
   readonly lambda: SimLambda;
   readonly primary: SimInstance;
   readonly replica: SimInstance;
+  /** The instance a regional restore created in the DR region, once RDS accepted the restore. */
+  private restored: SimInstance | null = null;
+  /** What was promotable or writable when RDS accepted the restore (an invariant's evidence). */
+  private restoreWhile: string | null = null;
+  /**
+   * The primary's logs reach the DR region's backups every 5 minutes (reference §1.6), at this
+   * offset into each 5-minute period: a restore recovers up to the newest shipment.
+   */
+  private readonly logShipOffsetMs: number;
   private readonly stores = new Map<string, MetricStore>();
   private readonly alarms: SimAlarm[] = [];
   readonly alerts: AlertRecord[] = [];
@@ -250,7 +268,27 @@ export class World {
     this.records.set(config.writerRecordName, { value: config.primaryEndpoint, ttl: config.dnsTtlSeconds });
     this.records.set(config.readerRecordName, { value: config.replicaEndpoint, ttl: config.dnsTtlSeconds });
     this.writerVisible = config.primaryEndpoint;
+    // From the seed, not the generator: the other draws of a run stay as they were.
+    this.logShipOffsetMs = ((timeline.seed * 7_919) % 300) * 1000;
     this.registerServices();
+  }
+
+  /** Every instance there is: the primary, the replica, and a restored one once created. */
+  private instances(): SimInstance[] {
+    return this.restored === null
+      ? [this.primary, this.replica]
+      : [this.primary, this.replica, this.restored];
+  }
+
+  /**
+   * `LatestRestorableTime` of the replicated backups at `nowMs`: the newest log shipment while the
+   * primary lived (shipments every 5 minutes; after its death nothing more is shipped).
+   */
+  private latestRestorableMs(nowMs: number): number {
+    const p = this.primary;
+    const until = p.hostAlive ? nowMs : (p.downSinceMs ?? nowMs);
+    const offset = this.logShipOffsetMs;
+    return Math.floor((until - offset) / LOG_SHIP_PERIOD_MS) * LOG_SHIP_PERIOD_MS + offset;
   }
 
   /** Virtual time of a timeline minute (minute 0 is the end of the warm-up). */
@@ -305,11 +343,11 @@ export class World {
   }
 
   private byId(id: string, region: string): SimInstance | undefined {
-    return [this.primary, this.replica].find((i) => i.id === id && i.region === region);
+    return this.instances().find((i) => i.id === id && i.region === region);
   }
 
   private byArn(arn: string): SimInstance | undefined {
-    return [this.primary, this.replica].find((i) => i.arn === arn);
+    return this.instances().find((i) => i.arn === arn);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -348,6 +386,71 @@ export class World {
     aws.handle("rds", "DescribeDBInstances", (region, input: { DBInstanceIdentifier?: string }) => ({
       DBInstances: [describe(find(region, input.DBInstanceIdentifier))],
     }));
+    const backupArn = `arn:aws:rds:${this.config.drRegion}:${this.config.account}:auto-backup:ab-sim-${this.config.primaryId}`;
+    aws.handle(
+      "rds",
+      "DescribeDBInstanceAutomatedBackups",
+      (region, input: { DBInstanceIdentifier?: string }) => {
+        // Replicated to the DR region only; in the primary's region its own backups (not restored from here).
+        const replicated =
+          this.timeline.aws.backupsReplicated &&
+          region === this.config.drRegion &&
+          input.DBInstanceIdentifier === this.primary.id;
+        return {
+          DBInstanceAutomatedBackups: replicated
+            ? [
+                {
+                  DBInstanceIdentifier: this.primary.id,
+                  DBInstanceAutomatedBackupsArn: backupArn,
+                  Region: this.config.primaryRegion,
+                  Status: "replicating",
+                  BackupRetentionPeriod: this.primary.backupRetentionDays,
+                  RestoreWindow: {
+                    EarliestTime: new Date(SIM_EPOCH_MS - 7 * 86_400_000),
+                    LatestTime: new Date(this.latestRestorableMs(now())),
+                  },
+                },
+              ]
+            : [],
+        };
+      },
+    );
+    aws.handle(
+      "rds",
+      "RestoreDBInstanceToPointInTime",
+      (
+        region,
+        input: {
+          SourceDBInstanceAutomatedBackupsArn?: string;
+          TargetDBInstanceIdentifier?: string;
+          UseLatestRestorableTime?: boolean;
+          BackupRetentionPeriod?: number;
+          Tags?: { Key?: string; Value?: string }[];
+        },
+      ) => {
+        const id = String(input.TargetDBInstanceIdentifier);
+        if (this.instances().some((i) => i.id === id && i.region === region))
+          throw rdsFault("DBInstanceAlreadyExistsFault", `DB instance already exists: ${id}`);
+        if (
+          !this.timeline.aws.backupsReplicated ||
+          input.SourceDBInstanceAutomatedBackupsArn !== backupArn ||
+          region !== this.config.drRegion
+        )
+          throw rdsFault(
+            "DBInstanceAutomatedBackupNotFoundFault",
+            `${String(input.SourceDBInstanceAutomatedBackupsArn)} not found.`,
+          );
+        if (input.UseLatestRestorableTime !== true)
+          throw rdsFault("InvalidParameterCombination", "RestoreTime or UseLatestRestorableTime is required");
+        this.restoreWhile =
+          [this.primary, this.replica]
+            .filter((i) => i.hostAlive && i.engineUp && (i.standalone || i.replicatingFrom !== null))
+            .map((i) => `${i.id} (${i.standalone ? "writable" : "promotable"})`)
+            .join(", ") || null;
+        this.restore(id, region, input.BackupRetentionPeriod ?? 1, input.Tags ?? []);
+        return { DBInstance: describe(this.restored as SimInstance) };
+      },
+    );
     aws.handle(
       "rds",
       "PromoteReadReplica",
@@ -822,6 +925,49 @@ export class World {
   }
 
   /**
+   * RestoreDBInstanceToPointInTime to the latest restorable time: a new instance in the DR region,
+   * `creating` for the timeline's `restoreSeconds`, then available and writable; its data is the
+   * primary's up to the restore point, so every commit after it is lost.
+   */
+  private restore(
+    id: string,
+    region: string,
+    backupRetentionDays: number,
+    tags: { Key?: string; Value?: string }[],
+  ): void {
+    const nowMs = this.scheduler.nowMs();
+    const i = this.instance(
+      id,
+      region,
+      `${id}.c0sim0000000.${region}.rds.amazonaws.com`,
+      `sg-restored-${id}`,
+      null,
+    );
+    const restored: SimInstance = {
+      ...i,
+      createdAtMs: nowMs,
+      status: "creating",
+      engineUp: false,
+      standalone: false,
+      lastRestartAtMs: nowMs,
+      downSinceMs: nowMs,
+      backupRetentionDays,
+      heartbeats: [],
+      restoredFromMs: this.latestRestorableMs(nowMs),
+    };
+    for (const tag of tags) restored.tags.set(String(tag.Key), String(tag.Value));
+    this.restored = restored;
+    this.scheduler.at(nowMs + this.timeline.aws.restoreSeconds * 1000, () => {
+      restored.status = "available";
+      restored.engineUp = true;
+      restored.standalone = true;
+      restored.downSinceMs = null;
+      restored.lastRestartAtMs = this.scheduler.nowMs();
+      this.observe();
+    });
+  }
+
+  /**
    * PromoteReadReplica: replication stops at once, the instance goes through the timeline's status
    * sequence (reference §1.2: `modifying` and a reboot; the exact sequence is UNCONFIRMED, so every
    * variant is explored) and becomes writable after its reboot. A promote that turns backups on for a
@@ -991,7 +1137,7 @@ export class World {
   // The client workload: commits at a steady rate to whatever `writer` resolves to.
 
   private instanceAt(endpoint: string): SimInstance | undefined {
-    return [this.primary, this.replica].find((i) => i.endpoint === endpoint);
+    return this.instances().find((i) => i.endpoint === endpoint);
   }
 
   private closeSegment(nowMs: number): void {
@@ -1007,8 +1153,7 @@ export class World {
   observe(): void {
     const nowMs = this.scheduler.nowMs();
     // Split brain: time during which two instances took (or could take) client writes.
-    if ([this.primary, this.replica].filter(clientWritable).length >= 2)
-      this.splitBrainMs += nowMs - this.lastObservedMs;
+    if (this.instances().filter(clientWritable).length >= 2) this.splitBrainMs += nowMs - this.lastObservedMs;
     this.lastObservedMs = nowMs;
     const s = this.session;
     if (s !== null) {
@@ -1213,7 +1358,7 @@ export class World {
 
   private publishRdsMetrics(atMs: number): void {
     const periodStart = atMs - MINUTE_MS;
-    for (const i of [this.primary, this.replica]) {
+    for (const i of this.instances()) {
       if (!i.hostAlive) continue;
       const dims = [{ Name: "DBInstanceIdentifier", Value: i.id }];
       const store = this.store(i.region);
@@ -1331,6 +1476,27 @@ export class World {
             this.observe();
           });
         }
+        return;
+      }
+      case "region-lost": {
+        // Every instance of the primary's region dies; its control-plane APIs time out.
+        for (const i of [p, r].filter((x) => x.region === this.config.primaryRegion)) {
+          i.engineUp = false;
+          i.hostAlive = false;
+          i.downSinceMs = atMs;
+          i.lastRestartAtMs = atMs;
+          if (i === r) freezeReplication(r, atMs, this.baseLag);
+        }
+        for (const service of ["rds", "ec2", "cloudwatch"] as const) {
+          this.aws.addFault({
+            kind: "api-blackhole",
+            service,
+            region: this.config.primaryRegion,
+            fromMs: atMs,
+            untilMs,
+          });
+        }
+        this.observe();
         return;
       }
       case "primary-reboot":
@@ -1473,6 +1639,11 @@ export class World {
       writerChanges: this.writerChanges,
       largestStatePayloadBytes: this.largestStatePayloadBytes,
       interruptions: this.interruptions,
+      restored: this.restored,
+      restoreWhile: this.restoreWhile,
+      restores: this.aws.calls.filter(
+        (c) => c.command === "RestoreDBInstanceToPointInTime" && c.error === undefined,
+      ).length,
     };
   }
 
@@ -1499,7 +1670,7 @@ export class World {
   }
 
   private closeSegmentsAt(endMs: number): void {
-    for (const i of [this.primary, this.replica]) {
+    for (const i of this.instances()) {
       for (const s of i.commitSegments) if (s.toMs === Infinity) s.toMs = endMs;
     }
   }
