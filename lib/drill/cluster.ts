@@ -16,7 +16,9 @@
  * ```
  *
  * Layout of the temporary directory: `primary/` and `replica/` (data directories),
- * `primary.log` and `replica.log` (server logs).
+ * `primary.log` and `replica.log` (server logs); with {@link ClusterOptions.backups} also
+ * `dr-backups/base/` (the base backup) and `dr-backups/wal/` (the WAL archive), the DR region's
+ * copy of the backups, and after {@link LocalCluster.restoreLatest} `restored/` and `restored.log`.
  *
  * Fidelity trade-offs, all for a fast start (a few seconds for both nodes) on a drill whose
  * data is thrown away: `fsync = off` (safe against a crash of PostgreSQL itself, which is
@@ -33,10 +35,24 @@ import { Client, escapeLiteral, type ClientConfig } from "pg";
 import { bootstrapMonitorRole } from "../lambda/adapters/postgres/bootstrap";
 import type { PgProbeConfig } from "../lambda/adapters/postgres/probe";
 import { resolveBinaries, resolveOsUser, spawnIdentity, type PgBinaries, type PgOsUser } from "./pg-binaries";
+import {
+  archiveCommand,
+  backupLayout,
+  confQuote,
+  copyDataDirectory,
+  parseBackupLabel,
+  restoreCommand,
+  WalArchiveReader,
+  type BackupLabel,
+  type BackupLayout,
+} from "./pitr";
 import { TcpProxy } from "./tcp-proxy";
 
-/** The two nodes, named by the role they start with (the names stay after a promotion). */
-export type NodeName = "primary" | "replica";
+/**
+ * The nodes, named by the role they start with (the names stay after a promotion): the primary,
+ * its streaming replica, and the node {@link LocalCluster.restoreLatest} builds from the backups.
+ */
+export type NodeName = "primary" | "replica" | "restored";
 
 /** The database users the cluster creates. */
 export type ClusterUser = "superuser" | "monitor";
@@ -60,6 +76,48 @@ export interface ClusterOptions {
   readonly startTimeoutMs?: number;
   /** Progress lines (e.g. `console.log`); silent by default. */
   readonly log?: (line: string) => void;
+  /**
+   * Continuous backups to the "DR region" (`<cluster dir>/dr-backups/`), the local analogue of
+   * RDS automated backups replicated cross-region: the primary archives every WAL segment and a
+   * base backup is taken as soon as the cluster is ready, so that
+   * {@link LocalCluster.restoreLatest} can restore after the primary and the replica are both
+   * lost. Off by default (archiving writes a whole segment per `archiveTimeoutSeconds` under load).
+   */
+  readonly backups?: BackupOptions;
+}
+
+/** See {@link ClusterOptions.backups}. */
+export interface BackupOptions {
+  /**
+   * `archive_timeout`: a segment with any activity is closed and shipped at least this often,
+   * which bounds how far the archive trails the primary (RDS ships every 5 minutes). Whole
+   * seconds, 1-3600; default 1.
+   */
+  readonly archiveTimeoutSeconds?: number;
+}
+
+/** The base backup {@link ClusterOptions.backups} took. */
+export interface BaseBackupRecord extends BackupLabel {
+  /** Where the backup ended (`pg_backup_stop`'s LSN); recovery is consistent from here on. */
+  readonly stopLsn: string;
+  /** Epoch ms when the backup was complete and its WAL archived. */
+  readonly completedAtMs: number;
+  readonly durationMs: number;
+  readonly bytes: number;
+}
+
+/** What the last {@link LocalCluster.restoreLatest} did and how long it took. */
+export interface RestoreRecord {
+  /** Epoch ms of the call. */
+  readonly startedAtMs: number;
+  /** Epoch ms when the restored node was out of recovery (writable). */
+  readonly finishedAtMs: number;
+  /** `finishedAtMs - startedAtMs`: copy of the base backup, WAL replay, promotion. */
+  readonly durationMs: number;
+  /** {@link LocalCluster.latestRestorableTimeMs} when the restore started. */
+  readonly latestRestorableTimeMs: number | null;
+  /** The restored node's `pg_current_wal_lsn()` once promoted (the new timeline starts here). */
+  readonly promotedAtLsn: string;
 }
 
 /** One PostgreSQL server of the cluster. */
@@ -117,6 +175,8 @@ interface NodeState {
   readonly port: number;
   readonly dataDir: string;
   readonly logFile: string;
+  /** Extra server settings for the command line (`-c name=value`), kept for restarts. */
+  readonly settings?: readonly string[];
   child?: ChildProcess;
   exited?: Promise<void>;
 }
@@ -159,10 +219,14 @@ export class LocalCluster {
   readonly primary: PgNode;
   /** The node that starts as a streaming replica of `primary`. */
   readonly replica: PgNode;
-  private readonly states: Record<NodeName, NodeState>;
+  private restoredView: PgNode | null = null;
+  private baseBackupRecord: BaseBackupRecord | null = null;
+  private restoreRecord: RestoreRecord | null = null;
+  private readonly states: { primary: NodeState; replica: NodeState; restored?: NodeState };
   private readonly passwords: Record<ClusterUser | "replication", string>;
   private proxy?: TcpProxy;
   private destroyed = false;
+  private archiveReader?: WalArchiveReader;
 
   /** @internal use {@link startCluster}. */
   constructor(
@@ -173,16 +237,29 @@ export class LocalCluster {
     readonly database: string,
     readonly superuser: string,
     readonly monitorUser: string,
-    ports: Record<NodeName, number>,
+    ports: Record<"primary" | "replica", number>,
     private readonly log: (line: string) => void,
+    /** {@link ClusterOptions.backups} with its defaults, or null when off. */
+    readonly backups: Required<BackupOptions> | null = null,
   ) {
-    const state = (name: NodeName): NodeState => ({
+    const state = (name: "primary" | "replica", settings?: string[]): NodeState => ({
       name,
       port: ports[name],
       dataDir: path.join(rootDir, name),
       logFile: path.join(rootDir, `${name}.log`),
+      settings,
     });
-    this.states = { primary: state("primary"), replica: state("replica") };
+    // Archiving is the primary's alone, on its command line: the replica and the base backup
+    // (copies of the primary's directory) do not inherit it, so neither a promoted replica nor
+    // a restored node writes into the archive they may be restored from.
+    const archiving = backups
+      ? [
+          "archive_mode=on",
+          `archive_command=${archiveCommand(backupLayout(rootDir).wal)}`,
+          `archive_timeout=${backups.archiveTimeoutSeconds}`,
+        ]
+      : undefined;
+    this.states = { primary: state("primary", archiving), replica: state("replica") };
     this.primary = this.nodeView("primary");
     this.replica = this.nodeView("replica");
     this.passwords = {
@@ -190,6 +267,21 @@ export class LocalCluster {
       monitor: randomPassword(),
       replication: randomPassword(),
     };
+  }
+
+  /** The node {@link restoreLatest} built from the backups; null until then. */
+  get restored(): PgNode | null {
+    return this.restoredView;
+  }
+
+  /** The base backup taken at boot when {@link ClusterOptions.backups} is set; null otherwise. */
+  get baseBackup(): BaseBackupRecord | null {
+    return this.baseBackupRecord;
+  }
+
+  /** What the last {@link restoreLatest} did, with its duration; null before the first. */
+  get lastRestore(): RestoreRecord | null {
+    return this.restoreRecord;
   }
 
   /**
@@ -276,6 +368,7 @@ export class LocalCluster {
   /** True while the postmaster of `node` runs (also when frozen). */
   isRunning(node: PgNode): boolean {
     const state = this.states[node.name];
+    if (!state) return false;
     return state.child !== undefined && state.child.exitCode === null && state.child.signalCode === null;
   }
 
@@ -338,7 +431,7 @@ export class LocalCluster {
   /** Starts a stopped node again (after a crash or a stop) and waits until it accepts connections. */
   async start(node: PgNode, timeoutMs = 30_000): Promise<void> {
     if (this.isRunning(node)) return;
-    this.spawnServer(this.states[node.name]);
+    this.spawnServer(this.stateOf(node.name));
     await this.waitUntilAccepting(node, "postgres", timeoutMs);
   }
 
@@ -427,14 +520,15 @@ export class LocalCluster {
 
   /**
    * Stops every process the cluster started (resuming frozen ones first, then an immediate
-   * shutdown), closes the proxy and removes the temporary directory. Safe to call twice.
+   * shutdown), the restored node's too, closes the proxy and removes the temporary directory
+   * (the backups with it). Safe to call twice.
    */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
     try {
       await this.proxy?.close();
-      for (const name of ["primary", "replica"] as const) {
+      for (const name of this.nodeNames()) {
         const node = this.nodeView(name);
         const pids = this.processIds(node);
         if (pids.length === 0) continue;
@@ -462,7 +556,7 @@ export class LocalCluster {
     this.destroyed = true;
     liveClusters.delete(this);
     const all: number[] = [];
-    for (const name of ["primary", "replica"] as const) {
+    for (const name of this.nodeNames()) {
       const pids = this.processIds(this.nodeView(name));
       signalAll([...pids].reverse(), "SIGCONT");
       signalAll(pids.slice(0, 1), "SIGQUIT");
@@ -521,6 +615,15 @@ export class LocalCluster {
     );
     this.writeOwned(path.join(replica.dataDir, "standby.signal"), "");
 
+    if (this.backups) {
+      // Before the primary starts: its archiver ships the first segment within seconds.
+      const layout = this.backupPaths();
+      for (const dir of [layout.root, layout.wal]) {
+        fs.mkdirSync(dir, { mode: 0o700 });
+        if (this.osUser.switchUser) fs.chownSync(dir, this.osUser.uid, this.osUser.gid);
+      }
+    }
+
     this.log(`starting primary on ${HOST}:${primary.port}`);
     this.spawnServer(primary);
     await this.waitUntilAccepting(this.primary, "postgres", timeoutMs);
@@ -543,7 +646,209 @@ export class LocalCluster {
     );
 
     this.proxy = await TcpProxy.start({ targetHost: HOST, targetPort: primary.port });
+    if (this.backups) await this.takeBaseBackup(timeoutMs);
     this.log(`cluster ready in ${this.rootDir} (monitor path ${HOST}:${this.proxy.port})`);
+  }
+
+  /**
+   * Takes the base backup into `dr-backups/base/` with the low-level (non-exclusive) backup
+   * API: `pg_backup_start` (`pg_start_backup` before PostgreSQL 15), a copy of the data
+   * directory, `pg_backup_stop`, whose `backup_label` goes into the copy. This is what
+   * pg_basebackup does over the replication protocol; the embedded binaries ship no
+   * pg_basebackup (see {@link boot}).
+   *
+   * The equivalent of `pg_basebackup -X none`, not `-X fetch`: the backup carries no WAL of its
+   * own. The archive is the backup here - a restore replays it from the backup's start anyway, as
+   * RDS restores a snapshot plus the shipped logs - and this returns only once the segment
+   * holding the backup's end is archived, so the backup is restorable from the archive alone the
+   * moment it exists; `-X fetch` would only duplicate those segments. The wait is ours
+   * (`wait_for_archive => false`, then the segment's file is watched for), because PostgreSQL's
+   * own wait sleeps in steps of a whole second.
+   */
+  private async takeBaseBackup(timeoutMs: number): Promise<void> {
+    const layout = this.backupPaths();
+    const startedAt = Date.now();
+    const client = new Client({
+      ...this.clientConfig(this.primary, "superuser", "postgres"),
+      application_name: "tap-drill-base-backup",
+      query_timeout: timeoutMs,
+    });
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      const version = await client.query<{ v: number }>(
+        "SELECT current_setting('server_version_num')::int AS v",
+      );
+      const modern = version.rows[0].v >= 150000;
+      // fast => true: an immediate checkpoint, not one spread over checkpoint_timeout.
+      await client.query(
+        modern ? "SELECT pg_backup_start($1, true)" : "SELECT pg_start_backup($1, true, false)",
+        ["tap-drill-dr-base"],
+      );
+      const bytes = await copyDataDirectory(
+        this.states.primary.dataDir,
+        layout.base,
+        this.osUser.switchUser ? this.osUser : undefined,
+      );
+      // The stop switches to a new segment, so the one holding the backup's end is archived next.
+      const stop = await client.query<{
+        lsn: string;
+        segment: string;
+        labelfile: string;
+        spcmapfile: string;
+      }>(
+        `SELECT lsn::text, pg_walfile_name(lsn) AS segment, labelfile, spcmapfile FROM ${
+          modern ? "pg_backup_stop(false)" : "pg_stop_backup(false, false)"
+        }`,
+      );
+      const { lsn, segment, labelfile, spcmapfile } = stop.rows[0];
+      await this.pollUntil(
+        async () => fs.existsSync(path.join(layout.wal, segment)),
+        Math.max(0, timeoutMs - (Date.now() - startedAt)),
+        `the archiver to ship ${segment}, the base backup's last segment`,
+      );
+      this.writeOwned(path.join(layout.base, "backup_label"), labelfile);
+      if (spcmapfile) this.writeOwned(path.join(layout.base, "tablespace_map"), spcmapfile);
+      const completedAtMs = Date.now();
+      this.baseBackupRecord = {
+        ...parseBackupLabel(labelfile),
+        stopLsn: lsn,
+        completedAtMs,
+        durationMs: completedAtMs - startedAt,
+        bytes,
+      };
+      this.log(
+        `base backup in ${layout.base} (${this.baseBackupRecord.startLsn} .. ${lsn}, ` +
+          `${Math.round(bytes / 1e6)} MB, ${this.baseBackupRecord.durationMs} ms)`,
+      );
+    } finally {
+      // Ending the session also aborts a backup that did not reach pg_backup_stop.
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** `<cluster dir>/dr-backups/{base,wal}`: the DR region's copy of the backups. */
+  backupPaths(): BackupLayout {
+    return backupLayout(this.rootDir);
+  }
+
+  /**
+   * The analogue of RDS `LatestRestorableTime`: the commit time (epoch ms) of the newest
+   * transaction a restore to the end of the archive ({@link restoreLatest}) brings back. Null
+   * when {@link ClusterOptions.backups} is off, before the base backup exists, or while the
+   * archive holds no commit.
+   *
+   * How: the archived segments are read record by record as recovery reads them (page headers,
+   * `xl_prev` chain, CRC-32C; {@link WalArchiveReader}), and the value is the `xact_time` of the
+   * last COMMIT record that is complete and valid; a record that continues into a segment not
+   * yet archived does not count. Only the backup directory is read, so it also works once both
+   * nodes are gone. Each call parses only the segments archived since the previous call.
+   *
+   * Error bound:
+   * - The value is PostgreSQL's own commit timestamp (the server's clock, microseconds, rounded
+   *   down to ms: at most 1 ms early, never late). That commit and every commit before it in WAL
+   *   order are restored; no later one is. After the restore, the restored node's
+   *   `pg_last_xact_replay_timestamp()` reports the same commit (the tests check it).
+   * - "Committed at or before this time" implies "restored" exactly for commits that follow each
+   *   other (one session, or transactions waiting on one another). A concurrent transaction can
+   *   read the clock for its commit timestamp before the last archived commit did and insert its
+   *   commit record after the archive's end: it is missing although its timestamp is not later.
+   *   The window is the time between a backend reading the clock and inserting its commit record
+   *   (microseconds; longer only if that backend is descheduled in between).
+   * - It trails the primary's newest commit by up to `archiveTimeoutSeconds` plus the copy of one
+   *   segment while the primary writes (that is the restore's data loss, as on RDS), and on an
+   *   idle primary it stays at the last commit, which is then exact: there is nothing newer to
+   *   restore. (RDS's value keeps advancing on an idle database; the restorable data is the same.)
+   */
+  latestRestorableTimeMs(): number | null {
+    if (!this.backups || !this.baseBackup) return null;
+    const { timeline, startSegment } = this.baseBackup;
+    this.archiveReader ??= new WalArchiveReader(this.backupPaths().wal, {
+      timeline,
+      restoreStartSegment: startSegment,
+    });
+    return this.archiveReader.read().lastCommit?.commitTimeMs ?? null;
+  }
+
+  /**
+   * Point-in-time recovery to the end of the archive into a new node `restored`, the local
+   * analogue of RDS `RestoreDBInstanceToPointInTime` with `UseLatestRestorableTime` from the
+   * replicated backups: copies the base backup to `<cluster dir>/restored/`, sets
+   * `restore_command` (from `dr-backups/wal/`), `recovery_target_timeline = 'latest'`, no
+   * target time, `recovery_target_action = 'promote'`, creates `recovery.signal`, starts it on a
+   * free port and waits until `pg_is_in_recovery()` is false. Reads only the backup directory:
+   * it works with both original nodes killed and their directories gone.
+   *
+   * The restored node carries everything the backups hold: roles (the monitor's, with its
+   * password), the heartbeat table, the data up to {@link latestRestorableTimeMs}. It does not
+   * archive (a new writer's backups are a new story). {@link destroy} stops and removes it.
+   * The duration is in {@link lastRestore}.
+   *
+   * @param timeoutMs deadline for the whole restore (copy, replay, promotion).
+   */
+  async restoreLatest(timeoutMs = 60_000): Promise<PgNode> {
+    if (!this.backups) {
+      throw new Error(
+        "restoreLatest() needs backups: start the cluster with startCluster({ backups: {} }) " +
+          "(ClusterOptions.backups) so that the primary archives its WAL and a base backup is taken.",
+      );
+    }
+    if (this.destroyed) throw new Error("the cluster is destroyed: nothing to restore from");
+    if (this.states.restored) {
+      throw new Error(
+        `a restored node exists already (${this.states.restored.dataDir}); destroy the cluster first`,
+      );
+    }
+    if (!this.baseBackup) throw new Error("no base backup was taken: the cluster did not finish starting");
+    const startedAtMs = Date.now();
+    const deadline = startedAtMs + timeoutMs;
+    const latestRestorableTimeMs = this.latestRestorableTimeMs();
+    const layout = this.backupPaths();
+    const state: NodeState = {
+      name: "restored",
+      port: await freePort(),
+      dataDir: path.join(this.rootDir, "restored"),
+      logFile: path.join(this.rootDir, "restored.log"),
+    };
+    this.states.restored = state;
+    const node = this.nodeView("restored");
+    this.restoredView = node;
+    this.log(`restoring ${layout.base} + ${layout.wal} into ${state.dataDir}`);
+    // As the PostgreSQL user, so the copy is theirs (the base backup is, too).
+    await this.run("cp", ["-a", layout.base, state.dataDir]);
+    fs.appendFileSync(
+      path.join(state.dataDir, "postgresql.conf"),
+      [
+        "",
+        "# --- TapStack drill: point-in-time recovery from the DR backups ---",
+        `restore_command = ${confQuote(restoreCommand(layout.wal))}`,
+        "recovery_target_timeline = 'latest'",
+        // No recovery_target_time: recover to the end of the archive (UseLatestRestorableTime).
+        "recovery_target_action = 'promote'",
+        "archive_mode = off",
+        "",
+      ].join("\n"),
+    );
+    this.writeOwned(path.join(state.dataDir, "recovery.signal"), "");
+    this.spawnServer(state);
+    // hot_standby: it accepts connections once consistent, while it still replays the archive.
+    await this.waitUntilAccepting(node, "postgres", Math.max(0, deadline - Date.now()));
+    await this.pollUntil(
+      async () => !(await this.isInRecovery(node)),
+      Math.max(0, deadline - Date.now()),
+      `restored to replay the archive and promote (see ${state.logFile})`,
+    );
+    const lsn = await this.admin<{ lsn: string }>(node, "SELECT pg_current_wal_lsn()::text AS lsn");
+    const finishedAtMs = Date.now();
+    this.restoreRecord = {
+      startedAtMs,
+      finishedAtMs,
+      durationMs: finishedAtMs - startedAtMs,
+      latestRestorableTimeMs,
+      promotedAtLsn: lsn[0].lsn,
+    };
+    this.log(`restored on ${HOST}:${state.port} in ${this.restoreRecord.durationMs} ms`);
+    return node;
   }
 
   private async setUpPrimary(): Promise<void> {
@@ -596,8 +901,19 @@ export class LocalCluster {
     }
   }
 
-  private nodeView(name: NodeName): PgNode {
+  /** The nodes that exist: primary, replica, and restored once {@link restoreLatest} made it. */
+  private nodeNames(): NodeName[] {
+    return this.states.restored ? ["primary", "replica", "restored"] : ["primary", "replica"];
+  }
+
+  private stateOf(name: NodeName): NodeState {
     const state = this.states[name];
+    if (!state) throw new Error(`the cluster has no ${name} node (restoreLatest() makes it)`);
+    return state;
+  }
+
+  private nodeView(name: NodeName): PgNode {
+    const state = this.stateOf(name);
     return {
       name,
       host: HOST,
@@ -621,9 +937,10 @@ export class LocalCluster {
   private spawnServer(state: NodeState): void {
     const logFd = fs.openSync(state.logFile, "a");
     try {
+      const settings = [`cluster_name=${state.name}`, ...(state.settings ?? [])];
       const child = spawn(
         this.binaries.postgres,
-        ["-D", state.dataDir, "-p", String(state.port), "-c", `cluster_name=${state.name}`],
+        ["-D", state.dataDir, "-p", String(state.port), ...settings.flatMap((setting) => ["-c", setting])],
         { ...spawnIdentity(this.osUser), stdio: ["ignore", logFd, logFd] },
       );
       state.child = child;
@@ -654,7 +971,7 @@ export class LocalCluster {
 
   /** Waits until the postmaster and every child of `node` are gone. */
   private async waitForExit(node: PgNode, timeoutMs: number): Promise<void> {
-    const state = this.states[node.name];
+    const state = this.stateOf(node.name);
     const pid = state.child?.pid;
     const children = pid === undefined ? [] : childPids(pid);
     await this.pollUntil(
@@ -723,6 +1040,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
       throw new RangeError(`${key}="${value}" is not a plain identifier: use a-z, 0-9 and _ (e.g. "tapdb")`);
     }
   }
+  const backups = resolveBackupOptions(options.backups);
   const baseDir = options.baseDir ?? os.tmpdir();
   const rootDir = fs.mkdtempSync(path.join(baseDir, "tap-drill-"));
   if (osUser.switchUser) {
@@ -747,6 +1065,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     options.monitorUser ?? "tap_monitor",
     ports,
     options.log ?? (() => undefined),
+    backups,
   );
   installExitHooks();
   liveClusters.add(cluster);
@@ -760,6 +1079,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     throw new Error(`local cluster failed to start: ${(error as Error).message}\n${logs}`, { cause: error });
   }
   return cluster;
+}
+
+/** {@link ClusterOptions.backups} with defaults; throws a RangeError naming the bad value. */
+function resolveBackupOptions(backups: BackupOptions | undefined): Required<BackupOptions> | null {
+  if (!backups) return null;
+  const archiveTimeoutSeconds = backups.archiveTimeoutSeconds ?? 1;
+  if (!Number.isInteger(archiveTimeoutSeconds) || archiveTimeoutSeconds < 1 || archiveTimeoutSeconds > 3600) {
+    throw new RangeError(
+      `backups.archiveTimeoutSeconds=${archiveTimeoutSeconds} is out of range: use whole seconds from 1 to 3600 (default 1)`,
+    );
+  }
+  return { archiveTimeoutSeconds };
 }
 
 /** Asks the kernel for a free loopback port. */
