@@ -10,6 +10,7 @@ export const SCENARIO_NAMES = [
   "lagging-replica",
   "partition",
   "switchover",
+  "region-lost",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -54,6 +55,8 @@ export const DRILL_POLICY: FailoverPolicy = Object.freeze({
   probeIntervalSeconds: 1,
   probeTimeoutSeconds: 0.5,
   maxReplicationLagSeconds: 5,
+  // A regional loss is confirmed after 6 s instead of 10 minutes.
+  restoreConfirmationMinutes: 0.1,
 });
 
 /** The scenario deadline at the drill's own cadence (`--timeout`'s default there). */

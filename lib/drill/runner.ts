@@ -34,6 +34,7 @@ import {
 import { type ApprovalFacts, checkScenario, SCENARIOS } from "./scenarios";
 import { renderTimelineSvg } from "./svg";
 import { LocalRegionalRecovery } from "./local-recovery";
+import type { RestoreFacts } from "./scenarios";
 import { createDrillWorkflow, DRILL_LIMITS, drillDispatchOptions, executionRecord } from "./workflow";
 import { createWorkloadTable, findLostCommits, Workload } from "./workload";
 
@@ -201,8 +202,15 @@ export async function runScenario(
   let approval: ApprovalFacts | null = null;
   let engineReportLocation: string | null = null;
   let promoteCalledAtMs: number | null = null;
+  let recovery: LocalRegionalRecovery | undefined;
+  let restore: RestoreFacts | null = null;
   try {
-    cluster = await startCluster({ ...env.cluster, log: (line) => log(`  ${line}`) });
+    cluster = await startCluster({
+      ...env.cluster,
+      // The primary archives its WAL to a directory standing for the DR region's backup copy.
+      ...(def.restore ? { backups: { archiveTimeoutSeconds: 1 } } : {}),
+      log: (line) => log(`  ${line}`),
+    });
     onVersion(/\d+(\.\d+)+/.exec(cluster.binaries.version)?.[0] ?? cluster.binaries.version);
     const createdAtMs = clock.nowMs();
     const login = (node: LocalCluster["primary"]): PgLogin => {
@@ -238,8 +246,8 @@ export async function runScenario(
     // The lag evidence takes the deployed path: the monitor handler's EMF → CloudWatch → GetMetricData.
     const drillMetrics = new DrillMetrics({ clock });
     const lagHistory = drillMetrics.lagHistory;
-    // No scenario here archives WAL: a regional restore finds no backups and is refused.
-    const recovery = new LocalRegionalRecovery(null, clock, {
+    // Without archived WAL (every scenario but a regional loss) a restore finds no backups and is refused.
+    recovery = new LocalRegionalRecovery(def.restore ? cluster : null, clock, {
       restoredId: LOCAL_RESTORED_ID,
       retentionDays: 7,
       restoreTimeoutMs: DRILL_LIMITS.restoreTimeoutSeconds * 1000,
@@ -333,7 +341,10 @@ export async function runScenario(
       await clock.sleep(POLL_MS);
     }
 
-    const deadline = () => (faultAtMs ?? clock.nowMs()) + options.scenarioTimeoutSeconds * 1000;
+    // A regional loss is confirmed from the monitor's history, read as the failover function reads it
+    // (one-minute CloudWatch periods, each dated at its end): one period more than the others need.
+    const timeoutSeconds = options.scenarioTimeoutSeconds + (def.restore ? 60 : 0);
+    const deadline = () => (faultAtMs ?? clock.nowMs()) + timeoutSeconds * 1000;
     const fault = (detail: string) => {
       faultAtMs = clock.nowMs();
       timeline.add("fault-injected", detail, faultAtMs);
@@ -375,6 +386,13 @@ export async function runScenario(
       case "partition":
         fault("the monitor's path to the primary is cut (packets dropped)");
         cluster.monitorPath.cut("drop");
+        break;
+      case "region-lost":
+        fault("SIGKILL to every process of the primary and of the replica (their region is lost)");
+        await Promise.all([
+          cluster.kill(cluster.primary, "SIGKILL"),
+          cluster.kill(cluster.replica, "SIGKILL"),
+        ]);
         break;
       case "switchover": {
         // Automatic failover is paused for planned maintenance, as an operator would.
@@ -455,6 +473,27 @@ export async function runScenario(
         await clock.sleep(POLL_MS);
       }
       if (!settled) deadlineHit = "the new writer took a write (or the workflow failed)";
+    } else if (def.restore) {
+      let settled = false;
+      while (clock.nowMs() < deadline()) {
+        const node = recovery.restoredNode();
+        const endpoint = node === null ? null : formatEndpoint(node);
+        if (
+          endpoint !== null &&
+          dns.resolveWriter() === endpoint &&
+          workload.firstAckFrom(faultTime, endpoint)
+        ) {
+          await clock.sleep(RECOVERY_TAIL_MS);
+          settled = true;
+          break;
+        }
+        if (drillWorkflow.all().some((e) => e.status !== "RUNNING" && e.status !== "SUCCEEDED")) {
+          settled = true;
+          break;
+        }
+        await clock.sleep(POLL_MS);
+      }
+      if (!settled) deadlineHit = "the restored writer took a write (or the workflow failed)";
     } else {
       const watchUntil = faultTime + options.observeSeconds * 1000;
       while (clock.nowMs() < Math.min(watchUntil, deadline())) await clock.sleep(POLL_MS);
@@ -474,7 +513,7 @@ export async function runScenario(
       deadlineHit = `the workflow closed (${running.map((e) => `${e.name} in ${currentState(e)}`).join(", ")})`;
     if (deadlineHit !== undefined) {
       deadlineMissed =
-        `the scenario deadline (--timeout ${options.scenarioTimeoutSeconds} s after the fault) passed ` +
+        `the scenario deadline (--timeout ${options.scenarioTimeoutSeconds} s after the fault${def.restore ? ", plus 60 s for a regional loss" : ""}) passed ` +
         `before ${deadlineHit}; raise --timeout`;
       timeline.add("deadline", deadlineMissed);
       log(`  deadline: ${deadlineMissed}`);
@@ -496,7 +535,13 @@ export async function runScenario(
       if (ENGINE_EVENTS.includes(entry.event)) timeline.add(entry.event, entry.detail, entry.atMs);
     }
     if (approval !== null) approval = { ...approval, recordedApprovedBy: stored?.run.approvedBy ?? null };
-    const finalNode = writerFinal === replicaEndpoint ? cluster.replica : cluster.primary;
+    const restoredNode = recovery.restoredNode();
+    const finalNode =
+      restoredNode !== null && writerFinal === formatEndpoint(restoredNode)
+        ? restoredNode
+        : writerFinal === replicaEndpoint
+          ? cluster.replica
+          : cluster.primary;
     const firstWrite = workload.firstAckFrom(faultTime, writerFinal ?? undefined) ?? null;
     if (firstWrite)
       timeline.add(
@@ -522,6 +567,29 @@ export async function runScenario(
     }
     evaluations = monitor.records();
     const acks = workload.acks();
+    if (def.restore) {
+      const record = recovery.restoreRecord();
+      const point = record.latestRestorableTimeMs;
+      if (record.restoreCalledAtMs !== null)
+        timeline.add(
+          "restore-called",
+          "point-in-time recovery from the DR backups",
+          record.restoreCalledAtMs,
+        );
+      if (record.restoredAtMs !== null)
+        timeline.add("restored", "the restored instance accepts writes", record.restoredAtMs);
+      restore = {
+        restores: record.restores,
+        restoredEndpoint: restoredNode === null ? null : formatEndpoint(restoredNode),
+        latestRestorableTimeMs: point,
+        restoreSeconds:
+          record.restoreCalledAtMs !== null && record.restoredAtMs !== null
+            ? Math.round((record.restoredAtMs - record.restoreCalledAtMs) / 10) / 100
+            : null,
+        lostBeforeRestorePoint:
+          lost === null || point === null ? null : lost.filter((c) => c.ackedAtMs <= point).length,
+      };
+    }
     figures = computeFigures(
       {
         faultAtMs: faultTime,
@@ -568,6 +636,7 @@ export async function runScenario(
           executions,
           promoteCalledAtMs,
           approval,
+          restore,
         });
   const cleanupCheck = { name: "cleanup complete", passed: cleanup.complete, detail: cleanup.detail };
   const deadlineCheck =

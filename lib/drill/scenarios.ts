@@ -17,6 +17,8 @@ export interface ScenarioDefinition {
    * accepting the data loss (`send-task-success` with the approval's task token).
    */
   readonly approval: boolean;
+  /** True when both instances are lost and a new writer must be restored from the DR backups. */
+  readonly restore: boolean;
 }
 
 /** The scenarios, by name. */
@@ -28,6 +30,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     promotionExpected: true,
     planned: false,
     approval: false,
+    restore: false,
   },
   stop: {
     name: "stop",
@@ -36,6 +39,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     promotionExpected: true,
     planned: false,
     approval: false,
+    restore: false,
   },
   blip: {
     name: "blip",
@@ -44,6 +48,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     promotionExpected: false,
     planned: false,
     approval: false,
+    restore: false,
   },
   "lagging-replica": {
     name: "lagging-replica",
@@ -55,6 +60,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     promotionExpected: true,
     planned: false,
     approval: true,
+    restore: false,
   },
   partition: {
     name: "partition",
@@ -63,6 +69,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     promotionExpected: false,
     planned: false,
     approval: false,
+    restore: false,
   },
   switchover: {
     name: "switchover",
@@ -71,6 +78,20 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     promotionExpected: true,
     planned: true,
     approval: false,
+    restore: false,
+  },
+  "region-lost": {
+    name: "region-lost",
+    description:
+      "the primary and the replica are killed together (their region is lost); the primary archived its WAL to the DR backups",
+    expectation:
+      "no promotion (no replica survives): after the confirmation window a new writer is restored from the base " +
+      "backup and the archived WAL (PostgreSQL point-in-time recovery), writer moves to it, writes resume; exactly " +
+      "the commits after the last archived WAL are lost",
+    promotionExpected: false,
+    planned: false,
+    approval: false,
+    restore: true,
   },
 };
 
@@ -91,6 +112,22 @@ export interface ScenarioFacts {
   readonly promoteCalledAtMs: number | null;
   /** What the operator saw and did, for a scenario with an approval; `null` when none was given. */
   readonly approval: ApprovalFacts | null;
+  /** The regional restore, for a scenario that loses both instances; `null` otherwise. */
+  readonly restore: RestoreFacts | null;
+}
+
+/** What the regional restore did, and what it lost. */
+export interface RestoreFacts {
+  /** Restores started (the local recovery's record). */
+  readonly restores: number;
+  /** The restored instance's endpoint, once it takes writes. */
+  readonly restoredEndpoint: string | null;
+  /** The restore point the archive offered when the restore was asked for. */
+  readonly latestRestorableTimeMs: number | null;
+  /** Restore call → the restored instance takes writes. */
+  readonly restoreSeconds: number | null;
+  /** Lost commits that were acknowledged at or before the restore point: must be none. */
+  readonly lostBeforeRestorePoint: number | null;
 }
 
 /** The operator's part in a blocked failover. */
@@ -239,6 +276,31 @@ export function checkScenario(name: ScenarioName, facts: ScenarioFacts): Scenari
           "clients kept writing",
           facts.writeFailuresAfterFault === 0,
           `${facts.writeFailuresAfterFault} failed write attempts after the fault`,
+        ),
+      );
+      break;
+    }
+    case "region-lost": {
+      const r = facts.restore;
+      checks.push(
+        noPromotion,
+        check("restored once", r !== null && r.restores === 1, `${r?.restores ?? 0} restore(s)`),
+        check(
+          "writer moved to the restored instance",
+          r !== null && r.restoredEndpoint !== null && writerFinal === r.restoredEndpoint,
+          `writer → ${writerFinal ?? "missing"} (restored ${r?.restoredEndpoint ?? "nothing"})`,
+        ),
+        writesResumed,
+        engineClean,
+        workflowSucceeded,
+        lostListed,
+        check(
+          "only commits after the restore point lost",
+          r !== null && r.lostBeforeRestorePoint === 0,
+          r === null || r.lostBeforeRestorePoint === null || r.latestRestorableTimeMs === null
+            ? "the restored server could not be read"
+            : `${r.lostBeforeRestorePoint} lost commit(s) acknowledged at or before the restore point ` +
+                `${new Date(r.latestRestorableTimeMs).toISOString()}; restore took ${r.restoreSeconds ?? "?"} s`,
         ),
       );
       break;

@@ -41,11 +41,13 @@ export const DRILL_LIMITS: WorkflowLimits = {
  * Wait states shortened to the drill's scale with the engine's own per-state override
  * (`waitTimeOverrides` of aws-local-stepfunctions, its documented way to run a definition
  * faster): the definition is the deployed one, only the pause between two checks differs
- * (15 s / 5 s on AWS, where RDS promotes in minutes).
+ * (15 s / 5 s / 60 s on AWS, where RDS promotes in minutes and restores in tens of minutes).
  */
 export const DRILL_WAIT_OVERRIDES_MS: Readonly<Record<string, number>> = {
   [STATES.waitForPromotion]: 100,
   [STATES.waitForCatchUp]: 100,
+  // 60 s on AWS, where a restore takes tens of minutes; PostgreSQL's recovery here takes seconds.
+  [STATES.waitForRestore]: 200,
 };
 
 /** What every drill execution is given (the failover function's `dispatchOptionsFor`, at the drill's scale). */

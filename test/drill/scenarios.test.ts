@@ -52,6 +52,7 @@ const failover: ScenarioFacts = {
   executions: [execution()],
   promoteCalledAtMs: 15,
   approval: null,
+  restore: null,
 };
 const kept: ScenarioFacts = {
   ...failover,

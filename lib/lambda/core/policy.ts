@@ -69,9 +69,10 @@ export const POLICY_RANGES: Readonly<Record<NumericPolicyField, PolicyRange>> = 
   rdsMetricsSilentMinutes: { min: 3, max: 60, integer: true },
   // One minute of failed connections is a blip; the SDK already retried inside each call.
   apiOutageMinutes: { min: 2, max: 60, integer: true },
-  // Less than 5 minutes would restore on an outage the replicated logs barely trail (shipped every
-  // 5 minutes, reference §1.6); 2 hours is already most of a restore's own duration.
-  restoreConfirmationMinutes: { min: 5, max: 120, integer: true },
+  // A fraction is allowed for the local drill, whose regional loss is confirmed in seconds; the
+  // stack's default is 10 minutes (the replicated logs trail by up to 5, reference §1.6). 2 hours is
+  // already most of a restore's own duration.
+  restoreConfirmationMinutes: { min: 0.1, max: 120, integer: false },
 });
 
 /** The lag limit's range ({@link POLICY_RANGES}`.maxReplicationLagSeconds`), named for its many readers. */

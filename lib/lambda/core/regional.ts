@@ -103,11 +103,18 @@ export function regionalDecision(
     (trigger.kind === "alarm" && trigger.alarm.state === "ALARM") ||
     trigger.kind === "manual";
   if (!confirmed) return null;
+  // The earliest sign of the loss: the first failure seen, or the primary's last answer on record
+  // (the failure began after it; the history dates it at the end of its period).
   const failureStartedAtMs = Math.min(
     snapshot.failureFirstSeenAtMs ?? Number.POSITIVE_INFINITY,
+    snapshot.primaryLastAnsweredAtMs ?? Number.POSITIVE_INFINITY,
     failureStartMs(trigger, snapshot.primaryProbes, snapshot.takenAtMs),
   );
-  const lostFor = nowMs - failureStartedAtMs;
+  // How long the primary has been lost, at least: since it last answered (no probe has succeeded
+  // since, and the history dates an answer at the end of its period, so this never overstates),
+  // or, with no answer on record, since the earliest failure seen.
+  const lostSinceMs = snapshot.primaryLastAnsweredAtMs ?? failureStartedAtMs;
+  const lostFor = nowMs - Math.min(lostSinceMs, nowMs);
   const loss = `The writer's region is lost: ${primaryGone}, and ${replicaGone}, so no replica can be promoted.`;
   if (trigger.kind !== "manual" && lostFor < policy.restoreConfirmationMinutes * MINUTE_MS) {
     return {

@@ -88,8 +88,8 @@ describe("validatePolicy", () => {
     ],
     [
       "restoring after 2 minutes of outage",
-      { restoreConfirmationMinutes: 2 },
-      "restoreConfirmationMinutes must be a whole number from 5 to 120; got 2. Fix: set RESTORE_CONFIRMATION_MINUTES",
+      { restoreConfirmationMinutes: 0 },
+      "restoreConfirmationMinutes must be a number from 0.1 to 120; got 0. Fix: set RESTORE_CONFIRMATION_MINUTES",
     ],
     [
       "more failures needed than probes made",

@@ -68,8 +68,8 @@ describe("readFailoverConfig", () => {
     ],
     [
       "a confirmation window the policy refuses",
-      { RESTORE_CONFIRMATION_MINUTES: "2" },
-      "restoreConfirmationMinutes must be a whole number from 5 to 120; got 2",
+      { RESTORE_CONFIRMATION_MINUTES: "121" },
+      "restoreConfirmationMinutes must be a number from 0.1 to 120; got 121",
     ],
     [
       "a restore into the replica's identifier",

@@ -44,7 +44,12 @@ describe("reportKey", () => {
   const bad: [situation: string, kind: string, id: string, message: string][] = [
     ["a slash in the id", "failover", "../../etc", 'Report id "../../etc" cannot be an object name'],
     ["an empty id", "failover", "", 'Report id "" cannot be an object name'],
-    ["an unknown kind", "audit", "x", 'Report kind must be failover, switchover, restore or drill, got "audit"'],
+    [
+      "an unknown kind",
+      "audit",
+      "x",
+      'Report kind must be failover, switchover, restore or drill, got "audit"',
+    ],
   ];
   it.each(bad)("rejects %s", (_s, kind, id, message) => {
     expect(() => reportKey(kind as FailoverReport["kind"], id)).toThrow(ReportStoreError);
