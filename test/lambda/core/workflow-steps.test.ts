@@ -1345,8 +1345,8 @@ describe("the whole workflow: a regional restore on virtual time", () => {
       kind: "restore",
       outcome: "succeeded",
       newPrimary: { id: RESTORED_ID, status: "available" },
-      // failure start (T0) − the backups' latest restorable time (T0 − 120 s).
-      figures: { dataLossWindowSeconds: 120, promotionSeconds: 1800 },
+      // The loss's earliest sign (the primary's last answer, T0 − 60 s) − the restore point (T0 − 120 s).
+      figures: { dataLossWindowSeconds: 60, promotionSeconds: 1800 },
     });
     expect(c.notifications.map((n) => n.subject)).toEqual([
       "DR CRITICAL: Regional restore started: restoring tap-restored-dev in the DR region",
