@@ -492,6 +492,11 @@ describe("environment contracts", () => {
     primaryAlarmName: "alarm",
     monitorFunctionName: "m",
     environmentSuffix: "dev",
+    restoredInstanceId: "rds-restored-dev",
+    restoreSubnetGroup: "dbsubnets-dr-dev",
+    restoreSecurityGroupIds: ["sg-clients", "sg-access"],
+    restoreParameterGroup: "pg-postgres14-dr-dev",
+    restoreInstanceClass: "db.r6g.large",
   };
 
   it("the step runner's environment sets exactly STEP_RUNNER_ENV", () => {
@@ -504,12 +509,38 @@ describe("environment contracts", () => {
     }).toEqual({ MAX_REPLICATION_LAG_SECONDS: "30", ACCEPT_DATA_LOSS: "false", CONSECUTIVE_FAILURES: "4" });
   });
 
-  it("the failover environment is the step runner's plus the workflow's three variables", () => {
+  it("the step runner's restore variables: the policy's mode and window, the DR groups, the primary's class", () => {
+    const env = stepRunnerEnvironment({
+      ...stepRunnerInputs,
+      policy: { ...stepRunnerInputs.policy, regionalRestore: "approve", restoreConfirmationMinutes: 25 },
+    });
+    expect({
+      REGIONAL_RESTORE: env.REGIONAL_RESTORE,
+      RESTORE_CONFIRMATION_MINUTES: env.RESTORE_CONFIRMATION_MINUTES,
+      RESTORED_INSTANCE_ID: env.RESTORED_INSTANCE_ID,
+      RESTORE_SUBNET_GROUP: env.RESTORE_SUBNET_GROUP,
+      RESTORE_SECURITY_GROUP_IDS: env.RESTORE_SECURITY_GROUP_IDS,
+      RESTORE_PARAMETER_GROUP: env.RESTORE_PARAMETER_GROUP,
+      RESTORE_INSTANCE_CLASS: env.RESTORE_INSTANCE_CLASS,
+    }).toEqual({
+      REGIONAL_RESTORE: "approve",
+      RESTORE_CONFIRMATION_MINUTES: "25",
+      RESTORED_INSTANCE_ID: "rds-restored-dev",
+      RESTORE_SUBNET_GROUP: "dbsubnets-dr-dev",
+      // Plain ids are joined at once (the simulator's strings stay strings).
+      RESTORE_SECURITY_GROUP_IDS: "sg-clients,sg-access",
+      RESTORE_PARAMETER_GROUP: "pg-postgres14-dr-dev",
+      RESTORE_INSTANCE_CLASS: "db.r6g.large",
+    });
+  });
+
+  it("the failover environment is the step runner's plus the workflow's four variables", () => {
     const env = failoverEnvironment({
       ...stepRunnerInputs,
       stateMachineArn: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
       promotionTimeoutMinutes: 30,
       approvalTimeoutMinutes: 60,
+      restoreTimeoutMinutes: 240,
     });
     expect(Object.keys(env).sort()).toEqual([...FAILOVER_ENV].sort());
     expect(env).toEqual({
@@ -517,7 +548,10 @@ describe("environment contracts", () => {
       STATE_MACHINE_ARN: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
       PROMOTION_TIMEOUT_MINUTES: "30",
       APPROVAL_TIMEOUT_MINUTES: "60",
+      RESTORE_TIMEOUT_MINUTES: "240",
     });
+    // The restore timeout is the workflow's: the step runner is not given it.
+    expect(STEP_RUNNER_ENV).not.toContain("RESTORE_TIMEOUT_MINUTES");
   });
 
   it("each function is given only the variables its handler reads", () => {
@@ -655,11 +689,23 @@ describe.each([
   it("the step runner's environment is the failover's without the workflow's variables, accepted by its handler", () => {
     const failoverEnv = v.env("lambda-failover-dev");
     const stepEnv = v.env("lambda-step-runner-dev");
-    const { STATE_MACHINE_ARN, PROMOTION_TIMEOUT_MINUTES, APPROVAL_TIMEOUT_MINUTES, ...shared } = failoverEnv;
-    expect({ STATE_MACHINE_ARN, PROMOTION_TIMEOUT_MINUTES, APPROVAL_TIMEOUT_MINUTES }).toEqual({
+    const {
+      STATE_MACHINE_ARN,
+      PROMOTION_TIMEOUT_MINUTES,
+      APPROVAL_TIMEOUT_MINUTES,
+      RESTORE_TIMEOUT_MINUTES,
+      ...shared
+    } = failoverEnv;
+    expect({
+      STATE_MACHINE_ARN,
+      PROMOTION_TIMEOUT_MINUTES,
+      APPROVAL_TIMEOUT_MINUTES,
+      RESTORE_TIMEOUT_MINUTES,
+    }).toEqual({
       STATE_MACHINE_ARN: v.state("sfn-failover-dev", "arn"),
       PROMOTION_TIMEOUT_MINUTES: "45",
       APPROVAL_TIMEOUT_MINUTES: "1440",
+      RESTORE_TIMEOUT_MINUTES: "180",
     });
     expect(stepEnv).toEqual(shared);
     expect(readStepRunnerConfig(stepEnv).controlRegion).toBe(DR);
@@ -696,10 +742,24 @@ describe.each([
       MONITOR_FUNCTION_NAME: "lambda-health-monitor-dev",
       METRICS_NAMESPACE: "TapStack",
       ENVIRONMENT_SUFFIX: "dev",
+      // The regional restore: the dev defaults, and the DR-region resources declared for it in
+      // every placement (the groups' physical names, the restored instance's security groups).
+      REGIONAL_RESTORE: "auto",
+      RESTORE_CONFIRMATION_MINUTES: "10",
+      RESTORED_INSTANCE_ID: "rds-restored-dev",
+      RESTORE_SUBNET_GROUP: v.state("dbsubnets-dr-dev", "name"),
+      RESTORE_SECURITY_GROUP_IDS: `${v.named("sg-db-clients-restored-dev").id},${v.named("sg-db-access-restored-dev").id}`,
+      RESTORE_PARAMETER_GROUP: v.state("pg-postgres14-dr-dev", "name"),
+      RESTORE_INSTANCE_CLASS: "db.t3.medium",
       STATE_MACHINE_ARN: `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`,
       PROMOTION_TIMEOUT_MINUTES: "45",
       APPROVAL_TIMEOUT_MINUTES: "1440",
+      RESTORE_TIMEOUT_MINUTES: "180",
     });
+    expect([v.state("dbsubnets-dr-dev", "name"), v.state("pg-postgres14-dr-dev", "name")]).toEqual([
+      "dbsubnets-dr-dev",
+      "pg-postgres14-dr-dev",
+    ]);
     const config = readFailoverConfig(env);
     expect({
       controlRegion: config.controlRegion,
@@ -1002,6 +1062,46 @@ describe.each([
       .filter((r) => r.inputs.referencedSecurityGroupId === v.named("sg-health-monitor-dev").id)
       .map((r) => r.name);
     expect(bySgReference).toEqual(replicaRegion === DR ? ["sgr-db-replica-from-health-monitor-dev"] : []);
+  });
+});
+
+describe("the restore variables follow the stack's config", () => {
+  let v: ReturnType<typeof view>;
+  beforeAll(async () => {
+    jest.resetModules();
+    const { synthesize } = await import("../../lib/synth/run");
+    v = view(
+      await synthesize("dev", {
+        ...DEV,
+        "tap:regionalRestore": "approve",
+        "tap:restoreConfirmationMinutes": "30",
+        "tap:restoreTimeoutMinutes": "240",
+        "tap:instanceClass": "db.r6g.large",
+      }),
+    );
+  });
+
+  it("both functions get exactly the configured mode, window and class; the timeout goes to failover only", () => {
+    const restoreVariables = (env: Record<string, string>) =>
+      Object.fromEntries(
+        Object.entries(env).filter(([k]) => k.startsWith("RESTORE") || k === "REGIONAL_RESTORE"),
+      );
+    const expected = {
+      REGIONAL_RESTORE: "approve",
+      RESTORE_CONFIRMATION_MINUTES: "30",
+      RESTORED_INSTANCE_ID: "rds-restored-dev",
+      RESTORE_SUBNET_GROUP: "dbsubnets-dr-dev",
+      RESTORE_SECURITY_GROUP_IDS: `${v.named("sg-db-clients-restored-dev").id},${v.named("sg-db-access-restored-dev").id}`,
+      RESTORE_PARAMETER_GROUP: "pg-postgres14-dr-dev",
+      RESTORE_INSTANCE_CLASS: "db.r6g.large",
+    };
+    expect(restoreVariables(v.env("lambda-step-runner-dev"))).toEqual(expected);
+    expect(restoreVariables(v.env("lambda-failover-dev"))).toEqual({
+      ...expected,
+      RESTORE_TIMEOUT_MINUTES: "240",
+    });
+    // The restored instance has the primary's class.
+    expect(v.named("rds-primary-dev").inputs.instanceClass).toBe("db.r6g.large");
   });
 });
 
