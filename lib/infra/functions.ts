@@ -35,7 +35,7 @@ import { longestMonitorRunSeconds, type FailoverPolicy } from "../config";
 import { metricAlarm } from "./alarms";
 import type { AlertingResult } from "./alerting";
 import { METRICS_NAMESPACE } from "./alerting";
-import type { BackupsResult } from "./backups";
+import { backupCopyRegion, type BackupsResult } from "./backups";
 import { buildBootstrapNetwork, type BootstrapNetwork } from "./bootstrap-network";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
@@ -43,7 +43,9 @@ import type { DnsResult } from "./dns";
 import type { EncryptionResult } from "./encryption";
 import {
   bootstrapPolicyDocument,
+  dbInstanceArn,
   dbUserArn,
+  defaultOptionGroupArn,
   executionsArn,
   failoverPolicyDocument,
   lambdaFunctionArn,
@@ -419,6 +421,20 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     restoreParameterGroup: database.drParameterGroup.name,
     restoreInstanceClass: config.instanceClass,
   };
+  // The writer's automated backups in the DR region, which a regional restore starts from: none
+  // when the writer itself lives there (a promoted cross-region replica), its copy then going to
+  // the primary region (backups.ts `backupCopyRegion`).
+  const replicatedBackupArn: pulumi.Output<string | undefined> =
+    backupCopyRegion(database.topology.writer, config) === config.drRegion
+      ? backups.automatedBackupsReplication.id
+      : pulumi.output(undefined);
+  const restoreReads = pulumi
+    .all([database.writer.identifier, replicatedBackupArn, accountId])
+    .apply(([writerId, backupArn, account]) => ({
+      restoredDbArn: dbInstanceArn(config.drRegion, account, restoredInstanceId(suffix)),
+      writerBackupsFilterArn: dbInstanceArn(config.drRegion, account, writerId),
+      replicatedBackupArn: backupArn,
+    }));
   // What both the failover function and the step runner read: the cluster snapshot and the ledger.
   const snapshotTargets = pulumi
     .all([
@@ -428,16 +444,20 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
       alerting.drTopic.arn,
       backups.drBucket.bucket.arn,
       encryption.drKey.arn,
+      restoreReads,
     ])
-    .apply(([primaryDbArn, replicaDbArn, hostedZoneArn, alertTopicArn, reportBucketArn, drKeyArn]) => ({
-      primaryDbArn,
-      replicaDbArn,
-      hostedZoneArn,
-      alertTopicArn,
-      reportBucketArn,
-      drKeyArn,
-      drRegion: config.drRegion,
-    }));
+    .apply(
+      ([primaryDbArn, replicaDbArn, hostedZoneArn, alertTopicArn, reportBucketArn, drKeyArn, restore]) => ({
+        primaryDbArn,
+        replicaDbArn,
+        hostedZoneArn,
+        alertTopicArn,
+        reportBucketArn,
+        drKeyArn,
+        drRegion: config.drRegion,
+        ...restore,
+      }),
+    );
 
   // ---- step-runner (DR region, no VPC): the workflow's tasks ---------------------------------
   const stepRunnerParts = roleAndLogs(
@@ -449,8 +469,15 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     providers.dr,
     (logGroupArn) =>
       pulumi
-        .all([snapshotTargets, writerSgs.clients.securityGroup.id, accountId, logGroupArn])
-        .apply(([targets, sgId, account, lgArn]) =>
+        .all([
+          snapshotTargets,
+          writerSgs.clients.securityGroup.id,
+          accountId,
+          logGroupArn,
+          database.drSubnetGroup.arn,
+          database.drParameterGroup.arn,
+        ])
+        .apply(([targets, sgId, account, lgArn, subnetGroupArn, parameterGroupArn]) =>
           JSON.stringify(
             stepRunnerPolicyDocument({
               ...targets,
@@ -459,6 +486,13 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
               readerRecordName: dns.readerRecordName,
               logGroupArn: lgArn,
               monitorFunctionArn: lambdaFunctionArn(config.drRegion, account, monitorName),
+              restoreSubnetGroupArn: subnetGroupArn,
+              restoreParameterGroupArn: parameterGroupArn,
+              restoreOptionGroupArn: defaultOptionGroupArn(
+                config.drRegion,
+                account,
+                config.parameterGroupFamily,
+              ),
             }),
           ),
         ),

@@ -18,7 +18,9 @@ import {
 } from "../../lib/infra/functions";
 import {
   bootstrapPolicyDocument,
+  dbInstanceArn,
   dbUserArn,
+  defaultOptionGroupArn,
   executionsArn,
   failoverPolicyDocument,
   lambdaFunctionArn,
@@ -58,6 +60,13 @@ describe("policy documents", () => {
     drRegion: DR,
     logGroupArn: `arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev`,
     monitorFunctionArn: `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-health-monitor-dev`,
+    restoredDbArn: `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`,
+    writerBackupsFilterArn: `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-primary-dev`,
+    replicatedBackupArn: `arn:aws:rds:${DR}:${ACCOUNT}:auto-backup:ab-0123456789abcdefghijklmnop` as
+      string | undefined,
+    restoreSubnetGroupArn: `arn:aws:rds:${DR}:${ACCOUNT}:subgrp:dbsubnets-dr-dev`,
+    restoreParameterGroupArn: `arn:aws:rds:${DR}:${ACCOUNT}:pg:pg-postgres14-dr-dev`,
+    restoreOptionGroupArn: `arn:aws:rds:${DR}:${ACCOUNT}:og:default:postgres-14`,
   };
 
   // Both roles read the same snapshot and alert ledger: the statements they share, in order.
@@ -67,6 +76,18 @@ describe("policy documents", () => {
       Effect: "Allow",
       Action: ["rds:DescribeDBInstances"],
       Resource: [targets.primaryDbArn, targets.replicaDbArn],
+    },
+    {
+      Sid: "DescribeTheWritersReplicatedBackups",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstanceAutomatedBackups"],
+      Resource: [targets.writerBackupsFilterArn, targets.replicatedBackupArn],
+    },
+    {
+      Sid: "DescribeTheRestoredInstance",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstances"],
+      Resource: [targets.restoredDbArn],
     },
     {
       Sid: "ReadRecords",
@@ -112,6 +133,36 @@ describe("policy documents", () => {
     { Sid: "ReadLagMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: ["*"] },
   ];
   const targets = failoverTargets;
+
+  // The step runner's regional restore, in the DR region, from the writer's replicated backups.
+  const restoreStatements = () => [
+    {
+      Sid: "RestoreTheWriterIntoTheDrRegion",
+      Effect: "Allow",
+      Action: ["rds:RestoreDBInstanceToPointInTime"],
+      // Every resource type of the action (db, auto-backup, subgrp, pg, og), each exactly this stack's.
+      Resource: [
+        targets.restoredDbArn,
+        targets.replicatedBackupArn,
+        targets.restoreSubnetGroupArn,
+        targets.restoreParameterGroupArn,
+        targets.restoreOptionGroupArn,
+      ],
+    },
+    {
+      Sid: "TagTheRestoredInstanceAtCreation",
+      Effect: "Allow",
+      Action: ["rds:AddTagsToResource"],
+      Resource: [targets.restoredDbArn],
+    },
+    {
+      Sid: "LetRdsUseTheDrKeyForTheRestore",
+      Effect: "Allow",
+      Action: ["kms:CreateGrant", "kms:DescribeKey"],
+      Resource: [targets.drKeyArn],
+      Condition: { StringEquals: { "kms:ViaService": [`rds.${DR}.amazonaws.com`] } },
+    },
+  ];
 
   it("step runner: exactly the adapters' calls of the steps, on exactly the stack's resources", () => {
     expect(stepRunnerPolicyDocument(failoverTargets).Statement).toEqual([
@@ -202,6 +253,7 @@ describe("policy documents", () => {
         Action: ["s3:PutObject"],
         Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/reports/*"],
       },
+      ...restoreStatements(),
       {
         Sid: "OwnLogGroup",
         Effect: "Allow",
@@ -209,6 +261,30 @@ describe("policy documents", () => {
         Resource: [`${failoverTargets.logGroupArn}:*`],
       },
     ]);
+  });
+
+  it("step runner: no restore at all when the writer's backups are not copied to the DR region", () => {
+    const doc = stepRunnerPolicyDocument({ ...failoverTargets, replicatedBackupArn: undefined });
+    const actions = doc.Statement.flatMap((st) => st.Action);
+    for (const restoring of ["rds:RestoreDBInstanceToPointInTime", "kms:CreateGrant", "kms:DescribeKey"]) {
+      expect(actions).not.toContain(restoring);
+    }
+    expect(doc.Statement.find((st) => st.Sid === "TagTheRestoredInstanceAtCreation")).toBeUndefined();
+    // Still reads: a restore found by an earlier writer is described, and a lookup finds nothing.
+    expect(doc.Statement.find((st) => st.Sid === "DescribeTheWritersReplicatedBackups")?.Resource).toEqual([
+      failoverTargets.writerBackupsFilterArn,
+    ]);
+    expect(doc.Statement.find((st) => st.Sid === "DescribeTheRestoredInstance")?.Resource).toEqual([
+      failoverTargets.restoredDbArn,
+    ]);
+  });
+
+  it("restore ARNs: the target instance and the default option group of the family", () => {
+    expect(dbInstanceArn(DR, ACCOUNT, "rds-restored-dev")).toBe(failoverTargets.restoredDbArn);
+    expect(defaultOptionGroupArn(DR, ACCOUNT, "postgres14")).toBe(failoverTargets.restoreOptionGroupArn);
+    expect(() => defaultOptionGroupArn(DR, ACCOUNT, "mysql8.0")).toThrow(
+      'parameter group family "mysql8.0" is not a PostgreSQL family like postgres14',
+    );
   });
 
   it("failover: the snapshot's reads and starting the one state machine's executions; nothing that acts", () => {
@@ -249,6 +325,9 @@ describe("policy documents", () => {
       "rds:PromoteReadReplica",
       "rds:ModifyDBInstance",
       "rds:RebootDBInstance",
+      "rds:RestoreDBInstanceToPointInTime",
+      "rds:AddTagsToResource",
+      "kms:CreateGrant",
       "ec2:RevokeSecurityGroupIngress",
       "route53:ChangeResourceRecordSets",
       "lambda:InvokeFunction",
@@ -804,6 +883,12 @@ describe.each([
 
   const snapshotReadResources = () => ({
     DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
+    // The writer's copy in the DR region is the backup replication's id (its auto-backup ARN).
+    DescribeTheWritersReplicatedBackups: [
+      `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-primary-dev`,
+      v.named("rds-backups-replication-dev").id,
+    ],
+    DescribeTheRestoredInstance: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`],
     ReadRecords: [v.state("r53-zone-dev", "arn")],
     NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
     ListReports: [v.state("s3-backups-dr-dev", "arn")],
@@ -843,8 +928,24 @@ describe.each([
       // The monitor's ARN, built from its name before it exists (its role names the failover function).
       ReadWalPositionsThroughMonitor: [v.state("lambda-health-monitor-dev", "arn")],
       WriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
+      RestoreTheWriterIntoTheDrRegion: [
+        `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`,
+        v.named("rds-backups-replication-dev").id,
+        v.state("dbsubnets-dr-dev", "arn"),
+        v.state("pg-postgres14-dr-dev", "arn"),
+        `arn:aws:rds:${DR}:${ACCOUNT}:og:default:postgres-14`,
+      ],
+      TagTheRestoredInstanceAtCreation: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`],
+      LetRdsUseTheDrKeyForTheRestore: [v.state("kms-dr-dev", "arn")],
       OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-step-runner-dev:*`],
     });
+    expect(v.named("rds-backups-replication-dev").id).toMatch(
+      new RegExp(`^arn:aws:rds:${DR}:${ACCOUNT}:auto-backup:ab-[a-z0-9]+$`),
+    );
+    expect(v.state("dbsubnets-dr-dev", "arn")).toBe(`arn:aws:rds:${DR}:${ACCOUNT}:subgrp:dbsubnets-dr-dev`);
+    expect(v.state("pg-postgres14-dr-dev", "arn")).toBe(
+      `arn:aws:rds:${DR}:${ACCOUNT}:pg:pg-postgres14-dr-dev`,
+    );
     expect(v.named("iam-step-runner-policy-dev").inputs.role).toBe(v.named("iam-step-runner-dev").id);
   });
 
