@@ -12,8 +12,13 @@ import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./naming";
 // The failover policy's one home: pure, so the stack's config may share its values and ranges.
 // lib/infra never imports lib/lambda: it reads the validated policy from TapConfig.failoverPolicy,
 // and the one derived figure it needs (a monitor run's longest length) through the re-export below.
-import { DEFAULT_POLICY, MAX_REPLICATION_LAG_RANGE, policyProblems } from "./lambda/core/policy";
-import type { FailoverPolicy } from "./lambda/core/types";
+import {
+  DEFAULT_POLICY,
+  MAX_REPLICATION_LAG_RANGE,
+  POLICY_RANGES,
+  policyProblems,
+} from "./lambda/core/policy";
+import { REGIONAL_RESTORE_MODES, type FailoverPolicy, type RegionalRestoreMode } from "./lambda/core/types";
 // The workflow limits' defaults and upper bounds are the failover function's, which validates them again.
 import {
   DEFAULT_APPROVAL_TIMEOUT_MINUTES,
@@ -89,8 +94,9 @@ export interface TapConfig {
   readonly backupRetentionDays: number;
   /**
    * The failover policy the functions run with: `DEFAULT_POLICY` (lib/lambda/core/policy.ts, the one
-   * constant to change) with the stack's `tap:maxReplicationLagSeconds`, validated by the policy's own
-   * `policyProblems`. Its `maxReplicationLagSeconds` is also the replica-lag alarm's threshold.
+   * constant to change) with the stack's `tap:maxReplicationLagSeconds`, `tap:regionalRestore` and
+   * `tap:restoreConfirmationMinutes`, validated by the policy's own `policyProblems`. Its
+   * `maxReplicationLagSeconds` is also the replica-lag alarm's threshold.
    */
   readonly failoverPolicy: FailoverPolicy;
   /** Addresses subscribed (by email) to both SNS topics. */
@@ -133,6 +139,11 @@ export interface TapConfig {
   readonly promotionTimeoutMinutes: number;
   /** How long an operator has to approve a failover the lag guard blocked (APPROVAL_TIMEOUT_MINUTES). */
   readonly approvalTimeoutMinutes: number;
+  /**
+   * Restore call → restored instance available, in minutes, before a regional-restore execution
+   * fails (the failover function's RESTORE_TIMEOUT_MINUTES).
+   */
+  readonly restoreTimeoutMinutes: number;
 }
 
 /** The instance slot that takes writes: `primary` = `rds-primary-<suffix>`, `replica` = `rds-replica-<suffix>`. */
@@ -170,6 +181,12 @@ export const STACK_REGION_KEY = "aws:region";
 /** DR region when the stack sets no `aws:region`. */
 export const DEFAULT_DR_REGION = "ap-southeast-1";
 
+/**
+ * Default `tap:restoreTimeoutMinutes`: three hours, the "up to a few hours" AWS gives a cross-region
+ * point-in-time restore (aws-behaviour.md §1.6) with room to spare.
+ */
+export const DEFAULT_RESTORE_TIMEOUT_MINUTES = 180;
+
 /** Defaults of every optional `tap:` key (`environmentSuffix` is required, `hostedZoneName` derived). */
 export const DEFAULTS = {
   owner: "platform-team",
@@ -202,6 +219,9 @@ export const DEFAULTS = {
   keepOldWriter: true,
   promotionTimeoutMinutes: DEFAULT_PROMOTION_TIMEOUT_MINUTES,
   approvalTimeoutMinutes: DEFAULT_APPROVAL_TIMEOUT_MINUTES,
+  regionalRestore: DEFAULT_POLICY.regionalRestore,
+  restoreConfirmationMinutes: DEFAULT_POLICY.restoreConfirmationMinutes,
+  restoreTimeoutMinutes: DEFAULT_RESTORE_TIMEOUT_MINUTES,
 } as const;
 
 /**
@@ -214,6 +234,17 @@ export const PROMOTION_TIMEOUT_RANGE = { min: 5, max: MAX_PROMOTION_TIMEOUT_MINU
  * least; at most what the failover function accepts (two days, within the execution's three-day limit).
  */
 export const APPROVAL_TIMEOUT_RANGE = { min: 15, max: MAX_APPROVAL_TIMEOUT_MINUTES } as const;
+
+/**
+ * Accepted `tap:restoreTimeoutMinutes` (restore call → restored instance available): AWS puts a
+ * cross-region point-in-time restore's RTO at "up to a few hours" (aws-behaviour.md §1.6: the
+ * nearest snapshot is restored, then the logs are replayed), so less than half an hour would fail
+ * healthy restores; more than 12 hours leaves the database down past any recovery objective
+ * without anyone told that the restore did not finish.
+ */
+export const RESTORE_TIMEOUT_RANGE = { min: 30, max: 12 * 60 } as const;
+/** Accepted `tap:restoreConfirmationMinutes`: the failover policy's own range. */
+export const RESTORE_CONFIRMATION_RANGE = POLICY_RANGES.restoreConfirmationMinutes;
 
 /** Every key under `tap:` the program reads. */
 export const CONFIG_KEYS: readonly string[] = [
@@ -450,9 +481,48 @@ export function validateConfig(raw: RawConfig): TapConfig {
       maxReplicationLagSeconds = n;
     }
   }
+  // The regional-restore fields are judged by the policy's own validation (`policyProblems`), each
+  // alone on DEFAULT_POLICY so that a refusal is reported against the key that caused it; a refused
+  // value falls back to its default so the whole policy is checked once below with the rest.
+  const refusedAlone = (field: "regionalRestore" | "restoreConfirmationMinutes", value: unknown): boolean =>
+    policyProblems({ ...DEFAULT_POLICY, [field]: value }).length > 0;
+  const restoreModeText = raw.regionalRestore;
+  let regionalRestore: RegionalRestoreMode = DEFAULTS.regionalRestore;
+  if (restoreModeText !== undefined && restoreModeText !== "") {
+    if (refusedAlone("regionalRestore", restoreModeText)) {
+      problem(
+        "regionalRestore",
+        restoreModeText,
+        `must be one of ${REGIONAL_RESTORE_MODES.join(", ")} (default ${DEFAULTS.regionalRestore}): what a lost writer region with no promotable replica leads to. ` +
+          "auto restores a new writer in the DR region from the replicated automated backups, approve waits for an operator's approval first, off only alerts; e.g. pulumi config set tap:regionalRestore approve",
+      );
+    } else {
+      regionalRestore = restoreModeText as RegionalRestoreMode;
+    }
+  }
+  const confirmationText = raw.restoreConfirmationMinutes;
+  let restoreConfirmationMinutes: number = DEFAULTS.restoreConfirmationMinutes;
+  if (confirmationText !== undefined && confirmationText !== "") {
+    const n = Number(confirmationText);
+    if (refusedAlone("restoreConfirmationMinutes", n)) {
+      const { min, max } = RESTORE_CONFIRMATION_RANGE;
+      problem(
+        "restoreConfirmationMinutes",
+        confirmationText,
+        `must be a whole number of minutes from ${min} to ${max} (default ${DEFAULTS.restoreConfirmationMinutes}): how long a regional loss must last, from the first failed probe, before a restore starts`,
+      );
+    } else {
+      restoreConfirmationMinutes = n;
+    }
+  }
   // The one validation of the policy: a value it refuses is reported here, before any resource is
   // declared, rather than by the functions at their first cold start.
-  const failoverPolicy: FailoverPolicy = Object.freeze({ ...DEFAULT_POLICY, maxReplicationLagSeconds });
+  const failoverPolicy: FailoverPolicy = Object.freeze({
+    ...DEFAULT_POLICY,
+    maxReplicationLagSeconds,
+    regionalRestore,
+    restoreConfirmationMinutes,
+  });
   for (const policyProblem of policyProblems(failoverPolicy)) {
     problem(
       "maxReplicationLagSeconds",
@@ -576,6 +646,12 @@ export function validateConfig(raw: RawConfig): TapConfig {
     APPROVAL_TIMEOUT_RANGE.max,
     "minutes",
   );
+  const restoreTimeoutMinutes = int(
+    "restoreTimeoutMinutes",
+    RESTORE_TIMEOUT_RANGE.min,
+    RESTORE_TIMEOUT_RANGE.max,
+    "minutes",
+  );
 
   const multiAz = bool("multiAz");
   const deletionProtection = bool("deletionProtection");
@@ -629,6 +705,7 @@ export function validateConfig(raw: RawConfig): TapConfig {
     keepOldWriter,
     promotionTimeoutMinutes,
     approvalTimeoutMinutes,
+    restoreTimeoutMinutes,
   };
 }
 

@@ -26,6 +26,9 @@ export function resourceName(resourceType: string, environmentSuffix: string): s
   return `${resourceType}-${environmentSuffix}`;
 }
 
+/** Resource type of the instance a regional restore creates (`rds-restored-<suffix>`, `restoredInstanceId`). */
+export const RESTORED_INSTANCE_TYPE = "rds-restored";
+
 /** A derived name with the limit AWS puts on it. */
 export interface NameLimit {
   /** What the name is, for the error message. */
@@ -43,6 +46,11 @@ export interface NameLimit {
 export const NAME_LIMITS: readonly NameLimit[] = [
   { resource: "RDS primary identifier", build: (s) => resourceName("rds-primary", s), maxLength: 63 },
   { resource: "RDS replica identifier", build: (s) => resourceName("rds-replica", s), maxLength: 63 },
+  {
+    resource: "RDS restored instance identifier",
+    build: (s) => resourceName(RESTORED_INSTANCE_TYPE, s),
+    maxLength: 63,
+  },
   {
     resource: "S3 primary backup bucket",
     build: (s) => resourceName("s3-backups-primary", s) + "-x".padEnd(AUTONAME_RANDOM_LENGTH, "x"),

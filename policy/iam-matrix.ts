@@ -7,7 +7,8 @@
 import { T, obj, str } from "./model";
 import { accountOf, arnOf, type MatrixRow } from "./least-privilege";
 import type { SynthOutput, SynthResource } from "./offline";
-import { LOG_DELIVERY_ACTIONS } from "../lib/infra/iam";
+import { LOG_DELIVERY_ACTIONS, dbInstanceArn, defaultOptionGroupArn } from "../lib/infra/iam";
+import { restoredInstanceId } from "../lib/infra/topology";
 
 /** The resources the matrix talks about, found in an inventory. */
 export interface MatrixTargets {
@@ -62,6 +63,22 @@ export interface MatrixTargets {
     readonly stepRunnerLogGroup: string;
     /** The state machine's log group. */
     readonly logGroup: string;
+  };
+  /**
+   * The regional restore's resources, when the inventory has the DR region's subnet and parameter
+   * groups (the restored instance itself is created by the workflow, never declared).
+   */
+  readonly restore?: {
+    /** `rds-restored-<suffix>` in the DR region. */
+    readonly restoredDb: string;
+    /** The writer's identifier as a DR-region instance ARN (the backups lookup's filter). */
+    readonly writerBackupsFilter: string;
+    /** The writer's automated backups replicated to the DR region; absent when copied elsewhere. */
+    readonly replicatedBackup?: string;
+    readonly subnetGroup: string;
+    readonly parameterGroup: string;
+    /** The DR region's default option group of the engine major. */
+    readonly optionGroup: string;
   };
   /** The one-time bootstrap function's resources, when the inventory has the function. */
   readonly bootstrap?: {
@@ -149,6 +166,25 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
   const secrets = primary.outputs?.["masterUserSecrets"];
   const masterSecret = Array.isArray(secrets) ? String(obj(secrets[0])?.["secretArn"] ?? "") : "";
   const zoneName = str(zone.inputs, "name") ?? "";
+  const inDrOfType = (type: string): SynthResource | undefined =>
+    synth.resources.find((r) => r.type === type && inDr(r));
+  const rdsArn = (r: SynthResource, kind: string): string => {
+    const recorded = r.outputs?.["arn"];
+    return typeof recorded === "string" && recorded.startsWith("arn:")
+      ? recorded
+      : `arn:aws:rds:${drRegion}:${account}:${kind}:${str(r.inputs, "name") ?? r.id ?? r.name}`;
+  };
+  const drSubnetGroup = inDrOfType(T.rdsSubnetGroup);
+  const drParameterGroup = inDrOfType(T.rdsParameterGroup);
+  const suffix = tag(primary, "Environment");
+  // The copy a restore starts from: the writer's, in the DR region (its id is the auto-backup ARN).
+  const writerCopy = synth.resources.find(
+    (r) => r.type === T.rdsBackupReplication && inDr(r) && r.inputs["sourceDbInstanceArn"] === arn(primary),
+  );
+  const copyArn = [writerCopy?.id, writerCopy?.outputs?.["arn"]].find(
+    (x): x is string => typeof x === "string" && x.startsWith("arn:aws:rds:"),
+  );
+  const writerId = arn(primary).slice(arn(primary).indexOf(":db:") + 4);
   return {
     account,
     primaryRegion,
@@ -200,6 +236,22 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
             stepRunner: arn(stepRunnerFn),
             stepRunnerLogGroup: stepRunnerLogs,
             logGroup: arn(machineLogs),
+          },
+        }
+      : {}),
+    ...(drSubnetGroup && drParameterGroup && suffix
+      ? {
+          restore: {
+            restoredDb: dbInstanceArn(drRegion, account, restoredInstanceId(suffix)),
+            writerBackupsFilter: dbInstanceArn(drRegion, account, writerId),
+            ...(copyArn !== undefined ? { replicatedBackup: copyArn } : {}),
+            subnetGroup: rdsArn(drSubnetGroup, "subgrp"),
+            parameterGroup: rdsArn(drParameterGroup, "pg"),
+            optionGroup: defaultOptionGroupArn(
+              drRegion,
+              account,
+              str(drParameterGroup.inputs, "family") ?? "postgres14",
+            ),
           },
         }
       : {}),
@@ -442,6 +494,61 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
       `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:rds!db-master-AbCdEf`,
       "never reads the master secret",
     );
+
+    if (t.restore !== undefined) {
+      const r = t.restore;
+      const restore = "rds:RestoreDBInstanceToPointInTime";
+      const viaRdsDr = { "kms:ViaService": `rds.${t.drRegion}.amazonaws.com` };
+      const otherBackup = `arn:aws:rds:${t.drRegion}:${t.account}:auto-backup:ab-paymentsledger0000000000000`;
+      allow(f, "rds:DescribeDBInstances", r.restoredDb, "reads back the instance a regional restore created");
+      allow(
+        f,
+        "rds:DescribeDBInstanceAutomatedBackups",
+        r.writerBackupsFilter,
+        "finds the writer's backups replicated to the DR region, by its identifier",
+      );
+      if (r.replicatedBackup !== undefined) {
+        allow(
+          f,
+          "rds:DescribeDBInstanceAutomatedBackups",
+          r.replicatedBackup,
+          "reads the writer's replicated backups (restorable window)",
+        );
+        can(f, restore, r.restoredDb, "a regional restore creates rds-restored-<suffix>");
+        can(f, restore, r.replicatedBackup, "restores from the writer's backups replicated to the DR region");
+        can(f, restore, r.subnetGroup, "places the restored instance in the DR VPC's private subnets");
+        can(f, restore, r.parameterGroup, "gives the restored instance the TLS-only PostgreSQL 14 group");
+        can(f, restore, r.optionGroup, "the restored instance keeps the engine's default option group");
+        can(f, "rds:AddTagsToResource", r.restoredDb, "tags the restored instance at creation");
+        for (const a of ["kms:CreateGrant", "kms:DescribeKey"]) {
+          can(f, a, t.drKey, "RDS encrypts the restored instance with the DR key for the caller", {
+            context: viaRdsDr,
+          });
+        }
+      }
+      deny(f, "rds:DescribeDBInstanceAutomatedBackups", otherBackup, "no other instance's backups");
+      deny(f, restore, other.db(t.drRegion), "never restores into another identifier");
+      deny(f, restore, t.replicaDb, "never restores over an instance of the stack");
+      deny(f, restore, otherBackup, "never restores another instance's backups");
+      deny(
+        f,
+        restore,
+        `arn:aws:rds:${t.drRegion}:${t.account}:subgrp:default`,
+        "never into the region's default subnet group",
+      );
+      deny(
+        f,
+        restore,
+        `arn:aws:rds:${t.drRegion}:${t.account}:pg:default.postgres14`,
+        "never with the engine's default parameter group (no rds.force_ssl)",
+      );
+      deny(f, "rds:DeleteDBInstance", r.restoredDb, "never deletes the restored instance");
+      deny(f, "rds:AddTagsToResource", other.db(t.drRegion), "tags no other DR-region instance");
+      deny(f, "kms:CreateGrant", t.drKey, "grants on the DR key only through RDS", { context: viaS3 });
+      deny(f, "kms:CreateGrant", t.primaryKey, "never grants on the primary-region key", {
+        context: { "kms:ViaService": `rds.${t.sourceRegion}.amazonaws.com` },
+      });
+    }
 
     if (logGroup !== undefined) {
       for (const a of ["logs:CreateLogStream", "logs:PutLogEvents"]) {

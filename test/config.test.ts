@@ -1,13 +1,16 @@
 import {
   CONFIG_KEYS,
   ConfigValidationError,
+  DEFAULT_RESTORE_TIMEOUT_MINUTES,
+  RESTORE_CONFIRMATION_RANGE,
+  RESTORE_TIMEOUT_RANGE,
   cidrsOverlap,
   parseIpv4Cidr,
   privateSubnetCidrs,
   validateConfig,
   type RawConfig,
 } from "../lib/config";
-import { DEFAULT_POLICY, validatePolicy } from "../lib/lambda/core/policy";
+import { DEFAULT_POLICY, POLICY_RANGES, validatePolicy } from "../lib/lambda/core/policy";
 import { MAX_REPLICA_LAG_ALARM_SECONDS } from "../policy/policies";
 
 const VALID: RawConfig = { environmentSuffix: "dev", "aws:region": "ap-southeast-1" };
@@ -60,6 +63,11 @@ describe("validateConfig defaults", () => {
       keepOldWriter: true,
       promotionTimeoutMinutes: 45,
       approvalTimeoutMinutes: 1440,
+      restoreTimeoutMinutes: 180,
+    });
+    expect(validateConfig(VALID).failoverPolicy).toMatchObject({
+      regionalRestore: "auto",
+      restoreConfirmationMinutes: 10,
     });
   });
 
@@ -106,10 +114,14 @@ describe("validateConfig defaults", () => {
       cpuAlarmPercent: "100",
       promotionTimeoutMinutes: "5",
       approvalTimeoutMinutes: "2880",
+      restoreTimeoutMinutes: "30",
+      restoreConfirmationMinutes: "120",
     });
     expect(config).toMatchObject({
       promotionTimeoutMinutes: 5,
       approvalTimeoutMinutes: 2880,
+      restoreTimeoutMinutes: 30,
+      failoverPolicy: { restoreConfirmationMinutes: 120 },
       backupRetentionDays: 1,
       dnsTtlSeconds: 5,
       performanceInsightsRetentionDays: 7,
@@ -151,6 +163,51 @@ describe("validateConfig rejects, naming key, value and fix", () => {
       "an approval window above two days",
       { approvalTimeoutMinutes: "2881" },
       { key: "tap:approvalTimeoutMinutes", value: '"2881"', fix: /whole number of minutes from 15 to 2880/ },
+    ],
+    [
+      "a regional-restore mode that is not auto, approve or off",
+      { regionalRestore: "manual" },
+      {
+        key: "tap:regionalRestore",
+        value: '"manual"',
+        fix: /^must be one of auto, approve, off \(default auto\).*pulumi config set tap:regionalRestore approve$/,
+      },
+    ],
+    [
+      "a restore confirmation outside the policy's 5 to 120 minutes",
+      { restoreConfirmationMinutes: "4" },
+      {
+        key: "tap:restoreConfirmationMinutes",
+        value: '"4"',
+        fix: /^must be a whole number of minutes from 5 to 120 \(default 10\)/,
+      },
+    ],
+    [
+      "a restore confirmation that is not a whole number of minutes",
+      { restoreConfirmationMinutes: "7.5" },
+      {
+        key: "tap:restoreConfirmationMinutes",
+        value: '"7.5"',
+        fix: /^must be a whole number of minutes from 5 to 120/,
+      },
+    ],
+    [
+      "a restore timeout outside 30 to 720 minutes",
+      { restoreTimeoutMinutes: "721" },
+      {
+        key: "tap:restoreTimeoutMinutes",
+        value: '"721"',
+        fix: /^must be a whole number of minutes from 30 to 720$/,
+      },
+    ],
+    [
+      "a restore timeout that is not a whole number of minutes",
+      { restoreTimeoutMinutes: "90.5" },
+      {
+        key: "tap:restoreTimeoutMinutes",
+        value: '"90.5"',
+        fix: /^must be a whole number of minutes from 30 to 720$/,
+      },
     ],
     [
       "a missing suffix",
@@ -402,6 +459,62 @@ describe("the failover policy in the typed config", () => {
     const config = validateConfig({ ...VALID, maxReplicationLagSeconds: "25" });
     expect(config.failoverPolicy).toEqual({ ...DEFAULT_POLICY, maxReplicationLagSeconds: 25 });
     expect(Object.isFrozen(config.failoverPolicy)).toBe(true);
+  });
+
+  it("takes tap:regionalRestore and tap:restoreConfirmationMinutes into the policy, each mode and both bounds", () => {
+    for (const regionalRestore of ["auto", "approve", "off"] as const) {
+      for (const minutes of [RESTORE_CONFIRMATION_RANGE.min, 30, RESTORE_CONFIRMATION_RANGE.max]) {
+        const { failoverPolicy } = validateConfig({
+          ...VALID,
+          regionalRestore,
+          restoreConfirmationMinutes: String(minutes),
+        });
+        expect(failoverPolicy).toEqual({
+          ...DEFAULT_POLICY,
+          regionalRestore,
+          restoreConfirmationMinutes: minutes,
+        });
+        expect(validatePolicy(failoverPolicy)).toEqual(failoverPolicy);
+      }
+    }
+  });
+
+  it("judges the restore confirmation by the policy's own range, and refuses just outside it", () => {
+    expect(RESTORE_CONFIRMATION_RANGE).toBe(POLICY_RANGES.restoreConfirmationMinutes);
+    const { min, max } = POLICY_RANGES.restoreConfirmationMinutes;
+    for (const outside of [min - 1, max + 1]) {
+      expect(problemsFor({ restoreConfirmationMinutes: String(outside) }).map((p) => p.key)).toEqual([
+        "tap:restoreConfirmationMinutes",
+      ]);
+    }
+  });
+
+  it("a refused restore mode or confirmation is reported once, against its own key only", () => {
+    expect(
+      problemsFor({ regionalRestore: "AUTO", restoreConfirmationMinutes: "ten" }).map((p) => [
+        p.key,
+        p.value,
+      ]),
+    ).toEqual([
+      ["tap:regionalRestore", '"AUTO"'],
+      ["tap:restoreConfirmationMinutes", '"ten"'],
+    ]);
+  });
+
+  it("keeps the restore timeout out of the policy, with its exported range and default", () => {
+    expect(RESTORE_TIMEOUT_RANGE).toEqual({ min: 30, max: 720 });
+    expect(DEFAULT_RESTORE_TIMEOUT_MINUTES).toBe(180);
+    expect(validateConfig({ ...VALID, restoreTimeoutMinutes: "720" })).toMatchObject({
+      restoreTimeoutMinutes: 720,
+      failoverPolicy: DEFAULT_POLICY,
+    });
+    expect(problemsFor({ restoreTimeoutMinutes: "29" })).toEqual([
+      {
+        key: "tap:restoreTimeoutMinutes",
+        value: '"29"',
+        fix: "must be a whole number of minutes from 30 to 720",
+      },
+    ]);
   });
 
   it("every lag limit the config accepts is one the policy's validation and the policy pack accept", () => {

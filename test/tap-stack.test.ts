@@ -134,10 +134,66 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     expect({ region: v.named(name).region, provider: v.named(name).provider }).toEqual({ region, provider });
   });
 
-  it("creates no DR-region parameter or subnet group for a same-region replica", () => {
-    expect(v.all.filter((r) => r.name === "pg-postgres14-dr-dev" || r.name === "dbsubnets-dr-dev")).toEqual(
-      [],
-    );
+  it("declares the DR region's parameter and subnet groups for a regional restore, unused by the replica", () => {
+    for (const name of ["pg-postgres14-dr-dev", "dbsubnets-dr-dev"]) {
+      expect({ region: v.named(name).region, provider: v.named(name).provider }).toEqual({
+        region: DR,
+        provider: "aws-dr-dev",
+      });
+    }
+    expect(v.named("pg-postgres14-dr-dev").inputs).toMatchObject({
+      name: "pg-postgres14-dr-dev",
+      family: "postgres14",
+      parameters: v.named("pg-postgres14-primary-dev").inputs.parameters,
+    });
+    expect(v.named("dbsubnets-dr-dev").inputs.subnetIds).toEqual([
+      v.named("subnet-private-dr-1-dev").id,
+      v.named("subnet-private-dr-2-dev").id,
+    ]);
+    // The same-region replica keeps the primary region's groups (RDS takes the source's subnet group).
+    expect(v.named("rds-replica-dev").inputs.parameterGroupName).toBe("pg-postgres14-primary-dev");
+    expect(v.named("rds-replica-dev").inputs.dbSubnetGroupName).toBeUndefined();
+  });
+
+  it("gives the instance a regional restore creates its own client and access groups in the DR VPC", () => {
+    const rules = (groupName: string) =>
+      v
+        .ofType(INGRESS)
+        .filter((r) => r.inputs.securityGroupId === v.named(groupName).id)
+        .map((r) => ({
+          name: r.name,
+          cidr: r.inputs.cidrIpv4,
+          from: r.inputs.fromPort,
+          to: r.inputs.toPort,
+          kind: (r.inputs.tags as Record<string, string>)["Ingress-Kind"],
+        }));
+    for (const kind of ["clients", "access"]) {
+      const group = v.named(`sg-db-${kind}-restored-dev`);
+      expect({ region: group.region, provider: group.provider }).toEqual({
+        region: DR,
+        provider: "aws-dr-dev",
+      });
+      expect(group.inputs).toMatchObject({
+        vpcId: v.named("vpc-dr-dev").id,
+        revokeRulesOnDelete: true,
+        tags: { "DR-Role": "failover", Name: `sg-db-${kind}-restored-dev` },
+      });
+      expect(group.inputs.ingress).toBeUndefined();
+      expect(group.inputs.egress).toBeUndefined();
+    }
+    expect(rules("sg-db-clients-restored-dev")).toEqual([
+      { name: "sgr-db-clients-restored-1-dev", cidr: "10.20.0.0/16", from: 5432, to: 5432, kind: "client" },
+    ]);
+    expect(rules("sg-db-access-restored-dev")).toEqual([
+      { name: "sgr-db-access-restored-1-dev", cidr: "10.30.128.0/28", from: 5432, to: 5432, kind: "monitor" },
+      {
+        name: "sgr-db-access-restored-2-dev",
+        cidr: "10.30.128.16/28",
+        from: 5432,
+        to: 5432,
+        kind: "monitor",
+      },
+    ]);
   });
 
   it("encrypts the primary with the primary key, enforces TLS and IAM auth, keeps 7 days of backups", () => {
@@ -290,7 +346,8 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
         5432,
       ],
     ]);
-    expect(v.ofType(INGRESS)).toHaveLength(8);
+    // 8 for the slots, the bootstrap and its endpoint; 3 for the restored instance's groups.
+    expect(v.ofType(INGRESS)).toHaveLength(11);
   });
 
   it("opens nothing to the internet anywhere", () => {
@@ -327,7 +384,7 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     }
   });
 
-  it("limits the monitor's egress to 5432 on the database subnets", () => {
+  it("limits the monitor's egress to 5432 on the database subnets, the restored instance's included", () => {
     const rules = v
       .ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
       .filter((r) => r.inputs.securityGroupId === v.named("sg-health-monitor-dev").id);
@@ -336,6 +393,9 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     ).toEqual([
       [v.named("sg-health-monitor-dev").id, "10.20.0.0/18", 5432, 5432],
       [v.named("sg-health-monitor-dev").id, "10.20.64.0/18", 5432, 5432],
+      // The DR VPC's private subnets (dbsubnets-dr), where a regional restore places its instance.
+      [v.named("sg-health-monitor-dev").id, "10.30.0.0/18", 5432, 5432],
+      [v.named("sg-health-monitor-dev").id, "10.30.64.0/18", 5432, 5432],
     ]);
   });
 
@@ -597,8 +657,10 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     // failover-errors alarm, the bootstrap's and the endpoint's security groups with 4 rules, and
     // the Secrets Manager endpoint.
     // The two monitor subnets of the DR VPC add 2. The failover workflow adds the step runner (function,
-    // role, log group), the state machine with its role and log group, and its 3 alarms.
-    expect(taggable).toHaveLength(87);
+    // role, log group), the state machine with its role and log group, and its 3 alarms. The
+    // regional restore adds the DR parameter and subnet groups, the restored instance's 2 security
+    // groups with their 3 rules, and the monitor's 2 egress rules to the DR private subnets.
+    expect(taggable).toHaveLength(96);
     for (const r of taggable) {
       const tags = r.inputs.tags as Record<string, string> | undefined;
       expect({ name: r.name, tags }).toEqual({
@@ -799,6 +861,17 @@ describe("TapStack with a cross-region replica (tap:replicaRegion = ap-southeast
       replicaAlarms.map(() => [DR, v.arn("sns-dr-events-dev")]),
     );
     expect(replicaAlarms).toHaveLength(5);
+  });
+
+  it("gives the instance a regional restore creates the same DR groups as with a same-region replica", () => {
+    for (const name of ["sg-db-clients-restored-dev", "sg-db-access-restored-dev"]) {
+      expect(v.named(name)).toMatchObject({ region: DR, provider: "aws-dr-dev" });
+      expect(v.named(name).inputs.vpcId).toBe(v.named("vpc-dr-dev").id);
+    }
+    // One DR parameter group and one DR subnet group, shared by the replica and a restore.
+    expect(
+      v.all.filter((r) => r.name.startsWith("pg-postgres14-dr") || r.name.startsWith("dbsubnets-dr")),
+    ).toHaveLength(2);
   });
 
   it("lets the monitor reach the replica subnets in its own VPC too", () => {

@@ -72,11 +72,20 @@ export const DB_PARAMETERS: readonly aws.types.input.rds.ParameterGroupParameter
 /** What the database builder creates. */
 export interface DatabaseResult {
   readonly primaryParameterGroup: aws.rds.ParameterGroup;
-  /** Exists only for a cross-region replica. */
-  readonly drParameterGroup?: aws.rds.ParameterGroup;
+  /**
+   * `pg-postgres14-dr-<suffix>`, declared for every placement and every `tap:activeWriter`: a
+   * cross-region replica slot uses it, and a regional restore puts the restored instance in it
+   * (`RestoreDBInstanceToPointInTime` would otherwise use the engine's default group, without
+   * `rds.force_ssl`; aws-behaviour.md §1.6).
+   */
+  readonly drParameterGroup: aws.rds.ParameterGroup;
   readonly primarySubnetGroup: aws.rds.SubnetGroup;
-  /** Exists only for a cross-region replica. */
-  readonly drSubnetGroup?: aws.rds.SubnetGroup;
+  /**
+   * `dbsubnets-dr-<suffix>` (the DR VPC's private subnets), declared for every placement and every
+   * `tap:activeWriter`: a cross-region replica slot uses it, and a regional restore places the
+   * restored instance in it (otherwise RDS would use the region's default subnet group).
+   */
+  readonly drSubnetGroup: aws.rds.SubnetGroup;
   /** Slot `primary`: `rds-primary-<suffix>`, in the primary region, whatever its role. */
   readonly primary: aws.rds.Instance;
   /** Slot `replica`: `rds-replica-<suffix>`, in the replica region, whatever its role. */
@@ -301,17 +310,28 @@ export function buildDatabase(
 
   const primaryParameterGroup = parameterGroup(ctx, "primary", providers.primary);
   const primarySubnetGroup = subnetGroup(ctx, "primary", network, providers.primary);
-  const drParameterGroup = placement.crossRegion ? parameterGroup(ctx, "dr", providers.dr) : undefined;
-  const drSubnetGroup = placement.crossRegion ? subnetGroup(ctx, "dr", network, providers.dr) : undefined;
+  // The DR region's groups exist whatever the placement: the regional restore needs them in the
+  // very situation (the primary region lost) in which no `pulumi up` could declare them first.
+  const drParameterGroup = parameterGroup(ctx, "dr", providers.dr);
+  const drSubnetGroup = subnetGroup(ctx, "dr", network, providers.dr);
 
   const resources = (slot: Slot): Omit<SlotResources, "writer"> => {
     const sgs = network.dbSecurityGroups[slot];
     return {
       identifier: slotIdentifier(slot, config.environmentSuffix),
       key: slot === "primary" ? keys.primaryKey : keys.replicaKey,
+      // A same-region replica slot keeps the primary region's groups; only a cross-region one
+      // lives in the DR region's.
       parameterGroup:
-        slot === "primary" ? primaryParameterGroup : (drParameterGroup ?? primaryParameterGroup),
-      subnetGroup: slot === "primary" ? primarySubnetGroup : drSubnetGroup,
+        slot === "primary" || placement.parameterGroup === "primary-region-group"
+          ? primaryParameterGroup
+          : drParameterGroup,
+      subnetGroup:
+        slot === "primary"
+          ? primarySubnetGroup
+          : placement.subnetGroup === "dr-subnet-group"
+            ? drSubnetGroup
+            : undefined,
       securityGroupIds: [sgs.clients.securityGroup.id, sgs.access.securityGroup.id],
     };
   };

@@ -35,7 +35,7 @@ import { longestMonitorRunSeconds, type FailoverPolicy } from "../config";
 import { metricAlarm } from "./alarms";
 import type { AlertingResult } from "./alerting";
 import { METRICS_NAMESPACE } from "./alerting";
-import type { BackupsResult } from "./backups";
+import { backupCopyRegion, type BackupsResult } from "./backups";
 import { buildBootstrapNetwork, type BootstrapNetwork } from "./bootstrap-network";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
@@ -43,7 +43,9 @@ import type { DnsResult } from "./dns";
 import type { EncryptionResult } from "./encryption";
 import {
   bootstrapPolicyDocument,
+  dbInstanceArn,
   dbUserArn,
+  defaultOptionGroupArn,
   executionsArn,
   failoverPolicyDocument,
   lambdaFunctionArn,
@@ -61,6 +63,7 @@ import {
   type FunctionResources,
 } from "./lambda-kit";
 import { POSTGRES_PORT, monitorSubnetIds, subnetIds, type NetworkResult } from "./network";
+import { restoredInstanceId } from "./topology";
 import { buildWorkflow, stateMachineName, type WorkflowResult } from "./workflow";
 
 // The functions' names, with the settings below (the simulator builds its deployment from both).
@@ -210,6 +213,23 @@ export interface StepRunnerEnvInputs {
   readonly primaryAlarmName: pulumi.Input<string>;
   readonly monitorFunctionName: string;
   readonly environmentSuffix: string;
+  /** `rds-restored-<suffix>` (`restoredInstanceId`): the only identifier a regional restore creates. */
+  readonly restoredInstanceId: string;
+  /** Name of the DR region's DB subnet group (`dbsubnets-dr-<suffix>`). */
+  readonly restoreSubnetGroup: pulumi.Input<string>;
+  /** The restored instance's security groups, clients first, then access (the monitor's). */
+  readonly restoreSecurityGroupIds: readonly pulumi.Input<string>[];
+  /** Name of the DR region's PostgreSQL 14 parameter group (`pg-postgres14-dr-<suffix>`). */
+  readonly restoreParameterGroup: pulumi.Input<string>;
+  /** Instance class of the restored instance: the primary's (`tap:instanceClass`). */
+  readonly restoreInstanceClass: string;
+}
+
+/** Comma-joined ids: a plain string when every id is one (the simulator's), an output otherwise. */
+function joinIds(ids: readonly pulumi.Input<string>[]): pulumi.Input<string> {
+  return ids.every((id): id is string => typeof id === "string")
+    ? ids.join(",")
+    : pulumi.all([...ids]).apply((resolved) => resolved.join(","));
 }
 
 /** Every variable of {@link StepRunnerEnvName}. */
@@ -237,6 +257,13 @@ export function stepRunnerEnvironment(
     MONITOR_FUNCTION_NAME: v.monitorFunctionName,
     METRICS_NAMESPACE: METRICS_NAMESPACE,
     ENVIRONMENT_SUFFIX: v.environmentSuffix,
+    REGIONAL_RESTORE: p.regionalRestore,
+    RESTORE_CONFIRMATION_MINUTES: String(p.restoreConfirmationMinutes),
+    RESTORED_INSTANCE_ID: v.restoredInstanceId,
+    RESTORE_SUBNET_GROUP: v.restoreSubnetGroup,
+    RESTORE_SECURITY_GROUP_IDS: joinIds(v.restoreSecurityGroupIds),
+    RESTORE_PARAMETER_GROUP: v.restoreParameterGroup,
+    RESTORE_INSTANCE_CLASS: v.restoreInstanceClass,
   };
 }
 
@@ -247,6 +274,8 @@ export interface FailoverEnvInputs extends StepRunnerEnvInputs {
   readonly promotionTimeoutMinutes: number;
   /** `tap:approvalTimeoutMinutes`. */
   readonly approvalTimeoutMinutes: number;
+  /** `tap:restoreTimeoutMinutes`. */
+  readonly restoreTimeoutMinutes: number;
 }
 
 /**
@@ -259,6 +288,7 @@ export function failoverEnvironment(v: FailoverEnvInputs): Record<FailoverEnvNam
     STATE_MACHINE_ARN: v.stateMachineArn,
     PROMOTION_TIMEOUT_MINUTES: String(v.promotionTimeoutMinutes),
     APPROVAL_TIMEOUT_MINUTES: String(v.approvalTimeoutMinutes),
+    RESTORE_TIMEOUT_MINUTES: String(v.restoreTimeoutMinutes),
   };
 }
 
@@ -380,7 +410,31 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     primaryAlarmName: alerting.primaryUnreachableAlarm.name,
     monitorFunctionName: monitorName,
     environmentSuffix: suffix,
+    // A regional restore: the DR region's groups and the restored instance's security groups,
+    // all declared whatever the placement (database.ts, network.ts), and the primary's class.
+    restoredInstanceId: restoredInstanceId(suffix),
+    restoreSubnetGroup: database.drSubnetGroup.name,
+    restoreSecurityGroupIds: [
+      network.restoredSecurityGroups.clients.securityGroup.id,
+      network.restoredSecurityGroups.access.securityGroup.id,
+    ],
+    restoreParameterGroup: database.drParameterGroup.name,
+    restoreInstanceClass: config.instanceClass,
   };
+  // The writer's automated backups in the DR region, which a regional restore starts from: none
+  // when the writer itself lives there (a promoted cross-region replica), its copy then going to
+  // the primary region (backups.ts `backupCopyRegion`).
+  const replicatedBackupArn: pulumi.Output<string | undefined> =
+    backupCopyRegion(database.topology.writer, config) === config.drRegion
+      ? backups.automatedBackupsReplication.id
+      : pulumi.output(undefined);
+  const restoreReads = pulumi
+    .all([database.writer.identifier, replicatedBackupArn, accountId])
+    .apply(([writerId, backupArn, account]) => ({
+      restoredDbArn: dbInstanceArn(config.drRegion, account, restoredInstanceId(suffix)),
+      writerBackupsFilterArn: dbInstanceArn(config.drRegion, account, writerId),
+      replicatedBackupArn: backupArn,
+    }));
   // What both the failover function and the step runner read: the cluster snapshot and the ledger.
   const snapshotTargets = pulumi
     .all([
@@ -390,16 +444,20 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
       alerting.drTopic.arn,
       backups.drBucket.bucket.arn,
       encryption.drKey.arn,
+      restoreReads,
     ])
-    .apply(([primaryDbArn, replicaDbArn, hostedZoneArn, alertTopicArn, reportBucketArn, drKeyArn]) => ({
-      primaryDbArn,
-      replicaDbArn,
-      hostedZoneArn,
-      alertTopicArn,
-      reportBucketArn,
-      drKeyArn,
-      drRegion: config.drRegion,
-    }));
+    .apply(
+      ([primaryDbArn, replicaDbArn, hostedZoneArn, alertTopicArn, reportBucketArn, drKeyArn, restore]) => ({
+        primaryDbArn,
+        replicaDbArn,
+        hostedZoneArn,
+        alertTopicArn,
+        reportBucketArn,
+        drKeyArn,
+        drRegion: config.drRegion,
+        ...restore,
+      }),
+    );
 
   // ---- step-runner (DR region, no VPC): the workflow's tasks ---------------------------------
   const stepRunnerParts = roleAndLogs(
@@ -411,8 +469,15 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     providers.dr,
     (logGroupArn) =>
       pulumi
-        .all([snapshotTargets, writerSgs.clients.securityGroup.id, accountId, logGroupArn])
-        .apply(([targets, sgId, account, lgArn]) =>
+        .all([
+          snapshotTargets,
+          writerSgs.clients.securityGroup.id,
+          accountId,
+          logGroupArn,
+          database.drSubnetGroup.arn,
+          database.drParameterGroup.arn,
+        ])
+        .apply(([targets, sgId, account, lgArn, subnetGroupArn, parameterGroupArn]) =>
           JSON.stringify(
             stepRunnerPolicyDocument({
               ...targets,
@@ -421,6 +486,13 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
               readerRecordName: dns.readerRecordName,
               logGroupArn: lgArn,
               monitorFunctionArn: lambdaFunctionArn(config.drRegion, account, monitorName),
+              restoreSubnetGroupArn: subnetGroupArn,
+              restoreParameterGroupArn: parameterGroupArn,
+              restoreOptionGroupArn: defaultOptionGroupArn(
+                config.drRegion,
+                account,
+                config.parameterGroupFamily,
+              ),
             }),
           ),
         ),
@@ -487,6 +559,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
         stateMachineArn: workflow.stateMachine.arn,
         promotionTimeoutMinutes: config.promotionTimeoutMinutes,
         approvalTimeoutMinutes: config.approvalTimeoutMinutes,
+        restoreTimeoutMinutes: config.restoreTimeoutMinutes,
       }),
     },
     dr,

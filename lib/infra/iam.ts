@@ -5,7 +5,8 @@
  *
  * The failover is split by what each principal may do: the `failover` function only reads the
  * state, alerts and starts the workflow; the state machine may only invoke the `step-runner`; the
- * step runner holds the acting permissions (promote, fence, switch DNS) and cannot start a workflow.
+ * step runner holds the acting permissions (promote, fence, switch DNS, restore in the DR region)
+ * and cannot start a workflow.
  */
 import { FENCED_AT_TAG, PROMOTION_REQUESTED_AT_TAG } from "../function-env";
 
@@ -40,6 +41,33 @@ export function dbUserArn(region: string, accountId: string, dbiResourceId: stri
     );
   }
   return `arn:aws:rds-db:${region}:${accountId}:dbuser:${dbiResourceId}/${user}`;
+}
+
+/** ARN of an RDS DB instance, known before it exists (the restored instance is named by the stack). */
+export function dbInstanceArn(region: string, accountId: string, identifier: string): string {
+  return `arn:aws:rds:${region}:${accountId}:db:${identifier}`;
+}
+
+/**
+ * ARN of the default option group of a PostgreSQL major (`default:postgres-14` for the family
+ * `postgres14`): the option group a restore that names none is created with, and `og` is a
+ * required resource type of `rds:RestoreDBInstanceToPointInTime`
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html; AWS's own
+ * create example grants `og:default*`:
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples-create-and-modify-examples.html).
+ */
+export function defaultOptionGroupArn(
+  region: string,
+  accountId: string,
+  parameterGroupFamily: string,
+): string {
+  const m = /^postgres(\d+)$/.exec(parameterGroupFamily);
+  if (!m) {
+    throw new Error(
+      `parameter group family ${JSON.stringify(parameterGroupFamily)} is not a PostgreSQL family like postgres14`,
+    );
+  }
+  return `arn:aws:rds:${region}:${accountId}:og:default:postgres-${m[1]}`;
 }
 
 /** ARN of an EC2 security group. */
@@ -117,6 +145,19 @@ export interface SnapshotReadTargets {
   readonly drKeyArn: string;
   readonly drRegion: string;
   readonly logGroupArn: string;
+  /** `rds-restored-<suffix>` in the DR region, the instance a regional restore creates. */
+  readonly restoredDbArn: string;
+  /**
+   * The writer's identifier as a DR-region instance ARN: what `DescribeDBInstanceAutomatedBackups`
+   * filtered by `DBInstanceIdentifier` names (its `db` resource type).
+   */
+  readonly writerBackupsFilterArn: string;
+  /**
+   * The writer's automated backups replicated to the DR region (`auto-backup` ARN, the id of its
+   * `InstanceAutomatedBackupsReplication`); undefined when they are copied elsewhere (the writer
+   * itself in the DR region), and then nothing may be restored.
+   */
+  readonly replicatedBackupArn: string | undefined;
 }
 
 /**
@@ -131,6 +172,28 @@ function snapshotReadStatements(t: SnapshotReadTargets): IamStatement[] {
       Effect: "Allow",
       Action: ["rds:DescribeDBInstances"],
       Resource: [t.primaryDbArn, t.replicaDbArn],
+    },
+    {
+      // A regional restore finds the writer's backups replicated to the DR region. The Service
+      // Authorization Reference gives the action two optional resource types, `auto-backup` and
+      // `db`, and does not say which one a request filtered by DBInstanceIdentifier is checked
+      // against, so both, each exactly: the writer's identifier as a DR-region instance and its
+      // copy (the replication's id), never `auto-backup:*` (another instance's copies):
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
+      Sid: "DescribeTheWritersReplicatedBackups",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstanceAutomatedBackups"],
+      Resource: [
+        t.writerBackupsFilterArn,
+        ...(t.replicatedBackupArn !== undefined ? [t.replicatedBackupArn] : []),
+      ],
+    },
+    {
+      // The instance a regional restore created, read back (its status, its endpoint).
+      Sid: "DescribeTheRestoredInstance",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstances"],
+      Resource: [t.restoredDbArn],
     },
     {
       Sid: "ReadRecords",
@@ -244,6 +307,62 @@ export interface StepRunnerPolicyTargets extends SnapshotReadTargets {
   readonly readerRecordName: string;
   /** The health-monitor's unqualified function ARN (the switchover's WAL positions come from it). */
   readonly monitorFunctionArn: string;
+  /** `dbsubnets-dr-<suffix>`, where the restored instance is placed (`subgrp` ARN). */
+  readonly restoreSubnetGroupArn: string;
+  /** `pg-postgres14-dr-<suffix>`, the restored instance's parameter group (`pg` ARN). */
+  readonly restoreParameterGroupArn: string;
+  /** The DR region's default PostgreSQL option group (`defaultOptionGroupArn`). */
+  readonly restoreOptionGroupArn: string;
+}
+
+/**
+ * A regional restore: `RestoreDBInstanceToPointInTime` in the DR region from the writer's
+ * replicated backups into `rds-restored-<suffix>`. None when the writer's backups are not copied
+ * to the DR region.
+ */
+function regionalRestoreStatements(t: StepRunnerPolicyTargets): IamStatement[] {
+  if (t.replicatedBackupArn === undefined) return [];
+  return [
+    {
+      // Every resource type the Service Authorization Reference lists for the action: the target
+      // instance (db, required), the source copy (auto-backup), and the subnet, parameter and
+      // option groups it is created with (subgrp, pg, og, required); each exactly this stack's, so
+      // no other identifier, copy or group can be restored into or from:
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
+      // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html
+      Sid: "RestoreTheWriterIntoTheDrRegion",
+      Effect: "Allow",
+      Action: ["rds:RestoreDBInstanceToPointInTime"],
+      Resource: [
+        t.restoredDbArn,
+        t.replicatedBackupArn,
+        t.restoreSubnetGroupArn,
+        t.restoreParameterGroupArn,
+        t.restoreOptionGroupArn,
+      ],
+    },
+    {
+      // Tags given to a create call are authorized again as rds:AddTagsToResource on the new
+      // resource: only the restored instance
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples-grant-permissions-tags-on-create.html).
+      Sid: "TagTheRestoredInstanceAtCreation",
+      Effect: "Allow",
+      Action: ["rds:AddTagsToResource"],
+      Resource: [t.restoredDbArn],
+    },
+    {
+      // The copy is encrypted with the DR key and the restore takes no KmsKeyId (reference §1.6),
+      // so the restored instance uses that key; RDS acts with the caller's permissions, which must
+      // allow kms:CreateGrant and kms:DescribeKey on it, here only when RDS in the DR region asks
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html,
+      // "Authorizing use of a customer managed key").
+      Sid: "LetRdsUseTheDrKeyForTheRestore",
+      Effect: "Allow",
+      Action: ["kms:CreateGrant", "kms:DescribeKey"],
+      Resource: [t.drKeyArn],
+      Condition: { StringEquals: { "kms:ViaService": [`rds.${t.drRegion}.amazonaws.com`] } },
+    },
+  ];
 }
 
 /**
@@ -358,6 +477,7 @@ export function stepRunnerPolicyDocument(t: StepRunnerPolicyTargets): IamPolicyD
       Action: ["s3:PutObject"],
       Resource: [`${t.reportBucketArn}/reports/*`],
     },
+    ...regionalRestoreStatements(t),
     logsStatement(t.logGroupArn),
   ]);
 }

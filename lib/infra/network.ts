@@ -114,6 +114,21 @@ export interface SlotSecurityGroups {
   readonly provider: aws.Provider;
 }
 
+/**
+ * The two security groups of the instance a regional restore creates (`rds-restored-<suffix>`),
+ * in the DR VPC, built like a slot's: `sg-db-clients-restored-<suffix>` admits the configured
+ * client CIDRs (the restored instance becomes the writer), `sg-db-access-restored-<suffix>` the
+ * monitor subnets. Declared for every placement and every `tap:activeWriter`, because the restore
+ * runs when the primary region is lost and no `pulumi up` can add them first.
+ */
+export interface RestoredSecurityGroups {
+  readonly clients: DbSecurityGroup;
+  readonly access: DbSecurityGroup;
+  /** Always the DR VPC. */
+  readonly vpc: VpcResult;
+  readonly provider: aws.Provider;
+}
+
 /** Whether a slot's client group gets its client ingress rules. */
 export function admitsClients(slot: Slot, topology: TopologyPlan): boolean {
   // A fenced old writer must stay fenced: if `pulumi up` declared its client rules, it would re-open
@@ -129,6 +144,8 @@ export interface NetworkResult {
   readonly peeringAccepter: aws.ec2.VpcPeeringConnectionAccepter;
   /** The security groups of each instance slot, in the slot's VPC. */
   readonly dbSecurityGroups: Readonly<Record<Slot, SlotSecurityGroups>>;
+  /** The security groups of the instance a regional restore creates in the DR VPC. */
+  readonly restoredSecurityGroups: RestoredSecurityGroups;
   /** Security group of the health-monitor function in the DR VPC (egress 5432 to the databases). */
   readonly monitorSecurityGroup: aws.ec2.SecurityGroup;
   /** The VPC the replica slot lives in: `primaryVpc` (same-region) or `drVpc` (cross-region). */
@@ -216,15 +233,20 @@ function buildVpc(
   return { vpc, subnets, subnetCidrs, routeTable, monitorSubnets, monitorSubnetCidrs: monitorCidrs };
 }
 
+/** Whose database security groups: an instance slot, or the instance a regional restore creates. */
+type DbGroupOwner = Slot | "restored";
+
 function buildDbSecurityGroup(
   ctx: BuildContext,
-  slot: Slot,
+  slot: DbGroupOwner,
   kind: "clients" | "access",
   sources: readonly DbIngressSource[],
   vpc: VpcResult,
   provider: aws.Provider,
 ): DbSecurityGroup {
   const opts = { parent: ctx.parent, provider };
+  // The restored instance's groups serve the failover workflow's regional restore.
+  const drRole = slot === "restored" ? "failover" : slot;
   const sgName = ctx.name(`sg-db-${kind}-${slot}`);
   const what =
     kind === "clients"
@@ -238,7 +260,7 @@ function buildDbSecurityGroup(
       vpcId: vpc.vpc.id,
       description: `PostgreSQL ${slot} ${ctx.config.environmentSuffix}: ${what}`,
       revokeRulesOnDelete: true,
-      tags: ctx.tags(slot, sgName),
+      tags: ctx.tags(drRole, sgName),
     },
     opts,
   );
@@ -253,7 +275,7 @@ function buildDbSecurityGroup(
         toPort: POSTGRES_PORT,
         cidrIpv4: source.cidr,
         description: source.description,
-        tags: { ...ctx.tags(slot, ruleName), "Ingress-Kind": source.kind },
+        tags: { ...ctx.tags(drRole, ruleName), "Ingress-Kind": source.kind },
       },
       opts,
     );
@@ -285,10 +307,26 @@ function buildSlotSecurityGroups(
   };
 }
 
+/** The restored instance's groups in the DR VPC: every client CIDR, and the monitor subnets. */
+function buildRestoredSecurityGroups(
+  ctx: BuildContext,
+  drVpc: VpcResult,
+  provider: aws.Provider,
+): RestoredSecurityGroups {
+  const sources = dbIngressSources(ctx.config);
+  const of = (kind: DbIngressSource["kind"]) => sources.filter((s) => s.kind === kind);
+  return {
+    clients: buildDbSecurityGroup(ctx, "restored", "clients", of("client"), drVpc, provider),
+    access: buildDbSecurityGroup(ctx, "restored", "access", of("monitor"), drVpc, provider),
+    vpc: drVpc,
+    provider,
+  };
+}
+
 /**
  * Both VPCs (private subnets in two AZs, no internet path), inter-region peering with routes
- * both ways, two database security groups per instance slot (clients, access), and the monitor's
- * security group.
+ * both ways, two database security groups per instance slot (clients, access) and for the
+ * instance a regional restore creates, and the monitor's security group.
  */
 export function buildNetwork(ctx: BuildContext): NetworkResult {
   const { config, providers } = ctx;
@@ -341,6 +379,7 @@ export function buildNetwork(ctx: BuildContext): NetworkResult {
     primary: buildSlotSecurityGroups(ctx, "primary", primaryVpc, providers.primary),
     replica: buildSlotSecurityGroups(ctx, "replica", replicaVpc, providers.replica),
   };
+  const restoredSecurityGroups = buildRestoredSecurityGroups(ctx, drVpc, providers.dr);
 
   const monitorSgName = ctx.name("sg-health-monitor");
   const monitorSecurityGroup = new aws.ec2.SecurityGroup(
@@ -353,7 +392,11 @@ export function buildNetwork(ctx: BuildContext): NetworkResult {
     },
     { parent: ctx.parent, provider: providers.dr },
   );
-  const dbSubnetCidrs = [...new Set([...primaryVpc.subnetCidrs, ...replicaVpc.subnetCidrs])];
+  // Every subnet a database can be in: the primary's, the replica's, and the DR VPC's private
+  // subnets, where a regional restore places the restored instance (`dbsubnets-dr`).
+  const dbSubnetCidrs = [
+    ...new Set([...primaryVpc.subnetCidrs, ...replicaVpc.subnetCidrs, ...drVpc.subnetCidrs]),
+  ];
   dbSubnetCidrs.forEach((cidr, i) => {
     const ruleName = ctx.name(`sgr-monitor-egress-${i + 1}`);
     new aws.vpc.SecurityGroupEgressRule(
@@ -377,6 +420,7 @@ export function buildNetwork(ctx: BuildContext): NetworkResult {
     peering,
     peeringAccepter,
     dbSecurityGroups,
+    restoredSecurityGroups,
     monitorSecurityGroup,
     replicaVpc,
   };

@@ -13,7 +13,7 @@
  * `lib/infra/preflight.ts`.
  */
 import type { ActiveWriter } from "../config";
-import { resourceName } from "../naming";
+import { RESTORED_INSTANCE_TYPE, resourceName } from "../naming";
 
 /** An instance slot, named after its fixed identifier (`rds-primary-…` / `rds-replica-…`). */
 export type Slot = ActiveWriter;
@@ -67,6 +67,15 @@ export function otherSlot(slot: Slot): Slot {
 /** The fixed RDS identifier of a slot. */
 export function slotIdentifier(slot: Slot, environmentSuffix: string): string {
   return resourceName(slot === "primary" ? "rds-primary" : "rds-replica", environmentSuffix);
+}
+
+/**
+ * Identifier of the instance a regional restore creates in the DR region (`rds-restored-<suffix>`)
+ * from the writer's replicated automated backups. Not a slot: the stack never declares it, the
+ * failover workflow creates it, and the step runner may restore into no other identifier.
+ */
+export function restoredInstanceId(environmentSuffix: string): string {
+  return resourceName(RESTORED_INSTANCE_TYPE, environmentSuffix);
 }
 
 /** Final snapshot identifier of a slot: RDS takes it when Pulumi deletes the kept old writer. */

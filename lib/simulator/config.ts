@@ -20,6 +20,7 @@ import {
   stepRunnerEnvironment,
   type StepRunnerEnvInputs,
 } from "../infra/functions";
+import { restoredInstanceId } from "../infra/topology";
 import { stateMachineName } from "../infra/workflow";
 import { metricKey, type SimAlarmSpec } from "./aws/cloudwatch";
 import type { Placement } from "./timeline";
@@ -113,6 +114,11 @@ export function simulatedDeployment(
     primaryAlarmName: alarmName,
     monitorFunctionName,
     environmentSuffix: SUFFIX,
+    restoredInstanceId: restoredInstanceId(SUFFIX),
+    restoreSubnetGroup: `dbsubnets-dr-${SUFFIX}`,
+    restoreSecurityGroupIds: ["sg-0a1b2c3d4e5f60003", "sg-0a1b2c3d4e5f60004"],
+    restoreParameterGroup: `pg-postgres14-dr-${SUFFIX}`,
+    restoreInstanceClass: tap.instanceClass,
   };
   // The failover function's variables are the step runner's plus the workflow's, with the limits' defaults.
   const failoverEnv = strings(
@@ -121,6 +127,7 @@ export function simulatedDeployment(
       stateMachineArn,
       promotionTimeoutMinutes: DEFAULT_PROMOTION_TIMEOUT_MINUTES,
       approvalTimeoutMinutes: DEFAULT_APPROVAL_TIMEOUT_MINUTES,
+      restoreTimeoutMinutes: tap.restoreTimeoutMinutes,
     }),
   );
   const stepRunnerEnv = strings(stepRunnerEnvironment(stepRunnerInputs));

@@ -18,7 +18,9 @@ import {
 } from "../../lib/infra/functions";
 import {
   bootstrapPolicyDocument,
+  dbInstanceArn,
   dbUserArn,
+  defaultOptionGroupArn,
   executionsArn,
   failoverPolicyDocument,
   lambdaFunctionArn,
@@ -58,6 +60,13 @@ describe("policy documents", () => {
     drRegion: DR,
     logGroupArn: `arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-failover-dev`,
     monitorFunctionArn: `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-health-monitor-dev`,
+    restoredDbArn: `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`,
+    writerBackupsFilterArn: `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-primary-dev`,
+    replicatedBackupArn: `arn:aws:rds:${DR}:${ACCOUNT}:auto-backup:ab-0123456789abcdefghijklmnop` as
+      string | undefined,
+    restoreSubnetGroupArn: `arn:aws:rds:${DR}:${ACCOUNT}:subgrp:dbsubnets-dr-dev`,
+    restoreParameterGroupArn: `arn:aws:rds:${DR}:${ACCOUNT}:pg:pg-postgres14-dr-dev`,
+    restoreOptionGroupArn: `arn:aws:rds:${DR}:${ACCOUNT}:og:default:postgres-14`,
   };
 
   // Both roles read the same snapshot and alert ledger: the statements they share, in order.
@@ -67,6 +76,18 @@ describe("policy documents", () => {
       Effect: "Allow",
       Action: ["rds:DescribeDBInstances"],
       Resource: [targets.primaryDbArn, targets.replicaDbArn],
+    },
+    {
+      Sid: "DescribeTheWritersReplicatedBackups",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstanceAutomatedBackups"],
+      Resource: [targets.writerBackupsFilterArn, targets.replicatedBackupArn],
+    },
+    {
+      Sid: "DescribeTheRestoredInstance",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstances"],
+      Resource: [targets.restoredDbArn],
     },
     {
       Sid: "ReadRecords",
@@ -112,6 +133,36 @@ describe("policy documents", () => {
     { Sid: "ReadLagMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: ["*"] },
   ];
   const targets = failoverTargets;
+
+  // The step runner's regional restore, in the DR region, from the writer's replicated backups.
+  const restoreStatements = () => [
+    {
+      Sid: "RestoreTheWriterIntoTheDrRegion",
+      Effect: "Allow",
+      Action: ["rds:RestoreDBInstanceToPointInTime"],
+      // Every resource type of the action (db, auto-backup, subgrp, pg, og), each exactly this stack's.
+      Resource: [
+        targets.restoredDbArn,
+        targets.replicatedBackupArn,
+        targets.restoreSubnetGroupArn,
+        targets.restoreParameterGroupArn,
+        targets.restoreOptionGroupArn,
+      ],
+    },
+    {
+      Sid: "TagTheRestoredInstanceAtCreation",
+      Effect: "Allow",
+      Action: ["rds:AddTagsToResource"],
+      Resource: [targets.restoredDbArn],
+    },
+    {
+      Sid: "LetRdsUseTheDrKeyForTheRestore",
+      Effect: "Allow",
+      Action: ["kms:CreateGrant", "kms:DescribeKey"],
+      Resource: [targets.drKeyArn],
+      Condition: { StringEquals: { "kms:ViaService": [`rds.${DR}.amazonaws.com`] } },
+    },
+  ];
 
   it("step runner: exactly the adapters' calls of the steps, on exactly the stack's resources", () => {
     expect(stepRunnerPolicyDocument(failoverTargets).Statement).toEqual([
@@ -202,6 +253,7 @@ describe("policy documents", () => {
         Action: ["s3:PutObject"],
         Resource: ["arn:aws:s3:::s3-backups-dr-dev-abc/reports/*"],
       },
+      ...restoreStatements(),
       {
         Sid: "OwnLogGroup",
         Effect: "Allow",
@@ -209,6 +261,30 @@ describe("policy documents", () => {
         Resource: [`${failoverTargets.logGroupArn}:*`],
       },
     ]);
+  });
+
+  it("step runner: no restore at all when the writer's backups are not copied to the DR region", () => {
+    const doc = stepRunnerPolicyDocument({ ...failoverTargets, replicatedBackupArn: undefined });
+    const actions = doc.Statement.flatMap((st) => st.Action);
+    for (const restoring of ["rds:RestoreDBInstanceToPointInTime", "kms:CreateGrant", "kms:DescribeKey"]) {
+      expect(actions).not.toContain(restoring);
+    }
+    expect(doc.Statement.find((st) => st.Sid === "TagTheRestoredInstanceAtCreation")).toBeUndefined();
+    // Still reads: a restore found by an earlier writer is described, and a lookup finds nothing.
+    expect(doc.Statement.find((st) => st.Sid === "DescribeTheWritersReplicatedBackups")?.Resource).toEqual([
+      failoverTargets.writerBackupsFilterArn,
+    ]);
+    expect(doc.Statement.find((st) => st.Sid === "DescribeTheRestoredInstance")?.Resource).toEqual([
+      failoverTargets.restoredDbArn,
+    ]);
+  });
+
+  it("restore ARNs: the target instance and the default option group of the family", () => {
+    expect(dbInstanceArn(DR, ACCOUNT, "rds-restored-dev")).toBe(failoverTargets.restoredDbArn);
+    expect(defaultOptionGroupArn(DR, ACCOUNT, "postgres14")).toBe(failoverTargets.restoreOptionGroupArn);
+    expect(() => defaultOptionGroupArn(DR, ACCOUNT, "mysql8.0")).toThrow(
+      'parameter group family "mysql8.0" is not a PostgreSQL family like postgres14',
+    );
   });
 
   it("failover: the snapshot's reads and starting the one state machine's executions; nothing that acts", () => {
@@ -249,6 +325,9 @@ describe("policy documents", () => {
       "rds:PromoteReadReplica",
       "rds:ModifyDBInstance",
       "rds:RebootDBInstance",
+      "rds:RestoreDBInstanceToPointInTime",
+      "rds:AddTagsToResource",
+      "kms:CreateGrant",
       "ec2:RevokeSecurityGroupIngress",
       "route53:ChangeResourceRecordSets",
       "lambda:InvokeFunction",
@@ -492,6 +571,11 @@ describe("environment contracts", () => {
     primaryAlarmName: "alarm",
     monitorFunctionName: "m",
     environmentSuffix: "dev",
+    restoredInstanceId: "rds-restored-dev",
+    restoreSubnetGroup: "dbsubnets-dr-dev",
+    restoreSecurityGroupIds: ["sg-clients", "sg-access"],
+    restoreParameterGroup: "pg-postgres14-dr-dev",
+    restoreInstanceClass: "db.r6g.large",
   };
 
   it("the step runner's environment sets exactly STEP_RUNNER_ENV", () => {
@@ -504,12 +588,38 @@ describe("environment contracts", () => {
     }).toEqual({ MAX_REPLICATION_LAG_SECONDS: "30", ACCEPT_DATA_LOSS: "false", CONSECUTIVE_FAILURES: "4" });
   });
 
-  it("the failover environment is the step runner's plus the workflow's three variables", () => {
+  it("the step runner's restore variables: the policy's mode and window, the DR groups, the primary's class", () => {
+    const env = stepRunnerEnvironment({
+      ...stepRunnerInputs,
+      policy: { ...stepRunnerInputs.policy, regionalRestore: "approve", restoreConfirmationMinutes: 25 },
+    });
+    expect({
+      REGIONAL_RESTORE: env.REGIONAL_RESTORE,
+      RESTORE_CONFIRMATION_MINUTES: env.RESTORE_CONFIRMATION_MINUTES,
+      RESTORED_INSTANCE_ID: env.RESTORED_INSTANCE_ID,
+      RESTORE_SUBNET_GROUP: env.RESTORE_SUBNET_GROUP,
+      RESTORE_SECURITY_GROUP_IDS: env.RESTORE_SECURITY_GROUP_IDS,
+      RESTORE_PARAMETER_GROUP: env.RESTORE_PARAMETER_GROUP,
+      RESTORE_INSTANCE_CLASS: env.RESTORE_INSTANCE_CLASS,
+    }).toEqual({
+      REGIONAL_RESTORE: "approve",
+      RESTORE_CONFIRMATION_MINUTES: "25",
+      RESTORED_INSTANCE_ID: "rds-restored-dev",
+      RESTORE_SUBNET_GROUP: "dbsubnets-dr-dev",
+      // Plain ids are joined at once (the simulator's strings stay strings).
+      RESTORE_SECURITY_GROUP_IDS: "sg-clients,sg-access",
+      RESTORE_PARAMETER_GROUP: "pg-postgres14-dr-dev",
+      RESTORE_INSTANCE_CLASS: "db.r6g.large",
+    });
+  });
+
+  it("the failover environment is the step runner's plus the workflow's four variables", () => {
     const env = failoverEnvironment({
       ...stepRunnerInputs,
       stateMachineArn: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
       promotionTimeoutMinutes: 30,
       approvalTimeoutMinutes: 60,
+      restoreTimeoutMinutes: 240,
     });
     expect(Object.keys(env).sort()).toEqual([...FAILOVER_ENV].sort());
     expect(env).toEqual({
@@ -517,7 +627,10 @@ describe("environment contracts", () => {
       STATE_MACHINE_ARN: "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-failover-dev",
       PROMOTION_TIMEOUT_MINUTES: "30",
       APPROVAL_TIMEOUT_MINUTES: "60",
+      RESTORE_TIMEOUT_MINUTES: "240",
     });
+    // The restore timeout is the workflow's: the step runner is not given it.
+    expect(STEP_RUNNER_ENV).not.toContain("RESTORE_TIMEOUT_MINUTES");
   });
 
   it("each function is given only the variables its handler reads", () => {
@@ -655,11 +768,23 @@ describe.each([
   it("the step runner's environment is the failover's without the workflow's variables, accepted by its handler", () => {
     const failoverEnv = v.env("lambda-failover-dev");
     const stepEnv = v.env("lambda-step-runner-dev");
-    const { STATE_MACHINE_ARN, PROMOTION_TIMEOUT_MINUTES, APPROVAL_TIMEOUT_MINUTES, ...shared } = failoverEnv;
-    expect({ STATE_MACHINE_ARN, PROMOTION_TIMEOUT_MINUTES, APPROVAL_TIMEOUT_MINUTES }).toEqual({
+    const {
+      STATE_MACHINE_ARN,
+      PROMOTION_TIMEOUT_MINUTES,
+      APPROVAL_TIMEOUT_MINUTES,
+      RESTORE_TIMEOUT_MINUTES,
+      ...shared
+    } = failoverEnv;
+    expect({
+      STATE_MACHINE_ARN,
+      PROMOTION_TIMEOUT_MINUTES,
+      APPROVAL_TIMEOUT_MINUTES,
+      RESTORE_TIMEOUT_MINUTES,
+    }).toEqual({
       STATE_MACHINE_ARN: v.state("sfn-failover-dev", "arn"),
       PROMOTION_TIMEOUT_MINUTES: "45",
       APPROVAL_TIMEOUT_MINUTES: "1440",
+      RESTORE_TIMEOUT_MINUTES: "180",
     });
     expect(stepEnv).toEqual(shared);
     expect(readStepRunnerConfig(stepEnv).controlRegion).toBe(DR);
@@ -696,10 +821,24 @@ describe.each([
       MONITOR_FUNCTION_NAME: "lambda-health-monitor-dev",
       METRICS_NAMESPACE: "TapStack",
       ENVIRONMENT_SUFFIX: "dev",
+      // The regional restore: the dev defaults, and the DR-region resources declared for it in
+      // every placement (the groups' physical names, the restored instance's security groups).
+      REGIONAL_RESTORE: "auto",
+      RESTORE_CONFIRMATION_MINUTES: "10",
+      RESTORED_INSTANCE_ID: "rds-restored-dev",
+      RESTORE_SUBNET_GROUP: v.state("dbsubnets-dr-dev", "name"),
+      RESTORE_SECURITY_GROUP_IDS: `${v.named("sg-db-clients-restored-dev").id},${v.named("sg-db-access-restored-dev").id}`,
+      RESTORE_PARAMETER_GROUP: v.state("pg-postgres14-dr-dev", "name"),
+      RESTORE_INSTANCE_CLASS: "db.t3.medium",
       STATE_MACHINE_ARN: `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`,
       PROMOTION_TIMEOUT_MINUTES: "45",
       APPROVAL_TIMEOUT_MINUTES: "1440",
+      RESTORE_TIMEOUT_MINUTES: "180",
     });
+    expect([v.state("dbsubnets-dr-dev", "name"), v.state("pg-postgres14-dr-dev", "name")]).toEqual([
+      "dbsubnets-dr-dev",
+      "pg-postgres14-dr-dev",
+    ]);
     const config = readFailoverConfig(env);
     expect({
       controlRegion: config.controlRegion,
@@ -744,6 +883,12 @@ describe.each([
 
   const snapshotReadResources = () => ({
     DescribeBothInstances: [v.state("rds-primary-dev", "arn"), v.state("rds-replica-dev", "arn")],
+    // The writer's copy in the DR region is the backup replication's id (its auto-backup ARN).
+    DescribeTheWritersReplicatedBackups: [
+      `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-primary-dev`,
+      v.named("rds-backups-replication-dev").id,
+    ],
+    DescribeTheRestoredInstance: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`],
     ReadRecords: [v.state("r53-zone-dev", "arn")],
     NotifyDrTopic: [v.state("sns-dr-events-dev", "arn")],
     ListReports: [v.state("s3-backups-dr-dev", "arn")],
@@ -783,8 +928,24 @@ describe.each([
       // The monitor's ARN, built from its name before it exists (its role names the failover function).
       ReadWalPositionsThroughMonitor: [v.state("lambda-health-monitor-dev", "arn")],
       WriteReports: [`${v.state("s3-backups-dr-dev", "arn")}/reports/*`],
+      RestoreTheWriterIntoTheDrRegion: [
+        `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`,
+        v.named("rds-backups-replication-dev").id,
+        v.state("dbsubnets-dr-dev", "arn"),
+        v.state("pg-postgres14-dr-dev", "arn"),
+        `arn:aws:rds:${DR}:${ACCOUNT}:og:default:postgres-14`,
+      ],
+      TagTheRestoredInstanceAtCreation: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`],
+      LetRdsUseTheDrKeyForTheRestore: [v.state("kms-dr-dev", "arn")],
       OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-step-runner-dev:*`],
     });
+    expect(v.named("rds-backups-replication-dev").id).toMatch(
+      new RegExp(`^arn:aws:rds:${DR}:${ACCOUNT}:auto-backup:ab-[a-z0-9]+$`),
+    );
+    expect(v.state("dbsubnets-dr-dev", "arn")).toBe(`arn:aws:rds:${DR}:${ACCOUNT}:subgrp:dbsubnets-dr-dev`);
+    expect(v.state("pg-postgres14-dr-dev", "arn")).toBe(
+      `arn:aws:rds:${DR}:${ACCOUNT}:pg:pg-postgres14-dr-dev`,
+    );
     expect(v.named("iam-step-runner-policy-dev").inputs.role).toBe(v.named("iam-step-runner-dev").id);
   });
 
@@ -1002,6 +1163,46 @@ describe.each([
       .filter((r) => r.inputs.referencedSecurityGroupId === v.named("sg-health-monitor-dev").id)
       .map((r) => r.name);
     expect(bySgReference).toEqual(replicaRegion === DR ? ["sgr-db-replica-from-health-monitor-dev"] : []);
+  });
+});
+
+describe("the restore variables follow the stack's config", () => {
+  let v: ReturnType<typeof view>;
+  beforeAll(async () => {
+    jest.resetModules();
+    const { synthesize } = await import("../../lib/synth/run");
+    v = view(
+      await synthesize("dev", {
+        ...DEV,
+        "tap:regionalRestore": "approve",
+        "tap:restoreConfirmationMinutes": "30",
+        "tap:restoreTimeoutMinutes": "240",
+        "tap:instanceClass": "db.r6g.large",
+      }),
+    );
+  });
+
+  it("both functions get exactly the configured mode, window and class; the timeout goes to failover only", () => {
+    const restoreVariables = (env: Record<string, string>) =>
+      Object.fromEntries(
+        Object.entries(env).filter(([k]) => k.startsWith("RESTORE") || k === "REGIONAL_RESTORE"),
+      );
+    const expected = {
+      REGIONAL_RESTORE: "approve",
+      RESTORE_CONFIRMATION_MINUTES: "30",
+      RESTORED_INSTANCE_ID: "rds-restored-dev",
+      RESTORE_SUBNET_GROUP: "dbsubnets-dr-dev",
+      RESTORE_SECURITY_GROUP_IDS: `${v.named("sg-db-clients-restored-dev").id},${v.named("sg-db-access-restored-dev").id}`,
+      RESTORE_PARAMETER_GROUP: "pg-postgres14-dr-dev",
+      RESTORE_INSTANCE_CLASS: "db.r6g.large",
+    };
+    expect(restoreVariables(v.env("lambda-step-runner-dev"))).toEqual(expected);
+    expect(restoreVariables(v.env("lambda-failover-dev"))).toEqual({
+      ...expected,
+      RESTORE_TIMEOUT_MINUTES: "240",
+    });
+    // The restored instance has the primary's class.
+    expect(v.named("rds-primary-dev").inputs.instanceClass).toBe("db.r6g.large");
   });
 });
 

@@ -162,6 +162,26 @@ describe.each([
     }
   });
 
+  it("declares the regional restore's DR-region groups in every mode, unchanged by it", () => {
+    const restoreResources = [
+      "pg-postgres14-dr-dev",
+      "dbsubnets-dr-dev",
+      "sg-db-clients-restored-dev",
+      "sg-db-access-restored-dev",
+      "sgr-db-clients-restored-1-dev",
+      "sgr-db-access-restored-1-dev",
+      "sgr-db-access-restored-2-dev",
+    ];
+    const declared = (resources: readonly RecordedResource[]) =>
+      restoreResources.map((name) => {
+        const r = named(resources, name);
+        return { name, region: r.region, inputs: r.inputs };
+      });
+    expect(declared(steady).every((r) => r.region === DR)).toBe(true);
+    expect(declared(kept.resources)).toEqual(declared(steady));
+    expect(declared(rebuilt.resources)).toEqual(declared(steady));
+  });
+
   it("declares the promoted instance a standalone writer with backups and its own managed secret", () => {
     const writer = named(kept.resources, "rds-replica-dev").inputs;
     const key = named(kept.resources, crossRegion ? "kms-dr-dev" : "kms-primary-dev").state.arn;

@@ -5,11 +5,13 @@ import {
   planTopology,
   preflightProblems,
   replicatesFrom,
+  restoredInstanceId,
   slotIdentifier,
   TopologyPreflightError,
   type ObservedSlot,
   type ObservedTopology,
 } from "../../lib/infra/topology";
+import { NAME_LIMITS } from "../../lib/naming";
 
 const NAMES = { environmentSuffix: "dev" };
 const MISSING: ObservedSlot = { exists: false };
@@ -231,6 +233,16 @@ describe("names", () => {
     expect(slotIdentifier("primary", "dev")).toBe("rds-primary-dev");
     expect(slotIdentifier("replica", "pr-42")).toBe("rds-replica-pr-42");
     expect(finalSnapshotIdentifier("primary", "dev")).toBe("rds-primary-dev-final");
+  });
+
+  it("the instance a regional restore creates is rds-restored-<suffix>, within RDS's 63 characters", () => {
+    expect(restoredInstanceId("dev")).toBe("rds-restored-dev");
+    expect(restoredInstanceId("pr-42")).toBe("rds-restored-pr-42");
+    // The longest suffix config validation accepts (34 characters) still fits.
+    expect(restoredInstanceId("a".repeat(34)).length).toBeLessThanOrEqual(63);
+    expect(NAME_LIMITS.find((l) => l.resource === "RDS restored instance identifier")?.build("dev")).toBe(
+      restoredInstanceId("dev"),
+    );
   });
 
   it.each([

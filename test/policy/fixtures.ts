@@ -31,6 +31,13 @@ export const arns = {
   stepRunner: `arn:aws:lambda:${DR_REGION}:${ACCOUNT}:function:lambda-step-runner-dev`,
   stateMachine: `arn:aws:states:${DR_REGION}:${ACCOUNT}:stateMachine:sfn-failover-dev`,
   stateMachineLogs: `arn:aws:logs:${DR_REGION}:${ACCOUNT}:log-group:/aws/vendedlogs/states/sfn-failover-dev`,
+  /** The primary's automated backups replicated to the DR region (the replication's id). */
+  replicatedBackup: `arn:aws:rds:${DR_REGION}:${ACCOUNT}:auto-backup:ab-abcdefghijklmnopqrstuvwxyz0`,
+  /** The instance a regional restore creates, and what it is created with. */
+  restoredDb: `arn:aws:rds:${DR_REGION}:${ACCOUNT}:db:rds-restored-dev`,
+  drSubnetGroup: `arn:aws:rds:${DR_REGION}:${ACCOUNT}:subgrp:dbsubnets-dr-dev`,
+  drParameterGroup: `arn:aws:rds:${DR_REGION}:${ACCOUNT}:pg:pg-postgres14-dr-dev`,
+  drDefaultOptionGroup: `arn:aws:rds:${DR_REGION}:${ACCOUNT}:og:default:postgres-14`,
 };
 
 /** The state machine role's policy, as lib/infra/iam.ts writes it. */
@@ -163,6 +170,18 @@ function snapshotReads(replicaRegion: string): object[] {
       Effect: "Allow",
       Action: ["rds:DescribeDBInstances"],
       Resource: [arns.primaryDb, arns.replicaDb(replicaRegion)],
+    },
+    {
+      Sid: "FindTheReplicatedBackups",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstanceAutomatedBackups"],
+      Resource: [`arn:aws:rds:${DR_REGION}:${ACCOUNT}:db:rds-primary-dev`, arns.replicatedBackup],
+    },
+    {
+      Sid: "DescribeTheRestoredInstance",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstances"],
+      Resource: [arns.restoredDb],
     },
     {
       Sid: "ReadRecords",
@@ -324,6 +343,31 @@ export function stepRunnerPolicy(replicaRegion: string): object {
         Action: ["s3:PutObject"],
         Resource: [`${arns.drBucket}/reports/*`],
       },
+      {
+        Sid: "RestoreInTheDrRegion",
+        Effect: "Allow",
+        Action: ["rds:RestoreDBInstanceToPointInTime"],
+        Resource: [
+          arns.restoredDb,
+          arns.replicatedBackup,
+          arns.drSubnetGroup,
+          arns.drParameterGroup,
+          arns.drDefaultOptionGroup,
+        ],
+      },
+      {
+        Sid: "TagTheRestoredInstance",
+        Effect: "Allow",
+        Action: ["rds:AddTagsToResource"],
+        Resource: [arns.restoredDb],
+      },
+      {
+        Sid: "DrKeyForTheRestore",
+        Effect: "Allow",
+        Action: ["kms:CreateGrant", "kms:DescribeKey"],
+        Resource: [arns.drKey],
+        Condition: { StringEquals: { "kms:ViaService": [`rds.${DR_REGION}.amazonaws.com`] } },
+      },
       ownLogs("step-runner"),
     ],
   };
@@ -387,22 +431,34 @@ export function compliantStack(placement: Placement = "same-region"): SynthOutpu
         tags: tags("primary", "pg-postgres14-primary-dev"),
       },
     },
-    ...(cross
-      ? [
-          {
-            type: "aws:rds/parameterGroup:ParameterGroup",
-            name: "pg-postgres14-dr-dev",
-            provider: "aws-dr-dev",
-            region: DR_REGION,
-            inputs: {
-              name: "pg-postgres14-dr-dev",
-              family: "postgres14",
-              parameters: [{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }],
-              tags: tags("replica", "pg-postgres14-dr-dev"),
-            },
-          },
-        ]
-      : []),
+    // The DR region's groups exist in every placement: a regional restore uses them.
+    {
+      type: "aws:rds/parameterGroup:ParameterGroup",
+      name: "pg-postgres14-dr-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "pg-postgres14-dr-dev",
+      outputs: { arn: arns.drParameterGroup },
+      inputs: {
+        name: "pg-postgres14-dr-dev",
+        family: "postgres14",
+        parameters: [{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }],
+        tags: tags("replica", "pg-postgres14-dr-dev"),
+      },
+    },
+    {
+      type: "aws:rds/subnetGroup:SubnetGroup",
+      name: "dbsubnets-dr-dev",
+      provider: "aws-dr-dev",
+      region: DR_REGION,
+      id: "dbsubnets-dr-dev",
+      outputs: { arn: arns.drSubnetGroup },
+      inputs: {
+        name: "dbsubnets-dr-dev",
+        subnetIds: ["subnet-0private1", "subnet-0private2"],
+        tags: tags("replica", "dbsubnets-dr-dev"),
+      },
+    },
     {
       type: "aws:rds/instance:Instance",
       name: "rds-primary-dev",
@@ -456,6 +512,7 @@ export function compliantStack(placement: Placement = "same-region"): SynthOutpu
       name: "rds-backups-replication-dev",
       provider: "aws-dr-dev",
       region: DR_REGION,
+      id: arns.replicatedBackup,
       inputs: { sourceDbInstanceArn: arns.primaryDb, retentionPeriod: 7, kmsKeyId: arns.drKey },
     },
     ...bucketResources("primary", arns.primaryBucket, arns.primaryKey, PRIMARY_REGION),

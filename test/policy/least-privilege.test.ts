@@ -3,6 +3,7 @@ import { checkLeastPrivilege, formatMatrix, passed } from "../../policy/least-pr
 import {
   ACCOUNT,
   DR_REGION,
+  arns,
   compliantStack,
   failoverPolicy,
   stepRunnerPolicy,
@@ -110,6 +111,62 @@ describe("what the matrix catches", () => {
     const report = await checkLeastPrivilege(synth, "dev", matrixFor(synth));
     expect(report.rows.filter((r) => !r.ok).map((r) => `${r.expected} ${r.action} ${r.actual}`)).toEqual([
       "allow rds:PromoteReadReplica ImplicitlyDenied",
+    ]);
+  });
+
+  it("a restore the failover function could start fails its deny rows (restoring is the step runner's) and is extra", async () => {
+    const synth = policyWith([
+      { Effect: "Allow", Action: "rds:RestoreDBInstanceToPointInTime", Resource: arns.restoredDb },
+    ]);
+    const report = await checkLeastPrivilege(synth, "dev", matrixFor(synth));
+    expect(
+      report.rows.filter((r) => !r.ok).map((r) => `${r.role} ${r.action} ${r.resource} ${r.actual}`),
+    ).toEqual([`iam-failover rds:RestoreDBInstanceToPointInTime ${arns.restoredDb} Allowed`]);
+    expect(report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`)).toEqual([
+      `iam-failover rds:RestoreDBInstanceToPointInTime ${arns.restoredDb}`,
+    ]);
+  });
+
+  it("a step runner that may restore into any DR-region identifier fails the deny rows and is extra", async () => {
+    const anyInstance = `arn:aws:rds:${DR_REGION}:${ACCOUNT}:db:*`;
+    const synth = withInputs(base, "iam-step-runner-policy-dev", (i) => {
+      const doc = stepRunnerPolicy("ap-southeast-2") as { Statement: { Sid: string; Resource: string[] }[] };
+      return {
+        ...i,
+        policy: JSON.stringify({
+          ...doc,
+          Statement: doc.Statement.map((st) =>
+            st.Sid === "RestoreInTheDrRegion"
+              ? { ...st, Resource: st.Resource.map((r) => (r === arns.restoredDb ? anyInstance : r)) }
+              : st,
+          ),
+        }),
+      };
+    });
+    const report = await checkLeastPrivilege(synth, "dev", matrixFor(synth));
+    expect(report.rows.filter((r) => !r.ok).map((r) => `${r.expected} ${r.resource} ${r.actual}`)).toEqual([
+      `deny arn:aws:rds:${DR_REGION}:${ACCOUNT}:db:payments-ledger Allowed`,
+    ]);
+    expect(report.extras.map((e) => `${e.action} ${e.resource}`)).toEqual([
+      `rds:RestoreDBInstanceToPointInTime ${anyInstance}`,
+    ]);
+  });
+
+  it("a restore without the DR key's grant through RDS fails its allow rows", async () => {
+    const synth = withInputs(base, "iam-step-runner-policy-dev", (i) => {
+      const doc = stepRunnerPolicy("ap-southeast-2") as { Statement: { Sid: string }[] };
+      return {
+        ...i,
+        policy: JSON.stringify({
+          ...doc,
+          Statement: doc.Statement.filter((st) => st.Sid !== "DrKeyForTheRestore"),
+        }),
+      };
+    });
+    const report = await checkLeastPrivilege(synth, "dev", matrixFor(synth));
+    expect(report.rows.filter((r) => !r.ok).map((r) => `${r.expected} ${r.action} ${r.actual}`)).toEqual([
+      "allow kms:CreateGrant ImplicitlyDenied",
+      "allow kms:DescribeKey ImplicitlyDenied",
     ]);
   });
 
