@@ -243,8 +243,16 @@ export const APPROVAL_TIMEOUT_RANGE = { min: 15, max: MAX_APPROVAL_TIMEOUT_MINUT
  * without anyone told that the restore did not finish.
  */
 export const RESTORE_TIMEOUT_RANGE = { min: 30, max: 12 * 60 } as const;
-/** Accepted `tap:restoreConfirmationMinutes`: the failover policy's own range. */
-export const RESTORE_CONFIRMATION_RANGE = POLICY_RANGES.restoreConfirmationMinutes;
+/**
+ * Accepted `tap:restoreConfirmationMinutes`: whole minutes, from 5, within the policy's own range
+ * (which admits the drill's fractions of a minute). The replicated logs trail by up to 5 minutes
+ * (reference §1.6): a shorter window could restore before the last shipment arrived.
+ */
+export const RESTORE_CONFIRMATION_RANGE = {
+  min: 5,
+  max: POLICY_RANGES.restoreConfirmationMinutes.max,
+  integer: true,
+} as const;
 
 /** Every key under `tap:` the program reads. */
 export const CONFIG_KEYS: readonly string[] = [
@@ -504,8 +512,8 @@ export function validateConfig(raw: RawConfig): TapConfig {
   let restoreConfirmationMinutes: number = DEFAULTS.restoreConfirmationMinutes;
   if (confirmationText !== undefined && confirmationText !== "") {
     const n = Number(confirmationText);
-    if (refusedAlone("restoreConfirmationMinutes", n)) {
-      const { min, max } = RESTORE_CONFIRMATION_RANGE;
+    const { min, max } = RESTORE_CONFIRMATION_RANGE;
+    if (!Number.isInteger(n) || n < min || n > max || refusedAlone("restoreConfirmationMinutes", n)) {
       problem(
         "restoreConfirmationMinutes",
         confirmationText,

@@ -479,10 +479,14 @@ describe("the failover policy in the typed config", () => {
     }
   });
 
-  it("judges the restore confirmation by the policy's own range, and refuses just outside it", () => {
-    expect(RESTORE_CONFIRMATION_RANGE).toBe(POLICY_RANGES.restoreConfirmationMinutes);
-    const { min, max } = POLICY_RANGES.restoreConfirmationMinutes;
-    for (const outside of [min - 1, max + 1]) {
+  it("takes whole minutes from 5 within the policy's own range, and refuses just outside them", () => {
+    const { min, max } = RESTORE_CONFIRMATION_RANGE;
+    expect(min).toBeGreaterThanOrEqual(POLICY_RANGES.restoreConfirmationMinutes.min);
+    expect(max).toBe(POLICY_RANGES.restoreConfirmationMinutes.max);
+    for (const inside of [min, max]) {
+      expect(problemsFor({ restoreConfirmationMinutes: String(inside) })).toEqual([]);
+    }
+    for (const outside of [min - 1, max + 1, min + 0.5]) {
       expect(problemsFor({ restoreConfirmationMinutes: String(outside) }).map((p) => p.key)).toEqual([
         "tap:restoreConfirmationMinutes",
       ]);
