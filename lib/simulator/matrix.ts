@@ -164,7 +164,7 @@ export function matrixTimelines(): Timeline[] {
     // and the retried step finds what its interrupted attempt did.
     // (The old primary is dead: its fence never reboots it; a switchover below crashes there.)
     ...Object.keys(CRASH_POINTS["step-runner"])
-      .filter((step) => step !== "reboot-old-primary")
+      .filter((step) => step !== "reboot-old-primary" && step !== "restore-from-backup")
       .map((step): [string, Fault[]] => [
         `step-runner-crashes-at-${step}`,
         [dies, { kind: "function-crash", atMinute: 2, function: "step-runner", step }],
@@ -253,6 +253,61 @@ export function matrixTimelines(): Timeline[] {
       for (const seed of SEEDS_OTHER)
         out.push(timeline(name, seed, placement, faults, { aws: { promotionSeconds: 180 } }));
     }
+  }
+  // Regional loss. With the replica in the primary's region both instances go: a new writer is
+  // restored from the replicated backups, at every restore duration and on either trigger path;
+  // a cross-region replica survives and is promoted instead.
+  const regionLost: Fault = { kind: "region-lost", atMinute: 2 };
+  for (const restoreSeconds of [600, 1800, 3600, 7200]) {
+    for (const triggerPath of ["both", "alarm"] as TriggerPath[]) {
+      for (const seed of SEEDS_OTHER.slice(0, 2)) {
+        out.push(
+          timeline(
+            `region-lost/restore-${restoreSeconds}s/${triggerPath}`,
+            seed,
+            "same-region",
+            [regionLost],
+            {
+              triggerPath,
+              durationMinutes: 2 + Math.ceil(restoreSeconds / 60) + 40,
+              aws: { restoreSeconds },
+            },
+          ),
+        );
+      }
+    }
+  }
+  const regional: [string, Timeline["placement"], Fault[], Partial<Timeline["aws"]>][] = [
+    ["region-lost-replica-survives", "cross-region", [regionLost], {}],
+    // Both instances fail while their region's API still answers (a partial regional loss).
+    [
+      "both-instances-fail",
+      "same-region",
+      [
+        { kind: "primary-dies", atMinute: 2 },
+        { kind: "replica-dies", atMinute: 2 },
+      ],
+      { deadStatus: "failed" },
+    ],
+    ["region-lost-no-backups", "same-region", [regionLost], { backupsReplicated: false }],
+    [
+      "region-lost-step-runner-crashes-at-restore",
+      "same-region",
+      [
+        regionLost,
+        { kind: "function-crash", atMinute: 2, function: "step-runner", step: "restore-from-backup" },
+      ],
+      {},
+    ],
+  ];
+  for (const [name, placement, faults, aws] of regional) {
+    for (const seed of SEEDS_OTHER.slice(0, 2))
+      out.push(
+        timeline(name, seed, placement, faults, {
+          durationMinutes: 80,
+          aws: { restoreSeconds: 1800, ...aws },
+        }),
+      );
   }
   return [...out, ...namedTimelines()];
 }
