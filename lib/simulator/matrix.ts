@@ -259,7 +259,7 @@ export function matrixTimelines(): Timeline[] {
   // a cross-region replica survives and is promoted instead.
   const regionLost: Fault = { kind: "region-lost", atMinute: 2 };
   for (const restoreSeconds of [600, 1800, 3600, 7200]) {
-    for (const triggerPath of ["both", "alarm"] as TriggerPath[]) {
+    for (const triggerPath of ["both", "monitor"] as TriggerPath[]) {
       for (const seed of SEEDS_OTHER.slice(0, 2)) {
         out.push(
           timeline(

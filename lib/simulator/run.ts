@@ -111,8 +111,11 @@ export function expectations(
   const death = faults.find(
     (f) => (f.kind === "primary-dies" && f.forMinutes === undefined) || f.kind === "region-lost",
   );
+  // Both instances lost for good: their shared region, or each one on its own (the API still up).
   const replicaLostWithRegion =
-    faults.some((f) => f.kind === "region-lost") && world.primaryRegion === world.replicaRegion;
+    (faults.some((f) => f.kind === "region-lost") && world.primaryRegion === world.replicaRegion) ||
+    (faults.some((f) => f.kind === "primary-dies" && f.forMinutes === undefined) &&
+      faults.some((f) => f.kind === "replica-dies"));
   const switchover = faults.some((f) => f.kind === "switchover-request");
   const operatorAction = switchover || faults.some((f) => f.kind === "manual-failover");
   const detectionWindowMinutes = (policy.consecutiveFailuresToFailover * policy.probeIntervalSeconds) / 60;
@@ -186,13 +189,24 @@ export function expectations(
       (f.region === "primary" || f.region === world.primaryRegion),
   );
   const regionLoss = faults.find((f) => f.kind === "region-lost");
-  const regionLostAtMs = regionLoss === undefined ? null : world.minuteMs(regionLoss.atMinute);
+  const bothLostAtMinute = replicaLostWithRegion
+    ? Math.max(
+        ...faults
+          .filter((f) => ["region-lost", "primary-dies", "replica-dies"].includes(f.kind))
+          .map((f) => f.atMinute),
+      )
+    : undefined;
+  const lossAtMinute = regionLoss?.atMinute ?? bothLostAtMinute;
+  const regionLostAtMs = lossAtMinute === undefined ? null : world.minuteMs(lossAtMinute);
   const restoreExpected =
     replicaLostWithRegion &&
     timeline.aws.backupsReplicated &&
     policy.regionalRestore === "auto" &&
     !operatorAction &&
-    !faults.some((f) => f.kind === "lost-events");
+    !faults.some((f) => f.kind === "lost-events") &&
+    // The alarm fires once, when it enters ALARM; the confirmation window is judged by the monitor's
+    // results, which come every minute (README, limits).
+    timeline.triggerPath !== "alarm";
   return {
     regionLostAtMs,
     restoreExpected,
