@@ -58,22 +58,51 @@ describe("simulator measurements", () => {
     expect(o.reports).toBe(1);
   });
 
-  it("both instances lost: nothing to promote, a blocked alert, no RTO (regional restore is not automated)", async () => {
+  it("both instances lost: no promotion; after the 10-minute confirmation a writer restored from the replicated backups", async () => {
     const o = await runTimeline(
       parseTimeline({
         name: "both-instances-lost",
         placement: "same-region",
         seed: 7,
-        durationMinutes: 20,
+        durationMinutes: 60,
+        aws: { restoreSeconds: 1800 },
         faults: [
           { atMinute: 2, kind: "replica-dies" },
           { atMinute: 3, kind: "primary-dies" },
         ],
       }),
     );
-    expect(o.promotions).toBe(0);
-    expect(o.rtoSeconds).toBeNull();
-    expect(o.alerts.some((a) => a.subject.includes("BLOCKED (replica-unhealthy)"))).toBe(true);
+    expect(o).toMatchObject({
+      promotions: 0,
+      restores: 1,
+      finalWriter: "rds-restored-sim",
+      reports: 1,
+      violations: [],
+    });
+    // The loss confirmed for 10 minutes, the 30-minute restore, then the writer switch: at most 15 minutes more.
+    expect(o.rtoSeconds).toBeGreaterThan((10 + 30) * 60);
+    expect(o.rtoSeconds).toBeLessThan((10 + 30 + 15) * 60);
+    // Logs reach the backups every 5 minutes: what came after the last shipment is lost.
+    expect(o.dataLossSeconds).toBeGreaterThan(0);
+    expect(o.dataLossSeconds).toBeLessThanOrEqual(300);
+    expect(o.alerts.map((a) => a.subject)).toContain(
+      "DR CRITICAL: Regional restore succeeded: rds-restored-sim is the writer",
+    );
+  });
+
+  it("the region lost and only the alarm reaches the failover function: alerts, never restores (the alarm fires once)", async () => {
+    const o = await runTimeline(
+      parseTimeline({
+        name: "region-lost-alarm-only",
+        placement: "same-region",
+        seed: 7,
+        durationMinutes: 40,
+        triggerPath: "alarm",
+        faults: [{ atMinute: 2, kind: "region-lost" }],
+      }),
+    );
+    expect(o).toMatchObject({ promotions: 0, restores: 0, violations: [] });
+    expect(o.alerts.some((a) => a.severity === "critical")).toBe(true);
   });
 
   it("a 20-minute promotion completes within the 45-minute promotion timeout: one execution, one promotion", async () => {
