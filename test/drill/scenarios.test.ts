@@ -1,6 +1,11 @@
 import type { ScenarioName } from "../../lib/drill/args";
 import type { EvaluationRecord, ScenarioFigures } from "../../lib/drill/report";
-import { checkScenario, type ApprovalFacts, type ScenarioFacts } from "../../lib/drill/scenarios";
+import {
+  checkScenario,
+  type ApprovalFacts,
+  type RestoreFacts,
+  type ScenarioFacts,
+} from "../../lib/drill/scenarios";
 import type { ExecutionRecord } from "../../lib/drill/workflow";
 import type { Decision } from "../../lib/lambda/core/types";
 
@@ -98,6 +103,21 @@ const approved: ScenarioFacts = {
   executions: [approvedExecution],
   promoteCalledAtMs: 9,
   approval: approvedFacts,
+};
+const restoredRecord: RestoreFacts = {
+  restores: 1,
+  restoredEndpoint: "127.0.0.1:3",
+  latestRestorableTimeMs: 12,
+  restoreSeconds: 0.3,
+  lostBeforeRestorePoint: 0,
+};
+/** Both instances lost, a writer restored by point-in-time recovery, writes resumed on it. */
+const restoredFacts: ScenarioFacts = {
+  ...failover,
+  figures: { ...figures, promotions: 0, lostCommits: 1, lostCommitSeqs: [7] },
+  writerFinal: "127.0.0.1:3",
+  promoteCalledAtMs: null,
+  restore: restoredRecord,
 };
 const criticalAlert = evaluationOf({ kind: "alert-only", severity: "critical", reason: "no second signal" });
 
@@ -252,6 +272,42 @@ describe("checkScenario", () => {
       "switchover",
       { ...failover, figures: { ...figures, lostCommits: 1, lostCommitSeqs: [9] } },
       ["zero lost commits"],
+    ],
+    ["region lost, restored, only commits after the restore point lost", "region-lost", restoredFacts, []],
+    [
+      "region lost and the replica promoted instead",
+      "region-lost",
+      { ...restoredFacts, figures: { ...restoredFacts.figures, promotions: 1 } },
+      ["no promotion"],
+    ],
+    [
+      "region lost, restored twice",
+      "region-lost",
+      { ...restoredFacts, restore: { ...restoredRecord, restores: 2 } },
+      ["restored once"],
+    ],
+    [
+      "region lost, writer left on the dead primary",
+      "region-lost",
+      { ...restoredFacts, writerFinal: "127.0.0.1:1" },
+      ["writer moved to the restored instance"],
+    ],
+    [
+      "region lost, a commit acknowledged before the restore point missing",
+      "region-lost",
+      { ...restoredFacts, restore: { ...restoredRecord, lostBeforeRestorePoint: 1 } },
+      ["only commits after the restore point lost"],
+    ],
+    [
+      "region lost and nothing restored",
+      "region-lost",
+      { ...restoredFacts, restore: null, writerFinal: "127.0.0.1:1", executions: [] },
+      [
+        "restored once",
+        "writer moved to the restored instance",
+        "one workflow execution, succeeded",
+        "only commits after the restore point lost",
+      ],
     ],
   ];
   it.each(table)("%s", (_name, scenario, facts, expectedFailures) => {
