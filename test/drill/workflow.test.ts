@@ -64,7 +64,7 @@ describe("the drill's workflow settings", () => {
     });
     const states = definition.States as Record<string, { Type: string }>;
     expect(Object.keys(DRILL_WAIT_OVERRIDES_MS).sort()).toEqual(
-      [STATES.waitForCatchUp, STATES.waitForPromotion].sort(),
+      [STATES.waitForCatchUp, STATES.waitForPromotion, STATES.waitForRestore].sort(),
     );
     for (const state of Object.keys(DRILL_WAIT_OVERRIDES_MS)) expect(states[state].Type).toBe("Wait");
   });
