@@ -39,6 +39,8 @@ export interface RestoreRecord {
 }
 
 export class LocalRegionalRecovery implements RegionalRecovery {
+  /** Both local nodes stand in the same "region": losing it loses both. */
+  readonly replicaInPrimaryRegion = true;
   private node: PgNode | null = null;
   private running: Promise<void> | null = null;
   private failure: string | null = null;

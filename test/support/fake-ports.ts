@@ -529,6 +529,8 @@ export class FakeCluster {
   }
 
   readonly recovery: RegionalRecovery = {
+    // The default placement: the replica in the primary's region.
+    replicaInPrimaryRegion: true,
     backups: async (): Promise<BackupsView> => {
       this.recoveryQueries.push("backups()");
       return this.drBackups;

@@ -58,6 +58,7 @@ export function snapshot(overrides: Partial<ClusterSnapshot> = {}): ClusterSnaps
     reportWritten: false,
     drBackups: DR_BACKUPS,
     restored: restoredView(),
+    replicaInPrimaryRegion: true,
     ...overrides,
   };
 }

@@ -16,7 +16,7 @@ import {
   type Outcome,
 } from "../../lib/lambda/core/orchestrator";
 import { DEFAULT_POLICY } from "../../lib/lambda/core/policy";
-import type { InstanceView, Trigger } from "../../lib/lambda/core/types";
+import type { FailoverPolicy, InstanceView, Trigger } from "../../lib/lambda/core/types";
 import { StepError } from "../../lib/lambda/core/workflow";
 import { createStepRunnerHandler } from "../../lib/lambda/step-runner/handler";
 import { Scheduler } from "../../lib/simulator/scheduler";
@@ -77,7 +77,10 @@ export function workflowWorld(init: {
   readonly startMs: number;
   readonly primary?: Partial<InstanceView>;
   readonly replica?: Partial<InstanceView>;
+  /** The failover policy of both functions (the defaults unless given). */
+  readonly policy?: FailoverPolicy;
 }): WorkflowWorld {
+  const policy = init.policy ?? DEFAULT_POLICY;
   const scheduler = new Scheduler(init.startMs);
   const cluster = new FakeCluster({
     primary: init.primary,
@@ -88,7 +91,7 @@ export function workflowWorld(init: {
   const crashes: string[] = [];
   const handler = createStepRunnerHandler({
     cluster: CLUSTER,
-    policy: DEFAULT_POLICY,
+    policy,
     region: REGION,
     ports: cluster.ports,
     logger: quietLogger(stepErrors),
@@ -128,10 +131,7 @@ export function workflowWorld(init: {
     stepErrors,
     crashes,
     evaluate: (trigger, evidence, options = DISPATCH) =>
-      runVirtually(
-        scheduler,
-        evaluateAndAct(cluster.ports, workflow, trigger, evidence, DEFAULT_POLICY, options),
-      ),
+      runVirtually(scheduler, evaluateAndAct(cluster.ports, workflow, trigger, evidence, policy, options)),
     closed: (name) => {
       const execution = workflow.get(name);
       if (execution === undefined) throw new Error(`no execution ${name}`);

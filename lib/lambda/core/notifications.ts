@@ -109,7 +109,12 @@ export function blockedNotification(
 
 /** Sent before the first step that changes anything. */
 export function startedNotification(
-  decision: { readonly kind: string; readonly reason: string; readonly steps: readonly FailoverStep[] },
+  decision: {
+    readonly kind: string;
+    readonly reason: string;
+    readonly steps: readonly FailoverStep[];
+    readonly guard?: string;
+  },
   replicaId: string,
   state: Record<string, unknown>,
   kind: OperationKind,
@@ -117,7 +122,7 @@ export function startedNotification(
   const verb =
     decision.kind === "complete-failover" || decision.reason.startsWith("Resuming") ? "resumed" : "started";
   const what =
-    decision.kind === "restore-in-dr-region"
+    decision.kind === "restore-in-dr-region" || decision.guard === "regional-restore"
       ? `restoring ${replicaId} in the DR region`
       : `promoting ${replicaId}`;
   return {
@@ -162,7 +167,9 @@ export function approvalRequestedNotification(args: {
     event: "failover-blocked",
     message:
       `${args.reason} The failover is blocked by the ${args.guard} guard; nothing was changed. ` +
-      `Approving promotes ${args.replicaId} and loses ${lag}. ` +
+      (args.guard === "regional-restore"
+        ? `Approving restores ${args.replicaId} in the DR region from the replicated backups, losing the commits after their restore point (above). `
+        : `Approving promotes ${args.replicaId} and loses ${lag}. `) +
       `Approve: ${approve} . Reject: ${reject} . Without an answer within ${Math.round(args.timeoutSeconds / 60)} min ` +
       `the failover stays blocked. Execution: ${args.executionArn}`,
     detail: {

@@ -144,6 +144,7 @@ export async function readSnapshot(
     reportWritten,
     drBackups,
     restored,
+    replicaInPrimaryRegion: ports.recovery.replicaInPrimaryRegion,
   };
 }
 

@@ -114,6 +114,8 @@ export interface DatabaseControl {
  * point-in-time recovery from a base backup and archived WAL).
  */
 export interface RegionalRecovery {
+  /** True when the replica lives in the primary's region: losing that region loses both. */
+  readonly replicaInPrimaryRegion: boolean;
   /** The replicated backups. Never throws: an unreachable API gives `kind: "unreadable"`. */
   backups(): Promise<BackupsView>;
   /**

@@ -48,15 +48,40 @@ const UNRECOVERABLE_STATUSES: readonly InstanceStatus[] = ["failed", "deleting",
 
 const MINUTE_MS = 60_000;
 
-/** True once the restored instance exists (its API answered and it is not `not-found`). */
+/**
+ * True once the restored instance exists: RDS described it. A describe that failed in any way
+ * (refused, throttled, unreachable) proves nothing, so it never counts as a restore begun.
+ */
 export function restoreBegun(restored: InstanceView): boolean {
-  return restored.apiReachable && restored.status !== "not-found";
+  return (
+    restored.apiReachable &&
+    restored.apiError === undefined &&
+    restored.status !== "not-found" &&
+    restored.status !== "unknown"
+  );
 }
 
-/** Why `view` is gone, or `null` when it may still serve or be promoted. */
-function goneBecause(view: InstanceView, what: string): string | null {
+/**
+ * Most data a restore may lose before it needs an operator's approval: three log shipments (logs
+ * reach the replicated backups every 5 minutes, reference §1.6). A restore point older than that
+ * means the backups were not keeping up, or they are not the current writer's.
+ */
+export const MAX_AUTO_RESTORE_LOSS_SECONDS = 15 * 60;
+
+/**
+ * How far the backups' restore point may run ahead of the primary's last answer before it proves
+ * the primary still writes (its logs keep arriving): two log shipments.
+ */
+const LOGS_STILL_ARRIVING_MS = 10 * 60_000;
+
+/**
+ * Why `view` is gone, or `null` when it may still serve or be promoted. An unreachable API is
+ * evidence only for an instance of the primary's region (`inPrimaryRegion`), where the sustained
+ * outage of that region's API is established separately; elsewhere it is one failed call.
+ */
+function goneBecause(view: InstanceView, what: string, inPrimaryRegion: boolean): string | null {
   if (!view.apiReachable) {
-    return view.apiError === "connectivity"
+    return view.apiError === "connectivity" && inPrimaryRegion
       ? `the RDS API of the ${what} ${view.id}'s region cannot be reached`
       : null;
   }
@@ -86,7 +111,9 @@ export function regionalDecision(
 
   const { primary, replica } = snapshot;
   if (isWritable(primary) || isWritable(replica)) return null;
-  const replicaGone = goneBecause(replica, "replica");
+  // A describe of the restored instance that gave no answer: whether a restore began is unknown.
+  if (snapshot.restored.apiError !== undefined) return null;
+  const replicaGone = goneBecause(replica, "replica", snapshot.replicaInPrimaryRegion);
   if (replicaGone === null) return null;
   const outage = apiOutageSignal(
     primary,
@@ -95,25 +122,28 @@ export function regionalDecision(
     policy,
     snapshot.takenAtMs,
   );
-  const primaryGone = outage.present ? outage.reason : goneBecause(primary, "primary");
+  const primaryGone = outage.present ? outage.reason : goneBecause(primary, "primary", true);
   if (primaryGone === null || (!outage.present && !primary.apiReachable)) return null;
+  // The replica's API failing counts only inside the same sustained outage of its (the primary's) region.
+  if (!replica.apiReachable && !outage.present) return null;
 
   const confirmed =
     consecutiveFailures(snapshot.primaryProbes) >= policy.consecutiveFailuresToFailover ||
     (trigger.kind === "alarm" && trigger.alarm.state === "ALARM") ||
     trigger.kind === "manual";
   if (!confirmed) return null;
-  // The earliest sign of the loss: the first failure seen, or the primary's last answer on record
-  // (the failure began after it; the history dates it at the end of its period).
-  const failureStartedAtMs = Math.min(
+  // How long the primary has been lost, at least: since it last answered when the history shows it
+  // failing right after (no probe has succeeded since, and an answer is dated at the end of its
+  // period, so this never overstates); otherwise, since the first failure seen (a monitoring gap
+  // between the two proves nothing).
+  const seenMs = Math.min(
     snapshot.failureFirstSeenAtMs ?? Number.POSITIVE_INFINITY,
-    snapshot.primaryLastAnsweredAtMs ?? Number.POSITIVE_INFINITY,
     failureStartMs(trigger, snapshot.primaryProbes, snapshot.takenAtMs),
   );
-  // How long the primary has been lost, at least: since it last answered (no probe has succeeded
-  // since, and the history dates an answer at the end of its period, so this never overstates),
-  // or, with no answer on record, since the earliest failure seen.
-  const lostSinceMs = snapshot.primaryLastAnsweredAtMs ?? failureStartedAtMs;
+  const answeredMs = snapshot.primaryLastAnsweredAtMs;
+  const lostSinceMs = answeredMs !== null && seenMs - answeredMs <= 2 * MINUTE_MS ? answeredMs : seenMs;
+  // The earliest sign of the loss, for the report's figures.
+  const failureStartedAtMs = Math.min(seenMs, lostSinceMs);
   const lostFor = nowMs - Math.min(lostSinceMs, nowMs);
   const loss = `The writer's region is lost: ${primaryGone}, and ${replicaGone}, so no replica can be promoted.`;
   if (trigger.kind !== "manual" && lostFor < policy.restoreConfirmationMinutes * MINUTE_MS) {
@@ -134,23 +164,54 @@ export function regionalDecision(
     };
   }
   const b = snapshot.drBackups as Extract<BackupsView, { kind: "available" }>;
+  if (b.latestRestorableTimeMs > lostSinceMs + LOGS_STILL_ARRIVING_MS) {
+    // The primary's logs keep reaching the backups: it is alive and writing, cut off from here only.
+    return {
+      kind: "alert-only",
+      severity: "critical",
+      reason:
+        `${loss} But the replicated backups are restorable to ${iso(b.latestRestorableTimeMs)}, after the primary's last ` +
+        `answer here (${iso(lostSinceMs)}): its logs still arrive, so it is alive and may be taking writes. Nothing is ` +
+        `restored (two writers would split the data); a human must check the primary's region.`,
+    };
+  }
   const lossWindowSeconds = Math.max(0, Math.round((failureStartedAtMs - b.latestRestorableTimeMs) / 1000));
   const restore =
     `${loss} Restoring ${snapshot.restored.id} in the DR region from the replicated backups to their latest ` +
     `restorable time ${iso(b.latestRestorableTimeMs)}: commits after it are lost (about ${lossWindowSeconds} s before the failure began).`;
-  const mode = trigger.kind === "manual" ? "auto" : policy.regionalRestore;
+  if (policy.regionalRestore === "off") {
+    return {
+      kind: "alert-only",
+      severity: "critical",
+      reason: `${loss} tap:regionalRestore is off: nothing is restored automatically; the RUNBOOK's regional restore applies.`,
+    };
+  }
+  if (trigger.kind === "manual" && !trigger.acceptDataLoss) {
+    return {
+      kind: "alert-only",
+      severity: "critical",
+      reason:
+        `${loss} No replica can be promoted; a regional restore loses about ${lossWindowSeconds} s of commits. To restore, ` +
+        `request {"action":"failover","acceptDataLoss":true}.`,
+    };
+  }
+  // An operator who accepted the data loss is the confirmation; a restore point far behind needs one.
+  const mode =
+    trigger.kind === "manual"
+      ? "auto"
+      : lossWindowSeconds > MAX_AUTO_RESTORE_LOSS_SECONDS
+        ? "approve"
+        : policy.regionalRestore;
   switch (mode) {
-    case "off":
-      return {
-        kind: "alert-only",
-        severity: "critical",
-        reason: `${loss} tap:regionalRestore is off: nothing is restored automatically; the RUNBOOK's regional restore applies.`,
-      };
     case "approve":
       return {
         kind: "blocked",
         guard: "regional-restore",
-        reason: `${restore} tap:regionalRestore is approve: an operator must approve it.`,
+        reason:
+          policy.regionalRestore === "approve"
+            ? `${restore} tap:regionalRestore is approve: an operator must approve it.`
+            : `${restore} That is more than the ${MAX_AUTO_RESTORE_LOSS_SECONDS / 60} min of commits a restore may lose ` +
+              `without an operator's approval.`,
       };
     case "auto":
       return {
@@ -187,9 +248,27 @@ export function backupsProblem(backups: BackupsView, nowMs: number): string | nu
 
 /** Where a restore that began stands: what is left, or `none` when it is done. */
 function afterRestoreBegan(snapshot: ClusterSnapshot): Decision {
-  const { restored, dns } = snapshot;
+  const { restored, dns, primary } = snapshot;
   const raw = restored.rawStatus ?? restored.status;
   const writerOnRestored = restored.endpoint !== undefined && dns.writerTarget === restored.endpoint;
+  const probes = snapshot.primaryProbes;
+  const oldPrimaryAnswers = probes.length > 0 && probes[probes.length - 1].outcome === "ok";
+  if (oldPrimaryAnswers && primary.fenced !== true) {
+    return {
+      kind: "alert-only",
+      severity: "critical",
+      reason:
+        `The old primary ${primary.id} accepts writes again after the regional restore to ${restored.id}. writer stays on ` +
+        `${restored.id} (never moved back automatically); fence ${primary.id} now, then reconcile the data-loss window.`,
+    };
+  }
+  if (UNRECOVERABLE_STATUSES.includes(restored.status)) {
+    return {
+      kind: "alert-only",
+      severity: "critical",
+      reason: `The restored writer ${restored.id} is ${raw}: a human must recover (the RUNBOOK's regional restore).`,
+    };
+  }
   const steps: FailoverStep[] = !isWritable(restored)
     ? writerOnRestored
       ? []

@@ -287,6 +287,8 @@ export interface ClusterSnapshot {
   readonly reportWritten: boolean;
   /** The DR region's copy of the primary's automated backups (what a regional restore restores). */
   readonly drBackups: BackupsView;
+  /** True when the replica lives in the primary's region (losing that region loses both). */
+  readonly replicaInPrimaryRegion: boolean;
   /**
    * The instance a regional restore creates in the DR region (status `not-found` until one exists).
    * Its `role` is `primary`: once it exists it is the writer-to-be.

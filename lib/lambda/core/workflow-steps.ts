@@ -349,6 +349,13 @@ export async function runWorkflowStep(
         return;
       }
       run.writable = false;
+      if (restored.status === "failed" || restored.status === "deleting") {
+        // RDS gave up (`restore-error`, `incompatible-restore`, …): waiting longer cannot help.
+        throw new StepError(
+          STEP_ERRORS.failed,
+          `the restore of ${restored.id} ended ${restored.rawStatus ?? restored.status}`,
+        );
+      }
       const sinceMs = run.restoreCalledAtMs ?? restored.createdAtMs ?? input.observed.takenAtMs;
       if (clock.nowMs() - sinceMs > limitMs(input.limits.restoreTimeoutSeconds)) {
         throw new StepError(
@@ -499,7 +506,9 @@ async function rollBack(
   let rolledBackWriterTo: string | null = null;
   let rollbackError: string | null = null;
   const writerOnReplica = replica.endpoint !== undefined && dns.writerTarget === replica.endpoint;
+  // A restore never sends writer back: the old writer's region is lost.
   if (
+    input.action !== "restore" &&
     writerOnReplica &&
     !isWritable(replica) &&
     previousWriter !== null &&

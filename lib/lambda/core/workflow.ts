@@ -7,7 +7,8 @@
  * out. Each step re-reads the real state it depends on, so a step retried after a crash or a
  * timeout (Step Functions' `Retry`, reference §3) never promotes twice.
  */
-import { ALL_STEPS, consecutiveFailures, failureStartMs } from "./decide";
+import { ALL_STEPS, consecutiveFailures, failureStartMs, SWITCHOVER_STEPS } from "./decide";
+import { RESTORE_STEPS } from "./regional";
 import type { FenceResult, TimelineEntry } from "./ports";
 import { REPORT_KINDS, reportId } from "./report";
 import type { ClusterSnapshot, Decision, FailoverStep, InstanceView } from "./types";
@@ -210,7 +211,10 @@ export function incidentName(
   decision?: Pick<Decision, "kind">,
 ): string {
   const trigger = snapshot.trigger;
-  if (decision?.kind === "restore-in-dr-region") {
+  if (
+    decision?.kind === "restore-in-dr-region" ||
+    (decision?.kind === "blocked" && (decision as { guard?: string }).guard === "regional-restore")
+  ) {
     return executionName("restore", snapshot.restored.id);
   }
   if (trigger.kind === "manual") {
@@ -439,6 +443,22 @@ export function validateWorkflowInput(raw: unknown, cluster: WorkflowInput["clus
       what,
       `a ${d.kind} decision needs ${d.kind === "blocked" ? 'approval "required"' : "at least one step"}`,
     );
+  }
+  // Each action runs its own steps: a restore never fences or promotes, a failover never restores.
+  const allowed: readonly string[] = action === "restore" ? RESTORE_STEPS : SWITCHOVER_STEPS;
+  const foreign = steps.find((step) => !allowed.includes(step as FailoverStep));
+  if (foreign !== undefined) {
+    refuse(what, `decision.steps holds ${JSON.stringify(foreign)}, which a ${String(action)} does not run`);
+  }
+  if (d.kind === "blocked" && (d.guard === "regional-restore") !== (action === "restore")) {
+    refuse(what, `a blocked decision by the ${String(d.guard)} guard cannot run as a ${String(action)}`);
+  }
+  if (
+    action === "restore" &&
+    d.kind === "restore-in-dr-region" &&
+    !isFiniteNumber(d.latestRestorableTimeMs)
+  ) {
+    refuse(what, "a regional restore needs decision.latestRestorableTimeMs, its restore point");
   }
   field(what, d, "planned", isBoolean, "true or false");
   if ((d.planned === true) !== (action === "switchover")) {

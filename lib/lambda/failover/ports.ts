@@ -52,6 +52,7 @@ export function buildFailoverPorts(
       {
         primaryInstanceId: config.primaryInstanceId,
         primaryRegion: config.primaryRegion,
+        replicaRegion: config.replicaRegion,
         target: config.restore,
         backupRetentionDays: config.backupRetentionDays,
         environmentSuffix: config.environmentSuffix,

@@ -168,6 +168,7 @@ function decisionAfter(afterFaultMs: number, via: Via, timeline: Timeline = {}):
     reportWritten: false,
     drBackups: DR_BACKUPS,
     restored: restoredView(),
+    replicaInPrimaryRegion: true,
     primaryRdsMetrics: { kind: "not-observed", reason: "fixture" },
     primaryApiHistory: { kind: "not-observed", reason: "fixture" },
   };

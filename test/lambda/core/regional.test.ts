@@ -228,7 +228,7 @@ const SITUATIONS: Situation[] = [
     because: "left: switch-writer",
   },
   {
-    name: "restore done (writer on it, report written) and the old primary back: nothing, never moved back",
+    name: "restore done (writer on it, report written) and the old primary back, unfenced: critical alert, writer stays",
     snapshot: regionLost({
       primary: primaryView(),
       primaryProbes: probes("ok", "ok", "ok"),
@@ -236,8 +236,89 @@ const SITUATIONS: Situation[] = [
       dns: { writerTarget: RESTORED_ENDPOINT, readerTarget: RESTORED_ENDPOINT },
       reportWritten: true,
     }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "writer stays on tap-restored-dev (never moved back automatically); fence tap-primary-dev now",
+  },
+  {
+    name: "restore done, the old region still gone: nothing more, never a second restore",
+    snapshot: regionLost({
+      restored: restoredView({ status: "available", rawStatus: "available", endpoint: RESTORED_ENDPOINT }),
+      dns: { writerTarget: RESTORED_ENDPOINT, readerTarget: RESTORED_ENDPOINT },
+      reportWritten: true,
+    }),
     expected: { kind: "none" },
     because: "The regional restore is done: writer points at tap-restored-dev",
+  },
+  {
+    name: "the restored writer failed: critical alert",
+    snapshot: regionLost({
+      restored: restoredView({ status: "failed", rawStatus: "restore-error", endpoint: RESTORED_ENDPOINT }),
+      dns: { writerTarget: RESTORED_ENDPOINT, readerTarget: RESTORED_ENDPOINT },
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "The restored writer tap-restored-dev is restore-error",
+  },
+  {
+    name: "the restored instance's describe was refused (AccessDenied): not a restore begun, tier 1 decides",
+    snapshot: snapshot({
+      restored: restoredView({ status: "unknown", rawStatus: "AccessDenied", apiError: "refused" }),
+    }),
+    expected: { kind: "none" },
+    because: "",
+  },
+  {
+    name: "a cross-region replica whose describe failed once while the primary failed: no restore (tier 1)",
+    snapshot: regionLost({
+      replicaInPrimaryRegion: false,
+      primary: primaryView({ status: "failed", rawStatus: "failed" }),
+      primaryApiHistory: { kind: "read", periodSeconds: 60, samples: [] },
+    }),
+    expected: { kind: "blocked", guard: "replica-unhealthy" },
+    because: "",
+  },
+  {
+    name: "the backups keep receiving the primary's logs (a partition, not a loss): critical alert, no restore",
+    snapshot: regionLost({
+      drBackups: { ...DR_BACKUPS, latestRestorableTimeMs: TAKEN - 60_000 } as ClusterSnapshot["drBackups"],
+      primaryLastAnsweredAtMs: T0 - MIN,
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "its logs still arrive, so it is alive and may be taking writes",
+  },
+  {
+    name: "a restore point 40 min before the failure (more than 15 min of commits): blocked for an approval",
+    snapshot: regionLost({
+      drBackups: { ...DR_BACKUPS, latestRestorableTimeMs: T0 - 40 * MIN } as ClusterSnapshot["drBackups"],
+    }),
+    expected: { kind: "blocked", guard: "regional-restore" },
+    because: "more than the 15 min of commits a restore may lose without an operator's approval",
+  },
+  {
+    name: "an operator's failover without acceptDataLoss: alert with the request that restores",
+    snapshot: regionLost({
+      trigger: { kind: "manual", action: "failover", requestedBy: "a", reason: "r", acceptDataLoss: false },
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: 'request {"action":"failover","acceptDataLoss":true}',
+  },
+  {
+    name: "an operator's failover accepting data loss with tap:regionalRestore off: alert only",
+    snapshot: regionLost({
+      trigger: { kind: "manual", action: "failover", requestedBy: "a", reason: "r", acceptDataLoss: true },
+    }),
+    policy: { regionalRestore: "off" },
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "tap:regionalRestore is off",
+  },
+  {
+    name: "a monitoring gap: the last answer 2 h ago, failures seen for 3 min only: wait for the window",
+    snapshot: regionLost({
+      primaryLastAnsweredAtMs: TAKEN - 120 * MIN,
+      failureFirstSeenAtMs: TAKEN - 3 * MIN,
+      primaryProbes: probes("timeout", "timeout", "timeout").map((p) => ({ ...p, atMs: p.atMs + 9 * MIN })),
+    }),
+    expected: { kind: "alert-only", severity: "critical" },
+    because: "a restore in the DR region starts once it has lasted 10 min",
   },
   {
     name: "an operator's failover when the primary region's API failed for 1 min only: no restore",

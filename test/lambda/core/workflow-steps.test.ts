@@ -3,7 +3,7 @@ import { FAILOVER_STEPS, SWITCHOVER_STEPS } from "../../../lib/lambda/core/decid
 import { ControlPlaneError, WaitTimeoutError } from "../../../lib/lambda/core/errors";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
 import type { Notification } from "../../../lib/lambda/core/ports";
-import type { InstanceView, Trigger } from "../../../lib/lambda/core/types";
+import type { FailoverPolicy, InstanceView, Trigger } from "../../../lib/lambda/core/types";
 import {
   StepError,
   initialRun,
@@ -1303,8 +1303,8 @@ describe("the whole workflow: a regional restore on virtual time", () => {
   });
 
   /** The primary's region lost at T0 and still lost 12 minutes later, with its API unreachable since. */
-  function regionLostWorld(): WorkflowWorld {
-    world = workflowWorld({ startMs: T0 + 12 * 60_000 });
+  function regionLostWorld(policy: Partial<FailoverPolicy> = {}): WorkflowWorld {
+    world = workflowWorld({ startMs: T0 + 12 * 60_000, policy: { ...DEFAULT_POLICY, ...policy } });
     const c = world.cluster;
     c.primary = lost(c.primary);
     c.replica = lost(c.replica);
@@ -1357,6 +1357,45 @@ describe("the whole workflow: a regional restore on virtual time", () => {
     const again = await w.evaluate(MONITOR, DOWN_NOW);
     expect(again.decision).toMatchObject({ kind: "none" });
     expect(c.calls.filter((call) => call.startsWith("recovery.restoreLatest"))).toHaveLength(1);
+  });
+
+  it("tap:regionalRestore approve: nothing until an operator approves, then the restore, never a promotion", async () => {
+    const w = regionLostWorld({ regionalRestore: "approve" });
+    const outcome = await w.evaluate(MONITOR, DOWN_NOW);
+    expect(outcome.decision).toMatchObject({ kind: "blocked", guard: "regional-restore" });
+    const name = outcome.execution!.name;
+    expect(name).toBe(`restore-${RESTORED_ID}`);
+    await w.wait(60_000);
+    const [pending] = w.workflow.pendingTokens();
+    expect(pending.execution).toBe(name);
+    expect(w.cluster.calls.filter((c) => c.startsWith("recovery.restoreLatest"))).toEqual([]);
+    expect(w.cluster.notifications[0]).toMatchObject({ event: "failover-blocked" });
+    expect(w.cluster.notifications[0].message).toContain(
+      "Approving restores tap-restored-dev in the DR region",
+    );
+    w.workflow.sendTaskSuccess(pending.token, { approvedBy: "alice" });
+    const execution = await w.closed(name);
+    expect(execution).toMatchObject({ status: "SUCCEEDED" });
+    expect(statesEntered(execution)).toContain("RestoreFromBackup");
+    expect(statesEntered(execution)).not.toContain("PromoteReplica");
+    expect(w.cluster.calls.filter((c) => c.startsWith("recovery.restoreLatest"))).toHaveLength(1);
+    expect(w.cluster.dnsView.writerTarget).toBe(RESTORED_ENDPOINT);
+  });
+
+  it("a restore RDS gives up on fails at once, without waiting out the timeout, and writer stays", async () => {
+    const w = regionLostWorld();
+    const outcome = await w.evaluate(MONITOR, DOWN_NOW);
+    await w.wait(30_000);
+    // RDS reports the restore failed (`restore-error`).
+    const restoredNow = w.cluster.restoredNow.bind(w.cluster);
+    w.cluster.restoredNow = () => ({ ...restoredNow(), status: "failed", rawStatus: "restore-error" });
+    const execution = await w.closed(outcome.execution!.name);
+    expect(execution).toMatchObject({ status: "FAILED" });
+    expect(execution.stoppedAtMs! - execution.startedAtMs).toBeLessThan(10 * 60_000);
+    expect(w.cluster.notifications.at(-1)?.message).toContain(
+      "the restore of tap-restored-dev ended restore-error",
+    );
+    expect(w.cluster.dnsView.writerTarget).toBe(PRIMARY_ENDPOINT);
   });
 
   it("a restore that outlasts its timeout fails the execution, alerts, and leaves writer where it was", async () => {

@@ -1,4 +1,5 @@
 import { FAILOVER_STEPS, SWITCHOVER_STEPS } from "../../../lib/lambda/core/decide";
+import { RESTORE_STEPS } from "../../../lib/lambda/core/regional";
 import type { ClusterSnapshot, Decision, Trigger } from "../../../lib/lambda/core/types";
 import {
   MAX_EXECUTION_NAME_LENGTH,
@@ -62,7 +63,10 @@ const PROMOTE: Extract<Decision, { kind: "promote-replica" }> = {
 
 function build(
   snap: ClusterSnapshot,
-  decision: Extract<Decision, { kind: "promote-replica" | "complete-failover" | "blocked" }>,
+  decision: Extract<
+    Decision,
+    { kind: "promote-replica" | "complete-failover" | "blocked" | "restore-in-dr-region" }
+  >,
   decidedAtMs = T0 + 35_000,
 ): WorkflowInput {
   return workflowInput({
@@ -83,6 +87,23 @@ const VALID = build(DOWN_SNAPSHOT, PROMOTE);
 /** A JSON copy of an input, changed field by field at any depth. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any depth of parsed JSON
 type RawInput = Record<string, any>;
+
+/** A valid regional restore of the lost region. */
+const VALID_RESTORE = build(DOWN_SNAPSHOT, {
+  kind: "restore-in-dr-region",
+  reason: "region lost",
+  failureStartedAtMs: T0,
+  detectedAtMs: T0 + 600_000,
+  latestRestorableTimeMs: T0 - 120_000,
+  steps: RESTORE_STEPS,
+});
+
+/** `VALID_RESTORE` as JSON, changed by `change`. */
+function changedRestore(change: (raw: RawInput) => void): unknown {
+  const raw = JSON.parse(JSON.stringify(VALID_RESTORE)) as RawInput;
+  change(raw);
+  return raw;
+}
 
 /** `VALID` as JSON (what an execution's input is), changed by `change`. */
 function changed(change: (raw: RawInput) => void): unknown {
@@ -516,6 +537,30 @@ describe("validateWorkflowInput: refuses what the state machine would not send, 
       'reportKind must be failover, switchover, restore, drill, got "audit"',
     ],
     ["no limits", changed((r) => delete r.limits), "limits must be an object, got nothing"],
+    [
+      "a failover that would restore",
+      changed((r) => r.decision.steps.push("restore-from-backup")),
+      'decision.steps holds "restore-from-backup", which a failover does not run',
+    ],
+    [
+      "a restore that would fence and promote",
+      changedRestore((r) => (r.decision.steps = ["fence-old-primary", "promote-replica"])),
+      'decision.steps holds "fence-old-primary", which a restore does not run',
+    ],
+    [
+      "a restore without its restore point",
+      changedRestore((r) => delete r.decision.latestRestorableTimeMs),
+      "a regional restore needs decision.latestRestorableTimeMs, its restore point",
+    ],
+    [
+      "a lag-guard approval run as a restore",
+      changed((r) => {
+        r.approval = "required";
+        r.decision = { ...r.decision, kind: "blocked", steps: [], guard: "replication-lag" };
+        r.action = "restore";
+      }),
+      "a blocked decision by the replication-lag guard cannot run as a restore",
+    ],
     [
       "a promotion timeout of 0",
       changed((r) => (r.limits.promotionTimeoutSeconds = 0)),

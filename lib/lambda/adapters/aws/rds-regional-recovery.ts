@@ -32,6 +32,7 @@ export interface RdsRegionalRecoveryConfig {
   readonly primaryInstanceId: string;
   /** Where the primary (the backups' source) lives. */
   readonly primaryRegion: string;
+  readonly replicaRegion: string;
   readonly target: RestoreTarget;
   /** `BackupRetentionPeriod` of the restored instance: it is the writer from its first minute. */
   readonly backupRetentionDays: number;
@@ -42,11 +43,15 @@ export interface RdsRegionalRecoveryConfig {
 const RESTORABLE_STATUSES: ReadonlySet<string> = new Set(["replicating", "active", "retained"]);
 
 export class RdsRegionalRecovery implements RegionalRecovery {
+  readonly replicaInPrimaryRegion: boolean;
+
   constructor(
     private readonly config: RdsRegionalRecoveryConfig,
     /** RDS client of the DR region. */
     private readonly rds: RDSClient,
-  ) {}
+  ) {
+    this.replicaInPrimaryRegion = config.replicaRegion === config.primaryRegion;
+  }
 
   /**
    * The primary's replicated automated backup with a restore window. Never throws: an API that
@@ -67,7 +72,13 @@ export class RdsRegionalRecovery implements RegionalRecovery {
       return { kind: "unreadable", apiError: apiErrorKind(err), detail: describeAwsError(err) };
     }
     const usable = found
-      .filter((b) => b.DBInstanceIdentifier === id && b.DBInstanceAutomatedBackupsArn !== undefined)
+      // The copy replicated from the primary's region (what the stack replicates, and what IAM allows).
+      .filter(
+        (b) =>
+          b.DBInstanceIdentifier === id &&
+          b.DBInstanceAutomatedBackupsArn !== undefined &&
+          b.Region === this.config.primaryRegion,
+      )
       .filter((b) => b.RestoreWindow?.LatestTime !== undefined && RESTORABLE_STATUSES.has(b.Status ?? ""))
       .sort(
         (a, b) =>

@@ -29,6 +29,7 @@ function recovery(): RdsRegionalRecovery {
     {
       primaryInstanceId: "rds-primary-dev",
       primaryRegion: "ap-southeast-2",
+      replicaRegion: "ap-southeast-2",
       target: TARGET,
       backupRetentionDays: 7,
       environmentSuffix: "dev",
