@@ -290,6 +290,24 @@ export function matrixTimelines(): Timeline[] {
       { deadStatus: "failed" },
     ],
     ["region-lost-no-backups", "same-region", [regionLost], { backupsReplicated: false }],
+    // The primary's region cut off from here (its APIs and the probe path), its instances alive:
+    // its logs keep reaching the DR backups, so nothing may be restored. (With a cross-region
+    // replica, tier 1 promotes on the API outage alone: README, limits.)
+    [
+      "primary-region-partitioned",
+      "same-region",
+      [
+        { kind: "probe-path-down", atMinute: 2, forMinutes: 25 },
+        ...(["rds", "ec2", "cloudwatch"] as const).map((service): Fault => ({
+          kind: "api-blackhole",
+          atMinute: 2,
+          forMinutes: 25,
+          service,
+          region: "primary",
+        })),
+      ],
+      {},
+    ],
     [
       "region-lost-step-runner-crashes-at-restore",
       "same-region",

@@ -69,10 +69,13 @@ export function restoreBegun(restored: InstanceView): boolean {
 export const MAX_AUTO_RESTORE_LOSS_SECONDS = 15 * 60;
 
 /**
- * How far the backups' restore point may run ahead of the primary's last answer before it proves
- * the primary still writes (its logs keep arriving): two log shipments.
+ * How far the backups' restore point may run past the moment the primary was lost before that
+ * proves it still writes: a dead primary ships nothing after its death, so its restore point stays
+ * at or before it; 2 minutes allow for the copy and for the loss being dated at a period's end. A
+ * live primary's point is at most one 5-minute shipment old, so a confirmation window longer than
+ * a shipment (10 min by default) always sees it.
  */
-const LOGS_STILL_ARRIVING_MS = 10 * 60_000;
+const LOGS_STILL_ARRIVING_MS = 2 * 60_000;
 
 /**
  * Why `view` is gone, or `null` when it may still serve or be promoted. An unreachable API is
