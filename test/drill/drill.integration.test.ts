@@ -263,7 +263,7 @@ describe("npm run drill --all on real PostgreSQL 14", () => {
     );
     const svg = fs.readFileSync(path.join(outDir, "timeline.svg"), "utf8");
     expect(svg.startsWith("<svg")).toBe(true);
-    expect(svg.match(/class="scenario"/g)).toHaveLength(6);
+    expect(svg.match(/class="scenario"/g)).toHaveLength(SCENARIO_NAMES.length);
     expect(fs.existsSync(path.join(outDir, "crash", "notifications.jsonl"))).toBe(true);
   });
 });
