@@ -263,6 +263,33 @@ function ruleSource(rule: SecurityGroupRule): string {
  * switchover's replica to catch up. It reports facts and carries out one step each; whether a step
  * should happen, and whether a promoted replica is writable yet, is decided by the failover engine.
  */
+/**
+ * The view of an instance whose `DescribeDBInstances` failed: `not-found` when RDS says so; else
+ * `unknown`, with `apiReachable: false` when the API gave no usable answer (network, timeout,
+ * throttling or 5xx after the SDK's retries) and the failure's kind in `apiError`.
+ */
+export function describeFailedView(err: unknown, id: string, role: DbRole): InstanceView {
+  if (hasErrorName(err, "DBInstanceNotFoundFault", "DBInstanceNotFound")) {
+    return {
+      id,
+      role,
+      status: "not-found",
+      rawStatus: describeAwsError(err),
+      isReplica: false,
+      apiReachable: true,
+    };
+  }
+  return {
+    id,
+    role,
+    status: "unknown",
+    rawStatus: describeAwsError(err),
+    isReplica: false,
+    apiReachable: !isApiUnavailable(err),
+    apiError: apiErrorKind(err),
+  };
+}
+
 export class RdsDatabaseControl implements DatabaseControl {
   private readonly positionsPollIntervalMs: number;
   private readonly positionsTimeoutMs: number;
@@ -338,25 +365,7 @@ export class RdsDatabaseControl implements DatabaseControl {
           : { createdAtMs: instance.InstanceCreateTime.getTime() }),
       };
     } catch (err) {
-      if (hasErrorName(err, "DBInstanceNotFoundFault", "DBInstanceNotFound")) {
-        return {
-          id,
-          role,
-          status: "not-found",
-          rawStatus: describeAwsError(err),
-          isReplica: false,
-          apiReachable: true,
-        };
-      }
-      return {
-        id,
-        role,
-        status: "unknown",
-        rawStatus: describeAwsError(err),
-        isReplica: false,
-        apiReachable: !isApiUnavailable(err),
-        apiError: apiErrorKind(err),
-      };
+      return describeFailedView(err, id, role);
     }
   }
 

@@ -20,8 +20,8 @@ import {
 import type { RegionalRecovery } from "../../core/ports";
 import type { BackupsView, InstanceView } from "../../core/types";
 import type { RestoreTarget } from "../../failover/env";
-import { apiErrorKind, describeAwsError, hasErrorName, isApiUnavailable } from "./aws-errors";
-import { normaliseRdsStatus } from "./rds-database-control";
+import { apiErrorKind, describeAwsError, hasErrorName } from "./aws-errors";
+import { describeFailedView, normaliseRdsStatus } from "./rds-database-control";
 
 /** Tags on the restored instance: what it was restored from, and to which point. */
 export const RESTORED_FROM_TAG = "tap:restored-from";
@@ -129,25 +129,7 @@ export class RdsRegionalRecovery implements RegionalRecovery {
           : { createdAtMs: instance.InstanceCreateTime.getTime() }),
       };
     } catch (err) {
-      if (hasErrorName(err, "DBInstanceNotFoundFault", "DBInstanceNotFound")) {
-        return {
-          id,
-          role,
-          status: "not-found",
-          rawStatus: describeAwsError(err),
-          isReplica: false,
-          apiReachable: true,
-        };
-      }
-      return {
-        id,
-        role,
-        status: "unknown",
-        rawStatus: describeAwsError(err),
-        isReplica: false,
-        apiReachable: !isApiUnavailable(err),
-        apiError: apiErrorKind(err),
-      };
+      return describeFailedView(err, id, role);
     }
   }
 
