@@ -543,7 +543,7 @@ function mainData(record: Buffer, version: number): Buffer | null {
   return null;
 }
 
-/** Segment number of a WAL file name (`TTTTTTTTXXXXXXXXYYYYYYYY`) for segments of `size` bytes. */
+/** Segment number of a WAL file name (timeline, log and segment, 8 hex digits each) for segments of `size` bytes. */
 function segmentNumber(name: string, size: number): number {
   const log = parseInt(name.slice(8, 16), 16);
   const seg = parseInt(name.slice(16, 24), 16);
