@@ -16,12 +16,15 @@ export interface StackArgs {
   readonly overrides: Record<string, string>;
   /** `--help` or `-h` was given: print the usage and stop. */
   readonly help: boolean;
+  /** Values of the tool's own extra string options, by long name. */
+  readonly extra: Readonly<Record<string, string | undefined>>;
 }
 
 const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
 
-function stackOptions(fileFlag: "--out" | "--in"): CliOptions {
+function stackOptions(fileFlag: "--out" | "--in", extra: CliOptions): CliOptions {
   return {
+    ...extra,
     stack: { type: "string", example: "dev" },
     config: { type: "string", multiple: true, example: "tap:replicaRegion=ap-southeast-1" },
     [fileFlag.slice(2)]: { type: "string", example: "synth.json" },
@@ -33,8 +36,12 @@ function stackOptions(fileFlag: "--out" | "--in"): CliOptions {
  * folder exists), `--in` must be an existing file. Throws {@link UsageError} naming the bad
  * argument, its value and the fix.
  */
-export function parseStackArgs(argv: readonly string[], fileFlag: "--out" | "--in"): StackArgs {
-  const { values, help } = parseCliArgs(argv, stackOptions(fileFlag));
+export function parseStackArgs(
+  argv: readonly string[],
+  fileFlag: "--out" | "--in",
+  extraOptions: CliOptions = {},
+): StackArgs {
+  const { values, help } = parseCliArgs(argv, stackOptions(fileFlag, extraOptions));
   const stack = (values.stack as string | undefined) ?? "dev";
   if (!STACK_NAME.test(stack)) {
     throw new UsageError(
@@ -60,7 +67,10 @@ export function parseStackArgs(argv: readonly string[], fileFlag: "--out" | "--i
       );
     }
   }
-  return { stack, ...(file !== undefined ? { file } : {}), overrides, help };
+  const extra = Object.fromEntries(
+    Object.keys(extraOptions).map((k) => [k, values[k] as string | undefined]),
+  );
+  return { stack, ...(file !== undefined ? { file } : {}), overrides, help, extra };
 }
 
 /**

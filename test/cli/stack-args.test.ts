@@ -13,7 +13,7 @@ describe("parseStackArgs", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("defaults to the dev stack with no overrides", () => {
-    expect(parseStackArgs([], "--out")).toEqual({ stack: "dev", overrides: {}, help: false });
+    expect(parseStackArgs([], "--out")).toEqual({ stack: "dev", overrides: {}, help: false, extra: {} });
   });
 
   it("reads the stack, the tool's file option and repeated config overrides", () => {
@@ -28,7 +28,17 @@ describe("parseStackArgs", () => {
       file,
       overrides: { "tap:a": "1", "aws:region": "x=y" },
       help: false,
+      extra: {},
     });
+  });
+
+  it("reads the tool's own extra options, and only those", () => {
+    const extra = { observed: { type: "string", example: "deployed" } } as const;
+    expect(parseStackArgs(["--observed", "deployed"], "--out", extra).extra).toEqual({
+      observed: "deployed",
+    });
+    expect(parseStackArgs([], "--out", extra).extra).toEqual({ observed: undefined });
+    expect(() => parseStackArgs(["--observed", "deployed"], "--out")).toThrow('unknown option "--observed"');
   });
 
   it("flags --help and -h", () => {

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { ExistingDbInstances, RecordedResource } from "../../lib/synth/mocks";
+import { observedInstances } from "../../lib/synth/observed";
 import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
 
@@ -52,12 +53,13 @@ function named(resources: readonly RecordedResource[], name: string): RecordedRe
   return found[0];
 }
 
-/** The live databases right after the failover function promoted the replica slot. */
+/** The live databases right after the failover workflow promoted the replica slot. */
 function afterFailover(replicaRegion: string): ExistingDbInstances {
-  return {
-    "rds-primary-dev": { region: PRIMARY, tags: { "DR-Slot-Role": "writer" } },
-    "rds-replica-dev": { region: replicaRegion, tags: { "DR-Slot-Role": "replica" } },
-  };
+  return observedInstances("after-failover", {
+    environmentSuffix: "dev",
+    primaryRegion: PRIMARY,
+    replicaRegion,
+  });
 }
 
 /** After `pulumi up` with activeWriter=replica and keepOldWriter=true. */

@@ -79,11 +79,43 @@ describe("bin/synth.ts", () => {
     ]);
   });
 
+  it("--observed after-failover declares the promoted replica the writer; the guard refuses a mode that contradicts it", async () => {
+    const out = join(dir, "after-failover.json");
+    const [declared, refused] = await Promise.all([
+      run("bin/synth.ts", ["--observed", "after-failover", "--out", out]),
+      run("bin/synth.ts", ["--observed", "after-failover", "--config", "tap:activeWriter=primary"]),
+    ]);
+    expect(declared.code).toBe(0);
+    expect(declared.stdout).toContain(
+      'TapStack offline synth, stack "dev", observed databases: after-failover, tap:activeWriter replica',
+    );
+    const doc = JSON.parse(readFileSync(out, "utf8")) as {
+      resources: { name: string; inputs: Record<string, unknown> }[];
+    };
+    const inputs = (name: string) => doc.resources.find((r) => r.name === name)?.inputs ?? {};
+    expect([
+      inputs("rds-replica-dev").replicateSourceDb,
+      (inputs("rds-replica-dev").tags as Record<string, string>)["DR-Slot-Role"],
+      (inputs("rds-primary-dev").tags as Record<string, string>)["DR-Slot-Role"],
+      inputs("rds-primary-dev").skipFinalSnapshot,
+    ]).toEqual([undefined, "writer", "old-writer", false]);
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      "rds-replica-dev is the live writer (standalone, promoted by a failover), but tap:activeWriter=primary declares rds-primary-dev the writer",
+    );
+  });
+
   it.each([
+    [
+      "an unknown --observed state",
+      ["--observed", "after-lunch"],
+      'synth: --observed "after-lunch": expected one of none, deployed, after-failover, e.g. --observed after-failover',
+    ],
     [
       "an unknown argument",
       ["--stak", "dev"],
-      'synth: unknown option "--stak"; known options: --stack, --config, --out, --help',
+      'synth: unknown option "--stak"; known options: --observed, --stack, --config, --out, --help',
     ],
     [
       "an --out path in a missing folder, before synthesizing",
