@@ -21,7 +21,9 @@ export const USAGE = [
   "  --out FILE              also write the inventory as JSON (input of policy/iam-check --in)",
   "  --observed STATE        the databases the pre-flight check finds (default: none, a first deployment):",
   "                          deployed (primary writes, replica replicates), after-failover (the replica",
-  "                          was promoted; declared with tap:activeWriter replica unless --config sets it)",
+  "                          was promoted; declared with tap:activeWriter replica), after-restore (a",
+  "                          regional restore created rds-restored-<suffix>; tap:activeWriter restored).",
+  "                          --config tap:activeWriter=... overrides the mode",
   "  --config NS:KEY=VALUE   override one config value; repeatable",
   "  -h, --help              print this text",
 ].join("\n");

@@ -146,11 +146,15 @@ export interface TapConfig {
   readonly restoreTimeoutMinutes: number;
 }
 
-/** The instance slot that takes writes: `primary` = `rds-primary-<suffix>`, `replica` = `rds-replica-<suffix>`. */
-export type ActiveWriter = "primary" | "replica";
+/**
+ * The instance that takes writes: `primary` = `rds-primary-<suffix>`, `replica` =
+ * `rds-replica-<suffix>` (promoted by a failover), `restored` = `rds-restored-<suffix>` (created in
+ * the DR region by a regional restore).
+ */
+export type ActiveWriter = "primary" | "replica" | "restored";
 
 /** Values `tap:activeWriter` accepts. */
-export const ACTIVE_WRITERS: readonly ActiveWriter[] = ["primary", "replica"];
+export const ACTIVE_WRITERS: readonly ActiveWriter[] = ["primary", "replica", "restored"];
 
 /** One rejected value. */
 export interface ConfigProblem {
@@ -672,7 +676,7 @@ export function validateConfig(raw: RawConfig): TapConfig {
     problem(
       "activeWriter",
       activeWriterText,
-      `must be primary (rds-primary-${environmentSuffix || "<suffix>"} takes writes) or replica (rds-replica-${environmentSuffix || "<suffix>"} was promoted and takes writes), e.g. pulumi config set tap:activeWriter replica`,
+      `must be primary (rds-primary-${environmentSuffix || "<suffix>"} takes writes), replica (rds-replica-${environmentSuffix || "<suffix>"} was promoted and takes writes) or restored (rds-restored-${environmentSuffix || "<suffix>"} was created by a regional restore and takes writes), e.g. pulumi config set tap:activeWriter replica`,
     );
   }
 

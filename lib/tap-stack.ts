@@ -46,11 +46,12 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly primaryRegion: string;
   public readonly replicaRegion: string;
   public readonly drRegion: string;
-  public readonly primaryInstanceId: pulumi.Output<string>;
-  public readonly primaryAddress: pulumi.Output<string>;
+  /** The primary slot's instance; undefined when it is not declared (after a regional restore). */
+  public readonly primaryInstanceId: pulumi.Output<string> | undefined;
+  public readonly primaryAddress: pulumi.Output<string> | undefined;
   /** `host:port` */
-  public readonly primaryEndpoint: pulumi.Output<string>;
-  public readonly primaryArn: pulumi.Output<string>;
+  public readonly primaryEndpoint: pulumi.Output<string> | undefined;
+  public readonly primaryArn: pulumi.Output<string> | undefined;
   public readonly replicaInstanceId: pulumi.Output<string>;
   public readonly replicaAddress: pulumi.Output<string>;
   public readonly replicaEndpoint: pulumi.Output<string>;
@@ -133,7 +134,14 @@ export class TapStack extends pulumi.ComponentResource {
       backups: this.backups,
       alerting: this.alerting,
     });
-    const { primary: slotA, replica: slotB } = this.database;
+    // The dashboard's "primary" is the writer's place: the primary slot, or the restored writer
+    // (whose region is the DR region) after a regional restore.
+    const restored = topology.writer === "restored";
+    const slotA = restored ? this.database.writer : this.database.instances.primary;
+    const slotB = this.database.instances.replica;
+    if (slotA === undefined || slotB === undefined)
+      throw new Error("the dashboard needs the writer and the replica slot");
+    const slotARegion = restored ? config.drRegion : config.primaryRegion;
     const dashboardName = this.context.name("tapstack");
     this.dashboard = new aws.cloudwatch.Dashboard(
       dashboardName,
@@ -156,7 +164,7 @@ export class TapStack extends pulumi.ComponentResource {
                 environmentSuffix: config.environmentSuffix,
                 metricsNamespace: METRICS_NAMESPACE,
                 drRegion: config.drRegion,
-                primary: { instanceId: aId, region: config.primaryRegion, endpoint: aAddress },
+                primary: { instanceId: aId, region: slotARegion, endpoint: aAddress },
                 replica: { instanceId: bId, region: config.replicaRegion, endpoint: bAddress },
                 activeWriter: topology.writer,
                 writerRecordName: this.dns.writerRecordName,
@@ -172,14 +180,16 @@ export class TapStack extends pulumi.ComponentResource {
       { parent: this, provider: this.context.providers.dr },
     );
 
-    const { primary, replica } = this.database;
+    // The primary slot is not declared after a regional restore once the lost writer is not kept.
+    const { primary } = this.database.instances;
+    const replica = slotB;
     this.primaryRegion = config.primaryRegion;
     this.replicaRegion = config.replicaRegion;
     this.drRegion = config.drRegion;
-    this.primaryInstanceId = primary.identifier;
-    this.primaryAddress = primary.address;
-    this.primaryEndpoint = primary.endpoint;
-    this.primaryArn = primary.arn;
+    this.primaryInstanceId = primary?.identifier;
+    this.primaryAddress = primary?.address;
+    this.primaryEndpoint = primary?.endpoint;
+    this.primaryArn = primary?.arn;
     this.replicaInstanceId = replica.identifier;
     this.replicaAddress = replica.address;
     this.replicaEndpoint = replica.endpoint;
@@ -237,10 +247,14 @@ export class TapStack extends pulumi.ComponentResource {
       primaryRegion: this.primaryRegion,
       replicaRegion: this.replicaRegion,
       drRegion: this.drRegion,
-      primaryInstanceId: this.primaryInstanceId,
-      primaryAddress: this.primaryAddress,
-      primaryEndpoint: this.primaryEndpoint,
-      primaryArn: this.primaryArn,
+      ...(this.primaryInstanceId !== undefined
+        ? {
+            primaryInstanceId: this.primaryInstanceId,
+            primaryAddress: this.primaryAddress,
+            primaryEndpoint: this.primaryEndpoint,
+            primaryArn: this.primaryArn,
+          }
+        : {}),
       replicaInstanceId: this.replicaInstanceId,
       replicaAddress: this.replicaAddress,
       replicaEndpoint: this.replicaEndpoint,

@@ -117,7 +117,17 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
     return role !== undefined ? role === "writer" : r.inputs["replicateSourceDb"] === undefined;
   };
   const primary = one(synth, "writer RDS instance", (r) => isDb(r) && isWriter(r));
-  const replica = one(synth, "standby RDS instance", (r) => isDb(r) && !isWriter(r));
+  // After a regional restore with the lost writer kept there are three instances: the standby the
+  // functions protect is the replica of the restored writer, and the kept lost writer has no grants.
+  const others = synth.resources.filter((r) => isDb(r) && !isWriter(r));
+  const replica =
+    others.length > 1
+      ? one(
+          synth,
+          "standby RDS instance (the replica)",
+          (r) => isDb(r) && tag(r, "DR-Slot-Role") === "replica",
+        )
+      : one(synth, "standby RDS instance", (r) => isDb(r) && !isWriter(r));
   const inDr = (r: SynthResource): boolean => r.region === drRegion;
   const bucket = (dr: boolean) =>
     one(

@@ -343,7 +343,7 @@ describe("validateConfig rejects, naming key, value and fix", () => {
       {
         key: "tap:activeWriter",
         value: '"secondary"',
-        fix: /must be primary \(rds-primary-dev takes writes\) or replica \(rds-replica-dev was promoted and takes writes\), e\.g\. pulumi config set tap:activeWriter replica/,
+        fix: /must be primary \(rds-primary-dev takes writes\), replica \(rds-replica-dev was promoted and takes writes\) or restored \(rds-restored-dev was created by a regional restore and takes writes\), e\.g\. pulumi config set tap:activeWriter replica/,
       },
     ],
     [

@@ -6,7 +6,7 @@ import { metricAlarm } from "./alarms";
 import type { BuildContext } from "./context";
 import type { DatabaseResult } from "./database";
 import type { EncryptionResult } from "./encryption";
-import type { Slot } from "./topology";
+import type { Place } from "./topology";
 
 /** CloudWatch namespace of the health monitor's EMF metrics. */
 export const METRICS_NAMESPACE = "TapStack";
@@ -284,12 +284,12 @@ export function buildAlerting(
 
   const alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
   for (const spec of alarmSpecs(config)) {
-    // `primary` alarms follow the writer slot and `replica` alarms the standby slot, each in the
-    // slot's region (RDS publishes an instance's metrics only there).
-    const slotOf = (subject: "primary" | "replica"): Slot =>
+    // `primary` alarms follow the writer and `replica` alarms the standby slot, each in the
+    // instance's region (RDS publishes an instance's metrics only there).
+    const slotOf = (subject: "primary" | "replica"): Place =>
       subject === "primary" ? database.topology.writer : database.topology.standby;
-    const providerOf = (slot: Slot): aws.Provider =>
-      slot === "primary" ? providers.primary : providers.replica;
+    const providerOf = (place: Place): aws.Provider =>
+      place === "primary" ? providers.primary : place === "replica" ? providers.replica : providers.dr;
     const provider = spec.subject === "monitor" ? providers.dr : providerOf(slotOf(spec.subject));
     const dimensions: Record<string, pulumi.Input<string>> = spec.subject === "monitor"
       ? { [METRIC_DIMENSION]: config.environmentSuffix }

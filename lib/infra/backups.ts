@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TapConfig } from "../config";
 import type { BuildContext } from "./context";
-import { slotRoles, type DatabaseResult } from "./database";
-import type { Slot } from "./topology";
+import type { DatabaseResult } from "./database";
+import { placeRegion, type Place, type Slot } from "./topology";
 import type { EncryptionResult } from "./encryption";
 
 /** A backup bucket and the configuration resources attached to it. */
@@ -20,9 +20,9 @@ export interface BackupsResult {
    * restore there.
    */
   readonly automatedBackupsReplication: aws.rds.InstanceAutomatedBackupsReplication;
-  /** The copy of each standalone slot (the writer, and a kept old writer); none for a replica. */
+  /** The copy of each standalone instance (the writer, and a kept old writer); none for a replica. */
   readonly automatedBackupsReplications: Readonly<
-    Partial<Record<Slot, aws.rds.InstanceAutomatedBackupsReplication>>
+    Partial<Record<Place, aws.rds.InstanceAutomatedBackupsReplication>>
   >;
   /** Snapshot exports and audit reports, primary region; replicated to `drBucket`. */
   readonly primaryBucket: BackupBucket;
@@ -32,16 +32,23 @@ export interface BackupsResult {
 }
 
 /**
- * Where a slot's automated backups are copied: the DR region, unless the slot itself lives there (a
- * promoted cross-region replica), then the primary region. RDS copies backups only to another region.
+ * Where an instance's automated backups are copied: the DR region, unless the instance itself lives
+ * there (a promoted cross-region replica, a restored writer), then the primary region. RDS copies
+ * backups only to another region.
  */
 export function backupCopyRegion(
-  slot: Slot,
+  place: Place,
   config: Pick<TapConfig, "primaryRegion" | "replicaRegion" | "drRegion">,
 ): string {
-  const region = slot === "primary" ? config.primaryRegion : config.replicaRegion;
-  return region === config.drRegion ? config.primaryRegion : config.drRegion;
+  return placeRegion(place, config) === config.drRegion ? config.primaryRegion : config.drRegion;
 }
+
+/** Logical name of an instance's backup copy; the primary slot's keeps its first name. */
+const BACKUP_COPY_NAMES: Readonly<Record<Place, string>> = {
+  primary: "rds-backups-replication",
+  replica: "rds-backups-replication-replica",
+  restored: "rds-backups-replication-restored",
+};
 
 /** A bucket policy that refuses every request not made over TLS. */
 export function tlsOnlyBucketPolicy(bucketArn: pulumi.Input<string>): pulumi.Output<string> {
@@ -214,16 +221,18 @@ export function buildBackups(
   keys: EncryptionResult,
 ): BackupsResult {
   const { config, providers } = ctx;
-  const automatedBackupsReplications: Partial<Record<Slot, aws.rds.InstanceAutomatedBackupsReplication>> = {};
-  for (const slot of ["primary", "replica"] as const) {
-    if (slotRoles(database.topology)[slot] === "replica") continue;
-    const toDr = backupCopyRegion(slot, config) === config.drRegion;
-    // Must be created in the destination region, with a key of that region. Named per slot, so a
-    // failover adds the promoted writer's copy and leaves the kept old writer's in place.
-    automatedBackupsReplications[slot] = new aws.rds.InstanceAutomatedBackupsReplication(
-      ctx.name(slot === "primary" ? "rds-backups-replication" : "rds-backups-replication-replica"),
+  const automatedBackupsReplications: Partial<Record<Place, aws.rds.InstanceAutomatedBackupsReplication>> =
+    {};
+  for (const [place, instance] of Object.entries(database.instances) as [Place, aws.rds.Instance][]) {
+    if (place !== database.topology.writer && database.topology.roles[place as Slot] === "replica") continue;
+    const toDr = backupCopyRegion(place, config) === config.drRegion;
+    // Must be created in the destination region, with a key of that region. Named per instance, so
+    // a failover adds the promoted writer's copy and leaves the kept old writer's in place, and a
+    // restored writer's backups go back to the primary region.
+    automatedBackupsReplications[place] = new aws.rds.InstanceAutomatedBackupsReplication(
+      ctx.name(BACKUP_COPY_NAMES[place]),
       {
-        sourceDbInstanceArn: database[slot].arn,
+        sourceDbInstanceArn: instance.arn,
         retentionPeriod: config.backupRetentionDays,
         kmsKeyId: (toDr ? keys.drKey : keys.primaryKey).arn,
       },

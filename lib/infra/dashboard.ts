@@ -12,8 +12,11 @@
  */
 import { METRIC_DIMENSION, METRICS } from "../function-env";
 
-/** Which declared instance takes writes: the stack's `activeWriter` mode. */
-export type ActiveWriter = "primary" | "replica";
+/**
+ * Which declared instance takes writes: the stack's `activeWriter` mode. After a regional restore
+ * (`restored`) the dashboard's `primary` is the restored writer.
+ */
+export type ActiveWriter = "primary" | "replica" | "restored";
 
 /** One RDS instance as the dashboard shows it. */
 export interface DashboardInstance {
@@ -147,8 +150,8 @@ function validate(args: DashboardArgs): void {
       fail(`${role}.region`, instance.region, "expected the instance's region code, such as ap-southeast-2");
     }
   }
-  if (args.activeWriter !== "primary" && args.activeWriter !== "replica") {
-    fail("activeWriter", args.activeWriter, 'expected "primary" or "replica"');
+  if (!["primary", "replica", "restored"].includes(args.activeWriter)) {
+    fail("activeWriter", args.activeWriter, 'expected "primary", "replica" or "restored"');
   }
   if (!(Number.isFinite(args.maxReplicationLagSeconds) && args.maxReplicationLagSeconds > 0)) {
     fail(
@@ -199,12 +202,12 @@ function graph(
 
 /** The Markdown of the writer widget: who takes writes, through which name, and what to read next. */
 export function writerMarkdown(args: DashboardArgs): string {
-  const writer = args.activeWriter === "primary" ? args.primary : args.replica;
-  const other = args.activeWriter === "primary" ? args.replica : args.primary;
+  const writer = args.activeWriter === "replica" ? args.replica : args.primary;
+  const other = args.activeWriter === "replica" ? args.primary : args.replica;
   const standby =
-    args.activeWriter === "primary"
-      ? `Replica (standby): \`${other.instanceId}\` in ${other.region}, \`${other.endpoint}\``
-      : `Old primary: \`${other.instanceId}\` in ${other.region} (kept until removed after a final snapshot)`;
+    args.activeWriter === "replica"
+      ? `Old primary: \`${other.instanceId}\` in ${other.region} (kept until removed after a final snapshot)`
+      : `Replica (standby): \`${other.instanceId}\` in ${other.region}, \`${other.endpoint}\``;
   return [
     `# TapStack ${args.environmentSuffix}: writer`,
     `Active writer mode: **${args.activeWriter}**. Applications write through \`${args.writerRecordName}\`.`,

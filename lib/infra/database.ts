@@ -3,13 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { isCrossRegionReplica, type TapConfig } from "../config";
 import type { BuildContext } from "./context";
 import type { EncryptionResult } from "./encryption";
-import { POSTGRES_PORT, subnetIds, type NetworkResult } from "./network";
+import { placeSecurityGroups, POSTGRES_PORT, subnetIds, type NetworkResult } from "./network";
 import {
   finalSnapshotIdentifier,
+  placeIdentifier,
+  placeRegion,
   SLOT_ROLE_TAG,
-  slotIdentifier,
+  SLOTS,
   type DeclaredRole,
-  type Slot,
+  type Place,
   type TopologyPlan,
 } from "./topology";
 
@@ -28,34 +30,44 @@ export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
  */
 export interface ReplicaPlacement {
   readonly crossRegion: boolean;
+  /** The replica slot's region (`tap:replicaRegion`). */
   readonly region: string;
+  /** Its source's region: the primary region, or the DR region after a regional restore. */
+  readonly sourceRegion: string;
   readonly sourceReference: "identifier" | "arn";
-  readonly kmsKey: "inherited-from-source" | "dr-key";
-  readonly subnetGroup: "source-default" | "dr-subnet-group";
-  readonly parameterGroup: "primary-region-group" | "dr-region-group";
+  readonly kmsKey: "inherited-from-source" | "replica-region-key";
+  /** The replica region's parameter group is always declared; the subnet group only across regions. */
+  readonly subnetGroup: "source-default" | "replica-region-group";
 }
 
-/** Decides {@link ReplicaPlacement} from config. */
+/**
+ * Decides {@link ReplicaPlacement} from config, for a replica of the instance in `sourceRegion`
+ * (the primary slot's region, or the DR region when the replica slot replicates a restored writer).
+ */
 export function replicaPlacement(
   config: Pick<TapConfig, "primaryRegion" | "replicaRegion">,
+  sourceRegion: string = config.primaryRegion,
 ): ReplicaPlacement {
-  const crossRegion = isCrossRegionReplica(config);
+  const crossRegion = isCrossRegionReplica({
+    primaryRegion: sourceRegion,
+    replicaRegion: config.replicaRegion,
+  });
   return crossRegion
     ? {
         crossRegion,
         region: config.replicaRegion,
+        sourceRegion,
         sourceReference: "arn",
-        kmsKey: "dr-key",
-        subnetGroup: "dr-subnet-group",
-        parameterGroup: "dr-region-group",
+        kmsKey: "replica-region-key",
+        subnetGroup: "replica-region-group",
       }
     : {
         crossRegion,
         region: config.replicaRegion,
+        sourceRegion,
         sourceReference: "identifier",
         kmsKey: "inherited-from-source",
         subnetGroup: "source-default",
-        parameterGroup: "primary-region-group",
       };
 }
 
@@ -86,13 +98,16 @@ export interface DatabaseResult {
    * restored instance in it (otherwise RDS would use the region's default subnet group).
    */
   readonly drSubnetGroup: aws.rds.SubnetGroup;
-  /** Slot `primary`: `rds-primary-<suffix>`, in the primary region, whatever its role. */
-  readonly primary: aws.rds.Instance;
-  /** Slot `replica`: `rds-replica-<suffix>`, in the replica region, whatever its role. */
-  readonly replica: aws.rds.Instance;
-  /** The slot that takes writes (`tap:activeWriter`). */
+  /**
+   * Every declared instance by place: slot `primary` (`rds-primary-<suffix>`, primary region) and
+   * slot `replica` (`rds-replica-<suffix>`, replica region) whatever their roles, and, after a
+   * regional restore, `restored` (`rds-restored-<suffix>`, DR region). The lost writer is absent
+   * once it is no longer kept.
+   */
+  readonly instances: Readonly<Partial<Record<Place, aws.rds.Instance>>>;
+  /** The instance that takes writes (`tap:activeWriter`). */
   readonly writer: aws.rds.Instance;
-  /** The other slot: a replica of the writer, or the kept old writer. */
+  /** The standby slot's instance: a replica of the writer, or the kept old writer. */
   readonly standby: aws.rds.Instance;
   readonly topology: TopologyPlan;
   readonly writerRegion: string;
@@ -102,18 +117,13 @@ export interface DatabaseResult {
   readonly masterSecretArn: pulumi.Output<string>;
 }
 
-/** How a slot is declared: its fixed place, and the role the topology gives it. */
+/**
+ * How an instance is declared: its fixed place, and the role the topology gives it. The restored
+ * instance is only ever declared as the writer.
+ */
 export interface SlotSpec {
-  readonly slot: Slot;
+  readonly slot: Place;
   readonly role: DeclaredRole;
-}
-
-/** The declared role of each slot. */
-export function slotRoles(topology: TopologyPlan): Readonly<Record<Slot, DeclaredRole>> {
-  return {
-    [topology.writer]: "writer",
-    [topology.standby]: topology.standbyRole,
-  } as Record<Slot, DeclaredRole>;
 }
 
 /**
@@ -140,6 +150,19 @@ export const REPLACEMENT_INPUTS = [
   "customIamInstanceProfile",
   "timezone",
   "performanceInsightsKmsKeyId",
+] as const;
+
+/**
+ * Inputs of the restored writer that Pulumi takes from the live instance instead of the program:
+ * every input that would replace it ({@link REPLACEMENT_INPUTS} but its identifier), what its
+ * backups carried over (storage size, minor version) and what only a restore can set
+ * (`engineLifecycleSupport`).
+ */
+export const RESTORED_IGNORED_INPUTS = [
+  ...REPLACEMENT_INPUTS.filter((k) => k !== "identifier"),
+  "allocatedStorage",
+  "engineVersion",
+  "engineLifecycleSupport",
 ] as const;
 
 /** Resources one slot's arguments are built from. */
@@ -182,12 +205,18 @@ export function slotArgs(
 ): aws.rds.InstanceArgs {
   const { config } = ctx;
   const { slot, role } = spec;
-  const createdAsWriter = slot === "primary" && role !== "replica";
+  // The restored instance was created standalone by the restore, from the primary's backups: its
+  // engine, credentials, database and key are the primary's (the key is the DR key the backups were
+  // replicated with).
+  const createdAsWriter = (slot === "primary" && role !== "replica") || slot === "restored";
   const standalone = role !== "replica";
   if (role === "replica" && !r.writer) throw new Error(`slot ${slot} is declared a replica without a writer`);
   const sourceReference =
     role === "replica" && r.writer ? (placement.crossRegion ? r.writer.arn : r.writer.identifier) : undefined;
-  const finalSnapshot = role === "old-writer" || (role === "writer" && config.deletionProtection);
+  // The restored writer always leaves a final snapshot: on the way back Pulumi deletes it once the
+  // replica slot has taken over, and it is the only copy of what was written after the restore.
+  const finalSnapshot =
+    role === "old-writer" || (role === "writer" && (config.deletionProtection || slot === "restored"));
   return {
     // --- replacement-forcing: fixed per slot and creation ---------------------------------------
     identifier: r.identifier,
@@ -202,8 +231,9 @@ export function slotArgs(
       : {
           // A same-region replica is always encrypted with its source's key, and RDS refuses a
           // KmsKeyId for it; across regions a key of the replica's own region is required.
-          kmsKeyId: placement.kmsKey === "dr-key" ? r.key.arn : undefined,
-          dbSubnetGroupName: placement.subnetGroup === "dr-subnet-group" ? r.subnetGroup?.name : undefined,
+          kmsKeyId: placement.kmsKey === "replica-region-key" ? r.key.arn : undefined,
+          dbSubnetGroupName:
+            placement.subnetGroup === "replica-region-group" ? r.subnetGroup?.name : undefined,
         }),
     storageEncrypted: true,
     // The Performance Insights key can never be changed after creation.
@@ -249,11 +279,13 @@ export function slotArgs(
     performanceInsightsRetentionPeriod: config.performanceInsightsRetentionDays,
     enabledCloudwatchLogsExports: [...LOG_EXPORTS],
     tags: {
-      ...ctx.tags(slot, r.identifier),
+      ...ctx.tags(slot === "restored" ? "primary" : slot, r.identifier),
       [SLOT_ROLE_TAG]: role,
       // Created as a same-region replica, it is encrypted with its source's customer-managed key
       // and can declare none of its own, even once promoted: the policy pack reads this marker.
-      ...(!createdAsWriter && placement.kmsKey !== "dr-key" ? { [KEY_SOURCE_TAG]: INHERITED_KEY } : {}),
+      ...(!createdAsWriter && placement.kmsKey !== "replica-region-key"
+        ? { [KEY_SOURCE_TAG]: INHERITED_KEY }
+        : {}),
     },
   };
 }
@@ -306,7 +338,6 @@ export function buildDatabase(
   keys: EncryptionResult,
 ): DatabaseResult {
   const { config, providers, topology } = ctx;
-  const placement = replicaPlacement(config);
 
   const primaryParameterGroup = parameterGroup(ctx, "primary", providers.primary);
   const primarySubnetGroup = subnetGroup(ctx, "primary", network, providers.primary);
@@ -315,62 +346,78 @@ export function buildDatabase(
   const drParameterGroup = parameterGroup(ctx, "dr", providers.dr);
   const drSubnetGroup = subnetGroup(ctx, "dr", network, providers.dr);
 
-  const resources = (slot: Slot): Omit<SlotResources, "writer"> => {
-    const sgs = network.dbSecurityGroups[slot];
+  // The replica slot replicates the writer: the primary slot, or after a regional restore the
+  // restored instance in the DR region (its placement is then relative to the DR region).
+  const placement = replicaPlacement(
+    config,
+    topology.writer === "restored" ? config.drRegion : config.primaryRegion,
+  );
+  const groupsIn = (region: string) =>
+    region === config.primaryRegion
+      ? { parameterGroup: primaryParameterGroup, subnetGroup: primarySubnetGroup }
+      : { parameterGroup: drParameterGroup, subnetGroup: drSubnetGroup };
+  const resources = (place: Place): Omit<SlotResources, "writer"> => {
+    const sgs = placeSecurityGroups(network, place);
+    const groups = groupsIn(placeRegion(place, config));
     return {
-      identifier: slotIdentifier(slot, config.environmentSuffix),
-      key: slot === "primary" ? keys.primaryKey : keys.replicaKey,
-      // A same-region replica slot keeps the primary region's groups; only a cross-region one
-      // lives in the DR region's.
-      parameterGroup:
-        slot === "primary" || placement.parameterGroup === "primary-region-group"
-          ? primaryParameterGroup
-          : drParameterGroup,
+      identifier: placeIdentifier(place, config.environmentSuffix),
+      // The restored instance is encrypted with the DR key its backups were replicated with.
+      key: place === "primary" ? keys.primaryKey : place === "replica" ? keys.replicaKey : keys.drKey,
+      parameterGroup: groups.parameterGroup,
+      // A same-region replica takes its source's subnet group; a cross-region one, its region's.
       subnetGroup:
-        slot === "primary"
-          ? primarySubnetGroup
-          : placement.subnetGroup === "dr-subnet-group"
-            ? drSubnetGroup
-            : undefined,
+        place !== "replica" || placement.subnetGroup === "replica-region-group"
+          ? groups.subnetGroup
+          : undefined,
       securityGroupIds: [sgs.clients.securityGroup.id, sgs.access.securityGroup.id],
     };
   };
-  const roles = slotRoles(topology);
-  const declare = (slot: Slot, writer?: aws.rds.Instance): aws.rds.Instance => {
-    const args = slotArgs(ctx, { slot, role: roles[slot] }, { ...resources(slot), writer }, placement);
-    return new aws.rds.Instance(slotIdentifier(slot, config.environmentSuffix), args, {
+  const providerOf = (place: Place): aws.Provider =>
+    place === "primary" ? providers.primary : place === "replica" ? providers.replica : providers.dr;
+  const declare = (place: Place, role: DeclaredRole, writer?: aws.rds.Instance): aws.rds.Instance => {
+    const args = slotArgs(ctx, { slot: place, role }, { ...resources(place), writer }, placement);
+    const id = placeIdentifier(place, config.environmentSuffix);
+    return new aws.rds.Instance(id, args, {
       parent: ctx.parent,
-      provider: slot === "primary" ? providers.primary : providers.replica,
+      provider: providerOf(place),
       // The identifiers are fixed, so a replacement (rebuilding an old writer as a replica) must
       // delete first; RDS takes the final snapshot the previous `pulumi up` put into the state.
       deleteBeforeReplace: true,
+      // The regional restore created the restored writer: adopt it. What the restore fixed for good
+      // (key, subnet group, credentials, …) and what the backups carried over (storage, minor
+      // version) is the live instance's, never a reason to replace the writer (aws-behaviour.md §1.6).
+      ...(place === "restored" ? { import: id, ignoreChanges: [...RESTORED_IGNORED_INPUTS] } : {}),
     });
   };
-  const writer = declare(topology.writer);
-  const standby = declare(topology.standby, topology.standbyRole === "replica" ? writer : undefined);
-  const bySlot = { [topology.writer]: writer, [topology.standby]: standby } as Record<Slot, aws.rds.Instance>;
+  const instances: Partial<Record<Place, aws.rds.Instance>> = {};
+  const writer = (instances[topology.writer] = declare(topology.writer, "writer"));
+  for (const slot of SLOTS) {
+    const role = topology.roles[slot];
+    if (role === undefined || slot === topology.writer) continue;
+    instances[slot] = declare(slot, role, role === "replica" ? writer : undefined);
+  }
+  const standby = instances[topology.standby];
+  if (standby === undefined) throw new Error(`the standby slot ${topology.standby} is not declared`);
 
   // masterUserSecrets is a one-element list once RDS has created the secret.
-  const writerName = slotIdentifier(topology.writer, config.environmentSuffix);
+  const writerName = placeIdentifier(topology.writer, config.environmentSuffix);
   const masterSecretArn = writer.masterUserSecrets.apply((secrets) => {
     const arn = secrets?.[0]?.secretArn;
     if (!arn) throw new Error(`RDS reported no master user secret for ${writerName}`);
     return arn;
   });
 
-  const regionOf = (slot: Slot): string => (slot === "primary" ? config.primaryRegion : config.replicaRegion);
   return {
     primaryParameterGroup,
     drParameterGroup,
     primarySubnetGroup,
     drSubnetGroup,
-    primary: bySlot.primary,
-    replica: bySlot.replica,
+    instances,
     writer,
     standby,
     topology,
-    writerRegion: regionOf(topology.writer),
-    standbyRegion: regionOf(topology.standby),
+    writerRegion: placeRegion(topology.writer, config),
+    standbyRegion: placeRegion(topology.standby, config),
     placement,
     masterSecretArn,
   };

@@ -62,7 +62,13 @@ import {
   roleAndLogs,
   type FunctionResources,
 } from "./lambda-kit";
-import { POSTGRES_PORT, monitorSubnetIds, subnetIds, type NetworkResult } from "./network";
+import {
+  monitorSubnetIds,
+  placeSecurityGroups,
+  POSTGRES_PORT,
+  subnetIds,
+  type NetworkResult,
+} from "./network";
 import { restoredInstanceId } from "./topology";
 import { buildWorkflow, stateMachineName, type WorkflowResult } from "./workflow";
 
@@ -377,9 +383,9 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
   const monitorName = functionName("health-monitor", suffix);
   const machineName = stateMachineName(suffix);
 
-  // PRIMARY_* is the writer slot and REPLICA_* the standby slot: after `tap:activeWriter replica`
-  // the functions watch and protect the promoted instance.
-  const writerSgs = network.dbSecurityGroups[database.topology.writer];
+  // PRIMARY_* is the writer and REPLICA_* the standby slot: after `tap:activeWriter replica` the
+  // functions watch and protect the promoted instance, after `restored` the restored one.
+  const writerSgs = placeSecurityGroups(network, database.topology.writer);
   const monitorEnv = monitorEnvironment({
     primaryHost: database.writer.address,
     replicaHost: database.standby.address,

@@ -8,7 +8,7 @@ import {
   type TapConfig,
 } from "../config";
 import type { BuildContext } from "./context";
-import type { Slot, TopologyPlan } from "./topology";
+import type { Place, Slot, TopologyPlan } from "./topology";
 
 /** PostgreSQL's port; RDS instances here listen on the default. */
 export const POSTGRES_PORT = 5432;
@@ -132,8 +132,15 @@ export interface RestoredSecurityGroups {
 /** Whether a slot's client group gets its client ingress rules. */
 export function admitsClients(slot: Slot, topology: TopologyPlan): boolean {
   // A fenced old writer must stay fenced: if `pulumi up` declared its client rules, it would re-open
-  // the instance the failover function closed, and clients could write to two databases.
-  return slot === topology.writer || topology.standbyRole === "replica";
+  // the instance the failover function closed, and clients could write to two databases. A slot
+  // that is not declared (the lost writer after a regional restore) admits nobody either.
+  const role = topology.roles[slot];
+  return role === "writer" || role === "replica";
+}
+
+/** The security groups of the instance at `place`: a slot's, or the restored instance's. */
+export function placeSecurityGroups(network: NetworkResult, place: Place): SlotSecurityGroups {
+  return place === "restored" ? network.restoredSecurityGroups : network.dbSecurityGroups[place];
 }
 
 /** Everything the network builder creates. */

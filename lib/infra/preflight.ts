@@ -1,6 +1,6 @@
 /**
- * The pre-flight check's eyes: reads the real state of both instance slots before the program
- * declares anything, and hands it to the pure decision in `lib/infra/topology.ts`.
+ * The pre-flight check's eyes: reads the real state of both instance slots, and of the instance a
+ * regional restore creates, before the program declares anything, and hands it to the pure decision in `lib/infra/topology.ts`.
  *
  * `aws.rds.getInstance` fails when the instance does not exist, which is the normal case on a first
  * deployment, so existence is read first with `aws.rds.getInstances` and a `db-instance-id`
@@ -13,21 +13,16 @@ import type { TapConfig } from "../config";
 import { FUNCTION_SETTINGS, functionName } from "./functions";
 import {
   checkTopology,
+  placeIdentifier,
+  placeRegion,
   SLOT_ROLE_TAG,
-  slotIdentifier,
   type DeclaredRole,
   type ObservedSlot,
   type ObservedTopology,
-  type Slot,
   type TopologyPlan,
 } from "./topology";
 
 const DECLARED_ROLES: readonly string[] = ["writer", "replica", "old-writer"] satisfies DeclaredRole[];
-
-/** The region a slot lives in. */
-export function slotRegion(slot: Slot, config: Pick<TapConfig, "primaryRegion" | "replicaRegion">): string {
-  return slot === "primary" ? config.primaryRegion : config.replicaRegion;
-}
 
 /** Reads one slot: whether it exists, what it replicates, and the role the last `pulumi up` tagged. */
 export async function observeSlot(identifier: string, region: string): Promise<ObservedSlot> {
@@ -45,14 +40,14 @@ export async function observeSlot(identifier: string, region: string): Promise<O
   };
 }
 
-/** Reads both slots in their regions. */
+/** Reads both slots in their regions, and the restored instance in the DR region. */
 export async function observeTopology(config: TapConfig): Promise<ObservedTopology> {
-  const [primary, replica] = await Promise.all(
-    (["primary", "replica"] as const).map((slot) =>
-      observeSlot(slotIdentifier(slot, config.environmentSuffix), slotRegion(slot, config)),
+  const [primary, replica, restored] = await Promise.all(
+    (["primary", "replica", "restored"] as const).map((place) =>
+      observeSlot(placeIdentifier(place, config.environmentSuffix), placeRegion(place, config)),
     ),
   );
-  return { primary, replica };
+  return { primary, replica, restored };
 }
 
 /**

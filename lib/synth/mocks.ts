@@ -35,6 +35,8 @@ export interface RecordedResource {
   /** The id and state the mock returned (what the rest of the program saw). */
   readonly id: string;
   readonly state: Record<string, unknown>;
+  /** The existing resource's id when the program imports it (the `import` option). */
+  readonly importId?: string;
 }
 
 /** Deterministic lowercase hex of the given length. */
@@ -436,6 +438,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       inputs: args.inputs as State,
       id,
       state,
+      ...(args.id ? { importId: args.id } : {}),
     });
     return { id, state };
   }

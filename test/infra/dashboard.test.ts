@@ -282,7 +282,7 @@ describe("bad arguments name the key, the value and the fix", () => {
     [
       "an unknown writer mode",
       { activeWriter: "dr" as never },
-      'activeWriter="dr" is not valid: expected "primary" or "replica"',
+      'activeWriter="dr" is not valid: expected "primary", "replica" or "restored"',
     ],
     [
       "a zero lag guard",

@@ -15,6 +15,8 @@ const DEV = readStackConfig("dev", ROOT);
 const PRIMARY = "ap-southeast-2";
 const DR = "ap-southeast-1";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+/** Hooks that synthesize the whole program several times: each run takes seconds, more on a busy machine. */
+const SYNTHS_TIMEOUT_MS = 300_000;
 
 /** Replacement-forcing inputs compared across modes (`REPLACEMENT_INPUTS` in lib/infra/database.ts). */
 const REPLACEMENT_KEYS = [
@@ -59,6 +61,7 @@ function afterFailover(replicaRegion: string): ExistingDbInstances {
     environmentSuffix: "dev",
     primaryRegion: PRIMARY,
     replicaRegion,
+    drRegion: DR,
   });
 }
 
@@ -96,7 +99,7 @@ describe.each([
     );
     if (!rebuiltRun.result) throw rebuiltRun.error;
     rebuilt = rebuiltRun.result;
-  });
+  }, SYNTHS_TIMEOUT_MS);
 
   it("makes only invokes the mocks know", () => {
     expect(kept.unmockedCalls).toEqual([]);
@@ -300,6 +303,151 @@ describe.each([
   });
 });
 
+/** After a regional restore of the same-region placement: the restored writer, the lost region back. */
+function afterRestore(): ExistingDbInstances {
+  return observedInstances("after-restore", {
+    environmentSuffix: "dev",
+    primaryRegion: PRIMARY,
+    replicaRegion: PRIMARY,
+    drRegion: DR,
+  });
+}
+
+describe("activeWriter=restored after a regional restore (replica next to the primary)", () => {
+  let kept: SynthResult;
+  let gone: SynthResult;
+  beforeAll(async () => {
+    const keptRun = await run({ "tap:activeWriter": "restored" }, afterRestore());
+    if (!keptRun.result) throw keptRun.error;
+    kept = keptRun.result;
+    // The lost region never came back: nothing of it is left to keep.
+    const goneRun = await run(
+      { "tap:activeWriter": "restored" },
+      { "rds-restored-dev": { region: DR, tags: { "DR-Slot-Role": "writer" } } },
+    );
+    if (!goneRun.result) throw goneRun.error;
+    gone = goneRun.result;
+  }, SYNTHS_TIMEOUT_MS);
+
+  it("imports the restored instance as the writer, exactly as the restore made it, with a final snapshot", () => {
+    const restored = named(kept.resources, "rds-restored-dev");
+    const sg = (name: string) => named(kept.resources, name).id;
+    expect(restored.region).toBe(DR);
+    expect(restored.importId).toBe("rds-restored-dev");
+    expect(restored.inputs.replicateSourceDb).toBeUndefined();
+    expect(restored.inputs).toMatchObject({
+      identifier: "rds-restored-dev",
+      kmsKeyId: named(kept.resources, "kms-dr-dev").state.arn,
+      dbSubnetGroupName: "dbsubnets-dr-dev",
+      parameterGroupName: "pg-postgres14-dr-dev",
+      vpcSecurityGroupIds: [sg("sg-db-clients-restored-dev"), sg("sg-db-access-restored-dev")],
+      iamDatabaseAuthenticationEnabled: true,
+      publiclyAccessible: false,
+      backupRetentionPeriod: 7,
+      manageMasterUserPassword: true,
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: "rds-restored-dev-final",
+      tags: expect.objectContaining({ "DR-Role": "primary", "DR-Slot-Role": "writer" }),
+    });
+  });
+
+  it("keeps the lost writer fenced and rebuilds the replica slot as a cross-region replica of the restored writer", () => {
+    const r = kept.resources;
+    expect(named(r, "rds-primary-dev").inputs).toMatchObject({
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: "rds-primary-dev-final",
+      deleteAutomatedBackups: false,
+      tags: expect.objectContaining({ "DR-Slot-Role": "old-writer" }),
+    });
+    expect(
+      r
+        .filter(
+          (x) => x.type === INGRESS && x.inputs.securityGroupId === named(r, "sg-db-clients-primary-dev").id,
+        )
+        .map((x) => x.inputs.cidrIpv4),
+    ).toEqual([]);
+    expect(named(r, "rds-replica-dev")).toMatchObject({
+      region: PRIMARY,
+      inputs: expect.objectContaining({
+        replicateSourceDb: named(r, "rds-restored-dev").state.arn,
+        kmsKeyId: named(r, "kms-primary-dev").state.arn,
+        dbSubnetGroupName: "dbsubnets-primary-dev",
+        backupRetentionPeriod: 0,
+      }),
+    });
+    expect(gone.resources.filter((x) => x.name === "rds-primary-dev")).toEqual([]);
+    expect(gone.outputs.primaryInstanceId).toBeUndefined();
+  });
+
+  it("points writer, reader, alarms, backup copies and the functions at the restored writer", () => {
+    const r = kept.resources;
+    const restored = named(r, "rds-restored-dev");
+    expect(named(r, "r53-writer-dev").inputs.records).toEqual([restored.state.address]);
+    expect(named(r, "r53-reader-dev").inputs.records).toEqual([named(r, "rds-replica-dev").state.address]);
+    expect(named(r, "alarm-primary-cpu-dev")).toMatchObject({
+      region: DR,
+      inputs: expect.objectContaining({ dimensions: { DBInstanceIdentifier: "rds-restored-dev" } }),
+    });
+    // Its backups go back to the primary region; the kept lost writer's copy stays in the DR region.
+    expect(named(r, "rds-backups-replication-restored-dev")).toMatchObject({
+      region: PRIMARY,
+      inputs: expect.objectContaining({
+        sourceDbInstanceArn: restored.state.arn,
+        kmsKeyId: named(r, "kms-primary-dev").state.arn,
+      }),
+    });
+    expect(named(r, "rds-backups-replication-dev").region).toBe(DR);
+    const env = (fn: string) =>
+      (named(r, fn).inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env("lambda-failover-dev")).toMatchObject({
+      PRIMARY_INSTANCE_ID: "rds-restored-dev",
+      REPLICA_INSTANCE_ID: "rds-replica-dev",
+      PRIMARY_REGION: DR,
+      REPLICA_REGION: PRIMARY,
+      PRIMARY_SECURITY_GROUP_ID: named(r, "sg-db-clients-restored-dev").id,
+    });
+    expect(env("lambda-health-monitor-dev")).toMatchObject({
+      PRIMARY_HOST: restored.state.address,
+      PRIMARY_REGION: DR,
+    });
+    expect(kept.outputs).toMatchObject({
+      activeWriter: "restored",
+      standbyRole: "replica",
+      writerInstanceId: "rds-restored-dev",
+      standbyInstanceId: "rds-replica-dev",
+    });
+  });
+
+  it("passes every mandatory policy and holds least privilege", async () => {
+    const { allPolicies } = await import("../../policy/policies");
+    const { runPolicies } = await import("../../policy/offline");
+    const { inventoryOf } = await import("../../policy/synth-source");
+    const { buildMatrix, drRegionOf, findTargets, suffixOf } = await import("../../policy/iam-matrix");
+    const { checkLeastPrivilege } = await import("../../policy/least-privilege");
+    const { redactSecrets } = await import("../../lib/synth/mocks");
+    for (const result of [kept, gone]) {
+      const synth = inventoryOf(result.resources, redactSecrets);
+      const outcomes = await runPolicies(allPolicies, synth, {
+        environmentSuffix: "dev",
+        allowDeletionProtection: false,
+      });
+      expect(outcomes.flatMap((o) => o.violations.map((v) => `[${o.policy}] ${v.message}`))).toEqual([]);
+      const report = await checkLeastPrivilege(
+        synth,
+        suffixOf(synth),
+        buildMatrix(findTargets(synth, drRegionOf(synth))),
+      );
+      expect({
+        mismatches: report.rows
+          .filter((row) => !row.ok)
+          .map((row) => `${row.role} ${row.expected} ${row.action} ${row.resource}: ${row.actual}`),
+        extras: report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`),
+        problems: report.problems,
+      }).toEqual({ mismatches: [], extras: [], problems: [] });
+    }
+  });
+});
+
 describe("the pre-flight guard stops the program before any resource is declared", () => {
   it.each([
     [
@@ -328,6 +476,18 @@ describe("the pre-flight guard stops the program before any resource is declared
       { "tap:activeWriter": "primary", "tap:replicaRegion": DR },
       afterFailover(DR),
       "Fix: pulumi refresh && pulumi config set tap:activeWriter replica && pulumi up",
+    ],
+    [
+      "a regional restore happened and activeWriter is still primary",
+      { "tap:activeWriter": "primary" },
+      afterRestore(),
+      "rds-restored-dev is the live writer (standalone, created by a regional restore)",
+    ],
+    [
+      "activeWriter restored with no restored instance",
+      { "tap:activeWriter": "restored" },
+      {},
+      "rds-restored-dev does not exist, but tap:activeWriter=restored declares it the writer",
     ],
   ])("%s", async (_situation, config, existing, fragment) => {
     const { error, resources } = await run(config, existing);

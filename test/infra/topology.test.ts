@@ -48,6 +48,33 @@ const S = {
   },
   primaryLost: { primary: MISSING, replica: standalone("replica") },
   replicaOfStranger: { primary: standalone("writer"), replica: replicaOf("some-other-db") },
+  // The regional restore created rds-restored (no tag: no `up` declared it); the lost region is back.
+  afterRestore: {
+    primary: standalone("writer"),
+    replica: replicaOf("rds-primary-dev", "replica"),
+    restored: standalone(),
+  },
+  // The lost region never came back (its instances are gone from the account).
+  afterRestoreRegionGone: { primary: MISSING, replica: MISSING, restored: standalone() },
+  // After `pulumi up` with activeWriter=restored, keepOldWriter=true: the lost writer kept, the
+  // replica slot rebuilt as a replica of the restored writer.
+  restoredDeclared: {
+    primary: standalone("old-writer"),
+    replica: replicaOf("arn:aws:rds:ap-southeast-1:123456789012:db:rds-restored-dev", "replica"),
+    restored: standalone("writer"),
+  },
+  // The way back: a switchover promoted the replica slot (in ap-southeast-2).
+  afterWayBack: {
+    primary: standalone("old-writer"),
+    replica: standalone("replica"),
+    restored: standalone("writer"),
+  },
+  // A restore whose instance is still being created by the workflow, seen through a replica view.
+  restoredPromotedReplica: {
+    primary: standalone("writer"),
+    replica: standalone("replica"),
+    restored: standalone(),
+  },
 } satisfies Record<string, ObservedTopology>;
 
 describe("preflightProblems: situations that are safe to deploy", () => {
@@ -76,12 +103,46 @@ describe("preflightProblems: situations that are safe to deploy", () => {
       { primary: MISSING, replica: standalone("writer") },
       "replica",
     ],
+    [
+      "the way back: switchover from the restored writer done, config switched",
+      "replica",
+      true,
+      S.afterWayBack,
+      "old-writer",
+    ],
   ] as const)("%s", (_situation, mode, keep, observed, expectedStandbyRole) => {
     expect(preflightProblems(mode, keep, observed, NAMES)).toEqual([]);
+    const standby = mode === "primary" ? "replica" : "primary";
     expect(planTopology(mode, keep, observed)).toEqual({
       writer: mode,
-      standby: mode === "primary" ? "replica" : "primary",
+      standby,
       standbyRole: expectedStandbyRole,
+      roles: { [mode]: "writer", [standby]: expectedStandbyRole },
+    });
+  });
+
+  it.each([
+    [
+      "after a regional restore, the lost writer kept",
+      true,
+      S.afterRestore,
+      { primary: "old-writer", replica: "replica" },
+    ],
+    [
+      "after a regional restore, the lost writer kept, second up",
+      true,
+      S.restoredDeclared,
+      { primary: "old-writer", replica: "replica" },
+    ],
+    ["the kept lost writer inspected, now deleted", false, S.restoredDeclared, { replica: "replica" }],
+    ["the lost region never came back", true, S.afterRestoreRegionGone, { replica: "replica" }],
+  ] as const)("activeWriter=restored: %s", (_situation, keep, observed, roles) => {
+    expect(preflightProblems("restored", keep, observed, NAMES)).toEqual([]);
+    expect(planTopology("restored", keep, observed)).toEqual({
+      writer: "restored",
+      standby: "replica",
+      standbyRole: "replica",
+      roles,
     });
   });
 });
@@ -182,6 +243,63 @@ describe("preflightProblems: situations it refuses", () => {
       { primary: replicaOf("rds-replica-dev"), replica: replicaOf("rds-primary-dev") },
       ["rds-replica-dev is a read replica of rds-primary-dev, and no instance is a standalone writer"],
     ],
+    [
+      "a regional restore happened and activeWriter is still primary",
+      "primary",
+      true,
+      S.afterRestore,
+      [
+        "rds-restored-dev is the live writer (standalone, created by a regional restore), but tap:activeWriter=primary declares rds-primary-dev the writer",
+        "Fix: pulumi refresh && pulumi config set tap:activeWriter restored && pulumi up",
+      ],
+    ],
+    [
+      "a regional restore happened in a region that never came back, activeWriter still primary",
+      "primary",
+      true,
+      S.afterRestoreRegionGone,
+      [
+        "rds-restored-dev is the live writer (standalone, created by a regional restore) and neither rds-primary-dev nor rds-replica-dev exists",
+        "Fix: pulumi refresh && pulumi config set tap:activeWriter restored && pulumi up",
+      ],
+    ],
+    [
+      "activeWriter restored with no restored instance",
+      "restored",
+      true,
+      S.steadyTagged,
+      [
+        "rds-restored-dev does not exist, but tap:activeWriter=restored declares it the writer",
+        "Fix: pulumi refresh && pulumi config set tap:activeWriter primary && pulumi up",
+      ],
+    ],
+    [
+      "activeWriter restored after the way back (the replica slot was promoted)",
+      "restored",
+      true,
+      S.afterWayBack,
+      [
+        "rds-replica-dev is the live writer, but tap:activeWriter=restored declares rds-restored-dev the writer",
+        "Fix: pulumi refresh && pulumi config set tap:activeWriter replica && pulumi up",
+      ],
+    ],
+    [
+      "activeWriter restored with keepOldWriter false before the lost writer was kept",
+      "restored",
+      false,
+      S.afterRestore,
+      [
+        "rds-primary-dev is a standalone old writer and tap:keepOldWriter=false would delete it, but no pulumi up has kept it yet",
+        "Fix: pulumi config set tap:keepOldWriter true && pulumi up",
+      ],
+    ],
+    [
+      "activeWriter restored while the replica slot is a standalone writer",
+      "restored",
+      true,
+      S.restoredPromotedReplica,
+      ["rds-replica-dev is a standalone writer, and tap:activeWriter=restored would delete and rebuild it"],
+    ],
   ] as const)("%s", (_situation, mode, keep, observed, fragments) => {
     const problems = preflightProblems(mode, keep, observed, NAMES);
     expect(problems).toHaveLength(1);
@@ -197,6 +315,10 @@ describe("liveWriter", () => {
     ["the old writer was kept", S.oldWriterKept, "replica"],
     ["failback switchover", S.afterSwitchoverBack, "primary"],
     ["untagged pair", S.bothStandaloneUntagged, "ambiguous"],
+    ["a regional restore, the lost region back", S.afterRestore, "restored"],
+    ["a regional restore, the lost region gone", S.afterRestoreRegionGone, "restored"],
+    ["the restored writer declared", S.restoredDeclared, "restored"],
+    ["the way back: the replica slot promoted", S.afterWayBack, "replica"],
   ] as const)("%s", (_situation, observed, expected) => {
     expect(liveWriter(observed)).toBe(expected);
   });
@@ -224,6 +346,7 @@ describe("checkTopology", () => {
       writer: "replica",
       standby: "primary",
       standbyRole: "old-writer",
+      roles: { replica: "writer", primary: "old-writer" },
     });
   });
 });

@@ -110,7 +110,7 @@ describe("bin/synth.ts", () => {
     [
       "an unknown --observed state",
       ["--observed", "after-lunch"],
-      'synth: --observed "after-lunch": expected one of none, deployed, after-failover, e.g. --observed after-failover',
+      'synth: --observed "after-lunch": expected one of none, deployed, after-failover, after-restore, e.g. --observed after-failover',
     ],
     [
       "an unknown argument",

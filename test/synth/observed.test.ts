@@ -3,7 +3,7 @@
  * replica placements, is one the pre-flight guard accepts with the mode the synth declares it with,
  * and the one it refuses with the other mode.
  */
-import { checkTopology, otherSlot, type ObservedSlot, type ObservedTopology } from "../../lib/infra/topology";
+import { checkTopology, type ObservedSlot, type ObservedTopology } from "../../lib/infra/topology";
 import { OBSERVED_STATES, OBSERVED_WRITER, observedInstances } from "../../lib/synth/observed";
 import type { ExistingDbInstances } from "../../lib/synth/mocks";
 
@@ -20,14 +20,23 @@ function topologyOf(existing: ExistingDbInstances): ObservedTopology {
           declaredRole: found.tags?.["DR-Slot-Role"] as "writer" | "replica" | undefined,
         };
   };
-  return { primary: slot("rds-primary-dev"), replica: slot("rds-replica-dev") };
+  return {
+    primary: slot("rds-primary-dev"),
+    replica: slot("rds-replica-dev"),
+    restored: slot("rds-restored-dev"),
+  };
 }
 
 describe.each([
   ["same-region replica", "ap-southeast-2"],
   ["cross-region replica", "ap-southeast-1"],
 ])("observed databases with a %s", (_label, replicaRegion) => {
-  const config = { environmentSuffix: "dev", primaryRegion: "ap-southeast-2", replicaRegion };
+  const config = {
+    environmentSuffix: "dev",
+    primaryRegion: "ap-southeast-2",
+    replicaRegion,
+    drRegion: "ap-southeast-1",
+  };
 
   it("places each instance in its slot's region, a cross-region replica's source by ARN", () => {
     const deployed = observedInstances("deployed", config);
@@ -49,7 +58,9 @@ describe.each([
       const observed = topologyOf(observedInstances(state, config));
       const mode = OBSERVED_WRITER[state];
       expect(checkTopology(mode, true, observed, NAMES).writer).toBe(mode);
-      expect(() => checkTopology(otherSlot(mode), true, observed, NAMES)).toThrow(/Refusing to deploy/);
+      for (const other of (["primary", "replica", "restored"] as const).filter((m) => m !== mode)) {
+        expect(() => checkTopology(other, true, observed, NAMES)).toThrow(/Refusing to deploy/);
+      }
     },
   );
 });
