@@ -385,7 +385,9 @@ export function buildDatabase(
       deleteBeforeReplace: true,
       // The regional restore created the restored writer: adopt it. What the restore fixed for good
       // (key, subnet group, credentials, …) and what the backups carried over (storage, minor
-      // version) is the live instance's, never a reason to replace the writer (aws-behaviour.md §1.6).
+      // version) is the live instance's, never a reason to replace the writer. Whether an import whose
+      // inputs differ fails or imports and then updates depends on the Pulumi version
+      // (pulumi-aws-v7.md, "Adopting an instance created outside Pulumi"): either way, nothing is replaced.
       ...(place === "restored" ? { import: id, ignoreChanges: [...RESTORED_IGNORED_INPUTS] } : {}),
     });
   };
