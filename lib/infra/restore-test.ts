@@ -86,6 +86,8 @@ export interface RestoreTestSchedule {
   readonly id: keyof typeof RESTORE_TEST_INPUTS;
   /** Logical and physical rule name (at most 64 characters with the longest suffix). */
   readonly ruleName: string;
+  /** Logical name of the rule's target (the state machine). */
+  readonly targetName: string;
   readonly scheduleExpression: string;
   /** The execution input, as the target passes it. */
   readonly input: string;
@@ -102,6 +104,7 @@ export function restoreTestSchedules(
     {
       id: "test",
       ruleName: `events-restore-test-${suffix}`,
+      targetName: `events-restore-test-target-${suffix}`,
       scheduleExpression: config.restoreTestSchedule,
       input: JSON.stringify(RESTORE_TEST_INPUTS.test),
       description: `TapStack ${suffix}: restore the replicated backups into a test instance, check and delete it`,
@@ -109,6 +112,7 @@ export function restoreTestSchedules(
     {
       id: "freshness",
       ruleName: `events-restore-freshness-${suffix}`,
+      targetName: `events-restore-freshness-target-${suffix}`,
       scheduleExpression: RESTORE_TEST_SETTINGS.freshnessSchedule,
       input: JSON.stringify(RESTORE_TEST_INPUTS.freshness),
       description: `TapStack ${suffix}: emit the age of the newest successful restore test`,
@@ -362,7 +366,7 @@ export function buildRestoreTest(ctx: BuildContext, deps: RestoreTestDeps): Rest
         dr,
       );
       new aws.cloudwatch.EventTarget(
-        `${w.ruleName}-target`,
+        w.targetName,
         { rule: rule.name, arn: stateMachine.arn, roleArn: eventsRole.arn, input: w.input },
         // EventBridge checks the role's permission when the target first fires, not when it is set.
         { ...dr, dependsOn: [eventsPolicy] },

@@ -91,9 +91,9 @@ describe("buildRestoreTest with the default schedule", () => {
         "alarm-restore-test-failed-dev",
         "alarm-restore-test-stale-dev",
         "events-restore-freshness-dev",
-        "events-restore-freshness-dev-target",
+        "events-restore-freshness-target-dev",
         "events-restore-test-dev",
-        "events-restore-test-dev-target",
+        "events-restore-test-target-dev",
         "iam-events-restore-dev",
         "iam-events-restore-policy-dev",
         "iam-restore-check-dev",
@@ -312,13 +312,13 @@ describe("buildRestoreTest with the default schedule", () => {
       scheduleExpression: "rate(1 day)",
     });
     const role = get("iam-events-restore-dev");
-    expect(get("events-restore-test-dev-target").inputs).toEqual({
+    expect(get("events-restore-test-target-dev").inputs).toEqual({
       rule: "events-restore-test-dev",
       arn: machineArn,
       roleArn: role.state.arn,
       input: '{"mode":"test"}',
     });
-    expect(get("events-restore-freshness-dev-target").inputs).toEqual({
+    expect(get("events-restore-freshness-target-dev").inputs).toEqual({
       rule: "events-restore-freshness-dev",
       arn: machineArn,
       roleArn: role.state.arn,
@@ -451,6 +451,7 @@ describe("pure parts", () => {
       {
         id: "test",
         ruleName: "events-restore-test-dev",
+        targetName: "events-restore-test-target-dev",
         scheduleExpression: "rate(7 days)",
         input: '{"mode":"test"}',
         description: "TapStack dev: restore the replicated backups into a test instance, check and delete it",
@@ -458,6 +459,7 @@ describe("pure parts", () => {
       {
         id: "freshness",
         ruleName: "events-restore-freshness-dev",
+        targetName: "events-restore-freshness-target-dev",
         scheduleExpression: "rate(1 day)",
         input: '{"mode":"freshness"}',
         description: "TapStack dev: emit the age of the newest successful restore test",
