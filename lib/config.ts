@@ -144,6 +144,14 @@ export interface TapConfig {
    * fails (the failover function's RESTORE_TIMEOUT_MINUTES).
    */
   readonly restoreTimeoutMinutes: number;
+  /**
+   * EventBridge schedule expression of the restore test (`tap:restoreTestSchedule`, default
+   * `cron(0 3 ? * SUN *)`), or `null` for `off`: no schedules (the state machine stays, so an
+   * operator can still start a test by hand).
+   */
+  readonly restoreTestSchedule: string | null;
+  /** Fewest heartbeat rows the restored copy must hold for a restore test to pass (`tap:restoreTestMinRows`). */
+  readonly restoreTestMinRows: number;
 }
 
 /**
@@ -226,7 +234,21 @@ export const DEFAULTS = {
   regionalRestore: DEFAULT_POLICY.regionalRestore,
   restoreConfirmationMinutes: DEFAULT_POLICY.restoreConfirmationMinutes,
   restoreTimeoutMinutes: DEFAULT_RESTORE_TIMEOUT_MINUTES,
+  /** Weekly, Sunday 03:00 UTC (EventBridge cron expressions are in UTC). */
+  restoreTestSchedule: "cron(0 3 ? * SUN *)",
+  restoreTestMinRows: 1,
 } as const;
+
+/** `tap:restoreTestSchedule` value that turns the scheduled restore tests off. */
+export const RESTORE_TEST_SCHEDULE_OFF = "off";
+/** Accepted `tap:restoreTestMinRows`: at least one heartbeat row, at most what a 32-bit count comfortably holds. */
+export const RESTORE_TEST_MIN_ROWS_RANGE = { min: 1, max: 1_000_000_000 } as const;
+/**
+ * Accepted `rate(...)` of `tap:restoreTestSchedule`, in days: at most one test a day (each one
+ * runs an instance for its duration, and two at once would both restore into
+ * `rds-restore-test-<suffix>`), at least one a week (the stale alarm fires after 8 days).
+ */
+export const RESTORE_TEST_RATE_DAYS = { min: 1, max: 7 } as const;
 
 /**
  * Accepted `tap:promotionTimeoutMinutes`: RDS promotes in minutes, so less than 5 would fail
@@ -326,6 +348,107 @@ export function privateSubnetCidrs(vpcCidr: string, count: number): string[] {
   const prefixLength = parsed.prefixLength + 2;
   const size = 2 ** (32 - prefixLength);
   return Array.from({ length: count }, (_, i) => `${formatIpv4(parsed.network + i * size)}/${prefixLength}`);
+}
+
+/** The fields of an EventBridge cron expression, in order, with their ranges and names. */
+const CRON_FIELDS = [
+  { name: "minutes", min: 0, max: 59 },
+  { name: "hours", min: 0, max: 23 },
+  { name: "day-of-month", min: 1, max: 31 },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+  },
+  { name: "day-of-week", min: 1, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] },
+  { name: "year", min: 1970, max: 2199 },
+] as const;
+
+/** Why one cron field is not valid EventBridge syntax, or undefined when it is. */
+function cronFieldProblem(field: (typeof CRON_FIELDS)[number], text: string): string | undefined {
+  const names: readonly string[] = "names" in field ? field.names : [];
+  const value = (v: string): boolean => {
+    const i = names.indexOf(v.toUpperCase());
+    if (i >= 0) return true;
+    return /^\d+$/.test(v) && Number(v) >= field.min && Number(v) <= field.max;
+  };
+  const wildcard = field.name === "day-of-month" || field.name === "day-of-week" ? /^[*?]$/ : /^\*$/;
+  if (wildcard.test(text)) return undefined;
+  for (const item of text.split(",")) {
+    // a | a-b | a/n | a-b/n | */n, plus L and W (day of month) and L and # (day of week).
+    const special =
+      (field.name === "day-of-month" &&
+        /^(L|LW|\d{1,2}W)$/.test(item) &&
+        (item[0] === "L" || value(item.slice(0, -1)))) ||
+      (field.name === "day-of-week" &&
+        ((/^\w+L$/.test(item) && value(item.slice(0, -1))) ||
+          (/^\w+#[1-5]$/.test(item) && value(item.split("#")[0]))));
+    if (special) continue;
+    const m = /^(\*|\w+)(?:-(\w+))?(?:\/(\d+))?$/.exec(item);
+    // Day-of-week takes no increments; `*` alone is handled above, `*/n` needs its increment.
+    const step = m?.[3];
+    const ok =
+      m !== null &&
+      (m[1] === "*" ? m[2] === undefined && step !== undefined : value(m[1])) &&
+      (m[2] === undefined || value(m[2])) &&
+      (step === undefined || (field.name !== "day-of-week" && Number(step) >= 1));
+    if (!ok) {
+      return `its ${field.name} field "${text}" is not valid (${field.min}-${field.max}${names.length > 0 ? ` or ${names[0]}-${names[names.length - 1]}` : ""})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why `text` is not an acceptable `tap:restoreTestSchedule`, or undefined when it is: `off`,
+ * `rate(N day|days)` with N in {@link RESTORE_TEST_RATE_DAYS}, or an EventBridge cron expression
+ * (six fields, UTC; https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html)
+ * that runs at most once a day and at least once a week: one minute and one hour, every month and
+ * year, and either every day (day-of-month `*`) or a set of weekdays (day-of-month `?`). Every
+ * field is checked against its range and the characters EventBridge allows in it.
+ */
+export function restoreTestScheduleProblem(text: string): string | undefined {
+  if (text === RESTORE_TEST_SCHEDULE_OFF) return undefined;
+  const { min, max } = RESTORE_TEST_RATE_DAYS;
+  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(text);
+  if (rate) {
+    const n = Number(rate[1]);
+    const unit = rate[2];
+    if (n === 0 || unit.endsWith("s") !== n > 1) {
+      return `is not a valid rate: EventBridge wants a positive number and the singular unit for 1 (rate(1 day)), the plural otherwise (rate(7 days))`;
+    }
+    if (!unit.startsWith("day") || n < min || n > max) {
+      return `runs a restore test every ${n} ${unit}; use rate(N days) with N from ${min} to ${max}: at most one test a day (each one restores into rds-restore-test-<suffix>), at least one a week (the stale alarm fires after 8 days)`;
+    }
+    return undefined;
+  }
+  const cron = /^cron\((.*)\)$/.exec(text);
+  if (!cron) return `is neither "${RESTORE_TEST_SCHEDULE_OFF}", rate(...) nor cron(...)`;
+  const fields = cron[1].trim().split(/\s+/);
+  if (fields.length !== CRON_FIELDS.length) {
+    return `has ${fields.length} cron fields; EventBridge wants ${CRON_FIELDS.length}: minutes hours day-of-month month day-of-week year`;
+  }
+  for (const [i, field] of CRON_FIELDS.entries()) {
+    const p = cronFieldProblem(field, fields[i]);
+    if (p) return p;
+  }
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields;
+  if ((dayOfMonth === "?") === (dayOfWeek === "?")) {
+    return "must have ? in exactly one of day-of-month and day-of-week (EventBridge refuses both or neither)";
+  }
+  if (!/^\d+$/.test(minutes) || !/^\d+$/.test(hours)) {
+    return `runs more than once a day (minutes "${minutes}", hours "${hours}"); give one minute and one hour: each test restores into rds-restore-test-<suffix>`;
+  }
+  if (
+    month !== "*" ||
+    year !== "*" ||
+    (dayOfMonth !== "*" && dayOfMonth !== "?") ||
+    /[L#]/i.test(dayOfWeek)
+  ) {
+    return "may leave more than a week between tests (the stale alarm fires after 8 days); run every day (day-of-month *) or on weekdays (day-of-month ?, day-of-week such as SUN or MON,THU), every month and year";
+  }
+  return undefined;
 }
 
 /**
@@ -665,6 +788,24 @@ export function validateConfig(raw: RawConfig): TapConfig {
     "minutes",
   );
 
+  const restoreTestScheduleText = str("restoreTestSchedule");
+  const scheduleProblem = restoreTestScheduleProblem(restoreTestScheduleText);
+  if (scheduleProblem !== undefined) {
+    problem(
+      "restoreTestSchedule",
+      restoreTestScheduleText,
+      `${scheduleProblem}. Use an EventBridge expression in UTC such as ${DEFAULTS.restoreTestSchedule} (the default, Sunday 03:00) or rate(7 days), or ${RESTORE_TEST_SCHEDULE_OFF} to stop scheduled restore tests; e.g. pulumi config set tap:restoreTestSchedule "cron(0 3 ? * SUN *)"`,
+    );
+  }
+  const restoreTestSchedule =
+    restoreTestScheduleText === RESTORE_TEST_SCHEDULE_OFF ? null : restoreTestScheduleText;
+  const restoreTestMinRows = int(
+    "restoreTestMinRows",
+    RESTORE_TEST_MIN_ROWS_RANGE.min,
+    RESTORE_TEST_MIN_ROWS_RANGE.max,
+    "heartbeat rows (the fewest the restored copy must hold for a restore test to pass)",
+  );
+
   const multiAz = bool("multiAz");
   const deletionProtection = bool("deletionProtection");
   const keepOldWriter = bool("keepOldWriter");
@@ -718,6 +859,8 @@ export function validateConfig(raw: RawConfig): TapConfig {
     promotionTimeoutMinutes,
     approvalTimeoutMinutes,
     restoreTimeoutMinutes,
+    restoreTestSchedule,
+    restoreTestMinRows,
   };
 }
 

@@ -19,7 +19,8 @@ export type DrRole =
   | "network"
   | "alerting"
   | "dns"
-  | "encryption";
+  | "encryption"
+  | "restore-test";
 
 /** Logical (and, unless auto-named, physical) name: `{resourceType}-{environmentSuffix}`. */
 export function resourceName(resourceType: string, environmentSuffix: string): string {
@@ -28,6 +29,9 @@ export function resourceName(resourceType: string, environmentSuffix: string): s
 
 /** Resource type of the instance a regional restore creates (`rds-restored-<suffix>`, `restoredInstanceId`). */
 export const RESTORED_INSTANCE_TYPE = "rds-restored";
+
+/** Resource type of the temporary instance a restore test creates (`rds-restore-test-<suffix>`). */
+export const RESTORE_TEST_INSTANCE_TYPE = "rds-restore-test";
 
 /** A derived name with the limit AWS puts on it. */
 export interface NameLimit {
@@ -49,6 +53,11 @@ export const NAME_LIMITS: readonly NameLimit[] = [
   {
     resource: "RDS restored instance identifier",
     build: (s) => resourceName(RESTORED_INSTANCE_TYPE, s),
+    maxLength: 63,
+  },
+  {
+    resource: "RDS restore-test instance identifier",
+    build: (s) => resourceName(RESTORE_TEST_INSTANCE_TYPE, s),
     maxLength: 63,
   },
   {

@@ -7,8 +7,19 @@ import { createContext, type BuildContext } from "./infra/context";
 import { buildDatabase, type DatabaseResult } from "./infra/database";
 import { buildDns, type DnsResult } from "./infra/dns";
 import { buildEncryption, type EncryptionResult } from "./infra/encryption";
-import { bootstrapNotDeployed, buildFunctions, type FunctionsResult } from "./infra/functions";
+import {
+  bootstrapNotDeployed,
+  buildFunctions,
+  FUNCTION_SETTINGS,
+  type FunctionsResult,
+} from "./infra/functions";
 import { buildNetwork, subnetIds, type NetworkResult } from "./infra/network";
+import {
+  buildRestoreTest,
+  RESTORE_TEST_SETTINGS,
+  restoreTestStartCommand,
+  type RestoreTestResult,
+} from "./infra/restore-test";
 import { buildSnapshotExport, EXPORT_SETTINGS, type SnapshotExportResult } from "./infra/snapshot-export";
 import type { TopologyPlan } from "./infra/topology";
 import { dashboardBody } from "./infra/dashboard";
@@ -27,6 +38,7 @@ export interface TapStackArgs {
 /**
  * The whole DR system for one RDS PostgreSQL 14 database: network, keys, primary and replica,
  * cross-region backups, backup buckets, alerting, alarms, DNS, the failover functions and workflow,
+ * the weekly restore test,
  * across the primary region and the stack's DR region. The constructor only calls the builders in `lib/infra/`, in order.
  */
 export class TapStack extends pulumi.ComponentResource {
@@ -40,6 +52,8 @@ export class TapStack extends pulumi.ComponentResource {
   public readonly dns: DnsResult;
   public readonly functions: FunctionsResult;
   public readonly snapshotExport: SnapshotExportResult;
+  /** The weekly restore test (`sfn-restore-test-<suffix>`, `restore-check`, schedules, alarms). */
+  public readonly restoreTest: RestoreTestResult;
   /** The CloudWatch dashboard of the stack, in the DR region. */
   public readonly dashboard: aws.cloudwatch.Dashboard;
 
@@ -108,6 +122,10 @@ export class TapStack extends pulumi.ComponentResource {
   /** Where the exports are written: the writer region's backup bucket. */
   public readonly exportBucketName: pulumi.Output<string>;
   public readonly dashboardName: pulumi.Output<string>;
+  /** The restore-test state machine (`sfn-restore-test-<suffix>`). */
+  public readonly restoreTestStateMachineArn: pulumi.Output<string>;
+  /** The `aws stepfunctions start-execution` command that runs a restore test by hand. */
+  public readonly restoreTestCommand: pulumi.Output<string>;
 
   constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tap:index:TapStack", name, {}, opts);
@@ -133,6 +151,13 @@ export class TapStack extends pulumi.ComponentResource {
       database: this.database,
       backups: this.backups,
       alerting: this.alerting,
+    });
+    this.restoreTest = buildRestoreTest(this.context, {
+      network: this.network,
+      encryption: this.encryption,
+      alerting: this.alerting,
+      stepRunnerArn: this.functions.stepRunner.fn.arn,
+      stepRunnerTimeoutSeconds: FUNCTION_SETTINGS.stepRunnerTimeoutSeconds,
     });
     // The dashboard's "primary" is the writer's place: the primary slot, or the restored writer
     // (whose region is the DR region) after a regional restore.
@@ -173,6 +198,7 @@ export class TapStack extends pulumi.ComponentResource {
                 stepRunnerFunctionName: stepRunnerName,
                 stateMachineArn: machineArn,
                 exportOverdueHours: EXPORT_SETTINGS.overdueHours,
+                restoreTestStaleHours: RESTORE_TEST_SETTINGS.staleHours,
               }),
             ),
           ),
@@ -237,6 +263,10 @@ export class TapStack extends pulumi.ComponentResource {
       this.database.writerRegion === config.primaryRegion ? this.backups.primaryBucket : this.backups.drBucket
     ).bucket.bucket;
     this.dashboardName = this.dashboard.dashboardName;
+    this.restoreTestStateMachineArn = this.restoreTest.stateMachine.arn;
+    this.restoreTestCommand = this.restoreTest.stateMachine.arn.apply((arn) =>
+      restoreTestStartCommand(arn, config.drRegion),
+    );
 
     this.registerOutputs(this.outputs());
   }
@@ -298,6 +328,8 @@ export class TapStack extends pulumi.ComponentResource {
       snapshotExportFunctionName: this.snapshotExportFunctionName,
       exportBucketName: this.exportBucketName,
       dashboardName: this.dashboardName,
+      restoreTestStateMachineArn: this.restoreTestStateMachineArn,
+      restoreTestCommand: this.restoreTestCommand,
     };
   }
 }

@@ -8,7 +8,7 @@ import { T, obj, str } from "./model";
 import { accountOf, arnOf, type MatrixRow } from "./least-privilege";
 import type { SynthOutput, SynthResource } from "./offline";
 import { LOG_DELIVERY_ACTIONS, dbInstanceArn, defaultOptionGroupArn } from "../lib/infra/iam";
-import { restoredInstanceId } from "../lib/infra/topology";
+import { restoredInstanceId, restoreTestInstanceId } from "../lib/infra/topology";
 
 /** The resources the matrix talks about, found in an inventory. */
 export interface MatrixTargets {
@@ -79,6 +79,17 @@ export interface MatrixTargets {
     readonly parameterGroup: string;
     /** The DR region's default option group of the engine major. */
     readonly optionGroup: string;
+  };
+  /** The restore test's resources, when the inventory has its state machine and restore-check function. */
+  readonly restoreTest?: {
+    /** `sfn-restore-test-<suffix>`. */
+    readonly stateMachine: string;
+    readonly logGroup: string;
+    /** The restore-check function's unqualified ARN and its log group. */
+    readonly restoreCheck: string;
+    readonly restoreCheckLogGroup: string;
+    /** `rds-restore-test-<suffix>` in the DR region (created and deleted by each test). */
+    readonly testDb: string;
   };
   /** The one-time bootstrap function's resources, when the inventory has the function. */
   readonly bootstrap?: {
@@ -168,10 +179,22 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
   const monitorLogs = logGroup("health-monitor");
   const stepRunnerFn = fn("step-runner");
   const stepRunnerLogs = logGroup("step-runner");
-  const machine = synth.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine");
-  const machineLogs = synth.resources.find(
-    (r) => r.type === T.logGroup && (str(r.inputs, "name") ?? "").startsWith("/aws/vendedlogs/states/"),
-  );
+  const machineNamed = (prefix: string): SynthResource | undefined =>
+    synth.resources.find(
+      (r) =>
+        r.type === "aws:sfn/stateMachine:StateMachine" && (str(r.inputs, "name") ?? "").startsWith(prefix),
+    );
+  const machineLogsNamed = (prefix: string): SynthResource | undefined =>
+    synth.resources.find(
+      (r) =>
+        r.type === T.logGroup && (str(r.inputs, "name") ?? "").startsWith(`/aws/vendedlogs/states/${prefix}`),
+    );
+  const machine = machineNamed("sfn-failover-");
+  const machineLogs = machineLogsNamed("sfn-failover-");
+  const restoreTestMachine = machineNamed("sfn-restore-test-");
+  const restoreTestMachineLogs = machineLogsNamed("sfn-restore-test-");
+  const restoreCheckFn = fn("restore-check");
+  const restoreCheckLogs = logGroup("restore-check");
   const bootstrapLogs = logGroup("db-bootstrap");
   const secrets = primary.outputs?.["masterUserSecrets"];
   const masterSecret = Array.isArray(secrets) ? String(obj(secrets[0])?.["secretArn"] ?? "") : "";
@@ -262,6 +285,17 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
               account,
               str(drParameterGroup.inputs, "family") ?? "postgres14",
             ),
+          },
+        }
+      : {}),
+    ...(restoreTestMachine && restoreTestMachineLogs && restoreCheckFn && restoreCheckLogs && suffix
+      ? {
+          restoreTest: {
+            stateMachine: String(restoreTestMachine.outputs?.["arn"]),
+            logGroup: arn(restoreTestMachineLogs),
+            restoreCheck: arn(restoreCheckFn),
+            restoreCheckLogGroup: restoreCheckLogs,
+            testDb: dbInstanceArn(drRegion, account, restoreTestInstanceId(suffix)),
           },
         }
       : {}),
@@ -822,6 +856,165 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
       "logs in with the master password, never IAM",
     );
     vpcFunction(b, t.bootstrap.logGroup);
+  }
+
+  // ---- the restore test: the step runner's part, its state machine, restore-check, schedules ---
+  if (t.restoreTest !== undefined && t.workflow !== undefined) {
+    const rt = t.restoreTest;
+    const w = t.workflow;
+    const r = "iam-step-runner";
+    const restore = "rds:RestoreDBInstanceToPointInTime";
+    const report = `${t.drBucket}/restore-tests/2026-01-04/restore-test-0123.json`;
+    const reports = { scope: `${t.drBucket}/restore-tests/*` };
+    if (t.restore?.replicatedBackup !== undefined) {
+      allow(
+        r,
+        restore,
+        rt.testDb,
+        "a restore test restores the replicated backups into rds-restore-test-<suffix>",
+      );
+      allow(
+        r,
+        "rds:AddTagsToResource",
+        rt.testDb,
+        "tags the test instance (DR-Role, tap:restore-test) at creation",
+      );
+      allow(r, "rds:DescribeDBInstances", rt.testDb, "waits until the test instance is available, then gone");
+      allow(r, "rds:DeleteDBInstance", rt.testDb, "deletes the test instance, also on the catch path");
+    }
+    allow(r, "s3:PutObject", report, "writes the restore test's report", reports);
+    allow(
+      r,
+      "s3:PutObject",
+      `${t.drBucket}/restore-tests/first-seen.json`,
+      "records the first freshness run once",
+      reports,
+    );
+    allow(
+      r,
+      "s3:GetObject",
+      `${t.drBucket}/restore-tests/latest-success.json`,
+      "freshness reads the newest success",
+      reports,
+    );
+    allow(r, "s3:ListBucket", t.drBucket, "checks whether latest-success.json exists, by listing its key", {
+      context: { "s3:prefix": "restore-tests/latest-success.json" },
+    });
+    deny(r, "s3:DeleteObject", report, "restore-test reports are never deleted");
+    deny(r, "s3:GetObject", `${t.drBucket}/restore-testsx/leak.json`, "the prefix is exactly restore-tests/");
+    deny(r, "s3:PutObject", `${t.primaryBucket}/restore-tests/x.json`, "reports live in the DR bucket only");
+    deny(r, "rds:DeleteDBInstance", other.db(t.drRegion), "deletes no other DR-region instance");
+    deny(
+      r,
+      "rds:DeleteDBInstance",
+      rt.testDb.replace(/[^:]+$/, "rds-restore-test-other"),
+      "only its own test identifier",
+    );
+    deny(
+      r,
+      restore,
+      rt.testDb.replace(/[^:]+$/, "rds-restore-test-other"),
+      "restores into no other test identifier",
+    );
+    deny(r, "rds:ModifyDBInstance", rt.testDb, "never changes the test instance");
+    deny(
+      r,
+      "rds-db:connect",
+      `arn:aws:rds-db:${t.drRegion}:${t.account}:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXYZ/dr_monitor`,
+      "the check query is restore-check's, never the step runner's",
+    );
+    deny(
+      r,
+      "lambda:InvokeFunction",
+      rt.restoreCheck,
+      "the state machine invokes restore-check, the step runner never",
+    );
+
+    const m = "iam-sfn-restore-test";
+    allow(m, "lambda:InvokeFunction", w.stepRunner, "runs the test's RDS and S3 steps on the step runner");
+    allow(m, "lambda:InvokeFunction", `${w.stepRunner}:1`, "a task naming a version of the step runner", {
+      scope: `${w.stepRunner}:*`,
+    });
+    allow(m, "lambda:InvokeFunction", rt.restoreCheck, "runs the check query on restore-check");
+    allow(m, "lambda:InvokeFunction", `${rt.restoreCheck}:1`, "a task naming a version of restore-check", {
+      scope: `${rt.restoreCheck}:*`,
+    });
+    for (const a of LOG_DELIVERY_ACTIONS) {
+      allow(m, a, "*", 'Step Functions delivers the execution logs under the role (AWS documents "*")', {
+        scope: "*",
+      });
+    }
+    deny(m, "lambda:InvokeFunction", w.stepRunner.replace(/[^:]+$/, "payments-api"), "no other function");
+    deny(
+      m,
+      "lambda:InvokeFunction",
+      t.monitor?.failoverFunction ?? w.stepRunner.replace(/step-runner/, "failover"),
+      "never the failover function",
+    );
+    deny(
+      m,
+      "lambda:InvokeFunction",
+      t.monitor?.monitorFunction ?? w.stepRunner.replace(/step-runner/, "health-monitor"),
+      "never the health-monitor",
+    );
+    deny(m, "states:StartExecution", w.stateMachine, "never starts a failover");
+    deny(m, "states:StartExecution", rt.stateMachine, "never starts itself");
+    deny(m, "rds:RestoreDBInstanceToPointInTime", rt.testDb, "restores only through the step runner");
+    deny(m, "rds:DeleteDBInstance", rt.testDb, "deletes only through the step runner");
+    deny(
+      m,
+      "s3:PutObject",
+      `${t.drBucket}/restore-tests/x.json`,
+      "writes reports only through the step runner",
+    );
+    deny(m, "logs:PutLogEvents", `${rt.logGroup}:log-stream:s`, "log events are delivered by Step Functions");
+    deny(m, "iam:PassRole", other.role, "never passes roles");
+
+    const c = "iam-restore-check";
+    const testUser = `arn:aws:rds-db:${t.drRegion}:${t.account}:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXYZ/${MONITOR_DB_USER}`;
+    // Documented exception: the test instance's DbiResourceId is new with each restore, so any
+    // DR-region instance's monitor user (the cross-region replica's too) is allowed; the function's
+    // security group reaches PostgreSQL only in the DR VPC's database subnets (policy pack).
+    allow(c, "rds-db:connect", testUser, "logs in to the restored copy as the monitor's user", {
+      scope: `arn:aws:rds-db:${t.drRegion}:${t.account}:dbuser:*/${MONITOR_DB_USER}`,
+    });
+    deny(c, "rds-db:connect", testUser.replace(/[^/]+$/, "tap_admin"), "never as another database user");
+    deny(
+      c,
+      "rds-db:connect",
+      t.monitor?.primaryDbUser ??
+        `arn:aws:rds-db:${t.primaryRegion}:${t.account}:dbuser:db-PRIMARY/${MONITOR_DB_USER}`,
+      "never into the primary region",
+    );
+    deny(c, "rds:DeleteDBInstance", rt.testDb, "the check never manages the instance");
+    deny(c, "rds:DescribeDBInstances", rt.testDb, "gets the endpoint in its event, calls no AWS API");
+    deny(c, "s3:PutObject", report, "reports are the step runner's");
+    deny(c, "lambda:InvokeFunction", w.stepRunner, "invokes no function");
+    deny(
+      c,
+      "secretsmanager:GetSecretValue",
+      `arn:aws:secretsmanager:${t.primaryRegion}:${t.account}:secret:rds!db-master-AbCdEf`,
+      "never holds the master password",
+    );
+    vpcFunction(c, rt.restoreCheckLogGroup);
+
+    const e = "iam-events-restore";
+    allow(
+      e,
+      "states:StartExecution",
+      rt.stateMachine,
+      "the schedules start restore tests and freshness runs",
+    );
+    deny(e, "states:StartExecution", w.stateMachine, "never starts a failover");
+    deny(
+      e,
+      "states:StopExecution",
+      `${rt.stateMachine.replace(":stateMachine:", ":execution:")}:run-1`,
+      "never stops a test",
+    );
+    deny(e, "lambda:InvokeFunction", w.stepRunner, "invokes no function");
+    deny(e, "rds:DeleteDBInstance", rt.testDb, "no database access");
+    deny(e, "iam:PassRole", other.role, "never passes roles");
   }
 
   // ---- S3 replication ----------------------------------------------------------------------

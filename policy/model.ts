@@ -67,6 +67,7 @@ export const DR_ROLES = [
   "alerting",
   "dns",
   "encryption",
+  "restore-test",
 ] as const;
 
 /**

@@ -487,6 +487,62 @@ const MONITOR_SUBNET_WIRING = new Set([
   "aws:ec2/networkAcl:NetworkAcl",
 ]);
 
+/** Logical-name prefixes of the functions that may run in the monitor subnets. */
+export const MONITOR_SUBNET_FUNCTIONS = {
+  monitor: "lambda-health-monitor-",
+  /** The restore test's check query (lib/infra/restore-test.ts), egress-limited to its own VPC. */
+  restoreCheck: "lambda-restore-check-",
+} as const;
+
+/** `[first, last]` address of an IPv4 CIDR as integers, or undefined when it is not one. */
+function cidrRange(cidr: string | undefined): [number, number] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr ?? "");
+  if (!m) return undefined;
+  const address = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(m[5]));
+  const first = address - (address % size);
+  return [first, first + size - 1];
+}
+
+/**
+ * Why the restore check may not run in monitor subnet `sn`, or undefined: the access groups admit
+ * that subnet even to a fenced writer, so the function may only reach PostgreSQL inside the
+ * subnet's own (DR) VPC, where its test instance is, never the primary VPC across the peering.
+ * Every security group it runs with has only separate egress rules, each tcp 5432 to a CIDR
+ * within that VPC.
+ */
+function restoreCheckEgressProblem(rs: readonly Res[], fn: Res, sn: Res): string | undefined {
+  const vpc = resolveRef(rs, sn, "vpcId", "aws:ec2/vpc:Vpc");
+  const vpcRange = cidrRange(vpc ? str(vpc.props, "cidrBlock") : undefined);
+  if (!vpc || !vpcRange)
+    return `the VPC of "${sn.name}" is not in the stack, so its egress cannot be checked`;
+  const groupIds = arr(obj(fn.props["vpcConfig"])?.["securityGroupIds"]);
+  const groups = groupIds.map((id) => ofType(rs, T.securityGroup).find((g) => refersTo(id, g)));
+  if (groups.length === 0 || groups.some((g) => g === undefined)) {
+    return `its security groups (${groupIds.map(String).join(", ") || "none"}) are not all the stack's`;
+  }
+  for (const g of groups as Res[]) {
+    if (arr(g.props["egress"]).length > 0) return `security group "${g.name}" has inline egress rules`;
+    const rules = ofType(rs, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((r) =>
+      refersTo(r.props["securityGroupId"], g, r, "securityGroupId"),
+    );
+    for (const r of rules) {
+      const range = cidrRange(str(r.props, "cidrIpv4"));
+      const ok =
+        r.props["ipProtocol"] === "tcp" &&
+        r.props["fromPort"] === 5432 &&
+        r.props["toPort"] === 5432 &&
+        range !== undefined &&
+        range[0] >= vpcRange[0] &&
+        range[1] <= vpcRange[1];
+      if (!ok) {
+        return `egress rule "${r.name}" (${String(r.props["ipProtocol"])} ${String(r.props["fromPort"])}-${String(r.props["toPort"])} to ${str(r.props, "cidrIpv4") ?? "a non-IPv4 destination"}) leaves tcp 5432 within ${str(vpc.props, "cidrBlock")}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Every string inside a property value (nested objects and arrays included). */
 function stringsIn(v: unknown, out: string[] = []): string[] {
   if (typeof v === "string") out.push(v);
@@ -516,12 +572,14 @@ function namesSubnet(r: Res, subnet: Res): boolean {
  * fenced writer: it must admit nothing but the monitor subnets (security groups cannot be named
  * across an inter-Region peering, so they are admitted by CIDR), or a security group of its own
  * VPC (the bootstrap function, a same-VPC monitor). And the monitor subnets must hold nothing but
- * the health monitor, or the CIDR would admit more than the monitor.
+ * the health monitor, or the CIDR would admit more than the monitor; the one exception is the
+ * restore test's check function, whose egress must stay on PostgreSQL inside its own (DR) VPC, so
+ * it cannot reach a writer in the primary VPC at all.
  */
 export const dbAccessOnlyFromMonitorSubnets: StackValidationPolicy = {
   name: "db-access-ingress-only-from-monitor-subnets",
   description:
-    "Database access groups (kept when fencing) admit only the DR VPC's monitor subnets or same-VPC security groups, and nothing but the health monitor runs in those subnets.",
+    "Database access groups (kept when fencing) admit only the DR VPC's monitor subnets or same-VPC security groups, and nothing but the health monitor (and the restore check, limited to PostgreSQL in its own VPC) runs in those subnets.",
   enforcementLevel: "mandatory",
   severity: "critical",
   validateStack: (args, report) => {
@@ -583,11 +641,23 @@ export const dbAccessOnlyFromMonitorSubnets: StackValidationPolicy = {
     for (const sn of monitorSubnets) {
       for (const r of rs) {
         if (r === sn || MONITOR_SUBNET_WIRING.has(r.type) || !namesSubnet(r, sn)) continue;
-        const isMonitor = r.type === T.lambdaFunction && r.name.startsWith("lambda-health-monitor-");
+        const isFunction = r.type === T.lambdaFunction;
+        if (isFunction && r.name.startsWith(MONITOR_SUBNET_FUNCTIONS.restoreCheck)) {
+          const problem = restoreCheckEgressProblem(rs, r, sn);
+          if (problem !== undefined) {
+            report(
+              `${label(r)} runs in the monitor subnet "${sn.name}", which the databases' access groups admit even when a writer is fenced, ` +
+                `but ${problem}; give it only egress rules for tcp 5432 to its VPC's database subnets.`,
+              r.urn,
+            );
+          }
+          continue;
+        }
+        const isMonitor = isFunction && r.name.startsWith(MONITOR_SUBNET_FUNCTIONS.monitor);
         if (!isMonitor) {
           report(
             `${label(r)} is placed in the monitor subnet "${sn.name}" (${str(sn.props, "cidrBlock") ?? "?"}); the databases' ` +
-              "access groups admit that subnet even when a writer is fenced, so only the health-monitor function may run there. Use the private subnets.",
+              "access groups admit that subnet even when a writer is fenced, so only the health-monitor (and the egress-limited restore-check) function may run there. Use the private subnets.",
             r.urn,
           );
         }

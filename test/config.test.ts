@@ -3,7 +3,9 @@ import {
   ConfigValidationError,
   DEFAULT_RESTORE_TIMEOUT_MINUTES,
   RESTORE_CONFIRMATION_RANGE,
+  RESTORE_TEST_MIN_ROWS_RANGE,
   RESTORE_TIMEOUT_RANGE,
+  restoreTestScheduleProblem,
   cidrsOverlap,
   parseIpv4Cidr,
   privateSubnetCidrs,
@@ -64,6 +66,8 @@ describe("validateConfig defaults", () => {
       promotionTimeoutMinutes: 45,
       approvalTimeoutMinutes: 1440,
       restoreTimeoutMinutes: 180,
+      restoreTestSchedule: "cron(0 3 ? * SUN *)",
+      restoreTestMinRows: 1,
     });
     expect(validateConfig(VALID).failoverPolicy).toMatchObject({
       regionalRestore: "auto",
@@ -418,6 +422,86 @@ describe("validateConfig rejects, naming key, value and fix", () => {
 
   it("lists the known keys in the unknown-key message", () => {
     expect(problemsFor({ typo: "x" })[0].fix).toContain(CONFIG_KEYS.join(", "));
+  });
+});
+
+describe("tap:restoreTestSchedule and tap:restoreTestMinRows", () => {
+  it.each([
+    // The default, weekly on Sunday at 03:00 UTC.
+    ["cron(0 3 ? * SUN *)", "cron(0 3 ? * SUN *)"],
+    // Daily; twice a week by name; weekdays by number (1 = SUN); a weekday range.
+    ["cron(15 2 * * ? *)", "cron(15 2 * * ? *)"],
+    ["cron(30 1 ? * MON,THU *)", "cron(30 1 ? * MON,THU *)"],
+    ["cron(0 4 ? * 1,4 *)", "cron(0 4 ? * 1,4 *)"],
+    ["cron(0 4 ? * MON-FRI *)", "cron(0 4 ? * MON-FRI *)"],
+    ["rate(1 day)", "rate(1 day)"],
+    ["rate(7 days)", "rate(7 days)"],
+    // off: no schedules at all.
+    ["off", null],
+  ])("accepts %s", (value, expected) => {
+    expect(validateConfig({ ...VALID, restoreTestSchedule: value }).restoreTestSchedule).toBe(expected);
+  });
+
+  it.each([
+    // Typos EventBridge would refuse at deploy time.
+    [
+      "cron(0 3 ? * SUN)",
+      /has 5 cron fields; EventBridge wants 6: minutes hours day-of-month month day-of-week year/,
+    ],
+    ["cron(0 3 * * SUN *)", /must have \? in exactly one of day-of-month and day-of-week/],
+    ["cron(0 3 ? * ? *)", /must have \? in exactly one of day-of-month and day-of-week/],
+    ["cron(0 24 ? * SUN *)", /its hours field "24" is not valid \(0-23\)/],
+    ["cron(60 3 ? * SUN *)", /its minutes field "60" is not valid \(0-59\)/],
+    ["cron(0 3 ? * SUNDAY *)", /its day-of-week field "SUNDAY" is not valid \(1-7 or SUN-SAT\)/],
+    ["cron(0 3 ? * SUN/2 *)", /its day-of-week field "SUN\/2" is not valid/],
+    ["cron(0 3 ? 13 SUN *)", /its month field "13" is not valid \(1-12 or JAN-DEC\)/],
+    ["cron(0 3 ? * SUN 1969)", /its year field "1969" is not valid \(1970-2199\)/],
+    ["cron 0 3 ? * SUN *", /is neither "off", rate\(\.\.\.\) nor cron\(\.\.\.\)/],
+    ["weekly", /is neither "off", rate\(\.\.\.\) nor cron\(\.\.\.\)/],
+    ["Off", /is neither "off"/],
+    ["rate(1 days)", /singular unit for 1 \(rate\(1 day\)\), the plural otherwise/],
+    ["rate(7 day)", /singular unit for 1/],
+    ["rate(0 days)", /positive number/],
+    // Valid EventBridge, but a test more than once a day or less than once a week.
+    ["rate(12 hours)", /every 12 hours; use rate\(N days\) with N from 1 to 7/],
+    ["rate(8 days)", /every 8 days; use rate\(N days\) with N from 1 to 7/],
+    ["cron(0 */6 * * ? *)", /runs more than once a day \(minutes "0", hours "\*\/6"\)/],
+    ["cron(0,30 3 ? * SUN *)", /runs more than once a day/],
+    ["cron(0 3 1 * ? *)", /may leave more than a week between tests/],
+    ["cron(0 3 ? * 1#1 *)", /may leave more than a week between tests/],
+    ["cron(0 3 ? JAN SUN *)", /may leave more than a week between tests/],
+  ])("refuses %s, naming key, value and fix", (value, reason) => {
+    const problems = problemsFor({ restoreTestSchedule: value });
+    expect(problems).toEqual([
+      {
+        key: "tap:restoreTestSchedule",
+        value: JSON.stringify(value),
+        fix: expect.stringMatching(reason),
+      },
+    ]);
+    expect(problems[0].fix).toContain(
+      'or off to stop scheduled restore tests; e.g. pulumi config set tap:restoreTestSchedule "cron(0 3 ? * SUN *)"',
+    );
+    expect(restoreTestScheduleProblem(value)).toMatch(reason);
+  });
+
+  it("takes the minimum row count from 1 to 1000000000, both bounds included", () => {
+    expect(RESTORE_TEST_MIN_ROWS_RANGE).toEqual({ min: 1, max: 1_000_000_000 });
+    expect(validateConfig({ ...VALID, restoreTestMinRows: "1" }).restoreTestMinRows).toBe(1);
+    expect(validateConfig({ ...VALID, restoreTestMinRows: "1000000000" }).restoreTestMinRows).toBe(
+      1_000_000_000,
+    );
+    expect(validateConfig({ ...VALID, restoreTestMinRows: "60" }).restoreTestMinRows).toBe(60);
+  });
+
+  it.each(["0", "-1", "1000000001", "2.5", "ten"])("refuses tap:restoreTestMinRows %s", (value) => {
+    expect(problemsFor({ restoreTestMinRows: value })).toEqual([
+      {
+        key: "tap:restoreTestMinRows",
+        value: JSON.stringify(value),
+        fix: "must be a whole number of heartbeat rows (the fewest the restored copy must hold for a restore test to pass) from 1 to 1000000000",
+      },
+    ]);
   });
 });
 

@@ -71,6 +71,7 @@ const DR_ROLES = [
   "alerting",
   "dns",
   "encryption",
+  "restore-test",
 ];
 
 describe("TapStack with the replica in the primary region (dev defaults)", () => {
@@ -552,8 +553,9 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
   it("wires every alarm to the SNS topic in its own region", () => {
     const alarms = v.ofType(ALARM);
     // 5 primary, 5 replica (4 per instance + lag), 3 monitor-derived, failover function errors,
-    // export failed and export overdue, the workflow's failed, timed-out and throttled executions.
-    expect(alarms).toHaveLength(19);
+    // export failed and export overdue, the workflow's failed, timed-out and throttled executions,
+    // the restore test's failed and stale.
+    expect(alarms).toHaveLength(21);
     for (const alarm of alarms) {
       const [target] = alarm.inputs.alarmActions as string[];
       expect({ alarm: alarm.name, topicRegion: target.split(":")[3] }).toEqual({
@@ -659,8 +661,10 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
     // The two monitor subnets of the DR VPC add 2. The failover workflow adds the step runner (function,
     // role, log group), the state machine with its role and log group, and its 3 alarms. The
     // regional restore adds the DR parameter and subnet groups, the restored instance's 2 security
-    // groups with their 3 rules, and the monitor's 2 egress rules to the DR private subnets.
-    expect(taggable).toHaveLength(96);
+    // groups with their 3 rules, and the monitor's 2 egress rules to the DR private subnets. The
+    // restore test adds its state machine with role and log group, restore-check (function, role,
+    // log group, security group with 2 egress rules), 2 schedules with their role, and 2 alarms.
+    expect(taggable).toHaveLength(110);
     for (const r of taggable) {
       const tags = r.inputs.tags as Record<string, string> | undefined;
       expect({ name: r.name, tags }).toEqual({
@@ -806,6 +810,11 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
       snapshotExportFunctionName: "lambda-snapshot-export-dev",
       exportBucketName: v.named("s3-backups-primary-dev").id,
       dashboardName: "tapstack-dev",
+      restoreTestStateMachineArn:
+        "arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-restore-test-dev",
+      restoreTestCommand:
+        "aws stepfunctions start-execution --region ap-southeast-1 --state-machine-arn " +
+        'arn:aws:states:ap-southeast-1:123456789012:stateMachine:sfn-restore-test-dev --input \'{"mode":"test"}\'',
     });
     expect(result.outputs.masterSecretArn).toMatch(
       /^arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:rds!db-[0-9a-f-]{36}-[0-9a-f]{6}$/,
@@ -876,7 +885,10 @@ describe("TapStack with a cross-region replica (tap:replicaRegion = ap-southeast
 
   it("lets the monitor reach the replica subnets in its own VPC too", () => {
     expect(
-      v.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs.cidrIpv4),
+      v
+        .ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        .filter((r) => r.inputs.securityGroupId === v.named("sg-health-monitor-dev").id)
+        .map((r) => r.inputs.cidrIpv4),
     ).toEqual(["10.20.0.0/18", "10.20.64.0/18", "10.30.0.0/18", "10.30.64.0/18"]);
   });
 });

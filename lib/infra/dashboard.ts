@@ -11,6 +11,7 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
  */
 import { METRIC_DIMENSION, METRICS } from "../function-env";
+import { RESTORE_TEST_METRICS, RESTORE_TEST_STALE_HOURS } from "./restore-test-metrics";
 
 /**
  * Which declared instance takes writes: the stack's `activeWriter` mode. After a regional restore
@@ -50,6 +51,8 @@ export interface DashboardArgs {
   readonly stateMachineArn: string;
   /** Hours without a successful export before the export alarm fires; drawn as a line. Default 26. */
   readonly exportOverdueHours?: number;
+  /** Hours without a successful restore test before the stale alarm fires; drawn as a line. Default 192. */
+  readonly restoreTestStaleHours?: number;
 }
 
 /** A metric line: `[namespace, name, dimension, value, …, options?]`. */
@@ -72,7 +75,8 @@ export interface MetricWidget {
   readonly properties: {
     readonly title: string;
     readonly region: string;
-    readonly view: "timeSeries";
+    /** `singleValue`: the newest datapoint of each line in the dashboard's time range. */
+    readonly view: "timeSeries" | "singleValue";
     readonly stacked: false;
     readonly period: number;
     readonly stat: string;
@@ -160,6 +164,10 @@ function validate(args: DashboardArgs): void {
       "expected a number of seconds > 0, such as 60",
     );
   }
+  const stale = args.restoreTestStaleHours;
+  if (stale !== undefined && !(Number.isFinite(stale) && stale > 0)) {
+    fail("restoreTestStaleHours", stale, "expected a number of hours > 0, such as 192");
+  }
   const overdue = args.exportOverdueHours;
   if (overdue !== undefined && !(Number.isFinite(overdue) && overdue > 0)) {
     fail("exportOverdueHours", overdue, "expected a number of hours > 0, such as 26");
@@ -227,7 +235,8 @@ export function writerMarkdown(args: DashboardArgs): string {
  * in its instance's region; the failover function's invocations and errors; the steps it took; the
  * failover workflow's executions started, succeeded, failed and timed out; the step runner's
  * invocations and errors, and its duration; export failures and hours since the last successful
- * export (with the overdue line).
+ * export (with the overdue line); the last restore test (its duration, the measured regional-loss
+ * RTO of a restore) and hours since the last successful one (with the stale line).
  */
 export function dashboardBody(args: DashboardArgs): DashboardBody {
   validate(args);
@@ -386,6 +395,36 @@ export function dashboardBody(args: DashboardArgs): DashboardBody {
         {
           annotations: {
             horizontal: [{ label: `Overdue: ${overdueHours} h`, value: overdueHours, color: "#d62728" }],
+          },
+          yAxis: { left: { min: 0, label: "hours" } },
+        },
+      ),
+    ),
+  );
+  // Restore tests run weekly, freshness daily: one-day periods. The single value is the newest
+  // test's, which is what the README quotes as the measured regional-loss RTO.
+  const staleHours = args.restoreTestStaleHours ?? RESTORE_TEST_STALE_HOURS;
+  const lastTest = daily(
+    graph(`Last restore test, ${env}`, dr, "Maximum", [
+      [
+        ...custom(RESTORE_TEST_METRICS.durationSeconds),
+        { label: "measured regional-loss RTO (restore), seconds" },
+      ],
+      [...custom(RESTORE_TEST_METRICS.dataAgeSeconds), { label: "data age of the restored copy, seconds" }],
+      [...custom(RESTORE_TEST_METRICS.ageHours), { label: "hours since the last successful test" }],
+    ]),
+  );
+  grid.place({ ...lastTest, properties: { ...lastTest.properties, view: "singleValue" } });
+  grid.place(
+    daily(
+      graph(
+        `Hours since the last successful restore test, ${env}`,
+        dr,
+        "Maximum",
+        [custom(RESTORE_TEST_METRICS.ageHours)],
+        {
+          annotations: {
+            horizontal: [{ label: `Stale: ${staleHours} h`, value: staleHours, color: "#d62728" }],
           },
           yAxis: { left: { min: 0, label: "hours" } },
         },

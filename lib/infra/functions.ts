@@ -69,7 +69,7 @@ import {
   subnetIds,
   type NetworkResult,
 } from "./network";
-import { restoredInstanceId } from "./topology";
+import { restoredInstanceId, restoreTestInstanceId } from "./topology";
 import { buildWorkflow, stateMachineName, type WorkflowResult } from "./workflow";
 
 // The functions' names, with the settings below (the simulator builds its deployment from both).
@@ -270,6 +270,31 @@ export function stepRunnerEnvironment(
     RESTORE_SECURITY_GROUP_IDS: joinIds(v.restoreSecurityGroupIds),
     RESTORE_PARAMETER_GROUP: v.restoreParameterGroup,
     RESTORE_INSTANCE_CLASS: v.restoreInstanceClass,
+  };
+}
+
+/** Resolved values of the restore test's step-runner variables. */
+export interface RestoreTestStepRunnerEnvInputs {
+  /** `rds-restore-test-<suffix>` (`restoreTestInstanceId`): the only identifier a restore test creates. */
+  readonly restoreTestInstanceId: string;
+  /** The restored instance's access group only (5432 from the monitor subnets), never the client group. */
+  readonly accessSecurityGroupId: pulumi.Input<string>;
+  /** `tap:restoreTimeoutMinutes`: restore call → available, as for a regional restore. */
+  readonly restoreTimeoutMinutes: number;
+}
+
+/**
+ * The step runner's variables for the restore test (RESTORE_TEST_CONTRACT.md), beside
+ * {@link stepRunnerEnvironment}: a restore test's execution input carries only its mode, so the
+ * step runner reads the timeout from its own environment. `lib/function-env.ts` lists these names.
+ */
+export function restoreTestStepRunnerEnvironment(
+  v: RestoreTestStepRunnerEnvInputs,
+): Record<string, pulumi.Input<string>> {
+  return {
+    RESTORE_TEST_INSTANCE_ID: v.restoreTestInstanceId,
+    RESTORE_TEST_SECURITY_GROUP_IDS: v.accessSecurityGroupId,
+    RESTORE_TIMEOUT_MINUTES: String(v.restoreTimeoutMinutes),
   };
 }
 
@@ -499,6 +524,7 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
                 account,
                 config.parameterGroupFamily,
               ),
+              restoreTestDbArn: dbInstanceArn(config.drRegion, account, restoreTestInstanceId(suffix)),
             }),
           ),
         ),
@@ -511,11 +537,19 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     "step-runner",
     {
       entry: "step-runner",
-      description: "the failover workflow's steps: fence, promote, switch DNS, report",
+      description:
+        "the failover workflow's steps (fence, promote, switch DNS, report) and the restore test's",
       drRole: "failover",
       timeoutSeconds: s.stepRunnerTimeoutSeconds,
       memoryMb: s.stepRunnerMemoryMb,
-      environment: stepRunnerEnvironment(stepRunnerEnv),
+      environment: {
+        ...stepRunnerEnvironment(stepRunnerEnv),
+        ...restoreTestStepRunnerEnvironment({
+          restoreTestInstanceId: restoreTestInstanceId(suffix),
+          accessSecurityGroupId: network.restoredSecurityGroups.access.securityGroup.id,
+          restoreTimeoutMinutes: config.restoreTimeoutMinutes,
+        }),
+      },
     },
     dr,
   );

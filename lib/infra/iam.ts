@@ -117,7 +117,7 @@ export function logsStatement(logGroupArn: string): IamStatement {
  * their ids exist, and the Describe calls have no resource-level permissions
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).
  */
-function vpcEniStatement(): IamStatement {
+export function vpcEniStatement(): IamStatement {
   return {
     Sid: "VpcNetworkInterfaces",
     Effect: "Allow",
@@ -313,6 +313,11 @@ export interface StepRunnerPolicyTargets extends SnapshotReadTargets {
   readonly restoreParameterGroupArn: string;
   /** The DR region's default PostgreSQL option group (`defaultOptionGroupArn`). */
   readonly restoreOptionGroupArn: string;
+  /**
+   * `rds-restore-test-<suffix>` in the DR region, the temporary instance of the weekly restore test
+   * (`lib/infra/restore-test.ts`); undefined: no restore-test permissions.
+   */
+  readonly restoreTestDbArn?: string;
 }
 
 /**
@@ -362,6 +367,80 @@ function regionalRestoreStatements(t: StepRunnerPolicyTargets): IamStatement[] {
       Resource: [t.drKeyArn],
       Condition: { StringEquals: { "kms:ViaService": [`rds.${t.drRegion}.amazonaws.com`] } },
     },
+  ];
+}
+
+/** Key prefix of the restore tests' reports in the report bucket (RESTORE_TEST_CONTRACT.md). */
+export const RESTORE_TEST_REPORT_PREFIX = "restore-tests/";
+
+/**
+ * The restore test's RDS and S3 steps (RESTORE_TEST_CONTRACT.md): restore the writer's replicated
+ * backups into `rds-restore-test-<suffix>` with the DR groups, tag it at creation, read it back,
+ * delete it, and read and write the `restore-tests/` reports. None without a restore-test instance,
+ * and no RDS grant when the writer's backups are not copied to the DR region (nothing to restore).
+ * The DR key's grant for RDS is the regional restore's statement (same key, same condition), and
+ * the reports' SSE-KMS goes through `DrKeyThroughS3AndSns`.
+ */
+function restoreTestStatements(t: StepRunnerPolicyTargets): IamStatement[] {
+  if (t.restoreTestDbArn === undefined) return [];
+  const reports: IamStatement[] = [
+    {
+      // latest-success.json (freshness), first-seen.json (a conditional put), the per-run reports.
+      Sid: "ReadAndWriteRestoreTestReports",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: [`${t.reportBucketArn}/${RESTORE_TEST_REPORT_PREFIX}*`],
+    },
+    {
+      // Without a listing grant a GET of a missing key (no successful test yet) is a 403, not a
+      // 404; an s3:prefix-conditioned grant lets the runtime list the exact key first, as the
+      // alert ledger does (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+      Sid: "ListRestoreTestReports",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [t.reportBucketArn],
+      Condition: { StringLike: { "s3:prefix": [`${RESTORE_TEST_REPORT_PREFIX}*`] } },
+    },
+  ];
+  if (t.replicatedBackupArn === undefined) return reports;
+  return [
+    {
+      // The resource types the Service Authorization Reference lists for the action, each exactly
+      // this stack's (see RestoreTheWriterIntoTheDrRegion); the target is the test instance only.
+      Sid: "RestoreTheWriterIntoTheRestoreTestInstance",
+      Effect: "Allow",
+      Action: ["rds:RestoreDBInstanceToPointInTime"],
+      Resource: [
+        t.restoreTestDbArn,
+        t.replicatedBackupArn,
+        t.restoreSubnetGroupArn,
+        t.restoreParameterGroupArn,
+        t.restoreOptionGroupArn,
+      ],
+    },
+    {
+      // Its DR-Role and tap:restore-test tags, given to the restore call (authorized again as
+      // AddTagsToResource on the new instance).
+      Sid: "TagTheRestoreTestInstanceAtCreation",
+      Effect: "Allow",
+      Action: ["rds:AddTagsToResource"],
+      Resource: [t.restoreTestDbArn],
+    },
+    {
+      // Waits for it to become available (its endpoint), then for it to be gone.
+      Sid: "DescribeTheRestoreTestInstance",
+      Effect: "Allow",
+      Action: ["rds:DescribeDBInstances"],
+      Resource: [t.restoreTestDbArn],
+    },
+    {
+      // SkipFinalSnapshot and DeleteAutomatedBackups need no other permission; only this identifier.
+      Sid: "DeleteTheRestoreTestInstance",
+      Effect: "Allow",
+      Action: ["rds:DeleteDBInstance"],
+      Resource: [t.restoreTestDbArn],
+    },
+    ...reports,
   ];
 }
 
@@ -478,6 +557,7 @@ export function stepRunnerPolicyDocument(t: StepRunnerPolicyTargets): IamPolicyD
       Resource: [`${t.reportBucketArn}/reports/*`],
     },
     ...regionalRestoreStatements(t),
+    ...restoreTestStatements(t),
     logsStatement(t.logGroupArn),
   ]);
 }

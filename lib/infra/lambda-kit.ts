@@ -18,7 +18,8 @@ import type { BuildContext } from "./context";
 import { LAMBDA_TRUST_POLICY } from "./iam";
 
 /** The functions of the stack. */
-export type FunctionKey = "health-monitor" | "failover" | "step-runner" | "db-bootstrap" | "snapshot-export";
+export type FunctionKey =
+  "health-monitor" | "failover" | "step-runner" | "db-bootstrap" | "snapshot-export" | "restore-check";
 
 /** Log retention of every function and of the failover workflow. */
 export const LOG_RETENTION_DAYS = 30;
@@ -87,7 +88,7 @@ export function ownedLogGroup(
 export function roleAndLogs(
   ctx: BuildContext,
   key: FunctionKey,
-  drRole: "monitoring" | "failover" | "backup",
+  drRole: "monitoring" | "failover" | "backup" | "restore-test",
   region: string,
   kmsKey: aws.kms.Key,
   provider: aws.Provider,

@@ -13,7 +13,7 @@
  * `lib/infra/preflight.ts`.
  */
 import type { ActiveWriter, TapConfig } from "../config";
-import { RESTORED_INSTANCE_TYPE, resourceName } from "../naming";
+import { RESTORED_INSTANCE_TYPE, RESTORE_TEST_INSTANCE_TYPE, resourceName } from "../naming";
 
 /** An instance slot, named after its fixed identifier (`rds-primary-…` / `rds-replica-…`). */
 export type Slot = "primary" | "replica";
@@ -93,6 +93,14 @@ export function slotIdentifier(slot: Slot, environmentSuffix: string): string {
  */
 export function restoredInstanceId(environmentSuffix: string): string {
   return resourceName(RESTORED_INSTANCE_TYPE, environmentSuffix);
+}
+
+/**
+ * Identifier of the temporary instance a restore test creates in the DR region
+ * (`rds-restore-test-<suffix>`, `restore-test.ts`): never declared, deleted by the test itself.
+ */
+export function restoreTestInstanceId(environmentSuffix: string): string {
+  return resourceName(RESTORE_TEST_INSTANCE_TYPE, environmentSuffix);
 }
 
 /** The RDS identifier of the instance at `place`. */

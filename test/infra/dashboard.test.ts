@@ -170,7 +170,49 @@ describe("dashboardBody", () => {
         "Maximum",
         [["TapStack", "HoursSinceLastSuccessfulExport", "Environment", "dev"]],
       ],
+      [
+        "Last restore test, dev",
+        "ap-southeast-1",
+        "Maximum",
+        [
+          [
+            "TapStack",
+            "RestoreTestDurationSeconds",
+            "Environment",
+            "dev",
+            { label: "measured regional-loss RTO (restore), seconds" },
+          ],
+          [
+            "TapStack",
+            "RestoreTestDataAgeSeconds",
+            "Environment",
+            "dev",
+            { label: "data age of the restored copy, seconds" },
+          ],
+          [
+            "TapStack",
+            "RestoreTestAgeHours",
+            "Environment",
+            "dev",
+            { label: "hours since the last successful test" },
+          ],
+        ],
+      ],
+      [
+        "Hours since the last successful restore test, dev",
+        "ap-southeast-1",
+        "Maximum",
+        [["TapStack", "RestoreTestAgeHours", "Environment", "dev"]],
+      ],
     ]);
+  });
+
+  it("shows the last restore test as single values, the others as time series", () => {
+    expect(
+      graphs()
+        .map((w) => [w.properties.title, w.properties.view])
+        .filter(([, v]) => v !== "timeSeries"),
+    ).toEqual([["Last restore test, dev", "singleValue"]]);
   });
 
   it("draws the RDS graphs of a same-region replica in the primary's region", () => {
@@ -197,20 +239,35 @@ describe("dashboardBody", () => {
         "Hours since the last successful export, dev",
         { horizontal: [{ label: "Overdue: 26 h", value: 26, color: "#d62728" }] },
       ],
+      [
+        "Hours since the last successful restore test, dev",
+        { horizontal: [{ label: "Stale: 192 h", value: 192, color: "#d62728" }] },
+      ],
     ]);
-    const strict = graphs(dashboardBody({ ...args, maxReplicationLagSeconds: 15, exportOverdueHours: 30 }));
+    const strict = graphs(
+      dashboardBody({
+        ...args,
+        maxReplicationLagSeconds: 15,
+        exportOverdueHours: 30,
+        restoreTestStaleHours: 100,
+      }),
+    );
     expect(strict[2].properties.annotations?.horizontal[0].value).toBe(15);
     expect(strict[3].properties.annotations?.horizontal[0].value).toBe(15);
-    expect(strict.at(-1)?.properties.annotations?.horizontal[0].value).toBe(30);
+    expect(strict.at(-3)?.properties.annotations?.horizontal[0].value).toBe(30);
+    expect(strict.at(-1)?.properties.annotations?.horizontal[0].value).toBe(100);
   });
 
-  it("reads per-minute graphs per minute and the daily exports per day", () => {
-    expect(graphs().map((w) => w.properties.period)).toEqual([...Array(17).fill(60), 86_400, 86_400]);
+  it("reads per-minute graphs per minute and the daily exports and restore tests per day", () => {
+    expect(graphs().map((w) => w.properties.period)).toEqual([
+      ...Array(17).fill(60),
+      ...Array(4).fill(86_400),
+    ]);
   });
 
   it("lays widgets on the 24-wide grid without overlap", () => {
     const { widgets } = dashboardBody(args);
-    expect(widgets).toHaveLength(20);
+    expect(widgets).toHaveLength(22);
     const cells = new Set<string>();
     for (const w of widgets) {
       expect(w.x + w.width).toBeLessThanOrEqual(24);
@@ -290,6 +347,11 @@ describe("bad arguments name the key, the value and the fix", () => {
       "maxReplicationLagSeconds=0 is not valid: expected a number of seconds > 0, such as 60",
     ],
     ["a negative overdue line", { exportOverdueHours: -1 }, "exportOverdueHours=-1 is not valid"],
+    [
+      "a zero stale line",
+      { restoreTestStaleHours: 0 },
+      "restoreTestStaleHours=0 is not valid: expected a number of hours > 0, such as 192",
+    ],
     [
       "a state machine name instead of its ARN",
       { stateMachineArn: "sfn-failover-dev" },

@@ -786,7 +786,14 @@ describe.each([
       APPROVAL_TIMEOUT_MINUTES: "1440",
       RESTORE_TIMEOUT_MINUTES: "180",
     });
-    expect(stepEnv).toEqual(shared);
+    // Plus the restore test's variables (RESTORE_TEST_CONTRACT.md): its instance, the restored
+    // instance's access group only, and the restore timeout its mode-only input does not carry.
+    expect(stepEnv).toEqual({
+      ...shared,
+      RESTORE_TEST_INSTANCE_ID: "rds-restore-test-dev",
+      RESTORE_TEST_SECURITY_GROUP_IDS: v.named("sg-db-access-restored-dev").id,
+      RESTORE_TIMEOUT_MINUTES: "180",
+    });
     expect(readStepRunnerConfig(stepEnv).controlRegion).toBe(DR);
   });
 
@@ -937,6 +944,19 @@ describe.each([
       ],
       TagTheRestoredInstanceAtCreation: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restored-dev`],
       LetRdsUseTheDrKeyForTheRestore: [v.state("kms-dr-dev", "arn")],
+      // The restore test: only rds-restore-test-<suffix>, from the same copy with the same groups.
+      RestoreTheWriterIntoTheRestoreTestInstance: [
+        `arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restore-test-dev`,
+        v.named("rds-backups-replication-dev").id,
+        v.state("dbsubnets-dr-dev", "arn"),
+        v.state("pg-postgres14-dr-dev", "arn"),
+        `arn:aws:rds:${DR}:${ACCOUNT}:og:default:postgres-14`,
+      ],
+      TagTheRestoreTestInstanceAtCreation: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restore-test-dev`],
+      DescribeTheRestoreTestInstance: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restore-test-dev`],
+      DeleteTheRestoreTestInstance: [`arn:aws:rds:${DR}:${ACCOUNT}:db:rds-restore-test-dev`],
+      ReadAndWriteRestoreTestReports: [`${v.state("s3-backups-dr-dev", "arn")}/restore-tests/*`],
+      ListRestoreTestReports: [v.state("s3-backups-dr-dev", "arn")],
       OwnLogGroup: [`arn:aws:logs:${DR}:${ACCOUNT}:log-group:/aws/lambda/lambda-step-runner-dev:*`],
     });
     expect(v.named("rds-backups-replication-dev").id).toMatch(
@@ -1182,7 +1202,7 @@ describe("the restore variables follow the stack's config", () => {
     );
   });
 
-  it("both functions get exactly the configured mode, window and class; the timeout goes to failover only", () => {
+  it("both functions get exactly the configured mode, window, class and timeout", () => {
     const restoreVariables = (env: Record<string, string>) =>
       Object.fromEntries(
         Object.entries(env).filter(([k]) => k.startsWith("RESTORE") || k === "REGIONAL_RESTORE"),
@@ -1196,7 +1216,13 @@ describe("the restore variables follow the stack's config", () => {
       RESTORE_PARAMETER_GROUP: "pg-postgres14-dr-dev",
       RESTORE_INSTANCE_CLASS: "db.r6g.large",
     };
-    expect(restoreVariables(v.env("lambda-step-runner-dev"))).toEqual(expected);
+    // The step runner also gets the timeout, for restore tests (whose input carries only the mode).
+    expect(restoreVariables(v.env("lambda-step-runner-dev"))).toEqual({
+      ...expected,
+      RESTORE_TEST_INSTANCE_ID: "rds-restore-test-dev",
+      RESTORE_TEST_SECURITY_GROUP_IDS: v.named("sg-db-access-restored-dev").id,
+      RESTORE_TIMEOUT_MINUTES: "240",
+    });
     expect(restoreVariables(v.env("lambda-failover-dev"))).toEqual({
       ...expected,
       RESTORE_TIMEOUT_MINUTES: "240",

@@ -227,6 +227,34 @@ const FAILING: [string, string, Mutation, string, number?][] = [
   ],
   [
     "db-access-ingress-only-from-monitor-subnets",
+    "the restore check may reach the primary VPC",
+    set("sgr-restore-check-egress-1-dev", { cidrIpv4: "10.20.0.0/18" }),
+    'Function "lambda-restore-check-dev" runs in the monitor subnet "subnet-monitor-dr-1-dev", which the databases\' access groups admit even when a writer is fenced, but egress rule "sgr-restore-check-egress-1-dev" (tcp 5432-5432 to 10.20.0.0/18) leaves tcp 5432 within 10.30.0.0/16; give it only egress rules for tcp 5432 to its VPC\'s database subnets.',
+  ],
+  [
+    "db-access-ingress-only-from-monitor-subnets",
+    "the restore check may use another port",
+    set("sgr-restore-check-egress-1-dev", { fromPort: 0, toPort: 65535 }),
+    'egress rule "sgr-restore-check-egress-1-dev" (tcp 0-65535 to 10.30.0.0/18) leaves tcp 5432 within 10.30.0.0/16',
+  ],
+  [
+    "db-access-ingress-only-from-monitor-subnets",
+    "the restore check with inline egress",
+    set("sg-restore-check-dev", {
+      egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+    }),
+    'but security group "sg-restore-check-dev" has inline egress rules',
+  ],
+  [
+    "db-access-ingress-only-from-monitor-subnets",
+    "the restore check with a security group the stack does not declare",
+    set("lambda-restore-check-dev", {
+      vpcConfig: { subnetIds: ["subnet-0monitor1"], securityGroupIds: ["sg-0restorecheck", "sg-0elsewhere"] },
+    }),
+    "but its security groups (sg-0restorecheck, sg-0elsewhere) are not all the stack's",
+  ],
+  [
+    "db-access-ingress-only-from-monitor-subnets",
     "no monitor subnet declared",
     (s) => without(s, "subnet-monitor-dr-1-dev"),
     "No subnet is tagged Subnet-Purpose=health-monitor",

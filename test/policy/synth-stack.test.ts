@@ -48,7 +48,8 @@ describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion)
       problems: report.problems,
     }).toEqual({ mismatches: [], extras: [], problems: [] });
     // The switchover's WAL positions: the step runner invokes the health-monitor and nothing else;
-    // the failover function invokes no function at all.
+    // the failover function invokes no function at all; the restore-test machine invokes exactly
+    // its two task functions.
     const suffix = suffixOf(synth);
     const invokes = (role: string): string[] =>
       report.rows
@@ -59,6 +60,17 @@ describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion)
       "deny payments-api: ImplicitlyDenied",
       `deny lambda-failover-${suffix}: ImplicitlyDenied`,
       `deny lambda-step-runner-${suffix}: ImplicitlyDenied`,
+      // The restore test's check query: the state machine invokes it, the step runner never.
+      `deny lambda-restore-check-${suffix}: ImplicitlyDenied`,
+    ]);
+    expect(invokes("iam-sfn-restore-test")).toEqual([
+      `allow lambda-step-runner-${suffix}: Allowed`,
+      "allow 1: Allowed",
+      `allow lambda-restore-check-${suffix}: Allowed`,
+      "allow 1: Allowed",
+      "deny payments-api: ImplicitlyDenied",
+      `deny lambda-failover-${suffix}: ImplicitlyDenied`,
+      `deny lambda-health-monitor-${suffix}: ImplicitlyDenied`,
     ]);
     expect(invokes("iam-failover")).toEqual([
       `deny lambda-health-monitor-${suffix}: ImplicitlyDenied`,
