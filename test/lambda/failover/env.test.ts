@@ -4,7 +4,6 @@ import { readFailoverConfig, readStepRunnerConfig } from "../../../lib/lambda/fa
 import {
   FAILOVER_ENV_FIXTURE,
   RESTORE_TEST_ENV_FIXTURE,
-  STEP_RUNNER_ENV_FIXTURE,
   STEP_RUNNER_FULL_ENV_FIXTURE,
 } from "./fixtures";
 
