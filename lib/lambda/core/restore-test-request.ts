@@ -27,14 +27,12 @@ export interface RestoreTestRequest {
   readonly step: RestoreTestTask;
   readonly execution: { readonly name: string; readonly id: string };
   readonly input: RestoreTestInput;
-  /** Every step of the test path; absent for `restore-test-freshness`. */
+  /**
+   * Every step of the test path; absent for `restore-test-freshness`. The definition writes the
+   * check query's result (`$.test.check`) and caught errors (`$.test.failure`,
+   * `$.test.cleanupFailure`) into it; validation normalises the latter.
+   */
   readonly test: RestoreTestState | null;
-  /** `restore-test-delete` on the success path: the check query's result. */
-  readonly check?: RestoreCheckResult;
-  /** The catch path: the error caught (`$.error`, `{Error, Cause}`). */
-  readonly error?: RestoreTestFailure;
-  /** `restore-test-report` after a failed cleanup: that failure. */
-  readonly cleanupError?: RestoreTestFailure;
 }
 
 /** What a test-path task returns; the definition's `ResultSelector` keeps both fields. */
@@ -79,10 +77,17 @@ export function isRestoreTestRequest(raw: unknown): boolean {
   return isObject(raw) && RESTORE_TEST_TASKS.includes(raw.step as RestoreTestTask);
 }
 
-/** Checks a caught error `{Error, Cause}` and turns it into a failure record. */
-function caught(key: string, value: unknown): RestoreTestFailure {
+/**
+ * A failure record: `null`, one already normalised (`{error, cause}`), or the error a `Catch`
+ * wrote (`{Error, Cause}`), which is normalised.
+ */
+function failureOf(key: string, value: unknown): RestoreTestFailure | null {
+  if (value === null || value === undefined) return null;
+  if (isObject(value) && typeof value.error === "string" && typeof value.cause === "string") {
+    return { error: value.error, cause: value.cause };
+  }
   if (!isObject(value) || typeof value.Error !== "string" || value.Error === "") {
-    refuse(`${key} must be the caught error {"Error": …, "Cause": …}, got ${show(value)}`);
+    refuse(`${key} must be null or a caught error {"Error": …, "Cause": …}, got ${show(value)}`);
   }
   return { error: value.Error, cause: typeof value.Cause === "string" ? value.Cause : "" };
 }
@@ -118,8 +123,12 @@ function testState(value: unknown): RestoreTestState {
   for (const key of ["available", "deleted"] as const) {
     if (typeof value[key] !== "boolean") refuse(`test.${key} must be true or false, got ${show(value[key])}`);
   }
-  if (value.check !== null) checkResult(value.check);
-  return value as unknown as RestoreTestState;
+  return {
+    ...(value as unknown as RestoreTestState),
+    check: value.check === null || value.check === undefined ? null : checkResult(value.check),
+    failure: failureOf("test.failure", value.failure),
+    cleanupFailure: failureOf("test.cleanupFailure", value.cleanupFailure),
+  };
 }
 
 /** Checks a restore-test task's payload. Throws `InputRefused` naming the first problem. */
@@ -149,24 +158,12 @@ export function validateRestoreTestRequest(raw: unknown): RestoreTestRequest {
   if (freshnessStep !== (input.mode === "freshness")) {
     refuse(`the step ${step} does not run in mode ${show(input.mode)}`);
   }
-  const request: {
-    -readonly [K in keyof RestoreTestRequest]: RestoreTestRequest[K];
-  } = {
+  return {
     step,
     execution: { name: execution.name, id: execution.id },
     input: { mode: input.mode },
     test: freshnessStep ? null : testState(raw.test),
   };
-  if (raw.check !== undefined) {
-    if (step !== "restore-test-delete") refuse(`only restore-test-delete takes a check result, not ${step}`);
-    request.check = checkResult(raw.check);
-  }
-  if (raw.error !== undefined) request.error = caught("error", raw.error);
-  if (raw.cleanupError !== undefined) {
-    if (step !== "restore-test-report") refuse(`only restore-test-report takes cleanupError, not ${step}`);
-    request.cleanupError = caught("cleanupError", raw.cleanupError);
-  }
-  return request;
 }
 
 /** Runs one restore-test task on `ctx`. */
@@ -183,20 +180,11 @@ export async function runRestoreTestStep(
     case "restore-test-check-available":
       return { input, test: await checkRestoreAvailable(ctx, test) };
     case "restore-test-delete":
-      return {
-        input,
-        test: await deleteRestoreTest(ctx, test, {
-          ...(request.check !== undefined ? { check: request.check } : {}),
-          ...(request.error !== undefined ? { failure: request.error } : {}),
-        }),
-      };
+      return { input, test: await deleteRestoreTest(ctx, test) };
     case "restore-test-check-deleted":
       return { input, test: await checkRestoreDeleted(ctx, test) };
     case "restore-test-report": {
-      const { state } = await reportRestoreTest(ctx, execution.name, test, {
-        ...(request.error !== undefined ? { failure: request.error } : {}),
-        ...(request.cleanupError !== undefined ? { cleanupFailure: request.cleanupError } : {}),
-      });
+      const { state } = await reportRestoreTest(ctx, execution.name, test);
       return { input, test: state };
     }
   }

@@ -83,9 +83,12 @@ export interface RestoreTestState {
   /** Read by the `Deleted` choices. */
   readonly deleted: boolean;
   readonly deletedAtMs: number | null;
-  /** The error that sent the execution to its catch path. */
+  /**
+   * The error that sent the execution to its catch path; the definition's `Catch` writes it here
+   * (`ResultPath: $.test.failure`, Step Functions' `{Error, Cause}`), the next step normalises it.
+   */
   readonly failure: RestoreTestFailure | null;
-  /** Set when the cleanup itself failed: the instance may still exist. */
+  /** Set when the cleanup itself failed (`$.test.cleanupFailure`): the instance may still exist. */
   readonly cleanupFailure: RestoreTestFailure | null;
   readonly reportLocation: string | null;
 }
@@ -396,20 +399,15 @@ export async function checkRestoreAvailable(
 }
 
 /**
- * `delete`: delete the temporary instance (idempotent). On the catch path `failure` is the error
- * that brought the execution here; `check` is the check query's result on the success path.
+ * `delete`: delete the temporary instance (idempotent), on the success path (after the check
+ * query) and on the catch path alike.
  */
 export async function deleteRestoreTest(
   ctx: RestoreTestContext,
   state: RestoreTestState,
-  extra: { readonly check?: RestoreCheckResult; readonly failure?: RestoreTestFailure },
 ): Promise<RestoreTestState> {
   const nowMs = ctx.clock.nowMs();
-  const s: RestoreTestState = {
-    ...state,
-    ...(extra.check !== undefined ? { check: extra.check } : {}),
-    ...(extra.failure !== undefined && state.failure === null ? { failure: extra.failure } : {}),
-  };
+  const s = state;
   const instance = await ctx.database.describeTest();
   if (!instance.found) return { ...s, phase: "deleted", deleted: true, deletedAtMs: s.deletedAtMs ?? nowMs };
   if (!instance.restoreTest) {
@@ -498,19 +496,14 @@ export function restoreTestReport(
 
 /**
  * `report`: store the report and emit the metrics; a success also becomes `latest-success.json`.
- * `failure` / `cleanupFailure` come from the catch path.
+ * A test is a success only with no failure recorded, a check result and the instance deleted.
  */
 export async function reportRestoreTest(
   ctx: RestoreTestContext,
   execution: string,
   state: RestoreTestState,
-  extra: { readonly failure?: RestoreTestFailure; readonly cleanupFailure?: RestoreTestFailure },
 ): Promise<{ readonly state: RestoreTestState; readonly report: RestoreTestReport }> {
-  const s: RestoreTestState = {
-    ...state,
-    ...(extra.failure !== undefined && state.failure === null ? { failure: extra.failure } : {}),
-    ...(extra.cleanupFailure !== undefined ? { cleanupFailure: extra.cleanupFailure } : {}),
-  };
+  const s = state;
   const report = restoreTestReport(execution, ctx.settings.instanceId, s, ctx.clock.nowMs());
   const location = await ctx.store.putReport(report);
   if (report.outcome === "succeeded") await ctx.store.putLatestSuccess(report);

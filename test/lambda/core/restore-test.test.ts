@@ -196,11 +196,11 @@ describe("deleteRestoreTest and checkRestoreDeleted", () => {
     w.advance(30 * MINUTE);
     s = await checkRestoreAvailable(w.ctx, s);
     const check = { newestHeartbeatAt: "2026-12-06T02:57:30.000Z", rowCount: 2, user: "dr_monitor" };
-    s = await deleteRestoreTest(w.ctx, s, { check });
+    s = await deleteRestoreTest(w.ctx, { ...s, check });
     expect(s).toMatchObject({ phase: "deleting", deleted: false, deleteCalledAtMs: T0 + 30 * MINUTE, check });
     // A retried delete finds it deleting and asks nothing more.
     w.database.calls.length = 0;
-    s = await deleteRestoreTest(w.ctx, s, {});
+    s = await deleteRestoreTest(w.ctx, s);
     expect(w.database.calls).toEqual(["describe"]);
     w.advance(MINUTE);
     expect((await checkRestoreDeleted(w.ctx, s)).deleted).toBe(false);
@@ -212,7 +212,7 @@ describe("deleteRestoreTest and checkRestoreDeleted", () => {
   it("is done at once when nothing exists (not-found = done), keeping the caught failure", async () => {
     const w = world();
     const failure = { error: "StepFailed", cause: "No replicated backups to restore" };
-    const s = await deleteRestoreTest(w.ctx, NEW_RESTORE_TEST, { failure });
+    const s = await deleteRestoreTest(w.ctx, { ...NEW_RESTORE_TEST, failure });
     expect(s).toMatchObject({ phase: "deleted", deleted: true, failure });
     expect(w.database.calls).toEqual(["describe"]);
   });
@@ -220,7 +220,7 @@ describe("deleteRestoreTest and checkRestoreDeleted", () => {
   it("asks again while RDS refuses to delete an instance still being created", async () => {
     const w = world();
     let s = await startRestoreTest(w.ctx, EXECUTION, NEW_RESTORE_TEST);
-    s = await deleteRestoreTest(w.ctx, s, { failure: { error: "StepTimedOut", cause: "too slow" } });
+    s = await deleteRestoreTest(w.ctx, { ...s, failure: { error: "StepTimedOut", cause: "too slow" } });
     expect(s).toMatchObject({ phase: "deleting", deleted: false });
     expect(w.database.instance?.status).toBe("creating");
     w.advance(30 * MINUTE);
@@ -235,7 +235,7 @@ describe("deleteRestoreTest and checkRestoreDeleted", () => {
     w.database.refuseDeleteWhileCreating = false;
     w.database.deleteMs = 2 * 3600_000;
     let s = await startRestoreTest(w.ctx, EXECUTION, NEW_RESTORE_TEST);
-    s = await deleteRestoreTest(w.ctx, s, {});
+    s = await deleteRestoreTest(w.ctx, s);
     w.advance(3601_000);
     await expect(checkRestoreDeleted(w.ctx, s)).rejects.toThrow(
       /after DeleteDBInstance \(limit 3600 s\): delete it by hand/,
@@ -262,7 +262,7 @@ describe("reportRestoreTest", () => {
 
   it("stores a success with its figures, copies it to latest-success and emits the three metrics", async () => {
     const w = world();
-    const { report, state } = await reportRestoreTest(w.ctx, EXECUTION, done, {});
+    const { report, state } = await reportRestoreTest(w.ctx, EXECUTION, done);
     expect(report).toMatchObject({
       id: EXECUTION,
       outcome: "succeeded",
@@ -283,15 +283,12 @@ describe("reportRestoreTest", () => {
     const w = world();
     const failure = { error: "StepFailed", cause: "restore ended in failed" };
     const cleanupFailure = { error: "StepFailed", cause: "DeleteDBInstance refused" };
-    const { report } = await reportRestoreTest(
-      w.ctx,
-      EXECUTION,
-      { ...done, failure: null, check: null },
-      {
-        failure,
-        cleanupFailure,
-      },
-    );
+    const { report } = await reportRestoreTest(w.ctx, EXECUTION, {
+      ...done,
+      failure,
+      cleanupFailure,
+      check: null,
+    });
     expect(report).toMatchObject({ outcome: "failed", error: failure, cleanupError: cleanupFailure });
     expect(w.store.latest).toBeNull();
     expect(w.metrics.recorded).toEqual([{ name: "RestoreTestSucceeded", unit: "Count", value: 0 }]);
@@ -307,12 +304,11 @@ describe("reportRestoreTest", () => {
 describe("restoreTestFreshness", () => {
   it("counts hours since the newest success", async () => {
     const w = world();
-    await reportRestoreTest(
-      w.ctx,
-      EXECUTION,
-      { ...NEW_RESTORE_TEST, check: { newestHeartbeatAt: null, rowCount: 1, user: "u" }, deleted: true },
-      {},
-    );
+    await reportRestoreTest(w.ctx, EXECUTION, {
+      ...NEW_RESTORE_TEST,
+      check: { newestHeartbeatAt: null, rowCount: 1, user: "u" },
+      deleted: true,
+    });
     w.metrics.recorded.length = 0;
     w.advance(36 * 3600_000);
     expect(await restoreTestFreshness(w.ctx)).toEqual({
@@ -366,12 +362,14 @@ describe("validateRestoreTestRequest", () => {
     [{ ...base, test: { ...NEW_RESTORE_TEST, phase: "lost" } }, /test.phase must be one of/],
     [{ ...base, test: { ...NEW_RESTORE_TEST, available: "yes" } }, /test.available must be true or false/],
     [{ ...base, execution: { name: "a b", id: "x" } }, /execution must be \{name, id\}/],
-    [{ ...base, check: { rowCount: 1 } }, /only restore-test-delete takes a check result/],
     [
-      { ...base, step: "restore-test-delete", check: { rowCount: -1, user: "u", newestHeartbeatAt: null } },
+      { ...base, test: { ...NEW_RESTORE_TEST, check: { rowCount: -1, user: "u", newestHeartbeatAt: null } } },
       /check must be the restore-check result/,
     ],
-    [{ ...base, error: "boom" }, /error must be the caught error/],
+    [
+      { ...base, test: { ...NEW_RESTORE_TEST, failure: "boom" } },
+      /test.failure must be null or a caught error/,
+    ],
   ])("refuses %j", (raw, message) => {
     let error: unknown;
     try {
@@ -382,6 +380,15 @@ describe("validateRestoreTestRequest", () => {
     expect((error as Error).name).toBe(STEP_ERRORS.inputRefused);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).toMatch(/Nothing was done\.$/);
+  });
+
+  it("normalises an error a Catch wrote into the test state", () => {
+    const request = validateRestoreTestRequest({
+      ...base,
+      step: "restore-test-delete",
+      test: { ...NEW_RESTORE_TEST, failure: { Error: "StepTimedOut", Cause: "still creating" } },
+    });
+    expect(request.test?.failure).toEqual({ error: "StepTimedOut", cause: "still creating" });
   });
 
   it("dispatches the freshness step without a test state", async () => {

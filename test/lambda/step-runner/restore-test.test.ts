@@ -114,8 +114,11 @@ describe("step runner: restore-test steps", () => {
       step: "restore-test-report",
       execution: EXECUTION,
       input: { mode: "test" },
-      test: NEW_RESTORE_TEST,
-      error: { Error: "StepFailed", Cause: "No replicated backups to restore" },
+      // Where the definition's Catch wrote the error (ResultPath $.test.failure).
+      test: {
+        ...NEW_RESTORE_TEST,
+        failure: { Error: "StepFailed", Cause: "No replicated backups to restore" },
+      },
     });
     expect(store.reports.map((r) => [r.outcome, r.error])).toEqual([
       ["failed", { error: "StepFailed", cause: "No replicated backups to restore" }],
