@@ -377,7 +377,8 @@ export function renderSummary(report: DrillReport): string {
     );
     if (last) lines.push(`  decision: ${last.kind} — ${last.reason}`);
     const f = s.figures;
-    if (f) {
+    // The restore test injects no fault: detection, promotion and RTO do not apply to it.
+    if (f && !s.restoreTest) {
       lines.push(
         `  detection ${fmt(f.detectionSeconds, "s")} | promotion ${fmt(f.promotionSeconds, "s")} | ` +
           `orchestration ${fmt(f.orchestrationMs, "ms")} | writer switched ${fmt(f.writerSwitchedSeconds, "s")} | ` +
@@ -388,6 +389,11 @@ export function renderSummary(report: DrillReport): string {
           (f.lostCommitSeqs.length > 0 ? ` (seq ${abbreviate(f.lostCommitSeqs)})` : "") +
           ` | data-loss window: engine ${fmt(f.dataLossWindowSeconds, "s")}, measured ${fmt(f.measuredDataLossWindowSeconds, "s")}` +
           ` | false failovers ${f.falseFailovers}`,
+      );
+    }
+    if (f && s.restoreTest) {
+      lines.push(
+        `  commits acknowledged ${f.ackedCommits} (in doubt ${f.inDoubtCommits}) | lost ${fmt(f.lostCommits, "")}`.trimEnd(),
       );
     }
     for (const e of s.executions) {

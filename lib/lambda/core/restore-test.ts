@@ -447,7 +447,12 @@ export async function checkRestoreDeleted(
   return { ...state, deleted: false, lastStatus: instance.rawStatus };
 }
 
-/** Restore point − newest heartbeat, seconds (one decimal); `null` when either is unknown. */
+/**
+ * Restore point − newest heartbeat, seconds (one decimal); `null` when either is unknown. The
+ * restore point is the LatestRestorableTime read just before the restore call; the restore itself
+ * (`UseLatestRestorableTime`) may reach a little further when logs arrived meanwhile, so a heartbeat
+ * newer than the point means data at least that fresh: 0, never a negative age.
+ */
 export function dataAgeSeconds(
   restorePointMs: number | null,
   newestHeartbeatAt: string | null,
@@ -455,7 +460,7 @@ export function dataAgeSeconds(
   if (restorePointMs === null || newestHeartbeatAt === null) return null;
   const beatMs = Date.parse(newestHeartbeatAt);
   if (!Number.isFinite(beatMs)) return null;
-  return Math.round((restorePointMs - beatMs) / 100) / 10;
+  return Math.max(0, Math.round((restorePointMs - beatMs) / 100) / 10);
 }
 
 /** The report of a test in `state`, finished at `nowMs`. */

@@ -296,6 +296,8 @@ describe("reportRestoreTest", () => {
 
   it("computes the data age as restore point minus newest heartbeat", () => {
     expect(dataAgeSeconds(T0, "2026-12-06T02:59:00.500Z")).toBe(59.5);
+    // A restore that reached past the point read before the call: at least that fresh.
+    expect(dataAgeSeconds(T0, "2026-12-06T03:00:00.300Z")).toBe(0);
     expect(dataAgeSeconds(T0, null)).toBeNull();
     expect(dataAgeSeconds(null, "2026-12-06T02:59:00.500Z")).toBeNull();
   });
