@@ -79,6 +79,34 @@ export const STEP_RUNNER_ENV = [
 ] as const;
 
 /**
+ * Variables the step runner reads for the weekly restore test, on top of {@link STEP_RUNNER_ENV}
+ * (a list of their own so that the failover function, whose environment is the step runner's plus
+ * its workflow's, is not given them). The test reuses RESTORE_SUBNET_GROUP, RESTORE_PARAMETER_GROUP,
+ * RESTORE_INSTANCE_CLASS, REPORT_BUCKET, METRICS_NAMESPACE and ENVIRONMENT_SUFFIX.
+ */
+export const STEP_RUNNER_RESTORE_TEST_ENV = [
+  /** Identifier of the temporary instance a restore test creates (`rds-restore-test-<suffix>`). */
+  "RESTORE_TEST_INSTANCE_ID",
+  /** Security group(s) of the temporary instance: the restored instance's access group only, never the client group. */
+  "RESTORE_TEST_SECURITY_GROUP_IDS",
+  /** Restore call → available, in minutes, before a restore test fails (the regional restore's, default 180). */
+  "RESTORE_TIMEOUT_MINUTES",
+] as const;
+
+/** Variables of the `restore-check` function (the restore test's check query, in the DR VPC). */
+export const RESTORE_CHECK_ENV = [
+  "DB_PORT",
+  "DB_NAME",
+  /** The monitor's database role: the check logs in as it with IAM authentication. */
+  "MONITOR_DB_USER",
+  /** The DR region, where the temporary instance runs: its IAM tokens are signed for it. */
+  "CONTROL_REGION",
+  /** Fewest heartbeat rows the restored instance must hold (integer >= 1). */
+  "RESTORE_TEST_MIN_ROWS",
+  "ENVIRONMENT_SUFFIX",
+] as const;
+
+/**
  * Variables of the `failover` function: the step runner's, plus the workflow it starts and the
  * limits it gives each execution.
  */
@@ -116,6 +144,8 @@ export const EXPORT_ENV = [
 export type MonitorEnvName = (typeof MONITOR_ENV)[number];
 export type FailoverEnvName = (typeof FAILOVER_ENV)[number];
 export type StepRunnerEnvName = (typeof STEP_RUNNER_ENV)[number];
+export type StepRunnerRestoreTestEnvName = (typeof STEP_RUNNER_RESTORE_TEST_ENV)[number];
+export type RestoreCheckEnvName = (typeof RESTORE_CHECK_ENV)[number];
 export type ExportEnvName = (typeof EXPORT_ENV)[number];
 
 /** CloudWatch namespace and metric names the monitor emits (EMF) and alarms read. */

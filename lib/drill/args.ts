@@ -11,6 +11,7 @@ export const SCENARIO_NAMES = [
   "partition",
   "switchover",
   "region-lost",
+  "restore-test",
 ] as const;
 
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];

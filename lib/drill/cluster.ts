@@ -851,6 +851,34 @@ export class LocalCluster {
     return node;
   }
 
+  /**
+   * Stops the restored node (immediate shutdown) and removes its data directory and log: the
+   * local analogue of `DeleteDBInstance` with `SkipFinalSnapshot` and `DeleteAutomatedBackups`,
+   * for the restore test, which tears its temporary instance down while the primary and the
+   * replica keep running. A later {@link restoreLatest} may restore again. No-op without one.
+   */
+  async removeRestored(): Promise<void> {
+    const state = this.states.restored;
+    if (!state) return;
+    const node = this.nodeView("restored");
+    const pids = this.processIds(node);
+    if (pids.length > 0) {
+      signalAll([...pids].reverse(), "SIGCONT");
+      signalAll([pids[0]], "SIGQUIT");
+      try {
+        await this.waitForExit(node, 10_000);
+      } catch {
+        signalAll(processIdsAgain(pids[0], pids), "SIGKILL");
+        await this.waitForExit(node, 5_000);
+      }
+    }
+    fs.rmSync(state.dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    fs.rmSync(state.logFile, { force: true });
+    delete this.states.restored;
+    this.restoredView = null;
+    this.log("removed the restored node");
+  }
+
   private async setUpPrimary(): Promise<void> {
     // Before anything else, so the slot keeps every WAL segment the replica will need.
     await this.admin(this.primary, `SELECT pg_create_physical_replication_slot('${REPLICATION_SLOT}', true)`);

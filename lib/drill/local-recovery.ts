@@ -38,6 +38,26 @@ export interface RestoreRecord {
   readonly restores: number;
 }
 
+/**
+ * The local archive as RDS describes replicated backups: `available` up to the newest archived
+ * commit, `missing` without backups or before anything was archived. Shared by the regional
+ * restore and the restore test.
+ */
+export function localBackupsView(source: PitrSource | null, retentionDays: number): BackupsView {
+  if (source === null) {
+    return { kind: "missing", reason: "the local cluster archives no WAL (ClusterOptions.backups is off)" };
+  }
+  const latest = source.latestRestorableTimeMs();
+  if (latest === null) return { kind: "missing", reason: "no WAL segment has been archived yet" };
+  return {
+    kind: "available",
+    arn: "local:dr-backups",
+    latestRestorableTimeMs: latest,
+    earliestRestorableTimeMs: null,
+    retentionDays,
+  };
+}
+
 export class LocalRegionalRecovery implements RegionalRecovery {
   /** Both local nodes stand in the same "region": losing it loses both. */
   readonly replicaInPrimaryRegion = true;
@@ -68,18 +88,7 @@ export class LocalRegionalRecovery implements RegionalRecovery {
   }
 
   async backups(): Promise<BackupsView> {
-    if (this.source === null) {
-      return { kind: "missing", reason: "the local cluster archives no WAL (ClusterOptions.backups is off)" };
-    }
-    const latest = this.source.latestRestorableTimeMs();
-    if (latest === null) return { kind: "missing", reason: "no WAL segment has been archived yet" };
-    return {
-      kind: "available",
-      arn: "local:dr-backups",
-      latestRestorableTimeMs: latest,
-      earliestRestorableTimeMs: null,
-      retentionDays: this.options.retentionDays,
-    };
+    return localBackupsView(this.source, this.options.retentionDays);
   }
 
   async describeRestored(): Promise<InstanceView> {

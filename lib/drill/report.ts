@@ -277,6 +277,20 @@ export interface ScenarioReport {
   readonly engineReportLocation: string | null;
   /** The failover workflow's executions, oldest first (none when nothing had to be done). */
   readonly executions: readonly ExecutionRecord[];
+  /** The `restore-test` scenario's figures and its restore-test executions. */
+  readonly restoreTest?: {
+    readonly executions: readonly ExecutionRecord[];
+    /** Where the test's report (`restore-tests/<day>/<execution>.json`) went. */
+    readonly reportLocation: string | null;
+    /** Restore call → the temporary instance available (RestoreTestDurationSeconds). */
+    readonly restoreDurationSeconds: number | null;
+    /** Restore point − newest heartbeat row (RestoreTestDataAgeSeconds). */
+    readonly dataAgeSeconds: number | null;
+    readonly rowCount: number | null;
+    readonly latestRestorableTime: string | null;
+    /** RestoreTestAgeHours of the freshness run after the test. */
+    readonly ageHours: number | null;
+  };
   readonly cleanup: { readonly complete: boolean; readonly detail: string };
   /** Set when the scenario could not run to the end (the cluster did not start, …). */
   readonly error?: string;
@@ -363,7 +377,8 @@ export function renderSummary(report: DrillReport): string {
     );
     if (last) lines.push(`  decision: ${last.kind} — ${last.reason}`);
     const f = s.figures;
-    if (f) {
+    // The restore test injects no fault: detection, promotion and RTO do not apply to it.
+    if (f && !s.restoreTest) {
       lines.push(
         `  detection ${fmt(f.detectionSeconds, "s")} | promotion ${fmt(f.promotionSeconds, "s")} | ` +
           `orchestration ${fmt(f.orchestrationMs, "ms")} | writer switched ${fmt(f.writerSwitchedSeconds, "s")} | ` +
@@ -376,11 +391,31 @@ export function renderSummary(report: DrillReport): string {
           ` | false failovers ${f.falseFailovers}`,
       );
     }
+    if (f && s.restoreTest) {
+      lines.push(
+        `  commits acknowledged ${f.ackedCommits} (in doubt ${f.inDoubtCommits}) | lost ${fmt(f.lostCommits, "")}`.trimEnd(),
+      );
+    }
     for (const e of s.executions) {
       lines.push(
         `  workflow: ${e.name} ${e.status}${e.error ? ` (${e.error})` : ""}, ${e.transitions} transitions: ` +
           abbreviateStates(e.statesVisited),
       );
+    }
+    const rt = s.restoreTest;
+    if (rt) {
+      lines.push(
+        `  restore test: restore ${fmt(rt.restoreDurationSeconds, "s")} | data age ${fmt(rt.dataAgeSeconds, "s")} | ` +
+          `heartbeat rows ${fmt(rt.rowCount, "")}`.trimEnd() +
+          ` | restore point ${rt.latestRestorableTime ?? "?"} | freshness ${fmt(rt.ageHours, "h")}`,
+      );
+      for (const e of rt.executions) {
+        lines.push(
+          `  restore-test workflow: ${e.name} ${e.status}${e.error ? ` (${e.error})` : ""}, ${e.transitions} transitions: ` +
+            abbreviateStates(e.statesVisited),
+        );
+      }
+      if (rt.reportLocation) lines.push(`  restore-test report: ${rt.reportLocation}`);
     }
     for (const c of s.checks) lines.push(`  ${c.passed ? "✓" : "✗"} ${c.name}: ${c.detail}`);
     for (const t of s.targets)

@@ -35,7 +35,26 @@ import { type ApprovalFacts, checkScenario, SCENARIOS } from "./scenarios";
 import { renderTimelineSvg } from "./svg";
 import { LocalRegionalRecovery } from "./local-recovery";
 import type { RestoreFacts } from "./scenarios";
-import { createDrillWorkflow, DRILL_LIMITS, drillDispatchOptions, executionRecord } from "./workflow";
+import {
+  createDrillRestoreTestWorkflow,
+  createDrillWorkflow,
+  DRILL_LIMITS,
+  drillDispatchOptions,
+  executionRecord,
+} from "./workflow";
+import {
+  FileRestoreTestStore,
+  LocalRestoreTestDatabase,
+  RecordingRestoreTestMetrics,
+} from "./local-restore-test";
+import type { RestoreTestFacts } from "./scenarios";
+import {
+  DEFAULT_DELETE_TIMEOUT_SECONDS,
+  type RestoreTestFreshness,
+  type RestoreTestInput,
+  type RestoreTestReport,
+  type RestoreTestState,
+} from "../lambda/core/restore-test";
 import { createWorkloadTable, findLostCommits, Workload } from "./workload";
 
 /** Route 53 TTL of the writer / reader records in production (DESIGN.md). */
@@ -45,6 +64,8 @@ export const PRODUCTION_DNS_TTL_SECONDS = 30;
 export const LOCAL_INSTANCE_IDS = { primary: "pg-primary", replica: "pg-replica" } as const;
 /** Id of the instance a regional restore creates in the drill. */
 export const LOCAL_RESTORED_ID = "pg-restored";
+/** Id of the restore test's temporary instance in the drill. */
+export const LOCAL_RESTORE_TEST_ID = "pg-restore-test";
 
 /** Where the drill writes and how it reports progress. */
 export interface DrillEnvironment {
@@ -204,11 +225,14 @@ export async function runScenario(
   let promoteCalledAtMs: number | null = null;
   let recovery: LocalRegionalRecovery | undefined;
   let restore: RestoreFacts | null = null;
+  let restoreTestDb: LocalRestoreTestDatabase | undefined;
+  let restoreWorkflow: LocalWorkflow<RestoreTestInput> | undefined;
+  let restoreTest: (RestoreTestFacts & { readonly reportLocation: string | null }) | null = null;
   try {
     cluster = await startCluster({
       ...env.cluster,
       // The primary archives its WAL to a directory standing for the DR region's backup copy.
-      ...(def.restore ? { backups: { archiveTimeoutSeconds: 1 } } : {}),
+      ...(def.restore || def.restoreTest ? { backups: { archiveTimeoutSeconds: 1 } } : {}),
       log: (line) => log(`  ${line}`),
     });
     onVersion(/\d+(\.\d+)+/.exec(cluster.binaries.version)?.[0] ?? cluster.binaries.version);
@@ -284,6 +308,41 @@ export async function runScenario(
         ),
     });
     workflow = drillWorkflow;
+    if (def.restoreTest) {
+      // The weekly restore test on the live cluster: its temporary instance is a point-in-time
+      // recovery of the primary's base backup and archived WAL; the primary and the replica keep
+      // serving. The same definition, step-runner handler and restore-check handler as on AWS.
+      restoreTestDb = new LocalRestoreTestDatabase(cluster, clock, {
+        retentionDays: 7,
+        restoreTimeoutMs: DRILL_LIMITS.restoreTimeoutSeconds * 1000,
+      });
+      restoreWorkflow = createDrillRestoreTestWorkflow({
+        ports,
+        policy,
+        cluster: clusterIds,
+        restoreTest: {
+          database: restoreTestDb,
+          store: new FileRestoreTestStore(dir),
+          metrics: new RecordingRestoreTestMetrics(),
+          clock,
+          settings: {
+            instanceId: LOCAL_RESTORE_TEST_ID,
+            restoreTimeoutSeconds: DRILL_LIMITS.restoreTimeoutSeconds,
+            deleteTimeoutSeconds: DEFAULT_DELETE_TIMEOUT_SECONDS,
+            // The local archive ships every second (archive_timeout 1 s), not every 5 minutes.
+            maxRestorePointAgeSeconds: 60,
+          },
+        },
+        monitorLogin: cluster.monitorProbeConfig(),
+        logger: QUIET_LOGGER,
+        onClosed: (e) =>
+          timeline.add(
+            "execution-closed",
+            `${e.name} ${e.status}${e.error ? `: ${e.error} ${e.cause ?? ""}`.trimEnd() : ""}`,
+            e.stoppedAtMs ?? undefined,
+          ),
+      });
+    }
     const superuser = cluster.clientConfig(cluster.primary, "superuser");
     workload = new Workload({
       resolveWriter: () => dns.resolveWriter(),
@@ -343,7 +402,7 @@ export async function runScenario(
 
     // A regional loss is confirmed from the monitor's history, read as the failover function reads it
     // (one-minute CloudWatch periods, each dated at its end): one period more than the others need.
-    const timeoutSeconds = options.scenarioTimeoutSeconds + (def.restore ? 60 : 0);
+    const timeoutSeconds = options.scenarioTimeoutSeconds + (def.restore || def.restoreTest ? 60 : 0);
     const deadline = () => (faultAtMs ?? clock.nowMs()) + timeoutSeconds * 1000;
     const fault = (detail: string) => {
       faultAtMs = clock.nowMs();
@@ -393,6 +452,10 @@ export async function runScenario(
           cluster.kill(cluster.primary, "SIGKILL"),
           cluster.kill(cluster.replica, "SIGKILL"),
         ]);
+        break;
+      case "restore-test":
+        fault('the weekly restore test starts ({"mode":"test"}) while clients keep writing');
+        await restoreWorkflow!.start(restoreTestName(clock.nowMs(), "test"), { mode: "test" });
         break;
       case "switchover": {
         // Automatic failover is paused for planned maintenance, as an operator would.
@@ -494,6 +557,23 @@ export async function runScenario(
         await clock.sleep(POLL_MS);
       }
       if (!settled) deadlineHit = "the restored writer took a write (or the workflow failed)";
+    } else if (def.restoreTest) {
+      const rw = restoreWorkflow!;
+      const closedBy = async (name: string): Promise<boolean> => {
+        while (clock.nowMs() < deadline()) {
+          if (rw.get(name)?.status !== "RUNNING") return true;
+          await clock.sleep(POLL_MS);
+        }
+        return false;
+      };
+      const testRun = rw.all()[0];
+      if (!(await closedBy(testRun.name))) deadlineHit = "the restore test closed";
+      else {
+        // The daily freshness run right after: the age must count from this success.
+        const freshness = restoreTestName(clock.nowMs(), "freshness");
+        await rw.start(freshness, { mode: "freshness" });
+        if (!(await closedBy(freshness))) deadlineHit = "the freshness run closed";
+      }
     } else {
       const watchUntil = faultTime + options.observeSeconds * 1000;
       while (clock.nowMs() < Math.min(watchUntil, deadline())) await clock.sleep(POLL_MS);
@@ -590,6 +670,11 @@ export async function runScenario(
           lost === null || point === null ? null : lost.filter((c) => c.ackedAtMs <= point).length,
       };
     }
+    if (def.restoreTest && restoreWorkflow && restoreTestDb) {
+      await waitForExecutions(restoreWorkflow, clock, deadline());
+      await restoreTestDb.settled();
+      restoreTest = await restoreTestFacts(restoreWorkflow, restoreTestDb, cluster, timeline);
+    }
     figures = computeFigures(
       {
         faultAtMs: faultTime,
@@ -616,6 +701,9 @@ export async function runScenario(
     await monitor?.stop().catch(() => undefined);
     // An execution must not outlive its cluster (nor keep the process alive with its timers).
     if (workflow) await waitForExecutions(workflow, clock, clock.nowMs()).catch(() => undefined);
+    if (restoreWorkflow)
+      await waitForExecutions(restoreWorkflow, clock, clock.nowMs()).catch(() => undefined);
+    await restoreTestDb?.settled().catch(() => undefined);
     await workload?.stop().catch(() => undefined);
     if (cluster) cleanup = await destroyAndCheck(cluster);
   }
@@ -637,6 +725,7 @@ export async function runScenario(
           promoteCalledAtMs,
           approval,
           restore,
+          restoreTest,
         });
   const cleanupCheck = { name: "cleanup complete", passed: cleanup.complete, detail: cleanup.detail };
   const deadlineCheck =
@@ -682,6 +771,19 @@ export async function runScenario(
     })),
     engineReportLocation,
     executions,
+    ...(restoreTest !== null
+      ? {
+          restoreTest: {
+            executions: restoreTest.executions,
+            reportLocation: restoreTest.reportLocation,
+            restoreDurationSeconds: restoreTest.report?.figures.restoreDurationSeconds ?? null,
+            dataAgeSeconds: restoreTest.report?.figures.dataAgeSeconds ?? null,
+            rowCount: restoreTest.report?.figures.rowCount ?? null,
+            latestRestorableTime: restoreTest.report?.latestRestorableTime ?? null,
+            ageHours: restoreTest.ageHours,
+          },
+        }
+      : {}),
     cleanup,
     ...(error !== undefined ? { error } : {}),
   };
@@ -697,12 +799,12 @@ function currentState(execution: LocalExecution): string {
  * then is rejected (as an operator would, so that it closes: nothing was changed), and the others
  * get the workflow's longest limit to end on their own failure path. Returns those still running.
  */
-async function waitForExecutions(
-  workflow: LocalWorkflow,
+async function waitForExecutions<Input>(
+  workflow: LocalWorkflow<Input>,
   clock: Clock,
   untilMs: number,
-): Promise<LocalExecution[]> {
-  const running = (): LocalExecution[] => workflow.all().filter((e) => e.status === "RUNNING");
+): Promise<LocalExecution<Input>[]> {
+  const running = (): LocalExecution<Input>[] => workflow.all().filter((e) => e.status === "RUNNING");
   while (running().length > 0 && clock.nowMs() < untilMs) await clock.sleep(POLL_MS);
   if (running().length > 0) {
     for (const { token } of workflow.pendingTokens()) {
@@ -720,6 +822,64 @@ async function waitForExecutions(
       .map((e) => e.closed),
   );
   return stillRunning;
+}
+
+/** Execution name of a drill restore-test run: `restore-test-<mode>-<UTC yyyymmddThhmmss>`. */
+function restoreTestName(nowMs: number, mode: RestoreTestInput["mode"]): string {
+  const stamp = new Date(nowMs).toISOString().slice(0, 19).replace(/[-:]/g, "");
+  return `restore-test-${mode}-${stamp}`;
+}
+
+/** What the restore test did, read back from its executions, its stored report and the cluster. */
+async function restoreTestFacts(
+  rw: LocalWorkflow<RestoreTestInput>,
+  db: LocalRestoreTestDatabase,
+  cluster: LocalCluster,
+  timeline: Timeline,
+): Promise<RestoreTestFacts & { readonly reportLocation: string | null }> {
+  const runs = rw.all();
+  const test = runs.find((e) => e.input.mode === "test");
+  const out = test?.output as { test?: RestoreTestState } | null | undefined;
+  const reportLocation = out?.test?.reportLocation ?? null;
+  const report =
+    reportLocation === null
+      ? null
+      : (JSON.parse(await fs.readFile(reportLocation, "utf8")) as RestoreTestReport);
+  const fresh = runs.find((e) => e.input.mode === "freshness");
+  const freshness = (fresh?.output as { freshness?: RestoreTestFreshness } | null | undefined)?.freshness;
+  const record = db.restoreRecord();
+  if (record.restoreCalledAtMs !== null)
+    timeline.add(
+      "restore-called",
+      "restore test: point-in-time recovery into the temporary instance",
+      record.restoreCalledAtMs,
+    );
+  if (record.availableAtMs !== null)
+    timeline.add(
+      "restored",
+      `restore test: temporary instance available on ${record.endpoint ?? "?"}`,
+      record.availableAtMs,
+    );
+  if (record.removedAtMs !== null)
+    timeline.add("restore-test-removed", "restore test: temporary instance torn down", record.removedAtMs);
+  const dataDir = path.join(cluster.rootDir, "restored");
+  const dirLeft = await fs
+    .access(dataDir)
+    .then(() => true)
+    .catch(() => false);
+  const nodeLeft = cluster.restored !== null;
+  return {
+    executions: runs.map(executionRecord),
+    restores: record.restores,
+    report,
+    reportLocation,
+    tornDown: !dirLeft && !nodeLeft,
+    tornDownDetail:
+      !dirLeft && !nodeLeft
+        ? `stopped and ${dataDir} removed ${record.removedAtMs === null || record.availableAtMs === null ? "" : `${Math.round(record.removedAtMs - record.availableAtMs)} ms after it became available`}`.trimEnd()
+        : `${nodeLeft ? "the restored node still runs" : ""}${nodeLeft && dirLeft ? "; " : ""}${dirLeft ? `${dataDir} is still there` : ""}`,
+    ageHours: freshness?.ageHours ?? null,
+  };
 }
 
 /** The report the `write-report` step stored, read back from where the execution's run state says. */

@@ -2,6 +2,7 @@ import type { ScenarioName } from "./args";
 import { STATES } from "../workflow/definition";
 import type { EvaluationRecord, ScenarioCheck, ScenarioFigures } from "./report";
 import type { ExecutionRecord } from "./workflow";
+import type { RestoreTestReport } from "../lambda/core/restore-test";
 
 /** What a scenario does and what must come of it. */
 export interface ScenarioDefinition {
@@ -19,6 +20,11 @@ export interface ScenarioDefinition {
   readonly approval: boolean;
   /** True when both instances are lost and a new writer must be restored from the DR backups. */
   readonly restore: boolean;
+  /**
+   * True for the weekly restore test: nothing fails; the restore-test workflow restores a temporary
+   * instance from the live primary's backups, checks it and tears it down, disturbing nothing.
+   */
+  readonly restoreTest: boolean;
 }
 
 /** The scenarios, by name. */
@@ -31,6 +37,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     planned: false,
     approval: false,
     restore: false,
+    restoreTest: false,
   },
   stop: {
     name: "stop",
@@ -40,6 +47,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     planned: false,
     approval: false,
     restore: false,
+    restoreTest: false,
   },
   blip: {
     name: "blip",
@@ -49,6 +57,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     planned: false,
     approval: false,
     restore: false,
+    restoreTest: false,
   },
   "lagging-replica": {
     name: "lagging-replica",
@@ -61,6 +70,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     planned: false,
     approval: true,
     restore: false,
+    restoreTest: false,
   },
   partition: {
     name: "partition",
@@ -70,6 +80,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     planned: false,
     approval: false,
     restore: false,
+    restoreTest: false,
   },
   switchover: {
     name: "switchover",
@@ -79,6 +90,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     planned: true,
     approval: false,
     restore: false,
+    restoreTest: false,
   },
   "region-lost": {
     name: "region-lost",
@@ -92,6 +104,22 @@ export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioDefinition>> = {
     planned: false,
     approval: false,
     restore: true,
+    restoreTest: false,
+  },
+  "restore-test": {
+    name: "restore-test",
+    description:
+      "the weekly restore test: while the cluster serves clients, the primary's base backup and archived WAL are " +
+      "restored into a temporary instance (PostgreSQL point-in-time recovery)",
+    expectation:
+      "the restore-test workflow restores the temporary instance, the restore-check handler reads the heartbeat table " +
+      "on it as the monitor's role, the instance is torn down and a successful report gives the restore duration, " +
+      "data age and row count; no failover, writer stays, clients keep writing",
+    promotionExpected: false,
+    planned: false,
+    approval: false,
+    restore: false,
+    restoreTest: true,
   },
 };
 
@@ -114,6 +142,23 @@ export interface ScenarioFacts {
   readonly approval: ApprovalFacts | null;
   /** The regional restore, for a scenario that loses both instances; `null` otherwise. */
   readonly restore: RestoreFacts | null;
+  /** The restore test, for the `restore-test` scenario; `null` otherwise. */
+  readonly restoreTest?: RestoreTestFacts | null;
+}
+
+/** What the restore test did. */
+export interface RestoreTestFacts {
+  /** The restore-test executions (the test, then a freshness run), oldest first. */
+  readonly executions: readonly ExecutionRecord[];
+  /** Restores of the temporary instance (the local recovery's record). */
+  readonly restores: number;
+  /** The stored report of the test execution; `null` when none was written. */
+  readonly report: RestoreTestReport | null;
+  /** True when the temporary instance is gone: no process, no data directory. */
+  readonly tornDown: boolean;
+  readonly tornDownDetail: string;
+  /** RestoreTestAgeHours of the freshness run after the test; `null` when it did not run. */
+  readonly ageHours: number | null;
 }
 
 /** What the regional restore did, and what it lost. */
@@ -301,6 +346,68 @@ export function checkScenario(name: ScenarioName, facts: ScenarioFacts): Scenari
             ? "the restored server could not be read"
             : `${r.lostBeforeRestorePoint} lost commit(s) acknowledged at or before the restore point ` +
                 `${new Date(r.latestRestorableTimeMs).toISOString()}; restore took ${r.restoreSeconds ?? "?"} s`,
+        ),
+      );
+      break;
+    }
+    case "restore-test": {
+      const t = facts.restoreTest ?? null;
+      const r = t?.report ?? null;
+      const runs = (t?.executions ?? []).map(
+        (e) => `${e.name} ${e.status}${e.error ? ` (${e.error}: ${e.cause ?? ""})` : ""}`,
+      );
+      checks.push(
+        noPromotion,
+        writerKept,
+        engineClean,
+        noWorkflow,
+        check(
+          "clients kept writing",
+          facts.writeFailuresAfterFault === 0,
+          `${facts.writeFailuresAfterFault} failed write attempts during the restore test`,
+        ),
+        check(
+          "restore test succeeded, then freshness reported",
+          t !== null &&
+            t.executions.length === 2 &&
+            t.executions.every((e) => e.status === "SUCCEEDED") &&
+            r?.outcome === "succeeded",
+          runs.join("; ") || "no restore-test execution",
+        ),
+        check(
+          "restored once",
+          t !== null && t.restores === 1,
+          `${t?.restores ?? 0} restore(s) of the temporary instance`,
+        ),
+        check(
+          "check query read the heartbeat rows as the monitor's role",
+          r !== null && r.check !== null && r.check.rowCount >= 1 && r.check.newestHeartbeatAt !== null,
+          r?.check
+            ? `${r.check.rowCount} row(s) as ${r.check.user}, newest ${r.check.newestHeartbeatAt ?? "none"}`
+            : "no check result",
+        ),
+        check(
+          "figures measured",
+          r !== null &&
+            r.figures.restoreDurationSeconds !== null &&
+            r.figures.dataAgeSeconds !== null &&
+            r.figures.rowCount !== null,
+          r === null
+            ? "no report"
+            : `restore ${r.figures.restoreDurationSeconds ?? "?"} s, data age ${r.figures.dataAgeSeconds ?? "?"} s, ` +
+                `${r.figures.rowCount ?? "?"} row(s), restore point ${r.latestRestorableTime ?? "?"}`,
+        ),
+        check(
+          "temporary instance torn down",
+          t?.tornDown === true,
+          t?.tornDownDetail ?? "the test did not run",
+        ),
+        check(
+          "freshness counts from the new success",
+          t?.ageHours !== null && t?.ageHours !== undefined && t.ageHours < 1,
+          t?.ageHours === null || t?.ageHours === undefined
+            ? "no freshness run"
+            : `RestoreTestAgeHours ${t.ageHours}`,
         ),
       );
       break;

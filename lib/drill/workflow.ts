@@ -13,6 +13,11 @@ import { createStepRunnerHandler } from "../lambda/step-runner/handler";
 import type { HandlerLogger } from "../lambda/telemetry";
 import { failoverDefinition, STATES } from "../workflow/definition";
 import { functionError, LocalWorkflow, type LocalExecution, type StepInvoker } from "../workflow/local";
+import { runRestoreCheck } from "../lambda/adapters/postgres/restore-check";
+import type { PgProbeConfig } from "../lambda/adapters/postgres/probe";
+import type { RestoreTestContext, RestoreTestInput } from "../lambda/core/restore-test";
+import { createRestoreCheckHandler } from "../lambda/restore-check/handler";
+import { RESTORE_TEST_STATES, restoreTestDefinition } from "../workflow/restore-test-definition";
 
 /** The drill's "deployment" of the state machine and its step runner (ARNs only name them). */
 export const DRILL_WORKFLOW = {
@@ -101,6 +106,96 @@ export function createDrillWorkflow(args: {
   });
 }
 
+/** The drill's "deployment" of the restore-test machine and its restore-check function. */
+export const DRILL_RESTORE_TEST = {
+  stateMachineArn: "arn:aws:states:ap-southeast-1:000000000000:stateMachine:sfn-restore-test-drill",
+  restoreCheckArn: "arn:aws:lambda:ap-southeast-1:000000000000:function:restore-check-drill",
+  /** The function's deployed timeout. */
+  restoreCheckTimeoutSeconds: 60,
+  /** Heartbeat rows the restored instance must hold (`tap:restoreTestMinRows`' default). */
+  minRows: 1,
+} as const;
+
+/**
+ * The restore test's waits at the drill's scale (60 s on AWS, where a restore takes tens of minutes;
+ * PostgreSQL's recovery of a small archive takes a second or two here).
+ */
+export const DRILL_RESTORE_TEST_WAIT_OVERRIDES_MS: Readonly<Record<string, number>> = {
+  [RESTORE_TEST_STATES.waitForLeftover]: 200,
+  [RESTORE_TEST_STATES.waitForRestore]: 200,
+  [RESTORE_TEST_STATES.waitForDeletion]: 200,
+  [RESTORE_TEST_STATES.waitForCleanUp]: 200,
+};
+
+/**
+ * The drill's restore test: the deployed definition (`restoreTestDefinition`) run by `LocalWorkflow`,
+ * its step-runner tasks handled by the real step-runner handler (`restoreTest` on the drill's local
+ * temporary instance), its check query by the real restore-check handler running the same
+ * `runRestoreCheck` as Lambda, logged in as the monitor's role with its drill password (no IAM, no TLS
+ * on loopback).
+ */
+export function createDrillRestoreTestWorkflow(args: {
+  readonly ports: Ports;
+  readonly policy: FailoverPolicy;
+  readonly cluster: WorkflowInput["cluster"];
+  readonly restoreTest: RestoreTestContext;
+  /** The monitor's login (`LocalCluster.monitorProbeConfig()`); host and port come from the event. */
+  readonly monitorLogin: Pick<PgProbeConfig, "database" | "user" | "password">;
+  readonly logger: HandlerLogger;
+  readonly onClosed?: (execution: LocalExecution<RestoreTestInput>) => void;
+}): LocalWorkflow<RestoreTestInput> {
+  const stepRunner = createStepRunnerHandler({
+    cluster: args.cluster,
+    policy: args.policy,
+    region: DRILL_WORKFLOW.region,
+    ports: args.ports,
+    logger: args.logger,
+    restoreTest: { ...args.restoreTest, flushMetrics: () => undefined },
+  });
+  const restoreCheck = createRestoreCheckHandler({
+    config: {
+      dbPort: 5432,
+      dbName: args.monitorLogin.database,
+      monitorDbUser: args.monitorLogin.user,
+      controlRegion: DRILL_WORKFLOW.region,
+      minRows: DRILL_RESTORE_TEST.minRows,
+      environmentSuffix: "drill",
+    },
+    logger: args.logger,
+    check: (endpoint, minRows) =>
+      runRestoreCheck(
+        {
+          host: endpoint.host,
+          port: endpoint.port,
+          database: args.monitorLogin.database,
+          user: args.monitorLogin.user,
+          password: args.monitorLogin.password,
+          ssl: false,
+          timeoutMs: 5_000,
+        },
+        minRows,
+      ),
+  });
+  const invokeStepRunner = inProcessStepInvoker(stepRunner);
+  const invokeRestoreCheck = inProcessStepInvoker(restoreCheck);
+  return new LocalWorkflow<RestoreTestInput>({
+    definition: restoreTestDefinition({
+      stepRunnerArn: DRILL_WORKFLOW.stepRunnerArn,
+      restoreCheckArn: DRILL_RESTORE_TEST.restoreCheckArn,
+      stepRunnerTimeoutSeconds: DRILL_WORKFLOW.stepRunnerTimeoutSeconds,
+      restoreCheckTimeoutSeconds: DRILL_RESTORE_TEST.restoreCheckTimeoutSeconds,
+    }),
+    stateMachineArn: DRILL_RESTORE_TEST.stateMachineArn,
+    invokeStep: (payload, functionName) =>
+      functionName === DRILL_RESTORE_TEST.restoreCheckArn
+        ? invokeRestoreCheck(payload)
+        : invokeStepRunner(payload),
+    clock: args.ports.clock,
+    waitOverridesMs: DRILL_RESTORE_TEST_WAIT_OVERRIDES_MS,
+    ...(args.onClosed ? { onClosed: args.onClosed } : {}),
+  });
+}
+
 /** An execution as the drill's report shows it. */
 export interface ExecutionRecord {
   readonly name: string;
@@ -117,7 +212,7 @@ export interface ExecutionRecord {
 }
 
 /** The report's view of an execution. */
-export function executionRecord(execution: LocalExecution): ExecutionRecord {
+export function executionRecord(execution: LocalExecution<unknown>): ExecutionRecord {
   return {
     name: execution.name,
     arn: execution.arn,

@@ -34,9 +34,15 @@ export const LAMBDA_ENTRIES = ["health-monitor", "failover"] as const;
 export type LambdaEntry = (typeof LAMBDA_ENTRIES)[number];
 /**
  * Every entry the stack deploys: the two engine functions (which the bench measures), the failover
- * workflow's step runner and the daily snapshot export (`npm run build` writes them all).
+ * workflow's step runner, the daily snapshot export and the restore test's check query
+ * (`npm run build` writes them all).
  */
-export const DEPLOYED_ENTRIES = [...LAMBDA_ENTRIES, "step-runner", "snapshot-export"] as const;
+export const DEPLOYED_ENTRIES = [
+  ...LAMBDA_ENTRIES,
+  "step-runner",
+  "snapshot-export",
+  "restore-check",
+] as const;
 export type DeployedEntry = (typeof DEPLOYED_ENTRIES)[number];
 
 /** `optimized`: what is deployed. `naive`: CommonJS, unminified, default resolution (the bench's baseline). */
@@ -110,6 +116,8 @@ export const LAZY_CLIENTS: Readonly<Record<DeployedEntry, readonly LazyClient[]>
   "health-monitor": [SECRETS_MANAGER],
   // Every run reads RDS and nothing else.
   "snapshot-export": [],
+  // Signs an IAM token locally and talks PostgreSQL: no SDK client at all.
+  "restore-check": [],
 };
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

@@ -6,6 +6,7 @@
  * The state machine's name follows `lib/infra/workflow.ts` (`sfn-failover-<suffix>`); the
  * definition it runs is the deployed one (`lib/workflow/definition.ts`).
  */
+import type { StepRunnerRestoreTestEnvName } from "../function-env";
 import { validateConfig, type FailoverPolicy, type TapConfig } from "../config";
 import { validatePolicy } from "../lambda/core/policy";
 import { DEFAULT_APPROVAL_TIMEOUT_MINUTES, DEFAULT_PROMOTION_TIMEOUT_MINUTES } from "../lambda/failover/env";
@@ -130,7 +131,14 @@ export function simulatedDeployment(
       restoreTimeoutMinutes: tap.restoreTimeoutMinutes,
     }),
   );
-  const stepRunnerEnv = strings(stepRunnerEnvironment(stepRunnerInputs));
+  // The restore test's variables (STEP_RUNNER_RESTORE_TEST_ENV): the temporary instance gets the
+  // restored instance's access group only.
+  const restoreTestEnv: Record<StepRunnerRestoreTestEnvName, string> = {
+    RESTORE_TEST_INSTANCE_ID: `rds-restore-test-${SUFFIX}`,
+    RESTORE_TEST_SECURITY_GROUP_IDS: "sg-0a1b2c3d4e5f60004",
+    RESTORE_TIMEOUT_MINUTES: String(tap.restoreTimeoutMinutes),
+  };
+  const stepRunnerEnv = { ...strings(stepRunnerEnvironment(stepRunnerInputs)), ...restoreTestEnv };
   return {
     tap,
     account: ACCOUNT,

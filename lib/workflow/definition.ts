@@ -105,14 +105,16 @@ export const EXECUTION_TIMEOUT_SECONDS = 3 * 24 * 3600;
 
 type State = Record<string, unknown>;
 
-const RETRY_TRANSIENT = {
+/** Retrier of the Lambda integration's transient errors (AWS's suggested one, reference §3). */
+export const RETRY_TRANSIENT = {
   ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS],
   IntervalSeconds: 2,
   MaxAttempts: 6,
   BackoffRate: 2,
   MaxDelaySeconds: 60,
 };
-const RETRY_INTERRUPTED = {
+/** Retrier of a step runner that crashed, timed out or met a throttle mid-step. */
+export const RETRY_INTERRUPTED = {
   ErrorEquals: [...STEP_INTERRUPTED_ERRORS],
   IntervalSeconds: 5,
   MaxAttempts: 4,

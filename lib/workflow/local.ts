@@ -18,7 +18,6 @@ import type {
   ExecutionStart,
   ExecutionStatus,
   ExecutionSummary,
-  FailoverWorkflow,
 } from "../lambda/core/ports";
 import type { WorkflowInput } from "../lambda/core/workflow";
 import { LAMBDA_INVOKE_WAIT_FOR_TOKEN } from "./definition";
@@ -42,11 +41,12 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function"
 }
 
 /**
- * Invokes the step runner with a task's payload and returns its result. A failure is thrown as an
- * error whose `name` is what the Lambda integration reports (the function's `errorType`, or
+ * Invokes the function a task names (`FunctionName`: the step runner, or for the restore test also
+ * the restore-check function) with the task's payload and returns its result. A failure is thrown
+ * as an error whose `name` is what the Lambda integration reports (the function's `errorType`, or
  * `Lambda.Unknown`, `Lambda.TooManyRequestsException`, …) and whose `message` is the `Cause`.
  */
-export type StepInvoker = (payload: Record<string, unknown>) => Promise<unknown>;
+export type StepInvoker = (payload: Record<string, unknown>, functionName?: string) => Promise<unknown>;
 
 /** One event of an execution's history. */
 export interface HistoryEvent {
@@ -58,8 +58,8 @@ export interface HistoryEvent {
 }
 
 /** A local execution and its history. */
-export interface LocalExecution extends ExecutionSummary {
-  readonly input: WorkflowInput;
+export interface LocalExecution<Input = WorkflowInput> extends ExecutionSummary {
+  readonly input: Input;
   readonly inputJson: string;
   readonly output: unknown;
   readonly error: string | null;
@@ -68,10 +68,10 @@ export interface LocalExecution extends ExecutionSummary {
   /** Billed state transitions: every state entered, retries included (Step Functions pricing). */
   readonly transitions: number;
   /** Resolves once the execution has closed. */
-  readonly closed: Promise<LocalExecution>;
+  readonly closed: Promise<LocalExecution<Input>>;
 }
 
-export interface LocalWorkflowOptions {
+export interface LocalWorkflowOptions<Input = WorkflowInput> {
   readonly definition: Record<string, unknown>;
   readonly stateMachineArn: string;
   readonly invokeStep: StepInvoker;
@@ -81,7 +81,7 @@ export interface LocalWorkflowOptions {
   /** Per state, milliseconds before each retry instead of the retrier's interval. */
   readonly retryOverridesMs?: Readonly<Record<string, number>>;
   /** Called with each execution when it closes. */
-  readonly onClosed?: (execution: LocalExecution) => void;
+  readonly onClosed?: (execution: LocalExecution<Input>) => void;
 }
 
 /** An error as the Lambda integration reports a function error (`Cause` is the error record as JSON). */
@@ -91,20 +91,20 @@ export function functionError(errorType: string, errorMessage: string): Error {
   return error;
 }
 
-interface MutableExecution {
+interface MutableExecution<Input> {
   name: string;
   arn: string;
   status: ExecutionStatus;
   startedAtMs: number;
   stoppedAtMs: number | null;
-  input: WorkflowInput;
+  input: Input;
   inputJson: string;
   output: unknown;
   error: string | null;
   cause: string | null;
   history: HistoryEvent[];
   transitions: number;
-  closed: Promise<LocalExecution>;
+  closed: Promise<LocalExecution<Input>>;
 }
 
 /** A pending `waitForTaskToken` task. */
@@ -115,15 +115,18 @@ interface PendingToken {
   readonly reject: (error: Error) => void;
 }
 
-/** The failover state machine, run locally. */
-export class LocalWorkflow implements FailoverWorkflow {
+/**
+ * A state machine run locally: the failover's (`Input` = `WorkflowInput`, the default; it is then a
+ * `FailoverWorkflow`) or the restore test's.
+ */
+export class LocalWorkflow<Input = WorkflowInput> {
   private readonly machine: StateMachine;
-  private readonly executions = new Map<string, MutableExecution>();
+  private readonly executions = new Map<string, MutableExecution<Input>>();
   private readonly tokens = new Map<string, PendingToken>();
   private readonly taskStates: string[];
   private readonly tokenStates: Set<string>;
 
-  constructor(private readonly options: LocalWorkflowOptions) {
+  constructor(private readonly options: LocalWorkflowOptions<Input>) {
     this.machine = new StateMachine(forLocalEngine(options.definition) as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: false },
     });
@@ -143,11 +146,11 @@ export class LocalWorkflow implements FailoverWorkflow {
   }
 
   /** Every execution started so far, oldest first. */
-  all(): readonly LocalExecution[] {
+  all(): readonly LocalExecution<Input>[] {
     return [...this.executions.values()];
   }
 
-  get(name: string): LocalExecution | undefined {
+  get(name: string): LocalExecution<Input> | undefined {
     return this.executions.get(name);
   }
 
@@ -158,7 +161,7 @@ export class LocalWorkflow implements FailoverWorkflow {
       .map(summary);
   }
 
-  async start(name: string, input: WorkflowInput): Promise<ExecutionStart> {
+  async start(name: string, input: Input): Promise<ExecutionStart> {
     const inputJson = JSON.stringify(input);
     const existing = this.executions.get(name);
     if (existing !== undefined) {
@@ -208,16 +211,21 @@ export class LocalWorkflow implements FailoverWorkflow {
     }
   }
 
-  private launch(name: string, input: WorkflowInput, inputJson: string): MutableExecution {
+  private launch(name: string, input: Input, inputJson: string): MutableExecution<Input> {
     const { clock } = this.options;
     const arn = this.arnOf(name);
     let tokenSeq = 0;
     const handlers: Record<string, (params: unknown) => Promise<unknown>> = {};
     for (const state of this.taskStates) {
       handlers[state] = async (params) => {
-        const payload = (params as { Payload?: Record<string, unknown> }).Payload ?? {};
+        const { Payload, FunctionName } = params as {
+          Payload?: Record<string, unknown>;
+          FunctionName?: string;
+        };
+        const payload = Payload ?? {};
+        const functionName = FunctionName ?? "";
         if (!this.tokenStates.has(state)) {
-          const result = await this.options.invokeStep(payload);
+          const result = await this.options.invokeStep(payload, functionName);
           // The optimized Lambda integration's result (reference §3).
           return { ExecutedVersion: "$LATEST", Payload: result, StatusCode: 200 };
         }
@@ -227,7 +235,7 @@ export class LocalWorkflow implements FailoverWorkflow {
           this.tokens.set(token, { execution: name, state, resolve, reject });
         });
         try {
-          await this.options.invokeStep({ ...payload, taskToken: token });
+          await this.options.invokeStep({ ...payload, taskToken: token }, functionName);
         } catch (error) {
           this.tokens.delete(token);
           throw error;
@@ -239,7 +247,7 @@ export class LocalWorkflow implements FailoverWorkflow {
         }
       };
     }
-    const execution: MutableExecution = {
+    const execution: MutableExecution<Input> = {
       name,
       arn,
       status: "RUNNING",
@@ -252,7 +260,7 @@ export class LocalWorkflow implements FailoverWorkflow {
       cause: null,
       history: [],
       transitions: 0,
-      closed: Promise.resolve(null as unknown as LocalExecution),
+      closed: Promise.resolve(null as unknown as LocalExecution<Input>),
     };
     this.executions.set(name, execution);
     const run = this.machine.run(JSON.parse(inputJson), {

@@ -2,7 +2,7 @@
  * The failover function's configuration, read from the environment TapStack sets
  * (names in `lib/function-env.ts`).
  */
-import type { FailoverEnvName, StepRunnerEnvName } from "../../function-env";
+import type { FailoverEnvName, StepRunnerEnvName, StepRunnerRestoreTestEnvName } from "../../function-env";
 import { DEFAULT_POLICY } from "../core/policy";
 import { REGIONAL_RESTORE_MODES, type FailoverPolicy, type RegionalRestoreMode } from "../core/types";
 import { EnvReader, policyFromEnv, type EnvSource } from "../env-reader";
@@ -73,6 +73,18 @@ export interface StepRunnerConfig {
   readonly restore: RestoreTarget;
 }
 
+/** The restore test's own settings (the rest of its target is the regional restore's). */
+export interface RestoreTestConfig {
+  /** The temporary instance: the regional restore's subnet group, parameter group and class, its own id and access group. */
+  readonly target: RestoreTarget;
+  readonly restoreTimeoutMinutes: number;
+}
+
+/** The step runner's configuration: the failover's steps and the restore test's. */
+export interface StepRunnerFullConfig extends StepRunnerConfig {
+  readonly restoreTest: RestoreTestConfig;
+}
+
 /** Everything the failover function needs: the step runner's configuration and the workflow. */
 export interface FailoverConfig extends StepRunnerConfig {
   readonly stateMachineArn: string;
@@ -114,20 +126,56 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
   return { ...base(), ...workflow };
 }
 
-/** Reads and validates the step runner's environment, like {@link readFailoverConfig}. */
-export function readStepRunnerConfig(env: EnvSource): StepRunnerConfig {
-  const read = new EnvReader<StepRunnerEnvName>(env, "step-runner");
+/**
+ * Reads and validates the step runner's environment, like {@link readFailoverConfig}: the
+ * failover's variables and the restore test's (`STEP_RUNNER_RESTORE_TEST_ENV`).
+ */
+export function readStepRunnerConfig(env: EnvSource): StepRunnerFullConfig {
+  const read = new EnvReader<StepRunnerEnvName | StepRunnerRestoreTestEnvName>(env, "step-runner");
   const base = readBase(read, "step-runner");
+  const testInstanceId = read.dbInstanceId("RESTORE_TEST_INSTANCE_ID");
+  const testSecurityGroupIds = read
+    .matching(
+      "RESTORE_TEST_SECURITY_GROUP_IDS",
+      SECURITY_GROUP_IDS,
+      "comma-separated security group ids (the restored instance's access group), e.g. sg-0123456789abcdef0",
+    )
+    .split(",");
+  const restoreTimeoutMinutes = read.positiveInteger(
+    "RESTORE_TIMEOUT_MINUTES",
+    DEFAULT_RESTORE_TIMEOUT_MINUTES,
+    MAX_RESTORE_TIMEOUT_MINUTES,
+  );
+  const ids = ["PRIMARY_INSTANCE_ID", "REPLICA_INSTANCE_ID", "RESTORED_INSTANCE_ID"] as const;
+  for (const name of ids) {
+    if (testInstanceId !== "" && env[name]?.trim() === testInstanceId) {
+      read.problem(
+        `RESTORE_TEST_INSTANCE_ID is ${JSON.stringify(testInstanceId)}, the same as ${name}: the restore test deletes its instance, so it needs an identifier of its own`,
+      );
+    }
+  }
   read.finish();
-  return base();
+  const config = base();
+  return {
+    ...config,
+    restoreTest: {
+      target: { ...config.restore, instanceId: testInstanceId, securityGroupIds: testSecurityGroupIds },
+      restoreTimeoutMinutes,
+    },
+  };
 }
+
+const SECURITY_GROUP_IDS = /^sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*$/;
 
 /**
  * Reads the variables both functions share. The policy is judged only once every variable has
  * been read and `read.finish()` found no problem, so a missing variable is named as missing, not
  * reported as the invalid policy its placeholder makes: hence the returned builder.
  */
-function readBase(read: EnvReader<StepRunnerEnvName>, functionLabel: string): () => StepRunnerConfig {
+function readBase<Name extends string>(
+  read: EnvReader<StepRunnerEnvName | Name>,
+  functionLabel: string,
+): () => StepRunnerConfig {
   const config = {
     primaryInstanceId: read.dbInstanceId("PRIMARY_INSTANCE_ID"),
     replicaInstanceId: read.dbInstanceId("REPLICA_INSTANCE_ID"),
@@ -159,7 +207,7 @@ function readBase(read: EnvReader<StepRunnerEnvName>, functionLabel: string): ()
       securityGroupIds: read
         .matching(
           "RESTORE_SECURITY_GROUP_IDS",
-          /^sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*$/,
+          SECURITY_GROUP_IDS,
           "comma-separated security group ids, e.g. sg-0123456789abcdef0,sg-0fedcba9876543210",
         )
         .split(","),

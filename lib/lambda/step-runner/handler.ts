@@ -4,6 +4,10 @@
  * returns `{ input, run }`. Errors leave with a name the state machine's retriers and catchers
  * match (`STEP_ERRORS`): a throttle, a 5xx or a network failure is `StepRetryable`, a wait that ran
  * out of time `StepTimedOut`, anything else `StepFailed`; a malformed payload is `InputRefused`.
+ *
+ * It serves the restore-test state machine too: a payload whose `step` is one of
+ * `RESTORE_TEST_TASKS` is validated by `validateRestoreTestRequest` and run by `runRestoreTestStep`
+ * on `deps.restoreTest`, and the metrics it records are flushed (EMF) before the handler returns.
  */
 import type { Context } from "aws-lambda";
 import { WaitTimeoutError } from "../core/errors";
@@ -17,6 +21,14 @@ import {
   type WorkflowInput,
 } from "../core/workflow";
 import { runWorkflowStep } from "../core/workflow-steps";
+import { RestoreTestError, RestoreTestTimeoutError, type RestoreTestContext } from "../core/restore-test";
+import {
+  isRestoreTestRequest,
+  runRestoreTestStep,
+  validateRestoreTestRequest,
+  type RestoreTestFreshnessResponse,
+  type RestoreTestStepResponse,
+} from "../core/restore-test-request";
 import { isApiUnavailable, isThrottling } from "../adapters/aws/aws-errors";
 import type { HandlerLogger } from "../telemetry";
 
@@ -28,7 +40,12 @@ export interface StepRunnerDeps {
   readonly region: string;
   readonly ports: Ports;
   readonly logger: HandlerLogger;
+  /** The restore test's ports and settings, and the flush of its metrics after each invocation. */
+  readonly restoreTest?: RestoreTestContext & { readonly flushMetrics: () => void };
 }
+
+/** What one invocation returns: a failover task's `{ input, run }` or a restore-test task's. */
+export type StepRunnerResponse = StepResponse | RestoreTestStepResponse | RestoreTestFreshnessResponse;
 
 /** The error chain of `error`, outermost first. */
 function chain(error: unknown): unknown[] {
@@ -50,18 +67,40 @@ export function stepErrorOf(error: unknown): StepError {
   const causes = chain(error);
   if (causes.some((e) => isThrottling(e) || isApiUnavailable(e)))
     return new StepError(STEP_ERRORS.retryable, message);
-  if (causes.some((e) => e instanceof WaitTimeoutError)) return new StepError(STEP_ERRORS.timedOut, message);
+  if (causes.some((e) => e instanceof WaitTimeoutError || e instanceof RestoreTestTimeoutError))
+    return new StepError(STEP_ERRORS.timedOut, message);
+  if (causes.some((e) => e instanceof RestoreTestError)) return new StepError(STEP_ERRORS.failed, message);
   return new StepError(STEP_ERRORS.failed, message);
 }
 
 /** Builds the handler Lambda calls. */
 export function createStepRunnerHandler(
   deps: StepRunnerDeps,
-): (event: unknown, context?: Partial<Context>) => Promise<StepResponse> {
+): (event: unknown, context?: Partial<Context>) => Promise<StepRunnerResponse> {
   const { ports, logger } = deps;
   return async function handler(event, context) {
     if (context?.awsRequestId !== undefined) logger.addContext(context as Context);
     let step = "unknown";
+    if (isRestoreTestRequest(event)) {
+      const restoreTest = deps.restoreTest;
+      try {
+        const request = validateRestoreTestRequest(event);
+        step = request.step;
+        logger.appendKeys({ step, execution: request.execution.name });
+        if (restoreTest === undefined) {
+          throw new StepError(STEP_ERRORS.failed, "This step runner is not configured for restore tests");
+        }
+        const response = await runRestoreTestStep(restoreTest, request);
+        logger.info("Step done", { step, ...("test" in response ? { phase: response.test.phase } : {}) });
+        return response;
+      } catch (error) {
+        const named = stepErrorOf(error);
+        logger.error("Step failed", { step, error: named.name, message: named.message });
+        throw named;
+      } finally {
+        restoreTest?.flushMetrics();
+      }
+    }
     try {
       const { request, input, run } = validateStepRequest(event, deps.cluster);
       step = request.step;

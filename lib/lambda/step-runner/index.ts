@@ -1,21 +1,26 @@
 /**
- * Lambda entry point of the step-runner function (`index.handler`): the failover workflow's tasks.
+ * Lambda entry point of the step-runner function (`index.handler`): the failover workflow's tasks
+ * and the restore test's RDS/S3 steps.
  * It acts with the same ports, wiring and role scope the failover used to (RDS, EC2, Route 53, SNS,
  * S3, the health-monitor's WAL positions), built once per execution environment.
  */
 import { AwsClients } from "../adapters/aws/clients";
 import { buildFailoverPorts } from "../failover/ports";
 import { readStepRunnerConfig } from "../failover/env";
-import { createLogger } from "../telemetry";
+import { createLogger, createMetrics } from "../telemetry";
 import { createStepRunnerHandler } from "./handler";
+import { buildRestoreTestContext } from "./restore-test";
 
 const config = readStepRunnerConfig(process.env);
+const clients = new AwsClients();
+const metrics = createMetrics(config.metricsNamespace, "step-runner", config.environmentSuffix);
 
 /** The function's handler. */
 export const handler = createStepRunnerHandler({
   cluster: { primaryInstanceId: config.primaryInstanceId, replicaInstanceId: config.replicaInstanceId },
   policy: config.policy,
   region: config.controlRegion,
-  ports: buildFailoverPorts(config, new AwsClients()),
+  ports: buildFailoverPorts(config, clients),
   logger: createLogger("step-runner", config.environmentSuffix),
+  restoreTest: buildRestoreTestContext(config, clients, metrics),
 });

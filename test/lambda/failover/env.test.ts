@@ -1,7 +1,11 @@
 import { ConfigurationError } from "../../../lib/lambda/core/errors";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
 import { readFailoverConfig, readStepRunnerConfig } from "../../../lib/lambda/failover/env";
-import { FAILOVER_ENV_FIXTURE, STEP_RUNNER_ENV_FIXTURE } from "./fixtures";
+import {
+  FAILOVER_ENV_FIXTURE,
+  RESTORE_TEST_ENV_FIXTURE,
+  STEP_RUNNER_FULL_ENV_FIXTURE,
+} from "./fixtures";
 
 function problemsOf(env: Record<string, string | undefined>): string {
   try {
@@ -282,11 +286,50 @@ describe("readStepRunnerConfig", () => {
       restoreTimeoutMinutes: _r,
       ...shared
     } = readFailoverConfig(FAILOVER_ENV_FIXTURE);
-    expect(readStepRunnerConfig(STEP_RUNNER_ENV_FIXTURE)).toEqual(shared);
+    const { restoreTest: _t, ...config } = readStepRunnerConfig(STEP_RUNNER_FULL_ENV_FIXTURE);
+    expect(config).toEqual(shared);
+  });
+
+  it("reads the restore test's instance and access group, on the regional restore's subnet and parameter groups", () => {
+    expect(readStepRunnerConfig(STEP_RUNNER_FULL_ENV_FIXTURE).restoreTest).toEqual({
+      target: {
+        instanceId: "rds-restore-test-dev",
+        subnetGroupName: "dbsubnets-dr-dev",
+        securityGroupIds: ["sg-0b1c2d3e4f5a60002"],
+        parameterGroupName: "pg-postgres14-dr-dev",
+        instanceClass: "db.t3.medium",
+      },
+      restoreTimeoutMinutes: 180,
+    });
   });
 
   it("needs no workflow variable and ignores them when set", () => {
-    expect(readStepRunnerConfig(FAILOVER_ENV_FIXTURE)).toEqual(readStepRunnerConfig(STEP_RUNNER_ENV_FIXTURE));
+    expect(readStepRunnerConfig({ ...FAILOVER_ENV_FIXTURE, ...RESTORE_TEST_ENV_FIXTURE })).toEqual(
+      readStepRunnerConfig(STEP_RUNNER_FULL_ENV_FIXTURE),
+    );
+  });
+
+  it("refuses a missing or malformed restore-test variable, and a test instance that is another instance", () => {
+    const { RESTORE_TEST_INSTANCE_ID: _i, ...missing } = STEP_RUNNER_FULL_ENV_FIXTURE;
+    expect(stepRunnerProblems(missing)).toContain(
+      "- RESTORE_TEST_INSTANCE_ID is missing: set it to an RDS DB instance identifier",
+    );
+    expect(
+      stepRunnerProblems({
+        ...STEP_RUNNER_FULL_ENV_FIXTURE,
+        RESTORE_TEST_SECURITY_GROUP_IDS: "sg-1,default",
+      }),
+    ).toContain(
+      '- RESTORE_TEST_SECURITY_GROUP_IDS="sg-1,default" is not valid: expected comma-separated security group ids',
+    );
+    expect(stepRunnerProblems({ ...STEP_RUNNER_FULL_ENV_FIXTURE, RESTORE_TIMEOUT_MINUTES: "0" })).toContain(
+      '- RESTORE_TIMEOUT_MINUTES="0" is not valid: expected a positive integer such as 180 (at most 720)',
+    );
+    expect(
+      stepRunnerProblems({ ...STEP_RUNNER_FULL_ENV_FIXTURE, RESTORE_TEST_INSTANCE_ID: "rds-restored-dev" }),
+    ).toContain(
+      'RESTORE_TEST_INSTANCE_ID is "rds-restored-dev", the same as RESTORED_INSTANCE_ID: the restore test deletes its instance, so it needs an identifier of its own',
+    );
   });
 
   function stepRunnerProblems(env: Record<string, string | undefined>): string {
@@ -301,13 +344,14 @@ describe("readStepRunnerConfig", () => {
 
   it("refuses an empty environment with every variable named, as the step runner's", () => {
     const text = stepRunnerProblems({});
-    expect(text).toContain("The step-runner function's environment is invalid (26 problems)");
-    for (const name of Object.keys(STEP_RUNNER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
+    expect(text).toContain("The step-runner function's environment is invalid (29 problems)");
+    for (const name of Object.keys(STEP_RUNNER_FULL_ENV_FIXTURE))
+      expect(text).toContain(`- ${name} is missing`);
     expect(text).not.toContain("STATE_MACHINE_ARN");
   });
 
   it("restates a policy the core refuses as the step runner's", () => {
-    expect(stepRunnerProblems({ ...STEP_RUNNER_ENV_FIXTURE, CONSECUTIVE_FAILURES: "1" })).toContain(
+    expect(stepRunnerProblems({ ...STEP_RUNNER_FULL_ENV_FIXTURE, CONSECUTIVE_FAILURES: "1" })).toContain(
       "The step-runner function's environment gives an invalid failover policy (CONSECUTIVE_FAILURES, MAX_REPLICATION_LAG_SECONDS, ACCEPT_DATA_LOSS, REGIONAL_RESTORE, RESTORE_CONFIRMATION_MINUTES)",
     );
   });

@@ -134,6 +134,19 @@ export const STEP_RUNNER_ENV_FIXTURE: Record<string, string> = {
   RESTORE_INSTANCE_CLASS: "db.t3.medium",
 };
 
+/** The step runner's restore-test variables (`STEP_RUNNER_RESTORE_TEST_ENV`) of a `dev` stack. */
+export const RESTORE_TEST_ENV_FIXTURE: Record<string, string> = {
+  RESTORE_TEST_INSTANCE_ID: "rds-restore-test-dev",
+  RESTORE_TEST_SECURITY_GROUP_IDS: "sg-0b1c2d3e4f5a60002",
+  RESTORE_TIMEOUT_MINUTES: "180",
+};
+
+/** Everything TapStack sets on the step runner of a `dev` stack: the failover's variables and the restore test's. */
+export const STEP_RUNNER_FULL_ENV_FIXTURE: Record<string, string> = {
+  ...STEP_RUNNER_ENV_FIXTURE,
+  ...RESTORE_TEST_ENV_FIXTURE,
+};
+
 /** The environment TapStack sets on the failover function of a `dev` stack: the step runner's and the workflow's. */
 export const FAILOVER_ENV_FIXTURE: Record<string, string> = {
   ...STEP_RUNNER_ENV_FIXTURE,

@@ -16,6 +16,7 @@ import {
   RestoreDBInstanceToPointInTimeCommand,
   type DBInstanceAutomatedBackup,
   type RDSClient,
+  type RestoreDBInstanceToPointInTimeCommandInput,
 } from "@aws-sdk/client-rds";
 import type { RegionalRecovery } from "../../core/ports";
 import type { BackupsView, InstanceView } from "../../core/types";
@@ -42,6 +43,104 @@ export interface RdsRegionalRecoveryConfig {
 /** Replicated-backup statuses a restore can start from (`DBInstanceAutomatedBackup.Status`). */
 const RESTORABLE_STATUSES: ReadonlySet<string> = new Set(["replicating", "active", "retained"]);
 
+/**
+ * The replicated automated backup of `primaryInstanceId` (copied from `primaryRegion`) with the newest
+ * restore window, read in the region of `rds` (`DescribeDBInstanceAutomatedBackups`). Never throws:
+ * an API that gives no usable answer is `unreadable` (with its kind), RDS's answer without one is
+ * `missing`. Shared by the regional restore and the restore test.
+ */
+export async function readReplicatedBackups(
+  rds: RDSClient,
+  primaryInstanceId: string,
+  primaryRegion: string,
+): Promise<BackupsView> {
+  const id = primaryInstanceId;
+  let found: DBInstanceAutomatedBackup[];
+  try {
+    const out = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: id }));
+    found = out.DBInstanceAutomatedBackups ?? [];
+  } catch (err) {
+    if (hasErrorName(err, "DBInstanceAutomatedBackupNotFoundFault", "DBInstanceAutomatedBackupNotFound")) {
+      return { kind: "missing", reason: `RDS knows no automated backup of ${id} in this region` };
+    }
+    return { kind: "unreadable", apiError: apiErrorKind(err), detail: describeAwsError(err) };
+  }
+  const usable = found
+    // The copy replicated from the primary's region (what the stack replicates, and what IAM allows).
+    .filter(
+      (b) =>
+        b.DBInstanceIdentifier === id &&
+        b.DBInstanceAutomatedBackupsArn !== undefined &&
+        b.Region === primaryRegion,
+    )
+    .filter((b) => b.RestoreWindow?.LatestTime !== undefined && RESTORABLE_STATUSES.has(b.Status ?? ""))
+    .sort(
+      (a, b) => (b.RestoreWindow?.LatestTime?.getTime() ?? 0) - (a.RestoreWindow?.LatestTime?.getTime() ?? 0),
+    );
+  const best = usable[0];
+  if (best === undefined) {
+    const seen = found.map((b) => `${b.DBInstanceAutomatedBackupsArn ?? "?"} (${b.Status ?? "no status"})`);
+    return {
+      kind: "missing",
+      reason:
+        seen.length === 0
+          ? `RDS lists no automated backup of ${id} in this region (is backup replication from ${primaryRegion} on?)`
+          : `none of ${id}'s automated backups here has a restore window: ${seen.join(", ")}`,
+    };
+  }
+  return {
+    kind: "available",
+    arn: best.DBInstanceAutomatedBackupsArn as string,
+    latestRestorableTimeMs: (best.RestoreWindow?.LatestTime as Date).getTime(),
+    earliestRestorableTimeMs: best.RestoreWindow?.EarliestTime?.getTime() ?? null,
+    retentionDays: best.BackupRetentionPeriod ?? 0,
+  };
+}
+
+/** Where and how a point-in-time restore from the replicated backups creates its instance. */
+export interface PointInTimeRestoreOptions {
+  readonly target: RestoreTarget;
+  /** `BackupRetentionPeriod` of the new instance: 0 turns its automated backups off. */
+  readonly backupRetentionDays: number;
+  /** Tags of the new instance, besides `Name`. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** `DeletionProtection`, sent only when given (RDS's default is off). */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * The `RestoreDBInstanceToPointInTime` input of a restore from `backupsArn` to its latest
+ * restorable time. Everything RDS would otherwise default is named (reference §1.6: the default
+ * VPC's subnet group and security group, the default parameter group): the DR VPC's subnet group,
+ * the given security groups, the PostgreSQL 14 parameter group with `rds.force_ssl`, IAM
+ * authentication on, Single-AZ, no public access.
+ */
+export function pointInTimeRestoreInput(
+  backupsArn: string,
+  options: PointInTimeRestoreOptions,
+): RestoreDBInstanceToPointInTimeCommandInput {
+  const t = options.target;
+  return {
+    SourceDBInstanceAutomatedBackupsArn: backupsArn,
+    TargetDBInstanceIdentifier: t.instanceId,
+    UseLatestRestorableTime: true,
+    DBInstanceClass: t.instanceClass,
+    DBSubnetGroupName: t.subnetGroupName,
+    VpcSecurityGroupIds: [...t.securityGroupIds],
+    DBParameterGroupName: t.parameterGroupName,
+    MultiAZ: false,
+    PubliclyAccessible: false,
+    EnableIAMDatabaseAuthentication: true,
+    BackupRetentionPeriod: options.backupRetentionDays,
+    ...(options.deletionProtection === undefined ? {} : { DeletionProtection: options.deletionProtection }),
+    CopyTagsToSnapshot: true,
+    Tags: [
+      { Key: "Name", Value: t.instanceId },
+      ...Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })),
+    ],
+  };
+}
+
 export class RdsRegionalRecovery implements RegionalRecovery {
   readonly replicaInPrimaryRegion: boolean;
 
@@ -57,51 +156,8 @@ export class RdsRegionalRecovery implements RegionalRecovery {
    * The primary's replicated automated backup with a restore window. Never throws: an API that
    * gives no usable answer is `unreadable` (with its kind), RDS's answer without one is `missing`.
    */
-  async backups(): Promise<BackupsView> {
-    const id = this.config.primaryInstanceId;
-    let found: DBInstanceAutomatedBackup[];
-    try {
-      const out = await this.rds.send(
-        new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: id }),
-      );
-      found = out.DBInstanceAutomatedBackups ?? [];
-    } catch (err) {
-      if (hasErrorName(err, "DBInstanceAutomatedBackupNotFoundFault", "DBInstanceAutomatedBackupNotFound")) {
-        return { kind: "missing", reason: `RDS knows no automated backup of ${id} in this region` };
-      }
-      return { kind: "unreadable", apiError: apiErrorKind(err), detail: describeAwsError(err) };
-    }
-    const usable = found
-      // The copy replicated from the primary's region (what the stack replicates, and what IAM allows).
-      .filter(
-        (b) =>
-          b.DBInstanceIdentifier === id &&
-          b.DBInstanceAutomatedBackupsArn !== undefined &&
-          b.Region === this.config.primaryRegion,
-      )
-      .filter((b) => b.RestoreWindow?.LatestTime !== undefined && RESTORABLE_STATUSES.has(b.Status ?? ""))
-      .sort(
-        (a, b) =>
-          (b.RestoreWindow?.LatestTime?.getTime() ?? 0) - (a.RestoreWindow?.LatestTime?.getTime() ?? 0),
-      );
-    const best = usable[0];
-    if (best === undefined) {
-      const seen = found.map((b) => `${b.DBInstanceAutomatedBackupsArn ?? "?"} (${b.Status ?? "no status"})`);
-      return {
-        kind: "missing",
-        reason:
-          seen.length === 0
-            ? `RDS lists no automated backup of ${id} in this region (is backup replication from ${this.config.primaryRegion} on?)`
-            : `none of ${id}'s automated backups here has a restore window: ${seen.join(", ")}`,
-      };
-    }
-    return {
-      kind: "available",
-      arn: best.DBInstanceAutomatedBackupsArn as string,
-      latestRestorableTimeMs: (best.RestoreWindow?.LatestTime as Date).getTime(),
-      earliestRestorableTimeMs: best.RestoreWindow?.EarliestTime?.getTime() ?? null,
-      retentionDays: best.BackupRetentionPeriod ?? 0,
-    };
+  backups(): Promise<BackupsView> {
+    return readReplicatedBackups(this.rds, this.config.primaryInstanceId, this.config.primaryRegion);
   }
 
   /** `DescribeDBInstances` of the restored instance; `not-found` until a restore created it. Never throws. */
@@ -139,30 +195,20 @@ export class RdsRegionalRecovery implements RegionalRecovery {
    * through: nothing more is asked. Every other refusal is thrown.
    */
   async restoreLatest(backups: Extract<BackupsView, { kind: "available" }>): Promise<void> {
-    const t = this.config.target;
     try {
       await this.rds.send(
-        new RestoreDBInstanceToPointInTimeCommand({
-          SourceDBInstanceAutomatedBackupsArn: backups.arn,
-          TargetDBInstanceIdentifier: t.instanceId,
-          UseLatestRestorableTime: true,
-          DBInstanceClass: t.instanceClass,
-          DBSubnetGroupName: t.subnetGroupName,
-          VpcSecurityGroupIds: [...t.securityGroupIds],
-          DBParameterGroupName: t.parameterGroupName,
-          MultiAZ: false,
-          PubliclyAccessible: false,
-          EnableIAMDatabaseAuthentication: true,
-          BackupRetentionPeriod: this.config.backupRetentionDays,
-          CopyTagsToSnapshot: true,
-          Tags: [
-            { Key: "Name", Value: t.instanceId },
-            { Key: "Environment", Value: this.config.environmentSuffix },
-            { Key: "DR-Role", Value: "restored" },
-            { Key: RESTORED_FROM_TAG, Value: backups.arn },
-            { Key: RESTORE_POINT_TAG, Value: new Date(backups.latestRestorableTimeMs).toISOString() },
-          ],
-        }),
+        new RestoreDBInstanceToPointInTimeCommand(
+          pointInTimeRestoreInput(backups.arn, {
+            target: this.config.target,
+            backupRetentionDays: this.config.backupRetentionDays,
+            tags: {
+              Environment: this.config.environmentSuffix,
+              "DR-Role": "restored",
+              [RESTORED_FROM_TAG]: backups.arn,
+              [RESTORE_POINT_TAG]: new Date(backups.latestRestorableTimeMs).toISOString(),
+            },
+          }),
+        ),
       );
     } catch (err) {
       if (hasErrorName(err, "DBInstanceAlreadyExistsFault", "DBInstanceAlreadyExists")) return;

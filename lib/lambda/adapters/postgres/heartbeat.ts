@@ -50,3 +50,13 @@ ON CONFLICT (source) DO UPDATE SET beat_at = EXCLUDED.beat_at`;
  */
 export const READ_LAG_SQL = `SELECT EXTRACT(EPOCH FROM (clock_timestamp() - max(beat_at)))::float8 AS lag_seconds
 FROM ${HEARTBEAT_RELATION}`;
+
+/**
+ * The restore test's check on a restored instance, as the monitor's role: how many heartbeat rows
+ * the backup brought and the newest one's time (epoch ms as float8, `NULL` for an empty table).
+ * The table comes with the backup, so a missing one (SQLSTATE 42P01) means the backup is not the
+ * monitored database's.
+ */
+export const READ_RESTORE_CHECK_SQL = `SELECT count(*)::int AS row_count,
+  (EXTRACT(EPOCH FROM max(beat_at)) * 1000)::float8 AS newest_ms
+FROM ${HEARTBEAT_RELATION}`;
