@@ -42,7 +42,12 @@ async function build(raw: RawConfig): Promise<Built> {
   const parent = new Stack(`tapstack-${config.environmentSuffix}`);
   const ctx = createContext(
     config,
-    { writer: "primary", standby: "replica", standbyRole: "replica" },
+    {
+      writer: "primary",
+      standby: "replica",
+      standbyRole: "replica",
+      roles: { primary: "writer", replica: "replica" },
+    },
     parent,
   );
   const network = buildNetwork(ctx);
