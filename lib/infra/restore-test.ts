@@ -8,7 +8,8 @@
  *
  * - The state machine is declared whatever `tap:restoreTestSchedule` says: with `off` only the
  *   schedules and the stale alarm go (nothing would feed RestoreTestAgeHours, so it would sit in
- *   ALARM), and an operator can still start a test by hand.
+ *   ALARM), and an operator can still start a test by hand. The same holds while the writer lives
+ *   in the DR region, whose backups are copied to the primary region (`restoreTestSchedules`).
  * - **Logs** as the failover machine's (`workflow.ts`): ERROR, no execution data, KMS-encrypted
  *   `/aws/vendedlogs/states/` group; the execution history keeps every step for 90 days.
  * - `restore-check` runs in the monitor subnets because the restored instance's access group
@@ -26,6 +27,8 @@ import { METRIC_DIMENSION } from "../function-env";
 import { restoreTestDefinition } from "../workflow/restore-test-definition";
 import { metricAlarm } from "./alarms";
 import { METRICS_NAMESPACE, type AlertingResult } from "./alerting";
+import { backupCopyRegion } from "./backups";
+import type { Place } from "./topology";
 import type { BuildContext } from "./context";
 import type { EncryptionResult } from "./encryption";
 import { FUNCTION_SETTINGS, LAMBDA_CA_BUNDLE } from "./functions";
@@ -94,12 +97,22 @@ export interface RestoreTestSchedule {
   readonly description: string;
 }
 
-/** The schedules `config` asks for: none when `tap:restoreTestSchedule` is `off`. */
+/**
+ * The schedules `config` asks for: none when `tap:restoreTestSchedule` is `off`, and none while the
+ * writer lives in the DR region (a promoted cross-region replica, a restored writer): its backups
+ * are then copied to the primary region (`backupCopyRegion`), and a test here would find nothing to
+ * restore and fail every week.
+ */
 export function restoreTestSchedules(
-  config: Pick<TapConfig, "environmentSuffix" | "restoreTestSchedule">,
+  config: Pick<
+    TapConfig,
+    "environmentSuffix" | "restoreTestSchedule" | "primaryRegion" | "replicaRegion" | "drRegion"
+  >,
+  writer: Place,
 ): RestoreTestSchedule[] {
   const suffix = config.environmentSuffix;
   if (config.restoreTestSchedule === null) return [];
+  if (backupCopyRegion(writer, config) !== config.drRegion) return [];
   return [
     {
       id: "test",
@@ -323,7 +336,7 @@ export function buildRestoreTest(ctx: BuildContext, deps: RestoreTestDeps): Rest
   );
 
   // ---- the schedules ---------------------------------------------------------------------------
-  const wanted = restoreTestSchedules(config);
+  const wanted = restoreTestSchedules(config, ctx.topology.writer);
   let eventsRole: aws.iam.Role | undefined;
   const schedules: { id: string; rule: aws.cloudwatch.EventRule }[] = [];
   if (wanted.length > 0) {

@@ -450,9 +450,19 @@ describe("buildRestoreTest with tap:restoreTestSchedule off", () => {
 });
 
 describe("pure parts", () => {
+  const REGIONS = {
+    primaryRegion: "ap-southeast-2",
+    replicaRegion: "ap-southeast-2",
+    drRegion: "ap-southeast-1",
+  };
   it("restoreTestSchedules: the weekly test and the daily freshness run, none when off", async () => {
     const { restoreTestSchedules } = await import("../../lib/infra/restore-test");
-    expect(restoreTestSchedules({ environmentSuffix: "dev", restoreTestSchedule: "rate(7 days)" })).toEqual([
+    expect(
+      restoreTestSchedules(
+        { ...REGIONS, environmentSuffix: "dev", restoreTestSchedule: "rate(7 days)" },
+        "primary",
+      ),
+    ).toEqual([
       {
         id: "test",
         ruleName: "events-restore-test-dev",
@@ -470,17 +480,42 @@ describe("pure parts", () => {
         description: "TapStack dev: emit the age of the newest successful restore test",
       },
     ]);
-    expect(restoreTestSchedules({ environmentSuffix: "dev", restoreTestSchedule: null })).toEqual([]);
+    expect(
+      restoreTestSchedules({ ...REGIONS, environmentSuffix: "dev", restoreTestSchedule: null }, "primary"),
+    ).toEqual([]);
   });
+
+  it.each([
+    ["a restored writer", "restored", REGIONS],
+    ["a promoted cross-region replica", "replica", { ...REGIONS, replicaRegion: "ap-southeast-1" }],
+  ] as const)(
+    "restoreTestSchedules: none while the writer is %s in the DR region (its backups go to the primary region)",
+    async (_what, writer, regions) => {
+      const { restoreTestSchedules } = await import("../../lib/infra/restore-test");
+      expect(
+        restoreTestSchedules(
+          { ...regions, environmentSuffix: "dev", restoreTestSchedule: "rate(7 days)" },
+          writer,
+        ),
+      ).toEqual([]);
+      // A promoted same-region replica's backups still come here: the tests go on.
+      expect(
+        restoreTestSchedules(
+          { ...REGIONS, environmentSuffix: "dev", restoreTestSchedule: "rate(7 days)" },
+          "replica",
+        ),
+      ).toHaveLength(2);
+    },
+  );
 
   it("every rule name fits EventBridge's 64 characters with the longest suffix", async () => {
     const { restoreTestSchedules } = await import("../../lib/infra/restore-test");
     const { maxEnvironmentSuffixLength } = await import("../../lib/naming");
     const longest = "a".repeat(maxEnvironmentSuffixLength());
-    for (const s of restoreTestSchedules({
-      environmentSuffix: longest,
-      restoreTestSchedule: "rate(1 day)",
-    })) {
+    for (const s of restoreTestSchedules(
+      { ...REGIONS, environmentSuffix: longest, restoreTestSchedule: "rate(1 day)" },
+      "primary",
+    )) {
       expect(s.ruleName.length).toBeLessThanOrEqual(64);
     }
   });
