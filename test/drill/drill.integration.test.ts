@@ -2,7 +2,7 @@
  * Every drill scenario on real PostgreSQL 14 (primary + streaming replica on loopback), through
  * the same runMonitor → evaluateAndAct code the Lambda functions run, the decision carried out by
  * the deployed failover state machine (run locally) whose tasks are the real step-runner handler.
- * One run of all six scenarios (about 100 s); each test then checks one scenario's outcome.
+ * One run of every scenario (about 100 s); each test then checks one scenario's outcome.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -63,6 +63,28 @@ describe("npm run drill --all on real PostgreSQL 14", () => {
     expect(s.checks.filter((c) => !c.passed)).toEqual([]);
     expect(s.cleanup.complete).toBe(true);
     expect(s.passed).toBe(true);
+  });
+
+  it("restore-test: the restore-test machine restored, checked and removed a temporary instance; nothing failed over", () => {
+    const s = byName("restore-test");
+    expect(s.executions).toEqual([]);
+    expect(s.writer.final).toBe(s.writer.initial);
+    const rt = s.restoreTest!;
+    expect(rt.executions.map((e) => e.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    expect(rt.executions[0].statesVisited).toEqual(
+      expect.arrayContaining([
+        "StartRestore",
+        "CheckRestoreAvailable",
+        "RunCheckQuery",
+        "DeleteTestInstance",
+        "ReportSuccess",
+      ]),
+    );
+    expect(rt.restoreDurationSeconds).toBeGreaterThan(0);
+    expect(rt.dataAgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(rt.rowCount).toBeGreaterThanOrEqual(1);
+    const stored = JSON.parse(fs.readFileSync(rt.reportLocation!, "utf8")) as { outcome: string };
+    expect(stored.outcome).toBe("succeeded");
   });
 
   it.each(["blip", "partition"] as const)("%s: starts no workflow execution", (name) => {

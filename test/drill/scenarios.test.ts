@@ -4,10 +4,12 @@ import {
   checkScenario,
   type ApprovalFacts,
   type RestoreFacts,
+  type RestoreTestFacts,
   type ScenarioFacts,
 } from "../../lib/drill/scenarios";
 import type { ExecutionRecord } from "../../lib/drill/workflow";
 import type { Decision } from "../../lib/lambda/core/types";
+import type { RestoreTestReport } from "../../lib/lambda/core/restore-test";
 
 const figures: ScenarioFigures = {
   detectionSeconds: 2.9,
@@ -111,6 +113,34 @@ const restoredRecord: RestoreFacts = {
   restoreSeconds: 0.3,
   lostBeforeRestorePoint: 0,
 };
+const restoreTestReport: RestoreTestReport = {
+  id: "restore-test-test-20260101T000000",
+  kind: "restore-test",
+  outcome: "succeeded",
+  instanceId: "pg-restore-test",
+  startedAt: "2026-01-01T00:00:00.000Z",
+  finishedAt: "2026-01-01T00:00:02.000Z",
+  backupsArn: "local:dr-backups",
+  latestRestorableTime: "2026-01-01T00:00:00.000Z",
+  restoreCalledAt: "2026-01-01T00:00:00.100Z",
+  availableAt: "2026-01-01T00:00:00.500Z",
+  deletedAt: "2026-01-01T00:00:01.000Z",
+  figures: { restoreDurationSeconds: 0.4, dataAgeSeconds: 0.2, rowCount: 1 },
+  check: { newestHeartbeatAt: "2025-12-31T23:59:59.800Z", rowCount: 1, user: "tap_monitor" },
+  leftoverDeleted: null,
+};
+const restoreTestRun = (status: string): ExecutionRecord =>
+  execution({ name: "restore-test-test-20260101T000000", status, statesVisited: ["Mode", "PrepareTest"] });
+const restoreTestFacts: RestoreTestFacts = {
+  executions: [restoreTestRun("SUCCEEDED"), execution({ name: "restore-test-freshness-20260101T000002" })],
+  restores: 1,
+  report: restoreTestReport,
+  tornDown: true,
+  tornDownDetail: "stopped and /tmp/x/restored removed",
+  ageHours: 0,
+};
+/** The weekly restore test on a healthy cluster: nothing failed over, writes went on. */
+const restoreTested: ScenarioFacts = { ...kept, restoreTest: restoreTestFacts };
 /** Both instances lost, a writer restored by point-in-time recovery, writes resumed on it. */
 const restoredFacts: ScenarioFacts = {
   ...failover,
@@ -297,6 +327,34 @@ describe("checkScenario", () => {
       "region-lost",
       { ...restoredFacts, restore: { ...restoredRecord, lostBeforeRestorePoint: 1 } },
       ["only commits after the restore point lost"],
+    ],
+    ["restore test passed, cluster undisturbed", "restore-test", restoreTested, []],
+    [
+      "restore test whose execution failed and left its instance",
+      "restore-test",
+      {
+        ...restoreTested,
+        restoreTest: {
+          ...restoreTestFacts,
+          executions: [restoreTestRun("FAILED")],
+          report: { ...restoreTestReport, outcome: "failed", check: null },
+          tornDown: false,
+          tornDownDetail: "the restored node still runs",
+          ageHours: null,
+        },
+      },
+      [
+        "restore test succeeded, then freshness reported",
+        "check query read the heartbeat rows as the monitor's role",
+        "temporary instance torn down",
+        "freshness counts from the new success",
+      ],
+    ],
+    [
+      "restore test that disturbed the cluster (a failover, failed writes)",
+      "restore-test",
+      { ...restoreTested, writeFailuresAfterFault: 2, executions: [failedExecution] },
+      ["no workflow execution", "clients kept writing"],
     ],
     [
       "region lost and nothing restored",
