@@ -279,6 +279,7 @@ describe("restoreTestDefinition", () => {
       "weekly-0",
     );
     w.database.instance!.status = "available";
+    w.database.instance!.createdAtMs = T0 - 7 * 24 * 3600_000; // a week old: no test lives that long
     const closed = await w.run("weekly-5", { mode: "test" });
     expect(closed.status).toBe("SUCCEEDED");
     expect(entered(closed).slice(2, 6)).toEqual([S.start, S.started, S.waitForLeftover, S.start]);

@@ -283,6 +283,16 @@ export interface RestoreTestContext {
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /**
+ * The longest a restore test can run: clearing a leftover and deleting its own instance (each
+ * bounded by the delete timeout), its restore (bounded by the restore timeout), and a quarter of an
+ * hour for the check, the waits between polls and the report. An instance under the test's
+ * identifier that is younger may belong to a test still running.
+ */
+export function longestTestSeconds(settings: RestoreTestSettings): number {
+  return settings.restoreTimeoutSeconds + 2 * settings.deleteTimeoutSeconds + 15 * 60;
+}
+
+/**
  * `start`: restore the temporary instance, or find this execution's restore already begun, or
  * delete a leftover first (phase `clearing-leftover`: the machine waits and calls `start` again).
  */
@@ -312,6 +322,17 @@ export async function startRestoreTest(
         restorePointMs: s.restorePointMs ?? instance.restorePointMs,
         lastStatus: instance.rawStatus,
       };
+    }
+    // A test started by hand while another runs shares the identifier: an instance younger than the
+    // longest a test can live may be that test's, and is never deleted from under it.
+    const ageMs = instance.createdAtMs === null ? 0 : nowMs - instance.createdAtMs;
+    if (s.leftover === null && ageMs < longestTestSeconds(ctx.settings) * 1000) {
+      throw new RestoreTestError(
+        `${instanceId} of ${instance.execution ?? "an unknown execution"} exists (${instance.rawStatus ?? "no status"}, ` +
+          `${instance.createdAtMs === null ? "still being created" : `created ${Math.round(ageMs / 60_000)} min ago`}): ` +
+          `another restore test may still be running (a test lives at most ${Math.round(longestTestSeconds(ctx.settings) / 60)} min), ` +
+          "so this one stops without touching it; start it again once that test has ended",
+      );
     }
     const leftoverSeenAtMs = s.leftoverSeenAtMs ?? nowMs;
     if (nowMs - leftoverSeenAtMs > ctx.settings.deleteTimeoutSeconds * 1000) {

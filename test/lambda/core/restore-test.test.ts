@@ -3,6 +3,7 @@ import {
   checkRestoreDeleted,
   dataAgeSeconds,
   deleteRestoreTest,
+  longestTestSeconds,
   NEW_RESTORE_TEST,
   reportRestoreTest,
   RestoreTestError,
@@ -71,10 +72,23 @@ describe("startRestoreTest", () => {
     expect(s).toMatchObject({ phase: "restoring", restoreCalledAtMs: T0, restorePointMs: T0 - 2 * MINUTE });
   });
 
+  it("never deletes an instance of another execution that may still be running (younger than a test lives)", async () => {
+    const w = world();
+    await startRestoreTest(w.ctx, "manual-20261206", NEW_RESTORE_TEST);
+    // 5 h 15 min: the restore timeout (3 h), twice the delete timeout (1 h), 15 min.
+    expect(longestTestSeconds(w.ctx.settings)).toBe(5 * 3600 + 15 * 60);
+    w.advance(5 * 3600_000);
+    w.database.calls.length = 0;
+    await expect(startRestoreTest(w.ctx, EXECUTION, NEW_RESTORE_TEST)).rejects.toThrow(
+      /rds-restore-test-dev of manual-20261206 exists \(available, created 300 min ago\): another restore test may still be running \(a test lives at most 315 min\), so this one stops without touching it/,
+    );
+    expect(w.database.calls).toEqual(["describe"]);
+  });
+
   it("deletes a leftover of an earlier execution first, then restores once it is gone", async () => {
     const w = world();
     await startRestoreTest(w.ctx, "weekly-20261129", NEW_RESTORE_TEST);
-    w.advance(31 * MINUTE); // the leftover is available
+    w.advance(6 * 3600_000); // the leftover is available, and older than any test lives
     w.database.calls.length = 0;
     let s = await startRestoreTest(w.ctx, EXECUTION, NEW_RESTORE_TEST);
     expect(w.database.calls).toEqual(["describe", "delete"]);
@@ -87,7 +101,7 @@ describe("startRestoreTest", () => {
     expect(s).toMatchObject({
       phase: "restoring",
       leftover: "weekly-20261129",
-      startedAtMs: T0 + 31 * MINUTE,
+      startedAtMs: T0 + 6 * 3600_000,
     });
     expect(w.database.instance?.execution).toBe(EXECUTION);
   });
@@ -95,7 +109,7 @@ describe("startRestoreTest", () => {
   it("fails when a leftover is not gone within the delete timeout", async () => {
     const w = world();
     await startRestoreTest(w.ctx, "weekly-20261129", NEW_RESTORE_TEST);
-    w.advance(31 * MINUTE);
+    w.advance(6 * 3600_000);
     w.database.deleteMs = 10 * 3600_000;
     const s = await startRestoreTest(w.ctx, EXECUTION, NEW_RESTORE_TEST);
     w.advance(3601_000);
