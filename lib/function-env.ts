@@ -5,6 +5,14 @@
  * under another. Plain constants only: this module imports neither Pulumi nor the AWS SDK.
  */
 
+/**
+ * `RESTORED_INSTANCE_ID` of a stack whose writer is the restored instance itself
+ * (`tap:activeWriter restored`): no regional restore runs from here (the writer shares the region
+ * of the monitor and the workflow, and its backups are copied away from it), so nothing is read or
+ * restored under that name; `REGIONAL_RESTORE` must then be `off`.
+ */
+export const NO_RESTORE_TARGET = "none";
+
 /** Variables of the `health-monitor` function. */
 export const MONITOR_ENV = [
   /** RDS endpoint address of the primary. */

@@ -90,6 +90,8 @@ export interface MatrixTargets {
     readonly restoreCheckLogGroup: string;
     /** `rds-restore-test-<suffix>` in the DR region (created and deleted by each test). */
     readonly testDb: string;
+    /** The schedules' role is declared (not with `tap:restoreTestSchedule off`, nor while the writer lives in the DR region). */
+    readonly scheduled: boolean;
   };
   /** The one-time bootstrap function's resources, when the inventory has the function. */
   readonly bootstrap?: {
@@ -296,6 +298,9 @@ export function findTargets(synth: SynthOutput, drRegion: string): MatrixTargets
             restoreCheck: arn(restoreCheckFn),
             restoreCheckLogGroup: restoreCheckLogs,
             testDb: dbInstanceArn(drRegion, account, restoreTestInstanceId(suffix)),
+            scheduled: synth.resources.some(
+              (r) => r.type === T.iamRole && r.name.startsWith("iam-events-restore-"),
+            ),
           },
         }
       : {}),
@@ -979,12 +984,16 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
       scope: `arn:aws:rds-db:${t.drRegion}:${t.account}:dbuser:*/${MONITOR_DB_USER}`,
     });
     deny(c, "rds-db:connect", testUser.replace(/[^/]+$/, "tap_admin"), "never as another database user");
+    // Outside the DR region: the primary region's instances (after a regional restore the writer
+    // lives in the DR region, where the documented exception above reaches it too, read-only).
+    const outsideDr = [t.monitor?.primaryDbUser, t.monitor?.replicaDbUser].find(
+      (u) => u !== undefined && !u.startsWith(`arn:aws:rds-db:${t.drRegion}:`),
+    );
     deny(
       c,
       "rds-db:connect",
-      t.monitor?.primaryDbUser ??
-        `arn:aws:rds-db:${t.primaryRegion}:${t.account}:dbuser:db-PRIMARY/${MONITOR_DB_USER}`,
-      "never into the primary region",
+      outsideDr ?? `arn:aws:rds-db:${t.primaryRegion}:${t.account}:dbuser:db-PRIMARY/${MONITOR_DB_USER}`,
+      "never outside the DR region",
     );
     deny(c, "rds:DeleteDBInstance", rt.testDb, "the check never manages the instance");
     deny(c, "rds:DescribeDBInstances", rt.testDb, "gets the endpoint in its event, calls no AWS API");
@@ -999,22 +1008,24 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
     vpcFunction(c, rt.restoreCheckLogGroup);
 
     const e = "iam-events-restore";
-    allow(
-      e,
-      "states:StartExecution",
-      rt.stateMachine,
-      "the schedules start restore tests and freshness runs",
-    );
-    deny(e, "states:StartExecution", w.stateMachine, "never starts a failover");
-    deny(
-      e,
-      "states:StopExecution",
-      `${rt.stateMachine.replace(":stateMachine:", ":execution:")}:run-1`,
-      "never stops a test",
-    );
-    deny(e, "lambda:InvokeFunction", w.stepRunner, "invokes no function");
-    deny(e, "rds:DeleteDBInstance", rt.testDb, "no database access");
-    deny(e, "iam:PassRole", other.role, "never passes roles");
+    if (rt.scheduled) {
+      allow(
+        e,
+        "states:StartExecution",
+        rt.stateMachine,
+        "the schedules start restore tests and freshness runs",
+      );
+      deny(e, "states:StartExecution", w.stateMachine, "never starts a failover");
+      deny(
+        e,
+        "states:StopExecution",
+        `${rt.stateMachine.replace(":stateMachine:", ":execution:")}:run-1`,
+        "never stops a test",
+      );
+      deny(e, "lambda:InvokeFunction", w.stepRunner, "invokes no function");
+      deny(e, "rds:DeleteDBInstance", rt.testDb, "no database access");
+      deny(e, "iam:PassRole", other.role, "never passes roles");
+    }
   }
 
   // ---- S3 replication ----------------------------------------------------------------------

@@ -30,7 +30,12 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { FailoverEnvName, MonitorEnvName, StepRunnerEnvName } from "../function-env";
+import {
+  NO_RESTORE_TARGET,
+  type FailoverEnvName,
+  type MonitorEnvName,
+  type StepRunnerEnvName,
+} from "../function-env";
 import { longestMonitorRunSeconds, type FailoverPolicy } from "../config";
 import { metricAlarm } from "./alarms";
 import type { AlertingResult } from "./alerting";
@@ -422,6 +427,10 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     environmentSuffix: suffix,
     policy: config.failoverPolicy,
   });
+  // After a regional restore the writer is the restored instance: it shares the region of the
+  // monitor and the workflow, its backups are copied away from it, and no second regional restore
+  // runs from here (NO_RESTORE_TARGET); a promotion of the replica slot still protects it.
+  const restoredWriter = database.topology.writer === "restored";
   const stepRunnerEnv: StepRunnerEnvInputs = {
     primaryInstanceId: database.writer.identifier,
     replicaInstanceId: database.standby.identifier,
@@ -437,13 +446,13 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     alertTopicArn: alerting.drTopic.arn,
     reportBucket: backups.drBucket.bucket.bucket,
     backupRetentionDays: config.backupRetentionDays,
-    policy: config.failoverPolicy,
+    policy: restoredWriter ? { ...config.failoverPolicy, regionalRestore: "off" } : config.failoverPolicy,
     primaryAlarmName: alerting.primaryUnreachableAlarm.name,
     monitorFunctionName: monitorName,
     environmentSuffix: suffix,
     // A regional restore: the DR region's groups and the restored instance's security groups,
     // all declared whatever the placement (database.ts, network.ts), and the primary's class.
-    restoredInstanceId: restoredInstanceId(suffix),
+    restoredInstanceId: restoredWriter ? NO_RESTORE_TARGET : restoredInstanceId(suffix),
     restoreSubnetGroup: database.drSubnetGroup.name,
     restoreSecurityGroupIds: [
       network.restoredSecurityGroups.clients.securityGroup.id,

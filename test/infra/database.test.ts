@@ -77,3 +77,11 @@ describe("the restored writer's inputs Pulumi leaves to the live instance", () =
     );
   });
 });
+
+describe("what a regional restore creates is what the stack declares for the writer", () => {
+  it("the same log exports", async () => {
+    const { LOG_EXPORTS } = await import("../../lib/infra/database");
+    const { WRITER_LOG_EXPORTS } = await import("../../lib/lambda/adapters/aws/rds-regional-recovery");
+    expect([...WRITER_LOG_EXPORTS]).toEqual([...LOG_EXPORTS]);
+  });
+});

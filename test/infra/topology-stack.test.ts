@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { ExistingDbInstances, RecordedResource } from "../../lib/synth/mocks";
+import { readFailoverConfig, readStepRunnerConfig } from "../../lib/lambda/failover/env";
 import { observedInstances } from "../../lib/synth/observed";
 import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
@@ -410,6 +411,10 @@ describe("activeWriter=restored after a regional restore (replica next to the pr
       PRIMARY_HOST: restored.state.address,
       PRIMARY_REGION: DR,
     });
+    // No second regional restore from here, and the deployed readers accept what is set.
+    expect(env("lambda-failover-dev")).toMatchObject({ REGIONAL_RESTORE: "off", RESTORED_INSTANCE_ID: "none" });
+    expect(readFailoverConfig(env("lambda-failover-dev")).restore.instanceId).toBe("none");
+    expect(readStepRunnerConfig(env("lambda-step-runner-dev")).policy.regionalRestore).toBe("off");
     expect(kept.outputs).toMatchObject({
       activeWriter: "restored",
       standbyRole: "replica",

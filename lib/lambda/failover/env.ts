@@ -2,7 +2,12 @@
  * The failover function's configuration, read from the environment TapStack sets
  * (names in `lib/function-env.ts`).
  */
-import type { FailoverEnvName, StepRunnerEnvName, StepRunnerRestoreTestEnvName } from "../../function-env";
+import {
+  NO_RESTORE_TARGET,
+  type FailoverEnvName,
+  type StepRunnerEnvName,
+  type StepRunnerRestoreTestEnvName,
+} from "../../function-env";
 import { DEFAULT_POLICY } from "../core/policy";
 import { REGIONAL_RESTORE_MODES, type FailoverPolicy, type RegionalRestoreMode } from "../core/types";
 import { EnvReader, policyFromEnv, type EnvSource } from "../env-reader";
@@ -121,7 +126,7 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
       MAX_RESTORE_TIMEOUT_MINUTES,
     ),
   };
-  const base = readBase(read, "failover");
+  const base = readBase(read, "failover", env);
   read.finish();
   return { ...base(), ...workflow };
 }
@@ -132,7 +137,7 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
  */
 export function readStepRunnerConfig(env: EnvSource): StepRunnerFullConfig {
   const read = new EnvReader<StepRunnerEnvName | StepRunnerRestoreTestEnvName>(env, "step-runner");
-  const base = readBase(read, "step-runner");
+  const base = readBase(read, "step-runner", env);
   const testInstanceId = read.dbInstanceId("RESTORE_TEST_INSTANCE_ID");
   const testSecurityGroupIds = read
     .matching(
@@ -175,6 +180,7 @@ const SECURITY_GROUP_IDS = /^sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*$/;
 function readBase<Name extends string>(
   read: EnvReader<StepRunnerEnvName | Name>,
   functionLabel: string,
+  env: EnvSource,
 ): () => StepRunnerConfig {
   const config = {
     primaryInstanceId: read.dbInstanceId("PRIMARY_INSTANCE_ID"),
@@ -223,6 +229,11 @@ function readBase<Name extends string>(
       ),
     },
   };
+  if (config.restore.instanceId === NO_RESTORE_TARGET && env.REGIONAL_RESTORE?.trim() !== "off") {
+    read.problem(
+      `RESTORED_INSTANCE_ID is ${NO_RESTORE_TARGET} (no regional restore from here) but REGIONAL_RESTORE is ${JSON.stringify(env.REGIONAL_RESTORE ?? "")}: set REGIONAL_RESTORE=off`,
+    );
+  }
   if (
     config.restore.instanceId !== "" &&
     [config.primaryInstanceId, config.replicaInstanceId].includes(config.restore.instanceId)

@@ -1,11 +1,7 @@
 import { ConfigurationError } from "../../../lib/lambda/core/errors";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
 import { readFailoverConfig, readStepRunnerConfig } from "../../../lib/lambda/failover/env";
-import {
-  FAILOVER_ENV_FIXTURE,
-  RESTORE_TEST_ENV_FIXTURE,
-  STEP_RUNNER_FULL_ENV_FIXTURE,
-} from "./fixtures";
+import { FAILOVER_ENV_FIXTURE, RESTORE_TEST_ENV_FIXTURE, STEP_RUNNER_FULL_ENV_FIXTURE } from "./fixtures";
 
 function problemsOf(env: Record<string, string | undefined>): string {
   try {
@@ -81,6 +77,11 @@ describe("readFailoverConfig", () => {
       "RESTORED_INSTANCE_ID is \"rds-replica-dev\", the primary's or the replica's: a restore needs an identifier of its own",
     ],
     [
+      "no restore target (the writer is the restored instance) while regional restores are on",
+      { RESTORED_INSTANCE_ID: "none", REGIONAL_RESTORE: "auto" },
+      'RESTORED_INSTANCE_ID is none (no regional restore from here) but REGIONAL_RESTORE is "auto": set REGIONAL_RESTORE=off',
+    ],
+    [
       "a security group list with a space",
       { RESTORE_SECURITY_GROUP_IDS: "sg-0b1c2d3e4f5a60001, sg-0b1c2d3e4f5a60002" },
       'RESTORE_SECURITY_GROUP_IDS="sg-0b1c2d3e4f5a60001, sg-0b1c2d3e4f5a60002" is not valid',
@@ -92,6 +93,15 @@ describe("readFailoverConfig", () => {
     ],
   ])("refuses %s", (_name, change, message) => {
     expect(problemsOf({ ...FAILOVER_ENV_FIXTURE, ...change })).toContain(message);
+  });
+
+  it("accepts no restore target when regional restores are off (tap:activeWriter restored)", () => {
+    const config = readFailoverConfig({
+      ...FAILOVER_ENV_FIXTURE,
+      RESTORED_INSTANCE_ID: "none",
+      REGIONAL_RESTORE: "off",
+    });
+    expect([config.restore.instanceId, config.policy.regionalRestore]).toEqual(["none", "off"]);
   });
 
   it("reads the workflow's limits as given", () => {

@@ -20,9 +20,13 @@ import {
 } from "@aws-sdk/client-rds";
 import type { RegionalRecovery } from "../../core/ports";
 import type { BackupsView, InstanceView } from "../../core/types";
+import { NO_RESTORE_TARGET } from "../../../function-env";
 import type { RestoreTarget } from "../../failover/env";
 import { apiErrorKind, describeAwsError, hasErrorName } from "./aws-errors";
 import { describeFailedView, normaliseRdsStatus } from "./rds-database-control";
+
+/** The log exports the stack declares for a writer (`LOG_EXPORTS` in lib/infra/database.ts). */
+export const WRITER_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
 /** Tags on the restored instance: what it was restored from, and to which point. */
 export const RESTORED_FROM_TAG = "tap:restored-from";
@@ -106,6 +110,8 @@ export interface PointInTimeRestoreOptions {
   readonly tags: Readonly<Record<string, string>>;
   /** `DeletionProtection`, sent only when given (RDS's default is off). */
   readonly deletionProtection?: boolean;
+  /** The CloudWatch Logs exports of the new instance (a writer's, as the stack declares them); none when absent. */
+  readonly logExports?: readonly string[];
 }
 
 /**
@@ -113,7 +119,10 @@ export interface PointInTimeRestoreOptions {
  * restorable time. Everything RDS would otherwise default is named (reference §1.6: the default
  * VPC's subnet group and security group, the default parameter group): the DR VPC's subnet group,
  * the given security groups, the PostgreSQL 14 parameter group with `rds.force_ssl`, IAM
- * authentication on, Single-AZ, no public access.
+ * authentication on, Single-AZ, no public access, gp3 storage, minor-version upgrades on, and no
+ * paid Extended Support (a restore, like a create, enrols the instance in it unless told not to).
+ * These are the values the stack declares for a writer (`lib/infra/database.ts`), so that
+ * `tap:activeWriter restored` adopts the restored instance without a change to them.
  */
 export function pointInTimeRestoreInput(
   backupsArn: string,
@@ -131,6 +140,10 @@ export function pointInTimeRestoreInput(
     MultiAZ: false,
     PubliclyAccessible: false,
     EnableIAMDatabaseAuthentication: true,
+    StorageType: "gp3",
+    AutoMinorVersionUpgrade: true,
+    EngineLifecycleSupport: "open-source-rds-extended-support-disabled",
+    ...(options.logExports === undefined ? {} : { EnableCloudwatchLogsExports: [...options.logExports] }),
     BackupRetentionPeriod: options.backupRetentionDays,
     ...(options.deletionProtection === undefined ? {} : { DeletionProtection: options.deletionProtection }),
     CopyTagsToSnapshot: true,
@@ -157,6 +170,12 @@ export class RdsRegionalRecovery implements RegionalRecovery {
    * gives no usable answer is `unreadable` (with its kind), RDS's answer without one is `missing`.
    */
   backups(): Promise<BackupsView> {
+    if (this.config.target.instanceId === NO_RESTORE_TARGET) {
+      return Promise.resolve({
+        kind: "missing",
+        reason: `no regional restore runs from here: the writer ${this.config.primaryInstanceId} is the restored instance, in this region, and its backups are copied away from it`,
+      });
+    }
     return readReplicatedBackups(this.rds, this.config.primaryInstanceId, this.config.primaryRegion);
   }
 
@@ -164,6 +183,9 @@ export class RdsRegionalRecovery implements RegionalRecovery {
   async describeRestored(): Promise<InstanceView> {
     const id = this.config.target.instanceId;
     const role = "primary" as const;
+    // The writer is the restored instance itself: there is no other to look for.
+    if (id === NO_RESTORE_TARGET)
+      return { id, role, status: "not-found", isReplica: false, apiReachable: true };
     try {
       const out = await this.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
       const instance = out.DBInstances?.find((db) => db.DBInstanceIdentifier === id);
@@ -201,9 +223,11 @@ export class RdsRegionalRecovery implements RegionalRecovery {
           pointInTimeRestoreInput(backups.arn, {
             target: this.config.target,
             backupRetentionDays: this.config.backupRetentionDays,
+            logExports: WRITER_LOG_EXPORTS,
             tags: {
               Environment: this.config.environmentSuffix,
-              "DR-Role": "restored",
+              // The writer's role: `tap:activeWriter restored` declares it with this tag.
+              "DR-Role": "primary",
               [RESTORED_FROM_TAG]: backups.arn,
               [RESTORE_POINT_TAG]: new Date(backups.latestRestorableTimeMs).toISOString(),
             },

@@ -24,13 +24,13 @@ const TARGET = {
   instanceClass: "db.t3.medium",
 };
 
-function recovery(): RdsRegionalRecovery {
+function recovery(target = TARGET): RdsRegionalRecovery {
   return new RdsRegionalRecovery(
     {
       primaryInstanceId: "rds-primary-dev",
       primaryRegion: "ap-southeast-2",
       replicaRegion: "ap-southeast-2",
-      target: TARGET,
+      target,
       backupRetentionDays: 7,
       environmentSuffix: "dev",
     },
@@ -122,6 +122,25 @@ describe("backups", () => {
   });
 });
 
+describe("no restore target (tap:activeWriter restored: the writer is the restored instance)", () => {
+  it("finds no restored instance and no backups to restore, without a call to RDS", async () => {
+    const none = recovery({ ...TARGET, instanceId: "none" });
+    expect(await none.describeRestored()).toEqual({
+      id: "none",
+      role: "primary",
+      status: "not-found",
+      isReplica: false,
+      apiReachable: true,
+    });
+    expect(await none.backups()).toEqual({
+      kind: "missing",
+      reason:
+        "no regional restore runs from here: the writer rds-primary-dev is the restored instance, in this region, and its backups are copied away from it",
+    });
+    expect(rds.calls()).toHaveLength(0);
+  });
+});
+
 describe("describeRestored", () => {
   it("is not-found until a restore created it", async () => {
     rds
@@ -200,12 +219,16 @@ describe("restoreLatest", () => {
       MultiAZ: false,
       PubliclyAccessible: false,
       EnableIAMDatabaseAuthentication: true,
+      StorageType: "gp3",
+      AutoMinorVersionUpgrade: true,
+      EngineLifecycleSupport: "open-source-rds-extended-support-disabled",
+      EnableCloudwatchLogsExports: ["postgresql", "upgrade"],
       BackupRetentionPeriod: 7,
       CopyTagsToSnapshot: true,
       Tags: [
         { Key: "Name", Value: "rds-restored-dev" },
         { Key: "Environment", Value: "dev" },
-        { Key: "DR-Role", Value: "restored" },
+        { Key: "DR-Role", Value: "primary" },
         { Key: RESTORED_FROM_TAG, Value: ARN },
         { Key: RESTORE_POINT_TAG, Value: "2026-12-03T10:00:00.000Z" },
       ],
