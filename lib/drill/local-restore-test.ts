@@ -42,6 +42,7 @@ export interface LocalRestoreTestRecord {
   readonly endpoint: string | null;
 }
 
+/** The temporary instance as a PostgreSQL point-in-time recovery beside the live cluster. */
 export class LocalRestoreTestDatabase implements RestoreTestDatabase {
   private node: PgNode | null = null;
   private phase: "none" | "creating" | "available" | "failed" | "deleting" = "none";

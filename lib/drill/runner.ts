@@ -300,6 +300,8 @@ export async function runScenario(
       policy,
       cluster: clusterIds,
       logger: QUIET_LOGGER,
+      // A regional restore verifies its instance as the monitor's role before writer moves.
+      monitorLogin: cluster.monitorProbeConfig(),
       onClosed: (e) =>
         timeline.add(
           "execution-closed",

@@ -78,12 +78,16 @@ export function inProcessStepInvoker(handler: (event: unknown) => Promise<unknow
   };
 }
 
-/** Builds the drill's workflow over `ports`. */
+/**
+ * Builds the drill's workflow over `ports`. With `monitorLogin`, a regional restore verifies the
+ * restored instance with the real restore-check handler (`VerifyRestored`) before `writer` moves.
+ */
 export function createDrillWorkflow(args: {
   readonly ports: Ports;
   readonly policy: FailoverPolicy;
   readonly cluster: WorkflowInput["cluster"];
   readonly logger: HandlerLogger;
+  readonly monitorLogin?: MonitorLogin;
   readonly onClosed?: (execution: LocalExecution) => void;
 }): LocalWorkflow {
   const handler = createStepRunnerHandler({
@@ -93,13 +97,26 @@ export function createDrillWorkflow(args: {
     ports: args.ports,
     logger: args.logger,
   });
+  const invokeStepRunner = inProcessStepInvoker(handler);
+  const login = args.monitorLogin;
+  const invokeRestoreCheck =
+    login === undefined ? undefined : inProcessStepInvoker(drillRestoreCheckHandler(login, args.logger));
   return new LocalWorkflow({
     definition: failoverDefinition({
       stepRunnerArn: DRILL_WORKFLOW.stepRunnerArn,
       stepRunnerTimeoutSeconds: DRILL_WORKFLOW.stepRunnerTimeoutSeconds,
+      ...(login === undefined
+        ? {}
+        : {
+            restoreCheckArn: DRILL_RESTORE_TEST.restoreCheckArn,
+            restoreCheckTimeoutSeconds: DRILL_RESTORE_TEST.restoreCheckTimeoutSeconds,
+          }),
     }),
     stateMachineArn: DRILL_WORKFLOW.stateMachineArn,
-    invokeStep: inProcessStepInvoker(handler),
+    invokeStep: (payload, functionName) =>
+      functionName === DRILL_RESTORE_TEST.restoreCheckArn && invokeRestoreCheck !== undefined
+        ? invokeRestoreCheck(payload)
+        : invokeStepRunner(payload),
     clock: args.ports.clock,
     waitOverridesMs: DRILL_WAIT_OVERRIDES_MS,
     ...(args.onClosed ? { onClosed: args.onClosed } : {}),
@@ -127,6 +144,44 @@ export const DRILL_RESTORE_TEST_WAIT_OVERRIDES_MS: Readonly<Record<string, numbe
   [RESTORE_TEST_STATES.waitForCleanUp]: 200,
 };
 
+/** The monitor's login to any node of the local cluster (`LocalCluster.monitorProbeConfig()`). */
+export type MonitorLogin = Pick<PgProbeConfig, "database" | "user" | "password">;
+
+/**
+ * The restore-check function's handler as the drill runs it: the real handler and the same
+ * `runRestoreCheck` as Lambda, logged in as the monitor's role with its drill password (no IAM, no
+ * TLS on loopback); host and port come from the event.
+ */
+export function drillRestoreCheckHandler(
+  login: MonitorLogin,
+  logger: HandlerLogger,
+): (event: unknown) => Promise<unknown> {
+  return createRestoreCheckHandler({
+    config: {
+      dbPort: 5432,
+      dbName: login.database,
+      monitorDbUser: login.user,
+      controlRegion: DRILL_WORKFLOW.region,
+      minRows: DRILL_RESTORE_TEST.minRows,
+      environmentSuffix: "drill",
+    },
+    logger,
+    check: (endpoint, minRows) =>
+      runRestoreCheck(
+        {
+          host: endpoint.host,
+          port: endpoint.port,
+          database: login.database,
+          user: login.user,
+          password: login.password,
+          ssl: false,
+          timeoutMs: 5_000,
+        },
+        minRows,
+      ),
+  });
+}
+
 /**
  * The drill's restore test: the deployed definition (`restoreTestDefinition`) run by `LocalWorkflow`,
  * its step-runner tasks handled by the real step-runner handler (`restoreTest` on the drill's local
@@ -140,7 +195,7 @@ export function createDrillRestoreTestWorkflow(args: {
   readonly cluster: WorkflowInput["cluster"];
   readonly restoreTest: RestoreTestContext;
   /** The monitor's login (`LocalCluster.monitorProbeConfig()`); host and port come from the event. */
-  readonly monitorLogin: Pick<PgProbeConfig, "database" | "user" | "password">;
+  readonly monitorLogin: MonitorLogin;
   readonly logger: HandlerLogger;
   readonly onClosed?: (execution: LocalExecution<RestoreTestInput>) => void;
 }): LocalWorkflow<RestoreTestInput> {
@@ -152,30 +207,7 @@ export function createDrillRestoreTestWorkflow(args: {
     logger: args.logger,
     restoreTest: { ...args.restoreTest, flushMetrics: () => undefined },
   });
-  const restoreCheck = createRestoreCheckHandler({
-    config: {
-      dbPort: 5432,
-      dbName: args.monitorLogin.database,
-      monitorDbUser: args.monitorLogin.user,
-      controlRegion: DRILL_WORKFLOW.region,
-      minRows: DRILL_RESTORE_TEST.minRows,
-      environmentSuffix: "drill",
-    },
-    logger: args.logger,
-    check: (endpoint, minRows) =>
-      runRestoreCheck(
-        {
-          host: endpoint.host,
-          port: endpoint.port,
-          database: args.monitorLogin.database,
-          user: args.monitorLogin.user,
-          password: args.monitorLogin.password,
-          ssl: false,
-          timeoutMs: 5_000,
-        },
-        minRows,
-      ),
-  });
+  const restoreCheck = drillRestoreCheckHandler(args.monitorLogin, args.logger);
   const invokeStepRunner = inProcessStepInvoker(stepRunner);
   const invokeRestoreCheck = inProcessStepInvoker(restoreCheck);
   return new LocalWorkflow<RestoreTestInput>({

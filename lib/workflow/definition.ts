@@ -37,6 +37,7 @@ export const STATES = {
   waitForRestore: "WaitForRestore",
   checkRestored: "CheckRestored",
   restored: "Restored",
+  verifyRestored: "VerifyRestored",
   switchWriter: "SwitchWriter",
   enableBackups: "EnableBackups",
   writeReport: "WriteReport",
@@ -92,7 +93,18 @@ export interface DefinitionOptions {
   readonly catchUpPollSeconds?: number;
   /** Seconds between two checks that a regional restore's instance is available. */
   readonly restorePollSeconds?: number;
+  /**
+   * ARN of the restore-check function. When given, a regional restore verifies that the restored
+   * instance answers as the monitor's role (the role and the heartbeat table come with the backup)
+   * before `writer` moves to it: `VerifyRestored` between `Restored` and `SwitchWriter`.
+   */
+  readonly restoreCheckArn?: string;
+  /** The restore-check function's timeout (60 s deployed); with `restoreCheckArn`. */
+  readonly restoreCheckTimeoutSeconds?: number;
 }
+
+/** Default timeout of the restore-check function (the contract's 60 s). */
+export const RESTORE_CHECK_TIMEOUT_SECONDS = 60;
 
 /** Default seconds between promotion checks: RDS takes minutes; 15 s adds 7.5 s to the RTO on average. */
 export const PROMOTION_POLL_SECONDS = 15;
@@ -253,6 +265,36 @@ function taskState(
   };
 }
 
+/**
+ * `VerifyRestored`: the restore-check function (the same one the restore test runs) logs in to the
+ * restored instance as the monitor's role and reads the heartbeat table; only then does `writer`
+ * move. A restored instance that does not answer goes to the failure path, with `writer` untouched.
+ * Its result is kept beside the run state (`$.verified`).
+ */
+function verifyRestored(options: DefinitionOptions): State {
+  return {
+    Type: "Task",
+    Comment:
+      "Does the restored instance answer as the monitor's role, with the heartbeat table from the backup?",
+    Resource: LAMBDA_INVOKE,
+    Parameters: {
+      FunctionName: options.restoreCheckArn,
+      Payload: { "endpoint.$": "$.run.replica.endpoint" },
+    },
+    ResultSelector: { "rowCount.$": "$.Payload.rowCount", "user.$": "$.Payload.user" },
+    ResultPath: "$.verified",
+    TimeoutSeconds: (options.restoreCheckTimeoutSeconds ?? RESTORE_CHECK_TIMEOUT_SECONDS) + 30,
+    Retry: [
+      RETRY_TRANSIENT,
+      { ...RETRY_INTERRUPTED, ErrorEquals: ["Lambda.Unknown", "Sandbox.Timedout", "States.Timeout"] },
+      // A newly available instance may refuse its first logins; the restore test retries the same way.
+      { ErrorEquals: ["RestoreCheckFailed"], IntervalSeconds: 30, MaxAttempts: 2, BackoffRate: 2 },
+    ],
+    Catch: [TO_ROLL_BACK],
+    Next: STATES.switchWriter,
+  };
+}
+
 /** The failover state machine's definition. */
 export function failoverDefinition(options: DefinitionOptions): Record<string, unknown> {
   const promotionPoll = options.promotionPollSeconds ?? PROMOTION_POLL_SECONDS;
@@ -374,9 +416,16 @@ export function failoverDefinition(options: DefinitionOptions): Record<string, u
     },
     [STATES.restored]: {
       Type: "Choice",
-      Choices: [{ Variable: "$.run.writable", BooleanEquals: true, Next: STATES.switchWriter }],
+      Choices: [
+        {
+          Variable: "$.run.writable",
+          BooleanEquals: true,
+          Next: options.restoreCheckArn === undefined ? STATES.switchWriter : STATES.verifyRestored,
+        },
+      ],
       Default: STATES.waitForRestore,
     },
+    ...(options.restoreCheckArn === undefined ? {} : { [STATES.verifyRestored]: verifyRestored(options) }),
     [STATES.succeeded]: { Type: "Succeed", Comment: "writer points at the new primary; report stored." },
     [STATES.nothingToDo]: { Type: "Succeed", Comment: "The state as it is now needs no failover." },
     [STATES.rollBack]: {

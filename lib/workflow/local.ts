@@ -13,12 +13,7 @@
  * its scheduler for the duration of a run.
  */
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import type {
-  Clock,
-  ExecutionStart,
-  ExecutionStatus,
-  ExecutionSummary,
-} from "../lambda/core/ports";
+import type { Clock, ExecutionStart, ExecutionStatus, ExecutionSummary } from "../lambda/core/ports";
 import type { WorkflowInput } from "../lambda/core/workflow";
 import { LAMBDA_INVOKE_WAIT_FOR_TOKEN } from "./definition";
 

@@ -267,6 +267,38 @@ describe("restoreLatest after the primary and the replica are lost together", ()
   });
 });
 
+describe("removeRestored: the restore test's teardown while the cluster keeps running", () => {
+  it(
+    "stops the restored node and removes its directory; the primary still writes; a second restore works",
+    async () => {
+      const cluster = await startCluster({ backups: { archiveTimeoutSeconds: 1 } });
+      try {
+        await cluster.query(cluster.primary, "CREATE TABLE t (n int)");
+        await cluster.query(cluster.primary, "INSERT INTO t VALUES (1)");
+        await waitFor("the insert to be archived", () => cluster.latestRestorableTimeMs() !== null);
+        const restored = await cluster.restoreLatest(60_000);
+        const pids = cluster.processIds(restored);
+        const dataDir = restored.dataDir;
+        expect(pids.length).toBeGreaterThan(0);
+        await cluster.removeRestored();
+        expect(pids.filter(isAlive)).toEqual([]);
+        expect(fs.existsSync(dataDir)).toBe(false);
+        expect(cluster.restored).toBeNull();
+        // The live cluster was not touched: the primary takes writes, the replica still runs.
+        await cluster.query(cluster.primary, "INSERT INTO t VALUES (2)");
+        expect(cluster.isRunning(cluster.replica)).toBe(true);
+        const again = await cluster.restoreLatest(60_000);
+        expect(cluster.isRunning(again)).toBe(true);
+        await cluster.removeRestored();
+        await cluster.removeRestored(); // nothing left: a no-op
+      } finally {
+        await cluster.destroy();
+      }
+    },
+    CLUSTER_START_TIMEOUT_MS + 120_000,
+  );
+});
+
 describe("restoreLatest without backups", () => {
   it("fails with an error naming ClusterOptions.backups; there is no latest restorable time", async () => {
     const cluster = await startCluster();

@@ -323,3 +323,41 @@ describe("failoverDefinition", () => {
     });
   });
 });
+
+describe("failoverDefinition with restoreCheckArn: a regional restore verifies its instance", () => {
+  const RESTORE_CHECK_ARN = "arn:aws:lambda:ap-southeast-1:123456789012:function:restore-check-dev";
+  const withCheck = failoverDefinition({
+    stepRunnerArn: STEP_RUNNER_ARN,
+    stepRunnerTimeoutSeconds: 300,
+    restoreCheckArn: RESTORE_CHECK_ARN,
+    restoreCheckTimeoutSeconds: 60,
+  }) as unknown as DefinitionJson;
+
+  it("is valid and goes Restored → VerifyRestored → SwitchWriter, failing to RollBack", () => {
+    const result = aslValidator(JSON.parse(JSON.stringify(withCheck)));
+    expect(result.errors).toEqual([]);
+    expect(targetsOf(withCheck.States[STATES.restored]).sort()).toEqual(
+      [STATES.verifyRestored, STATES.waitForRestore].sort(),
+    );
+    expect(withCheck.States[STATES.verifyRestored]).toEqual({
+      Type: "Task",
+      Comment: expect.any(String),
+      Resource: LAMBDA_INVOKE,
+      Parameters: { FunctionName: RESTORE_CHECK_ARN, Payload: { "endpoint.$": "$.run.replica.endpoint" } },
+      ResultSelector: { "rowCount.$": "$.Payload.rowCount", "user.$": "$.Payload.user" },
+      ResultPath: "$.verified",
+      TimeoutSeconds: 90,
+      Retry: [
+        TRANSIENT,
+        { ...INTERRUPTED, ErrorEquals: ["Lambda.Unknown", "Sandbox.Timedout", "States.Timeout"] },
+        { ErrorEquals: ["RestoreCheckFailed"], IntervalSeconds: 30, MaxAttempts: 2, BackoffRate: 2 },
+      ],
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: STATES.rollBack }],
+      Next: STATES.switchWriter,
+    });
+  });
+
+  it("is left out without restoreCheckArn", () => {
+    expect(definition().States[STATES.verifyRestored]).toBeUndefined();
+  });
+});

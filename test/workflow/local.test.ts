@@ -297,3 +297,70 @@ describe("forLocalEngine", () => {
     );
   });
 });
+
+describe("LocalWorkflow regional restore with VerifyRestored", () => {
+  const RESTORE_CHECK_ARN = "arn:aws:lambda:ap-southeast-1:123456789012:function:restore-check-dev";
+  const restoredEndpoint = "rds-restored-dev.abc.ap-southeast-1.rds.amazonaws.com";
+
+  function verifying(check: (attempt: number) => unknown) {
+    const calls: { fn: string; step: string; atMs: number; payload: Record<string, unknown> }[] = [];
+    const wf = new LocalWorkflow({
+      definition: failoverDefinition({
+        stepRunnerArn: "arn:aws:lambda:ap-southeast-1:123456789012:function:step-runner-dev",
+        stepRunnerTimeoutSeconds: 300,
+        restoreCheckArn: RESTORE_CHECK_ARN,
+      }),
+      stateMachineArn: STATE_MACHINE_ARN,
+      clock: scheduler,
+      invokeStep: async (raw, functionName) => {
+        const payload = raw as Payload;
+        if (functionName === RESTORE_CHECK_ARN) {
+          calls.push({ fn: "restore-check", step: "", atMs: scheduler.nowMs(), payload });
+          return check(calls.filter((c) => c.fn === "restore-check").length);
+        }
+        calls.push({ fn: "step-runner", step: payload.step, atMs: scheduler.nowMs(), payload });
+        const base =
+          payload.step === "begin"
+            ? { next: "wait-restored", replica: { endpoint: restoredEndpoint } }
+            : { ...payload.run, ...(payload.step === "check-restored" ? { writable: true } : {}) };
+        return { input: payload.input, run: base };
+      },
+    });
+    return { wf, calls };
+  }
+
+  it("checks the restored instance's endpoint as the monitor's role before switching writer", async () => {
+    const { wf, calls } = verifying(() => ({ newestHeartbeatAt: null, rowCount: 1, user: "dr_monitor" }));
+    await wf.start("restore-a", inputFor("restore-a"));
+    const closed = await runVirtually(scheduler, wf.get("restore-a")!.closed);
+    expect(closed.status).toBe("SUCCEEDED");
+    expect(calls.map((c) => c.step || c.fn)).toEqual([
+      "begin",
+      "check-restored",
+      "restore-check",
+      "switch-writer",
+      "enable-backups",
+      "write-report",
+      "notify-success",
+    ]);
+    expect(calls[2].payload).toEqual({ endpoint: restoredEndpoint });
+  });
+
+  it("rolls back without switching writer when the restored instance does not answer (after two retries)", async () => {
+    const { wf, calls } = verifying(() => {
+      throw functionError("RestoreCheckFailed", "Cannot connect to the restored instance as dr_monitor");
+    });
+    await wf.start("restore-b", inputFor("restore-b"));
+    const closed = await runVirtually(scheduler, wf.get("restore-b")!.closed);
+    expect(closed.status).toBe("FAILED");
+    const checks = calls.filter((c) => c.fn === "restore-check").map((c) => c.atMs - T0_MS);
+    expect(checks).toEqual([0, 30_000, 90_000]);
+    expect(calls.map((c) => c.step).filter((s) => s !== "")).toEqual([
+      "begin",
+      "check-restored",
+      "roll-back",
+    ]);
+    const rollBack = calls.find((c) => c.step === "roll-back")!;
+    expect((rollBack.payload.error as { Error: string }).Error).toBe("RestoreCheckFailed");
+  });
+});

@@ -35,6 +35,7 @@ export const RESTORE_TEST_TASKS = [
   "restore-test-report",
   "restore-test-freshness",
 ] as const;
+/** One of {@link RESTORE_TEST_TASKS}. */
 export type RestoreTestTask = (typeof RESTORE_TEST_TASKS)[number];
 
 /** What an execution of the restore-test machine is started with. */

@@ -87,7 +87,8 @@ export interface RestoreTestConfig {
 
 /** The step runner's configuration: the failover's steps and the restore test's. */
 export interface StepRunnerFullConfig extends StepRunnerConfig {
-  readonly restoreTest: RestoreTestConfig;
+  /** `null` when none of the restore-test variables is set: the restore test is not configured. */
+  readonly restoreTest: RestoreTestConfig | null;
 }
 
 /** Everything the failover function needs: the step runner's configuration and the workflow. */
@@ -134,41 +135,60 @@ export function readFailoverConfig(env: EnvSource): FailoverConfig {
 /**
  * Reads and validates the step runner's environment, like {@link readFailoverConfig}: the
  * failover's variables and the restore test's (`STEP_RUNNER_RESTORE_TEST_ENV`).
+ *
+ * The restore test's variables come as a set: all three, or none. None leaves the restore test
+ * unconfigured (`restoreTest: null`; its steps then fail with a message naming the variables)
+ * rather than failing the cold start, so a stack without them keeps a working failover: the
+ * failover path must not depend on the weekly test's configuration. Some but not all is refused.
  */
 export function readStepRunnerConfig(env: EnvSource): StepRunnerFullConfig {
   const read = new EnvReader<StepRunnerEnvName | StepRunnerRestoreTestEnvName>(env, "step-runner");
   const base = readBase(read, "step-runner", env);
-  const testInstanceId = read.dbInstanceId("RESTORE_TEST_INSTANCE_ID");
-  const testSecurityGroupIds = read
-    .matching(
-      "RESTORE_TEST_SECURITY_GROUP_IDS",
-      SECURITY_GROUP_IDS,
-      "comma-separated security group ids (the restored instance's access group), e.g. sg-0123456789abcdef0",
-    )
-    .split(",");
-  const restoreTimeoutMinutes = read.positiveInteger(
-    "RESTORE_TIMEOUT_MINUTES",
-    DEFAULT_RESTORE_TIMEOUT_MINUTES,
-    MAX_RESTORE_TIMEOUT_MINUTES,
-  );
-  const ids = ["PRIMARY_INSTANCE_ID", "REPLICA_INSTANCE_ID", "RESTORED_INSTANCE_ID"] as const;
-  for (const name of ids) {
-    if (testInstanceId !== "" && env[name]?.trim() === testInstanceId) {
-      read.problem(
-        `RESTORE_TEST_INSTANCE_ID is ${JSON.stringify(testInstanceId)}, the same as ${name}: the restore test deletes its instance, so it needs an identifier of its own`,
-      );
+  const configured = RESTORE_TEST_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
+  let restoreTest: RestoreTestConfig | null = null;
+  let testInstanceId = "";
+  let testSecurityGroupIds: string[] = [];
+  let restoreTimeoutMinutes = 0;
+  if (configured) {
+    testInstanceId = read.dbInstanceId("RESTORE_TEST_INSTANCE_ID");
+    testSecurityGroupIds = read
+      .matching(
+        "RESTORE_TEST_SECURITY_GROUP_IDS",
+        SECURITY_GROUP_IDS,
+        "comma-separated security group ids (the restored instance's access group), e.g. sg-0123456789abcdef0",
+      )
+      .split(",");
+    restoreTimeoutMinutes = read.positiveInteger(
+      "RESTORE_TIMEOUT_MINUTES",
+      DEFAULT_RESTORE_TIMEOUT_MINUTES,
+      MAX_RESTORE_TIMEOUT_MINUTES,
+    );
+    const ids = ["PRIMARY_INSTANCE_ID", "REPLICA_INSTANCE_ID", "RESTORED_INSTANCE_ID"] as const;
+    for (const name of ids) {
+      if (testInstanceId !== "" && env[name]?.trim() === testInstanceId) {
+        read.problem(
+          `RESTORE_TEST_INSTANCE_ID is ${JSON.stringify(testInstanceId)}, the same as ${name}: the restore test deletes its instance, so it needs an identifier of its own`,
+        );
+      }
     }
   }
   read.finish();
   const config = base();
-  return {
-    ...config,
-    restoreTest: {
+  if (configured) {
+    restoreTest = {
       target: { ...config.restore, instanceId: testInstanceId, securityGroupIds: testSecurityGroupIds },
       restoreTimeoutMinutes,
-    },
-  };
+    };
+  }
+  return { ...config, restoreTest };
 }
+
+/** The step runner's restore-test variables, set together or not at all. */
+export const RESTORE_TEST_VARIABLES: readonly StepRunnerRestoreTestEnvName[] = [
+  "RESTORE_TEST_INSTANCE_ID",
+  "RESTORE_TEST_SECURITY_GROUP_IDS",
+  "RESTORE_TIMEOUT_MINUTES",
+];
 
 const SECURITY_GROUP_IDS = /^sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*$/;
 

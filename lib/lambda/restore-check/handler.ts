@@ -29,10 +29,25 @@ const HOST =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
- * Checks the state machine's event. `port` may be left out: the stack's DB_PORT then. Throws
- * `InvalidEventError` naming the problem.
+ * Checks the state machine's event. Two forms: the restore test's `{ host, port }` (`port` may be
+ * left out: the stack's DB_PORT then), and the failover's `{ endpoint }`, the restored instance's
+ * endpoint as its run state holds it (`address`, or `address:port` where a port is part of it, as
+ * in the drill). Throws `InvalidEventError` naming the problem.
  */
 export function parseRestoreCheckEvent(event: unknown, defaultPort: number): RestoreCheckEvent {
+  const raw = event as { endpoint?: unknown } | null;
+  if (typeof raw === "object" && raw !== null && !Array.isArray(raw) && "endpoint" in raw) {
+    const m = typeof raw.endpoint === "string" ? /^([^:\s]+)(?::(\d{1,5}))?$/.exec(raw.endpoint) : null;
+    if (m === null) {
+      throw new InvalidEventError(
+        `restore-check: endpoint must be "<address>" or "<address>:<port>", got ${JSON.stringify(raw.endpoint) ?? "nothing"}`,
+      );
+    }
+    return parseRestoreCheckEvent(
+      { host: m[1], ...(m[2] === undefined ? {} : { port: Number(m[2]) }) },
+      defaultPort,
+    );
+  }
   const e = event as Partial<Record<keyof RestoreCheckEvent, unknown>> | null;
   if (typeof e !== "object" || e === null || Array.isArray(e)) {
     throw new InvalidEventError(

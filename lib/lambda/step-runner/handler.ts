@@ -88,7 +88,10 @@ export function createStepRunnerHandler(
         step = request.step;
         logger.appendKeys({ step, execution: request.execution.name });
         if (restoreTest === undefined) {
-          throw new StepError(STEP_ERRORS.failed, "This step runner is not configured for restore tests");
+          throw new StepError(
+            STEP_ERRORS.failed,
+            "This step runner is not configured for restore tests: set RESTORE_TEST_INSTANCE_ID, RESTORE_TEST_SECURITY_GROUP_IDS and RESTORE_TIMEOUT_MINUTES on it",
+          );
         }
         const response = await runRestoreTestStep(restoreTest, request);
         logger.info("Step done", { step, ...("test" in response ? { phase: response.test.phase } : {}) });

@@ -15,6 +15,12 @@ const config = readStepRunnerConfig(process.env);
 const clients = new AwsClients();
 const metrics = createMetrics(config.metricsNamespace, "step-runner", config.environmentSuffix);
 
+/** The restore test's part, when the environment configures it. */
+function restoreTestDeps() {
+  const restoreTest = buildRestoreTestContext(config, clients, metrics);
+  return restoreTest === undefined ? {} : { restoreTest };
+}
+
 /** The function's handler. */
 export const handler = createStepRunnerHandler({
   cluster: { primaryInstanceId: config.primaryInstanceId, replicaInstanceId: config.replicaInstanceId },
@@ -22,5 +28,5 @@ export const handler = createStepRunnerHandler({
   region: config.controlRegion,
   ports: buildFailoverPorts(config, clients),
   logger: createLogger("step-runner", config.environmentSuffix),
-  restoreTest: buildRestoreTestContext(config, clients, metrics),
+  ...restoreTestDeps(),
 });

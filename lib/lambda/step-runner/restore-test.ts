@@ -28,13 +28,18 @@ export function powertoolsRestoreTestMetrics(
   };
 }
 
-/** The restore test's context and its metrics flush, for `createStepRunnerHandler`'s `restoreTest`. */
+/**
+ * The restore test's context and its metrics flush, for `createStepRunnerHandler`'s `restoreTest`;
+ * `undefined` when the environment does not configure the restore test.
+ */
 export function buildRestoreTestContext(
   config: StepRunnerFullConfig,
   clients: AwsClients,
   metrics: HandlerMetrics,
   clock: Clock = systemClock,
-): RestoreTestContext & { readonly flushMetrics: () => void } {
+): (RestoreTestContext & { readonly flushMetrics: () => void }) | undefined {
+  const test = config.restoreTest;
+  if (test === null) return undefined;
   const sink = powertoolsRestoreTestMetrics(metrics);
   return {
     // The replicated backups and the temporary instance live in the DR region, beside this function.
@@ -42,7 +47,7 @@ export function buildRestoreTestContext(
       {
         primaryInstanceId: config.primaryInstanceId,
         primaryRegion: config.primaryRegion,
-        target: config.restoreTest.target,
+        target: test.target,
         environmentSuffix: config.environmentSuffix,
       },
       clients.rds(config.controlRegion),
@@ -51,8 +56,8 @@ export function buildRestoreTestContext(
     metrics: sink,
     clock,
     settings: {
-      instanceId: config.restoreTest.target.instanceId,
-      restoreTimeoutSeconds: config.restoreTest.restoreTimeoutMinutes * 60,
+      instanceId: test.target.instanceId,
+      restoreTimeoutSeconds: test.restoreTimeoutMinutes * 60,
       deleteTimeoutSeconds: DEFAULT_DELETE_TIMEOUT_SECONDS,
       maxRestorePointAgeSeconds: DEFAULT_MAX_RESTORE_POINT_AGE_SECONDS,
     },

@@ -1,7 +1,12 @@
 import { ConfigurationError } from "../../../lib/lambda/core/errors";
 import { DEFAULT_POLICY } from "../../../lib/lambda/core/policy";
 import { readFailoverConfig, readStepRunnerConfig } from "../../../lib/lambda/failover/env";
-import { FAILOVER_ENV_FIXTURE, RESTORE_TEST_ENV_FIXTURE, STEP_RUNNER_FULL_ENV_FIXTURE } from "./fixtures";
+import {
+  FAILOVER_ENV_FIXTURE,
+  RESTORE_TEST_ENV_FIXTURE,
+  STEP_RUNNER_ENV_FIXTURE,
+  STEP_RUNNER_FULL_ENV_FIXTURE,
+} from "./fixtures";
 
 function problemsOf(env: Record<string, string | undefined>): string {
   try {
@@ -319,6 +324,10 @@ describe("readStepRunnerConfig", () => {
     );
   });
 
+  it("leaves the restore test unconfigured, not the step runner broken, when none of its variables is set", () => {
+    expect(readStepRunnerConfig(STEP_RUNNER_ENV_FIXTURE).restoreTest).toBeNull();
+  });
+
   it("refuses a missing or malformed restore-test variable, and a test instance that is another instance", () => {
     const { RESTORE_TEST_INSTANCE_ID: _i, ...missing } = STEP_RUNNER_FULL_ENV_FIXTURE;
     expect(stepRunnerProblems(missing)).toContain(
@@ -354,9 +363,10 @@ describe("readStepRunnerConfig", () => {
 
   it("refuses an empty environment with every variable named, as the step runner's", () => {
     const text = stepRunnerProblems({});
-    expect(text).toContain("The step-runner function's environment is invalid (29 problems)");
-    for (const name of Object.keys(STEP_RUNNER_FULL_ENV_FIXTURE))
-      expect(text).toContain(`- ${name} is missing`);
+    expect(text).toContain("The step-runner function's environment is invalid (26 problems)");
+    for (const name of Object.keys(STEP_RUNNER_ENV_FIXTURE)) expect(text).toContain(`- ${name} is missing`);
+    // The restore test's set is optional as a whole: nothing is said about it when none is set.
+    expect(text).not.toContain("RESTORE_TEST_INSTANCE_ID");
     expect(text).not.toContain("STATE_MACHINE_ARN");
   });
 

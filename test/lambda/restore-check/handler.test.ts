@@ -136,3 +136,25 @@ describe("parseRestoreCheckEvent", () => {
     expect(() => parseRestoreCheckEvent(event, 5432)).toThrow(message);
   });
 });
+
+describe("parseRestoreCheckEvent: the failover's { endpoint } form", () => {
+  it("takes an address, or an address with its port (the drill's endpoints)", () => {
+    expect(
+      parseRestoreCheckEvent({ endpoint: "rds-restored-dev.abc.ap-southeast-1.rds.amazonaws.com" }, 5432),
+    ).toEqual({
+      host: "rds-restored-dev.abc.ap-southeast-1.rds.amazonaws.com",
+      port: 5432,
+    });
+    expect(parseRestoreCheckEvent({ endpoint: "127.0.0.1:40123" }, 5432)).toEqual({
+      host: "127.0.0.1",
+      port: 40123,
+    });
+  });
+
+  it.each([[{ endpoint: null }], [{ endpoint: "db:5432:1" }], [{ endpoint: "db:99999" }]])(
+    "refuses %j",
+    (event) => {
+      expect(() => parseRestoreCheckEvent(event, 5432)).toThrow(InvalidEventError);
+    },
+  );
+});

@@ -196,7 +196,9 @@ describe("step runner: restore-test steps", () => {
       }),
     );
     expect(failed.name).toBe(STEP_ERRORS.failed);
-    expect(failed.message).toBe("This step runner is not configured for restore tests");
+    expect(failed.message).toBe(
+      "This step runner is not configured for restore tests: set RESTORE_TEST_INSTANCE_ID, RESTORE_TEST_SECURITY_GROUP_IDS and RESTORE_TIMEOUT_MINUTES on it",
+    );
   });
 
   it("emits RestoreTestAgeHours in freshness mode", async () => {

@@ -29,6 +29,7 @@ export const RESTORE_TEST_TAG = "tap:restore-test";
 /** `DR-Role` of the temporary instance. */
 export const RESTORE_TEST_ROLE = "restore-test";
 
+/** What the adapter restores from and into. */
 export interface RdsRestoreTestConfig {
   /** The primary whose replicated backups are restored. */
   readonly primaryInstanceId: string;
@@ -40,6 +41,7 @@ export interface RdsRestoreTestConfig {
 
 const NOT_FOUND = ["DBInstanceNotFoundFault", "DBInstanceNotFound"];
 
+/** The restore test's temporary instance and the replicated backups, on RDS in the DR region. */
 export class RdsRestoreTestDatabase implements RestoreTestDatabase {
   constructor(
     private readonly config: RdsRestoreTestConfig,

@@ -20,7 +20,9 @@ import { awsHttpStatus, describeAwsError, hasErrorName } from "./aws-errors";
 
 /** Prefix of every restore-test object. */
 export const RESTORE_TEST_PREFIX = "restore-tests/";
+/** Copy of the newest successful report: what the freshness mode reads. */
 export const LATEST_SUCCESS_KEY = `${RESTORE_TEST_PREFIX}latest-success.json`;
+/** When freshness was first computed (written once): the age's origin while no test ever succeeded. */
 export const FIRST_SEEN_KEY = `${RESTORE_TEST_PREFIX}first-seen.json`;
 const REPORT_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -49,6 +51,7 @@ function isConditionFailure(err: unknown): boolean {
   );
 }
 
+/** `RestoreTestStore` on the DR report bucket (see the module comment). */
 export class S3RestoreTestStore implements RestoreTestStore {
   constructor(
     private readonly bucket: string,
