@@ -661,6 +661,12 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
         scope: "*",
       });
     }
+    // VerifyRestored: the regional restore's check query, before writer moves.
+    const restoreCheck = w.stepRunner.replace(/step-runner/, "restore-check");
+    allow(m, "lambda:InvokeFunction", restoreCheck, "a regional restore verifies the restored instance");
+    allow(m, "lambda:InvokeFunction", `${restoreCheck}:1`, "a task naming a version of restore-check", {
+      scope: `${restoreCheck}:*`,
+    });
     deny(m, "lambda:InvokeFunction", w.stepRunner.replace(/[^:]+$/, "payments-api"), "no other function");
     deny(
       m,

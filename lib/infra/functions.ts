@@ -126,6 +126,12 @@ export const FUNCTION_SETTINGS = {
    * (`Lambda.Unknown`, its retriers), and every task is idempotent on the real state.
    */
   stepRunnerTimeoutSeconds: 300,
+  /**
+   * `restore-check` (declared with the restore test, `restore-test.ts`): connect (IAM token, TLS)
+   * and two small queries on a freshly restored instance. The failover workflow's VerifyRestored
+   * invokes it too, so its timeout is known here.
+   */
+  restoreCheckTimeoutSeconds: 60,
   stepRunnerMemoryMb: 256,
   /** Connect (10 s) plus statements (30 s) of the bootstrap session, with room to spare. */
   bootstrapTimeoutSeconds: 60,
@@ -569,6 +575,11 @@ export function buildFunctions(ctx: BuildContext, deps: FunctionsDeps): Function
     alerting,
     stepRunnerArn: stepRunnerFn.arn,
     stepRunnerTimeoutSeconds: s.stepRunnerTimeoutSeconds,
+    // Declared by the restore test's builder after this one (it needs the step runner): named here.
+    restoreCheckArn: accountId.apply((account) =>
+      lambdaFunctionArn(config.drRegion, account, functionName("restore-check", suffix)),
+    ),
+    restoreCheckTimeoutSeconds: s.restoreCheckTimeoutSeconds,
   });
 
   // ---- failover (DR region, no VPC): decides and starts executions ---------------------------

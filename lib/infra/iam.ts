@@ -657,9 +657,14 @@ export const LOG_DELIVERY_ACTIONS = [
 export interface StateMachinePolicyTargets {
   /** The step runner's unqualified ARN. */
   readonly stepRunnerArn: string;
+  /** The restore-check function's unqualified ARN (a regional restore's VerifyRestored). */
+  readonly restoreCheckArn?: string;
 }
 
-/** Least privilege of the state machine: invoke the step runner, deliver its own logs. Nothing else. */
+/**
+ * Least privilege of the failover state machine: invoke the step runner (and restore-check, the
+ * regional restore's VerifyRestored), deliver its own logs. Nothing else.
+ */
 export function stateMachinePolicyDocument(t: StateMachinePolicyTargets): IamPolicyDocument {
   return document([
     {
@@ -671,6 +676,16 @@ export function stateMachinePolicyDocument(t: StateMachinePolicyTargets): IamPol
       Action: ["lambda:InvokeFunction"],
       Resource: [t.stepRunnerArn, `${t.stepRunnerArn}:*`],
     },
+    ...(t.restoreCheckArn === undefined
+      ? []
+      : [
+          {
+            Sid: "InvokeRestoreCheck",
+            Effect: "Allow" as const,
+            Action: ["lambda:InvokeFunction"],
+            Resource: [t.restoreCheckArn, `${t.restoreCheckArn}:*`],
+          },
+        ]),
     {
       Sid: "DeliverExecutionLogs",
       Effect: "Allow",

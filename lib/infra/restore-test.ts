@@ -51,8 +51,8 @@ export const RESTORE_TEST_SETTINGS = {
   logLevel: "ERROR",
   includeExecutionData: false,
   tracing: false,
-  /** Connect (IAM token, TLS) and two small queries on a freshly restored instance. */
-  restoreCheckTimeoutSeconds: 60,
+  /** `FUNCTION_SETTINGS.restoreCheckTimeoutSeconds` (the failover workflow invokes it too). */
+  restoreCheckTimeoutSeconds: FUNCTION_SETTINGS.restoreCheckTimeoutSeconds,
   restoreCheckMemoryMb: 256,
   /** The freshness run: computes RestoreTestAgeHours once a day. */
   freshnessSchedule: "rate(1 day)",

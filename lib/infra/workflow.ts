@@ -79,6 +79,12 @@ export interface WorkflowDeps {
   readonly stepRunnerArn: pulumi.Output<string>;
   /** The step runner's timeout: the definition gives each task this long plus a margin. */
   readonly stepRunnerTimeoutSeconds: number;
+  /**
+   * The restore-check function's unqualified ARN: a regional restore's VerifyRestored has it log in
+   * to the restored instance as the monitor's role before `writer` moves.
+   */
+  readonly restoreCheckArn: pulumi.Output<string>;
+  readonly restoreCheckTimeoutSeconds: number;
 }
 
 /** Declares the state machine, its role, its log group and its alarms in the DR region. */
@@ -113,9 +119,11 @@ export function buildWorkflow(ctx: BuildContext, deps: WorkflowDeps): WorkflowRe
     ctx.name("iam-sfn-failover-policy"),
     {
       role: role.id,
-      policy: deps.stepRunnerArn.apply((arn) =>
-        JSON.stringify(stateMachinePolicyDocument({ stepRunnerArn: arn })),
-      ),
+      policy: pulumi
+        .all([deps.stepRunnerArn, deps.restoreCheckArn])
+        .apply(([stepRunnerArn, restoreCheckArn]) =>
+          JSON.stringify(stateMachinePolicyDocument({ stepRunnerArn, restoreCheckArn })),
+        ),
     },
     dr,
   );
@@ -127,9 +135,14 @@ export function buildWorkflow(ctx: BuildContext, deps: WorkflowDeps): WorkflowRe
       name,
       type: s.type,
       roleArn: role.arn,
-      definition: deps.stepRunnerArn.apply((arn) =>
+      definition: pulumi.all([deps.stepRunnerArn, deps.restoreCheckArn]).apply(([arn, restoreCheckArn]) =>
         JSON.stringify(
-          failoverDefinition({ stepRunnerArn: arn, stepRunnerTimeoutSeconds: deps.stepRunnerTimeoutSeconds }),
+          failoverDefinition({
+            stepRunnerArn: arn,
+            stepRunnerTimeoutSeconds: deps.stepRunnerTimeoutSeconds,
+            restoreCheckArn,
+            restoreCheckTimeoutSeconds: deps.restoreCheckTimeoutSeconds,
+          }),
         ),
       ),
       loggingConfiguration: {

@@ -1069,8 +1069,16 @@ describe.each([
       tracingConfiguration: { enabled: false },
       tags: { "DR-Role": "failover" },
     });
+    // A regional restore's VerifyRestored invokes restore-check (declared with the restore test).
+    const restoreCheck = `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-restore-check-dev`;
+    expect(v.state("lambda-restore-check-dev", "arn")).toBe(restoreCheck);
     expect(JSON.parse(machine.inputs.definition as string)).toEqual(
-      failoverDefinition({ stepRunnerArn: stepRunner, stepRunnerTimeoutSeconds: 300 }),
+      failoverDefinition({
+        stepRunnerArn: stepRunner,
+        stepRunnerTimeoutSeconds: 300,
+        restoreCheckArn: restoreCheck,
+        restoreCheckTimeoutSeconds: 60,
+      }),
     );
     expect(v.named("logs-sfn-failover-dev").inputs).toMatchObject({
       name: "/aws/vendedlogs/states/sfn-failover-dev",
@@ -1079,7 +1087,7 @@ describe.each([
     });
   });
 
-  it("the state machine's role: trusted by Step Functions for this machine, invokes only the step runner", () => {
+  it("the state machine's role: trusted by Step Functions for this machine, invokes only the step runner and restore-check", () => {
     const machineArn = `arn:aws:states:${DR}:${ACCOUNT}:stateMachine:sfn-failover-dev`;
     expect(JSON.parse(v.named("iam-sfn-failover-dev").inputs.assumeRolePolicy as string)).toEqual(
       stateMachineTrustPolicy(ACCOUNT, machineArn),
@@ -1087,7 +1095,10 @@ describe.each([
     expect(v.state("sfn-failover-dev", "arn")).toBe(machineArn);
     const stepRunner = v.state("lambda-step-runner-dev", "arn");
     expect(JSON.parse(v.named("iam-sfn-failover-policy-dev").inputs.policy as string)).toEqual(
-      stateMachinePolicyDocument({ stepRunnerArn: stepRunner }),
+      stateMachinePolicyDocument({
+        stepRunnerArn: stepRunner,
+        restoreCheckArn: `arn:aws:lambda:${DR}:${ACCOUNT}:function:lambda-restore-check-dev`,
+      }),
     );
     expect(v.named("iam-sfn-failover-policy-dev").inputs.role).toBe(v.named("iam-sfn-failover-dev").id);
   });

@@ -40,6 +40,8 @@ export const arns = {
   drDefaultOptionGroup: `arn:aws:rds:${DR_REGION}:${ACCOUNT}:og:default:postgres-14`,
 };
 
+const restoreCheckArn = `arn:aws:lambda:${DR_REGION}:${ACCOUNT}:function:lambda-restore-check-dev`;
+
 /** The state machine role's policy, as lib/infra/iam.ts writes it. */
 export function stateMachinePolicy(): object {
   return {
@@ -50,6 +52,12 @@ export function stateMachinePolicy(): object {
         Effect: "Allow",
         Action: ["lambda:InvokeFunction"],
         Resource: [arns.stepRunner, `${arns.stepRunner}:*`],
+      },
+      {
+        Sid: "InvokeRestoreCheck",
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction"],
+        Resource: [restoreCheckArn, `${restoreCheckArn}:*`],
       },
       {
         Sid: "DeliverExecutionLogs",
