@@ -113,6 +113,8 @@ describe("scheduled run", () => {
 
   it("with Powertools' real EMF output every blob carries the Environment dimension alone, which the lag history and alarms read", async () => {
     const cluster = new FakeCluster();
+    // Real Powertools refuses (and warns about) datapoints older than 14 days: date them now.
+    cluster.clock.now = Date.now();
     const lines: string[] = [];
     const real = createMetrics("TapStack", "health-monitor", "dev");
     (real as unknown as { console: { log: (line: string) => void } }).console = {
