@@ -58,6 +58,7 @@ function timeline(
     workload: { commitsPerSecond: 10 },
     triggerPath: extra.triggerPath ?? "both",
     faults,
+    restoreTests: extra.restoreTests ?? [],
   };
 }
 

@@ -11,6 +11,7 @@ import type { FailoverPolicy, LagReading } from "../lambda/core/types";
 import { readFailoverConfig } from "../lambda/failover/env";
 import { simulatedDeployment } from "./config";
 import { commitsAfter } from "./database";
+import { RESTORE_TEST_POLL_SECONDS } from "../workflow/restore-test-definition";
 import { installVirtualTimers } from "./virtual-timers";
 import {
   type ExecutionRecord,
@@ -56,7 +57,23 @@ export interface Outcome {
     readonly stepRunnerInterrupted: number;
   };
   readonly decisions: Readonly<Record<string, number>>;
+  /** The restore-test executions of the run (`restoreTests` of the timeline). */
+  readonly restoreTests: RestoreTestOutcome;
   readonly violations: readonly string[];
+}
+
+/** What the restore tests of a run did. */
+export interface RestoreTestOutcome {
+  /** Test-mode executions that succeeded / failed (ran to a Fail state, timed out or aborted) / still run. */
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly running: number;
+  /** RestoreTestDurationSeconds of each success (RestoreDBInstanceToPointInTime call → seen available). */
+  readonly durationsSeconds: readonly number[];
+  /** RestoreTestAgeHours of each freshness run. */
+  readonly freshnessAgeHours: readonly number[];
+  /** The cause each failed test gave. */
+  readonly failures: readonly string[];
 }
 
 const MINUTE_MS = 60_000;
@@ -497,6 +514,9 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
       violations.push("restore-impossible-alerts: no backups to restore and no critical alert said so");
   }
 
+  const restoreTests = restoreTestOutcome(record);
+  violations.push(...restoreTestViolations(record, restoreTests, restored?.id ?? null));
+
   const gaps = record.aws.calls.filter((c) => c.error === "NotSimulated");
   if (gaps.length > 0)
     violations.push(
@@ -540,6 +560,102 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
       stepRunnerInterrupted: stepRuns.filter((i) => i.result === "timeout" || i.result === "crash").length,
     },
     decisions,
+    restoreTests,
     violations,
   };
+}
+
+/** Seconds a measured restore may exceed the simulated one: the 60 s poll and the tasks' latency. */
+export const RESTORE_TEST_MEASURE_SLACK_SECONDS = RESTORE_TEST_POLL_SECONDS + 10;
+
+function restoreTestOutcome(record: RunRecord): RestoreTestOutcome {
+  const tests = record.restoreTestExecutions.filter((e) => e.mode === "test");
+  const metric = (name: string): number[] =>
+    record.restoreTestMetrics.filter((m) => m.name === name).map((m) => m.value);
+  return {
+    succeeded: tests.filter((e) => e.status === "SUCCEEDED").length,
+    failed: tests.filter((e) => e.status !== "SUCCEEDED" && e.status !== "RUNNING").length,
+    running: tests.filter((e) => e.status === "RUNNING").length,
+    durationsSeconds: metric("RestoreTestDurationSeconds"),
+    freshnessAgeHours: metric("RestoreTestAgeHours"),
+    failures: tests.filter((e) => e.status === "FAILED").map((e) => `${e.error ?? "?"}: ${e.cause ?? ""}`),
+  };
+}
+
+/**
+ * The restore test's invariants:
+ * - `restore-test-never-writer`: `writer` never points at a test instance, no client commits on
+ *   one, and the regional restore never takes the test's identifier;
+ * - `restore-test-cleans-up`: every test instance of a closed execution is deleted (or being
+ *   deleted), and none is deleted by another execution while the one that restored it still runs;
+ * - `restore-test-measures`: each success published one duration, from the simulated restore time
+ *   to it plus the poll (and RestoreTestSucceeded 1; a failure RestoreTestSucceeded 0 and a cause);
+ * - `restore-test-succeeds`: on a stack without faults, with replicated backups, a test that runs
+ *   alone succeeds; `restore-test-says-why`: without replicated backups it fails saying so.
+ */
+function restoreTestViolations(
+  record: RunRecord,
+  outcome: RestoreTestOutcome,
+  regionalRestoreId: string | null,
+): string[] {
+  const { timeline } = record;
+  const out: string[] = [];
+  const testId = record.config.restoreTestInstanceId;
+  const endpoints = new Set(record.testInstances.map((t) => t.endpoint));
+  const towardTest = record.writerChanges.filter((w) => endpoints.has(w.target));
+  if (towardTest.length > 0 || record.testInstanceCommitSegments > 0 || regionalRestoreId === testId)
+    out.push(
+      `restore-test-never-writer: writer moved to a test instance ${towardTest.length} time(s), ` +
+        `${record.testInstanceCommitSegments} client session(s) committed on one, regional restore into ${String(regionalRestoreId)}`,
+    );
+  const byName = new Map(record.restoreTestExecutions.map((e) => [e.name, e]));
+  for (const t of record.testInstances) {
+    const owner = t.execution === null ? undefined : byName.get(t.execution);
+    if (owner !== undefined && owner.status !== "RUNNING" && t.deleteRequestedAtMs === null)
+      out.push(`restore-test-cleans-up: ${owner.name} ended ${owner.status} and left ${t.id} undeleted`);
+    if (
+      t.deleteRequestedAtMs !== null &&
+      t.deletedBy !== null &&
+      t.deletedBy !== t.execution &&
+      owner !== undefined &&
+      (owner.stoppedAtMs === null || owner.stoppedAtMs > t.deleteRequestedAtMs)
+    )
+      out.push(
+        `restore-test-cleans-up: ${t.deletedBy} deleted the instance of ${owner.name} while it still ran`,
+      );
+  }
+  const succeeded = record.restoreTestMetrics.filter((m) => m.name === "RestoreTestSucceeded");
+  if (outcome.durationsSeconds.length !== outcome.succeeded)
+    out.push(
+      `restore-test-measures: ${outcome.succeeded} test(s) succeeded but ${outcome.durationsSeconds.length} duration(s) were published`,
+    );
+  const restoreSeconds = timeline.aws.restoreSeconds;
+  for (const d of outcome.durationsSeconds) {
+    if (d < restoreSeconds || d > restoreSeconds + RESTORE_TEST_MEASURE_SLACK_SECONDS)
+      out.push(
+        `restore-test-measures: measured ${d} s for a ${restoreSeconds} s restore (allowed up to +${RESTORE_TEST_MEASURE_SLACK_SECONDS} s)`,
+      );
+  }
+  const ones = succeeded.filter((m) => m.value === 1).length;
+  const zeros = succeeded.filter((m) => m.value === 0).length;
+  const failedWithReport = record.restoreTestExecutions.filter(
+    (e) => e.mode === "test" && e.status === "FAILED" && e.error === "RestoreTestFailed",
+  ).length;
+  if (ones !== outcome.succeeded || zeros !== failedWithReport)
+    out.push(
+      `restore-test-measures: RestoreTestSucceeded 1×${ones} / 0×${zeros} for ${outcome.succeeded} succeeded / ${failedWithReport} failed test(s)`,
+    );
+  const tests = timeline.restoreTests.filter((t) => t.mode === "test");
+  const alone = tests.length === 1;
+  if (timeline.faults.length === 0 && timeline.aws.backupsReplicated && alone && outcome.succeeded !== 1)
+    out.push(
+      `restore-test-succeeds: a test on a healthy stack did not succeed (${outcome.failures.join(" | ") || `${outcome.running} still running`})`,
+    );
+  if (!timeline.aws.backupsReplicated && tests.length > 0) {
+    if (outcome.succeeded > 0 || !outcome.failures.every((f) => /no replicated backups/i.test(f)))
+      out.push(
+        `restore-test-says-why: without replicated backups the test must fail naming them (${outcome.failures.join(" | ") || "no failure"})`,
+      );
+  }
+  return out;
 }
