@@ -568,6 +568,9 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
 /** Seconds a measured restore may exceed the simulated one: the 60 s poll and the tasks' latency. */
 export const RESTORE_TEST_MEASURE_SLACK_SECONDS = RESTORE_TEST_POLL_SECONDS + 10;
 
+/** Hours a reported age may differ from the simulated one: its 0.01 h rounding and the report step's own time. */
+const RESTORE_TEST_AGE_TOLERANCE_HOURS = 0.02;
+
 function restoreTestOutcome(record: RunRecord): RestoreTestOutcome {
   const tests = record.restoreTestExecutions.filter((e) => e.mode === "test");
   const metric = (name: string): number[] =>
@@ -591,7 +594,9 @@ function restoreTestOutcome(record: RunRecord): RestoreTestOutcome {
  * - `restore-test-measures`: each success published one duration, from the simulated restore time
  *   to it plus the poll (and RestoreTestSucceeded 1; a failure RestoreTestSucceeded 0 and a cause);
  * - `restore-test-succeeds`: on a stack without faults, with replicated backups, a test that runs
- *   alone succeeds; `restore-test-says-why`: without replicated backups it fails saying so.
+ *   alone succeeds; `restore-test-says-why`: without replicated backups it fails saying so;
+ * - `restore-test-freshness`: RestoreTestAgeHours is the time since the newest success (or, with
+ *   none yet, since the first freshness run).
  */
 function restoreTestViolations(
   record: RunRecord,
@@ -645,6 +650,22 @@ function restoreTestViolations(
     out.push(
       `restore-test-measures: RestoreTestSucceeded 1×${ones} / 0×${zeros} for ${outcome.succeeded} succeeded / ${failedWithReport} failed test(s)`,
     );
+  // Freshness: hours since the newest success before it, or since the first freshness run.
+  const successes = record.restoreTestExecutions
+    .filter((e) => e.mode === "test" && e.status === "SUCCEEDED" && e.stoppedAtMs !== null)
+    .map((e) => e.stoppedAtMs as number);
+  const firstFreshness =
+    record.restoreTestExecutions.find((e) => e.mode === "freshness")?.startedAtMs ?? null;
+  for (const m of record.restoreTestMetrics.filter((x) => x.name === "RestoreTestAgeHours")) {
+    const since = successes.filter((ms) => ms <= m.atMs).at(-1) ?? firstFreshness;
+    if (since === null) continue;
+    const expected = (m.atMs - since) / 3_600_000;
+    if (Math.abs(m.value - expected) > RESTORE_TEST_AGE_TOLERANCE_HOURS)
+      out.push(
+        `restore-test-freshness: RestoreTestAgeHours ${m.value} where ${expected.toFixed(2)} h passed since ` +
+          `${successes.some((ms) => ms <= m.atMs) ? "the last success" : "the first freshness run"}`,
+      );
+  }
   const tests = timeline.restoreTests.filter((t) => t.mode === "test");
   const alone = tests.length === 1;
   if (timeline.faults.length === 0 && timeline.aws.backupsReplicated && alone && outcome.succeeded !== 1)

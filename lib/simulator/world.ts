@@ -1562,7 +1562,7 @@ export class World {
     for (const [index, start] of this.timeline.restoreTests.entries()) {
       const name =
         start.by === "operator"
-          ? `manual-${start.mode}-minute-${start.atMinute}`
+          ? `manual-${start.mode}-${index + 1}`
           : `00000000-0000-4000-8000-${String(index + 1).padStart(12, "0")}`;
       this.restoreTestStarts.set(name, { mode: start.mode, by: start.by });
       this.scheduler.at(this.minuteMs(start.atMinute) + 2_000, () => {
