@@ -31,6 +31,8 @@ export interface Outcome {
   readonly promotions: number;
   /** Regional restores RDS accepted (RestoreDBInstanceToPointInTime). */
   readonly restores: number;
+  /** The timeline's simulated restore time (`aws.restoreSeconds`). */
+  readonly restoreSeconds: number;
   /** PromoteReadReplica calls that reached RDS (accepted or refused). */
   readonly promoteCalls: number;
   /** Executions of the failover state machine started. */
@@ -537,6 +539,7 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     triggerPath: timeline.triggerPath,
     promotions,
     restores: record.restores,
+    restoreSeconds: timeline.aws.restoreSeconds,
     promoteCalls,
     executions: record.executions.length,
     workflow: record.executions.map(({ states: _states, ...e }) => e),
