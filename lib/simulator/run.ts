@@ -11,6 +11,7 @@ import type { FailoverPolicy, LagReading } from "../lambda/core/types";
 import { readFailoverConfig } from "../lambda/failover/env";
 import { simulatedDeployment } from "./config";
 import { commitsAfter } from "./database";
+import type { TestInstanceRecord } from "./restore-test";
 import { RESTORE_TEST_POLL_SECONDS } from "../workflow/restore-test-definition";
 import { installVirtualTimers } from "./virtual-timers";
 import {
@@ -76,6 +77,8 @@ export interface RestoreTestOutcome {
   readonly freshnessAgeHours: readonly number[];
   /** The cause each failed test gave. */
   readonly failures: readonly string[];
+  /** Each temporary instance: restored by, created, available, delete accepted (and whose), gone. */
+  readonly instances: readonly TestInstanceRecord[];
 }
 
 const MINUTE_MS = 60_000;
@@ -585,6 +588,7 @@ function restoreTestOutcome(record: RunRecord): RestoreTestOutcome {
     durationsSeconds: metric("RestoreTestDurationSeconds"),
     freshnessAgeHours: metric("RestoreTestAgeHours"),
     failures: tests.filter((e) => e.status === "FAILED").map((e) => `${e.error ?? "?"}: ${e.cause ?? ""}`),
+    instances: record.testInstances.map((t) => ({ ...t })),
   };
 }
 
