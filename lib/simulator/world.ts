@@ -403,7 +403,9 @@ export class World {
       DBInstanceIdentifier: i.id,
       DBInstanceArn: i.arn,
       DBInstanceStatus: i.status,
-      Endpoint: { Address: i.endpoint, Port: 5432 },
+      // No endpoint while an instance is first created (commonly observed; the reference does not
+      // say: an assumption, the stricter one for code that would use it early).
+      ...(i.status === "creating" ? {} : { Endpoint: { Address: i.endpoint, Port: 5432 } }),
       InstanceCreateTime: new Date(i.createdAtMs),
       BackupRetentionPeriod: i.backupRetentionDays,
       TagList: [...i.tags.entries()].map(([Key, Value]) => ({ Key, Value })),
