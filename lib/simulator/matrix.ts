@@ -336,7 +336,8 @@ export function matrixTimelines(): Timeline[] {
 /**
  * The restore test (`restore-test/…`): the weekly test on a healthy stack at two restore durations,
  * with a freshness run before it (no success yet: counted from the first run) and after it; a test
- * running when the primary's region is lost (the regional restore must still happen, beside it);
+ * running when the primary's region is lost (the regional restore must still happen, beside it) or
+ * when the primary dies (the failover's steps and the test's run on the step runner at once);
  * a test without replicated backups; and an operator's test started while the weekly one restores.
  * Schedules fire at the timeline's minutes instead of Sunday 03:00 UTC.
  */
@@ -379,6 +380,19 @@ function restoreTestTimelines(regionLost: Fault): Timeline[] {
       ),
     );
   }
+  // A failover while a test restores: both state machines' tasks run on the step runner at once.
+  out.push(
+    timeline(
+      "restore-test/primary-dies-during-test",
+      seed,
+      "cross-region",
+      [{ kind: "primary-dies", atMinute: 2 }],
+      {
+        durationMinutes: 45,
+        restoreTests: [testAt(1)],
+      },
+    ),
+  );
   out.push(
     timeline("restore-test/no-backups", seed, "same-region", [], {
       durationMinutes: 10,
