@@ -224,7 +224,7 @@ export class World {
   /** Every instance the restore test's identifier held, and what happened to it. */
   private readonly testRecords = new Map<SimInstance, TestInstanceRecord>();
   /** The restore-test state machine, run locally from the deployed definition. */
-  private restoreTestWorkflow!: LocalWorkflow<RestoreTestInput>;
+  private restoreTestWorkflow: LocalWorkflow<RestoreTestInput> | null = null;
   private restoreCheck!: SimFunction;
   private readonly restoreTestStarts = new Map<string, { mode: string; by: string }>();
   private readonly restoreTestMetrics: RestoreTestMetric[] = [];
@@ -1445,7 +1445,9 @@ export class World {
       invokeStep: (payload) => this.invokeStep(payload, this.stepRunner),
       clock: this.scheduler,
     });
-    this.installRestoreTest(arn);
+    // The restore-test machine exists only where the timeline starts it: nothing else reaches it,
+    // and building a machine (aws-local-stepfunctions validates the definition) costs time per run.
+    if (this.timeline.restoreTests.length > 0) this.installRestoreTest(arn);
   }
 
   /**
@@ -1568,7 +1570,7 @@ export class World {
           : `00000000-0000-4000-8000-${String(index + 1).padStart(12, "0")}`;
       this.restoreTestStarts.set(name, { mode: start.mode, by: start.by });
       this.scheduler.at(this.minuteMs(start.atMinute) + 2_000, () => {
-        void this.restoreTestWorkflow.start(name, { mode: start.mode });
+        void this.restoreTestWorkflow?.start(name, { mode: start.mode });
       });
     }
     // EventBridge `rate(1 minute)` schedule of the monitor (a second or so after the minute).
@@ -1885,7 +1887,10 @@ export class World {
       restored: this.restored,
       restoreWhile: this.restoreWhile,
       restores: this.regionalRestores,
-      restoreTestExecutions: this.executionRecords(this.restoreTestWorkflow).map((e) => ({
+      restoreTestExecutions: (this.restoreTestWorkflow === null
+        ? []
+        : this.executionRecords(this.restoreTestWorkflow)
+      ).map((e) => ({
         ...e,
         mode: this.restoreTestStarts.get(e.name)?.mode ?? "?",
         by: this.restoreTestStarts.get(e.name)?.by ?? "?",
