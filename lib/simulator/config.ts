@@ -21,6 +21,11 @@ import {
   stepRunnerEnvironment,
   type StepRunnerEnvInputs,
 } from "../infra/functions";
+import {
+  RESTORE_TEST_SETTINGS,
+  restoreCheckEnvironment,
+  restoreTestMachineName,
+} from "../infra/restore-test";
 import { restoredInstanceId } from "../infra/topology";
 import { stateMachineName } from "../infra/workflow";
 import { metricKey, type SimAlarmSpec } from "./aws/cloudwatch";
@@ -58,9 +63,24 @@ export interface SimulatedAwsConfig {
   readonly stepRunnerEnv: Record<string, string>;
   readonly stepRunnerTimeoutSeconds: number;
   readonly primaryUnreachableAlarm: SimAlarmSpec;
+  /** The restore-test state machine (`sfn-restore-test-<suffix>`) and its schedules' rules. */
+  readonly restoreTestStateMachineArn: string;
+  readonly restoreTestRuleArns: { readonly test: string; readonly freshness: string };
+  /** The temporary instance (`RESTORE_TEST_INSTANCE_ID`). */
+  readonly restoreTestInstanceId: string;
+  /** The restored instance's client group (clients' CIDRs) and access group (5432 from the monitor subnets). */
+  readonly restoreClientGroupId: string;
+  readonly restoreAccessGroupId: string;
+  /** `lambda-restore-check-<suffix>`, its variables and timeout as the stack declares them. */
+  readonly restoreCheckFunctionName: string;
+  readonly restoreCheckEnv: Record<string, string>;
+  readonly restoreCheckTimeoutSeconds: number;
 }
 
 const SUFFIX = "sim";
+/** `network.restoredSecurityGroups`: the client group and the access group (monitor subnets only). */
+const RESTORE_CLIENT_GROUP = "sg-0a1b2c3d4e5f60003";
+const RESTORE_ACCESS_GROUP = "sg-0a1b2c3d4e5f60004";
 const ACCOUNT = "123456789012";
 
 function strings(record: Record<string, unknown>): Record<string, string> {
@@ -117,7 +137,7 @@ export function simulatedDeployment(
     environmentSuffix: SUFFIX,
     restoredInstanceId: restoredInstanceId(SUFFIX),
     restoreSubnetGroup: `dbsubnets-dr-${SUFFIX}`,
-    restoreSecurityGroupIds: ["sg-0a1b2c3d4e5f60003", "sg-0a1b2c3d4e5f60004"],
+    restoreSecurityGroupIds: [RESTORE_CLIENT_GROUP, RESTORE_ACCESS_GROUP],
     restoreParameterGroup: `pg-postgres14-dr-${SUFFIX}`,
     restoreInstanceClass: tap.instanceClass,
   };
@@ -135,7 +155,7 @@ export function simulatedDeployment(
   // restored instance's access group only.
   const restoreTestEnv: Record<StepRunnerRestoreTestEnvName, string> = {
     RESTORE_TEST_INSTANCE_ID: `rds-restore-test-${SUFFIX}`,
-    RESTORE_TEST_SECURITY_GROUP_IDS: "sg-0a1b2c3d4e5f60004",
+    RESTORE_TEST_SECURITY_GROUP_IDS: RESTORE_ACCESS_GROUP,
     RESTORE_TIMEOUT_MINUTES: String(tap.restoreTimeoutMinutes),
   };
   const stepRunnerEnv = { ...strings(stepRunnerEnvironment(stepRunnerInputs)), ...restoreTestEnv };
@@ -194,5 +214,23 @@ export function simulatedDeployment(
       datapointsToAlarm: spec.evaluationPeriods,
       treatMissingData: spec.treatMissingData,
     },
+    restoreTestStateMachineArn: `arn:aws:states:${drRegion}:${ACCOUNT}:stateMachine:${restoreTestMachineName(SUFFIX)}`,
+    restoreTestRuleArns: {
+      test: `arn:aws:events:${drRegion}:${ACCOUNT}:rule/events-restore-test-${SUFFIX}`,
+      freshness: `arn:aws:events:${drRegion}:${ACCOUNT}:rule/events-restore-freshness-${SUFFIX}`,
+    },
+    restoreTestInstanceId: restoreTestEnv.RESTORE_TEST_INSTANCE_ID,
+    restoreClientGroupId: RESTORE_CLIENT_GROUP,
+    restoreAccessGroupId: RESTORE_ACCESS_GROUP,
+    restoreCheckFunctionName: functionName("restore-check", SUFFIX),
+    restoreCheckEnv: strings(
+      restoreCheckEnvironment({
+        dbName: tap.databaseName,
+        drRegion,
+        minRows: tap.restoreTestMinRows,
+        environmentSuffix: SUFFIX,
+      }),
+    ),
+    restoreCheckTimeoutSeconds: RESTORE_TEST_SETTINGS.restoreCheckTimeoutSeconds,
   };
 }

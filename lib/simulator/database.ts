@@ -51,6 +51,10 @@ export interface SimInstance {
   promotionsAccepted: number;
   /** For an instance a restore created: the restore point (the primary's data up to it is what it has). */
   readonly restoredFromMs?: number;
+  /** For an instance a restore created: its `VpcSecurityGroupIds` (none given: the default group). */
+  readonly securityGroupIds?: readonly string[];
+  /** For an instance a restore created: IAM database authentication on. */
+  readonly iamAuth?: boolean;
 }
 
 /** Base replication delay of a healthy streaming replica (seconds): in-region vs across regions. */

@@ -16,7 +16,7 @@ import type { InvocationContext, Scheduler } from "./scheduler";
 
 /** What the simulated Lambda service knows of one function. */
 export interface SimFunction {
-  readonly key: "monitor" | "failover" | "step-runner";
+  readonly key: "monitor" | "failover" | "step-runner" | "restore-check";
   readonly name: string;
   readonly arn: string;
   readonly timeoutMs: number;

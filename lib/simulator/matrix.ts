@@ -10,6 +10,7 @@ import {
   CRASH_POINTS,
   DEFAULT_AWS,
   parseTimeline,
+  type RestoreTestStart,
   PLACEMENTS,
   type Fault,
   type Timeline,
@@ -58,6 +59,7 @@ function timeline(
     workload: { commitsPerSecond: 10 },
     triggerPath: extra.triggerPath ?? "both",
     faults,
+    restoreTests: extra.restoreTests ?? [],
   };
 }
 
@@ -327,7 +329,88 @@ export function matrixTimelines(): Timeline[] {
         }),
       );
   }
+  out.push(...restoreTestTimelines(regionLost));
   return [...out, ...namedTimelines()];
+}
+
+/**
+ * The restore test (`restore-test/…`): the weekly test on a healthy stack at two restore durations,
+ * with a freshness run before it (no success yet: counted from the first run) and after it; a test
+ * running when the primary's region is lost (the regional restore must still happen, beside it) or
+ * when the primary dies (the failover's steps and the test's run on the step runner at once);
+ * a test without replicated backups; and an operator's test started while the weekly one restores.
+ * Schedules fire at the timeline's minutes instead of Sunday 03:00 UTC.
+ */
+function restoreTestTimelines(regionLost: Fault): Timeline[] {
+  const out: Timeline[] = [];
+  const seed = SEEDS_OTHER[0];
+  const testAt = (atMinute: number, by: "schedule" | "operator" = "schedule"): RestoreTestStart => ({
+    atMinute,
+    mode: "test",
+    by,
+  });
+  const freshnessAt = (atMinute: number): RestoreTestStart => ({
+    atMinute,
+    mode: "freshness",
+    by: "schedule",
+  });
+  for (const restoreSeconds of [600, 1800]) {
+    // The test's own length: the restore, the deletion (deleteSeconds), the polls and the report.
+    const end = 1 + Math.ceil(restoreSeconds / 60) + Math.ceil(DEFAULT_AWS.deleteSeconds / 60) + 5;
+    out.push(
+      timeline(`restore-test/healthy/restore-${restoreSeconds}s`, seed, "same-region", [], {
+        durationMinutes: end + 2,
+        aws: { restoreSeconds },
+        restoreTests: [freshnessAt(0), testAt(1), freshnessAt(end)],
+      }),
+    );
+  }
+  for (const restoreSeconds of [600, 3600]) {
+    out.push(
+      timeline(
+        `restore-test/region-lost-during-test/restore-${restoreSeconds}s`,
+        seed,
+        "same-region",
+        [regionLost],
+        {
+          durationMinutes: 2 + Math.ceil(restoreSeconds / 60) + 40,
+          aws: { restoreSeconds },
+          restoreTests: [testAt(1)],
+        },
+      ),
+    );
+  }
+  // A failover while a test restores: both state machines' tasks run on the step runner at once.
+  out.push(
+    timeline(
+      "restore-test/primary-dies-during-test",
+      seed,
+      "cross-region",
+      [{ kind: "primary-dies", atMinute: 2 }],
+      {
+        durationMinutes: 45,
+        restoreTests: [testAt(1)],
+      },
+    ),
+  );
+  out.push(
+    timeline("restore-test/no-backups", seed, "same-region", [], {
+      durationMinutes: 10,
+      aws: { backupsReplicated: false },
+      restoreTests: [testAt(1)],
+    }),
+  );
+  // The operator's test finds the weekly one's instance `creating`; its catch path asks to delete
+  // it at every poll. The weekly restore (1850 s) becomes available at x:52 past a minute, between
+  // the operator's poll (x:56) and the weekly's (x:03): a race the operator's cleanup may win.
+  out.push(
+    timeline("restore-test/manual-during-weekly", seed, "same-region", [], {
+      durationMinutes: 50,
+      aws: { restoreSeconds: 1850 },
+      restoreTests: [testAt(1), testAt(10.9, "operator")],
+    }),
+  );
+  return out;
 }
 
 /** The timelines of `timelines/*.json`: one per defect the simulator found, named after it. */

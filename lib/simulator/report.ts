@@ -55,6 +55,17 @@ export interface MatrixFigures {
     readonly rtoMax: number | null;
     readonly dataLossMax: number | null;
   };
+  /**
+   * The restore tests of every row: how many succeeded / failed, and the measured restore durations
+   * (RestoreTestDurationSeconds) beside the simulated ones, seconds.
+   */
+  readonly restoreTests: {
+    readonly timelines: number;
+    readonly succeeded: number;
+    readonly failed: number;
+    /** `measured` of a restore that took `simulated`. */
+    readonly durations: readonly { readonly simulated: number; readonly measured: number }[];
+  };
   /** State transitions of each execution that ended with `FailoverSucceeded`, and what they cost. */
   readonly transitionsPerFailover: {
     readonly p50: number | null;
@@ -89,6 +100,14 @@ export function summarise(
     .filter((e) => e.status === "SUCCEEDED" && e.endState === STATES.succeeded)
     .map((e) => e.transitions)
     .sort((a, b) => a - b);
+  const withTests = outcomes.filter(
+    (o) => o.restoreTests.succeeded + o.restoreTests.failed + o.restoreTests.running > 0,
+  );
+  const durations = withTests
+    .flatMap((o) =>
+      o.restoreTests.durationsSeconds.map((measured) => ({ simulated: o.restoreSeconds, measured })),
+    )
+    .sort((a, b) => a.simulated - b.simulated || a.measured - b.measured);
   const usd = (n: number | null): number | null =>
     n === null ? null : Math.round(n * USD_PER_STATE_TRANSITION * 1e6) / 1e6;
   const t50 = quantile(transitions, 0.5);
@@ -116,6 +135,12 @@ export function summarise(
       rtoMax: regionalRto.at(-1) ?? null,
       dataLossMax: regional.length === 0 ? null : Math.max(...regional.map((o) => o.dataLossSeconds)),
     },
+    restoreTests: {
+      timelines: withTests.length,
+      succeeded: withTests.reduce((n, o) => n + o.restoreTests.succeeded, 0),
+      failed: withTests.reduce((n, o) => n + o.restoreTests.failed, 0),
+      durations,
+    },
     transitionsPerFailover: {
       p50: t50,
       max: tMax,
@@ -128,6 +153,7 @@ export function summarise(
   const d = figures.primaryLossDetection;
   const t = figures.transitionsPerFailover;
   const g = figures.regionalLoss;
+  const rt = figures.restoreTests;
   const text =
     `${figures.timelines} timelines, ${figures.violations} invariant violations in ${figures.violatedTimelines} timelines, ` +
     `${figures.wallSeconds} s wall time.\n` +
@@ -135,6 +161,8 @@ export function summarise(
     `detection p50 ${cell(d.p50)} s, p95 ${cell(d.p95)} s, max ${cell(d.max)} s.\n` +
     `Regional loss, restore 10–120 min (${g.count} timelines, ${g.restored} restored): RTO ${cell(g.rtoMin)}–${cell(g.rtoMax)} s; ` +
     `data lost at most ${cell(g.dataLossMax)} s (logs shipped every 5 min).\n` +
+    `Restore tests (${rt.timelines} timelines): ${rt.succeeded} succeeded, ${rt.failed} failed; measured restore ` +
+    `${rt.durations.length === 0 ? "—" : rt.durations.map((d) => `${cell(d.measured)} s (simulated ${d.simulated} s)`).join(", ")}.\n` +
     `Cost per failover (${t.count} succeeded): state transitions p50 ${cell(t.p50)}, max ${cell(t.max)}; ` +
     `$${cell(t.usdP50, 4)} / $${cell(t.usdMax, 4)} at $0.025 per 1,000 (Step Functions Standard pricing).`;
   return { figures, text };

@@ -11,6 +11,8 @@ import type { FailoverPolicy, LagReading } from "../lambda/core/types";
 import { readFailoverConfig } from "../lambda/failover/env";
 import { simulatedDeployment } from "./config";
 import { commitsAfter } from "./database";
+import type { TestInstanceRecord } from "./restore-test";
+import { RESTORE_TEST_POLL_SECONDS } from "../workflow/restore-test-definition";
 import { installVirtualTimers } from "./virtual-timers";
 import {
   type ExecutionRecord,
@@ -30,6 +32,8 @@ export interface Outcome {
   readonly promotions: number;
   /** Regional restores RDS accepted (RestoreDBInstanceToPointInTime). */
   readonly restores: number;
+  /** The timeline's simulated restore time (`aws.restoreSeconds`). */
+  readonly restoreSeconds: number;
   /** PromoteReadReplica calls that reached RDS (accepted or refused). */
   readonly promoteCalls: number;
   /** Executions of the failover state machine started. */
@@ -56,7 +60,25 @@ export interface Outcome {
     readonly stepRunnerInterrupted: number;
   };
   readonly decisions: Readonly<Record<string, number>>;
+  /** The restore-test executions of the run (`restoreTests` of the timeline). */
+  readonly restoreTests: RestoreTestOutcome;
   readonly violations: readonly string[];
+}
+
+/** What the restore tests of a run did. */
+export interface RestoreTestOutcome {
+  /** Test-mode executions that succeeded / failed (ran to a Fail state, timed out or aborted) / still run. */
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly running: number;
+  /** RestoreTestDurationSeconds of each success (RestoreDBInstanceToPointInTime call → seen available). */
+  readonly durationsSeconds: readonly number[];
+  /** RestoreTestAgeHours of each freshness run. */
+  readonly freshnessAgeHours: readonly number[];
+  /** The cause each failed test gave. */
+  readonly failures: readonly string[];
+  /** Each temporary instance: restored by, created, available, delete accepted (and whose), gone. */
+  readonly instances: readonly TestInstanceRecord[];
 }
 
 const MINUTE_MS = 60_000;
@@ -497,6 +519,9 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
       violations.push("restore-impossible-alerts: no backups to restore and no critical alert said so");
   }
 
+  const restoreTests = restoreTestOutcome(record);
+  violations.push(...restoreTestViolations(record, restoreTests, restored?.id ?? null));
+
   const gaps = record.aws.calls.filter((c) => c.error === "NotSimulated");
   if (gaps.length > 0)
     violations.push(
@@ -517,6 +542,7 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
     triggerPath: timeline.triggerPath,
     promotions,
     restores: record.restores,
+    restoreSeconds: timeline.aws.restoreSeconds,
     promoteCalls,
     executions: record.executions.length,
     workflow: record.executions.map(({ states: _states, ...e }) => e),
@@ -540,6 +566,124 @@ function outcomeOf(record: RunRecord, expect: Expectations): Outcome {
       stepRunnerInterrupted: stepRuns.filter((i) => i.result === "timeout" || i.result === "crash").length,
     },
     decisions,
+    restoreTests,
     violations,
   };
+}
+
+/** Seconds a measured restore may exceed the simulated one: the 60 s poll and the tasks' latency. */
+export const RESTORE_TEST_MEASURE_SLACK_SECONDS = RESTORE_TEST_POLL_SECONDS + 10;
+
+/** Hours a reported age may differ from the simulated one: its 0.01 h rounding and the report step's own time. */
+const RESTORE_TEST_AGE_TOLERANCE_HOURS = 0.02;
+
+function restoreTestOutcome(record: RunRecord): RestoreTestOutcome {
+  const tests = record.restoreTestExecutions.filter((e) => e.mode === "test");
+  const metric = (name: string): number[] =>
+    record.restoreTestMetrics.filter((m) => m.name === name).map((m) => m.value);
+  return {
+    succeeded: tests.filter((e) => e.status === "SUCCEEDED").length,
+    failed: tests.filter((e) => e.status !== "SUCCEEDED" && e.status !== "RUNNING").length,
+    running: tests.filter((e) => e.status === "RUNNING").length,
+    durationsSeconds: metric("RestoreTestDurationSeconds"),
+    freshnessAgeHours: metric("RestoreTestAgeHours"),
+    failures: tests.filter((e) => e.status === "FAILED").map((e) => `${e.error ?? "?"}: ${e.cause ?? ""}`),
+    instances: record.testInstances.map((t) => ({ ...t })),
+  };
+}
+
+/**
+ * The restore test's invariants:
+ * - `restore-test-never-writer`: `writer` never points at a test instance, no client commits on
+ *   one, and the regional restore never takes the test's identifier;
+ * - `restore-test-cleans-up`: every test instance of a closed execution is deleted (or being
+ *   deleted), and none is deleted by another execution while the one that restored it still runs;
+ * - `restore-test-measures`: each success published one duration, from the simulated restore time
+ *   to it plus the poll (and RestoreTestSucceeded 1; a failure RestoreTestSucceeded 0 and a cause);
+ * - `restore-test-succeeds`: on a stack without faults, with replicated backups, a test that runs
+ *   alone succeeds; `restore-test-says-why`: without replicated backups it fails saying so;
+ * - `restore-test-freshness`: RestoreTestAgeHours is the time since the newest success (or, with
+ *   none yet, since the first freshness run).
+ */
+function restoreTestViolations(
+  record: RunRecord,
+  outcome: RestoreTestOutcome,
+  regionalRestoreId: string | null,
+): string[] {
+  const { timeline } = record;
+  const out: string[] = [];
+  const testId = record.config.restoreTestInstanceId;
+  const endpoints = new Set(record.testInstances.map((t) => t.endpoint));
+  const towardTest = record.writerChanges.filter((w) => endpoints.has(w.target));
+  if (towardTest.length > 0 || record.testInstanceCommitSegments > 0 || regionalRestoreId === testId)
+    out.push(
+      `restore-test-never-writer: writer moved to a test instance ${towardTest.length} time(s), ` +
+        `${record.testInstanceCommitSegments} client session(s) committed on one, regional restore into ${String(regionalRestoreId)}`,
+    );
+  const byName = new Map(record.restoreTestExecutions.map((e) => [e.name, e]));
+  for (const t of record.testInstances) {
+    const owner = t.execution === null ? undefined : byName.get(t.execution);
+    if (owner !== undefined && owner.status !== "RUNNING" && t.deleteRequestedAtMs === null)
+      out.push(`restore-test-cleans-up: ${owner.name} ended ${owner.status} and left ${t.id} undeleted`);
+    if (
+      t.deleteRequestedAtMs !== null &&
+      t.deletedBy !== null &&
+      t.deletedBy !== t.execution &&
+      owner !== undefined &&
+      (owner.stoppedAtMs === null || owner.stoppedAtMs > t.deleteRequestedAtMs)
+    )
+      out.push(
+        `restore-test-cleans-up: ${t.deletedBy} deleted the instance of ${owner.name} while it still ran`,
+      );
+  }
+  const succeeded = record.restoreTestMetrics.filter((m) => m.name === "RestoreTestSucceeded");
+  if (outcome.durationsSeconds.length !== outcome.succeeded)
+    out.push(
+      `restore-test-measures: ${outcome.succeeded} test(s) succeeded but ${outcome.durationsSeconds.length} duration(s) were published`,
+    );
+  const restoreSeconds = timeline.aws.restoreSeconds;
+  for (const d of outcome.durationsSeconds) {
+    if (d < restoreSeconds || d > restoreSeconds + RESTORE_TEST_MEASURE_SLACK_SECONDS)
+      out.push(
+        `restore-test-measures: measured ${d} s for a ${restoreSeconds} s restore (allowed up to +${RESTORE_TEST_MEASURE_SLACK_SECONDS} s)`,
+      );
+  }
+  const ones = succeeded.filter((m) => m.value === 1).length;
+  const zeros = succeeded.filter((m) => m.value === 0).length;
+  const failedWithReport = record.restoreTestExecutions.filter(
+    (e) => e.mode === "test" && e.status === "FAILED" && e.error === "RestoreTestFailed",
+  ).length;
+  if (ones !== outcome.succeeded || zeros !== failedWithReport)
+    out.push(
+      `restore-test-measures: RestoreTestSucceeded 1×${ones} / 0×${zeros} for ${outcome.succeeded} succeeded / ${failedWithReport} failed test(s)`,
+    );
+  // Freshness: hours since the newest success before it, or since the first freshness run.
+  const successes = record.restoreTestExecutions
+    .filter((e) => e.mode === "test" && e.status === "SUCCEEDED" && e.stoppedAtMs !== null)
+    .map((e) => e.stoppedAtMs as number);
+  const firstFreshness =
+    record.restoreTestExecutions.find((e) => e.mode === "freshness")?.startedAtMs ?? null;
+  for (const m of record.restoreTestMetrics.filter((x) => x.name === "RestoreTestAgeHours")) {
+    const since = successes.filter((ms) => ms <= m.atMs).at(-1) ?? firstFreshness;
+    if (since === null) continue;
+    const expected = (m.atMs - since) / 3_600_000;
+    if (Math.abs(m.value - expected) > RESTORE_TEST_AGE_TOLERANCE_HOURS)
+      out.push(
+        `restore-test-freshness: RestoreTestAgeHours ${m.value} where ${expected.toFixed(2)} h passed since ` +
+          `${successes.some((ms) => ms <= m.atMs) ? "the last success" : "the first freshness run"}`,
+      );
+  }
+  const tests = timeline.restoreTests.filter((t) => t.mode === "test");
+  const alone = tests.length === 1;
+  if (timeline.faults.length === 0 && timeline.aws.backupsReplicated && alone && outcome.succeeded !== 1)
+    out.push(
+      `restore-test-succeeds: a test on a healthy stack did not succeed (${outcome.failures.join(" | ") || `${outcome.running} still running`})`,
+    );
+  if (!timeline.aws.backupsReplicated && tests.length > 0) {
+    if (outcome.succeeded > 0 || !outcome.failures.every((f) => /no replicated backups/i.test(f)))
+      out.push(
+        `restore-test-says-why: without replicated backups the test must fail naming them (${outcome.failures.join(" | ") || "no failure"})`,
+      );
+  }
+  return out;
 }

@@ -176,6 +176,23 @@ export interface AwsTimings {
   readonly restoreSeconds: number;
   /** Whether RDS replicates the primary's automated backups to the DR region (the stack turns it on). */
   readonly backupsReplicated: boolean;
+  /**
+   * DeleteDBInstance (SkipFinalSnapshot) → the instance gone from DescribeDBInstances. The reference
+   * (§1.6) documents the `deleting` status but no duration: an assumption, a few minutes (300 s).
+   */
+  readonly deleteSeconds: number;
+}
+
+/**
+ * A restore-test execution started at a timeline minute: by its EventBridge schedule (the weekly
+ * `{"mode":"test"}` or the daily `{"mode":"freshness"}` rule, which names executions with UUIDs) or
+ * by an operator's `start-execution` (`by: "operator"`). Timelines pick the minute instead of
+ * waiting for Sunday 03:00 UTC.
+ */
+export interface RestoreTestStart {
+  readonly atMinute: number;
+  readonly mode: "test" | "freshness";
+  readonly by: "schedule" | "operator";
 }
 
 export interface Timeline {
@@ -188,6 +205,8 @@ export interface Timeline {
   /** Which trigger reaches the failover function: both (as deployed), or only one (the other's events lost). */
   readonly triggerPath: TriggerPath;
   readonly faults: readonly Fault[];
+  /** Restore-test executions to start (none by default). */
+  readonly restoreTests: readonly RestoreTestStart[];
 }
 
 export const DEFAULT_AWS: AwsTimings = {
@@ -201,6 +220,7 @@ export const DEFAULT_AWS: AwsTimings = {
   sourceClears: "end",
   restoreSeconds: 1800,
   backupsReplicated: true,
+  deleteSeconds: 300,
 };
 
 /** A timeline that cannot be run; the message names the field, the value and the fix. */
@@ -299,6 +319,7 @@ export function parseTimeline(value: unknown, source = "timeline"): Timeline {
     "workload",
     "triggerPath",
     "faults",
+    "restoreTests",
   ]);
   const name = r.string(value, "name", "name");
   const placement = r.oneOf(value, "placement", "placement", PLACEMENTS);
@@ -370,6 +391,14 @@ export function parseTimeline(value: unknown, source = "timeline"): Timeline {
       "aws.backupsReplicated",
       DEFAULT_AWS.backupsReplicated,
     ),
+    deleteSeconds: r.number(
+      awsRaw,
+      "deleteSeconds",
+      "aws.deleteSeconds",
+      30,
+      3600,
+      DEFAULT_AWS.deleteSeconds,
+    ),
   };
   const workloadRaw = value.workload ?? {};
   if (!isRecord(workloadRaw))
@@ -382,7 +411,20 @@ export function parseTimeline(value: unknown, source = "timeline"): Timeline {
   if (!Array.isArray(value.faults))
     return r.fail("faults", value.faults, "give a list of faults (it may be empty)");
   const faults = value.faults.map((raw, index) => parseFault(r, raw, `faults[${index}]`, durationMinutes));
-  return { name, placement, seed, durationMinutes, aws, workload, triggerPath, faults };
+  const testsRaw = value.restoreTests ?? [];
+  if (!Array.isArray(testsRaw))
+    return r.fail("restoreTests", testsRaw, 'give a list like [{"atMinute": 1, "mode": "test"}]');
+  const restoreTests = testsRaw.map((raw: unknown, index): RestoreTestStart => {
+    const path = `restoreTests[${index}]`;
+    if (!isRecord(raw)) return r.fail(path, raw, 'give an object like {"atMinute": 1, "mode": "test"}');
+    r.onlyKeys(raw, path, ["atMinute", "mode", "by"]);
+    return {
+      atMinute: r.number(raw, "atMinute", `${path}.atMinute`, 0, durationMinutes - 1),
+      mode: r.oneOf(raw, "mode", `${path}.mode`, ["test", "freshness"] as const),
+      by: r.oneOf(raw, "by", `${path}.by`, ["schedule", "operator"] as const, "schedule"),
+    };
+  });
+  return { name, placement, seed, durationMinutes, aws, workload, triggerPath, faults, restoreTests };
 }
 
 function parseFault(r: Reader, raw: unknown, path: string, durationMinutes: number): Fault {

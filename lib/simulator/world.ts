@@ -21,6 +21,13 @@ import { readMonitorConfig } from "../lambda/health-monitor/env";
 import { createMonitorHandler } from "../lambda/health-monitor/handler";
 import { SfnWorkflow } from "../lambda/adapters/aws/sfn-workflow";
 import { createStepRunnerHandler } from "../lambda/step-runner/handler";
+import { buildRestoreTestContext } from "../lambda/step-runner/restore-test";
+import { createRestoreCheckHandler, type RestoreCheckEvent } from "../lambda/restore-check/handler";
+import { readRestoreCheckConfig, type RestoreCheckConfig } from "../lambda/restore-check/env";
+import { readRestoreCheck, RestoreCheckFailed } from "../lambda/adapters/postgres/restore-check";
+import { isRestoreTestRequest } from "../lambda/core/restore-test-request";
+import type { RestoreCheckResult, RestoreTestInput } from "../lambda/core/restore-test";
+import { restoreTestDefinition } from "../workflow/restore-test-definition";
 import { failoverDefinition } from "../workflow/definition";
 import { LocalWorkflow, type LocalExecution } from "../workflow/local";
 import { FENCED_AT_TAG } from "../function-env";
@@ -37,7 +44,13 @@ import {
 } from "./database";
 import { MetricStore, SimAlarm, metricKey } from "./aws/cloudwatch";
 import { SimulatedServiceError, rdsFault } from "./aws/errors";
-import { SimulatedAws, SimulatedAwsClients, type ServiceName } from "./aws/sdk";
+import { NotSimulatedError, SimulatedAws, SimulatedAwsClients, type ServiceName } from "./aws/sdk";
+import {
+  emfDatapoints,
+  restoredDatabase,
+  type RestoreTestMetric,
+  type TestInstanceRecord,
+} from "./restore-test";
 import { lambdaIntegrationError, SimLambda, type LambdaContextLike, type SimFunction } from "./lambda";
 import { Rng } from "./rng";
 import { Scheduler, type InvocationContext } from "./scheduler";
@@ -56,6 +69,12 @@ export const LOG_SHIP_PERIOD_MS = 5 * MINUTE_MS;
 
 /** Step Functions' limit on a state's input or output (reference §3: `States.DataLimitExceeded`). */
 export const STATE_PAYLOAD_LIMIT_BYTES = 262_144;
+
+/**
+ * The restore-check function's connect bound (`CHECK_TIMEOUT_MS` of its entry module, 20 s): an
+ * instance it has no network path to answers nothing, and the connect gives up after it.
+ */
+const RESTORE_CHECK_CONNECT_TIMEOUT_MS = 20_000;
 
 /** One SNS notification as it reached the topic. */
 export interface AlertRecord {
@@ -138,8 +157,19 @@ export interface RunRecord {
   readonly restored: SimInstance | null;
   /** What was promotable or writable when RDS accepted the restore, `null` when nothing was. */
   readonly restoreWhile: string | null;
-  /** RestoreDBInstanceToPointInTime calls RDS accepted. */
+  /** Regional restores RDS accepted (RestoreDBInstanceToPointInTime into any identifier but the test's). */
   readonly restores: number;
+  /** Executions of the restore-test state machine, with the mode they were started with. */
+  readonly restoreTestExecutions: readonly (ExecutionRecord & {
+    readonly mode: string;
+    readonly by: string;
+  })[];
+  /** Every temporary instance under the restore test's identifier. */
+  readonly testInstances: readonly TestInstanceRecord[];
+  /** The restore-test metrics the step runner published. */
+  readonly restoreTestMetrics: readonly RestoreTestMetric[];
+  /** Client commits that reached a restore-test instance (it must never be a writer). */
+  readonly testInstanceCommitSegments: number;
 }
 
 /** An invocation ended by an injected fault right after `command` reached AWS. */
@@ -188,6 +218,18 @@ export class World {
   private restored: SimInstance | null = null;
   /** What was promotable or writable when RDS accepted the restore (an invariant's evidence). */
   private restoreWhile: string | null = null;
+  private regionalRestores = 0;
+  /** The instance under the restore test's identifier, while one exists. */
+  private testInstance: SimInstance | null = null;
+  /** Every instance the restore test's identifier held, and what happened to it. */
+  private readonly testRecords = new Map<SimInstance, TestInstanceRecord>();
+  /** The restore-test state machine, run locally from the deployed definition. */
+  private restoreTestWorkflow: LocalWorkflow<RestoreTestInput> | null = null;
+  private restoreCheck!: SimFunction;
+  private readonly restoreTestStarts = new Map<string, { mode: string; by: string }>();
+  private readonly restoreTestMetrics: RestoreTestMetric[] = [];
+  /** The restore-test execution each running step-runner invocation serves, by invocation id. */
+  private readonly stepExecution = new Map<string, string>();
   /**
    * The primary's logs reach the DR region's backups every 5 minutes (reference §1.6), at this
    * offset into each 5-minute period: a restore recovers up to the newest shipment.
@@ -275,9 +317,10 @@ export class World {
 
   /** Every instance there is: the primary, the replica, and a restored one once created. */
   private instances(): SimInstance[] {
-    return this.restored === null
-      ? [this.primary, this.replica]
-      : [this.primary, this.replica, this.restored];
+    const out = [this.primary, this.replica];
+    if (this.restored !== null) out.push(this.restored);
+    if (this.testInstance !== null) out.push(this.testInstance);
+    return out;
   }
 
   /**
@@ -360,7 +403,9 @@ export class World {
       DBInstanceIdentifier: i.id,
       DBInstanceArn: i.arn,
       DBInstanceStatus: i.status,
-      Endpoint: { Address: i.endpoint, Port: 5432 },
+      // No endpoint while an instance is first created (commonly observed; the reference does not
+      // say: an assumption, the stricter one for code that would use it early).
+      ...(i.status === "creating" ? {} : { Endpoint: { Address: i.endpoint, Port: 5432 } }),
       InstanceCreateTime: new Date(i.createdAtMs),
       BackupRetentionPeriod: i.backupRetentionDays,
       TagList: [...i.tags.entries()].map(([Key, Value]) => ({ Key, Value })),
@@ -425,6 +470,8 @@ export class World {
           TargetDBInstanceIdentifier?: string;
           UseLatestRestorableTime?: boolean;
           BackupRetentionPeriod?: number;
+          VpcSecurityGroupIds?: string[];
+          EnableIAMDatabaseAuthentication?: boolean;
           Tags?: { Key?: string; Value?: string }[];
         },
       ) => {
@@ -442,13 +489,71 @@ export class World {
           );
         if (input.UseLatestRestorableTime !== true)
           throw rdsFault("InvalidParameterCombination", "RestoreTime or UseLatestRestorableTime is required");
-        this.restoreWhile =
-          [this.primary, this.replica]
-            .filter((i) => i.hostAlive && i.engineUp && (i.standalone || i.replicatingFrom !== null))
-            .map((i) => `${i.id} (${i.standalone ? "writable" : "promotable"})`)
-            .join(", ") || null;
-        this.restore(id, region, input.BackupRetentionPeriod ?? 1, input.Tags ?? []);
-        return { DBInstance: describe(this.restored as SimInstance) };
+        const restored = this.restore(id, region, input);
+        if (id === this.config.restoreTestInstanceId) {
+          this.testInstance = restored;
+          this.testRecords.set(restored, {
+            id,
+            endpoint: restored.endpoint,
+            execution: restored.tags.get("tap:restore-test") ?? null,
+            createdAtMs: restored.createdAtMs,
+            availableAtMs: null,
+            deleteRequestedAtMs: null,
+            deletedBy: null,
+            goneAtMs: null,
+          });
+        } else {
+          this.restoreWhile =
+            [this.primary, this.replica]
+              .filter((i) => i.hostAlive && i.engineUp && (i.standalone || i.replicatingFrom !== null))
+              .map((i) => `${i.id} (${i.standalone ? "writable" : "promotable"})`)
+              .join(", ") || null;
+          this.restored = restored;
+          this.regionalRestores++;
+        }
+        return { DBInstance: describe(restored) };
+      },
+    );
+    aws.handle(
+      "rds",
+      "DeleteDBInstance",
+      (
+        region,
+        input: {
+          DBInstanceIdentifier?: string;
+          SkipFinalSnapshot?: boolean;
+          FinalDBSnapshotIdentifier?: string;
+        },
+        invocation,
+      ) => {
+        const i = find(region, input.DBInstanceIdentifier);
+        if (i !== this.testInstance)
+          throw new NotSimulatedError("rds", "DeleteDBInstance of a stack instance");
+        // Reference §1.6: without SkipFinalSnapshot a FinalDBSnapshotIdentifier is required.
+        if (input.SkipFinalSnapshot !== true && input.FinalDBSnapshotIdentifier === undefined)
+          throw rdsFault(
+            "InvalidParameterCombination",
+            "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.",
+          );
+        // `deleting` cannot be cancelled (reference §1.6). Whether a `creating` instance is refused is
+        // UNCONFIRMED there: refused here, the stricter case (the caller asks again at its next poll).
+        if (i.status === "deleting" || i.status === "creating")
+          throw rdsFault("InvalidDBInstanceStateFault", `DB instance ${i.id} is ${i.status}.`);
+        const record = this.testRecords.get(i);
+        if (record !== undefined) {
+          record.deleteRequestedAtMs = now();
+          record.deletedBy =
+            invocation === undefined ? null : (this.stepExecution.get(invocation.id) ?? null);
+        }
+        i.status = "deleting";
+        i.engineUp = false;
+        i.downSinceMs = now();
+        this.observe();
+        this.scheduler.after(this.timeline.aws.deleteSeconds * 1000, () => {
+          if (this.testInstance === i) this.testInstance = null;
+          if (record !== undefined) record.goneAtMs = this.scheduler.nowMs();
+        });
+        return { DBInstance: describe(i) };
       },
     );
     aws.handle(
@@ -877,7 +982,7 @@ export class World {
    * payload and result crossing as JSON, as the optimized integration passes them; a failure is
    * the error the integration reports ({@link lambdaIntegrationError}).
    */
-  private async invokeStep(payload: Record<string, unknown>): Promise<unknown> {
+  private async invokeStep(payload: Record<string, unknown>, fn: SimFunction): Promise<unknown> {
     const measure = (json: string): string => {
       this.largestStatePayloadBytes = Math.max(
         this.largestStatePayloadBytes,
@@ -888,9 +993,9 @@ export class World {
     const request = JSON.parse(measure(JSON.stringify(payload))) as unknown;
     let result: unknown;
     try {
-      result = await this.lambda.invokeSync(this.stepRunner, request);
+      result = await this.lambda.invokeSync(fn, request);
     } catch (error) {
-      throw lambdaIntegrationError(error, this.stepRunner.name);
+      throw lambdaIntegrationError(error, fn.name);
     }
     return JSON.parse(measure(JSON.stringify(result ?? null))) as unknown;
   }
@@ -932,9 +1037,13 @@ export class World {
   private restore(
     id: string,
     region: string,
-    backupRetentionDays: number,
-    tags: { Key?: string; Value?: string }[],
-  ): void {
+    input: {
+      BackupRetentionPeriod?: number;
+      VpcSecurityGroupIds?: string[];
+      EnableIAMDatabaseAuthentication?: boolean;
+      Tags?: { Key?: string; Value?: string }[];
+    },
+  ): SimInstance {
     const nowMs = this.scheduler.nowMs();
     const i = this.instance(
       id,
@@ -951,13 +1060,21 @@ export class World {
       standalone: false,
       lastRestartAtMs: nowMs,
       downSinceMs: nowMs,
-      backupRetentionDays,
+      backupRetentionDays: input.BackupRetentionPeriod ?? 1,
       heartbeats: [],
       restoredFromMs: this.latestRestorableMs(nowMs),
+      // Without VpcSecurityGroupIds the instance gets the VPC's default group (reference §1.6).
+      securityGroupIds: input.VpcSecurityGroupIds ?? ["default"],
+      iamAuth: input.EnableIAMDatabaseAuthentication === true,
     };
-    for (const tag of tags) restored.tags.set(String(tag.Key), String(tag.Value));
-    this.restored = restored;
+    // Clients reach it only through the restored client group; the access group admits the monitor subnets.
+    if (!(restored.securityGroupIds ?? []).includes(this.config.restoreClientGroupId))
+      restored.clientRules.clear();
+    for (const tag of input.Tags ?? []) restored.tags.set(String(tag.Key), String(tag.Value));
     this.scheduler.at(nowMs + this.timeline.aws.restoreSeconds * 1000, () => {
+      if (restored.status !== "creating") return;
+      const record = this.testRecords.get(restored);
+      if (record !== undefined) record.availableAtMs = this.scheduler.nowMs();
       restored.status = "available";
       restored.engineUp = true;
       restored.standalone = true;
@@ -965,6 +1082,7 @@ export class World {
       restored.lastRestartAtMs = this.scheduler.nowMs();
       this.observe();
     });
+    return restored;
   }
 
   /**
@@ -1298,6 +1416,9 @@ export class World {
       maxRetryAttempts: 0,
       maxEventAgeMs: 0,
       handler: async (event, context, invocation) => {
+        // A restore test's task runs beside the failover's (Lambda gives concurrent invocations
+        // their own execution environments): its own handler, clients and clock per invocation.
+        if (isRestoreTestRequest(event)) return this.runRestoreTestStep(event, context, invocation);
         if (!finished && current !== undefined && !current.killed) {
           throw new Error("two step-runner invocations overlap: the workflow runs one task at a time");
         }
@@ -1321,13 +1442,137 @@ export class World {
     this.workflow = new LocalWorkflow({
       definition,
       stateMachineArn: c.stateMachineArn,
-      invokeStep: (payload) => this.invokeStep(payload),
+      invokeStep: (payload) => this.invokeStep(payload, this.stepRunner),
+      clock: this.scheduler,
+    });
+    // The restore-test machine exists only where the timeline starts it: nothing else reaches it,
+    // and building a machine (aws-local-stepfunctions validates the definition) costs time per run.
+    if (this.timeline.restoreTests.length > 0) this.installRestoreTest(arn);
+  }
+
+  /**
+   * The restore-test state machine (the deployed `restoreTestDefinition`), its step-runner tasks
+   * served by the real step-runner handler with the restore test's real adapters, and its check
+   * query by the real restore-check handler, whose PostgreSQL session is the simulated one.
+   */
+  private installRestoreTest(stepRunnerArn: string): void {
+    const c = this.config;
+    const checkConfig = readRestoreCheckConfig(c.restoreCheckEnv);
+    const checkLogger = recordingLogger(this.scheduler, "restore-check", this.logs);
+    const restoreCheckArn = `arn:aws:lambda:${c.drRegion}:${c.account}:function:${c.restoreCheckFunctionName}`;
+    this.restoreCheck = {
+      key: "restore-check",
+      name: c.restoreCheckFunctionName,
+      arn: restoreCheckArn,
+      timeoutMs: c.restoreCheckTimeoutSeconds * 1000,
+      reservedConcurrency: null,
+      maxRetryAttempts: 0,
+      maxEventAgeMs: 0,
+      handler: (event, context, invocation) => {
+        const clock = this.scheduler.clockFor(() => invocation);
+        return createRestoreCheckHandler({
+          config: checkConfig,
+          logger: checkLogger,
+          check: (endpoint, minRows) => this.restoreCheckQuery(checkConfig, endpoint, minRows, clock),
+        })(event, context as never);
+      },
+    };
+    this.restoreTestWorkflow = new LocalWorkflow<RestoreTestInput>({
+      definition: restoreTestDefinition({
+        stepRunnerArn,
+        restoreCheckArn,
+        stepRunnerTimeoutSeconds: c.stepRunnerTimeoutSeconds,
+        restoreCheckTimeoutSeconds: c.restoreCheckTimeoutSeconds,
+      }),
+      stateMachineArn: c.restoreTestStateMachineArn,
+      invokeStep: (payload, functionName) =>
+        this.invokeStep(payload, functionName === restoreCheckArn ? this.restoreCheck : this.stepRunner),
       clock: this.scheduler,
     });
   }
 
+  /** One restore-test task of the step runner, in an execution environment of its own. */
+  private async runRestoreTestStep(
+    event: unknown,
+    context: LambdaContextLike,
+    invocation: InvocationContext,
+  ): Promise<unknown> {
+    const c = this.config;
+    const config = readStepRunnerConfig(c.stepRunnerEnv);
+    const clients = new SimulatedAwsClients(this.aws, this.scheduler, "step-runner", () => invocation);
+    const clock = this.scheduler.clockFor(() => invocation);
+    const sink = this.emf(c.drRegion);
+    const metrics = emfMetrics(config.metricsNamespace, "step-runner", config.environmentSuffix, (line) => {
+      sink(line);
+      this.restoreTestMetrics.push(...emfDatapoints(line, this.scheduler.nowMs()));
+    });
+    const execution = (event as { execution?: { name?: unknown } }).execution?.name;
+    if (typeof execution === "string") this.stepExecution.set(invocation.id, execution);
+    try {
+      return await createStepRunnerHandler({
+        cluster: { primaryInstanceId: config.primaryInstanceId, replicaInstanceId: config.replicaInstanceId },
+        policy: config.policy,
+        region: config.controlRegion,
+        ports: buildFailoverPorts(config, clients, clock),
+        logger: recordingLogger(this.scheduler, "step-runner", this.logs),
+        restoreTest: buildRestoreTestContext(config, clients, metrics, clock),
+      })(event, context as never);
+    } finally {
+      this.stepExecution.delete(invocation.id);
+    }
+  }
+
+  /**
+   * The restore-check function's session with `endpoint`, the way PostgreSQL on RDS answers it: it
+   * is in the monitor subnets, so it reaches an instance in the DR region whose security groups
+   * include the restored access group (else the connect times out); the engine must run (else
+   * ECONNREFUSED) and IAM authentication be on (the monitor's role logs in with a token). The query
+   * itself is read by the real `readRestoreCheck`; a failed connect is the `RestoreCheckFailed`
+   * `runRestoreCheck` throws.
+   */
+  private async restoreCheckQuery(
+    config: RestoreCheckConfig,
+    endpoint: RestoreCheckEvent,
+    minRows: number,
+    clock: Clock,
+  ): Promise<RestoreCheckResult> {
+    const c = this.config;
+    const user = config.monitorDbUser;
+    const refused = (why: string): RestoreCheckFailed =>
+      new RestoreCheckFailed(
+        `Cannot connect to ${endpoint.host}:${endpoint.port}/${config.dbName} as ${user}: ${why}`,
+      );
+    const i = this.instances().find((x) => x.endpoint === endpoint.host);
+    const reachable =
+      i !== undefined &&
+      i.region === c.drRegion &&
+      i.hostAlive &&
+      endpoint.port === 5432 &&
+      (i.securityGroupIds ?? []).includes(c.restoreAccessGroupId);
+    if (!reachable) {
+      await clock.sleep(RESTORE_CHECK_CONNECT_TIMEOUT_MS);
+      throw refused("timeout expired");
+    }
+    await clock.sleep(30);
+    if (!i.engineUp) throw refused(`connect ECONNREFUSED ${endpoint.host}:${endpoint.port}`);
+    if (i.iamAuth !== true) throw refused(`PAM authentication failed for user "${user}"`);
+    return readRestoreCheck(restoredDatabase(i, this.primary), user, minRows);
+  }
+
   private installSchedules(): void {
     const c = this.config;
+    // The restore test's EventBridge rules (weekly test, daily freshness) or an operator's
+    // start-execution, at the timeline's minutes. EventBridge names its executions with UUIDs.
+    for (const [index, start] of this.timeline.restoreTests.entries()) {
+      const name =
+        start.by === "operator"
+          ? `manual-${start.mode}-${index + 1}`
+          : `00000000-0000-4000-8000-${String(index + 1).padStart(12, "0")}`;
+      this.restoreTestStarts.set(name, { mode: start.mode, by: start.by });
+      this.scheduler.at(this.minuteMs(start.atMinute) + 2_000, () => {
+        void this.restoreTestWorkflow?.start(name, { mode: start.mode });
+      });
+    }
     // EventBridge `rate(1 minute)` schedule of the monitor (a second or so after the minute).
     this.scheduler.every(SIM_EPOCH_MS + 1_000, MINUTE_MS, this.endMs, () =>
       this.lambda.invokeAsync(this.monitor, {
@@ -1634,22 +1879,34 @@ export class World {
       endMs: this.endMs,
       firstCommitAfterFault: this.firstCommitAfterFault,
       writesInterruptedAfterFault: this.interrupted,
-      executions: this.executionRecords(),
+      executions: this.executionRecords(this.workflow),
       maxRunningExecutions: this.maxRunningExecutions,
       writerChanges: this.writerChanges,
       largestStatePayloadBytes: this.largestStatePayloadBytes,
       interruptions: this.interruptions,
       restored: this.restored,
       restoreWhile: this.restoreWhile,
-      restores: this.aws.calls.filter(
-        (c) => c.command === "RestoreDBInstanceToPointInTime" && c.error === undefined,
-      ).length,
+      restores: this.regionalRestores,
+      restoreTestExecutions: (this.restoreTestWorkflow === null
+        ? []
+        : this.executionRecords(this.restoreTestWorkflow)
+      ).map((e) => ({
+        ...e,
+        mode: this.restoreTestStarts.get(e.name)?.mode ?? "?",
+        by: this.restoreTestStarts.get(e.name)?.by ?? "?",
+      })),
+      testInstances: [...this.testRecords.values()],
+      restoreTestMetrics: this.restoreTestMetrics,
+      testInstanceCommitSegments: [...this.testRecords.keys()].reduce(
+        (n, i) => n + i.commitSegments.length,
+        0,
+      ),
     };
   }
 
-  private executionRecords(): ExecutionRecord[] {
-    const waiting = new Set(this.workflow.pendingTokens().map((t) => t.execution));
-    return this.workflow.all().map((e) => {
+  private executionRecords<I>(workflow: LocalWorkflow<I>): ExecutionRecord[] {
+    const waiting = new Set(workflow.pendingTokens().map((t) => t.execution));
+    return workflow.all().map((e) => {
       const states = e.history.filter((h) => h.type === "StateEntered").map((h) => h.state ?? "?");
       return {
         name: e.name,

@@ -29,7 +29,12 @@ import { SimulatedNetworkError, serverError, throttled, requestTimeout } from ".
 export type ServiceName = "rds" | "ec2" | "route53" | "cloudwatch" | "sns" | "s3" | "lambda" | "sfn";
 
 /** What a service does with one command: answer (possibly after virtual time) or throw. */
-export type CommandHandler = (region: string, input: never) => unknown;
+export type CommandHandler = (
+  region: string,
+  input: never,
+  /** The invocation whose SDK client sent the command (none for a caller outside Lambda). */
+  invocation: InvocationContext | undefined,
+) => unknown;
 
 /** A fault on one service in one region, active for a time window. */
 export interface ApiFault {
@@ -153,7 +158,7 @@ export class SimulatedAws {
     if (fault?.kind === "api-throttle") throw throttled(service);
     if (fault?.kind === "api-errors") throw serverError();
     if (handler === undefined) throw new NotSimulatedError(service, command);
-    return await handler(region, input as never);
+    return await handler(region, input as never, invocation);
   }
 }
 
