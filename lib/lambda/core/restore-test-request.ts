@@ -180,9 +180,9 @@ export async function runRestoreTestStep(
     case "restore-test-check-available":
       return { input, test: await checkRestoreAvailable(ctx, test) };
     case "restore-test-delete":
-      return { input, test: await deleteRestoreTest(ctx, test) };
+      return { input, test: await deleteRestoreTest(ctx, execution.name, test) };
     case "restore-test-check-deleted":
-      return { input, test: await checkRestoreDeleted(ctx, test) };
+      return { input, test: await checkRestoreDeleted(ctx, execution.name, test) };
     case "restore-test-report": {
       const { state } = await reportRestoreTest(ctx, execution.name, test);
       return { input, test: state };

@@ -421,17 +421,35 @@ export async function checkRestoreAvailable(
 }
 
 /**
+ * Whether the instance under the test's identifier is this execution's to delete: the one it
+ * restored (tagged with its name), the leftover it was clearing, or one without an execution tag
+ * (nobody else can claim it).
+ */
+function ownedBy(
+  instance: { readonly execution?: string | null },
+  execution: string,
+  state: RestoreTestState,
+): boolean {
+  const owner = instance.execution ?? null;
+  return owner === null || owner === execution || owner === state.leftover;
+}
+
+/**
  * `delete`: delete the temporary instance (idempotent), on the success path (after the check
  * query) and on the catch path alike.
  */
 export async function deleteRestoreTest(
   ctx: RestoreTestContext,
+  execution: string,
   state: RestoreTestState,
 ): Promise<RestoreTestState> {
   const nowMs = ctx.clock.nowMs();
   const s = state;
   const instance = await ctx.database.describeTest();
-  if (!instance.found) return { ...s, phase: "deleted", deleted: true, deletedAtMs: s.deletedAtMs ?? nowMs };
+  // Only this execution's instance, or the leftover it was clearing, is its to delete: one of
+  // another test (an operator's test refused while the weekly one runs) is left alone.
+  if (!instance.found || !ownedBy(instance, execution, s))
+    return { ...s, phase: "deleted", deleted: true, deletedAtMs: s.deletedAtMs ?? nowMs };
   if (!instance.restoreTest) {
     throw new RestoreTestError(
       `${ctx.settings.instanceId} is not tagged DR-Role=restore-test: the restore test does not delete it`,
@@ -452,11 +470,13 @@ export async function deleteRestoreTest(
 /** `check-deleted`: is the temporary instance gone? Fails after the delete timeout. */
 export async function checkRestoreDeleted(
   ctx: RestoreTestContext,
+  execution: string,
   state: RestoreTestState,
 ): Promise<RestoreTestState> {
   const nowMs = ctx.clock.nowMs();
   const instance = await ctx.database.describeTest();
-  if (!instance.found) return { ...state, phase: "deleted", deleted: true, deletedAtMs: nowMs };
+  if (!instance.found || !ownedBy(instance, execution, state))
+    return { ...state, phase: "deleted", deleted: true, deletedAtMs: nowMs };
   const since = state.deleteCalledAtMs ?? nowMs;
   if (nowMs - since > ctx.settings.deleteTimeoutSeconds * 1000) {
     throw new RestoreTestTimeoutError(

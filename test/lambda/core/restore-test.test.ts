@@ -210,23 +210,40 @@ describe("deleteRestoreTest and checkRestoreDeleted", () => {
     w.advance(30 * MINUTE);
     s = await checkRestoreAvailable(w.ctx, s);
     const check = { newestHeartbeatAt: "2026-12-06T02:57:30.000Z", rowCount: 2, user: "dr_monitor" };
-    s = await deleteRestoreTest(w.ctx, { ...s, check });
+    s = await deleteRestoreTest(w.ctx, EXECUTION, { ...s, check });
     expect(s).toMatchObject({ phase: "deleting", deleted: false, deleteCalledAtMs: T0 + 30 * MINUTE, check });
     // A retried delete finds it deleting and asks nothing more.
     w.database.calls.length = 0;
-    s = await deleteRestoreTest(w.ctx, s);
+    s = await deleteRestoreTest(w.ctx, EXECUTION, s);
     expect(w.database.calls).toEqual(["describe"]);
     w.advance(MINUTE);
-    expect((await checkRestoreDeleted(w.ctx, s)).deleted).toBe(false);
+    expect((await checkRestoreDeleted(w.ctx, EXECUTION, s)).deleted).toBe(false);
     w.advance(4 * MINUTE);
-    s = await checkRestoreDeleted(w.ctx, s);
+    s = await checkRestoreDeleted(w.ctx, EXECUTION, s);
     expect(s).toMatchObject({ phase: "deleted", deleted: true, deletedAtMs: T0 + 35 * MINUTE });
+  });
+
+  it("leaves alone the instance of another test that is still running (an operator's test refused during the weekly one)", async () => {
+    const w = world();
+    await startRestoreTest(w.ctx, "weekly-20261206", NEW_RESTORE_TEST);
+    w.advance(10 * MINUTE);
+    const refused = {
+      ...NEW_RESTORE_TEST,
+      failure: { error: "StepFailed", cause: "another restore test may still be running" },
+    };
+    w.database.calls.length = 0;
+    let s = await deleteRestoreTest(w.ctx, "manual-1", refused);
+    expect(s).toMatchObject({ phase: "deleted", deleted: true });
+    s = await checkRestoreDeleted(w.ctx, "manual-1", s);
+    expect(s.deleted).toBe(true);
+    expect(w.database.calls).toEqual(["describe", "describe"]);
+    expect(w.database.instance?.execution).toBe("weekly-20261206");
   });
 
   it("is done at once when nothing exists (not-found = done), keeping the caught failure", async () => {
     const w = world();
     const failure = { error: "StepFailed", cause: "No replicated backups to restore" };
-    const s = await deleteRestoreTest(w.ctx, { ...NEW_RESTORE_TEST, failure });
+    const s = await deleteRestoreTest(w.ctx, EXECUTION, { ...NEW_RESTORE_TEST, failure });
     expect(s).toMatchObject({ phase: "deleted", deleted: true, failure });
     expect(w.database.calls).toEqual(["describe"]);
   });
@@ -234,14 +251,17 @@ describe("deleteRestoreTest and checkRestoreDeleted", () => {
   it("asks again while RDS refuses to delete an instance still being created", async () => {
     const w = world();
     let s = await startRestoreTest(w.ctx, EXECUTION, NEW_RESTORE_TEST);
-    s = await deleteRestoreTest(w.ctx, { ...s, failure: { error: "StepTimedOut", cause: "too slow" } });
+    s = await deleteRestoreTest(w.ctx, EXECUTION, {
+      ...s,
+      failure: { error: "StepTimedOut", cause: "too slow" },
+    });
     expect(s).toMatchObject({ phase: "deleting", deleted: false });
     expect(w.database.instance?.status).toBe("creating");
     w.advance(30 * MINUTE);
-    s = await checkRestoreDeleted(w.ctx, s);
+    s = await checkRestoreDeleted(w.ctx, EXECUTION, s);
     expect(w.database.instance?.status).toBe("deleting");
     w.advance(5 * MINUTE);
-    expect((await checkRestoreDeleted(w.ctx, s)).deleted).toBe(true);
+    expect((await checkRestoreDeleted(w.ctx, EXECUTION, s)).deleted).toBe(true);
   });
 
   it("fails after the delete timeout", async () => {
@@ -249,9 +269,9 @@ describe("deleteRestoreTest and checkRestoreDeleted", () => {
     w.database.refuseDeleteWhileCreating = false;
     w.database.deleteMs = 2 * 3600_000;
     let s = await startRestoreTest(w.ctx, EXECUTION, NEW_RESTORE_TEST);
-    s = await deleteRestoreTest(w.ctx, s);
+    s = await deleteRestoreTest(w.ctx, EXECUTION, s);
     w.advance(3601_000);
-    await expect(checkRestoreDeleted(w.ctx, s)).rejects.toThrow(
+    await expect(checkRestoreDeleted(w.ctx, EXECUTION, s)).rejects.toThrow(
       /after DeleteDBInstance \(limit 3600 s\): delete it by hand/,
     );
   });
