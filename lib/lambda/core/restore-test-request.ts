@@ -142,12 +142,13 @@ export function validateRestoreTestRequest(raw: unknown): RestoreTestRequest {
   if (
     !isObject(execution) ||
     typeof execution.name !== "string" ||
-    !/^[A-Za-z0-9_-]{1,80}$/.test(execution.name) ||
+    // Step Functions allows dots in execution names (`weekly.rerun`); they are safe in S3 keys and tags.
+    !/^[A-Za-z0-9._-]{1,80}$/.test(execution.name) ||
     typeof execution.id !== "string" ||
     execution.id === ""
   ) {
     refuse(
-      `execution must be {name, id} of a Step Functions execution (name of 1-80 A-Z a-z 0-9 - _), got ${show(execution)}`,
+      `execution must be {name, id} of a Step Functions execution (name of 1-80 A-Z a-z 0-9 . - _), got ${show(execution)}`,
     );
   }
   const input = raw.input;

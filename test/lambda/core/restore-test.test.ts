@@ -385,6 +385,11 @@ describe("validateRestoreTestRequest", () => {
     expect(validateRestoreTestRequest(base)).toEqual({ ...base, test: NEW_RESTORE_TEST });
   });
 
+  it("accepts an operator's execution name with a dot, as Step Functions does", () => {
+    const dotted = { ...base, execution: { name: "weekly.rerun", id: "arn:x:weekly.rerun" } };
+    expect(validateRestoreTestRequest(dotted).execution.name).toBe("weekly.rerun");
+  });
+
   it.each([
     [{ ...base, step: "restore-test-nope" }, /step must be one of restore-test-start/],
     [

@@ -24,7 +24,7 @@ export const RESTORE_TEST_PREFIX = "restore-tests/";
 export const LATEST_SUCCESS_KEY = `${RESTORE_TEST_PREFIX}latest-success.json`;
 /** When freshness was first computed (written once): the age's origin while no test ever succeeded. */
 export const FIRST_SEEN_KEY = `${RESTORE_TEST_PREFIX}first-seen.json`;
-const REPORT_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const REPORT_ID = /^[A-Za-z0-9._-]{1,80}$/;
 
 /** Object key of a report: `restore-tests/<yyyy-mm-dd of its start>/<id>.json`. */
 export function restoreTestReportKey(
