@@ -412,7 +412,10 @@ describe("activeWriter=restored after a regional restore (replica next to the pr
       PRIMARY_REGION: DR,
     });
     // No second regional restore from here, and the deployed readers accept what is set.
-    expect(env("lambda-failover-dev")).toMatchObject({ REGIONAL_RESTORE: "off", RESTORED_INSTANCE_ID: "none" });
+    expect(env("lambda-failover-dev")).toMatchObject({
+      REGIONAL_RESTORE: "off",
+      RESTORED_INSTANCE_ID: "none",
+    });
     expect(readFailoverConfig(env("lambda-failover-dev")).restore.instanceId).toBe("none");
     expect(readStepRunnerConfig(env("lambda-step-runner-dev")).policy.regionalRestore).toBe("off");
     expect(kept.outputs).toMatchObject({
