@@ -13,14 +13,15 @@ import * as path from "node:path";
 
 import { ReportStoreError } from "../lambda/core/errors";
 import type { Clock } from "../lambda/core/ports";
-import type {
-  DeleteOutcome,
-  RestoreTestDatabase,
-  RestoreTestMetric,
-  RestoreTestMetrics,
-  RestoreTestReport,
-  RestoreTestStore,
-  TestInstanceView,
+import {
+  NO_TEST_INSTANCE,
+  type DeleteOutcome,
+  type RestoreTestDatabase,
+  type RestoreTestMetric,
+  type RestoreTestMetrics,
+  type RestoreTestReport,
+  type RestoreTestStore,
+  type TestInstanceView,
 } from "../lambda/core/restore-test";
 import type { BackupsView } from "../lambda/core/types";
 import type { PgNode } from "./cluster";
@@ -79,16 +80,7 @@ export class LocalRestoreTestDatabase implements RestoreTestDatabase {
 
   async describeTest(): Promise<TestInstanceView> {
     if (this.phase === "none") {
-      return {
-        found: false,
-        rawStatus: null,
-        endpoint: null,
-        port: null,
-        restoreTest: false,
-        execution: null,
-        restorePointMs: null,
-        createdAtMs: null,
-      };
+      return NO_TEST_INSTANCE;
     }
     const up = this.phase === "available" && this.node !== null;
     return {

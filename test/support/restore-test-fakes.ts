@@ -3,14 +3,15 @@
  * moves it, on the injected clock: `creating` → `backing-up` → `available`, `deleting` → gone), a
  * report store and a metrics sink.
  */
-import type {
-  DeleteOutcome,
-  RestoreTestDatabase,
-  RestoreTestMetric,
-  RestoreTestMetrics,
-  RestoreTestReport,
-  RestoreTestStore,
-  TestInstanceView,
+import {
+  NO_TEST_INSTANCE,
+  type DeleteOutcome,
+  type RestoreTestDatabase,
+  type RestoreTestMetric,
+  type RestoreTestMetrics,
+  type RestoreTestReport,
+  type RestoreTestStore,
+  type TestInstanceView,
 } from "../../lib/lambda/core/restore-test";
 import type { BackupsView } from "../../lib/lambda/core/types";
 
@@ -73,16 +74,7 @@ export class FakeRestoreTestDatabase implements RestoreTestDatabase {
     this.calls.push("describe");
     const i = this.instance;
     if (i === null) {
-      return {
-        found: false,
-        rawStatus: null,
-        endpoint: null,
-        port: null,
-        restoreTest: false,
-        execution: null,
-        restorePointMs: null,
-        createdAtMs: null,
-      };
+      return NO_TEST_INSTANCE;
     }
     return {
       found: true,

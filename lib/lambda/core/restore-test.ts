@@ -134,6 +134,18 @@ export interface TestInstanceView {
   readonly createdAtMs: number | null;
 }
 
+/** No instance under the test's identifier. */
+export const NO_TEST_INSTANCE: TestInstanceView = {
+  found: false,
+  rawStatus: null,
+  endpoint: null,
+  port: null,
+  restoreTest: false,
+  execution: null,
+  restorePointMs: null,
+  createdAtMs: null,
+};
+
 /** The temporary instance and the backups it comes from (RDS in the DR region; PITR in the drill). */
 export interface RestoreTestDatabase {
   /** The replicated backups. Never throws: an unreachable API gives `kind: "unreadable"`. */

@@ -13,7 +13,12 @@ import {
   type RDSClient,
 } from "@aws-sdk/client-rds";
 import { ControlPlaneError } from "../../core/errors";
-import type { DeleteOutcome, RestoreTestDatabase, TestInstanceView } from "../../core/restore-test";
+import {
+  NO_TEST_INSTANCE,
+  type DeleteOutcome,
+  type RestoreTestDatabase,
+  type TestInstanceView,
+} from "../../core/restore-test";
 import type { BackupsView } from "../../core/types";
 import type { RestoreTarget } from "../../failover/env";
 import { describeAwsError, hasErrorName } from "./aws-errors";
@@ -72,16 +77,7 @@ export class RdsRestoreTestDatabase implements RestoreTestDatabase {
         });
     }
     if (instance === undefined) {
-      return {
-        found: false,
-        rawStatus: null,
-        endpoint: null,
-        port: null,
-        restoreTest: false,
-        execution: null,
-        restorePointMs: null,
-        createdAtMs: null,
-      };
+      return NO_TEST_INSTANCE;
     }
     const tags = new Map((instance.TagList ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
     const point = Date.parse(tags.get(RESTORE_POINT_TAG) ?? "");
