@@ -189,6 +189,18 @@ export const METRICS = {
   hoursSinceLastSuccessfulExport: "HoursSinceLastSuccessfulExport",
 } as const;
 
+/** Metric names of the restore test (the step runner emits them by EMF; the alarms and dashboard read them). */
+export const RESTORE_TEST_METRICS = {
+  /** 1 per successful test, 0 per failed one. */
+  succeeded: "RestoreTestSucceeded",
+  /** RestoreDBInstanceToPointInTime call → available: the measured regional-loss RTO of the restore. */
+  durationSeconds: "RestoreTestDurationSeconds",
+  /** Restore start − the newest heartbeat row in the restored copy. */
+  dataAgeSeconds: "RestoreTestDataAgeSeconds",
+  /** Hours since the newest successful test (freshness runs only). */
+  ageHours: "RestoreTestAgeHours",
+} as const;
+
 /** Dimension every monitor metric carries, so stacks do not mix. */
 export const METRIC_DIMENSION = "Environment";
 

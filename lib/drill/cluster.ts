@@ -529,17 +529,7 @@ export class LocalCluster {
     try {
       await this.proxy?.close();
       for (const name of this.nodeNames()) {
-        const node = this.nodeView(name);
-        const pids = this.processIds(node);
-        if (pids.length === 0) continue;
-        signalAll([...pids].reverse(), "SIGCONT");
-        signalAll([pids[0]], "SIGQUIT");
-        try {
-          await this.waitForExit(node, 10_000);
-        } catch {
-          signalAll(processIdsAgain(pids[0], pids), "SIGKILL");
-          await this.waitForExit(node, 5_000);
-        }
+        await this.stopNode(this.nodeView(name));
       }
     } finally {
       fs.rmSync(this.rootDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
@@ -852,6 +842,23 @@ export class LocalCluster {
   }
 
   /**
+   * Stops every process of `node`: resumed first (a frozen one cannot exit), an immediate shutdown
+   * (SIGQUIT to the postmaster), SIGKILL if it has not exited within 10 s.
+   */
+  private async stopNode(node: PgNode): Promise<void> {
+    const pids = this.processIds(node);
+    if (pids.length === 0) return;
+    signalAll([...pids].reverse(), "SIGCONT");
+    signalAll([pids[0]], "SIGQUIT");
+    try {
+      await this.waitForExit(node, 10_000);
+    } catch {
+      signalAll(processIdsAgain(pids[0], pids), "SIGKILL");
+      await this.waitForExit(node, 5_000);
+    }
+  }
+
+  /**
    * Stops the restored node (immediate shutdown) and removes its data directory and log: the
    * local analogue of `DeleteDBInstance` with `SkipFinalSnapshot` and `DeleteAutomatedBackups`,
    * for the restore test, which tears its temporary instance down while the primary and the
@@ -860,18 +867,7 @@ export class LocalCluster {
   async removeRestored(): Promise<void> {
     const state = this.states.restored;
     if (!state) return;
-    const node = this.nodeView("restored");
-    const pids = this.processIds(node);
-    if (pids.length > 0) {
-      signalAll([...pids].reverse(), "SIGCONT");
-      signalAll([pids[0]], "SIGQUIT");
-      try {
-        await this.waitForExit(node, 10_000);
-      } catch {
-        signalAll(processIdsAgain(pids[0], pids), "SIGKILL");
-        await this.waitForExit(node, 5_000);
-      }
-    }
+    await this.stopNode(this.nodeView("restored"));
     fs.rmSync(state.dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     fs.rmSync(state.logFile, { force: true });
     delete this.states.restored;

@@ -10,8 +10,8 @@
  * the functions run. Dashboard body reference:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
  */
-import { METRIC_DIMENSION, METRICS } from "../function-env";
-import { RESTORE_TEST_METRICS, RESTORE_TEST_STALE_HOURS } from "./restore-test-metrics";
+import { METRIC_DIMENSION, METRICS, RESTORE_TEST_METRICS } from "../function-env";
+import { RESTORE_TEST_STALE_HOURS } from "./restore-test-metrics";
 
 /**
  * Which declared instance takes writes: the stack's `activeWriter` mode. After a regional restore

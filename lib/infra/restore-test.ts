@@ -23,7 +23,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { TapConfig } from "../config";
-import { METRIC_DIMENSION } from "../function-env";
+import { METRIC_DIMENSION, RESTORE_TEST_METRICS } from "../function-env";
 import { restoreTestDefinition } from "../workflow/restore-test-definition";
 import { metricAlarm } from "./alarms";
 import { METRICS_NAMESPACE, type AlertingResult } from "./alerting";
@@ -35,7 +35,7 @@ import { FUNCTION_SETTINGS, LAMBDA_CA_BUNDLE } from "./functions";
 import { stateMachineArn, stateMachineTrustPolicy } from "./iam";
 import { lambdaFunction, ownedLogGroup, roleAndLogs, type FunctionResources } from "./lambda-kit";
 import { POSTGRES_PORT, monitorSubnetIds, type NetworkResult } from "./network";
-import { RESTORE_TEST_METRICS, RESTORE_TEST_STALE_HOURS } from "./restore-test-metrics";
+import { RESTORE_TEST_STALE_HOURS } from "./restore-test-metrics";
 import {
   eventRuleArn,
   restoreCheckPolicyDocument,

@@ -21,6 +21,7 @@
  * - `report` writes the report, the metrics, and on success `latest-success.json`.
  * - `freshness` (daily) emits the age of the newest successful test.
  */
+import { RESTORE_TEST_METRICS } from "../../function-env";
 import { TapError } from "./errors";
 import type { Clock } from "./ports";
 import { MAX_AUTO_RESTORE_LOSS_SECONDS } from "./regional";
@@ -211,14 +212,6 @@ export interface RestoreTestStore {
    */
   firstSeen(nowMs: number): Promise<{ readonly atMs: number; readonly created: boolean }>;
 }
-
-/** The restore test's CloudWatch metrics (contract names). */
-export const RESTORE_TEST_METRICS = {
-  succeeded: "RestoreTestSucceeded",
-  durationSeconds: "RestoreTestDurationSeconds",
-  dataAgeSeconds: "RestoreTestDataAgeSeconds",
-  ageHours: "RestoreTestAgeHours",
-} as const;
 
 /** One metric datapoint. */
 export interface RestoreTestMetric {
