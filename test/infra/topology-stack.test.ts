@@ -74,6 +74,44 @@ function oldWriterKept(replicaRegion: string): ExistingDbInstances {
   };
 }
 
+/** The policy pack's violations on a synthesized stack, as `[policy] message`. */
+async function policyViolations(result: SynthResult): Promise<string[]> {
+  const { allPolicies } = await import("../../policy/policies");
+  const { runPolicies } = await import("../../policy/offline");
+  const { inventoryOf } = await import("../../policy/synth-source");
+  const { redactSecrets } = await import("../../lib/synth/mocks");
+  const outcomes = await runPolicies(allPolicies, inventoryOf(result.resources, redactSecrets), {
+    environmentSuffix: "dev",
+    allowDeletionProtection: false,
+  });
+  return outcomes.flatMap((o) => o.violations.map((v) => `[${o.policy}] ${v.message}`));
+}
+
+const NO_FINDINGS = { mismatches: [], extras: [], problems: [] };
+
+/** What the least-privilege matrix finds wrong with a synthesized stack's roles. */
+async function leastPrivilegeFindings(
+  result: SynthResult,
+): Promise<{ mismatches: string[]; extras: string[]; problems: readonly string[] }> {
+  const { buildMatrix, drRegionOf, findTargets, suffixOf } = await import("../../policy/iam-matrix");
+  const { checkLeastPrivilege } = await import("../../policy/least-privilege");
+  const { inventoryOf } = await import("../../policy/synth-source");
+  const { redactSecrets } = await import("../../lib/synth/mocks");
+  const synth = inventoryOf(result.resources, redactSecrets);
+  const report = await checkLeastPrivilege(
+    synth,
+    suffixOf(synth),
+    buildMatrix(findTargets(synth, drRegionOf(synth))),
+  );
+  return {
+    mismatches: report.rows
+      .filter((r) => !r.ok)
+      .map((r) => `${r.role} ${r.expected} ${r.action} ${r.resource}: ${r.actual}`),
+    extras: report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`),
+    problems: report.problems,
+  };
+}
+
 function replacementInputs(r: RecordedResource): Record<string, unknown> {
   return Object.fromEntries(REPLACEMENT_KEYS.map((k) => [k, k === "region" ? r.region : r.inputs[k]]));
 }
@@ -133,39 +171,11 @@ describe.each([
   });
 
   it("passes every mandatory policy, with the old writer kept and once it is rebuilt", async () => {
-    const { allPolicies } = await import("../../policy/policies");
-    const { runPolicies } = await import("../../policy/offline");
-    const { inventoryOf } = await import("../../policy/synth-source");
-    const { redactSecrets } = await import("../../lib/synth/mocks");
-    for (const result of [kept, rebuilt]) {
-      const outcomes = await runPolicies(allPolicies, inventoryOf(result.resources, redactSecrets), {
-        environmentSuffix: "dev",
-        allowDeletionProtection: false,
-      });
-      expect(outcomes.flatMap((o) => o.violations.map((v) => `[${o.policy}] ${v.message}`))).toEqual([]);
-    }
+    for (const result of [kept, rebuilt]) expect(await policyViolations(result)).toEqual([]);
   });
 
   it("holds least privilege for every role, with the old writer kept and once it is rebuilt", async () => {
-    const { buildMatrix, drRegionOf, findTargets, suffixOf } = await import("../../policy/iam-matrix");
-    const { checkLeastPrivilege } = await import("../../policy/least-privilege");
-    const { inventoryOf } = await import("../../policy/synth-source");
-    const { redactSecrets } = await import("../../lib/synth/mocks");
-    for (const result of [kept, rebuilt]) {
-      const synth = inventoryOf(result.resources, redactSecrets);
-      const report = await checkLeastPrivilege(
-        synth,
-        suffixOf(synth),
-        buildMatrix(findTargets(synth, drRegionOf(synth))),
-      );
-      expect({
-        mismatches: report.rows
-          .filter((r) => !r.ok)
-          .map((r) => `${r.role} ${r.expected} ${r.action} ${r.resource}: ${r.actual}`),
-        extras: report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`),
-        problems: report.problems,
-      }).toEqual({ mismatches: [], extras: [], problems: [] });
-    }
+    for (const result of [kept, rebuilt]) expect(await leastPrivilegeFindings(result)).toEqual(NO_FINDINGS);
   });
 
   it("declares the regional restore's DR-region groups in every mode, unchanged by it", () => {
@@ -427,31 +437,9 @@ describe("activeWriter=restored after a regional restore (replica next to the pr
   });
 
   it("passes every mandatory policy and holds least privilege", async () => {
-    const { allPolicies } = await import("../../policy/policies");
-    const { runPolicies } = await import("../../policy/offline");
-    const { inventoryOf } = await import("../../policy/synth-source");
-    const { buildMatrix, drRegionOf, findTargets, suffixOf } = await import("../../policy/iam-matrix");
-    const { checkLeastPrivilege } = await import("../../policy/least-privilege");
-    const { redactSecrets } = await import("../../lib/synth/mocks");
     for (const result of [kept, gone]) {
-      const synth = inventoryOf(result.resources, redactSecrets);
-      const outcomes = await runPolicies(allPolicies, synth, {
-        environmentSuffix: "dev",
-        allowDeletionProtection: false,
-      });
-      expect(outcomes.flatMap((o) => o.violations.map((v) => `[${o.policy}] ${v.message}`))).toEqual([]);
-      const report = await checkLeastPrivilege(
-        synth,
-        suffixOf(synth),
-        buildMatrix(findTargets(synth, drRegionOf(synth))),
-      );
-      expect({
-        mismatches: report.rows
-          .filter((row) => !row.ok)
-          .map((row) => `${row.role} ${row.expected} ${row.action} ${row.resource}: ${row.actual}`),
-        extras: report.extras.map((e) => `${e.role} ${e.action} ${e.resource}`),
-        problems: report.problems,
-      }).toEqual({ mismatches: [], extras: [], problems: [] });
+      expect(await policyViolations(result)).toEqual([]);
+      expect(await leastPrivilegeFindings(result)).toEqual(NO_FINDINGS);
     }
   });
 });
