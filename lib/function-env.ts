@@ -160,6 +160,12 @@ export type ExportEnvName = (typeof EXPORT_ENV)[number];
 export const METRICS = {
   /** 1 per successful primary probe, 0 per failed one; the primary-health alarm reads its Minimum. */
   primaryReachable: "PrimaryReachable",
+  /**
+   * The time of the run's last answered primary probe, as its value (epoch seconds; none when no
+   * probe answered). Read as a Maximum it dates the primary's last answer to the second, where
+   * `PrimaryReachable`'s one-minute datapoints only say "in this minute".
+   */
+  primaryLastAnsweredAt: "PrimaryLastAnsweredAt",
   /** Heartbeat lag on the replica, seconds, for every successful replica read (lag alarm, dashboard). */
   heartbeatLagSeconds: "HeartbeatLagSeconds",
   /**

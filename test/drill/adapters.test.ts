@@ -115,11 +115,12 @@ describe("DrillMetrics: the monitor handler's EMF read back through CloudWatchLa
     expect(metrics.linesReceived()).toBe(4);
     const evidence = await metrics.lagHistory.lagEvidence(clock.nowMs(), 300);
     expect(evidence.lastHealthyLag).toMatchObject({ atMs: T0, lagSeconds: 0.25 });
-    expect(evidence.primaryLastAnsweredAtMs).toBe(clock.nowMs());
+    // The last answer to the second (PrimaryLastAnsweredAt): the second run's last probe, 1 s ago.
+    expect(evidence.primaryLastAnsweredAtMs).toBe(clock.nowMs() - 1_000);
     expect(evidence.failureFirstSeenAtMs).toBeNull();
   });
 
-  it("sees a minute of failed probes after the last answer as the first failure, at that minute's end", async () => {
+  it("sees a minute of failed probes after the last answer as the first failure, at that minute's end, and the last answer to the second", async () => {
     const clock = new FakeClock(T0 + 50_000);
     // Runs of 3 probes 1 s apart; the primary stops answering at T0 + 1 min.
     const metrics = new DrillMetrics({ clock });
@@ -143,7 +144,8 @@ describe("DrillMetrics: the monitor handler's EMF read back through CloudWatchLa
     const evidence = await metrics.lagHistory.lagEvidence(T0 + 2 * MINUTE + 1_000, 300);
     expect(evidence).toEqual({
       lastHealthyLag: expect.objectContaining({ atMs: T0, lagSeconds: 2 }),
-      primaryLastAnsweredAtMs: T0 + MINUTE,
+      // The healthy run's last probe (T0 + 50 s, 1 s apart, 3 probes), not its minute's end.
+      primaryLastAnsweredAtMs: T0 + 52_000,
       failureFirstSeenAtMs: T0 + 2 * MINUTE,
     });
   });

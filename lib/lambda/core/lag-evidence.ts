@@ -34,12 +34,18 @@ export const NO_LAG_EVIDENCE: LagEvidence = Object.freeze({
  * overstate the reading's age, never understate it: the reading is dated at its period's start,
  * the last answer and the first failure at their period's end (capped at `nowMs`). Points at or
  * after `nowMs` and non-finite values are ignored.
+ *
+ * `primaryLastAnsweredAt` (the monitor's `PrimaryLastAnsweredAt` Maximum: each run's last answered
+ * probe, its time as the value in epoch seconds) dates the last answer to the second instead: its
+ * newest time at or before `nowMs`, when it lies at most a period before the last answered period
+ * (a run's datapoints are dated at its end); a history without it falls back to the period's end.
  */
 export function lagEvidenceFromSeries(
   healthyLag: readonly MetricPoint[],
   primaryReachable: readonly MetricPoint[],
   periodMs: number,
   nowMs: number,
+  primaryLastAnsweredAt: readonly MetricPoint[] = [],
 ): LagEvidence {
   const usable = (points: readonly MetricPoint[]): MetricPoint[] =>
     points.filter((p) => Number.isFinite(p.atMs) && Number.isFinite(p.value) && p.atMs < nowMs);
@@ -51,6 +57,15 @@ export function lagEvidenceFromSeries(
   const firstFailure = reachable.find(
     (p) => p.value < 1 && (lastAnswered === undefined || p.atMs > lastAnswered.atMs),
   );
+  // The exact time of the newest answer. A run's datapoints are dated at its end, so its last answer
+  // may lie up to a run (less than a period) before the period it is counted in.
+  const exact = usable(primaryLastAnsweredAt)
+    .map((p) => p.value * 1000)
+    .filter((t) => Number.isFinite(t) && t <= nowMs);
+  const answeredAt = (period: MetricPoint): number => {
+    const newest = exact.length > 0 ? Math.max(...exact) : -Infinity;
+    return newest >= period.atMs - periodMs ? Math.min(newest, end(period)) : end(period);
+  };
   const lastHealthyLag: LagReading | null =
     newestLag === undefined
       ? null
@@ -67,7 +82,7 @@ export function lagEvidenceFromSeries(
         };
   return {
     lastHealthyLag,
-    primaryLastAnsweredAtMs: lastAnswered === undefined ? null : end(lastAnswered),
+    primaryLastAnsweredAtMs: lastAnswered === undefined ? null : answeredAt(lastAnswered),
     failureFirstSeenAtMs: firstFailure === undefined ? null : end(firstFailure),
   };
 }

@@ -99,6 +99,10 @@ export function createMonitorHandler(
       if (result.lag !== null && result.lag.lagSeconds !== null) {
         metrics.addMetric(METRICS.heartbeatLagSeconds, MetricUnit.Seconds, result.lag.lagSeconds);
       }
+      const answered = result.primaryProbes.filter((p) => p.outcome === "ok").map((p) => p.atMs);
+      if (answered.length > 0) {
+        metrics.addMetric(METRICS.primaryLastAnsweredAt, MetricUnit.NoUnit, Math.max(...answered) / 1000);
+      }
       metrics.addMetric(METRICS.monitorRun, MetricUnit.Count, 1);
       // The run's blob is dated by the injected clock, so a virtual clock dates it too.
       metrics.setTimestamp(deps.clock.nowMs());

@@ -1,8 +1,8 @@
 /**
  * The lag guard over a whole timeline: a monitor that runs every minute (lag read, then four
  * probes 15 s apart), emits what the deployed monitor emits (HealthyLagSeconds dated at the
- * read only when the probe next to it answered, PrimaryReachable per probe dated at the end of
- * the run), CloudWatch's per-minute Maximum of both, and a decision taken some time after the
+ * read only when the probe next to it answered, PrimaryReachable per probe and PrimaryLastAnsweredAt
+ * dated at the end of the run), CloudWatch's per-minute Maximum of each, and a decision taken some time after the
  * primary died, from a monitor run or from the alarm.
  */
 import { decide } from "../../../lib/lambda/core/decide";
@@ -119,7 +119,16 @@ function cloudWatchSeries(history: Run[], nowMs: number) {
   const reachable = visible.flatMap((r) =>
     r.probes.map((p) => ({ atMs: r.finishMs, value: p.outcome === "ok" ? 1 : 0 })),
   );
-  return { healthy: perMinuteMaximum(healthy), reachable: perMinuteMaximum(reachable) };
+  // PrimaryLastAnsweredAt: the run's last answered probe's time (epoch seconds), in the run's blob.
+  const lastAnswered = visible.flatMap((r) => {
+    const ok = r.probes.filter((p) => p.outcome === "ok").map((p) => p.atMs);
+    return ok.length > 0 ? [{ atMs: r.finishMs, value: Math.max(...ok) / 1000 }] : [];
+  });
+  return {
+    healthy: perMinuteMaximum(healthy),
+    reachable: perMinuteMaximum(reachable),
+    lastAnswered: perMinuteMaximum(lastAnswered),
+  };
 }
 
 type Via = "monitor" | "alarm";
@@ -154,7 +163,7 @@ function decisionAfter(afterFaultMs: number, via: Via, timeline: Timeline = {}):
   const fromHistory =
     evidence.lastHealthyLag !== null
       ? { lastHealthyLag: null, primaryLastAnsweredAtMs: null, failureFirstSeenAtMs: null }
-      : lagEvidenceFromSeries(series.healthy, series.reachable, MINUTE, takenAtMs);
+      : lagEvidenceFromSeries(series.healthy, series.reachable, MINUTE, takenAtMs, series.lastAnswered);
   const merged = mergeLagEvidence(fromHistory, { trigger, ...evidence });
   const snapshot: ClusterSnapshot = {
     takenAtMs,
@@ -276,5 +285,34 @@ describe("mergeLagEvidence", () => {
     expect(
       mergeLagEvidence(history, { trigger: monitor, primaryProbes: probes, lastHealthyLag: own }),
     ).toMatchObject(expected);
+  });
+});
+
+describe("lagEvidenceFromSeries: the primary's last answer to the second (PrimaryLastAnsweredAt)", () => {
+  const M = T0 + 10 * MINUTE; // start of the minute the primary last answered in
+  const now = M + 5 * MINUTE;
+  const reachable = [
+    { atMs: M - MINUTE, value: 1 },
+    { atMs: M, value: 1 },
+    { atMs: M + MINUTE, value: 0 },
+  ];
+  it.each([
+    ["no PrimaryLastAnsweredAt (a history from before it existed): the minute's end", [], M + MINUTE],
+    ["the run's last answer inside the minute", [{ atMs: M, value: (M + 17_000) / 1000 }], M + 17_000],
+    [
+      "a run dated in the minute whose last answer fell in the minute before (a run spans the boundary)",
+      [{ atMs: M, value: (M - 4_000) / 1000 }],
+      M - 4_000,
+    ],
+    [
+      "only an answer from more than a minute before the last answered minute: the minute's end",
+      [{ atMs: M - 3 * MINUTE, value: (M - 3 * MINUTE) / 1000 }],
+      M + MINUTE,
+    ],
+    ["a value later than now is ignored", [{ atMs: M, value: (now + 1_000) / 1000 }], M + MINUTE],
+  ])("%s", (_situation, lastAnswered, expected) => {
+    expect(lagEvidenceFromSeries([], reachable, MINUTE, now, lastAnswered).primaryLastAnsweredAtMs).toBe(
+      expected,
+    );
   });
 });

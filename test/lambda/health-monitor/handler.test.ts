@@ -85,6 +85,12 @@ describe("scheduled run", () => {
         ["PrimaryReachable", "Count", 1],
         ["ProbeLatencyMs", "Milliseconds", 5],
         ["HeartbeatLagSeconds", "Seconds", 1],
+        // The last answered probe's time, to the second: the fourth probe.
+        [
+          "PrimaryLastAnsweredAt",
+          "None",
+          (result as { primaryProbes: { atMs: number }[] }).primaryProbes[3].atMs / 1000,
+        ],
         ["MonitorRun", "Count", 1],
       ],
       [["HealthyLagSeconds", "Seconds", 1]],
@@ -109,6 +115,8 @@ describe("scheduled run", () => {
     await handler(scheduledEvent());
     expect(flushed[0]?.map(([name]) => name)).toContain("HeartbeatLagSeconds");
     expect(flushed.flat().map(([name]) => name)).not.toContain("HealthyLagSeconds");
+    // No probe answered: no last-answer time.
+    expect(flushed.flat().map(([name]) => name)).not.toContain("PrimaryLastAnsweredAt");
   });
 
   it("with Powertools' real EMF output every blob carries the Environment dimension alone, which the lag history and alarms read", async () => {

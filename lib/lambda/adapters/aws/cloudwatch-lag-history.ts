@@ -23,6 +23,7 @@ export interface CloudWatchLagHistoryConfig {
 const DEFAULT_PERIOD_SECONDS = 60;
 const HEALTHY_LAG_ID = "healthyLag";
 const PRIMARY_REACHABLE_ID = "primaryReachable";
+const PRIMARY_LAST_ANSWERED_ID = "primaryLastAnsweredAt";
 
 /**
  * `LagHistory` on the monitor's metrics in CloudWatch (the DR region, where the monitor runs and
@@ -98,13 +99,14 @@ export class CloudWatchLagHistory implements LagHistory {
     const endMs = Math.floor(nowMs / periodMs) * periodMs + periodMs;
     let out;
     try {
-      // Two series of at most (lookback / period) points each: one page holds them (100,800 points),
+      // Three series of at most (lookback / period) points each: one page holds them (100,800 points),
       // so NextToken never needs following.
       out = await this.cloudWatch.send(
         new GetMetricDataCommand({
           MetricDataQueries: [
             this.query(HEALTHY_LAG_ID, METRICS.healthyLagSeconds),
             this.query(PRIMARY_REACHABLE_ID, METRICS.primaryReachable),
+            this.query(PRIMARY_LAST_ANSWERED_ID, METRICS.primaryLastAnsweredAt),
           ],
           StartTime: new Date(startMs),
           EndTime: new Date(endMs),
@@ -124,6 +126,12 @@ export class CloudWatchLagHistory implements LagHistory {
         return typeof value === "number" ? [{ atMs: at.getTime(), value }] : [];
       });
     };
-    return lagEvidenceFromSeries(series(HEALTHY_LAG_ID), series(PRIMARY_REACHABLE_ID), periodMs, nowMs);
+    return lagEvidenceFromSeries(
+      series(HEALTHY_LAG_ID),
+      series(PRIMARY_REACHABLE_ID),
+      periodMs,
+      nowMs,
+      series(PRIMARY_LAST_ANSWERED_ID),
+    );
   }
 }

@@ -20,15 +20,21 @@ function history(overrides: Partial<CloudWatchLagHistoryConfig> = {}) {
   );
 }
 
-function answer(healthyLag: [Date, number][], primaryReachable: [Date, number][]) {
+function answer(
+  healthyLag: [Date, number][],
+  primaryReachable: [Date, number][],
+  primaryLastAnsweredAt: [Date, number][] = [],
+) {
+  const result = (id: string, points: [Date, number][]) => ({
+    Id: id,
+    Timestamps: points.map(([t]) => t),
+    Values: points.map(([, v]) => v),
+  });
   cloudWatch.on(GetMetricDataCommand).resolves({
     MetricDataResults: [
-      { Id: "healthyLag", Timestamps: healthyLag.map(([t]) => t), Values: healthyLag.map(([, v]) => v) },
-      {
-        Id: "primaryReachable",
-        Timestamps: primaryReachable.map(([t]) => t),
-        Values: primaryReachable.map(([, v]) => v),
-      },
+      result("healthyLag", healthyLag),
+      result("primaryReachable", primaryReachable),
+      result("primaryLastAnsweredAt", primaryLastAnsweredAt),
     ],
   });
 }
@@ -42,7 +48,16 @@ const reading = (atMs: number, lagSeconds: number) => ({
 beforeEach(() => cloudWatch.reset());
 
 describe("CloudWatchLagHistory.lagEvidence", () => {
-  it("asks for the per-minute Maximum of HealthyLagSeconds and PrimaryReachable, Environment=<suffix>, up to the running minute", async () => {
+  it("dates the primary's last answer to the second with PrimaryLastAnsweredAt, not at its minute's end", async () => {
+    const lastProbe = at(10, 3).getTime() + 17_000;
+    answer([], [[at(10, 3), 1]], [[at(10, 3), lastProbe / 1000]]);
+    expect((await history().lagEvidence(NOW, 600)).primaryLastAnsweredAtMs).toBe(lastProbe);
+    cloudWatch.reset();
+    answer([], [[at(10, 3), 1]]);
+    expect((await history().lagEvidence(NOW, 600)).primaryLastAnsweredAtMs).toBe(at(10, 4).getTime());
+  });
+
+  it("asks for the per-minute Maximum of HealthyLagSeconds, PrimaryReachable and PrimaryLastAnsweredAt, Environment=<suffix>, up to the running minute", async () => {
     answer([], []);
     await history().lagEvidence(NOW, 600);
     const metric = (id: string, name: string) => ({
@@ -63,6 +78,7 @@ describe("CloudWatchLagHistory.lagEvidence", () => {
         MetricDataQueries: [
           metric("healthyLag", "HealthyLagSeconds"),
           metric("primaryReachable", "PrimaryReachable"),
+          metric("primaryLastAnsweredAt", "PrimaryLastAnsweredAt"),
         ],
         // StartTime is inclusive and rounded down to the minute, EndTime exclusive: the running
         // minute 10:05 is asked for explicitly (reference §5).
