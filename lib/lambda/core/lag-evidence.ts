@@ -38,7 +38,8 @@ export const NO_LAG_EVIDENCE: LagEvidence = Object.freeze({
  * `primaryLastAnsweredAt` (the monitor's `PrimaryLastAnsweredAt` Maximum: each run's last answered
  * probe, its time as the value in epoch seconds) dates the last answer to the second instead: its
  * newest time at or before `nowMs`, when it lies at most a period before the last answered period
- * (a run's datapoints are dated at its end); a history without it falls back to the period's end.
+ * (a run's datapoints are dated at its end); a history without it falls back to the period's end
+ * (a time carried in a metric value: reference §5).
  */
 export function lagEvidenceFromSeries(
   healthyLag: readonly MetricPoint[],
