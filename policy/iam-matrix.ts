@@ -339,6 +339,40 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
   ): void => {
     rows.push({ role, action, resource, expected: "deny", why, ...extra });
   };
+  /**
+   * A state machine's role: it invokes exactly `tasks` (unqualified and any version), delivers its
+   * own logs, and no other function, the failover function or the health-monitor.
+   */
+  const stateMachineRole = (
+    m: string,
+    stepRunner: string,
+    tasks: readonly { readonly fn: string; readonly name: string; readonly why: string }[],
+  ): void => {
+    for (const task of tasks) {
+      allow(m, "lambda:InvokeFunction", task.fn, task.why);
+      allow(m, "lambda:InvokeFunction", `${task.fn}:1`, `a task naming a version of ${task.name}`, {
+        scope: `${task.fn}:*`,
+      });
+    }
+    for (const a of LOG_DELIVERY_ACTIONS) {
+      allow(m, a, "*", 'Step Functions delivers the execution logs under the role (AWS documents "*")', {
+        scope: "*",
+      });
+    }
+    deny(m, "lambda:InvokeFunction", stepRunner.replace(/[^:]+$/, "payments-api"), "no other function");
+    deny(
+      m,
+      "lambda:InvokeFunction",
+      t.monitor?.failoverFunction ?? stepRunner.replace(/step-runner/, "failover"),
+      "never the failover function",
+    );
+    deny(
+      m,
+      "lambda:InvokeFunction",
+      t.monitor?.monitorFunction ?? stepRunner.replace(/step-runner/, "health-monitor"),
+      "never the health-monitor",
+    );
+  };
   const viaS3 = { "kms:ViaService": `s3.${t.drRegion}.amazonaws.com` };
   const viaSns = { "kms:ViaService": `sns.${t.drRegion}.amazonaws.com` };
   const viaS3Primary = { "kms:ViaService": `s3.${t.sourceRegion}.amazonaws.com` };
@@ -652,34 +686,15 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
     deny(r, "lambda:InvokeFunction", w.stepRunner, "never invokes itself");
 
     const m = "iam-sfn-failover";
-    allow(m, "lambda:InvokeFunction", w.stepRunner, "runs each task on the step runner");
-    allow(m, "lambda:InvokeFunction", `${w.stepRunner}:1`, "a task naming a version of the step runner", {
-      scope: `${w.stepRunner}:*`,
-    });
-    for (const a of LOG_DELIVERY_ACTIONS) {
-      allow(m, a, "*", 'Step Functions delivers the execution logs under the role (AWS documents "*")', {
-        scope: "*",
-      });
-    }
-    // VerifyRestored: the regional restore's check query, before writer moves.
-    const restoreCheck = w.stepRunner.replace(/step-runner/, "restore-check");
-    allow(m, "lambda:InvokeFunction", restoreCheck, "a regional restore verifies the restored instance");
-    allow(m, "lambda:InvokeFunction", `${restoreCheck}:1`, "a task naming a version of restore-check", {
-      scope: `${restoreCheck}:*`,
-    });
-    deny(m, "lambda:InvokeFunction", w.stepRunner.replace(/[^:]+$/, "payments-api"), "no other function");
-    deny(
-      m,
-      "lambda:InvokeFunction",
-      t.monitor?.failoverFunction ?? w.stepRunner.replace(/step-runner/, "failover"),
-      "never the failover function",
-    );
-    deny(
-      m,
-      "lambda:InvokeFunction",
-      t.monitor?.monitorFunction ?? w.stepRunner.replace(/step-runner/, "health-monitor"),
-      "never the health-monitor",
-    );
+    stateMachineRole(m, w.stepRunner, [
+      { fn: w.stepRunner, name: "the step runner", why: "runs each task on the step runner" },
+      // VerifyRestored: the regional restore's check query, before writer moves.
+      {
+        fn: w.stepRunner.replace(/step-runner/, "restore-check"),
+        name: "restore-check",
+        why: "a regional restore verifies the restored instance",
+      },
+    ]);
     deny(m, "states:StartExecution", w.stateMachine, "never starts executions");
     deny(m, "rds:PromoteReadReplica", t.replicaDb, "acts only through the step runner");
     deny(m, "ec2:RevokeSecurityGroupIngress", t.primarySecurityGroup, "acts only through the step runner");
@@ -942,32 +957,14 @@ export function buildMatrix(t: MatrixTargets): MatrixRow[] {
     );
 
     const m = "iam-sfn-restore-test";
-    allow(m, "lambda:InvokeFunction", w.stepRunner, "runs the test's RDS and S3 steps on the step runner");
-    allow(m, "lambda:InvokeFunction", `${w.stepRunner}:1`, "a task naming a version of the step runner", {
-      scope: `${w.stepRunner}:*`,
-    });
-    allow(m, "lambda:InvokeFunction", rt.restoreCheck, "runs the check query on restore-check");
-    allow(m, "lambda:InvokeFunction", `${rt.restoreCheck}:1`, "a task naming a version of restore-check", {
-      scope: `${rt.restoreCheck}:*`,
-    });
-    for (const a of LOG_DELIVERY_ACTIONS) {
-      allow(m, a, "*", 'Step Functions delivers the execution logs under the role (AWS documents "*")', {
-        scope: "*",
-      });
-    }
-    deny(m, "lambda:InvokeFunction", w.stepRunner.replace(/[^:]+$/, "payments-api"), "no other function");
-    deny(
-      m,
-      "lambda:InvokeFunction",
-      t.monitor?.failoverFunction ?? w.stepRunner.replace(/step-runner/, "failover"),
-      "never the failover function",
-    );
-    deny(
-      m,
-      "lambda:InvokeFunction",
-      t.monitor?.monitorFunction ?? w.stepRunner.replace(/step-runner/, "health-monitor"),
-      "never the health-monitor",
-    );
+    stateMachineRole(m, w.stepRunner, [
+      {
+        fn: w.stepRunner,
+        name: "the step runner",
+        why: "runs the test's RDS and S3 steps on the step runner",
+      },
+      { fn: rt.restoreCheck, name: "restore-check", why: "runs the check query on restore-check" },
+    ]);
     deny(m, "states:StartExecution", w.stateMachine, "never starts a failover");
     deny(m, "states:StartExecution", rt.stateMachine, "never starts itself");
     deny(m, "rds:RestoreDBInstanceToPointInTime", rt.testDb, "restores only through the step runner");
