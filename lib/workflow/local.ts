@@ -111,6 +111,13 @@ interface PendingToken {
 }
 
 /**
+ * Definitions the engine has validated in this process. The engine validates with asl-validator,
+ * which compiles its JSON schemas on every call (a third of a simulator timeline's CPU): a
+ * definition is validated once, when its first machine is built, and refused there if invalid.
+ */
+const VALIDATED = new Set<string>();
+
+/**
  * A state machine run locally: the failover's (`Input` = `WorkflowInput`, the default; it is then a
  * `FailoverWorkflow`) or the restore test's.
  */
@@ -122,9 +129,12 @@ export class LocalWorkflow<Input = WorkflowInput> {
   private readonly tokenStates: Set<string>;
 
   constructor(private readonly options: LocalWorkflowOptions<Input>) {
-    this.machine = new StateMachine(forLocalEngine(options.definition) as unknown as StateMachineDefinition, {
-      validationOptions: { checkArn: false },
+    const definition = forLocalEngine(options.definition) as unknown as StateMachineDefinition;
+    const key = JSON.stringify(definition);
+    this.machine = new StateMachine(definition, {
+      validationOptions: VALIDATED.has(key) ? { noValidate: true } : { checkArn: false },
     });
+    VALIDATED.add(key);
     const states = (options.definition.States ?? {}) as Record<string, { Type?: string; Resource?: string }>;
     this.taskStates = Object.entries(states)
       .filter(([, s]) => s.Type === "Task")
