@@ -70,7 +70,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
   })();
   const mocks = new RecordingMocks(config[STACK_REGION_KEY] ?? DEFAULT_DR_REGION, existing);
-  const result = await synthesize(args.stack, config, mocks);
+  const result = await synthesize(args.stack, config, { mocks });
   if (result.unmockedCalls.length > 0) {
     throw new Error(
       `the program made invokes the offline mocks do not know: ${result.unmockedCalls.join(", ")}`,

@@ -10,13 +10,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config";
 import { concurrencyPrerequisite, preflightTopology } from "./infra/preflight";
+import type { Bundler } from "./infra/bundle";
 import { TapStack } from "./tap-stack";
 
+/** What a run of the program may replace. */
+export interface ProgramOptions {
+  /** Builds each function's package; the deployed optimized bundles when omitted. */
+  readonly bundle?: Bundler;
+}
+
 /** Declares the whole stack from the Pulumi config and returns its outputs. */
-export async function tapProgram(): Promise<Record<string, unknown>> {
+export async function tapProgram(options: ProgramOptions = {}): Promise<Record<string, unknown>> {
   const config = loadConfig();
   const topology = await preflightTopology(config);
   await pulumi.log.info(concurrencyPrerequisite(config));
-  const stack = new TapStack(`tap-${config.environmentSuffix}`, { config, topology });
+  const stack = new TapStack(`tap-${config.environmentSuffix}`, { config, topology, bundle: options.bundle });
   return stack.outputs();
 }

@@ -3,6 +3,7 @@ import type { TapConfig } from "./config";
 import * as aws from "@pulumi/aws";
 import { buildAlerting, METRICS_NAMESPACE, type AlertingResult } from "./infra/alerting";
 import { buildBackups, type BackupsResult } from "./infra/backups";
+import { buildLambdaBundle, type Bundler } from "./infra/bundle";
 import { createContext, type BuildContext } from "./infra/context";
 import { buildDatabase, type DatabaseResult } from "./infra/database";
 import { buildDns, type DnsResult } from "./infra/dns";
@@ -33,6 +34,8 @@ export interface TapStackArgs {
    * which slot writes and what the standby is. It must come from the check, never be made up.
    */
   readonly topology: TopologyPlan;
+  /** Builds each function's package; the deployed optimized bundles when omitted. */
+  readonly bundle?: Bundler;
 }
 
 /**
@@ -129,9 +132,9 @@ export class TapStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: TapStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tap:index:TapStack", name, {}, opts);
-    const { config, topology } = args;
+    const { config, topology, bundle = buildLambdaBundle } = args;
 
-    this.context = createContext(config, topology, this);
+    this.context = createContext(config, topology, this, bundle);
     this.network = buildNetwork(this.context);
     this.encryption = buildEncryption(this.context);
     this.database = buildDatabase(this.context, this.network, this.encryption);

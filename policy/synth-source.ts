@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ProgramOptions } from "../lib/program";
 import type { RecordedResource } from "../lib/synth/mocks";
 import { parseSynthOutput, type SynthOutput } from "./offline";
 
@@ -22,12 +23,13 @@ export const PLACEMENTS = [
 export async function synthesizeInventory(
   stack: string,
   overrides: Readonly<Record<string, string>>,
+  options: ProgramOptions = {},
   root = resolve(__dirname, ".."),
 ): Promise<SynthOutput> {
   const { readStackConfig } = await import("../lib/synth/stack-file");
   const { synthesize } = await import("../lib/synth/run");
   const { redactSecrets } = await import("../lib/synth/mocks");
-  const result = await synthesize(stack, { ...readStackConfig(stack, root), ...overrides });
+  const result = await synthesize(stack, { ...readStackConfig(stack, root), ...overrides }, options);
   if (result.unmockedCalls.length > 0) {
     throw new Error(
       `the program made invokes the offline mocks do not know: ${result.unmockedCalls.join(", ")}`,

@@ -206,6 +206,13 @@ export interface LambdaBundle {
   readonly initFiles: readonly string[];
 }
 
+/**
+ * What builds a function's package from its entry. The program deploys {@link buildLambdaBundle}'s
+ * optimized bundles; the suite's whole-program tests inject a stand-in so that they do not bundle
+ * on every synth (the real bundles are built and tested in `test/infra/bundle.test.ts`).
+ */
+export type Bundler = (entry: DeployedEntry) => Promise<LambdaBundle>;
+
 /** Sizes of a bundle, in bytes (UTF-8). */
 export interface BundleSizes {
   /** JavaScript loaded at cold start. */

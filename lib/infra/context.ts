@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TapConfig } from "../config";
 import { FENCED_AT_TAG } from "../function-env";
 import { resourceName, resourceTags, type DrRole } from "../naming";
+import type { Bundler } from "./bundle";
 import type { TopologyPlan } from "./topology";
 
 /** The two regional providers; `replica` is one of them, chosen by `tap:replicaRegion`. */
@@ -29,6 +30,8 @@ export interface BuildContext {
   readonly name: (resourceType: string) => string;
   /** Environment / Owner / DR-Role / Name tags. */
   readonly tags: (drRole: DrRole, name: string) => Record<string, string>;
+  /** Builds each function's package (`buildLambdaBundle` when deployed). */
+  readonly bundle: Bundler;
 }
 
 /**
@@ -59,6 +62,7 @@ export function createContext(
   config: TapConfig,
   topology: TopologyPlan,
   parent: pulumi.Resource,
+  bundle: Bundler,
 ): BuildContext {
   const providers = buildProviders(config, parent);
   const identity = aws.getCallerIdentityOutput({}, { parent, provider: providers.dr });
@@ -70,5 +74,6 @@ export function createContext(
     accountId: identity.accountId,
     name: (resourceType) => resourceName(resourceType, config.environmentSuffix),
     tags: (drRole, name) => resourceTags(config, drRole, name),
+    bundle,
   };
 }

@@ -7,13 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { DrRole } from "../naming";
-import {
-  buildLambdaBundle,
-  LAMBDA_HANDLER,
-  LAMBDA_RUNTIME,
-  type DeployedEntry,
-  type LambdaBundle,
-} from "./bundle";
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME, type DeployedEntry, type LambdaBundle } from "./bundle";
 import type { BuildContext } from "./context";
 import { LAMBDA_TRUST_POLICY } from "./iam";
 
@@ -51,9 +45,9 @@ export function bundleArchive(bundle: LambdaBundle): pulumi.asset.AssetArchive {
   );
 }
 
-/** The deployment package of one Lambda entry, bundled when the program runs. */
-export function code(entry: DeployedEntry): pulumi.Output<pulumi.asset.Archive> {
-  return pulumi.output(buildLambdaBundle(entry)).apply(bundleArchive);
+/** The deployment package of one Lambda entry, built by the context's bundler when the program runs. */
+export function code(ctx: BuildContext, entry: DeployedEntry): pulumi.Output<pulumi.asset.Archive> {
+  return pulumi.output(ctx.bundle(entry)).apply(bundleArchive);
 }
 
 /**
@@ -150,7 +144,7 @@ export function lambdaFunction(
       description: `TapStack ${ctx.config.environmentSuffix}: ${args.description}`,
       runtime: LAMBDA_RUNTIME,
       handler: LAMBDA_HANDLER,
-      code: code(args.entry),
+      code: code(ctx, args.entry),
       role: parts.role.arn,
       timeout: args.timeoutSeconds,
       memorySize: args.memoryMb,

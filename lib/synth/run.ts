@@ -7,7 +7,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { DEFAULT_DR_REGION, PROJECT, STACK_REGION_KEY } from "../config";
+import type { ProgramOptions } from "../program";
 import { RecordingMocks, type RecordedResource } from "./mocks";
+
+/** How to run the program offline. */
+export interface SynthOptions extends ProgramOptions {
+  /** The mocks to record into; pass them to inspect what was recorded even when the program fails. */
+  readonly mocks?: RecordingMocks;
+}
 
 /** What one offline run of the program produced. */
 export interface SynthResult {
@@ -30,21 +37,21 @@ function resolve(value: unknown): Promise<unknown> {
 
 /**
  * Synthesizes stack `stack` with `config` (fully-qualified keys: `tap:…`, `aws:region`).
- * Rejects with the program's error, e.g. a `ConfigValidationError`. Pass `mocks` to inspect
- * what was recorded even when the program fails.
+ * Rejects with the program's error, e.g. a `ConfigValidationError`.
  */
 export async function synthesize(
   stack: string,
   config: Readonly<Record<string, string>>,
-  mocks: RecordingMocks = new RecordingMocks(config[STACK_REGION_KEY] ?? DEFAULT_DR_REGION),
+  options: SynthOptions = {},
 ): Promise<SynthResult> {
+  const mocks = options.mocks ?? new RecordingMocks(config[STACK_REGION_KEY] ?? DEFAULT_DR_REGION);
   // preview=false: with preview the computed outputs stay unknown and never resolve.
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig({ ...config });
   // Loaded on first use, after the mocks and the config are set, so that no module-scope code of
   // the program runs against an unconfigured Pulumi runtime.
   const { tapProgram } = await import("../program");
-  const program = await tapProgram();
+  const program = await tapProgram({ bundle: options.bundle });
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
   await waitForRPCs();

@@ -1,6 +1,8 @@
 /**
- * Bundling: the stand-in module's source, that the deployed failover bundle keeps the rarely used
- * SDK clients out of what loads at start, and that a stand-in really calls the real client.
+ * Bundling: every deployed entry builds (the only place the suite bundles: whole-program tests use
+ * `test/support/stand-in-bundle.ts`), the stand-in module's source, that the deployed failover
+ * bundle keeps the rarely used SDK clients out of what loads at start, and that a stand-in really
+ * calls the real client.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as esbuild from "esbuild";
 import {
+  DEPLOYED_ENTRIES,
   LAZY_CLIENTS,
   REPO_ROOT,
   buildLambdaBundle,
@@ -69,6 +72,24 @@ describe("lazyClientModule", () => {
       "@aws-sdk/client-secrets-manager",
     ]);
   });
+});
+
+describe("every deployed entry", () => {
+  it.each([...DEPLOYED_ENTRIES])(
+    "%s builds to an ESM package: index.mjs exports handler, with its source map",
+    async (entry) => {
+      const bundle = await buildLambdaBundle(entry, "optimized");
+      const paths = bundle.files.map((f) => f.path);
+      expect([bundle.entryFile, paths.includes("index.mjs"), paths.includes("index.mjs.map")]).toEqual([
+        "index.mjs",
+        true,
+        true,
+      ]);
+      expect(bundle.initFiles).toContain("index.mjs");
+      const index = bundle.files.find((f) => f.path === "index.mjs")?.text ?? "";
+      expect(index).toMatch(/export\s*\{[^}]*\bas handler\b|export\s*\{[^}]*\bhandler\b/);
+    },
+  );
 });
 
 describe("the deployed failover bundle", () => {

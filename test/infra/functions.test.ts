@@ -41,6 +41,8 @@ import { readMonitorConfig } from "../../lib/lambda/health-monitor/env";
 import type { RecordedResource } from "../../lib/synth/mocks";
 import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
+import { DEPLOYED_ENTRIES } from "../../lib/infra/bundle";
+import { standInBundle, standInSource } from "../support/stand-in-bundle";
 
 const ACCOUNT = "123456789012";
 const PRIMARY = "ap-southeast-2";
@@ -655,7 +657,7 @@ const DEV = readStackConfig("dev", join(__dirname, "..", ".."));
 async function synthesizeFresh(replicaRegion: string): Promise<SynthResult> {
   jest.resetModules();
   const { synthesize } = await import("../../lib/synth/run");
-  return synthesize("dev", { ...DEV, "tap:replicaRegion": replicaRegion });
+  return synthesize("dev", { ...DEV, "tap:replicaRegion": replicaRegion }, { bundle: standInBundle });
 }
 
 function view(result: SynthResult) {
@@ -702,20 +704,40 @@ describe.each([
     expect({ region: v.named(name).region, provider: v.named(name).provider }).toEqual({ region, provider });
   });
 
-  it("runs all three functions on Node.js 22 from minified ESM bundles with source maps", async () => {
-    for (const fn of ["lambda-health-monitor-dev", "lambda-failover-dev", "lambda-db-bootstrap-dev"]) {
-      expect(v.named(fn).inputs).toMatchObject({ runtime: "nodejs22.x", handler: "index.handler" });
-    }
-    // Under mocks the archive arrives as an AssetArchive whose assets are still a promise.
-    const files = async (fn: string): Promise<string[]> => {
-      const archive = v.named(fn).inputs.code as { assets: Promise<Record<string, unknown>> };
-      return Object.keys(await archive.assets);
+  it("runs every function on Node.js 22 from its entry's package (the bundler's, every file)", async () => {
+    // Under mocks the archive arrives as an AssetArchive whose assets are still a promise; the
+    // suite's bundler names the entry in index.mjs (test/support/stand-in-bundle.ts).
+    const packaged = async (fn: string): Promise<Record<string, string>> => {
+      const archive = v.named(fn).inputs.code as {
+        assets: Promise<Record<string, { text: Promise<string> }>>;
+      };
+      const assets = await archive.assets;
+      return Object.fromEntries(
+        await Promise.all(Object.entries(assets).map(async ([path, a]) => [path, await a.text] as const)),
+      );
     };
-    const failoverFiles = await files("lambda-failover-dev");
-    expect(failoverFiles).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
-    // The rarely needed SDK clients are chunks of their own, loaded on first use.
-    expect(failoverFiles.filter((f) => f.startsWith("chunks/")).length).toBeGreaterThan(0);
-    expect(await files("lambda-db-bootstrap-dev")).toEqual(await files("lambda-health-monitor-dev"));
+    const functions = result.resources.filter((r) => r.type === "aws:lambda/function:Function");
+    const entries: Record<string, string> = {};
+    for (const fn of functions) {
+      expect({ fn: fn.name, ...fn.inputs }).toMatchObject({
+        fn: fn.name,
+        runtime: "nodejs22.x",
+        handler: "index.handler",
+      });
+      const files = await packaged(fn.name);
+      expect(Object.keys(files).sort()).toEqual(["index.mjs", "index.mjs.map"]);
+      const entry = DEPLOYED_ENTRIES.find((e) => files["index.mjs"] === standInSource(e));
+      entries[fn.name] = entry ?? `no entry: ${files["index.mjs"]}`;
+    }
+    // The bootstrap runs in the monitor's package (one bundle, two handlers' worth of code paths).
+    expect(entries).toEqual({
+      "lambda-health-monitor-dev": "health-monitor",
+      "lambda-failover-dev": "failover",
+      "lambda-step-runner-dev": "step-runner",
+      "lambda-db-bootstrap-dev": "health-monitor",
+      "lambda-restore-check-dev": "restore-check",
+      "lambda-snapshot-export-dev": "snapshot-export",
+    });
   });
 
   it("failover: no VPC, reserved concurrency 1, a decision's 60 s timeout, its own KMS-encrypted log group", () => {
@@ -735,7 +757,7 @@ describe.each([
     });
   });
 
-  it("step runner: DR region, no VPC, no reservation, 300 s, its own KMS-encrypted log group, the step-runner bundle", async () => {
+  it("step runner: DR region, no VPC, no reservation, 300 s, its own KMS-encrypted log group", () => {
     const fn = v.named("lambda-step-runner-dev");
     expect({ region: fn.region, provider: fn.provider }).toEqual({ region: DR, provider: "aws-dr-dev" });
     expect(fn.inputs.vpcConfig).toBeUndefined();
@@ -761,8 +783,6 @@ describe.each([
         (r) => r.name.startsWith("lambda-step-runner-") && r.name !== "lambda-step-runner-dev",
       ),
     ).toEqual([]);
-    const archive = fn.inputs.code as { assets: Promise<Record<string, unknown>> };
-    expect(Object.keys(await archive.assets)).toEqual(expect.arrayContaining(["index.mjs", "index.mjs.map"]));
   });
 
   it("the step runner's environment is the failover's without the workflow's variables, accepted by its handler", () => {
@@ -1203,13 +1223,17 @@ describe("the restore variables follow the stack's config", () => {
     jest.resetModules();
     const { synthesize } = await import("../../lib/synth/run");
     v = view(
-      await synthesize("dev", {
-        ...DEV,
-        "tap:regionalRestore": "approve",
-        "tap:restoreConfirmationMinutes": "30",
-        "tap:restoreTimeoutMinutes": "240",
-        "tap:instanceClass": "db.r6g.large",
-      }),
+      await synthesize(
+        "dev",
+        {
+          ...DEV,
+          "tap:regionalRestore": "approve",
+          "tap:restoreConfirmationMinutes": "30",
+          "tap:restoreTimeoutMinutes": "240",
+          "tap:instanceClass": "db.r6g.large",
+        },
+        { bundle: standInBundle },
+      ),
     );
   });
 

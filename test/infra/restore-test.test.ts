@@ -10,6 +10,7 @@ import type { IamPolicyDocument } from "../../lib/infra/iam";
 import type { RecordedResource } from "../../lib/synth/mocks";
 import { RecordingMocks } from "../../lib/synth/mocks";
 import { restoreTestDefinition } from "../../lib/workflow/restore-test-definition";
+import { standInBundle } from "../support/stand-in-bundle";
 
 const ACCOUNT = "123456789012";
 const DR = "ap-southeast-1";
@@ -49,6 +50,7 @@ async function build(raw: RawConfig): Promise<Built> {
       roles: { primary: "writer", replica: "replica" },
     },
     parent,
+    standInBundle,
   );
   const network = buildNetwork(ctx);
   const encryption = buildEncryption(ctx);

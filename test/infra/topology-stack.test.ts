@@ -10,6 +10,7 @@ import { readFailoverConfig, readStepRunnerConfig } from "../../lib/lambda/failo
 import { observedInstances } from "../../lib/synth/observed";
 import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
+import { standInBundle } from "../support/stand-in-bundle";
 
 const ROOT = join(__dirname, "..", "..");
 const DEV = readStackConfig("dev", ROOT);
@@ -43,7 +44,7 @@ async function run(
   const { RecordingMocks } = await import("../../lib/synth/mocks");
   const mocks = new RecordingMocks(DR, existing);
   try {
-    const result = await synthesize("dev", { ...DEV, ...config }, mocks);
+    const result = await synthesize("dev", { ...DEV, ...config }, { mocks, bundle: standInBundle });
     return { result, resources: mocks.resources };
   } catch (err) {
     return { error: err as Error, resources: mocks.resources };

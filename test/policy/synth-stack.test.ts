@@ -4,13 +4,14 @@
  * registry because the program registers its resources once per registry.
  */
 import type { SynthOutput } from "../../policy/offline";
+import { standInBundle } from "../support/stand-in-bundle";
 
 const PLACEMENTS = ["ap-southeast-2", "ap-southeast-1"] as const;
 
 async function synthFor(replicaRegion: string): Promise<SynthOutput> {
   jest.resetModules();
   const { synthesizeInventory } = await import("../../policy/synth-source");
-  return synthesizeInventory("dev", { "tap:replicaRegion": replicaRegion });
+  return synthesizeInventory("dev", { "tap:replicaRegion": replicaRegion }, { bundle: standInBundle });
 }
 
 describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion) => {
