@@ -1,20 +1,10 @@
 import { DEFAULT_POLICY, longestMonitorRunSeconds, MAX_REPLICATION_LAG_RANGE } from "../lambda/core/policy";
 import { parseCliArgs, UsageError, type CliOptions } from "../cli/args";
 import type { FailoverPolicy } from "../lambda/core/types";
+import { SCENARIO_NAMES, type ScenarioName } from "./scenarios";
 
-/** The drill's scenarios, in the order `--all` runs them. */
-export const SCENARIO_NAMES = [
-  "crash",
-  "stop",
-  "blip",
-  "lagging-replica",
-  "partition",
-  "switchover",
-  "region-lost",
-  "restore-test",
-] as const;
-
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** The scenarios' names and their type come from the registry, `lib/drill/scenarios/`. */
+export { SCENARIO_NAMES, type ScenarioName };
 
 /** The command line was wrong; the message names the option, the value and the fix. */
 export class DrillUsageError extends UsageError {}

@@ -5,13 +5,13 @@ import { PgDatabaseProbe } from "../lambda/adapters/postgres/probe";
 import { SystemClock } from "../lambda/adapters/aws/system-clock";
 import { DEFAULT_POLICY, longestMonitorRunSeconds, validatePolicy } from "../lambda/core/policy";
 import { MemoryAlertLedger } from "../lambda/core/alerts";
-import type { Clock, FailoverReport, Ports, PrimaryHealthSignals } from "../lambda/core/ports";
+import type { Clock, FailoverReport, LagHistory, Ports, PrimaryHealthSignals } from "../lambda/core/ports";
 import type { RunState } from "../lambda/core/workflow";
 import { STATES } from "../workflow/definition";
 import type { LocalExecution, LocalWorkflow } from "../workflow/local";
-import type { FailoverPolicy } from "../lambda/core/types";
+import type { FailoverPolicy, LagReading } from "../lambda/core/types";
 import { type DrillOptions, DrillUsageError, type ScenarioName } from "./args";
-import { type ClusterOptions, isAlive, type LocalCluster, startCluster } from "./cluster";
+import { type ClusterOptions, isAlive, type LocalCluster, type PgNode, startCluster } from "./cluster";
 import { formatEndpoint } from "./endpoint";
 import { FileNotifier, FileReportStore } from "./file-adapters";
 import { LocalDatabaseControl } from "./local-control";
@@ -31,10 +31,19 @@ import {
   translateToProduction,
   writeSeries,
 } from "./report";
-import { type ApprovalFacts, checkScenario, SCENARIOS } from "./scenarios";
+import {
+  type ApprovalFacts,
+  type DrillScenario,
+  type RestoreFacts,
+  type RestoreTestFacts,
+  type ScenarioContext,
+  type ScenarioOutcome,
+  scenarioNamed,
+} from "./scenarios";
+import { restoreTestName } from "./scenarios/restore-test";
+import { POLL_MS } from "./scenarios/types";
 import { renderTimelineSvg } from "./svg";
 import { LocalRegionalRecovery } from "./local-recovery";
-import type { RestoreFacts } from "./scenarios";
 import {
   createDrillRestoreTestWorkflow,
   createDrillWorkflow,
@@ -47,7 +56,6 @@ import {
   LocalRestoreTestDatabase,
   RecordingRestoreTestMetrics,
 } from "./local-restore-test";
-import type { RestoreTestFacts } from "./scenarios";
 import {
   DEFAULT_DELETE_TIMEOUT_SECONDS,
   type RestoreTestFreshness,
@@ -102,7 +110,6 @@ const LOCAL_PRIMARY_HEALTH: PrimaryHealthSignals = {
 
 const STATEMENT_TIMEOUT_MS = 1_000;
 const RECONNECT_DELAY_MS = 50;
-const POLL_MS = 25;
 /** How long the workload keeps writing after the first write on the new writer. */
 const RECOVERY_TAIL_MS = 1500;
 /** Cluster warm-up slack on top of a monitor run: the first connections and the first write. */
@@ -137,7 +144,7 @@ export async function runDrill(options: DrillOptions, env: DrillEnvironment): Pr
   const scenarios: ScenarioReport[] = [];
   let postgresVersion: string | null = null;
   for (const name of options.scenarios) {
-    log(`▶ ${name}: ${SCENARIOS[name].description}`);
+    log(`▶ ${name}: ${scenarioNamed(name).description}`);
     const result = await runScenario(name, { ...options, policy }, { ...env, clock, log }, (v) => {
       postgresVersion = v;
     });
@@ -188,556 +195,749 @@ class Timeline {
   }
 }
 
+/** A drill environment with its clock and log settled. */
+type ScenarioEnvironment = DrillEnvironment & { readonly clock: Clock; readonly log: (line: string) => void };
+
+/** What every phase of one scenario run shares: the scenario, the settings, where it writes. */
+interface ScenarioRun {
+  readonly scenario: DrillScenario<ScenarioName>;
+  readonly options: DrillOptions;
+  readonly env: ScenarioEnvironment;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+  /** The scenario's output folder (`<out>/<name>/`). */
+  readonly dir: string;
+  readonly timeline: Timeline;
+  readonly startedAtMs: number;
+}
+
+/** The local world one scenario runs in: the cluster, the engine's ports, the workflows, the clients. */
+interface ScenarioWorld {
+  readonly cluster: LocalCluster;
+  /** The superuser's login on a node (the workload table, the row-by-row check). */
+  readonly login: (node: PgNode) => PgLogin;
+  readonly writerInitial: string;
+  readonly replicaEndpoint: string;
+  readonly dns: LocalDns;
+  readonly control: LocalDatabaseControl;
+  readonly notifier: FileNotifier;
+  readonly lagHistory: LagHistory;
+  readonly recovery: LocalRegionalRecovery;
+  readonly workflow: LocalWorkflow;
+  /** The restore test's temporary-instance database and workflow (outcome `restore-test` only). */
+  readonly restoreTest: {
+    readonly db: LocalRestoreTestDatabase;
+    readonly workflow: LocalWorkflow<RestoreTestInput>;
+  } | null;
+  readonly workload: Workload;
+  readonly monitor: MonitorLoop;
+}
+
 /**
- * Runs one scenario on a fresh cluster: start, warm up, inject the fault, let the engine
- * act, measure, check, tear down. Never throws: a failure becomes the scenario's `error`.
+ * What `runScenario` holds however far the scenario got: what the cleanup must stop and the report
+ * must show. Each phase that creates or marks something records it here at once.
+ */
+interface Progress {
+  cluster?: LocalCluster;
+  world?: ScenarioWorld;
+  faultAtMs: number | null;
+  /** Set by `measure` as soon as each is known: a report after a failed measurement still shows them. */
+  writerFinal: string | null;
+  evaluations: readonly EvaluationRecord[];
+  engineReportLocation: string | null;
+}
+
+/**
+ * Everything else measured after a scenario's outcome, for its checks and its report (`writer`'s
+ * final target, the evaluations and the engine report's location are in `Progress`).
+ */
+interface Measurement {
+  readonly figures: ScenarioFigures;
+  readonly writes: NonNullable<ScenarioReport["writes"]>;
+  readonly writeFailuresAfterFault: number;
+  readonly promoteCalledAtMs: number | null;
+  readonly approval: ApprovalFacts | null;
+  readonly restore: RestoreFacts | null;
+  readonly restoreTest: (RestoreTestFacts & { readonly reportLocation: string | null }) | null;
+}
+
+/** How the runner sets a cluster up for an outcome, and how it waits for it. */
+interface OutcomeSpec {
+  /** The primary archives its WAL to a directory standing for the DR region's backup copy. */
+  readonly archivesWal: boolean;
+  /**
+   * Added to `--timeout` when the outcome restores from the backups. A regional loss is confirmed
+   * from the monitor's history, read as the failover function reads it (one-minute CloudWatch
+   * periods, each dated at its end): one period more than the others need; the restore test gets
+   * the same room for its restore.
+   */
+  readonly extraDeadlineSeconds: number;
+  /** Said after `--timeout N s after the fault` when the deadline passes. */
+  readonly deadlineNote: string;
+  /** Waits for the outcome; resolves with what the deadline came before, or `undefined`. */
+  wait(
+    run: ScenarioRun,
+    world: ScenarioWorld,
+    faultAtMs: number,
+    deadlineMs: number,
+  ): Promise<string | undefined>;
+}
+
+/** Every outcome's setup and wait: a new outcome must say both (the record is exhaustive). */
+const OUTCOMES: Readonly<Record<ScenarioOutcome, OutcomeSpec>> = {
+  promotion: {
+    archivesWal: false,
+    extraDeadlineSeconds: 0,
+    deadlineNote: "",
+    wait: (run, world, faultAtMs, deadlineMs) =>
+      waitForWriter(run, world, faultAtMs, deadlineMs, () => world.replicaEndpoint, true).then((settled) =>
+        settled ? undefined : "the new writer took a write (or the workflow failed)",
+      ),
+  },
+  restore: {
+    archivesWal: true,
+    extraDeadlineSeconds: 60,
+    deadlineNote: ", plus 60 s for a regional loss",
+    wait: (run, world, faultAtMs, deadlineMs) =>
+      waitForWriter(
+        run,
+        world,
+        faultAtMs,
+        deadlineMs,
+        () => {
+          const node = world.recovery.restoredNode();
+          return node === null ? null : formatEndpoint(node);
+        },
+        false,
+      ).then((settled) =>
+        settled ? undefined : "the restored writer took a write (or the workflow failed)",
+      ),
+  },
+  "restore-test": {
+    archivesWal: true,
+    extraDeadlineSeconds: 60,
+    deadlineNote: "",
+    wait: waitForRestoreTest,
+  },
+  observe: {
+    archivesWal: false,
+    extraDeadlineSeconds: 0,
+    deadlineNote: "",
+    wait: async ({ clock, options }, _world, faultAtMs, deadlineMs) => {
+      const watchUntil = faultAtMs + options.observeSeconds * 1000;
+      while (clock.nowMs() < Math.min(watchUntil, deadlineMs)) await clock.sleep(POLL_MS);
+      return deadlineMs < watchUntil
+        ? `the ${options.observeSeconds} s of observation (--observe) ended`
+        : undefined;
+    },
+  },
+};
+
+/**
+ * Runs one scenario on a fresh cluster: start, warm up, inject the fault, (approve,) wait for the
+ * outcome, clear the fault, measure, check, tear down. Never throws: a failure becomes the
+ * scenario's `error`, and the cluster is torn down and checked whatever happened.
  */
 export async function runScenario(
   name: ScenarioName,
   options: DrillOptions,
-  env: DrillEnvironment & { readonly clock: Clock; readonly log: (line: string) => void },
+  env: ScenarioEnvironment,
   onVersion: (version: string) => void = () => undefined,
 ): Promise<ScenarioReport> {
-  const def = SCENARIOS[name];
   const { clock, log } = env;
-  const policy = options.policy;
-  const dir = path.join(env.outDir, name);
-  const timeline = new Timeline(clock);
-  const startedAtMs = clock.nowMs();
-  let cluster: LocalCluster | undefined;
-  let monitor: MonitorLoop | undefined;
-  let workload: Workload | undefined;
-  let faultAtMs: number | null = null;
+  const run: ScenarioRun = {
+    scenario: scenarioNamed(name),
+    options,
+    env,
+    clock,
+    log,
+    dir: path.join(env.outDir, name),
+    timeline: new Timeline(clock),
+    startedAtMs: clock.nowMs(),
+  };
+  const progress: Progress = {
+    faultAtMs: null,
+    writerFinal: null,
+    evaluations: [],
+    engineReportLocation: null,
+  };
   let error: string | undefined;
-  let figures: ScenarioFigures | null = null;
-  let writerInitial = "";
-  let writerFinal: string | null = null;
-  let replicaEndpoint = "";
-  let notifier: FileNotifier | undefined;
-  let writes: ScenarioReport["writes"] = null;
-  let evaluations: readonly EvaluationRecord[] = [];
-  let cleanup = { complete: false, detail: "the cluster was not started" };
-  let writeFailuresAfterFault = 0;
   let deadlineMissed: string | undefined;
-  let workflow: LocalWorkflow | undefined;
-  let approval: ApprovalFacts | null = null;
-  let engineReportLocation: string | null = null;
-  let promoteCalledAtMs: number | null = null;
-  let recovery: LocalRegionalRecovery | undefined;
-  let restore: RestoreFacts | null = null;
-  let restoreTestDb: LocalRestoreTestDatabase | undefined;
-  let restoreWorkflow: LocalWorkflow<RestoreTestInput> | undefined;
-  let restoreTest: (RestoreTestFacts & { readonly reportLocation: string | null }) | null = null;
+  let measured: Measurement | null = null;
+  let cleanup: { complete: boolean; detail: string };
   try {
-    cluster = await startCluster({
-      ...env.cluster,
-      // The primary archives its WAL to a directory standing for the DR region's backup copy.
-      ...(def.restore || def.restoreTest ? { backups: { archiveTimeoutSeconds: 1 } } : {}),
-      log: (line) => log(`  ${line}`),
-    });
-    onVersion(/\d+(\.\d+)+/.exec(cluster.binaries.version)?.[0] ?? cluster.binaries.version);
-    const createdAtMs = clock.nowMs();
-    const login = (node: LocalCluster["primary"]): PgLogin => {
-      const c = cluster!.clientConfig(node, "superuser");
-      return {
-        host: node.host,
-        port: node.port,
-        user: String(c.user),
-        password: String(c.password),
-        database: String(c.database),
-      };
-    };
-    await createWorkloadTable(login(cluster.primary), 5_000);
-    await cluster.waitForReplication(10_000);
-
-    writerInitial = formatEndpoint(cluster.primary);
-    replicaEndpoint = formatEndpoint(cluster.replica);
-    const dns = new LocalDns({ writer: writerInitial, reader: replicaEndpoint }, () => clock.nowMs());
-    dns.onChange((c) =>
-      timeline.add(`${c.record}-switched`, `${c.record} ${c.from ?? "nothing"} → ${c.to}`, c.atMs),
-    );
-    const control = new LocalDatabaseControl(cluster, clock, {
-      adminTimeoutMs: 1_000,
-      fenceTimeoutMs: 3_000,
-      pollIntervalMs: POLL_MS,
-      ids: LOCAL_INSTANCE_IDS,
-      createdAtMs,
-    });
-    notifier = new FileNotifier(dir, () => clock.nowMs());
-    notifier.onNotify((n) =>
-      timeline.add("notification", `${n.event} (${n.severity}): ${n.subject}`, n.atMs),
-    );
-    // The lag evidence takes the deployed path: the monitor handler's EMF → CloudWatch → GetMetricData.
-    const drillMetrics = new DrillMetrics({ clock });
-    const lagHistory = drillMetrics.lagHistory;
-    // Without archived WAL (every scenario but a regional loss) a restore finds no backups and is refused.
-    recovery = new LocalRegionalRecovery(def.restore ? cluster : null, clock, {
-      restoredId: LOCAL_RESTORED_ID,
-      retentionDays: 7,
-      restoreTimeoutMs: DRILL_LIMITS.restoreTimeoutSeconds * 1000,
-    });
-    const ports: Ports = {
-      probe: new PgDatabaseProbe({ ...cluster.monitorProbeConfig(), nowMs: () => clock.nowMs() }),
-      control,
-      recovery,
-      dns,
-      notifier,
-      reports: new FileReportStore(dir),
-      lagHistory,
-      primaryHealth: LOCAL_PRIMARY_HEALTH,
-      // The drill's process outlives the incident it plays, so memory is enough to de-duplicate.
-      alerts: new MemoryAlertLedger(),
-      clock,
-    };
-    // The decision is carried out by the failover workflow: the deployed definition, run locally,
-    // its tasks by the real step-runner handler on these ports.
-    const clusterIds = {
-      primaryInstanceId: LOCAL_INSTANCE_IDS.primary,
-      replicaInstanceId: LOCAL_INSTANCE_IDS.replica,
-    };
-    const drillWorkflow = createDrillWorkflow({
-      ports,
-      policy,
-      cluster: clusterIds,
-      logger: QUIET_LOGGER,
-      // A regional restore verifies its instance as the monitor's role before writer moves.
-      monitorLogin: cluster.monitorProbeConfig(),
-      onClosed: (e) =>
-        timeline.add(
-          "execution-closed",
-          `${e.name} ${e.status}${e.error ? `: ${e.error} ${e.cause ?? ""}`.trimEnd() : ""}`,
-          e.stoppedAtMs ?? undefined,
-        ),
-    });
-    workflow = drillWorkflow;
-    if (def.restoreTest) {
-      // The weekly restore test on the live cluster: its temporary instance is a point-in-time
-      // recovery of the primary's base backup and archived WAL; the primary and the replica keep
-      // serving. The same definition, step-runner handler and restore-check handler as on AWS.
-      restoreTestDb = new LocalRestoreTestDatabase(cluster, clock, {
-        retentionDays: 7,
-        restoreTimeoutMs: DRILL_LIMITS.restoreTimeoutSeconds * 1000,
-      });
-      restoreWorkflow = createDrillRestoreTestWorkflow({
-        ports,
-        policy,
-        cluster: clusterIds,
-        restoreTest: {
-          database: restoreTestDb,
-          store: new FileRestoreTestStore(dir),
-          metrics: new RecordingRestoreTestMetrics(),
-          clock,
-          settings: {
-            instanceId: LOCAL_RESTORE_TEST_ID,
-            restoreTimeoutSeconds: DRILL_LIMITS.restoreTimeoutSeconds,
-            deleteTimeoutSeconds: DEFAULT_DELETE_TIMEOUT_SECONDS,
-            // The local archive ships every second (archive_timeout 1 s), not every 5 minutes.
-            maxRestorePointAgeSeconds: 60,
-          },
-        },
-        monitorLogin: cluster.monitorProbeConfig(),
-        logger: QUIET_LOGGER,
-        onClosed: (e) =>
-          timeline.add(
-            "execution-closed",
-            `${e.name} ${e.status}${e.error ? `: ${e.error} ${e.cause ?? ""}`.trimEnd() : ""}`,
-            e.stoppedAtMs ?? undefined,
-          ),
-      });
-    }
-    const superuser = cluster.clientConfig(cluster.primary, "superuser");
-    workload = new Workload({
-      resolveWriter: () => dns.resolveWriter(),
-      login: {
-        user: String(superuser.user),
-        password: String(superuser.password),
-        database: String(superuser.database),
-      },
-      commitsPerSecond: options.commitsPerSecond,
-      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-      reconnectDelayMs: RECONNECT_DELAY_MS,
-      clock,
-    });
-    monitor = new MonitorLoop(ports, drillMetrics, policy, drillWorkflow, drillDispatchOptions(clusterIds), {
-      onProbe: (p) =>
-        timeline.add(
-          "probe",
-          `${p.outcome} in ${p.latencyMs} ms${p.detail ? `: ${p.detail}` : ""}`,
-          p.atMs,
-          p.outcome === "ok",
-        ),
-      onLag: (l) =>
-        timeline.add(
-          "lag",
-          l.lagSeconds === null ? `replica unreadable (${l.probe.outcome})` : `${l.lagSeconds} s`,
-          l.atMs,
-        ),
-      onEvaluation: (e) => {
-        // While an execution runs, every evaluation only reports it: one marker per decision that acted.
-        if (e.execution !== undefined && !e.execution.started) return;
-        if (e.decision.kind !== "none" || e.acted) {
-          timeline.add("decision", `${e.decision.kind}: ${e.decision.reason}`, e.startedAtMs);
-        }
-        if (e.execution?.started) timeline.add("execution-started", e.execution.name, e.finishedAtMs);
-      },
-    });
-    timeline.add("workload-started", `${options.commitsPerSecond} commits/s through writer`);
-    workload.start();
-    monitor.start();
-
-    // Warm up: the engine needs a healthy lag reading from before the fault, read back the way the
-    // failover function reads it (CloudWatch history), and clients must be writing.
-    const warmLimitSeconds = warmUpDeadlineSeconds(policy, options.warmupSeconds);
-    const warmDeadline = clock.nowMs() + warmLimitSeconds * 1000;
-    const warmUntil = clock.nowMs() + options.warmupSeconds * 1000;
-    const lookbackSeconds = policy.maxLagReadingAgeSeconds;
-    const historyLag = async (): Promise<number | null> =>
-      (await lagHistory.lagEvidence(clock.nowMs(), lookbackSeconds)).lastHealthyLag?.lagSeconds ?? null;
-    while ((await historyLag()) === null || workload.acks().length === 0 || clock.nowMs() < warmUntil) {
-      if (clock.nowMs() > warmDeadline)
-        throw new Error(
-          `no healthy monitor run and acknowledged write within ${warmLimitSeconds} s of start ` +
-            `(the longest monitor run is ${longestMonitorRunSeconds(policy)} s)`,
-        );
-      await clock.sleep(POLL_MS);
-    }
-
-    // A regional loss is confirmed from the monitor's history, read as the failover function reads it
-    // (one-minute CloudWatch periods, each dated at its end): one period more than the others need.
-    const timeoutSeconds = options.scenarioTimeoutSeconds + (def.restore || def.restoreTest ? 60 : 0);
-    const deadline = () => (faultAtMs ?? clock.nowMs()) + timeoutSeconds * 1000;
-    const fault = (detail: string) => {
-      faultAtMs = clock.nowMs();
-      timeline.add("fault-injected", detail, faultAtMs);
-      log(`  fault: ${detail}`);
-    };
-    switch (name) {
-      case "crash":
-        fault("SIGKILL to every process of the primary");
-        await cluster.kill(cluster.primary, "SIGKILL");
-        break;
-      case "stop":
-        control.markStopped("primary");
-        fault("pg_ctl stop -m immediate on the primary");
-        await cluster.stopImmediate(cluster.primary);
-        break;
-      case "blip":
-        fault(`SIGSTOP to the primary for ${options.blipSeconds} s`);
-        await cluster.kill(cluster.primary, "SIGSTOP");
-        await clock.sleep(options.blipSeconds * 1000);
-        await cluster.kill(cluster.primary, "SIGCONT");
-        timeline.add("fault-cleared", "SIGCONT: the primary runs again");
-        break;
-      case "lagging-replica": {
-        await cluster.pauseReplay(cluster.replica);
-        timeline.add("replay-paused", "WAL replay paused on the replica");
-        const limit = policy.maxReplicationLagSeconds;
-        const lagDeadline =
-          clock.nowMs() + (limit + 4 * policy.probesPerRun * policy.probeIntervalSeconds + 10) * 1000;
-        // Read back as the failover side reads it: the newest healthy reading in the history.
-        while (((await historyLag()) ?? 0) <= limit) {
-          if (clock.nowMs() > lagDeadline)
-            throw new Error(`the replica's lag never exceeded ${limit} s after pausing replay`);
-          await clock.sleep(POLL_MS);
-        }
-        fault(`SIGKILL to the primary while the replica lags more than ${limit} s`);
-        await cluster.kill(cluster.primary, "SIGKILL");
-        break;
-      }
-      case "partition":
-        fault("the monitor's path to the primary is cut (packets dropped)");
-        cluster.monitorPath.cut("drop");
-        break;
-      case "region-lost":
-        fault("SIGKILL to every process of the primary and of the replica (their region is lost)");
-        await Promise.all([
-          cluster.kill(cluster.primary, "SIGKILL"),
-          cluster.kill(cluster.replica, "SIGKILL"),
-        ]);
-        break;
-      case "restore-test":
-        fault('the weekly restore test starts ({"mode":"test"}) while clients keep writing');
-        await restoreWorkflow!.start(restoreTestName(clock.nowMs(), "test"), { mode: "test" });
-        break;
-      case "switchover": {
-        // Automatic failover is paused for planned maintenance, as an operator would.
-        await monitor.stop();
-        const latest = monitor.latest();
-        const lag = (await lagHistory.lagEvidence(clock.nowMs(), policy.maxLagReadingAgeSeconds))
-          .lastHealthyLag;
-        fault("an operator requests a planned switchover");
-        await monitor.evaluate(
-          {
-            kind: "manual",
-            action: "switchover",
-            requestedBy: "drill",
-            reason: "planned switchover game day",
-            acceptDataLoss: false,
-          },
-          { primaryProbes: latest?.primaryProbes ?? [], lastHealthyLag: lag },
-        );
-        break;
-      }
-    }
-    const faultTime = faultAtMs as number | null;
-    if (faultTime === null) throw new Error("the fault was never injected");
-    // Set when the scenario's deadline (--timeout) ends the wait: a failed check then says so.
-    let deadlineHit: string | undefined;
-
-    if (def.approval) {
-      // The operator: the alert arrives while the execution waits in RequestApproval; they let the
-      // monitor see the blocked failover once more (nothing may change meanwhile), then approve
-      // with the alert's command, accepting the data loss.
-      let pending = drillWorkflow.pendingTokens()[0];
-      while (pending === undefined) {
-        if (clock.nowMs() > deadline())
-          throw new Error(`no execution waited in ${STATES.requestApproval} before the scenario deadline`);
-        await clock.sleep(POLL_MS);
-        pending = drillWorkflow.pendingTokens()[0];
-      }
-      const requestedAtMs = clock.nowMs();
-      timeline.add(
-        "approval-requested",
-        `${pending.execution} waits in ${STATES.requestApproval}`,
-        requestedAtMs,
-      );
-      const seen = monitor.records().length;
-      while (monitor.records().length === seen && clock.nowMs() < deadline()) await clock.sleep(POLL_MS);
-      const approvedAtMs = clock.nowMs();
-      const promotionsBeforeApproval = control.promotionRecord().promotions;
-      const writerAtApproval = dns.resolveWriter();
-      drillWorkflow.sendTaskSuccess(pending.token, JSON.parse(APPROVAL_TASK_OUTPUT));
-      timeline.add("approved", `send-task-success --task-output '${APPROVAL_TASK_OUTPUT}'`, approvedAtMs);
-      log(`  operator: approved ${pending.execution}`);
-      approval = {
-        requestedAtMs,
-        approvedAtMs,
-        approvedBy: DRILL_OPERATOR,
-        promotionsBeforeApproval,
-        writerAtApproval,
-        recordedApprovedBy: null,
-      };
-    }
-
-    // Wait for the outcome.
-    if (def.promotionExpected) {
-      let settled = false;
-      while (clock.nowMs() < deadline()) {
-        if (dns.resolveWriter() === replicaEndpoint && workload.firstAckFrom(faultTime, replicaEndpoint)) {
-          // Keep writing a little longer: the report and chart then show steady writes on the new
-          // writer, and the row-by-row check covers commits made after the switch too.
-          await clock.sleep(RECOVERY_TAIL_MS);
-          settled = true;
-          break;
-        }
-        const failed = drillWorkflow.all().some((e) => e.status !== "RUNNING" && e.status !== "SUCCEEDED");
-        if (failed || monitor.records().some((e) => e.startedAtMs >= faultTime && e.error)) {
-          settled = true;
-          break;
-        }
-        await clock.sleep(POLL_MS);
-      }
-      if (!settled) deadlineHit = "the new writer took a write (or the workflow failed)";
-    } else if (def.restore) {
-      let settled = false;
-      while (clock.nowMs() < deadline()) {
-        const node = recovery.restoredNode();
-        const endpoint = node === null ? null : formatEndpoint(node);
-        if (
-          endpoint !== null &&
-          dns.resolveWriter() === endpoint &&
-          workload.firstAckFrom(faultTime, endpoint)
-        ) {
-          await clock.sleep(RECOVERY_TAIL_MS);
-          settled = true;
-          break;
-        }
-        if (drillWorkflow.all().some((e) => e.status !== "RUNNING" && e.status !== "SUCCEEDED")) {
-          settled = true;
-          break;
-        }
-        await clock.sleep(POLL_MS);
-      }
-      if (!settled) deadlineHit = "the restored writer took a write (or the workflow failed)";
-    } else if (def.restoreTest) {
-      const rw = restoreWorkflow!;
-      const closedBy = async (name: string): Promise<boolean> => {
-        while (clock.nowMs() < deadline()) {
-          if (rw.get(name)?.status !== "RUNNING") return true;
-          await clock.sleep(POLL_MS);
-        }
-        return false;
-      };
-      const testRun = rw.all()[0];
-      if (!(await closedBy(testRun.name))) deadlineHit = "the restore test closed";
-      else {
-        // The daily freshness run right after: the age must count from this success.
-        const freshness = restoreTestName(clock.nowMs(), "freshness");
-        await rw.start(freshness, { mode: "freshness" });
-        if (!(await closedBy(freshness))) deadlineHit = "the freshness run closed";
-      }
-    } else {
-      const watchUntil = faultTime + options.observeSeconds * 1000;
-      while (clock.nowMs() < Math.min(watchUntil, deadline())) await clock.sleep(POLL_MS);
-      if (deadline() < watchUntil)
-        deadlineHit = `the ${options.observeSeconds} s of observation (--observe) ended`;
-      if (name === "partition") {
-        cluster.monitorPath.restore();
-        timeline.add("fault-cleared", "the monitor's path to the primary is restored");
-        await clock.sleep(policy.probeIntervalSeconds * 1000 * 2);
-      }
-    }
-    // No evaluation may start an execution after this; the figures come from the report the
-    // workflow stored, so its executions must close first.
-    await monitor.stop();
-    const running = await waitForExecutions(drillWorkflow, clock, deadline());
-    if (running.length > 0 && deadlineHit === undefined)
-      deadlineHit = `the workflow closed (${running.map((e) => `${e.name} in ${currentState(e)}`).join(", ")})`;
-    if (deadlineHit !== undefined) {
-      deadlineMissed =
-        `the scenario deadline (--timeout ${options.scenarioTimeoutSeconds} s after the fault${def.restore ? ", plus 60 s for a regional loss" : ""}) passed ` +
-        `before ${deadlineHit}; raise --timeout`;
-      timeline.add("deadline", deadlineMissed);
-      log(`  deadline: ${deadlineMissed}`);
-    }
-    await workload.stop();
-
-    // Measure.
-    writerFinal = dns.resolveWriter();
-    const promoted = control.promotionRecord();
-    promoteCalledAtMs = promoted.promoteCalledAtMs;
-    if (promoted.promoteCalledAtMs !== null)
-      timeline.add("promote-called", "pg_promote() on the replica", promoted.promoteCalledAtMs);
-    if (promoted.writableAtMs !== null)
-      timeline.add("promoted", "the replica accepts writes", promoted.writableAtMs);
-    const stored = await storedReport(drillWorkflow);
-    engineReportLocation = stored?.location ?? null;
-    const engineReport = stored?.report ?? null;
-    for (const entry of engineReport?.timeline ?? []) {
-      if (ENGINE_EVENTS.includes(entry.event)) timeline.add(entry.event, entry.detail, entry.atMs);
-    }
-    if (approval !== null) approval = { ...approval, recordedApprovedBy: stored?.run.approvedBy ?? null };
-    const restoredNode = recovery.restoredNode();
-    const finalNode =
-      restoredNode !== null && writerFinal === formatEndpoint(restoredNode)
-        ? restoredNode
-        : writerFinal === replicaEndpoint
-          ? cluster.replica
-          : cluster.primary;
-    const firstWrite = workload.firstAckFrom(faultTime, writerFinal ?? undefined) ?? null;
-    if (firstWrite)
-      timeline.add(
-        "first-write",
-        `commit #${firstWrite.seq} acknowledged by ${firstWrite.endpoint}`,
-        firstWrite.ackedAtMs,
-      );
-    const failuresAfter = workload.failures().filter((f) => f.startedAtMs >= faultTime);
-    writeFailuresAfterFault = failuresAfter.length;
-    if (failuresAfter.length > 0)
-      timeline.add(
-        "writes-failing",
-        `first failed write: ${failuresAfter[0].error}`,
-        failuresAfter[0].failedAtMs,
-      );
-    let lost = null;
-    if (cluster.isRunning(finalNode)) {
-      try {
-        lost = (await findLostCommits(login(finalNode), workload.acks(), 10_000)).lost;
-      } catch (e) {
-        log(`  could not check commits on ${finalNode.name}: ${(e as Error).message}`);
-      }
-    }
-    evaluations = monitor.records();
-    const acks = workload.acks();
-    if (def.restore) {
-      const record = recovery.restoreRecord();
-      const point = record.latestRestorableTimeMs;
-      if (record.restoreCalledAtMs !== null)
-        timeline.add(
-          "restore-called",
-          "point-in-time recovery from the DR backups",
-          record.restoreCalledAtMs,
-        );
-      if (record.restoredAtMs !== null)
-        timeline.add("restored", "the restored instance accepts writes", record.restoredAtMs);
-      restore = {
-        restores: record.restores,
-        restoredEndpoint: restoredNode === null ? null : formatEndpoint(restoredNode),
-        latestRestorableTimeMs: point,
-        restoreSeconds:
-          record.restoreCalledAtMs !== null && record.restoredAtMs !== null
-            ? Math.round((record.restoredAtMs - record.restoreCalledAtMs) / 10) / 100
-            : null,
-        lostBeforeRestorePoint:
-          lost === null || point === null ? null : lost.filter((c) => c.ackedAtMs <= point).length,
-      };
-    }
-    if (def.restoreTest && restoreWorkflow && restoreTestDb) {
-      await waitForExecutions(restoreWorkflow, clock, deadline());
-      await restoreTestDb.settled();
-      restoreTest = await restoreTestFacts(restoreWorkflow, restoreTestDb, cluster, timeline);
-    }
-    figures = computeFigures(
-      {
-        faultAtMs: faultTime,
-        evaluations,
-        engineReport,
-        promotions: promoted.promotions,
-        writerSwitchedAtMs:
-          dns
-            .changes()
-            .filter((c) => c.record === "writer")
-            .at(-1)?.atMs ?? null,
-        firstWriteAfterFault: firstWrite,
-        lostCommits: lost,
-        ackedCommits: acks.length,
-        inDoubtCommits: workload.failures().filter((f) => f.inDoubt).length,
-      },
-      def.promotionExpected,
-    );
-    writes = writeSeries(acks, workload.failures(), startedAtMs, clock.nowMs(), faultTime);
+    progress.cluster = await startScenarioCluster(run, onVersion);
+    const world = (progress.world = await wireWorld(run, progress.cluster));
+    startTraffic(run, world);
+    await warmUp(run, world);
+    const ctx = scenarioContext(run, world, progress);
+    const faultAtMs = await injectFault(run, ctx, progress);
+    const deadlineMs =
+      faultAtMs +
+      (options.scenarioTimeoutSeconds + OUTCOMES[run.scenario.outcome].extraDeadlineSeconds) * 1000;
+    const approval = run.scenario.approval ? await approve(run, world, deadlineMs) : null;
+    const outcomeCutShort = await OUTCOMES[run.scenario.outcome].wait(run, world, faultAtMs, deadlineMs);
+    await run.scenario.clear?.(ctx);
+    deadlineMissed = await settle(run, world, deadlineMs, outcomeCutShort);
+    measured = await measure(run, world, progress, faultAtMs, deadlineMs, approval);
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
     log(`  error: ${error}`);
   } finally {
-    await monitor?.stop().catch(() => undefined);
-    // An execution must not outlive its cluster (nor keep the process alive with its timers).
-    if (workflow) await waitForExecutions(workflow, clock, clock.nowMs()).catch(() => undefined);
-    if (restoreWorkflow)
-      await waitForExecutions(restoreWorkflow, clock, clock.nowMs()).catch(() => undefined);
-    await restoreTestDb?.settled().catch(() => undefined);
-    await workload?.stop().catch(() => undefined);
-    if (cluster) cleanup = await destroyAndCheck(cluster);
+    cleanup = await teardown(run, progress);
   }
+  return scenarioReport(run, progress, { measured, error, deadlineMissed, cleanup });
+}
+
+/** Starts the scenario's cluster (archiving WAL when its outcome restores from backups). */
+async function startScenarioCluster(
+  run: ScenarioRun,
+  onVersion: (version: string) => void,
+): Promise<LocalCluster> {
+  const cluster = await startCluster({
+    ...run.env.cluster,
+    // The primary archives its WAL to a directory standing for the DR region's backup copy.
+    ...(OUTCOMES[run.scenario.outcome].archivesWal ? { backups: { archiveTimeoutSeconds: 1 } } : {}),
+    log: (line) => run.log(`  ${line}`),
+  });
+  onVersion(/\d+(\.\d+)+/.exec(cluster.binaries.version)?.[0] ?? cluster.binaries.version);
+  return cluster;
+}
+
+/**
+ * Prepares the cluster (workload table, replication caught up) and wires the engine to it: the
+ * local ports, the failover workflow (and the restore-test workflow for that outcome), the
+ * workload and the monitor loop, every event reported to the timeline. Nothing runs yet.
+ */
+async function wireWorld(run: ScenarioRun, cluster: LocalCluster): Promise<ScenarioWorld> {
+  const { clock, timeline, dir, options, scenario } = run;
+  const policy = options.policy;
+  const createdAtMs = clock.nowMs();
+  const login = (node: PgNode): PgLogin => {
+    const c = cluster.clientConfig(node, "superuser");
+    return {
+      host: node.host,
+      port: node.port,
+      user: String(c.user),
+      password: String(c.password),
+      database: String(c.database),
+    };
+  };
+  await createWorkloadTable(login(cluster.primary), 5_000);
+  await cluster.waitForReplication(10_000);
+
+  const writerInitial = formatEndpoint(cluster.primary);
+  const replicaEndpoint = formatEndpoint(cluster.replica);
+  const dns = new LocalDns({ writer: writerInitial, reader: replicaEndpoint }, () => clock.nowMs());
+  dns.onChange((c) =>
+    timeline.add(`${c.record}-switched`, `${c.record} ${c.from ?? "nothing"} → ${c.to}`, c.atMs),
+  );
+  const control = new LocalDatabaseControl(cluster, clock, {
+    adminTimeoutMs: 1_000,
+    fenceTimeoutMs: 3_000,
+    pollIntervalMs: POLL_MS,
+    ids: LOCAL_INSTANCE_IDS,
+    createdAtMs,
+  });
+  const notifier = new FileNotifier(dir, () => clock.nowMs());
+  notifier.onNotify((n) => timeline.add("notification", `${n.event} (${n.severity}): ${n.subject}`, n.atMs));
+  // The lag evidence takes the deployed path: the monitor handler's EMF → CloudWatch → GetMetricData.
+  const drillMetrics = new DrillMetrics({ clock });
+  const lagHistory = drillMetrics.lagHistory;
+  // Without archived WAL (every scenario but a regional loss) a restore finds no backups and is refused.
+  const recovery = new LocalRegionalRecovery(scenario.outcome === "restore" ? cluster : null, clock, {
+    restoredId: LOCAL_RESTORED_ID,
+    retentionDays: 7,
+    restoreTimeoutMs: DRILL_LIMITS.restoreTimeoutSeconds * 1000,
+  });
+  const ports: Ports = {
+    probe: new PgDatabaseProbe({ ...cluster.monitorProbeConfig(), nowMs: () => clock.nowMs() }),
+    control,
+    recovery,
+    dns,
+    notifier,
+    reports: new FileReportStore(dir),
+    lagHistory,
+    primaryHealth: LOCAL_PRIMARY_HEALTH,
+    // The drill's process outlives the incident it plays, so memory is enough to de-duplicate.
+    alerts: new MemoryAlertLedger(),
+    clock,
+  };
+  const onClosed = (e: LocalExecution<unknown>) =>
+    timeline.add(
+      "execution-closed",
+      `${e.name} ${e.status}${e.error ? `: ${e.error} ${e.cause ?? ""}`.trimEnd() : ""}`,
+      e.stoppedAtMs ?? undefined,
+    );
+  // The decision is carried out by the failover workflow: the deployed definition, run locally,
+  // its tasks by the real step-runner handler on these ports.
+  const clusterIds = {
+    primaryInstanceId: LOCAL_INSTANCE_IDS.primary,
+    replicaInstanceId: LOCAL_INSTANCE_IDS.replica,
+  };
+  const workflow = createDrillWorkflow({
+    ports,
+    policy,
+    cluster: clusterIds,
+    logger: QUIET_LOGGER,
+    // A regional restore verifies its instance as the monitor's role before writer moves.
+    monitorLogin: cluster.monitorProbeConfig(),
+    onClosed,
+  });
+  let restoreTest: ScenarioWorld["restoreTest"] = null;
+  if (scenario.outcome === "restore-test") {
+    // The weekly restore test on the live cluster: its temporary instance is a point-in-time
+    // recovery of the primary's base backup and archived WAL; the primary and the replica keep
+    // serving. The same definition, step-runner handler and restore-check handler as on AWS.
+    const db = new LocalRestoreTestDatabase(cluster, clock, {
+      retentionDays: 7,
+      restoreTimeoutMs: DRILL_LIMITS.restoreTimeoutSeconds * 1000,
+    });
+    const restoreWorkflow = createDrillRestoreTestWorkflow({
+      ports,
+      policy,
+      cluster: clusterIds,
+      restoreTest: {
+        database: db,
+        store: new FileRestoreTestStore(dir),
+        metrics: new RecordingRestoreTestMetrics(),
+        clock,
+        settings: {
+          instanceId: LOCAL_RESTORE_TEST_ID,
+          restoreTimeoutSeconds: DRILL_LIMITS.restoreTimeoutSeconds,
+          deleteTimeoutSeconds: DEFAULT_DELETE_TIMEOUT_SECONDS,
+          // The local archive ships every second (archive_timeout 1 s), not every 5 minutes.
+          maxRestorePointAgeSeconds: 60,
+        },
+      },
+      monitorLogin: cluster.monitorProbeConfig(),
+      logger: QUIET_LOGGER,
+      onClosed,
+    });
+    restoreTest = { db, workflow: restoreWorkflow };
+  }
+  const superuser = cluster.clientConfig(cluster.primary, "superuser");
+  const workload = new Workload({
+    resolveWriter: () => dns.resolveWriter(),
+    login: {
+      user: String(superuser.user),
+      password: String(superuser.password),
+      database: String(superuser.database),
+    },
+    commitsPerSecond: options.commitsPerSecond,
+    statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    reconnectDelayMs: RECONNECT_DELAY_MS,
+    clock,
+  });
+  const monitor = new MonitorLoop(ports, drillMetrics, policy, workflow, drillDispatchOptions(clusterIds), {
+    onProbe: (p) =>
+      timeline.add(
+        "probe",
+        `${p.outcome} in ${p.latencyMs} ms${p.detail ? `: ${p.detail}` : ""}`,
+        p.atMs,
+        p.outcome === "ok",
+      ),
+    onLag: (l) =>
+      timeline.add(
+        "lag",
+        l.lagSeconds === null ? `replica unreadable (${l.probe.outcome})` : `${l.lagSeconds} s`,
+        l.atMs,
+      ),
+    onEvaluation: (e) => {
+      // While an execution runs, every evaluation only reports it: one marker per decision that acted.
+      if (e.execution !== undefined && !e.execution.started) return;
+      if (e.decision.kind !== "none" || e.acted) {
+        timeline.add("decision", `${e.decision.kind}: ${e.decision.reason}`, e.startedAtMs);
+      }
+      if (e.execution?.started) timeline.add("execution-started", e.execution.name, e.finishedAtMs);
+    },
+  });
+  return {
+    cluster,
+    login,
+    writerInitial,
+    replicaEndpoint,
+    dns,
+    control,
+    notifier,
+    lagHistory,
+    recovery,
+    workflow,
+    restoreTest,
+    workload,
+    monitor,
+  };
+}
+
+/** Clients start writing through `writer`, and the monitor starts probing. */
+function startTraffic({ timeline, options }: ScenarioRun, world: ScenarioWorld): void {
+  timeline.add("workload-started", `${options.commitsPerSecond} commits/s through writer`);
+  world.workload.start();
+  world.monitor.start();
+}
+
+/** The newest healthy lag reading in the monitor's history, read back as the failover function reads it. */
+async function lastHealthyLag(
+  { clock, options }: ScenarioRun,
+  world: ScenarioWorld,
+): Promise<LagReading | null> {
+  return (await world.lagHistory.lagEvidence(clock.nowMs(), options.policy.maxLagReadingAgeSeconds))
+    .lastHealthyLag;
+}
+
+/**
+ * Warm up: the engine needs a healthy lag reading from before the fault, read back the way the
+ * failover function reads it (CloudWatch history), and clients must be writing. Throws when that
+ * takes longer than `warmUpDeadlineSeconds`.
+ */
+async function warmUp(run: ScenarioRun, world: ScenarioWorld): Promise<void> {
+  const { clock, options } = run;
+  const policy = options.policy;
+  const warmLimitSeconds = warmUpDeadlineSeconds(policy, options.warmupSeconds);
+  const warmDeadline = clock.nowMs() + warmLimitSeconds * 1000;
+  const warmUntil = clock.nowMs() + options.warmupSeconds * 1000;
+  while (
+    ((await lastHealthyLag(run, world))?.lagSeconds ?? null) === null ||
+    world.workload.acks().length === 0 ||
+    clock.nowMs() < warmUntil
+  ) {
+    if (clock.nowMs() > warmDeadline)
+      throw new Error(
+        `no healthy monitor run and acknowledged write within ${warmLimitSeconds} s of start ` +
+          `(the longest monitor run is ${longestMonitorRunSeconds(policy)} s)`,
+      );
+    await clock.sleep(POLL_MS);
+  }
+}
+
+/** What the scenario's `inject` and `clear` act on; its `fault` records the fault's moment in `progress`. */
+function scenarioContext(run: ScenarioRun, world: ScenarioWorld, progress: Progress): ScenarioContext {
+  const { clock, timeline, log } = run;
+  return {
+    cluster: world.cluster,
+    control: world.control,
+    monitor: world.monitor,
+    options: run.options,
+    clock,
+    event: (event, detail) => timeline.add(event, detail),
+    fault: (detail) => {
+      progress.faultAtMs = clock.nowMs();
+      timeline.add("fault-injected", detail, progress.faultAtMs);
+      log(`  fault: ${detail}`);
+    },
+    lastHealthyLag: () => lastHealthyLag(run, world),
+    restoreTest: world.restoreTest?.workflow ?? null,
+  };
+}
+
+/** Injects the scenario's fault; resolves with its moment (the scenario's time zero). */
+async function injectFault(run: ScenarioRun, ctx: ScenarioContext, progress: Progress): Promise<number> {
+  await run.scenario.inject(ctx);
+  if (progress.faultAtMs === null) throw new Error("the fault was never injected");
+  return progress.faultAtMs;
+}
+
+/**
+ * The operator of a blocked failover: the alert arrives while the execution waits in
+ * RequestApproval; they let the monitor see the blocked failover once more (nothing may change
+ * meanwhile), then approve with the alert's command, accepting the data loss. Throws when no
+ * execution waits for an approval before the deadline.
+ */
+async function approve(run: ScenarioRun, world: ScenarioWorld, deadlineMs: number): Promise<ApprovalFacts> {
+  const { clock, timeline, log } = run;
+  const { workflow, monitor } = world;
+  let pending = workflow.pendingTokens()[0];
+  while (pending === undefined) {
+    if (clock.nowMs() > deadlineMs)
+      throw new Error(`no execution waited in ${STATES.requestApproval} before the scenario deadline`);
+    await clock.sleep(POLL_MS);
+    pending = workflow.pendingTokens()[0];
+  }
+  const requestedAtMs = clock.nowMs();
+  timeline.add(
+    "approval-requested",
+    `${pending.execution} waits in ${STATES.requestApproval}`,
+    requestedAtMs,
+  );
+  const seen = monitor.records().length;
+  while (monitor.records().length === seen && clock.nowMs() < deadlineMs) await clock.sleep(POLL_MS);
+  const approvedAtMs = clock.nowMs();
+  const promotionsBeforeApproval = world.control.promotionRecord().promotions;
+  const writerAtApproval = world.dns.resolveWriter();
+  workflow.sendTaskSuccess(pending.token, JSON.parse(APPROVAL_TASK_OUTPUT));
+  timeline.add("approved", `send-task-success --task-output '${APPROVAL_TASK_OUTPUT}'`, approvedAtMs);
+  log(`  operator: approved ${pending.execution}`);
+  return {
+    requestedAtMs,
+    approvedAtMs,
+    approvedBy: DRILL_OPERATOR,
+    promotionsBeforeApproval,
+    writerAtApproval,
+    recordedApprovedBy: null,
+  };
+}
+
+/**
+ * Waits until `writer` points at `target()` and a write started after the fault went through it
+ * (then lets the workload write a little longer), or the workflow failed, or (with
+ * `stopOnEngineError`) an evaluation after the fault returned an error. False when the deadline came first.
+ */
+async function waitForWriter(
+  { clock }: ScenarioRun,
+  world: ScenarioWorld,
+  faultAtMs: number,
+  deadlineMs: number,
+  target: () => string | null,
+  stopOnEngineError: boolean,
+): Promise<boolean> {
+  const { dns, workload, workflow, monitor } = world;
+  while (clock.nowMs() < deadlineMs) {
+    const endpoint = target();
+    if (endpoint !== null && dns.resolveWriter() === endpoint && workload.firstAckFrom(faultAtMs, endpoint)) {
+      // Keep writing a little longer: the report and chart then show steady writes on the new
+      // writer, and the row-by-row check covers commits made after the switch too.
+      await clock.sleep(RECOVERY_TAIL_MS);
+      return true;
+    }
+    if (workflow.all().some((e) => e.status !== "RUNNING" && e.status !== "SUCCEEDED")) return true;
+    if (stopOnEngineError && monitor.records().some((e) => e.startedAtMs >= faultAtMs && e.error))
+      return true;
+    await clock.sleep(POLL_MS);
+  }
+  return false;
+}
+
+/** Waits for the restore test's execution to close, then runs the daily freshness run and waits for it. */
+async function waitForRestoreTest(
+  { clock }: ScenarioRun,
+  world: ScenarioWorld,
+  _faultAtMs: number,
+  deadlineMs: number,
+): Promise<string | undefined> {
+  if (world.restoreTest === null)
+    throw new Error("the restore-test workflow was not set up for this scenario");
+  const rw = world.restoreTest.workflow;
+  const closedBy = async (name: string): Promise<boolean> => {
+    while (clock.nowMs() < deadlineMs) {
+      if (rw.get(name)?.status !== "RUNNING") return true;
+      await clock.sleep(POLL_MS);
+    }
+    return false;
+  };
+  const testRun = rw.all()[0];
+  if (!(await closedBy(testRun.name))) return "the restore test closed";
+  // The daily freshness run right after: the age must count from this success.
+  const freshness = restoreTestName(clock.nowMs(), "freshness");
+  await rw.start(freshness, { mode: "freshness" });
+  if (!(await closedBy(freshness))) return "the freshness run closed";
+  return undefined;
+}
+
+/**
+ * Ends the engine's part: no evaluation may start an execution after this, and the figures come
+ * from the report the workflow stored, so its executions must close first. Then the workload stops.
+ * Resolves with the "within the deadline" failure when the deadline cut a wait short.
+ */
+async function settle(
+  { clock, log, timeline, options, scenario }: ScenarioRun,
+  world: ScenarioWorld,
+  deadlineMs: number,
+  outcomeCutShort: string | undefined,
+): Promise<string | undefined> {
+  let deadlineHit = outcomeCutShort;
+  await world.monitor.stop();
+  const running = await waitForExecutions(world.workflow, clock, deadlineMs);
+  if (running.length > 0 && deadlineHit === undefined)
+    deadlineHit = `the workflow closed (${running.map((e) => `${e.name} in ${currentState(e)}`).join(", ")})`;
+  let deadlineMissed: string | undefined;
+  if (deadlineHit !== undefined) {
+    deadlineMissed =
+      `the scenario deadline (--timeout ${options.scenarioTimeoutSeconds} s after the fault${OUTCOMES[scenario.outcome].deadlineNote}) passed ` +
+      `before ${deadlineHit}; raise --timeout`;
+    timeline.add("deadline", deadlineMissed);
+    log(`  deadline: ${deadlineMissed}`);
+  }
+  await world.workload.stop();
+  return deadlineMissed;
+}
+
+/**
+ * Measures the outcome: where `writer` ended, the promotion, the workflow's stored report, the
+ * first write and the failed ones after the fault, the lost commits row by row, the regional
+ * restore or the restore test, and the figures. Adds what it finds to the timeline.
+ */
+async function measure(
+  run: ScenarioRun,
+  world: ScenarioWorld,
+  progress: Progress,
+  faultAtMs: number,
+  deadlineMs: number,
+  approvalGiven: ApprovalFacts | null,
+): Promise<Measurement> {
+  const { clock, log, timeline, scenario } = run;
+  const { cluster, dns, control, workload, recovery, monitor } = world;
+  const writerFinal = (progress.writerFinal = dns.resolveWriter());
+  const promoted = control.promotionRecord();
+  if (promoted.promoteCalledAtMs !== null)
+    timeline.add("promote-called", "pg_promote() on the replica", promoted.promoteCalledAtMs);
+  if (promoted.writableAtMs !== null)
+    timeline.add("promoted", "the replica accepts writes", promoted.writableAtMs);
+  const stored = await storedReport(world.workflow);
+  progress.engineReportLocation = stored?.location ?? null;
+  const engineReport = stored?.report ?? null;
+  for (const entry of engineReport?.timeline ?? []) {
+    if (ENGINE_EVENTS.includes(entry.event)) timeline.add(entry.event, entry.detail, entry.atMs);
+  }
+  const approval =
+    approvalGiven === null ? null : { ...approvalGiven, recordedApprovedBy: stored?.run.approvedBy ?? null };
+  const restoredNode = recovery.restoredNode();
+  const finalNode =
+    restoredNode !== null && writerFinal === formatEndpoint(restoredNode)
+      ? restoredNode
+      : writerFinal === world.replicaEndpoint
+        ? cluster.replica
+        : cluster.primary;
+  const firstWrite = workload.firstAckFrom(faultAtMs, writerFinal ?? undefined) ?? null;
+  if (firstWrite)
+    timeline.add(
+      "first-write",
+      `commit #${firstWrite.seq} acknowledged by ${firstWrite.endpoint}`,
+      firstWrite.ackedAtMs,
+    );
+  const failuresAfter = workload.failures().filter((f) => f.startedAtMs >= faultAtMs);
+  if (failuresAfter.length > 0)
+    timeline.add(
+      "writes-failing",
+      `first failed write: ${failuresAfter[0].error}`,
+      failuresAfter[0].failedAtMs,
+    );
+  let lost = null;
+  if (cluster.isRunning(finalNode)) {
+    try {
+      lost = (await findLostCommits(world.login(finalNode), workload.acks(), 10_000)).lost;
+    } catch (e) {
+      log(`  could not check commits on ${finalNode.name}: ${(e as Error).message}`);
+    }
+  }
+  const evaluations = (progress.evaluations = monitor.records());
+  const acks = workload.acks();
+  let restore: RestoreFacts | null = null;
+  if (scenario.outcome === "restore") {
+    const record = recovery.restoreRecord();
+    const point = record.latestRestorableTimeMs;
+    if (record.restoreCalledAtMs !== null)
+      timeline.add("restore-called", "point-in-time recovery from the DR backups", record.restoreCalledAtMs);
+    if (record.restoredAtMs !== null)
+      timeline.add("restored", "the restored instance accepts writes", record.restoredAtMs);
+    restore = {
+      restores: record.restores,
+      restoredEndpoint: restoredNode === null ? null : formatEndpoint(restoredNode),
+      latestRestorableTimeMs: point,
+      restoreSeconds:
+        record.restoreCalledAtMs !== null && record.restoredAtMs !== null
+          ? Math.round((record.restoredAtMs - record.restoreCalledAtMs) / 10) / 100
+          : null,
+      lostBeforeRestorePoint:
+        lost === null || point === null ? null : lost.filter((c) => c.ackedAtMs <= point).length,
+    };
+  }
+  let restoreTest: Measurement["restoreTest"] = null;
+  if (world.restoreTest !== null) {
+    await waitForExecutions(world.restoreTest.workflow, clock, deadlineMs);
+    await world.restoreTest.db.settled();
+    restoreTest = await restoreTestFacts(world.restoreTest.workflow, world.restoreTest.db, cluster, timeline);
+  }
+  const figures = computeFigures(
+    {
+      faultAtMs,
+      evaluations,
+      engineReport,
+      promotions: promoted.promotions,
+      writerSwitchedAtMs:
+        dns
+          .changes()
+          .filter((c) => c.record === "writer")
+          .at(-1)?.atMs ?? null,
+      firstWriteAfterFault: firstWrite,
+      lostCommits: lost,
+      ackedCommits: acks.length,
+      inDoubtCommits: workload.failures().filter((f) => f.inDoubt).length,
+    },
+    scenario.outcome === "promotion",
+  );
+  return {
+    figures,
+    writes: writeSeries(acks, workload.failures(), run.startedAtMs, clock.nowMs(), faultAtMs),
+    writeFailuresAfterFault: failuresAfter.length,
+    promoteCalledAtMs: promoted.promoteCalledAtMs,
+    approval,
+    restore,
+    restoreTest,
+  };
+}
+
+/**
+ * Stops whatever runs, in order (monitor, executions, the restore test's instance, workload), then
+ * destroys the cluster and checks that no process and no directory is left. Never throws.
+ */
+async function teardown(
+  { clock }: ScenarioRun,
+  { cluster, world }: Progress,
+): Promise<{ complete: boolean; detail: string }> {
+  await world?.monitor.stop().catch(() => undefined);
+  // An execution must not outlive its cluster (nor keep the process alive with its timers).
+  if (world) await waitForExecutions(world.workflow, clock, clock.nowMs()).catch(() => undefined);
+  if (world?.restoreTest)
+    await waitForExecutions(world.restoreTest.workflow, clock, clock.nowMs()).catch(() => undefined);
+  await world?.restoreTest?.db.settled().catch(() => undefined);
+  await world?.workload.stop().catch(() => undefined);
+  return cluster ? destroyAndCheck(cluster) : { complete: false, detail: "the cluster was not started" };
+}
+
+/** The scenario's report: its own checks (none when it did not get as far as measuring), the deadline and the cleanup. */
+function scenarioReport(
+  { scenario, options, clock, timeline, startedAtMs }: ScenarioRun,
+  { world, faultAtMs, writerFinal, evaluations, engineReportLocation }: Progress,
+  outcome: {
+    readonly measured: Measurement | null;
+    readonly error: string | undefined;
+    readonly deadlineMissed: string | undefined;
+    readonly cleanup: { readonly complete: boolean; readonly detail: string };
+  },
+): ScenarioReport {
+  const { measured: m, error, deadlineMissed, cleanup } = outcome;
   const finishedAtMs = clock.nowMs();
-  const executions = workflow?.all().map(executionRecord) ?? [];
-  const notifications = notifier?.notifications() ?? [];
+  const writerInitial = world?.writerInitial ?? "";
+  const figures = m?.figures ?? null;
+  const executions = world?.workflow.all().map(executionRecord) ?? [];
+  const notifications = world?.notifier.notifications() ?? [];
   const checks =
-    figures === null
+    m === null
       ? []
-      : checkScenario(name, {
-          figures,
+      : scenario.checks({
+          figures: m.figures,
           evaluations,
           notificationEvents: notifications.map((n) => n.event),
           writerInitial,
           writerFinal,
-          replicaEndpoint,
-          writeFailuresAfterFault,
+          replicaEndpoint: world?.replicaEndpoint ?? "",
+          writeFailuresAfterFault: m.writeFailuresAfterFault,
           executions,
-          promoteCalledAtMs,
-          approval,
-          restore,
-          restoreTest,
+          promoteCalledAtMs: m.promoteCalledAtMs,
+          approval: m.approval,
+          restore: m.restore,
+          restoreTest: m.restoreTest,
         });
   const cleanupCheck = { name: "cleanup complete", passed: cleanup.complete, detail: cleanup.detail };
   const deadlineCheck =
     deadlineMissed === undefined
       ? []
       : [{ name: "within the deadline", passed: false, detail: deadlineMissed }];
+  const restoreTest = m?.restoreTest ?? null;
   return {
-    name,
-    description: def.description,
-    expectation: def.expectation,
+    name: scenario.name,
+    description: scenario.description,
+    expectation: scenario.expectation,
     passed:
       error === undefined &&
       deadlineMissed === undefined &&
@@ -762,9 +962,9 @@ export async function runScenario(
     figures,
     // The targets are for an automatic failover: a switchover waits for the catch-up, an approved
     // failover for a person.
-    targets: figures && !def.planned && !def.approval ? targetChecks(figures, policy) : [],
+    targets: figures && scenario.targets ? targetChecks(figures, options.policy) : [],
     timeline: timeline.events(faultAtMs ?? startedAtMs),
-    writes,
+    writes: m?.writes ?? null,
     notifications: notifications.map((n) => ({
       atMs: n.atMs,
       event: n.event,
@@ -824,12 +1024,6 @@ async function waitForExecutions<Input>(
       .map((e) => e.closed),
   );
   return stillRunning;
-}
-
-/** Execution name of a drill restore-test run: `restore-test-<mode>-<UTC yyyymmddThhmmss>`. */
-function restoreTestName(nowMs: number, mode: RestoreTestInput["mode"]): string {
-  const stamp = new Date(nowMs).toISOString().slice(0, 19).replace(/[-:]/g, "");
-  return `restore-test-${mode}-${stamp}`;
 }
 
 /** What the restore test did, read back from its executions, its stored report and the cluster. */

@@ -1,11 +1,17 @@
-import type { ScenarioName } from "../../lib/drill/args";
-import type { EvaluationRecord, ScenarioFigures } from "../../lib/drill/report";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import type { EvaluationRecord, ScenarioCheck, ScenarioFigures } from "../../lib/drill/report";
 import {
-  checkScenario,
+  SCENARIO_NAMES,
+  SCENARIOS,
+  scenarioNamed,
   type ApprovalFacts,
+  type DrillScenario,
   type RestoreFacts,
   type RestoreTestFacts,
   type ScenarioFacts,
+  type ScenarioName,
 } from "../../lib/drill/scenarios";
 import type { ExecutionRecord } from "../../lib/drill/workflow";
 import type { Decision } from "../../lib/lambda/core/types";
@@ -151,12 +157,101 @@ const restoredFacts: ScenarioFacts = {
 };
 const criticalAlert = evaluationOf({ kind: "alert-only", severity: "critical", reason: "no second signal" });
 
+const checkScenario = (name: ScenarioName, facts: ScenarioFacts): ScenarioCheck[] =>
+  scenarioNamed(name).checks(facts);
 const failed = (name: ScenarioName, facts: ScenarioFacts): string[] =>
   checkScenario(name, facts)
     .filter((c) => !c.passed)
     .map((c) => c.name);
 
-describe("checkScenario", () => {
+/** Each scenario's outcome as it should be: a new scenario must add its own (the record is exhaustive). */
+const REPRESENTATIVE: Record<ScenarioName, ScenarioFacts> = {
+  crash: failover,
+  stop: failover,
+  blip: kept,
+  "lagging-replica": approved,
+  partition: { ...kept, evaluations: [criticalAlert] },
+  switchover: failover,
+  "region-lost": restoredFacts,
+  "restore-test": restoreTested,
+};
+
+describe("the scenario registry", () => {
+  const folder = path.join(__dirname, "../../lib/drill/scenarios");
+  /** The registry's own modules; every other file in the folder is one scenario. */
+  const SHARED = ["index.ts", "types.ts", "checks.ts"];
+  const scenarioFiles = fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith(".ts") && !SHARED.includes(f))
+    .sort();
+
+  it("runs the scenarios in the documented order (--all, the report, the chart)", () => {
+    expect(SCENARIO_NAMES).toEqual([
+      "crash",
+      "stop",
+      "blip",
+      "lagging-replica",
+      "partition",
+      "switchover",
+      "region-lost",
+      "restore-test",
+    ]);
+    expect(SCENARIOS.map((s) => s.name)).toEqual(SCENARIO_NAMES);
+  });
+
+  it("has unique names", () => {
+    expect(new Set(SCENARIO_NAMES).size).toBe(SCENARIO_NAMES.length);
+  });
+
+  it("registers every scenario file, each exporting the scenario its file is named after", () => {
+    expect(scenarioFiles.map((f) => f.replace(/\.ts$/, ""))).toEqual([...SCENARIO_NAMES].sort());
+    for (const file of scenarioFiles) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exported = Object.values(require(path.join(folder, file)) as Record<string, unknown>).filter(
+        (v): v is DrillScenario =>
+          typeof v === "object" && v !== null && "checks" in v && "inject" in v && "name" in v,
+      );
+      expect(exported).toHaveLength(1);
+      expect(exported[0].name).toBe(file.replace(/\.ts$/, ""));
+      expect(scenarioNamed(exported[0].name as ScenarioName)).toBe(exported[0]);
+    }
+  });
+
+  it.each([...SCENARIO_NAMES])("%s has checks of its own, all passed by the outcome it expects", (name) => {
+    const checks = checkScenario(name, REPRESENTATIVE[name]);
+    expect(checks.length).toBeGreaterThan(0);
+    expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
+    expect(checks.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it("finds a registered scenario by name and refuses an unknown one", () => {
+    expect(scenarioNamed("partition").description).toContain("monitor loses its network path");
+    expect(() => scenarioNamed("meteor" as ScenarioName)).toThrow('no scenario is registered as "meteor"');
+  });
+
+  const shapes: [ScenarioName, DrillScenario["outcome"], boolean, boolean, boolean][] = [
+    ["crash", "promotion", false, true, false],
+    ["stop", "promotion", false, true, false],
+    ["blip", "observe", false, true, false],
+    ["lagging-replica", "promotion", true, false, false],
+    ["partition", "observe", false, true, true],
+    ["switchover", "promotion", false, false, false],
+    ["region-lost", "restore", false, true, false],
+    ["restore-test", "restore-test", false, true, false],
+  ];
+  it.each(shapes)(
+    "%s: waits for %s; approval %s, recovery targets %s, a fault to clear %s",
+    (name, outcome, approval, targets, clears) => {
+      const s = scenarioNamed(name);
+      expect(s.outcome).toBe(outcome);
+      expect(s.approval).toBe(approval);
+      expect(s.targets).toBe(targets);
+      expect(s.clear !== undefined).toBe(clears);
+    },
+  );
+});
+
+describe("each scenario's checks", () => {
   const table: [string, ScenarioName, ScenarioFacts, string[]][] = [
     ["crash that failed over cleanly", "crash", failover, []],
     [
