@@ -8,7 +8,6 @@
 const common = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
-  testTimeout: 60000,
   setupFiles: ["<rootDir>/test/support/jest-setup.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.jest.json" }] },
 };
@@ -17,6 +16,8 @@ module.exports = {
   // Jest's default is one worker fewer than the cores: on the 2-core machines the suite runs on,
   // that is one worker. Two keep both cores busy (the tests mostly wait on PostgreSQL or compute).
   maxWorkers: 2,
+  // A global option: jest ignores it inside a project.
+  testTimeout: 60000,
   projects: [
     {
       ...common,
