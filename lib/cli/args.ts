@@ -1,6 +1,6 @@
 /**
  * The one command-line front end of every TapStack CLI (`npm run drill`, `synth`, `policy`,
- * `iam-check`, `bench`, `build`, and any later one): argument parsing on `node:util`
+ * `iam-check`, `bench`, `build`, `simulate`, and any later one): argument parsing on `node:util`
  * `parseArgs`, one-line usage errors, and the exit codes.
  *
  * A CLI declares its options, parses with {@link parseCliArgs} (which refuses unknown options,
