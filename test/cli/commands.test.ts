@@ -8,10 +8,18 @@ import { main as iamCheck } from "../../bin/iam-check";
 import { main as policy } from "../../bin/policy";
 import { main as simulate, parseSimulateArgs } from "../../bin/simulate";
 import { main as synth } from "../../bin/synth";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT, helpHint, runCli, type CliIo, type CliMain } from "../../lib/cli/args";
+import {
+  EXIT,
+  helpHint,
+  quietSdkNodeVersionWarning,
+  runCli,
+  type CliIo,
+  type CliMain,
+} from "../../lib/cli/args";
 
 function capture(): CliIo & { lines: string[] } {
   const lines: string[] = [];
@@ -137,4 +145,39 @@ describe("npm run simulate: paths and values are checked before any timeline run
       ]).policy,
     ).toEqual({ probeIntervalSeconds: 5, acceptDataLoss: true, regionalRestore: "approve" });
   });
+});
+
+describe("the AWS SDK's Node version warning", () => {
+  const SWITCH = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
+
+  it("is off by default and stays on when the caller asks for it", () => {
+    const unset: NodeJS.ProcessEnv = {};
+    const asked: NodeJS.ProcessEnv = { [SWITCH]: "false" };
+    quietSdkNodeVersionWarning(unset);
+    quietSdkNodeVersionWarning(asked);
+    expect([unset[SWITCH], asked[SWITCH]]).toEqual(["true", "false"]);
+  });
+
+  it("does not interrupt a command's output: a simulated timeline prints nothing on stderr", async () => {
+    const root = join(__dirname, "..", "..");
+    const dir = mkdtempSync(join(tmpdir(), "tap-simulate-run-"));
+    try {
+      const out = join(dir, "outcome.json");
+      // Without the switch the test setup sets for every test process and its children.
+      const env = { ...process.env };
+      delete env[SWITCH];
+      const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(
+          join(root, "node_modules", ".bin", "tsx"),
+          ["bin/simulate.ts", "--timeline", "timelines/defect-2-switchover-stops.json", "--json", out],
+          { cwd: root, env },
+          (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+        ),
+      );
+      expect(run).toEqual({ code: EXIT.ok, stderr: "" });
+      expect((JSON.parse(readFileSync(out, "utf8")) as { violations: unknown[] }).violations).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
