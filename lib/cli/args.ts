@@ -1,6 +1,6 @@
 /**
  * The one command-line front end of every TapStack CLI (`npm run drill`, `synth`, `policy`,
- * `iam-check`, `bench`, `build`, and any later one): argument parsing on `node:util`
+ * `iam-check`, `bench`, `build`, `simulate`, and any later one): argument parsing on `node:util`
  * `parseArgs`, one-line usage errors, and the exit codes.
  *
  * A CLI declares its options, parses with {@link parseCliArgs} (which refuses unknown options,
@@ -253,11 +253,23 @@ export async function runCli(
 }
 
 /**
+ * Turns off the AWS SDK's warning that its releases after January 2027 need Node >= 22 (the
+ * SDK's own switch, read when a client is created), unless the caller set the variable. The CLIs
+ * run on Node 20 by design (package.json `engines`; the Lambdas run on Node 22), and the warning's
+ * nine lines would land in the middle of a drill's or a simulation's output, once per process.
+ * Set on `process.env`, so child processes (simulator shards, drill helpers) inherit it.
+ */
+export function quietSdkNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}
+
+/**
  * Starts `main` as the process's command with `process.argv.slice(2)`. The exit code is set when
  * `main` settles; with `forceExit` the process exits then (for programs that leave handles open,
  * such as the Pulumi runtime), otherwise it ends once pending cleanup has finished.
  */
 export function startCli(tool: string, main: CliMain, opts: { readonly forceExit?: boolean } = {}): void {
+  quietSdkNodeVersionWarning();
   void runCli(tool, main, process.argv.slice(2), PROCESS_IO).then((code) => {
     process.exitCode = code;
     if (opts.forceExit) process.exit(code);

@@ -12,7 +12,7 @@ export interface InventoryEntry {
   readonly provider: string | null;
   /** Region the resource is created in, or `global` (IAM, Route 53, the component). */
   readonly region: string;
-  /** The `DR-Role` tag; `untagged` for types that take no tags, `provider`, or `component`. */
+  /** The `DR-Role` tag; `untagged` for types AWS cannot tag, `provider`, or `component`. */
   readonly drRole: string;
   readonly inputs: Record<string, unknown>;
   /** The id the mocks returned, which other resources' inputs refer to. */
@@ -91,17 +91,35 @@ export function inventoryDocument(entries: readonly InventoryEntry[]): {
   };
 }
 
-/** Human-readable inventory grouped by region, then DR-Role. */
+/**
+ * Headings of the groups that are not a `DR-Role` value, printed after the tagged groups. A
+ * custom resource without tags is of a type AWS cannot tag (an inline role policy, a bucket's
+ * versioning or policy, a route, an alias, a record, …): the `required-tags` policy fails any
+ * resource of a taggable type that lacks `DR-Role`.
+ */
+const UNTAGGED_HEADINGS: Readonly<Record<string, string>> = {
+  provider: "Pulumi provider",
+  component: "Pulumi component",
+  untagged: "no DR-Role: types AWS cannot tag",
+};
+
+/** Human-readable inventory grouped by region, then DR-Role (then the resources without one). */
 export function formatInventory(entries: readonly InventoryEntry[], title: string): string {
   const lines: string[] = [title, ""];
   const regions = [...new Set(entries.map((e) => e.region))].sort();
+  const untaggedOrder = Object.keys(UNTAGGED_HEADINGS);
   for (const region of regions) {
     const inRegion = entries.filter((e) => e.region === region);
-    lines.push(`${region} (${inRegion.length} resources)`);
-    const roles = [...new Set(inRegion.map((e) => e.drRole))].sort();
+    lines.push(`${region} (${inRegion.length} ${inRegion.length === 1 ? "resource" : "resources"})`);
+    const present = new Set(inRegion.map((e) => e.drRole));
+    const roles = [
+      ...[...present].filter((r) => !Object.hasOwn(UNTAGGED_HEADINGS, r)).sort(),
+      ...untaggedOrder.filter((r) => present.has(r)),
+    ];
     for (const role of roles) {
       const inRole = inRegion.filter((e) => e.drRole === role);
-      lines.push(`  DR-Role ${role} (${inRole.length})`);
+      const heading = Object.hasOwn(UNTAGGED_HEADINGS, role) ? UNTAGGED_HEADINGS[role] : `DR-Role ${role}`;
+      lines.push(`  ${heading} (${inRole.length})`);
       for (const e of [...inRole].sort(
         (a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name),
       )) {

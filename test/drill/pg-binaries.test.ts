@@ -149,4 +149,30 @@ describe("resolveBinaries", () => {
       fs.rmSync(locked, { recursive: true, force: true });
     }
   });
+
+  it("says why and removes its copy when the PostgreSQL user cannot run the binaries even from it", () => {
+    // A package whose postgres never runs: neither in place nor from the world-readable copy.
+    const pkg = tempDir();
+    fs.mkdirSync(path.join(pkg, "native", "bin"), { recursive: true });
+    for (const name of ["initdb", "pg_ctl", "postgres"]) {
+      fs.writeFileSync(path.join(pkg, "native", "bin", name), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    }
+    try {
+      let message = "";
+      try {
+        resolveBinaries(user, undefined, {}, pkg);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      const copied = /^(\S+)\/native\/bin\/postgres cannot be run/.exec(message)?.[1] ?? "";
+      expect(copied).toMatch(new RegExp(`^${os.tmpdir()}/tap-pg-native-[A-Za-z0-9]{6}$`));
+      expect(message).toBe(
+        `${copied}/native/bin/postgres cannot be run by user "${user.name}" (uid ${user.uid}) even from a ` +
+          "world-readable copy; set TAP_PG_BIN to a PostgreSQL 14 bin directory that user can run.",
+      );
+      expect(fs.existsSync(copied)).toBe(false);
+    } finally {
+      fs.rmSync(pkg, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,8 +3,12 @@
  * every mandatory policy and the least-privilege matrix. Each placement gets a fresh module
  * registry because the program registers its resources once per registry.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { SynthOutput } from "../../policy/offline";
 import { standInBundle } from "../support/stand-in-bundle";
+
+const ROOT = join(__dirname, "..", "..");
 
 const PLACEMENTS = ["ap-southeast-2", "ap-southeast-1"] as const;
 
@@ -18,6 +22,22 @@ describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion)
   let synth: SynthOutput;
   beforeAll(async () => {
     synth = await synthFor(replicaRegion);
+  });
+
+  it("leaves untagged only resources whose @pulumi/aws type takes no tags (what npm run synth prints)", () => {
+    // `aws:s3/bucketVersioning:BucketVersioning` is declared in @pulumi/aws/s3/bucketVersioning.d.ts.
+    const declaresTags = (type: string): boolean => {
+      const [, module, file] = /^aws:([^/]+)\/([^:]+):/.exec(type) ?? [];
+      const dts = readFileSync(join(ROOT, "node_modules", "@pulumi", "aws", module, `${file}.d.ts`), "utf8");
+      return /^\s+tags\?: pulumi\.Input</m.test(dts);
+    };
+    const aws = synth.resources.filter((r) => r.type.startsWith("aws:"));
+    const types = (tagged: boolean): string[] =>
+      [...new Set(aws.filter((r) => (r.inputs.tags !== undefined) === tagged).map((r) => r.type))].sort();
+    expect(types(false).filter(declaresTags)).toEqual([]);
+    // The check itself sees tags where a type has them.
+    expect(types(true).filter((t) => !declaresTags(t))).toEqual([]);
+    expect(types(false)).toContain("aws:iam/rolePolicy:RolePolicy");
   });
 
   it("passes every mandatory policy", async () => {

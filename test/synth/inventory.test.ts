@@ -82,21 +82,21 @@ describe("inventory", () => {
     ]);
   });
 
-  it("prints resources grouped by region, then DR-Role", () => {
+  it("prints resources grouped by region, then DR-Role, then those without one, each group named for what it is", () => {
     const lines = formatInventory(entries, "title").split("\n");
     expect(lines.filter((l) => !l.startsWith("    "))).toEqual([
       "title",
       "",
       "ap-southeast-1 (3 resources)",
-      "  DR-Role provider (1)",
       "  DR-Role replica (1)",
-      "  DR-Role untagged (1)",
+      "  Pulumi provider (1)",
+      "  no DR-Role: types AWS cannot tag (1)",
       "",
-      "ap-southeast-2 (1 resources)",
+      "ap-southeast-2 (1 resource)",
       "  DR-Role primary (1)",
       "",
-      "global (1 resources)",
-      "  DR-Role component (1)",
+      "global (1 resource)",
+      "  Pulumi component (1)",
       "",
       "Total: 5 resources (ap-southeast-1: 3, ap-southeast-2: 1, global: 1)",
     ]);

@@ -1,8 +1,9 @@
 /**
  * Lambda entry point of the step-runner function (`index.handler`): the failover workflow's tasks
  * and the restore test's RDS/S3 steps.
- * It acts with the same ports, wiring and role scope the failover used to (RDS, EC2, Route 53, SNS,
- * S3, the health-monitor's WAL positions), built once per execution environment.
+ * It reads and acts through the failover function's ports (`buildFailoverPorts`: RDS, EC2,
+ * Route 53, SNS, S3, the health-monitor's WAL positions), built once per execution environment;
+ * its role (`iam-step-runner`) holds the failover's reads plus the actions the steps take.
  */
 import { AwsClients } from "../adapters/aws/clients";
 import { buildFailoverPorts } from "../failover/ports";
