@@ -137,7 +137,9 @@ export function decisiveEvaluation(obs: ScenarioObservations): EvaluationRecord 
 export function computeFigures(obs: ScenarioObservations, promotionExpected: boolean): ScenarioFigures {
   const decisive = decisiveEvaluation(obs);
   let detectionSeconds: number | null = null;
-  if (decisive) {
+  // A planned switchover is requested, not detected: its decision confirms no failure.
+  const planned = decisive?.decision.kind === "promote-replica" && decisive.decision.planned;
+  if (decisive && !planned) {
     const confirmedAtMs =
       decisive.decision.kind === "promote-replica"
         ? decisive.decision.detectedAtMs

@@ -135,6 +135,21 @@ describe("computeFigures", () => {
       },
     ],
     [
+      "a planned switchover is requested, not detected: no detection figure",
+      {
+        evaluations: [
+          evaluation({
+            trigger: "manual:switchover",
+            decision: { ...promote, planned: true, failureStartedAtMs: FAULT, detectedAtMs: FAULT },
+            acted: true,
+          }),
+        ],
+        promotions: 1,
+      },
+      true,
+      { detectionSeconds: null, promotions: 1, falseFailovers: 0 },
+    ],
+    [
       "an alert-only before the fault is not the detection",
       {
         evaluations: [
