@@ -1,6 +1,7 @@
 import type { FailoverReport } from "../lambda/core/ports";
 import type { Decision, FailoverPolicy } from "../lambda/core/types";
 import type { ScenarioName } from "./args";
+import { SCENARIOS } from "./scenarios";
 import type { ExecutionRecord } from "./workflow";
 import type { AckedCommit, FailedWrite } from "./workload";
 
@@ -137,7 +138,9 @@ export function decisiveEvaluation(obs: ScenarioObservations): EvaluationRecord 
 export function computeFigures(obs: ScenarioObservations, promotionExpected: boolean): ScenarioFigures {
   const decisive = decisiveEvaluation(obs);
   let detectionSeconds: number | null = null;
-  if (decisive) {
+  // A planned switchover is requested, not detected: its decision confirms no failure.
+  const planned = decisive?.decision.kind === "promote-replica" && decisive.decision.planned;
+  if (decisive && !planned) {
     const confirmedAtMs =
       decisive.decision.kind === "promote-replica"
         ? decisive.decision.detectedAtMs
@@ -204,7 +207,8 @@ export function targetChecks(figures: ScenarioFigures, policy: FailoverPolicy): 
   const checks: TargetCheck[] = [];
   const add = (name: string, value: number | null, limit: number, unit: string) => {
     if (value === null) return;
-    checks.push({ name, limit: `<= ${limit} ${unit}`, value: `${value} ${unit}`, met: value <= limit });
+    const shown = unit === "ms" ? formatMs(value) : formatSeconds(value);
+    checks.push({ name, limit: `<= ${limit} ${unit}`, value: shown, met: value <= limit });
   };
   if (figures.promotions > 0) {
     add("detection", figures.detectionSeconds, 3.5, "s");
@@ -353,7 +357,203 @@ export function translateToProduction(
   };
 }
 
-const fmt = (value: number | null, unit: string): string => (value === null ? "—" : `${value} ${unit}`);
+/** Shown for a figure that does not apply to the scenario (detection of a planned switchover, …). */
+export const NOT_APPLICABLE = "n/a";
+/** Shown for a figure that applies but was not measured (it did not happen, or could not be read). */
+export const NOT_MEASURED = "—";
+
+/** Seconds for display: always two decimals (the JSON report keeps the measured precision). */
+export const formatSeconds = (value: number): string => `${value.toFixed(2)} s`;
+/** Milliseconds for display: whole milliseconds. */
+export const formatMs = (value: number): string => `${Math.round(value)} ms`;
+
+const orMissing = (value: number | null, format: (v: number) => string): string =>
+  value === null ? NOT_MEASURED : format(value);
+const count = (value: number | null): string => orMissing(value, (v) => String(v));
+const plural = (n: number | null, noun: string): string => `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
+
+/** The figures the summary and the chart show, each of which may not apply to a scenario. */
+export type ShownFigure =
+  "detection" | "promotion" | "orchestration" | "writerSwitched" | "rto" | "dataLossWindow";
+
+/**
+ * The figures that do not apply to a scenario, from what the scenario is and what happened in it:
+ * - detection: a planned switchover and the restore test detect no failure; a scenario that must
+ *   not fail over (`blip`) has none to show unless something was confirmed;
+ * - promotion and orchestration (defined by the promotion): a scenario that must not promote,
+ *   unless it did (a false failover shows its figures);
+ * - writer switched and the engine's data-loss window: a scenario that neither promotes nor restores;
+ * - RTO: such a scenario whose clients never failed a write (`partition`, `restore-test`): there
+ *   was no outage to recover from.
+ */
+export function notApplicableFigures(s: ScenarioReport): ReadonlySet<ShownFigure> {
+  const na = new Set<ShownFigure>();
+  const def = SCENARIOS.find((d) => d.name === s.name);
+  const f = s.figures;
+  if (!def || !f) return na;
+  const promotes = def.outcome === "promotion";
+  const actsOnFailure = promotes || def.outcome === "restore";
+  if (def.requested !== undefined || (!actsOnFailure && f.detectionSeconds === null)) na.add("detection");
+  if (!promotes && f.promotionSeconds === null) na.add("promotion");
+  if (!promotes && f.orchestrationMs === null) na.add("orchestration");
+  if (!actsOnFailure && f.writerSwitchedSeconds === null) na.add("writerSwitched");
+  if (!actsOnFailure && f.dataLossWindowSeconds === null) na.add("dataLossWindow");
+  if (!actsOnFailure && !s.timeline.some((e) => e.event === "writes-failing")) na.add("rto");
+  return na;
+}
+
+/** One figure of a scenario for display: rounded, `n/a` when it does not apply, `—` when not measured. */
+export function figureText(s: ScenarioReport, figure: ShownFigure): string {
+  const f = s.figures;
+  if (notApplicableFigures(s).has(figure)) return NOT_APPLICABLE;
+  if (!f) return NOT_MEASURED;
+  switch (figure) {
+    case "detection":
+      return orMissing(f.detectionSeconds, formatSeconds);
+    case "promotion":
+      return orMissing(f.promotionSeconds, formatSeconds);
+    case "orchestration":
+      return orMissing(f.orchestrationMs, formatMs);
+    case "writerSwitched":
+      return orMissing(f.writerSwitchedSeconds, formatSeconds);
+    case "rto":
+      return orMissing(f.rtoSeconds, formatSeconds);
+    case "dataLossWindow":
+      return orMissing(f.dataLossWindowSeconds, formatSeconds);
+  }
+}
+
+/** "3 of 751": lost commits of the acknowledged ones. */
+export function lostText(f: ScenarioFigures): string {
+  return `${count(f.lostCommits)} of ${f.ackedCommits}`;
+}
+
+/** A number of seconds with more than two decimals, in a sentence. */
+const LONG_SECONDS = /\b(\d+\.\d{3,}) s\b/g;
+const roundSeconds = (_match: string, n: string): string => formatSeconds(Number(n));
+
+/**
+ * The engine's sentences in the drill's terms. The decision logic is the one that runs on AWS and
+ * speaks of RDS; in the drill the status comes from the local control plane (`LocalDatabaseControl`),
+ * which stands in for RDS. Long decimals in the sentences are rounded like the figures.
+ * The one place the drill's summary and chart translate the engine's wording.
+ */
+export function inLocalTerms(text: string): string {
+  const local = "the local control plane";
+  const out = text
+    .replace(/\(second signal: RDS status\)/g, "(second signal: the control plane's status)")
+    .replace(/RDS's own metrics are not observed here/g, "the database's own metrics are not observed here")
+    .replace(/\bthe RDS API of the primary's region answers\b/g, `${local} answers`)
+    .replace(/\bRDS (still )?reports\b/g, (_m, still: string | undefined) => `${local} ${still ?? ""}reports`)
+    .replace(LONG_SECONDS, roundSeconds);
+  const first = out.indexOf(local);
+  const named =
+    first === -1
+      ? out
+      : `${out.slice(0, first + local.length)} (standing in for RDS)${out.slice(first + local.length)}`;
+  // A sentence that began with "RDS" begins with a capital again.
+  return named.replace(
+    /(^|[.!?] )the local control plane/g,
+    (_m, lead: string) => `${lead}The local control plane`,
+  );
+}
+
+/** The longest run of consecutive failed probes after the fault. */
+function longestFailedProbeRun(s: ScenarioReport): number {
+  let run = 0;
+  let longest = 0;
+  for (const e of s.timeline) {
+    if (e.event !== "probe" || e.offsetSeconds < 0) continue;
+    run = e.ok ? 0 : run + 1;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
+
+/** The one thing to know about a scenario's outcome, for the summary table. */
+export function keyOutcome(s: ScenarioReport, policy: FailoverPolicy): string {
+  if (s.error) return `error: ${s.error}`;
+  const failed = s.checks.filter((c) => !c.passed);
+  if (failed.length > 0)
+    return `✗ ${failed[0].name}: ${failed[0].detail}${failed.length > 1 ? ` (+${failed.length - 1} more)` : ""}`;
+  const at = (event: string) => s.timeline.find((e) => e.event === event)?.offsetSeconds;
+  const kinds = new Set(s.decisions.map((d) => d.kind));
+  const rt = s.restoreTest;
+  if (rt) {
+    return (
+      `restored in ${orMissing(rt.restoreDurationSeconds, formatSeconds)}, ` +
+      `data age ${orMissing(rt.dataAgeSeconds, formatSeconds)}, ${plural(rt.rowCount, "heartbeat row")} read; writer unchanged`
+    );
+  }
+  const restoreCalled = at("restore-called");
+  const restored = at("restored");
+  const f = s.figures;
+  if (restoreCalled !== undefined && restored !== undefined)
+    return (
+      `no replica left: restored from the DR backups in ${formatSeconds(restored - restoreCalled)}` +
+      // Passed checks: none acknowledged by the restore point is missing.
+      ((f?.lostCommits ?? 0) > 0 ? "; lost only commits after the restore point" : "; nothing lost")
+    );
+  if (s.promoted && f) {
+    const blockedAt = s.timeline.find(
+      (e) => e.event === "decision" && e.detail.startsWith("blocked"),
+    )?.offsetSeconds;
+    const approvedAt = at("approved");
+    const planned = SCENARIOS.find((d) => d.name === s.name)?.requested !== undefined;
+    if (blockedAt !== undefined && approvedAt !== undefined)
+      return (
+        `lag guard blocked (lag ${orMissing(f.dataLossWindowSeconds, formatSeconds)} > ${policy.maxReplicationLagSeconds} s); ` +
+        `an operator approved after ${formatSeconds(approvedAt - blockedAt)}`
+      );
+    if (planned)
+      return `planned: fenced, caught up, promoted (orchestration ${figureText(s, "orchestration")})`;
+    return `automatic failover: promotion ${figureText(s, "promotion")}, orchestration ${figureText(s, "orchestration")}`;
+  }
+  if (kinds.has("alert-only")) {
+    const critical = s.notifications.some((n) => n.severity === "critical");
+    const clientsFailed = s.timeline.some((e) => e.event === "writes-failing");
+    return `${critical ? "critical " : ""}alert, no failover${clientsFailed ? "" : "; clients unaffected"}`;
+  }
+  if (kinds.size === 0)
+    return (
+      `no failover: at most ${plural(longestFailedProbeRun(s), "consecutive failed probe")}, ` +
+      `${policy.consecutiveFailuresToFailover} needed`
+    );
+  return [...kinds].join(", ");
+}
+
+/** Lays out rows under a header, each column as wide as its widest cell. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** The table that ends a run of several scenarios: one row per scenario. */
+export function renderSummaryTable(report: DrillReport): string[] {
+  const passed = report.scenarios.filter((s) => s.passed).length;
+  const rows = report.scenarios.map((s) => [
+    s.name,
+    s.passed ? "passed" : "FAILED",
+    s.promoted ? "yes" : "no",
+    figureText(s, "detection"),
+    figureText(s, "rto"),
+    s.figures ? lostText(s.figures) : NOT_MEASURED,
+    keyOutcome(s, report.settings.policy),
+  ]);
+  return [
+    `Summary: ${passed} of ${report.scenarios.length} scenarios passed ` +
+      `(${NOT_APPLICABLE}: does not apply to the scenario; ${NOT_MEASURED}: not measured)`,
+    ...table(
+      ["scenario", "result", "promoted", "detection", "RTO", "lost commits", "what matters"],
+      rows,
+    ).map((l) => `  ${l}`),
+  ];
+}
 
 /** The human-readable summary printed at the end of a run. */
 export function renderSummary(report: DrillReport): string {
@@ -375,25 +575,26 @@ export function renderSummary(report: DrillReport): string {
     lines.push(
       `  outcome: ${s.promoted ? "replica promoted" : "no promotion"}; writer ${s.writer.initial} → ${s.writer.final ?? "missing"}`,
     );
-    if (last) lines.push(`  decision: ${last.kind} — ${last.reason}`);
+    if (last) lines.push(`  decision: ${last.kind} — ${inLocalTerms(last.reason)}`);
     const f = s.figures;
     // The restore test injects no fault: detection, promotion and RTO do not apply to it.
     if (f && !s.restoreTest) {
       lines.push(
-        `  detection ${fmt(f.detectionSeconds, "s")} | promotion ${fmt(f.promotionSeconds, "s")} | ` +
-          `orchestration ${fmt(f.orchestrationMs, "ms")} | writer switched ${fmt(f.writerSwitchedSeconds, "s")} | ` +
-          `RTO ${fmt(f.rtoSeconds, "s")}`,
+        `  detection ${figureText(s, "detection")} | promotion ${figureText(s, "promotion")} | ` +
+          `orchestration ${figureText(s, "orchestration")} | writer switched ${figureText(s, "writerSwitched")} | ` +
+          `RTO ${figureText(s, "rto")}`,
       );
       lines.push(
-        `  commits acknowledged ${f.ackedCommits} (in doubt ${f.inDoubtCommits}) | lost ${fmt(f.lostCommits, "")}`.trimEnd() +
+        `  commits acknowledged ${f.ackedCommits} (in doubt ${f.inDoubtCommits}) | lost ${count(f.lostCommits)}` +
           (f.lostCommitSeqs.length > 0 ? ` (seq ${abbreviate(f.lostCommitSeqs)})` : "") +
-          ` | data-loss window: engine ${fmt(f.dataLossWindowSeconds, "s")}, measured ${fmt(f.measuredDataLossWindowSeconds, "s")}` +
+          ` | data-loss window: engine ${figureText(s, "dataLossWindow")}, ` +
+          `measured ${orMissing(f.measuredDataLossWindowSeconds, formatSeconds)}` +
           ` | false failovers ${f.falseFailovers}`,
       );
     }
     if (f && s.restoreTest) {
       lines.push(
-        `  commits acknowledged ${f.ackedCommits} (in doubt ${f.inDoubtCommits}) | lost ${fmt(f.lostCommits, "")}`.trimEnd(),
+        `  commits acknowledged ${f.ackedCommits} (in doubt ${f.inDoubtCommits}) | lost ${count(f.lostCommits)}`,
       );
     }
     for (const e of s.executions) {
@@ -405,9 +606,9 @@ export function renderSummary(report: DrillReport): string {
     const rt = s.restoreTest;
     if (rt) {
       lines.push(
-        `  restore test: restore ${fmt(rt.restoreDurationSeconds, "s")} | data age ${fmt(rt.dataAgeSeconds, "s")} | ` +
-          `heartbeat rows ${fmt(rt.rowCount, "")}`.trimEnd() +
-          ` | restore point ${rt.latestRestorableTime ?? "?"} | freshness ${fmt(rt.ageHours, "h")}`,
+        `  restore test: restore ${orMissing(rt.restoreDurationSeconds, formatSeconds)} | ` +
+          `data age ${orMissing(rt.dataAgeSeconds, formatSeconds)} | heartbeat rows ${count(rt.rowCount)}` +
+          ` | restore point ${rt.latestRestorableTime ?? "?"} | freshness ${orMissing(rt.ageHours, (h) => `${Number(h.toFixed(1))} h`)}`,
       );
       for (const e of rt.executions) {
         lines.push(
@@ -417,14 +618,20 @@ export function renderSummary(report: DrillReport): string {
       }
       if (rt.reportLocation) lines.push(`  restore-test report: ${rt.reportLocation}`);
     }
-    for (const c of s.checks) lines.push(`  ${c.passed ? "✓" : "✗"} ${c.name}: ${c.detail}`);
+    for (const c of s.checks) lines.push(`  ${c.passed ? "✓" : "✗"} ${c.name}: ${inLocalTerms(c.detail)}`);
     for (const t of s.targets)
-      lines.push(`  target ${t.name} ${t.limit}: ${t.value} ${t.met ? "(met)" : "(MISSED)"}`);
+      lines.push(
+        `  target ${t.name} ${t.limit}: ${t.value.replace(LONG_SECONDS, roundSeconds)} ${t.met ? "(met)" : "(MISSED)"}`,
+      );
     if (!s.cleanup.complete) lines.push(`  ✗ cleanup: ${s.cleanup.detail}`);
   }
   lines.push("");
   lines.push("With the production defaults:");
   for (const note of report.production.notes) lines.push(`  - ${note}`);
+  if (report.scenarios.length > 1) {
+    lines.push("");
+    lines.push(...renderSummaryTable(report));
+  }
   lines.push("");
   lines.push(`Report: ${report.outputDir}/report.json, chart: ${report.outputDir}/timeline.svg`);
   return lines.join("\n");

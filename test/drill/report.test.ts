@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
 import type { FailoverReport, TimelineEntry } from "../../lib/lambda/core/ports";
 import { DEFAULT_POLICY } from "../../lib/lambda/core/policy";
 import type { Decision } from "../../lib/lambda/core/types";
@@ -5,9 +8,18 @@ import { DRILL_POLICY } from "../../lib/drill/args";
 import {
   abbreviateStates,
   computeFigures,
+  type DrillReport,
   engineMoments,
   type EvaluationRecord,
+  figureText,
+  formatMs,
+  formatSeconds,
+  inLocalTerms,
+  keyOutcome,
+  notApplicableFigures,
+  renderSummary,
   type ScenarioObservations,
+  type ScenarioReport,
   targetChecks,
   translateToProduction,
   writeSeries,
@@ -135,6 +147,21 @@ describe("computeFigures", () => {
       },
     ],
     [
+      "a planned switchover is requested, not detected: no detection figure",
+      {
+        evaluations: [
+          evaluation({
+            trigger: "manual:switchover",
+            decision: { ...promote, planned: true, failureStartedAtMs: FAULT, detectedAtMs: FAULT },
+            acted: true,
+          }),
+        ],
+        promotions: 1,
+      },
+      true,
+      { detectionSeconds: null, promotions: 1, falseFailovers: 0 },
+    ],
+    [
       "an alert-only before the fault is not the detection",
       {
         evaluations: [
@@ -233,8 +260,8 @@ describe("targetChecks", () => {
 
   it("checks detection, RTO and orchestration against the published limits", () => {
     expect(targetChecks(figures, DRILL_POLICY)).toEqual([
-      { name: "detection", limit: "<= 3.5 s", value: "2.4 s", met: true },
-      { name: "RTO", limit: "<= 10 s", value: "11 s", met: false },
+      { name: "detection", limit: "<= 3.5 s", value: "2.40 s", met: true },
+      { name: "RTO", limit: "<= 10 s", value: "11.00 s", met: false },
       { name: "orchestration", limit: "<= 500 ms", value: "730 ms", met: false },
     ]);
   });
@@ -319,5 +346,146 @@ describe("translateToProduction", () => {
     expect(t.notes[3]).toBe(
       "Lag guard: the drill blocks automatic failover above 5 s of lag; production above 60 s.",
     );
+  });
+});
+
+/** A trimmed copy of a real `npm run drill -- --all` report (the `stop` scenario left out). */
+const sample = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "fixtures", "all-scenarios.report.json"), "utf8"),
+) as DrillReport;
+const scenario = (name: string): ScenarioReport => sample.scenarios.find((s) => s.name === name)!;
+
+describe("display formatting", () => {
+  it("rounds seconds to two decimals and milliseconds to whole ones", () => {
+    expect(formatSeconds(0.969209)).toBe("0.97 s");
+    expect(formatSeconds(3)).toBe("3.00 s");
+    expect(formatSeconds(-13.933)).toBe("-13.93 s");
+    expect(formatMs(72.4)).toBe("72 ms");
+  });
+});
+
+describe("notApplicableFigures and figureText", () => {
+  it("marks what does not apply to each kind of scenario", () => {
+    const na = Object.fromEntries(sample.scenarios.map((s) => [s.name, [...notApplicableFigures(s)].sort()]));
+    expect(na).toEqual({
+      crash: [],
+      blip: ["dataLossWindow", "detection", "orchestration", "promotion", "writerSwitched"],
+      "lagging-replica": [],
+      partition: ["dataLossWindow", "orchestration", "promotion", "rto", "writerSwitched"],
+      switchover: ["detection"],
+      "region-lost": ["orchestration", "promotion"],
+      "restore-test": ["dataLossWindow", "detection", "orchestration", "promotion", "rto", "writerSwitched"],
+    });
+  });
+
+  it("shows n/a for what does not apply, whatever the value, and — for what applies but was not measured", () => {
+    const switchover = scenario("switchover");
+    const withZero = { ...switchover, figures: { ...switchover.figures!, detectionSeconds: 0 } };
+    expect(figureText(withZero, "detection")).toBe("n/a");
+    const crash = scenario("crash");
+    const noWrite = { ...crash, figures: { ...crash.figures!, rtoSeconds: null } };
+    expect(figureText(noWrite, "rto")).toBe("—");
+    expect(figureText(crash, "rto")).toBe("3.22 s");
+    expect(figureText(crash, "orchestration")).toBe("72 ms");
+  });
+
+  it("shows the promotion of a scenario that must not promote when it did (a false failover)", () => {
+    const blip = scenario("blip");
+    const promoted = { ...blip, figures: { ...blip.figures!, promotionSeconds: 0.2, promotions: 1 } };
+    expect(figureText(promoted, "promotion")).toBe("0.20 s");
+    expect(figureText(blip, "promotion")).toBe("n/a");
+  });
+});
+
+describe("inLocalTerms", () => {
+  it("speaks of the local control plane where the engine speaks of RDS, naming what it stands in for once", () => {
+    expect(inLocalTerms(scenario("crash").decisions[0].reason)).toBe(
+      "3 consecutive probes of the primary pg-primary failed since 2026-12-04T01:01:34.599Z and the local control " +
+        "plane (standing in for RDS) reports the primary pg-primary as postmaster not running (process exited) " +
+        "(second signal: the control plane's status). The replica was 0.03 s behind before the failure (limit 5 s). " +
+        "Promoting pg-replica.",
+    );
+    expect(inLocalTerms(scenario("partition").decisions.at(-1)!.reason)).toContain(
+      "but there is no second signal: the local control plane (standing in for RDS) still reports the primary " +
+        "pg-primary as available; the database's own metrics are not observed here (the local drill has no " +
+        "CloudWatch); the local control plane answers.",
+    );
+    expect(inLocalTerms("RDS reports the replica r1 as failed. RDS reports x.")).toBe(
+      "The local control plane (standing in for RDS) reports the replica r1 as failed. The local control plane reports x.",
+    );
+  });
+
+  it("rounds long decimals of seconds in the sentences", () => {
+    expect(inLocalTerms("failing over would lose up to 8.023009 s of commits")).toBe(
+      "failing over would lose up to 8.02 s of commits",
+    );
+    expect(inLocalTerms("limit 5 s, lag 0.03 s, at 12.5 s")).toBe("limit 5 s, lag 0.03 s, at 12.5 s");
+  });
+});
+
+describe("keyOutcome", () => {
+  it("names the first failed check of a failed scenario and how many more failed", () => {
+    const crash = scenario("crash");
+    const failed = {
+      ...crash,
+      passed: false,
+      checks: [
+        { name: "replica promoted once", passed: false, detail: "0 promotion(s)" },
+        { name: "writes resumed through writer", passed: false, detail: "no write after the fault" },
+        { name: "cleanup complete", passed: true, detail: "ok" },
+      ],
+    };
+    expect(keyOutcome(failed, sample.settings.policy)).toBe(
+      "✗ replica promoted once: 0 promotion(s) (+1 more)",
+    );
+    expect(keyOutcome({ ...crash, error: "the cluster did not start" }, sample.settings.policy)).toBe(
+      "error: the cluster did not start",
+    );
+  });
+});
+
+describe("renderSummary", () => {
+  const summary = renderSummary(sample).split("\n");
+
+  it("ends a multi-scenario run with one row per scenario, after the details", () => {
+    const start = summary.findIndex((l) => l.startsWith("Summary:"));
+    expect(start).toBeGreaterThan(summary.findIndex((l) => l.startsWith("■ restore-test")));
+    expect(summary.slice(start)).toEqual([
+      "Summary: 7 of 7 scenarios passed (n/a: does not apply to the scenario; —: not measured)",
+      "  scenario         result  promoted  detection  RTO     lost commits  what matters",
+      "  crash            passed  yes       2.95 s     3.22 s  0 of 751      automatic failover: promotion 0.11 s, orchestration 72 ms",
+      "  blip             passed  no        n/a        1.52 s  0 of 1252     no failover: at most 1 consecutive failed probe, 3 needed",
+      "  lagging-replica  passed  yes       2.99 s     6.30 s  0 of 2125     lag guard blocked (lag 8.02 s > 5 s); an operator approved after 3.03 s",
+      "  partition        passed  no        2.97 s     n/a     0 of 1594     critical alert, no failover; clients unaffected",
+      "  switchover       passed  yes       n/a        0.35 s  0 of 752      planned: fenced, caught up, promoted (orchestration 169 ms)",
+      "  region-lost      passed  no        2.73 s     7.69 s  30 of 746     no replica left: restored from the DR backups in 1.79 s; lost only commits after the restore point",
+      "  restore-test     passed  no        n/a        n/a     0 of 795      restored in 2.00 s, data age 0.00 s, 1 heartbeat row read; writer unchanged",
+      "",
+      "Report: /tmp/drill-output-run/report.json, chart: /tmp/drill-output-run/timeline.svg",
+    ]);
+  });
+
+  it("rounds every figure of the details and marks what does not apply", () => {
+    expect(summary).toContain(
+      "  detection 2.95 s | promotion 0.11 s | orchestration 72 ms | writer switched 3.16 s | RTO 3.22 s",
+    );
+    expect(summary).toContain(
+      "  commits acknowledged 751 (in doubt 1) | lost 0 | data-loss window: engine 0.03 s, measured 0.00 s | false failovers 0",
+    );
+    expect(summary).toContain(
+      "  detection n/a | promotion 0.12 s | orchestration 169 ms | writer switched 0.30 s | RTO 0.35 s",
+    );
+    expect(summary).toContain(
+      "  detection 2.97 s | promotion n/a | orchestration n/a | writer switched n/a | RTO n/a",
+    );
+    expect(summary).toContain("  target RTO <= 10 s: 3.22 s (met)");
+    expect(summary.join("\n")).not.toMatch(/\d\.\d{3,} s/);
+    expect(summary.join("\n")).not.toContain("RDS reports");
+  });
+
+  it("prints no table for a single scenario", () => {
+    const single = renderSummary({ ...sample, scenarios: [scenario("crash")] });
+    expect(single).not.toContain("Summary:");
+    expect(single).toContain("■ crash — passed");
   });
 });

@@ -229,24 +229,25 @@ describe("the scenario registry", () => {
     expect(() => scenarioNamed("meteor" as ScenarioName)).toThrow('no scenario is registered as "meteor"');
   });
 
-  const shapes: [ScenarioName, DrillScenario["outcome"], boolean, boolean, boolean][] = [
-    ["crash", "promotion", false, true, false],
-    ["stop", "promotion", false, true, false],
-    ["blip", "observe", false, true, false],
-    ["lagging-replica", "promotion", true, false, false],
-    ["partition", "observe", false, true, true],
-    ["switchover", "promotion", false, false, false],
-    ["region-lost", "restore", false, true, false],
-    ["restore-test", "restore-test", false, true, false],
+  const shapes: [ScenarioName, DrillScenario["outcome"], boolean, boolean, boolean, string | undefined][] = [
+    ["crash", "promotion", false, true, false, undefined],
+    ["stop", "promotion", false, true, false, undefined],
+    ["blip", "observe", false, true, false, undefined],
+    ["lagging-replica", "promotion", true, false, false, undefined],
+    ["partition", "observe", false, true, true, undefined],
+    ["switchover", "promotion", false, false, false, "switchover requested"],
+    ["region-lost", "restore", false, true, false, undefined],
+    ["restore-test", "restore-test", false, true, false, "restore test starts"],
   ];
   it.each(shapes)(
-    "%s: waits for %s; approval %s, recovery targets %s, a fault to clear %s",
-    (name, outcome, approval, targets, clears) => {
+    "%s: waits for %s; approval %s, recovery targets %s, a fault to clear %s, requested as %s",
+    (name, outcome, approval, targets, clears, requested) => {
       const s = scenarioNamed(name);
       expect(s.outcome).toBe(outcome);
       expect(s.approval).toBe(approval);
       expect(s.targets).toBe(targets);
       expect(s.clear !== undefined).toBe(clears);
+      expect(s.requested).toBe(requested);
     },
   );
 });

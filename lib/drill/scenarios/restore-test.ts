@@ -33,6 +33,7 @@ export const restoreTest: DrillScenario<"restore-test"> = {
   outcome: "restore-test",
   approval: false,
   targets: true,
+  requested: "restore test starts",
   async inject({ clock, fault, restoreTest: workflow }) {
     if (workflow === null) throw new Error("the restore-test workflow was not set up for this scenario");
     fault('the weekly restore test starts ({"mode":"test"}) while clients keep writing');

@@ -13,6 +13,7 @@ export const switchover: DrillScenario<"switchover"> = {
   approval: false,
   // It waits for the replica to catch up: no automatic-failover target.
   targets: false,
+  requested: "switchover requested",
   async inject({ monitor, fault, lastHealthyLag }) {
     await monitor.stop();
     const latest = monitor.latest();

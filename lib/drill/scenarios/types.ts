@@ -68,6 +68,12 @@ export interface DrillScenario<Name extends string = string> {
    */
   readonly targets: boolean;
   /**
+   * What an operator or a schedule requests instead of a fault ("switchover requested"), for a
+   * scenario nothing fails in: the chart's label for its start; detection does not apply.
+   * Absent for a fault.
+   */
+  readonly requested?: string;
+  /**
    * Applies the fault, calling `ctx.fault(detail)` right before it (a wait that must come before
    * the fault, such as letting the lag build up, happens first). A transient fault (a freeze)
    * is over when this resolves.
