@@ -7,18 +7,12 @@ import { join } from "node:path";
 import type { RecordedResource } from "../lib/synth/mocks";
 import type { SynthResult } from "../lib/synth/run";
 import { readStackConfig } from "../lib/synth/stack-file";
-import { standInBundle } from "./support/stand-in-bundle";
+import { synthesizeFresh } from "./support/synth";
 
 const ROOT = join(__dirname, "..");
 const DEV = readStackConfig("dev", ROOT);
 const PRIMARY = "ap-southeast-2";
 const DR = "ap-southeast-1";
-
-async function synthesizeFresh(config: Record<string, string>): Promise<SynthResult> {
-  jest.resetModules();
-  const { synthesize } = await import("../lib/synth/run");
-  return synthesize("dev", config, { bundle: standInBundle });
-}
 
 /** Lookup helpers over one run's recorded resources. */
 function view(result: SynthResult) {
@@ -949,9 +943,7 @@ describe("TapStack with invalid config", () => {
     const { synthesize } = await import("../lib/synth/run");
     const { RecordingMocks } = await import("../lib/synth/mocks");
     const mocks = new RecordingMocks(DR);
-    await expect(
-      synthesize("dev", { ...DEV, "tap:replicaRegion": "us-west-2" }, { mocks, bundle: standInBundle }),
-    ).rejects.toThrow(
+    await expect(synthesize("dev", { ...DEV, "tap:replicaRegion": "us-west-2" }, { mocks })).rejects.toThrow(
       'tap:replicaRegion = "us-west-2": must be the primary region (ap-southeast-2, same-region replica) or the stack\'s DR region (ap-southeast-1, cross-region replica)',
     );
     expect(mocks.resources).toEqual([]);

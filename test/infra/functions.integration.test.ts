@@ -42,7 +42,8 @@ import type { RecordedResource } from "../../lib/synth/mocks";
 import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
 import { DEPLOYED_ENTRIES } from "../../lib/infra/bundle";
-import { standInBundle, standInSource } from "../support/stand-in-bundle";
+import { standInSource } from "../support/stand-in-bundle";
+import { synthesizeFresh } from "../support/synth";
 
 const ACCOUNT = "123456789012";
 const PRIMARY = "ap-southeast-2";
@@ -654,11 +655,8 @@ describe("environment contracts", () => {
 
 const DEV = readStackConfig("dev", join(__dirname, "..", ".."));
 
-async function synthesizeFresh(replicaRegion: string): Promise<SynthResult> {
-  jest.resetModules();
-  const { synthesize } = await import("../../lib/synth/run");
-  return synthesize("dev", { ...DEV, "tap:replicaRegion": replicaRegion }, { bundle: standInBundle });
-}
+const synthesizeWith = (replicaRegion: string): Promise<SynthResult> =>
+  synthesizeFresh({ ...DEV, "tap:replicaRegion": replicaRegion });
 
 function view(result: SynthResult) {
   const named = (name: string): RecordedResource => {
@@ -681,7 +679,7 @@ describe.each([
   let result: SynthResult;
   let v: ReturnType<typeof view>;
   beforeAll(async () => {
-    result = await synthesizeFresh(replicaRegion);
+    result = await synthesizeWith(replicaRegion);
     v = view(result);
   });
 
@@ -1220,20 +1218,14 @@ describe.each([
 describe("the restore variables follow the stack's config", () => {
   let v: ReturnType<typeof view>;
   beforeAll(async () => {
-    jest.resetModules();
-    const { synthesize } = await import("../../lib/synth/run");
     v = view(
-      await synthesize(
-        "dev",
-        {
-          ...DEV,
-          "tap:regionalRestore": "approve",
-          "tap:restoreConfirmationMinutes": "30",
-          "tap:restoreTimeoutMinutes": "240",
-          "tap:instanceClass": "db.r6g.large",
-        },
-        { bundle: standInBundle },
-      ),
+      await synthesizeFresh({
+        ...DEV,
+        "tap:regionalRestore": "approve",
+        "tap:restoreConfirmationMinutes": "30",
+        "tap:restoreTimeoutMinutes": "240",
+        "tap:instanceClass": "db.r6g.large",
+      }),
     );
   });
 

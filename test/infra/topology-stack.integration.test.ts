@@ -10,7 +10,7 @@ import { readFailoverConfig, readStepRunnerConfig } from "../../lib/lambda/failo
 import { observedInstances } from "../../lib/synth/observed";
 import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
-import { standInBundle } from "../support/stand-in-bundle";
+import { runFresh, type SynthRun } from "../support/synth";
 
 const ROOT = join(__dirname, "..", "..");
 const DEV = readStackConfig("dev", ROOT);
@@ -35,21 +35,8 @@ const REPLACEMENT_KEYS = [
   "performanceInsightsKmsKeyId",
 ] as const;
 
-async function run(
-  config: Record<string, string>,
-  existing: ExistingDbInstances,
-): Promise<{ result?: SynthResult; error?: Error; resources: readonly RecordedResource[] }> {
-  jest.resetModules();
-  const { synthesize } = await import("../../lib/synth/run");
-  const { RecordingMocks } = await import("../../lib/synth/mocks");
-  const mocks = new RecordingMocks(DR, existing);
-  try {
-    const result = await synthesize("dev", { ...DEV, ...config }, { mocks, bundle: standInBundle });
-    return { result, resources: mocks.resources };
-  } catch (err) {
-    return { error: err as Error, resources: mocks.resources };
-  }
-}
+const run = (config: Record<string, string>, existing: ExistingDbInstances): Promise<SynthRun> =>
+  runFresh({ ...DEV, ...config }, existing);
 
 function named(resources: readonly RecordedResource[], name: string): RecordedResource {
   const found = resources.filter((r) => r.name === name);

@@ -6,17 +6,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SynthOutput } from "../../policy/offline";
-import { standInBundle } from "../support/stand-in-bundle";
+import { inventoryFresh } from "../support/synth";
 
 const ROOT = join(__dirname, "..", "..");
 
 const PLACEMENTS = ["ap-southeast-2", "ap-southeast-1"] as const;
 
-async function synthFor(replicaRegion: string): Promise<SynthOutput> {
-  jest.resetModules();
-  const { synthesizeInventory } = await import("../../policy/synth-source");
-  return synthesizeInventory("dev", { "tap:replicaRegion": replicaRegion }, { bundle: standInBundle });
-}
+const synthFor = (replicaRegion: string): Promise<SynthOutput> =>
+  inventoryFresh({ "tap:replicaRegion": replicaRegion });
 
 describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion) => {
   let synth: SynthOutput;
