@@ -93,12 +93,12 @@ Output:
   --json FILE            also write the JSON report to FILE
 
 Timings (drill defaults are scaled down from production):
-  --probe-interval S     seconds between two probes (default ${DRILL_POLICY.probeIntervalSeconds}; production 15)
-  --probe-timeout S      timeout of one probe (default ${DRILL_POLICY.probeTimeoutSeconds}; production 3)
-  --probes-per-run N     probes per monitor run (default ${DRILL_POLICY.probesPerRun}; production 4)
-  --failures N           consecutive failed probes before failing over (default ${DRILL_POLICY.consecutiveFailuresToFailover}; production 3)
-  --max-lag S            lag guard: no automatic failover above this lag (default ${DRILL_POLICY.maxReplicationLagSeconds}; production 60)
-  --lag-age S            oldest usable lag reading (default ${DRILL_POLICY.maxLagReadingAgeSeconds}; production 300)
+  --probe-interval S     seconds between two probes (default ${DRILL_POLICY.probeIntervalSeconds}; production ${DEFAULT_POLICY.probeIntervalSeconds})
+  --probe-timeout S      timeout of one probe (default ${DRILL_POLICY.probeTimeoutSeconds}; production ${DEFAULT_POLICY.probeTimeoutSeconds})
+  --probes-per-run N     probes per monitor run (default ${DRILL_POLICY.probesPerRun}; production ${DEFAULT_POLICY.probesPerRun})
+  --failures N           consecutive failed probes before failing over (default ${DRILL_POLICY.consecutiveFailuresToFailover}; production ${DEFAULT_POLICY.consecutiveFailuresToFailover})
+  --max-lag S            lag guard: no automatic failover above this lag (default ${DRILL_POLICY.maxReplicationLagSeconds}; production ${DEFAULT_POLICY.maxReplicationLagSeconds})
+  --lag-age S            oldest usable lag reading (default ${DRILL_POLICY.maxLagReadingAgeSeconds}; production ${DEFAULT_POLICY.maxLagReadingAgeSeconds})
   --accept-data-loss     fail over even when the lag guard trips
   --rate N               workload commits per second (default ${DEFAULT_DRILL_OPTIONS.commitsPerSecond})
   --warmup S             healthy seconds before the fault (default ${DEFAULT_DRILL_OPTIONS.warmupSeconds})

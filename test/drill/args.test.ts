@@ -5,6 +5,7 @@ import {
   DrillUsageError,
   parseDrillArgs,
   SCENARIO_NAMES,
+  USAGE,
 } from "../../lib/drill/args";
 import { validatePolicy } from "../../lib/lambda/core/policy";
 
@@ -112,5 +113,19 @@ describe("parseDrillArgs", () => {
     parseDrillArgs(["--all", "--rate", "7", "--probes-per-run", "5"]);
     expect(DEFAULT_DRILL_OPTIONS.scenarios).toEqual(["crash"]);
     expect(DRILL_POLICY.probesPerRun).toBe(7);
+  });
+});
+
+describe("the drill's help", () => {
+  it("gives each timing's drill default beside the production policy's value", () => {
+    const lines = USAGE.split("\n").filter((l) => l.includes("production "));
+    expect(lines.map((l) => l.replace(/^\s+(\S+).*\((.*)\)$/, "$1 $2"))).toEqual([
+      "--probe-interval default 1; production 8",
+      "--probe-timeout default 0.5; production 3",
+      "--probes-per-run default 7; production 7",
+      "--failures default 3; production 3",
+      "--max-lag default 5; production 60",
+      "--lag-age default 300; production 300",
+    ]);
   });
 });
