@@ -142,6 +142,9 @@ const POLL_INTERVAL_MS = 50;
  * Node-specific ones (`port`, `cluster_name`) go on the command line, which also keeps them
  * out of reach of `ALTER SYSTEM`.
  */
+/** WAL segment size of the local clusters, MB (initdb `--wal-segsize`; PostgreSQL's default is 16). */
+export const WAL_SEGMENT_MB = 1;
+
 const SERVER_SETTINGS = `
 # --- TapStack drill settings ---
 listen_addresses = '${HOST}'
@@ -581,6 +584,10 @@ export class LocalCluster {
       "--locale=C",
       "--no-sync",
       "--no-instructions",
+      // 1 MB WAL segments instead of 16 MB: with archive_timeout every shipped segment is a whole
+      // file, so a scenario that archives every second wrote 16 MB a second (the suite wrote
+      // gigabytes); the WAL reader learns the size from the segments' own headers.
+      `--wal-segsize=${WAL_SEGMENT_MB}`,
     ]);
     fs.rmSync(pwfile);
     fs.appendFileSync(path.join(primary.dataDir, "postgresql.conf"), SERVER_SETTINGS);
