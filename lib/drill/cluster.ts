@@ -165,6 +165,9 @@ wal_retrieve_retry_interval = 500ms
 synchronous_commit = local
 # Throw-away data: survive a PostgreSQL crash (the OS keeps the page cache), not a power cut.
 fsync = off
+# Dynamic shared memory in files under the data directory (pg_dynshmem), not in /dev/shm: a node
+# the drill kills with SIGKILL cannot remove its segments, and the teardown removes the directory.
+dynamic_shared_memory_type = mmap
 log_line_prefix = '%m [%p] %q%a '
 `;
 
