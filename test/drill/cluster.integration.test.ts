@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
-import { isAlive, startCluster } from "../../lib/drill/cluster";
+import { isAlive, startCluster, WAL_SEGMENT_MB } from "../../lib/drill/cluster";
 import { sleep, useCluster } from "../support/pg-cluster";
 
 /** Pids of live processes whose command line names `text` (PostgreSQL runs with `-D <its data dir>`). */
@@ -95,16 +95,21 @@ describe("startCluster", () => {
     const rows = await pg().query<{ name: string; setting: string }>(
       pg().primary,
       `SELECT name, setting FROM pg_settings
-       WHERE name IN ('wal_level', 'synchronous_commit', 'fsync', 'listen_addresses', 'hot_standby', 'cluster_name')
+       WHERE name IN ('wal_level', 'synchronous_commit', 'fsync', 'listen_addresses', 'hot_standby', 'cluster_name',
+                      'dynamic_shared_memory_type', 'wal_segment_size')
        ORDER BY name`,
     );
+    // mmap: dynamic shared memory lives in the data directory, which the teardown removes, not in
+    // /dev/shm, where a node killed with SIGKILL would leave it.
     expect(rows).toEqual([
       { name: "cluster_name", setting: "primary" },
+      { name: "dynamic_shared_memory_type", setting: "mmap" },
       { name: "fsync", setting: "off" },
       { name: "hot_standby", setting: "on" },
       { name: "listen_addresses", setting: "127.0.0.1" },
       { name: "synchronous_commit", setting: "local" },
       { name: "wal_level", setting: "replica" },
+      { name: "wal_segment_size", setting: String(WAL_SEGMENT_MB * 1024 * 1024) },
     ]);
   });
 

@@ -44,8 +44,6 @@ export interface DrillRun {
   readonly outDir: () => string;
   /** The folder the run's clusters were created under (empty again after the run). */
   readonly clusterBase: () => string;
-  /** PostgreSQL shared-memory segments in /dev/shm that appeared during the run and are still there. */
-  readonly segmentsLeft: () => string[];
 }
 
 /**
@@ -59,15 +57,12 @@ export function useDrillRun(
   let outDir: string | undefined;
   let clusterBase: string | undefined;
   let report: DrillReport | undefined;
-  let segmentsLeft: string[] | undefined;
   beforeAll(async () => {
-    const before = new Set(sharedMemorySegments());
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), `drill-out-${name}-`));
     clusterBase = fs.mkdtempSync(path.join(os.tmpdir(), `drill-clusters-${name}-`));
     fs.chmodSync(clusterBase, 0o755); // PostgreSQL runs as an unprivileged user when we are root.
     const options = parseDrillArgs(["--scenario", name, ...DRILL_TEST_ARGS, ...extraArgs(outDir)]);
     report = await runDrill(options, { outDir, cluster: { baseDir: clusterBase } });
-    segmentsLeft = sharedMemorySegments().filter((f) => !before.has(f));
   }, DRILL_RUN_TIMEOUT_MS);
   afterAll(() => {
     if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
@@ -86,7 +81,6 @@ export function useDrillRun(
       return found;
     },
     outDir: () => ran(outDir),
-    segmentsLeft: () => ran(segmentsLeft),
     clusterBase: () => ran(clusterBase),
   };
 }
@@ -109,19 +103,6 @@ export function itPassesAndCleansUp(run: DrillRun): void {
   it("leaves no cluster directory behind", () => {
     expect(fs.readdirSync(run.clusterBase())).toEqual([]);
   });
-
-  it("leaves no PostgreSQL shared-memory segment in /dev/shm, even from a killed node", () => {
-    expect(run.segmentsLeft()).toEqual([]);
-  });
-}
-
-/** PostgreSQL's dynamic shared-memory segments in /dev/shm (none when the machine has no /dev/shm). */
-function sharedMemorySegments(): string[] {
-  try {
-    return fs.readdirSync("/dev/shm").filter((f) => f.startsWith("PostgreSQL."));
-  } catch {
-    return [];
-  }
 }
 
 /**
