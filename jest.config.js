@@ -3,7 +3,8 @@
  * `integration` (`*.integration.test.ts`: real PostgreSQL, spawned CLIs, whole-program synths, the
  * simulator's timelines). `npm test` runs both.
  *
- * Type checking happens in `npm run typecheck` (tsc --noEmit); jest only transpiles, which keeps the suite fast.
+ * Type checking happens in `npm run typecheck` (tsc --noEmit); jest only transpiles, with swc
+ * (a fresh clone's first `npm test` took 157 s with ts-jest's TypeScript transpiler, 144 s with swc).
  */
 const fs = require("node:fs");
 
@@ -28,7 +29,16 @@ const common = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   setupFiles: ["<rootDir>/test/support/jest-setup.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.jest.json" }] },
+  transform: {
+    "^.+\\.ts$": [
+      "@swc/jest",
+      {
+        jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+        module: { type: "commonjs" },
+        sourceMaps: "inline",
+      },
+    ],
+  },
 };
 
 module.exports = {
