@@ -46,8 +46,9 @@ module.exports = {
   // on. Four keep both cores busy while the real-PostgreSQL files wait on their clusters and
   // clocks (measured on 2 cores: 198 s of jest time with two workers, 141-150 s with four).
   maxWorkers: 4,
-  // A global option: jest ignores it inside a project.
+  // Global options: jest ignores them inside a project.
   testTimeout: 60000,
+  testSequencer: "<rootDir>/test/support/sequencer.js",
   projects: [
     {
       ...common,
