@@ -48,7 +48,7 @@ module.exports = {
   maxWorkers: 4,
   // Global options: jest ignores them inside a project.
   testTimeout: 60000,
-  testSequencer: "<rootDir>/test/support/sequencer.js",
+  testSequencer: "<rootDir>/jest.sequencer.js",
   projects: [
     {
       ...common,
