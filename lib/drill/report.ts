@@ -1,7 +1,7 @@
 import type { FailoverReport } from "../lambda/core/ports";
 import type { Decision, FailoverPolicy } from "../lambda/core/types";
 import type { ScenarioName } from "./args";
-import { SCENARIOS } from "./scenarios";
+import { findScenario } from "./scenarios";
 import type { ExecutionRecord } from "./workflow";
 import type { AckedCommit, FailedWrite } from "./workload";
 
@@ -388,7 +388,7 @@ export type ShownFigure =
  */
 export function notApplicableFigures(s: ScenarioReport): ReadonlySet<ShownFigure> {
   const na = new Set<ShownFigure>();
-  const def = SCENARIOS.find((d) => d.name === s.name);
+  const def = findScenario(s.name);
   const f = s.figures;
   if (!def || !f) return na;
   const promotes = def.outcome === "promotion";
@@ -499,7 +499,7 @@ export function keyOutcome(s: ScenarioReport, policy: FailoverPolicy): string {
       (e) => e.event === "decision" && e.detail.startsWith("blocked"),
     )?.offsetSeconds;
     const approvedAt = at("approved");
-    const planned = SCENARIOS.find((d) => d.name === s.name)?.requested !== undefined;
+    const planned = findScenario(s.name)?.requested !== undefined;
     if (blockedAt !== undefined && approvedAt !== undefined)
       return (
         `lag guard blocked (lag ${orMissing(f.dataLossWindowSeconds, formatSeconds)} > ${policy.maxReplicationLagSeconds} s); ` +

@@ -10,8 +10,8 @@ import {
   type DrillReport,
   type ScenarioReport,
 } from "./report";
-import { SCENARIOS } from "./scenarios";
-import type { DrillScenario } from "./scenarios/types";
+import { findScenario } from "./scenarios";
+import type { DrillScenario } from "./scenarios";
 
 /** The chart's colours, one meaning each (the legend shows them all). */
 export const COLOURS = {
@@ -252,7 +252,7 @@ function renderPanel(
   top: number,
   range: TimeRange,
 ): { svg: string; bottom: number; right: number } {
-  const def = SCENARIOS.find((d) => d.name === s.name);
+  const def = findScenario(s.name);
   const x = (offsetSeconds: number) =>
     MARGIN_LEFT + ((offsetSeconds - range.from) / (range.to - range.from)) * PLOT_WIDTH;
   const na = notApplicableFigures(s);

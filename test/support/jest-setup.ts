@@ -2,12 +2,12 @@
  * Runs in every test file before it loads (jest `setupFiles`): silences warnings the suite
  * expects, at their source, so that what the output shows is what needs a reader.
  */
+import { quietSdkNodeVersionWarning } from "../../lib/cli/args";
 
-// The AWS SDK warns once per process (every test file, every spawned CLI) that its releases
-// after January 2027 need Node >= 22; the suite runs on Node 20 by design (package.json
-// engines). The SDK's own switch, read in @aws-sdk/core (emitWarningIfUnsupportedVersion).
-// Set on process.env so that child processes the tests spawn inherit it.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+// The AWS SDK warns once per process that its releases after January 2027 need Node >= 22; the
+// suite runs on Node 20 by design (package.json engines). The CLIs' own switch (their spawned
+// copies turn it off themselves, in `startCli`).
+quietSdkNodeVersionWarning();
 
 // Jest loads every module afresh for each test file in one worker process, so a library that adds
 // a process listener when it loads (Pulumi's runtime adds `beforeExit`) adds one per file: Node's

@@ -31,9 +31,14 @@ export type ScenarioName = (typeof SCENARIOS)[number]["name"];
 /** The scenarios' names, in the order `--all` runs them. */
 export const SCENARIO_NAMES: readonly ScenarioName[] = SCENARIOS.map((s) => s.name);
 
+/** The registered scenario called `name`, or undefined (a report's name read back from a file). */
+export function findScenario(name: string): DrillScenario<ScenarioName> | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
+
 /** The registered scenario called `name`. */
 export function scenarioNamed(name: ScenarioName): DrillScenario<ScenarioName> {
-  const found = SCENARIOS.find((s) => s.name === name);
+  const found = findScenario(name);
   if (found === undefined) throw new Error(`no scenario is registered as "${name}"`);
   return found;
 }
