@@ -1,9 +1,9 @@
 /**
  * Binds the deployed code's AWS SDK clients to the simulated AWS at command level: every client an
- * `AwsClients` hands out has its `send` answered by {@link SimulatedAws.call} through
- * aws-sdk-client-mock, so the adapters build and send real SDK commands and read real output shapes.
+ * `AwsClients` hands out has its `send` answered by {@link SimulatedAws.call}, so the adapters build
+ * and send real SDK commands and read real output shapes.
  *
- * aws-sdk-client-mock replaces `send`, which also skips the SDK's retry middleware; the SDK's retry
+ * Replacing `send` also skips the SDK's retry middleware; the SDK's retry
  * behaviour is therefore modelled here, with its documented numbers (reference §6): `standard` mode,
  * `maxAttempts` attempts in all (3 unless the client says otherwise), retrying throttling codes,
  * 5xx answers and network errors, full-jitter exponential backoff from a 100 ms base (500 ms after a
@@ -18,7 +18,6 @@ import type * as Route53 from "@aws-sdk/client-route-53";
 import type * as S3 from "@aws-sdk/client-s3";
 import type * as SFN from "@aws-sdk/client-sfn";
 import type * as SNS from "@aws-sdk/client-sns";
-import { mockClient } from "aws-sdk-client-mock";
 import { AwsClients, DEFAULT_AWS_CLIENT_OPTIONS } from "../../lambda/adapters/aws/clients";
 import { isApiUnavailable, isThrottling } from "../../lambda/adapters/aws/aws-errors";
 import type { Rng } from "../rng";
@@ -170,6 +169,7 @@ export class NotSimulatedError extends SimulatedNetworkError {
 }
 
 type AnyClient = { send: (...args: never[]) => unknown };
+type SentCommand = { constructor: { name: string }; input: unknown };
 
 /**
  * `AwsClients` whose clients are answered by the simulated AWS: the deployed wiring
@@ -225,12 +225,12 @@ export class SimulatedAwsClients extends AwsClients {
   private bind<C extends AnyClient>(service: ServiceName, region: string, client: C): C {
     if (this.bound.has(client)) return client;
     this.bound.add(client);
-    // aws-sdk-client-mock's `send` stub sees the command object, so one fake answers every command
-    // of the client by its class name (`DescribeDBInstancesCommand` → `DescribeDBInstances`).
-    const mock = mockClient(client as never);
+    // The client's own `send` is replaced on the instance (as aws-sdk-client-mock does, without its
+    // call recording: a timeline sends thousands of commands), so one fake answers every command of
+    // the client by its class name (`DescribeDBInstancesCommand` → `DescribeDBInstances`).
     // Route 53 is global: its API lives in us-east-1 whatever region seeded the client (reference §4).
     const apiRegion = service === "route53" ? "us-east-1" : region;
-    mock.send.callsFake((command: { constructor: { name: string }; input: unknown }): Promise<never> => {
+    (client as unknown as { send: (command: SentCommand) => Promise<unknown> }).send = (command) => {
       const invocation = this.current();
       return this.scheduler.unlessKilled(
         invocation,
@@ -242,8 +242,8 @@ export class SimulatedAwsClients extends AwsClients {
           command.constructor.name.replace(/Command$/, ""),
           command.input,
         ),
-      ) as Promise<never>;
-    });
+      );
+    };
     return client;
   }
 }
