@@ -17,8 +17,6 @@ export const PLACEMENTS = [
 
 /**
  * Runs the TapStack program under the synth mocks with `Pulumi.<stack>.yaml` plus `overrides`.
- * The program runs once per module registry: use a fresh process (or `jest.resetModules()`)
- * per call.
  */
 export async function synthesizeInventory(
   stack: string,

@@ -1,13 +1,13 @@
 /**
  * The whole program under Pulumi mocks, for both replica placements: which resource is created
  * in which region through which provider, and the exact inputs that matter for DR, security and
- * destroyability. The program runs once per placement (jest.resetModules between them).
+ * destroyability. The program runs once per placement.
  */
 import { join } from "node:path";
 import type { RecordedResource } from "../lib/synth/mocks";
 import type { SynthResult } from "../lib/synth/run";
 import { readStackConfig } from "../lib/synth/stack-file";
-import { synthesizeFresh } from "./support/synth";
+import { synthesizeProgram } from "./support/synth";
 
 const ROOT = join(__dirname, "..");
 const DEV = readStackConfig("dev", ROOT);
@@ -73,7 +73,7 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
   let result: SynthResult;
   let v: ReturnType<typeof view>;
   beforeAll(async () => {
-    result = await synthesizeFresh({ ...DEV, "tap:replicaRegion": PRIMARY });
+    result = await synthesizeProgram({ ...DEV, "tap:replicaRegion": PRIMARY });
     v = view(result);
   });
 
@@ -820,7 +820,7 @@ describe("TapStack with the replica in the primary region (dev defaults)", () =>
 describe("TapStack with a cross-region replica (tap:replicaRegion = ap-southeast-1)", () => {
   let v: ReturnType<typeof view>;
   beforeAll(async () => {
-    v = view(await synthesizeFresh({ ...DEV, "tap:replicaRegion": DR }));
+    v = view(await synthesizeProgram({ ...DEV, "tap:replicaRegion": DR }));
   });
 
   it.each([
@@ -892,7 +892,7 @@ describe("TapStack runs the stack's failover policy (tap:maxReplicationLagSecond
   let v: ReturnType<typeof view>;
   beforeAll(async () => {
     v = view(
-      await synthesizeFresh({ ...DEV, "tap:replicaRegion": PRIMARY, "tap:maxReplicationLagSeconds": "20" }),
+      await synthesizeProgram({ ...DEV, "tap:replicaRegion": PRIMARY, "tap:maxReplicationLagSeconds": "20" }),
     );
   });
   const env = (name: string): Record<string, string> =>
@@ -939,7 +939,6 @@ describe("TapStack runs the stack's failover policy (tap:maxReplicationLagSecond
 
 describe("TapStack with invalid config", () => {
   it("fails with the validation message before declaring any resource", async () => {
-    jest.resetModules();
     const { synthesize } = await import("../lib/synth/run");
     const { RecordingMocks } = await import("../lib/synth/mocks");
     const mocks = new RecordingMocks(DR);

@@ -1,8 +1,10 @@
 /**
  * Runs the Pulumi program (`lib/program.ts`, the one `bin/tap.ts` hands to Pulumi) under
  * {@link RecordingMocks} and returns every resource it declared. Pulumi's runtime settings are
- * module state of `@pulumi/pulumi`, so a module registry synthesizes once: to synthesize another
- * config, use a fresh process (or `jest.resetModules()` and re-import this module).
+ * module state of `@pulumi/pulumi`: each run installs its own mocks and config, and a run ends only
+ * when every registration it started has been answered (also when the program fails), so runs one
+ * after another in one process record what each would record in a fresh one
+ * (`test/synth/run.test.ts`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
@@ -51,9 +53,13 @@ export async function synthesize(
   // Loaded on first use, after the mocks and the config are set, so that no module-scope code of
   // the program runs against an unconfigured Pulumi runtime.
   const { tapProgram } = await import("../program");
-  const program = await tapProgram({ bundle: options.bundle });
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
-  await waitForRPCs();
-  return { resources: mocks.resources, unmockedCalls: mocks.unmockedCalls, outputs };
+  try {
+    const program = await tapProgram({ bundle: options.bundle });
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(value);
+    return { resources: mocks.resources, unmockedCalls: mocks.unmockedCalls, outputs };
+  } finally {
+    // The next run's `setMocks` replaces the monitor: a registration still pending would reach it.
+    await waitForRPCs();
+  }
 }

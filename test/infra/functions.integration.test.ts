@@ -43,7 +43,7 @@ import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
 import { DEPLOYED_ENTRIES } from "../../lib/infra/bundle";
 import { standInSource } from "../support/stand-in-bundle";
-import { synthesizeFresh } from "../support/synth";
+import { synthesizeProgram } from "../support/synth";
 
 const ACCOUNT = "123456789012";
 const PRIMARY = "ap-southeast-2";
@@ -656,7 +656,7 @@ describe("environment contracts", () => {
 const DEV = readStackConfig("dev", join(__dirname, "..", ".."));
 
 const synthesizeWith = (replicaRegion: string): Promise<SynthResult> =>
-  synthesizeFresh({ ...DEV, "tap:replicaRegion": replicaRegion });
+  synthesizeProgram({ ...DEV, "tap:replicaRegion": replicaRegion });
 
 function view(result: SynthResult) {
   const named = (name: string): RecordedResource => {
@@ -1219,7 +1219,7 @@ describe("the restore variables follow the stack's config", () => {
   let v: ReturnType<typeof view>;
   beforeAll(async () => {
     v = view(
-      await synthesizeFresh({
+      await synthesizeProgram({
         ...DEV,
         "tap:regionalRestore": "approve",
         "tap:restoreConfirmationMinutes": "30",

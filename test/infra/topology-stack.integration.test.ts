@@ -10,7 +10,7 @@ import { readFailoverConfig, readStepRunnerConfig } from "../../lib/lambda/failo
 import { observedInstances } from "../../lib/synth/observed";
 import type { SynthResult } from "../../lib/synth/run";
 import { readStackConfig } from "../../lib/synth/stack-file";
-import { runFresh, type SynthRun } from "../support/synth";
+import { runProgram, type SynthRun } from "../support/synth";
 
 const ROOT = join(__dirname, "..", "..");
 const DEV = readStackConfig("dev", ROOT);
@@ -36,7 +36,7 @@ const REPLACEMENT_KEYS = [
 ] as const;
 
 const run = (config: Record<string, string>, existing: ExistingDbInstances): Promise<SynthRun> =>
-  runFresh({ ...DEV, ...config }, existing);
+  runProgram({ ...DEV, ...config }, existing);
 
 function named(resources: readonly RecordedResource[], name: string): RecordedResource {
   const found = resources.filter((r) => r.name === name);

@@ -1,19 +1,18 @@
 /**
  * The real program, synthesized under the offline mocks for both replica placements, must pass
- * every mandatory policy and the least-privilege matrix. Each placement gets a fresh module
- * registry because the program registers its resources once per registry.
+ * every mandatory policy and the least-privilege matrix.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SynthOutput } from "../../policy/offline";
-import { inventoryFresh } from "../support/synth";
+import { programInventory } from "../support/synth";
 
 const ROOT = join(__dirname, "..", "..");
 
 const PLACEMENTS = ["ap-southeast-2", "ap-southeast-1"] as const;
 
 const synthFor = (replicaRegion: string): Promise<SynthOutput> =>
-  inventoryFresh({ "tap:replicaRegion": replicaRegion });
+  programInventory({ "tap:replicaRegion": replicaRegion });
 
 describe.each(PLACEMENTS)("stack dev with tap:replicaRegion=%s", (replicaRegion) => {
   let synth: SynthOutput;

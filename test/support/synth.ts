@@ -1,12 +1,14 @@
 /**
- * The whole program under the synth mocks, as the whole-program tests run it: a fresh module
- * registry (Pulumi's runtime settings are module state, so a registry synthesizes once), the
- * suite's stand-in bundler, and V8's plain stack traces.
+ * The whole program under the synth mocks, as the whole-program tests run it: the suite's stand-in
+ * bundler and V8's plain stack traces. Runs share the test file's module registry (loading Pulumi's
+ * and the provider's modules again for every run was a third of a whole-program test's time);
+ * `test/synth/run.integration.test.ts` shows that a run records what it would in a fresh registry.
  */
 import { DEFAULT_DR_REGION, STACK_REGION_KEY } from "../../lib/config";
-import type { ExistingDbInstances, RecordedResource } from "../../lib/synth/mocks";
-import type { SynthResult } from "../../lib/synth/run";
+import { RecordingMocks, type ExistingDbInstances, type RecordedResource } from "../../lib/synth/mocks";
+import { synthesize, type SynthResult } from "../../lib/synth/run";
 import type { SynthOutput } from "../../policy/offline";
+import { synthesizeInventory } from "../../policy/synth-source";
 import { standInBundle } from "./stand-in-bundle";
 
 /**
@@ -35,16 +37,13 @@ export interface SynthRun {
 }
 
 /**
- * Runs the program for stack `dev` with `config` (fully-qualified keys) in a fresh module registry,
- * the pre-flight check observing `existing` (the DR region's mocks: no live database when omitted).
+ * Runs the program for stack `dev` with `config` (fully-qualified keys), the pre-flight check
+ * observing `existing` (the DR region's mocks: no live database when omitted).
  */
-export async function runFresh(
+export async function runProgram(
   config: Readonly<Record<string, string>>,
   existing: ExistingDbInstances = {},
 ): Promise<SynthRun> {
-  jest.resetModules();
-  const { synthesize } = await import("../../lib/synth/run");
-  const { RecordingMocks } = await import("../../lib/synth/mocks");
   const mocks = new RecordingMocks(config[STACK_REGION_KEY] ?? DEFAULT_DR_REGION, existing);
   try {
     const result = await withPlainStackTraces(() =>
@@ -56,16 +55,14 @@ export async function runFresh(
   }
 }
 
-/** {@link runFresh}, rejecting with the program's error. */
-export async function synthesizeFresh(config: Readonly<Record<string, string>>): Promise<SynthResult> {
-  const { result, error } = await runFresh(config);
+/** {@link runProgram}, rejecting with the program's error. */
+export async function synthesizeProgram(config: Readonly<Record<string, string>>): Promise<SynthResult> {
+  const { result, error } = await runProgram(config);
   if (result === undefined) throw error;
   return result;
 }
 
-/** The policy checks' inventory of stack `dev` with `Pulumi.dev.yaml` plus `overrides`, in a fresh registry. */
-export async function inventoryFresh(overrides: Readonly<Record<string, string>>): Promise<SynthOutput> {
-  jest.resetModules();
-  const { synthesizeInventory } = await import("../../policy/synth-source");
+/** The policy checks' inventory of stack `dev` with `Pulumi.dev.yaml` plus `overrides`. */
+export function programInventory(overrides: Readonly<Record<string, string>>): Promise<SynthOutput> {
   return withPlainStackTraces(() => synthesizeInventory("dev", overrides, { bundle: standInBundle }));
 }
