@@ -25,16 +25,32 @@ describe("bin/synth.ts", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("writes every resource with its region, which policy --in and iam-check --in pass; exits 1 on bad config", async () => {
+  // One real synth (it bundles every function, as `pulumi up` would): the cross-region placement,
+  // observed after a failover, so that one file shows the regions, the promoted writer and that
+  // the checks reading a synth file pass on the project's own output.
+  it("writes every resource with its region and the promoted writer, which policy --in and iam-check --in pass; exits 1 on bad config and on a mode the guard refuses", async () => {
     const out = join(dir, "synth.json");
-    const [good, bad] = await Promise.all([
-      run("bin/synth.ts", ["--stack", "dev", "--config", "tap:replicaRegion=ap-southeast-1", "--out", out]),
+    const [good, bad, refused] = await Promise.all([
+      run("bin/synth.ts", [
+        "--stack",
+        "dev",
+        "--observed",
+        "after-failover",
+        "--config",
+        "tap:replicaRegion=ap-southeast-1",
+        "--out",
+        out,
+      ]),
       run("bin/synth.ts", ["--stack", "dev", "--config", "tap:maxReplicationLagSeconds=0"]),
+      run("bin/synth.ts", ["--observed", "after-failover", "--config", "tap:activeWriter=primary"]),
     ]);
 
     expect(good.code).toBe(0);
+    expect(good.stdout).toContain(
+      'TapStack offline synth, stack "dev", observed databases: after-failover, tap:activeWriter replica',
+    );
     const doc = JSON.parse(readFileSync(out, "utf8")) as {
-      resources: { type: string; name: string; region: string; provider: string | null }[];
+      resources: { type: string; name: string; region: string; inputs: Record<string, unknown> }[];
     };
     expect(doc.resources.every((r) => typeof r.region === "string" && r.region.length > 0)).toBe(true);
     const where = (name: string) => doc.resources.find((r) => r.name === name)?.region;
@@ -45,10 +61,21 @@ describe("bin/synth.ts", () => {
     ]);
     expect(good.stdout).toContain(`Wrote ${doc.resources.length} resources to ${out}`);
     expect(good.stdout).toMatch(/^ap-southeast-2 \(\d+ resources\)$/m);
+    const inputs = (name: string) => doc.resources.find((r) => r.name === name)?.inputs ?? {};
+    expect([
+      inputs("rds-replica-dev").replicateSourceDb,
+      (inputs("rds-replica-dev").tags as Record<string, string>)["DR-Slot-Role"],
+      (inputs("rds-primary-dev").tags as Record<string, string>)["DR-Slot-Role"],
+      inputs("rds-primary-dev").skipFinalSnapshot,
+    ]).toEqual([undefined, "writer", "old-writer", false]);
 
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(
       'tap:maxReplicationLagSeconds = "0": must be a whole number of seconds above 0',
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      "rds-replica-dev is the live writer (standalone, promoted by a failover), but tap:activeWriter=primary declares rds-primary-dev the writer",
     );
 
     // The project's own synth file must pass the checks that read it.
@@ -77,33 +104,6 @@ describe("bin/synth.ts", () => {
       `policy: ${old}: resources[0] (aws:s3/bucket:Bucket b) has no "id" and "outputs", which the checks ` +
         `need to resolve references between resources; write the file again with npm run synth -- --out ${old}`,
     ]);
-  });
-
-  it("--observed after-failover declares the promoted replica the writer; the guard refuses a mode that contradicts it", async () => {
-    const out = join(dir, "after-failover.json");
-    const [declared, refused] = await Promise.all([
-      run("bin/synth.ts", ["--observed", "after-failover", "--out", out]),
-      run("bin/synth.ts", ["--observed", "after-failover", "--config", "tap:activeWriter=primary"]),
-    ]);
-    expect(declared.code).toBe(0);
-    expect(declared.stdout).toContain(
-      'TapStack offline synth, stack "dev", observed databases: after-failover, tap:activeWriter replica',
-    );
-    const doc = JSON.parse(readFileSync(out, "utf8")) as {
-      resources: { name: string; inputs: Record<string, unknown> }[];
-    };
-    const inputs = (name: string) => doc.resources.find((r) => r.name === name)?.inputs ?? {};
-    expect([
-      inputs("rds-replica-dev").replicateSourceDb,
-      (inputs("rds-replica-dev").tags as Record<string, string>)["DR-Slot-Role"],
-      (inputs("rds-primary-dev").tags as Record<string, string>)["DR-Slot-Role"],
-      inputs("rds-primary-dev").skipFinalSnapshot,
-    ]).toEqual([undefined, "writer", "old-writer", false]);
-
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(
-      "rds-replica-dev is the live writer (standalone, promoted by a failover), but tap:activeWriter=primary declares rds-primary-dev the writer",
-    );
   });
 
   it.each([
