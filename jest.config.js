@@ -43,9 +43,10 @@ const common = {
 
 module.exports = {
   // Jest's default is one worker fewer than the cores: one on the 2-core machines the suite runs
-  // on. Four keep both cores busy while the real-PostgreSQL files wait on their clusters and
-  // clocks (measured on 2 cores: 198 s of jest time with two workers, 141-150 s with four).
-  maxWorkers: 4,
+  // on. Five keep both cores busy while the real-PostgreSQL files wait on their clusters and clocks
+  // (measured on 2 cores, fresh jest cache: 198 s of jest time with two workers, 108 s with four,
+  // 103-109 s with five, where four left 16 CPU-seconds idle; see also jest.sequencer.js).
+  maxWorkers: 5,
   // Global options: jest ignores them inside a project.
   testTimeout: 60000,
   testSequencer: "<rootDir>/jest.sequencer.js",
