@@ -3,11 +3,11 @@
  * runs before any resource is declared. Keys live under the project namespace `tap:`; the DR
  * (control) region is the stack's own `aws:region`.
  *
- * Validation is a pure function over the raw string values, so it is tested without Pulumi and
- * reused by `npm run synth`. Every problem names the key, the bad value and the fix; all
+ * Validation is a pure function over the raw string values, without the Pulumi SDK: it is tested
+ * without Pulumi and reused by `npm run synth`, the simulator and the drill (the program reads
+ * Pulumi's config and hands it here: `readProgramConfig` in `lib/program.ts`). Every problem names the key, the bad value and the fix; all
  * problems are reported at once.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./naming";
 // The failover policy's one home: pure, so the stack's config may share its values and ranges.
 // lib/infra never imports lib/lambda: it reads the validated policy from TapConfig.failoverPolicy,
@@ -867,19 +867,4 @@ export function validateConfig(raw: RawConfig): TapConfig {
 /** True when the replica lives in the DR region (cross-region replica). */
 export function isCrossRegionReplica(config: Pick<TapConfig, "primaryRegion" | "replicaRegion">): boolean {
   return config.replicaRegion !== config.primaryRegion;
-}
-
-/**
- * Reads the running Pulumi program's config (`tap:*` and `aws:region`) and validates it.
- * Call before declaring any resource.
- */
-export function loadConfig(): TapConfig {
-  const all = pulumi.runtime.allConfig();
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries(all)) {
-    if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
-  }
-  const stackRegion = all[STACK_REGION_KEY];
-  if (stackRegion !== undefined) raw[STACK_REGION_KEY] = stackRegion;
-  return validateConfig(raw);
 }

@@ -27,7 +27,7 @@ import { dashboardBody } from "./infra/dashboard";
 
 /** Arguments of {@link TapStack}. */
 export interface TapStackArgs {
-  /** Validated configuration (see `loadConfig` in `lib/config.ts`); validation must run first. */
+  /** Validated configuration (see `readProgramConfig` in `lib/program.ts`); validation must run first. */
   readonly config: TapConfig;
   /**
    * The topology the pre-flight check approved (`preflightTopology` in `lib/infra/preflight.ts`):
