@@ -3,10 +3,10 @@
  * runs before any resource is declared. Keys live under the project namespace `tap:`; the DR
  * (control) region is the stack's own `aws:region`.
  *
- * Validation is a pure function over the raw string values, without the Pulumi SDK: it is tested
- * without Pulumi and reused by `npm run synth`, the simulator and the drill (the program reads
- * Pulumi's config and hands it here: `readProgramConfig` in `lib/program.ts`). Every problem names the key, the bad value and the fix; all
- * problems are reported at once.
+ * Validation is a pure function over the raw string values, without the Pulumi SDK (the program
+ * reads Pulumi's config and hands it here: `readProgramConfig` in `lib/program.ts`), so it is
+ * tested without Pulumi and reused by `npm run synth` and the simulator. Every problem names the
+ * key, the bad value and the fix; all problems are reported at once.
  */
 import { NAME_LIMITS, maxEnvironmentSuffixLength } from "./naming";
 // The failover policy's one home: pure, so the stack's config may share its values and ranges.

@@ -4,7 +4,7 @@
  * module state of `@pulumi/pulumi`: each run installs its own mocks and config, and a run ends only
  * when every registration it started has been answered (also when the program fails), so runs one
  * after another in one process record what each would record in a fresh one
- * (`test/synth/run.test.ts`).
+ * (`test/synth/run.integration.test.ts`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";

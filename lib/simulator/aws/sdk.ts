@@ -3,8 +3,8 @@
  * `AwsClients` hands out has its `send` answered by {@link SimulatedAws.call}, so the adapters build
  * and send real SDK commands and read real output shapes.
  *
- * Replacing `send` also skips the SDK's retry middleware; the SDK's retry
- * behaviour is therefore modelled here, with its documented numbers (reference §6): `standard` mode,
+ * Replacing `send` also skips the SDK's retry middleware; the SDK's retry behaviour is therefore
+ * modelled here, with its documented numbers (reference §6): `standard` mode,
  * `maxAttempts` attempts in all (3 unless the client says otherwise), retrying throttling codes,
  * 5xx answers and network errors, full-jitter exponential backoff from a 100 ms base (500 ms after a
  * throttle) capped at 20 s, and `requestTimeout` per attempt for an endpoint that never answers
