@@ -44,8 +44,9 @@ const common = {
 module.exports = {
   // Jest's default is one worker fewer than the cores: one on the 2-core machines the suite runs
   // on. Five keep both cores busy while the real-PostgreSQL files wait on their clusters and clocks
-  // (measured on 2 cores, fresh jest cache: 198 s of jest time with two workers, 108 s with four,
-  // 103-109 s with five, where four left 16 CPU-seconds idle; see also jest.sequencer.js).
+  // (measured on 2 cores, fresh jest cache, jest.sequencer.js's order: 108 s of jest time with four
+  // workers, 103-109 s with five, where four left 16 CPU-seconds idle; two workers, with the
+  // integration files first only, took 198 s).
   maxWorkers: 5,
   // Global options: jest ignores them inside a project.
   testTimeout: 60000,

@@ -4,7 +4,7 @@
  *
  * - Integration files first, unit files (short) last, to fill the gaps at the end.
  * - Among the integration files, those that run real PostgreSQL (`test/drill/`, the PostgreSQL
- *   adapters) spend most of their time waiting on clusters and clocks; the others (simulator
+ *   adapters, the restore check's handler) spend most of their time waiting on clusters and clocks; the others (simulator
  *   timelines, whole-program synths, spawned CLIs) are CPU-bound. The two kinds alternate, so that
  *   the workers waiting on PostgreSQL leave the cores to the ones computing instead of all of them
  *   waiting at once (measured: 16 CPU-seconds idle in a 116 s run when the drill files ran together).
@@ -19,7 +19,8 @@ const { statSync } = require("node:fs");
 const Sequencer = require("@jest/test-sequencer").default;
 
 const isIntegration = (test) => test.path.endsWith(".integration.test.ts");
-const waitsOnPostgres = (test) => /\/test\/(drill|lambda\/adapters\/postgres)\//.test(test.path);
+const waitsOnPostgres = (test) =>
+  /\/test\/(drill|lambda\/adapters\/postgres|lambda\/restore-check)\//.test(test.path);
 const isMatrix = (test) => /\/test\/simulator\/matrix-\d+\.integration\.test\.ts$/.test(test.path);
 
 class Interleaved extends Sequencer {

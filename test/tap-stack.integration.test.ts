@@ -4,8 +4,9 @@
  * destroyability. The program runs once per placement.
  */
 import { join } from "node:path";
-import type { RecordedResource } from "../lib/synth/mocks";
-import type { SynthResult } from "../lib/synth/run";
+import * as pulumi from "@pulumi/pulumi";
+import { RecordingMocks, type RecordedResource } from "../lib/synth/mocks";
+import { synthesize, type SynthResult } from "../lib/synth/run";
 import { readStackConfig } from "../lib/synth/stack-file";
 import { synthesizeProgram } from "./support/synth";
 
@@ -939,15 +940,12 @@ describe("TapStack runs the stack's failover policy (tap:maxReplicationLagSecond
 
 describe("TapStack with invalid config", () => {
   it("fails with the validation message before declaring any resource", async () => {
-    const { synthesize } = await import("../lib/synth/run");
-    const { RecordingMocks } = await import("../lib/synth/mocks");
     const mocks = new RecordingMocks(DR);
     await expect(synthesize("dev", { ...DEV, "tap:replicaRegion": "us-west-2" }, { mocks })).rejects.toThrow(
       'tap:replicaRegion = "us-west-2": must be the primary region (ap-southeast-2, same-region replica) or the stack\'s DR region (ap-southeast-1, cross-region replica)',
     );
     expect(mocks.resources).toEqual([]);
     // Control: these mocks are the active ones, so an empty record means nothing was declared.
-    const pulumi = await import("@pulumi/pulumi");
     const probe = new pulumi.ComponentResource("test:index:Probe", "probe-dev");
     await new Promise((resolve) => probe.urn.apply(resolve));
     expect(mocks.resources.map((r) => r.type)).toEqual(["test:index:Probe"]);

@@ -3,7 +3,7 @@
  * {@link RecordingMocks} and returns every resource it declared. Pulumi's runtime settings are
  * module state of `@pulumi/pulumi`: each run installs its own mocks and config, and a run ends only
  * when every registration it started has been answered (also when the program fails), so runs one
- * after another in one process record what each would record in a fresh one
+ * after another in one module registry record what each would record in a fresh registry
  * (`test/synth/run.integration.test.ts`).
  */
 import * as pulumi from "@pulumi/pulumi";

@@ -14,11 +14,12 @@ import { standInBundle } from "./stand-in-bundle";
 /**
  * Runs `fn` with V8's own stack-trace format instead of jest's source-mapped one. Pulumi records
  * a stack trace for every promise it creates (`debuggablePromise` in @pulumi/pulumi: the `stack` of
- * a bare `new Error()`, printed only when the process exits with promises left pending), thousands
- * per synth, and jest maps each one through the source maps: that was 40 % of a synth's time.
- * Capturing and formatting their frames at all still cost a sixth of a whole-program test
- * (topology test 13.7 → 11.4 CPU-seconds without): those bare errors get no frames; every error
- * with a message keeps its frames, which point into the transpiled code.
+ * a bare `new Error()`, printed when the process exits with promises left pending; its
+ * source-position lookup reads one the same way, which the mocks ignore), thousands per synth, and
+ * jest maps each one through the source maps: that was 40 % of a synth's time. Capturing and
+ * formatting their frames at all still cost a sixth of a whole-program test (topology test 13.7 →
+ * 11.4 CPU-seconds without): those bare errors get no frames; an error with a message keeps up to
+ * 10 frames (Node's default depth), which point into the transpiled code.
  */
 export async function withPlainStackTraces<T>(fn: () => Promise<T>): Promise<T> {
   const prepare = Error.prepareStackTrace;

@@ -1,8 +1,8 @@
 /**
  * The whole-program tests run the program several times in one module registry
  * (`test/support/synth.ts`). This shows that a run records exactly what it records in a fresh
- * registry: after runs of other configs, and after a run the pre-flight guard stopped part way
- * (it had sent its invokes when it failed).
+ * registry: after runs of other configs, and after a run the pre-flight guard stopped (after its
+ * invokes had been answered, before any resource was declared).
  */
 import { join } from "node:path";
 import type { ExistingDbInstances } from "../../lib/synth/mocks";
