@@ -49,16 +49,35 @@ function aggregate(values: readonly number[], stat: Stat): number {
 
 const MINUTE_MS = 60_000;
 
+/** Index of the first point of `points` (ordered by `atMs`) dated at or after `atMs`. */
+function firstAtOrAfter(points: readonly Datapoint[], atMs: number): number {
+  let low = 0;
+  let high = points.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (points[mid].atMs < atMs) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /** The metrics of one region. */
 export class MetricStore {
+  /** Each metric's datapoints ordered by their date, so that a query reads only its window. */
   private readonly series = new Map<string, Datapoint[]>();
 
   constructor(private readonly ingestionDelayMs: number) {}
 
   put(key: string, atMs: number, value: number, receivedAtMs: number): void {
-    const list = this.series.get(key) ?? [];
-    list.push({ atMs, value, visibleAtMs: receivedAtMs + this.ingestionDelayMs });
-    this.series.set(key, list);
+    let list = this.series.get(key);
+    if (list === undefined) {
+      list = [];
+      this.series.set(key, list);
+    }
+    const point = { atMs, value, visibleAtMs: receivedAtMs + this.ingestionDelayMs };
+    // Points mostly arrive in date order; one dated earlier (a late EMF line) goes after its peers.
+    if (list.length === 0 || list[list.length - 1].atMs <= atMs) list.push(point);
+    else list.splice(firstAtOrAfter(list, atMs + 1), 0, point);
   }
 
   /**
@@ -109,8 +128,10 @@ export class MetricStore {
     nowMs: number,
   ): { atMs: number; value: number }[] {
     const buckets = new Map<number, number[]>();
-    for (const point of this.series.get(key) ?? []) {
-      if (point.visibleAtMs > nowMs || point.atMs < startMs || point.atMs >= endMs) continue;
+    const points = this.series.get(key) ?? [];
+    for (let i = firstAtOrAfter(points, startMs); i < points.length && points[i].atMs < endMs; i++) {
+      const point = points[i];
+      if (point.visibleAtMs > nowMs) continue;
       const bucket = startMs + Math.floor((point.atMs - startMs) / periodMs) * periodMs;
       const values = buckets.get(bucket) ?? [];
       values.push(point.value);
