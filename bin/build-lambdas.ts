@@ -3,7 +3,8 @@
  * stack deploys (`DEPLOYED_ENTRIES`: the health monitor, which the bootstrap function also runs,
  * the failover function, the failover workflow's step runner, the snapshot export and the restore
  * test's check query) the way TapStack deploys it and writes `dist/<entry>/index.mjs`, its chunks
- * and source maps, so the packages can be inspected or invoked locally. Exits 1 when the type check or a bundle fails, 2 on bad arguments.
+ * and source maps, so the packages can be inspected or invoked locally. Exits 1 when the type check
+ * or a bundle fails, 2 on bad arguments.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";

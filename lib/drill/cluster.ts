@@ -137,14 +137,14 @@ const REPLICATION_USER = "replicator";
 const REPLICATION_SLOT = "replica_slot";
 const POLL_INTERVAL_MS = 50;
 
+/** WAL segment size of the local clusters, MB (initdb `--wal-segsize`; PostgreSQL's default is 16). */
+export const WAL_SEGMENT_MB = 1;
+
 /**
  * Settings shared by both nodes (the replica starts as a copy of the primary's directory).
  * Node-specific ones (`port`, `cluster_name`) go on the command line, which also keeps them
  * out of reach of `ALTER SYSTEM`.
  */
-/** WAL segment size of the local clusters, MB (initdb `--wal-segsize`; PostgreSQL's default is 16). */
-export const WAL_SEGMENT_MB = 1;
-
 const SERVER_SETTINGS = `
 # --- TapStack drill settings ---
 listen_addresses = '${HOST}'

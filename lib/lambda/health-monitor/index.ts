@@ -3,8 +3,8 @@
  * `lib/infra/functions.ts`): as the health-monitor, which runs in the DR VPC's monitor subnets
  * and reaches the databases on port 5432 (the primary VPC's through the peering, a cross-region
  * replica in its own VPC); and as `db-bootstrap`, which runs in the primary VPC and is invoked
- * once with `{"action":"bootstrap"}`. Configuration, logger, metrics and
- * clients are built once per execution environment, at module scope.
+ * once with `{"action":"bootstrap"}`. Configuration, logger, metrics and clients are built once
+ * per execution environment, at module scope.
  *
  * Probes authenticate with IAM database authentication: tokens are signed locally, so the VPC
  * needs no NAT and no endpoint for them. TLS is verified (`rejectUnauthorized: true`) against
